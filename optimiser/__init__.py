@@ -1,0 +1,36 @@
+"""optimiser: placement sufficiency and commissioning for children with Specialist Provision Packages.
+
+Public API (stable names; see DESIGN.md §4)::
+
+    ds = optimiser.load_default()
+    ds = optimiser.load_dataset("path/to/folder")
+    optimiser.validate(ds)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from optimiser._errors import DataValidationError, InfeasibleError, OptimiserError, SolverError
+from optimiser.datamodel import Dataset, load_dataset, save_dataset
+from optimiser.datasets import load_default
+from optimiser.policy import Policy, load_policy
+from optimiser.problems import Problem
+from optimiser.validate import DataWarning, validate
+
+__all__ = [
+    "DataValidationError",
+    "DataWarning",
+    "Dataset",
+    "InfeasibleError",
+    "OptimiserError",
+    "Policy",
+    "Problem",
+    "SolverError",
+    "__version__",
+    "load_dataset",
+    "load_default",
+    "load_policy",
+    "save_dataset",
+    "validate",
+]

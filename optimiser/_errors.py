@@ -1,0 +1,38 @@
+"""Exceptions raised by optimiser.
+
+Every message names what was wrong (file, row, column or argument), what was
+expected and how to fix it. No message ever carries a child's personal details
+(pseudonymous ids are fine).
+"""
+
+from __future__ import annotations
+
+
+class OptimiserError(Exception):
+    """Base class for errors raised by optimiser."""
+
+
+class DataValidationError(OptimiserError, ValueError):
+    """Input data breaks the dataset format; the message lists every problem found.
+
+    Attributes
+    ----------
+    problems : list of Problem-like objects (each with ``file``, ``row``,
+        ``column``, ``found``, ``expected``, ``fix``), empty when not known.
+    """
+
+    def __init__(self, msg: str, problems: list | None = None) -> None:
+        super().__init__(msg)
+        self.problems = list(problems or [])
+
+
+class DataNotFoundError(OptimiserError, FileNotFoundError):
+    """A data file or folder the run needs is not there."""
+
+
+class InfeasibleError(OptimiserError, RuntimeError):
+    """A model has no solution; the message says which data make it so."""
+
+
+class SolverError(OptimiserError, RuntimeError):
+    """The solver failed or returned a solution that the independent checker rejected."""

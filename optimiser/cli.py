@@ -1,0 +1,96 @@
+"""Command line: ``optimiser ...`` — a thin layer over the public API.
+
+User mistakes (bad data, bad paths) print a clear message and exit 1, never a
+traceback. DIR defaults to the embedded Trafford data.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from optimiser._errors import OptimiserError
+from optimiser.datamodel import Dataset, load_dataset
+from optimiser.datasets import default_path
+from optimiser.validate import DataWarning, validate
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Plan places for children with Specialist Provision Packages (SEND).")
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DirArg = Annotated[Path | None, typer.Argument(
+    help="Dataset folder (CSV files) or .xlsx workbook; default: the embedded Trafford data.",
+    show_default=False)]
+
+
+def _load(path: Path | None) -> Dataset:
+    """Load a dataset; on a user mistake print the problems and exit 1."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            return load_dataset(path or default_path())
+    except (OptimiserError, FileNotFoundError) as exc:
+        err_console.print(f"[red]Cannot use {path or 'the embedded data'}[/red]")
+        err_console.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+
+
+def _fail(exc: Exception) -> None:
+    err_console.print(str(exc), markup=False)
+    raise typer.Exit(1) from None
+
+
+@app.command("validate")
+def validate_cmd(path: DirArg = None) -> None:
+    """Check a dataset: exit 0 with a one-line summary, or 1 with every problem listed."""
+    ds = _load(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        soft = validate(ds)
+    console.print(f"OK: {ds.name} is valid — {len(ds.children)} children, {len(ds.settings)} "
+                  f"settings, {len(ds.places)} place rows, {len(ds.packages)} packages, "
+                  f"{len(soft)} warning(s).")
+    for p in soft:
+        console.print(f"  warning: {p}", markup=False)
+
+
+@app.command("demo")
+def demo_cmd() -> None:
+    """Run on the embedded Trafford data and print a short summary."""
+    ds = _load(None)
+    _print_dataset_summary(ds)
+
+
+def _print_dataset_summary(ds: Dataset) -> None:
+    kids = ds.children
+    continuing = int((kids["current_setting_id"] != "").sum())
+    console.print(f"[bold]{ds.name}[/bold]: {len(kids)} children with an SPP "
+                  f"({continuing} continuing placements, {len(kids) - continuing} to place), "
+                  f"{len(ds.settings)} settings "
+                  f"({int(ds.settings['in_area'].sum())} in area).")
+    table = RichTable(title="Demand and places by package")
+    for col in ("package", "name", "children", "to place", "places"):
+        table.add_column(col, justify="left" if col in ("package", "name") else "right")
+    places = ds.places.groupby("package_id")["places"].sum()
+    for _, pkg in ds.packages.iterrows():
+        pid = pkg["package_id"]
+        mine = kids["package_id"] == pid
+        table.add_row(pid, str(pkg["name"]), str(int(mine.sum())),
+                      str(int((mine & (kids["current_setting_id"] == "")).sum())),
+                      str(int(places.get(pid, 0))))
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point of the ``optimiser`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""CRS policy and coordinate conversion.
+
+All computation is in British National Grid (EPSG:27700) metres. EPSG:4326
+(lon/lat) is used only at the map boundary. Input tables may give ``lon``/``lat``
+or ``postcode`` instead of ``easting``/``northing``; this module fills the grid
+coordinates on load (lon/lat by pyproj; postcodes from a lookup table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from optimiser.problems import Problem
+
+BNG = "EPSG:27700"
+WGS84 = "EPSG:4326"
+
+_TO_BNG = Transformer.from_crs(WGS84, BNG, always_xy=True)
+_TO_WGS84 = Transformer.from_crs(BNG, WGS84, always_xy=True)
+
+PostcodeLookup = Callable[[], pd.DataFrame]
+
+
+def bng_from_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Easting, northing [m] from lon, lat [degrees, WGS84]."""
+    return _TO_BNG.transform(np.asarray(lon, float), np.asarray(lat, float))
+
+
+def lonlat_from_bng(easting: np.ndarray, northing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lon, lat [degrees, WGS84] from easting, northing [m]."""
+    return _TO_WGS84.transform(np.asarray(easting, float), np.asarray(northing, float))
+
+
+def normalise_postcode(text: str) -> str:
+    """Upper case, single space before the inward code: ' m33 7xb' → 'M33 7XB'."""
+    compact = "".join(str(text).split()).upper()
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+
+
+def fill_coordinates(raw: pd.DataFrame, *, file: str, lookup: PostcodeLookup,
+                     problems: list[Problem], personal: bool) -> pd.DataFrame:
+    """Copy of ``raw`` with blank easting/northing filled from lon/lat or postcode.
+
+    Rows that already have easting and northing are left alone. ``lookup``
+    is called only when a postcode is needed; it returns a frame with columns
+    postcode, easting, northing.
+    """
+    has_en = {"easting", "northing"} <= set(raw.columns)
+    need = np.ones(len(raw), bool)
+    if has_en:
+        need = np.array((raw["easting"].str.strip() == "") | (raw["northing"].str.strip() == ""),
+                        dtype=bool)
+    if not need.any():
+        return raw
+    out = raw.copy()
+    if not has_en:
+        out["easting"], out["northing"] = "", ""
+    if {"lon", "lat"} <= set(raw.columns):
+        need = _fill_from_lonlat(out, need)
+    if need.any() and "postcode" in raw.columns:
+        need = _fill_from_postcode(out, need, file=file, lookup=lookup, problems=problems,
+                                   personal=personal)
+    return out
+
+
+def _fill_from_lonlat(out: pd.DataFrame, need: np.ndarray) -> np.ndarray:
+    lon = pd.to_numeric(out["lon"], errors="coerce").to_numpy()
+    lat = pd.to_numeric(out["lat"], errors="coerce").to_numpy()
+    ok = need & np.isfinite(lon) & np.isfinite(lat)
+    if ok.any():
+        e, n = bng_from_lonlat(lon[ok], lat[ok])
+        out.loc[ok, "easting"] = [f"{v:.1f}" for v in e]
+        out.loc[ok, "northing"] = [f"{v:.1f}" for v in n]
+    return need & ~ok
+
+
+def _fill_from_postcode(out: pd.DataFrame, need: np.ndarray, *, file: str,
+                        lookup: PostcodeLookup, problems: list[Problem],
+                        personal: bool) -> np.ndarray:
+    table = lookup()
+    index = dict(zip(table["postcode"].map(normalise_postcode),
+                     zip(table["easting"], table["northing"], strict=True), strict=True))
+    for pos in np.flatnonzero(need):
+        code = str(out.at[pos, "postcode"]).strip()
+        if not code:
+            continue
+        hit = index.get(normalise_postcode(code))
+        if hit is None:
+            shown = "a postcode (not shown: personal data)" if personal else repr(code)
+            problems.append(Problem(file, int(pos) + 2, "postcode", shown + " not in the lookup",
+                                    "a current postcode in postcodes.csv",
+                                    "correct the postcode, or give easting/northing"))
+            continue
+        out.at[pos, "easting"], out.at[pos, "northing"] = f"{hit[0]:.1f}", f"{hit[1]:.1f}"
+        need[pos] = False
+    return need
+
+
+def points_gdf(frame: pd.DataFrame, *, crs: str = BNG):
+    """GeoDataFrame of points from easting/northing columns, in ``crs``."""
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame(frame.copy(), geometry=gpd.points_from_xy(frame["easting"],
+                                                                   frame["northing"]), crs=BNG)
+    return gdf if crs == BNG else gdf.to_crs(crs)

@@ -1,0 +1,99 @@
+"""Shared fixtures: the tiny hand-solvable dataset, mutable copies of it, and the default data.
+
+Fixtures
+--------
+tiny_path : Path of ``tests/data/tiny`` (3 settings, 6 children). Never write to it.
+tiny : the tiny Dataset, freshly loaded for each test (safe to modify).
+broken_copy : factory ``broken_copy(src=None, *, name="tiny") -> Path`` copying a dataset
+    folder (the tiny one by default) into ``tmp_path`` so a test can break it.
+set_cell : ``set_cell(folder, file, row, column, value)``; ``row`` is the spreadsheet row
+    (header = row 1), the same numbering as ``Problem.row``. A new column is added if needed.
+edit_csv : ``edit_csv(folder, file, fn)``; ``fn`` takes and returns the table as text.
+default_ds : the embedded Trafford Dataset (``optimiser.load_default()``); skipped only while
+    ``data/trafford/settings.csv`` does not exist yet.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import optimiser
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "data" / "tiny"
+TRAFFORD_SETTINGS = ROOT / "data" / "trafford" / "settings.csv"
+
+
+def _read_text_table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _write_text_table(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+@pytest.fixture(scope="session")
+def tiny_path() -> Path:
+    """Folder of the tiny hand-solvable dataset (read only)."""
+    assert (TINY / "settings.csv").exists(), f"tiny fixture missing at {TINY}"
+    return TINY
+
+
+@pytest.fixture
+def tiny(tiny_path: Path) -> optimiser.Dataset:
+    """The tiny Dataset, loaded afresh for each test."""
+    return optimiser.load_dataset(tiny_path)
+
+
+@pytest.fixture
+def broken_copy(tmp_path: Path, tiny_path: Path) -> Callable[..., Path]:
+    """Factory: copy a dataset folder (default: tiny) into tmp_path and return the copy."""
+
+    def make(src: Path | None = None, *, name: str = "tiny") -> Path:
+        dst = tmp_path / name
+        shutil.copytree(src or tiny_path, dst)
+        return dst
+
+    return make
+
+
+@pytest.fixture
+def edit_csv() -> Callable[[Path, str, Callable[[pd.DataFrame], pd.DataFrame]], Path]:
+    """Rewrite ``folder/file`` through ``fn`` (cells are text, blanks are '')."""
+
+    def edit(folder: Path, file: str, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> Path:
+        path = Path(folder) / file
+        _write_text_table(fn(_read_text_table(path)), path)
+        return path
+
+    return edit
+
+
+@pytest.fixture
+def set_cell() -> Callable[[Path, str, int, str, str], Path]:
+    """Set one cell of ``folder/file``; ``row`` is the spreadsheet row (header = row 1)."""
+
+    def set_(folder: Path, file: str, row: int, column: str, value: str) -> Path:
+        path = Path(folder) / file
+        frame = _read_text_table(path)
+        assert 2 <= row <= len(frame) + 1, f"{file} has no spreadsheet row {row}"
+        if column not in frame.columns:
+            frame[column] = ""
+        frame.loc[row - 2, column] = value
+        _write_text_table(frame, path)
+        return path
+
+    return set_
+
+
+@pytest.fixture(scope="session")
+def default_ds() -> optimiser.Dataset:
+    """The embedded Trafford data; skipped only while it has not been generated yet."""
+    if not TRAFFORD_SETTINGS.exists():
+        pytest.skip("embedded Trafford data not generated yet (data/trafford/settings.csv)")
+    return optimiser.load_default()

@@ -1,0 +1,176 @@
+"""Command line: `optimiser validate`, `optimiser demo`, help, and the installed entry point."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import optimiser
+from optimiser.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def command_names() -> list[str]:
+    return sorted(typer.main.get_command(app).commands)
+
+
+def test_validate_tiny_prints_one_ok_line(tiny_path):
+    result = invoke("validate", str(tiny_path))
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("OK")
+    for part in ("tiny", "6 children", "3 settings", "5 place rows", "2 packages", "0 warning"):
+        assert part in lines[0]
+
+
+def test_validate_workbook(tiny, tmp_path):
+    book = optimiser.save_dataset(tiny, tmp_path / "plan.xlsx")
+    result = invoke("validate", str(book))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK: plan is valid")
+
+
+def test_validate_lists_warnings_but_succeeds(broken_copy, edit_csv):
+    folder = broken_copy()
+    edit_csv(folder, "places.csv", lambda f: f.drop(index=1))  # C4 continues at S1 without P2
+    result = invoke("validate", str(folder))
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("OK") and "1 warning(s)" in lines[0]
+    assert lines[1].strip().startswith("warning: children.csv row 5, column current_setting_id")
+
+
+def test_validate_broken_copy_lists_every_problem_and_exits_1(broken_copy, set_cell):
+    folder = broken_copy()
+    set_cell(folder, "places.csv", 2, "places", "-1")
+    set_cell(folder, "children.csv", 3, "age", "31")
+    set_cell(folder, "settings.csv", 4, "setting_type", "academy")
+    result = invoke("validate", str(folder))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    out = result.output
+    assert "3 problem(s)" in out
+    for where in ("places.csv row 2, column places", "children.csv row 3, column age",
+                  "settings.csv row 4, column setting_type"):
+        assert where in out
+    assert "Traceback" not in out
+    assert "OK" not in out
+    assert "31" not in out.replace(str(folder), "")  # the child's age is personal data
+
+
+def test_validate_nonexistent_path(tmp_path):
+    missing = tmp_path / "no_such_folder"
+    result = invoke("validate", str(missing))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "no_such_folder" in result.output
+    assert "nothing at this path" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate_bad_policy_exits_1(broken_copy):
+    folder = broken_copy()
+    (folder / "policy.yaml").write_text("detour_factor: 1.3\n speed: : x\n", encoding="utf-8")
+    result = invoke("validate", str(folder))
+    assert result.exit_code == 1
+    assert "policy.yaml" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_app_help_lists_every_command():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+    assert {"validate", "demo"} <= set(command_names())
+    for name in command_names():
+        assert name in result.output
+
+
+@pytest.mark.parametrize("name", command_names())
+def test_every_command_has_help(name):
+    result = invoke(name, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output and name in result.output
+    doc = typer.main.get_command(app).commands[name].help or ""
+    assert doc.split()[0] in result.output  # the command's own description is shown
+
+
+def test_demo_runs_on_the_default_data(default_ds):
+    result = invoke("demo")
+    assert result.exit_code == 0, result.output
+    assert f"{len(default_ds.children)} children" in result.output
+    for pid in default_ds.packages["package_id"]:
+        assert str(pid) in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate_without_path_uses_default_data(default_ds):
+    result = invoke("validate")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK")
+    assert f"{len(default_ds.children)} children" in result.output
+
+
+@pytest.mark.parametrize("args", [["demo"], ["validate"]])
+def test_missing_embedded_data_is_a_clean_error(monkeypatch, args):
+    def no_data(area: str = "trafford") -> Path:
+        msg = "the embedded data folder was not found; reinstall optimiser"
+        raise FileNotFoundError(msg)
+
+    monkeypatch.setattr("optimiser.cli.default_path", no_data)
+    result = invoke(*args)
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "embedded data" in result.output
+
+
+def test_console_script_is_declared():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert meta["project"]["scripts"]["optimiser"] == "optimiser.cli:main"
+    from optimiser.cli import main
+
+    assert callable(main)
+
+
+def _console_script() -> str | None:
+    local = Path(sys.executable).with_name("optimiser")
+    return str(local) if local.exists() else shutil.which("optimiser")
+
+
+def test_console_script_validates_tiny(tiny_path):
+    script = _console_script()
+    if script is None:
+        pytest.skip("console script `optimiser` not installed (run `pip install -e .`)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    proc = subprocess.run([script, "validate", "tests/data/tiny"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("OK: tiny is valid")
+    assert "Traceback" not in proc.stderr
+
+
+def test_console_script_fails_cleanly(tmp_path):
+    script = _console_script()
+    if script is None:
+        pytest.skip("console script `optimiser` not installed (run `pip install -e .`)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    proc = subprocess.run([script, "validate", str(tmp_path / "nope")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1
+    assert "nothing at this path" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr

@@ -5,12 +5,16 @@ Public API (stable names; see DESIGN.md §4)::
     ds = optimiser.load_default()
     ds = optimiser.load_dataset("path/to/folder")
     optimiser.validate(ds)
+    res = optimiser.allocate(ds)          # AllocationResult
+    optimiser.check_allocation(ds, res)   # [] when valid
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from optimiser.allocation import AllocationResult, allocate, options
+from optimiser.check import check_allocation
 from optimiser._errors import DataValidationError, InfeasibleError, OptimiserError, SolverError
 from optimiser.datamodel import Dataset, load_dataset, save_dataset
 from optimiser.datasets import load_default
@@ -19,6 +23,10 @@ from optimiser.problems import Problem
 from optimiser.validate import DataWarning, validate
 
 __all__ = [
+    "AllocationResult",
+    "allocate",
+    "check_allocation",
+    "options",
     "DataValidationError",
     "DataWarning",
     "Dataset",

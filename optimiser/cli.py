@@ -65,6 +65,67 @@ def demo_cmd() -> None:
     """Run on the embedded Trafford data and print a short summary."""
     ds = _load(None)
     _print_dataset_summary(ds)
+    res = _allocate(ds)
+    _print_allocation(res)
+
+
+@app.command("allocate")
+def allocate_cmd(
+    path: DirArg = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Write the placements to this CSV (working data: contains child ids).")] = None,
+    unplaced_out: Annotated[Path | None, typer.Option(
+        "--unplaced-out", help="Write the unplaced children and reasons to this CSV.")] = None,
+) -> None:
+    """Place every child it can at least cost; print KPIs and the sufficiency table."""
+    ds = _load(path)
+    res = _allocate(ds)
+    _print_allocation(res)
+    for target, frame in ((out, res.placements), (unplaced_out, res.unplaced)):
+        if target is not None:
+            _write_csv(frame, target)
+
+
+def _write_csv(frame, target: Path) -> None:
+    if target.exists():
+        _fail(FileExistsError(f"{target} already exists; choose another name so nothing is "
+                              "overwritten"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(target, index=False, lineterminator="\n")
+    console.print(f"wrote {target} ({len(frame)} rows)")
+
+
+def _allocate(ds: Dataset):
+    from optimiser.allocation import allocate
+
+    with console.status(f"Allocating {len(ds.children)} children…"):
+        try:
+            return allocate(ds)
+        except OptimiserError as exc:
+            _fail(exc)
+
+
+def _print_allocation(res) -> None:
+    from optimiser.reports import format_kpis
+
+    table = RichTable(title="Allocation: key figures")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for label, value in format_kpis(res.kpis):
+        table.add_row(label, value)
+    console.print(table)
+    suff = RichTable(title="Sufficiency by package × phase")
+    cols = ["package_id", "phase", "demand", "places", "placed", "placed_inmss", "unplaced",
+            "shortfall"]
+    for col in cols:
+        suff.add_column(col.replace("_", " "), justify="left" if col in cols[:2] else "right")
+    for row in res.sufficiency[cols].itertuples(index=False):
+        suff.add_row(*[f"{v:g}" if isinstance(v, float) else str(v) for v in row])
+    console.print(suff)
+    if len(res.unplaced):
+        console.print(f"{len(res.unplaced)} children could not be placed; reasons:")
+        for reason, n in res.unplaced["reason"].value_counts().head(8).items():
+            console.print(f"  {n} × {reason}", markup=False)
 
 
 def _print_dataset_summary(ds: Dataset) -> None:

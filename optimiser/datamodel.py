@@ -37,6 +37,9 @@ class Dataset:
     costing : DataFrame, national costing framework (package_id, setting_type, annual_cost_gbp)
     candidates : DataFrame or None, possible new inclusion bases
     wards : GeoDataFrame or None, ward polygons in EPSG:27700
+    roads : networkx graph or None, road network (``roads.graphml``: nodes with x, y in
+        EPSG:27700 metres; edges with length [m] and optional speed_kph); when given,
+        journeys follow it instead of straight line × detour factor
     name : label of the data set (folder or workbook name)
     """
 
@@ -48,6 +51,7 @@ class Dataset:
     costing: pd.DataFrame | None = None
     candidates: pd.DataFrame | None = None
     wards: pd.DataFrame | None = None
+    roads: object | None = None
     name: str = "dataset"
 
     def replace(self, **changes: object) -> Dataset:
@@ -95,6 +99,7 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
         children=frames["children"], settings=frames["settings"], places=frames["places"],
         packages=frames["packages"], policy=policy or Policy(), costing=frames["costing_framework"],
         candidates=frames.get("candidates"), wards=_load_wards(folder, problems),
+        roads=_load_roads(folder, problems),
         name=path.stem if path.is_file() else path.name,
     )
     ds = ds.replace(places=derive_place_costs(ds))
@@ -161,6 +166,37 @@ def _load_wards(folder: Path, problems: list[Problem]):
     if wards.crs is None:
         wards = wards.set_crs("EPSG:4326")
     return wards.to_crs("EPSG:27700")
+
+
+def _load_roads(folder: Path, problems: list[Problem]):
+    path = folder / "roads.graphml"
+    if not path.exists():
+        return None
+    import networkx as nx
+
+    try:
+        graph = nx.read_graphml(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
+        problems.append(Problem("roads.graphml", None, "", f"an unreadable file ({exc})",
+                                "GraphML with node x, y and edge length", "export it again"))
+        return None
+    for node, data in graph.nodes(data=True):
+        try:
+            data["x"], data["y"] = float(data["x"]), float(data["y"])
+        except (KeyError, ValueError):
+            problems.append(Problem("roads.graphml", None, "x, y", f"node {node!r} without "
+                                    "numeric x, y", "BNG metres on every node",
+                                    "add x and y (EPSG:27700) to every node"))
+            return None
+    for a, b, data in graph.edges(data=True):
+        if "length" not in data:
+            problems.append(Problem("roads.graphml", None, "length", f"edge {a}-{b} without length",
+                                    "length [m] on every edge", "add a length to every edge"))
+            return None
+        data["length"] = float(data["length"])
+        if "speed_kph" in data:
+            data["speed_kph"] = float(data["speed_kph"])
+    return graph
 
 
 def derive_place_costs(ds: Dataset) -> pd.DataFrame:

@@ -15,6 +15,8 @@ __version__ = "0.1.0"
 
 from optimiser.allocation import AllocationResult, allocate, options
 from optimiser.check import check_allocation
+from optimiser.comparison import Comparison, compare, compare_scenarios
+from optimiser.scenarios import Scenario, load_scenario
 from optimiser._errors import DataValidationError, InfeasibleError, OptimiserError, SolverError
 from optimiser.datamodel import Dataset, load_dataset, save_dataset
 from optimiser.datasets import load_default
@@ -26,6 +28,11 @@ __all__ = [
     "AllocationResult",
     "allocate",
     "check_allocation",
+    "compare",
+    "compare_scenarios",
+    "Comparison",
+    "load_scenario",
+    "Scenario",
     "options",
     "DataValidationError",
     "DataWarning",

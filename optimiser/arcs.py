@@ -68,10 +68,11 @@ def _candidate_pairs(kids: pd.DataFrame, settings: pd.DataFrame, ds: Dataset) ->
     c, s = pairs_within(kids[["x", "y"]].to_numpy()[free], settings[["easting", "northing"]]
                         .to_numpy(float), radius)
     near = pd.DataFrame({"c": free[c], "s": s})
-    ranked = [(i, sid_pos[sid], r + 1) for i in free for r, sid in enumerate(kids.at[i, "prefs"])
-              if sid in sid_pos.index]
-    ranked_df = pd.DataFrame(ranked, columns=["c", "s", "rank"]).astype(
-        {"c": np.int64, "s": np.int64, "rank": float})
+    prefs = kids["prefs"].iloc[free].explode().dropna()
+    rank = prefs.groupby(level=0).cumcount() + 1.0
+    ranked_df = pd.DataFrame({"c": prefs.index.to_numpy(np.int64),
+                              "s": sid_pos.reindex(prefs.to_numpy()).to_numpy(),
+                              "rank": rank.to_numpy(float)}).dropna().astype({"s": np.int64})
     fixed = np.flatnonzero(kids["fixed"].to_numpy())
     cont = pd.DataFrame({"c": fixed, "s": sid_pos.reindex(kids["current"].to_numpy()[fixed])
                          .to_numpy()}).dropna().astype(np.int64)

@@ -86,6 +86,62 @@ def allocate_cmd(
             _write_csv(frame, target)
 
 
+@app.command("compare")
+def compare_cmd(
+    scenarios: Annotated[list[Path], typer.Argument(
+        help="[DIR] then one or more scenario YAML files; DIR is optional.")],
+    moves_out: Annotated[Path | None, typer.Option(
+        "--moves-out", help="Write who moves (counts by package and setting type) to CSV.")] = None,
+) -> None:
+    """Solve the baseline and each scenario; print KPIs side by side, deltas and who moves."""
+    from optimiser.comparison import compare_scenarios
+    from optimiser.scenarios import load_scenario
+
+    path = scenarios[0] if scenarios and scenarios[0].suffix.lower() not in (".yaml", ".yml") \
+        else None
+    files = scenarios[1:] if path is not None else scenarios
+    if not files:
+        _fail(ValueError("give at least one scenario file (.yaml)"))
+    ds = _load(path)
+    try:
+        options_ = [load_scenario(f) for f in files]
+        with console.status(f"Solving the baseline and {len(options_)} option(s)…"):
+            cmp = compare_scenarios(ds, options_)
+    except OptimiserError as exc:
+        _fail(exc)
+    _print_comparison(cmp)
+    if moves_out is not None:
+        _write_csv(cmp.moves, moves_out)
+
+
+def _print_comparison(cmp) -> None:
+    from optimiser.reports import format_value
+
+    table = RichTable(title="Options compared (Δ = change against the baseline)")
+    table.add_column("measure")
+    names = list(cmp.kpis.columns)
+    for name in names:
+        table.add_column(name, justify="right")
+    for name in names[1:]:
+        table.add_column(f"Δ {name}", justify="right")
+    for key in cmp.kpis.index:
+        if "_SPP" in key and not cmp.kpis.loc[key].any():
+            continue
+        row = [format_value(key, cmp.kpis.at[key, n]) for n in names]
+        row += [format_value(key, cmp.deltas.at[key, n], delta=True) for n in names[1:]]
+        table.add_row(key, *row)
+    console.print(table)
+    if len(cmp.moves):
+        moves = RichTable(title="Who moves (children changing setting; negative £ = saving)")
+        for col in ("scenario", "package_id", "from_type", "to_type", "children",
+                    "total_change_gbp"):
+            moves.add_column(col.replace("_", " "))
+        for r in cmp.moves.itertuples():
+            moves.add_row(r.scenario, r.package_id, r.from_type, r.to_type, str(r.children),
+                          f"£{r.total_change_gbp:,.0f}")
+        console.print(moves)
+
+
 def _write_csv(frame, target: Path) -> None:
     if target.exists():
         _fail(FileExistsError(f"{target} already exists; choose another name so nothing is "

@@ -28,7 +28,7 @@ class Problem:
         where = self.file
         if self.row is not None:
             where += f" row {self.row}"
-        if self.column.startswith("key "):
+        if self.column.startswith(("key ", "change ")):
             where += f", {self.column}"
         elif self.column:
             where += f", column {self.column}"

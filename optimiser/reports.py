@@ -102,33 +102,53 @@ def sufficiency_table(ds: Dataset, placements: pd.DataFrame, unplaced: pd.DataFr
 
 def unplaced_reasons(ds: Dataset, kids: pd.DataFrame, arcs: pd.DataFrame,
                      placements: pd.DataFrame) -> pd.DataFrame:
-    """One row per unplaced child: child_id, package_id, reason (with the numbers)."""
+    """One row per unplaced child: child_id, package_id, reason (with the numbers).
+
+    Reasons, first that applies: no open setting has places for the package at
+    the child's age; no such setting within the journey cap (with the nearest
+    journey time); or every eligible setting is full (how many, how many places).
+    """
     missing = kids[~kids["child_id"].isin(placements["child_id"])]
-    offers = ds.places[ds.places["places"] > 0].merge(ds.settings, on="setting_id")
-    offers = offers[~offers["closed"]]
-    reasons = [_reason(row, offers, arcs, ds) for row in missing.itertuples()]
-    return pd.DataFrame({"child_id": missing["child_id"].to_numpy(),
-                         "package_id": missing["package_id"].to_numpy(),
-                         "reason": reasons}, columns=["child_id", "package_id", "reason"])
+    if missing.empty:
+        return pd.DataFrame(columns=["child_id", "package_id", "reason"])
+    offers = ds.places[ds.places["places"] > 0].merge(
+        ds.settings[~ds.settings["closed"]], on="setting_id")
+    pairs = missing[["child_id", "package_id", "age", "x", "y", "cap_min"]].merge(
+        offers[["setting_id", "package_id", "places", "age_min", "age_max", "easting", "northing"]],
+        on="package_id")
+    pairs = pairs[(pairs["age_min"] <= pairs["age"]) & (pairs["age"] <= pairs["age_max"])]
+    reason = pd.Series("", index=missing["child_id"].to_numpy(), dtype=object)
+    n_offer = pairs.groupby("child_id").size().reindex(reason.index, fill_value=0)
+    none = n_offer.index[n_offer == 0]
+    info = missing.set_index("child_id")
+    reason[none] = [f"no setting delivers package {info.at[c, 'package_id']} for age "
+                    f"{info.at[c, 'age']}" for c in none]
+    mine = arcs[arcs["child_id"].isin(reason.index)]
+    far = reason.index[(n_offer > 0) & ~reason.index.isin(mine["child_id"])]
+    reason[far] = _far_reasons(pairs[pairs["child_id"].isin(far)], n_offer, info, ds)
+    full = reason.index[reason == ""]
+    elig = mine[mine["child_id"].isin(full)].merge(
+        ds.places[["setting_id", "package_id", "places"]], on=["setting_id", "package_id"])
+    n_elig = elig.groupby("child_id")["setting_id"].nunique()
+    n_places = elig.groupby("child_id")["places"].sum()
+    reason[full] = [f"eligible settings full ({n_elig[c]} eligible setting"
+                    f"{'s' if n_elig[c] != 1 else ''} with {n_places[c]} {info.at[c, 'package_id']} "
+                    "places, all taken)" for c in full]
+    return pd.DataFrame({"child_id": reason.index, "package_id": info.loc[reason.index,
+                         "package_id"].to_numpy(), "reason": reason.to_numpy()})
 
 
-def _reason(child, offers: pd.DataFrame, arcs: pd.DataFrame, ds: Dataset) -> str:
-    mine = offers[(offers["package_id"] == child.package_id) & (offers["age_min"] <= child.age)
-                  & (offers["age_max"] >= child.age)]
-    if mine.empty:
-        return f"no setting delivers package {child.package_id} for age {child.age}"
-    eligible = arcs[arcs["child_id"] == child.child_id]
-    if eligible.empty:
-        xy = np.repeat([[child.x, child.y]], len(mine), axis=0)
-        _, mins = road_km_and_min(xy, mine[["easting", "northing"]].to_numpy(float),
-                                  policy=ds.policy, graph=ds.roads)
-        return (f"no eligible setting within the {child.cap_min:.0f}-minute journey cap "
-                f"(nearest of {len(mine)} settings delivering {child.package_id}: "
-                f"{mins.min():.0f} min)")
-    places = int(mine[mine["setting_id"].isin(eligible["setting_id"])]["places"].sum())
-    n = len(eligible)
-    return (f"eligible settings full ({n} eligible setting{'s' * (n != 1)} with {places} "
-            f"{child.package_id} places, all taken)")
+def _far_reasons(pairs: pd.DataFrame, n_offer: pd.Series, info: pd.DataFrame,
+                 ds: Dataset) -> list[str]:
+    if pairs.empty:
+        return []
+    _, mins = road_km_and_min(pairs[["x", "y"]].to_numpy(float),
+                              pairs[["easting", "northing"]].to_numpy(float),
+                              policy=ds.policy, graph=ds.roads)
+    nearest = pd.Series(mins, index=pairs.index).groupby(pairs["child_id"]).min()
+    return [f"no eligible setting within the {info.at[c, 'cap_min']:.0f}-minute journey cap "
+            f"(nearest of {n_offer[c]} settings delivering {info.at[c, 'package_id']}: "
+            f"{nearest[c]:.0f} min)" for c in nearest.index]
 
 
 _KPI_LABELS = {
@@ -158,3 +178,17 @@ def format_kpis(kpis: dict[str, float]) -> list[tuple[str, str]]:
             value = kpis[key]
             out.append((label, "n/a" if value != value else fmt.format(value)))
     return out
+
+
+def format_value(key: str, value: float, *, delta: bool = False) -> str:
+    """A KPI value formatted by its unit (from its name): £, %, minutes or a count."""
+    if value != value:
+        return "n/a"
+    sign = "+" if delta and value > 0 else ""
+    if key.endswith("_gbp"):
+        return f"{sign}£{value:,.0f}" if value >= 0 else f"-£{-value:,.0f}"
+    if key.endswith("_share"):
+        return f"{sign}{value * 100:.1f}" + (" pts" if delta else "%")
+    if key.endswith("_min"):
+        return f"{sign}{value:.1f}"
+    return f"{sign}{value:,.0f}"

@@ -6,6 +6,8 @@ traceback. DIR defaults to the embedded Trafford data.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +23,9 @@ from optimiser.validate import DataWarning, validate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan places for children with Specialist Provision Packages (SEND).")
-console = Console(highlight=False, soft_wrap=True)
+# Wide enough for the tables when output goes to a file or pipe (rich assumes 80 there).
+console = Console(highlight=False, soft_wrap=True,
+                  width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 150)))
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DirArg = Annotated[Path | None, typer.Argument(
@@ -118,7 +122,7 @@ def _print_comparison(cmp) -> None:
     from optimiser.reports import format_value
 
     table = RichTable(title="Options compared (Δ = change against the baseline)")
-    table.add_column("measure")
+    table.add_column("measure", no_wrap=True)
     names = list(cmp.kpis.columns)
     for name in names:
         table.add_column(name, justify="right")
@@ -138,8 +142,67 @@ def _print_comparison(cmp) -> None:
             moves.add_column(col.replace("_", " "))
         for r in cmp.moves.itertuples():
             moves.add_row(r.scenario, r.package_id, r.from_type, r.to_type, str(r.children),
-                          f"£{r.total_change_gbp:,.0f}")
+                          format_value("total_change_gbp", r.total_change_gbp))
         console.print(moves)
+
+
+@app.command("horizon")
+def horizon_cmd(
+    path: DirArg = None,
+    years: Annotated[int, typer.Option(help="Years to roll forward.", min=0, max=30)] = 5,
+    growth: Annotated[float | None, typer.Option(
+        help="Annual growth of children with an SPP (default: national EHCP trend).")] = None,
+    scenario: Annotated[Path | None, typer.Option(
+        help="Scenario YAML; changes apply from their from_year.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for drawing new EHCPs.")] = 0,
+) -> None:
+    """Roll the cohort forward year by year: demand, places, shortfall, INMSS reliance, cost."""
+    from optimiser.horizon import roll_forward
+    from optimiser.reports import format_value
+    from optimiser.scenarios import load_scenario
+
+    ds = _load(path)
+    try:
+        sc = load_scenario(scenario) if scenario else None
+        with console.status(f"Allocating {years + 1} years…"):
+            hz = roll_forward(ds, years=years, growth=growth, scenario=sc, seed=seed)
+    except OptimiserError as exc:
+        _fail(exc)
+    table = RichTable(title=f"Horizon: {years} years at {hz.growth:+.1%} a year")
+    cols = ["year", "demand_children", "places", "placed_children", "unplaced_children",
+            "new_ehcp_children", "leavers_children", "inmss_children", "inmss_share",
+            "total_cost_gbp"]
+    for col in cols:
+        table.add_column(col.replace("_children", "").replace("_gbp", " £").replace("_", " "),
+                         justify="right")
+    for row in hz.years[cols].itertuples(index=False):
+        table.add_row(*[format_value(c, v) for c, v in zip(cols, row, strict=True)])
+    console.print(table)
+
+
+@app.command("report")
+def report_cmd(
+    path: DirArg = None,
+    xlsx: Annotated[Path, typer.Option(help="Workbook to write (.xlsx); never overwritten.")] = Path(
+        "optimiser-report.xlsx"),
+    scenario: Annotated[list[Path] | None, typer.Option(
+        help="Scenario YAML to compare (repeat for several).")] = None,
+    years: Annotated[int, typer.Option(help="Horizon years (0 = none).", min=0, max=30)] = 5,
+    publish: Annotated[bool, typer.Option(
+        "--publish", help="Disclosure-controlled: no child rows; small counts suppressed.")] = False,
+) -> None:
+    """Write the planner's XLSX workbook: KPIs, comparison, sufficiency, INMSS, transport, horizon."""
+    from optimiser.scenarios import load_scenario
+    from optimiser.workbook import write_workbook
+
+    ds = _load(path)
+    try:
+        options_ = [load_scenario(f) for f in scenario or []]
+        with console.status("Solving and writing the workbook…"):
+            out = write_workbook(ds, xlsx, scenarios=options_, years=years, publish=publish)
+    except (OptimiserError, FileExistsError) as exc:
+        _fail(exc)
+    console.print(f"wrote {out} ({'publish' if publish else 'working'} mode)")
 
 
 def _write_csv(frame, target: Path) -> None:

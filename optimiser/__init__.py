@@ -14,6 +14,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from optimiser.allocation import AllocationResult, allocate, options
+from optimiser import siting
 from optimiser.check import check_allocation
 from optimiser.comparison import Comparison, compare, compare_scenarios
 from optimiser.scenarios import Scenario, load_scenario
@@ -28,6 +29,7 @@ __all__ = [
     "AllocationResult",
     "allocate",
     "check_allocation",
+    "siting",
     "compare",
     "compare_scenarios",
     "Comparison",

@@ -18,6 +18,7 @@ from optimiser import siting
 from optimiser.check import check_allocation
 from optimiser.comparison import Comparison, compare, compare_scenarios
 from optimiser.scenarios import Scenario, load_scenario
+from optimiser.site_planning import SitingResult, site
 from optimiser._errors import DataValidationError, InfeasibleError, OptimiserError, SolverError
 from optimiser.datamodel import Dataset, load_dataset, save_dataset
 from optimiser.datasets import load_default
@@ -30,6 +31,8 @@ __all__ = [
     "allocate",
     "check_allocation",
     "siting",
+    "site",
+    "SitingResult",
     "compare",
     "compare_scenarios",
     "Comparison",

@@ -34,12 +34,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.graph.python import min_cost_flow
 from ortools.linear_solver.python import model_builder
 from ortools.math_opt import model_pb2
 from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from optimiser._errors import DataValidationError, InfeasibleError, SolverError
 
@@ -553,7 +553,8 @@ def _open(matrix: np.ndarray) -> list[list[int]]:
 def solve_vrp(travel_s: object, arc_cost: object, *, fixed_cost: object, n_vehicles: object,
               demand: object, capacity: object, max_arrival_s: object,
               service_s: object | None = None, drop_penalty: object | None = None,
-              time_limit_s: float = 1.0, guided: bool = False) -> VrpSolution:
+              time_limit_s: float = 1.0, guided: bool = False,
+              first_solution: str = "savings") -> VrpSolution:
     """Capacitated open vehicle routing from one depot, heterogeneous fleet (OR-Tools routing).
 
     Formulation: vehicles of type k (``n_vehicles[k]`` of them) leave the depot
@@ -575,8 +576,10 @@ def solve_vrp(travel_s: object, arc_cost: object, *, fixed_cost: object, n_vehic
     service_s : (m,) int time spent at each node before leaving it [s] (default 0).
     drop_penalty : (m,) int cost of not serving each customer; None = all must be served.
     time_limit_s : wall-clock cap [s].
-    guided : False: greedy descent to a local optimum (deterministic unless the
-        limit stops it); True: guided local search until the time limit.
+    guided : False: greedy descent to a local optimum (deterministic unless the limit
+        stops it); True: guided local search until the time limit.
+    first_solution : construction heuristic, "savings" (Clarke-Wright) or
+        "parallel_cheapest_insertion".
 
     Returns
     -------
@@ -589,6 +592,10 @@ def solve_vrp(travel_s: object, arc_cost: object, *, fixed_cost: object, n_vehic
     SolverError
         If OR-Tools reports an invalid model.
     """
+    if first_solution not in ("savings", "parallel_cheapest_insertion"):
+        msg = (f"first_solution must be 'savings' or 'parallel_cheapest_insertion'; "
+               f"found {first_solution!r}.")
+        raise DataValidationError(msg)
     t, cost, fixed, count, dem, cap, bound = _vrp_arrays(
         travel_s, arc_cost, fixed_cost, n_vehicles, demand, capacity, max_arrival_s)
     m = t.shape[0]
@@ -621,7 +628,8 @@ def solve_vrp(travel_s: object, arc_cost: object, *, fixed_cost: object, n_vehic
         for i in range(1, m):
             routing.AddDisjunction([manager.NodeToIndex(i)], int(pen[i]))
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy,
+                                             first_solution.upper())
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH if guided
         else routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)

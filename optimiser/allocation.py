@@ -26,8 +26,9 @@ Constraints: (1) each child placed at most once (supply 1); (2) Σ_i x_iq ≤ u_
 (3) Σ_q∈s x ≤ U_s; (4) Σ over INMSS ≤ cap. Capacities are never below the
 number of continuing children already there (they keep their place).
 
-The reported objective is Σ arc_cost over placements + ``unplaced_penalty_gbp``
-× children unplaced. Every result is re-checked by :mod:`optimiser.check`
+The reported objective is Σ arc_cost over placements + P × children unplaced,
+where P = max(policy ``unplaced_penalty_gbp``, largest arc cost + 1), so the
+reported objective also ranks placing a child above any placement cost. Every result is re-checked by :mod:`optimiser.check`
 before it is returned.
 """
 
@@ -63,6 +64,7 @@ class AllocationResult:
     sufficiency : DataFrame, demand, places, placed and shortfall by package × phase.
     options : DataFrame, every arc the model could use.
     duty_weight_gbp : the mainstream-duty weight W used [GBP/yr].
+    unplaced_penalty_gbp : the penalty P per unplaced child in the objective [GBP/yr].
     timings_s : wall time of each stage [s].
     """
 
@@ -73,6 +75,7 @@ class AllocationResult:
     sufficiency: pd.DataFrame
     options: pd.DataFrame
     duty_weight_gbp: float
+    unplaced_penalty_gbp: float = 0.0
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
@@ -195,14 +198,16 @@ def allocate(ds: Dataset, scenario: object | None = None, *, check: bool = True)
         ["c", "s"], kind="stable")
     placements = _placements(chosen, kids, ds)
     unplaced = unplaced_reasons(ds, kids, arcs, placements)
-    objective = float(placements["arc_cost"].sum()
-                      + len(unplaced) * ds.policy.unplaced_penalty_gbp)
-    weight = float(arcs["duty_penalty_gbp"].max()) if len(arcs) else 0.0
+    penalty = max(ds.policy.unplaced_penalty_gbp,
+                  float(arcs["arc_cost"].max()) + 1.0 if len(arcs) else 0.0)
+    objective = float(placements["arc_cost"].sum() + len(unplaced) * penalty)
+    weight = float(-arcs["duty_term_gbp"].min()) if len(arcs) else 0.0
     res = AllocationResult(
         placements=placements, unplaced=unplaced, objective=objective,
         kpis=allocation_kpis(ds, placements, unplaced, kids),
         sufficiency=sufficiency_table(ds, placements, unplaced, kids),
-        options=options_frame(arcs), duty_weight_gbp=weight, timings_s=timings)
+        options=options_frame(arcs), duty_weight_gbp=weight, unplaced_penalty_gbp=penalty,
+        timings_s=timings)
     if check:
         t = time.perf_counter()
         problems = check_allocation(ds, res)

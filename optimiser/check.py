@@ -76,7 +76,10 @@ def _check_rules(ds: Dataset, rows: pd.DataFrame) -> list[str]:
                 "age outside the setting's range")
     km = np.hypot(rows["cx"] - rows["sx"], rows["cy"] - rows["sy"]) / 1000 * ds.policy.detour_factor
     minutes = (km / ds.policy.speed_kmh * 60).to_numpy()
-    ranked = np.array([s in p for s, p in zip(rows["setting_id"], rows["preferences"], strict=True)])
+    if ds.roads is not None:
+        minutes = _road_minutes(ds, rows)
+    ranked = np.array([s in p for s, p in zip(rows["setting_id"], rows["preferences"], strict=True)],
+                      dtype=bool)
     out += _say(rows, new & (minutes > _phase_cap(ds, age) + 1e-6) & ~ranked,
                 "journey over the cap and not a parental preference")
     if ds.roads is None:
@@ -85,6 +88,34 @@ def _check_rules(ds: Dataset, rows: pd.DataFrame) -> list[str]:
         out += _say(rows, np.abs(km.to_numpy() - rows["distance_km"].to_numpy()) > 1e-6,
                     "distance_km differs from the recomputation")
     return out
+
+
+def _road_minutes(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
+    """Journey times [min] on the road graph, recomputed pair by pair with networkx."""
+    import networkx as nx
+
+    graph, speed = ds.roads, ds.policy.speed_kmh
+    nodes = list(graph.nodes)
+    xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in nodes])
+
+    def nearest(x: float, y: float) -> tuple[object, float]:
+        d = np.hypot(xy[:, 0] - x, xy[:, 1] - y)
+        return nodes[int(d.argmin())], float(d.min())
+
+    def edge_min(u: object, v: object, data: dict) -> float:
+        if graph.is_multigraph():
+            data = min(data.values(), key=lambda d: d["length"])
+        return data["length"] / (float(data.get("speed_kph", speed)) * 1000 / 60)
+
+    out = []
+    for cx, cy, sx, sy in rows[["cx", "cy", "sx", "sy"]].itertuples(index=False):
+        (a, da), (b, db) = nearest(cx, cy), nearest(sx, sy)
+        try:
+            path_min = nx.shortest_path_length(graph, a, b, weight=edge_min)
+        except nx.NetworkXNoPath:
+            path_min = np.inf
+        out.append(path_min + (da + db) / (speed * 1000 / 60))
+    return np.asarray(out, float)
 
 
 def _check_capacity(ds: Dataset, rows: pd.DataFrame) -> list[str]:
@@ -109,10 +140,8 @@ def _check_capacity(ds: Dataset, rows: pd.DataFrame) -> list[str]:
 
 def _check_costs(ds: Dataset, rows: pd.DataFrame, res) -> list[str]:
     pol = ds.policy
-    rate = np.where(rows["solo_transport"].astype(bool), pol.transport_gbp_per_pupil_mile.solo,
-                    pol.transport_gbp_per_pupil_mile.shared)
-    transport = 2 * rows["distance_km"] / _MILE_KM * pol.school_days_per_year * rate
-    out = _say(rows, np.abs(transport - rows["transport_cost_gbp"]).to_numpy() > 0.01,
+    transport = _transport_gbp(ds, rows)
+    out = _say(rows, np.abs(transport - rows["transport_cost_gbp"].to_numpy()) > 0.01,
                "transport cost differs from the recomputation")
     new = ~rows["kept"].to_numpy(bool)
     out += _say(rows, new & (np.abs(rows["fee"] - rows["place_cost_gbp"]) > 0.005).to_numpy(),
@@ -123,10 +152,58 @@ def _check_costs(ds: Dataset, rows: pd.DataFrame, res) -> list[str]:
                     for s, p, k in zip(rows["setting_id"], rows["preferences"], rows["kept"],
                                        strict=True)])
     extra = rows["arc_cost"] - (rows["place_cost_gbp"] + rows["transport_cost_gbp"] + pen)
-    duty = rows["prefers_mainstream"].astype(bool) & ~rows["stype"].isin(_MAINSTREAM) & new
-    ok = (extra.abs() <= 0.5) | (duty & ((extra - res.duty_weight_gbp).abs() <= 0.5))
+    duty = rows["prefers_mainstream"].astype(bool) & rows["stype"].isin(_MAINSTREAM) & new
+    ok = (extra.abs() <= 0.5) | (duty & ((extra + res.duty_weight_gbp).abs() <= 0.5))
     out += _say(rows, ~ok.to_numpy(), "arc_cost differs from place + transport + preference terms")
-    total = rows["arc_cost"].sum() + len(res.unplaced) * pol.unplaced_penalty_gbp
+    penalty = res.unplaced_penalty_gbp
+    if len(res.unplaced) and (penalty < pol.unplaced_penalty_gbp
+                              or penalty <= (rows["arc_cost"].max() if len(rows) else 0)):
+        out.append(f"unplaced penalty {penalty:.0f} below the policy's or a placement's cost")
+    total = rows["arc_cost"].sum() + len(res.unplaced) * penalty
     if abs(total - res.objective) > 0.5:
         out.append(f"objective {res.objective:.0f} ≠ recomputed {total:.0f}")
+    return out
+
+
+def _transport_gbp(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
+    """Each placement's transport cost [GBP/yr], recomputed row by row from the policy text.
+
+    Eligible when the child cannot walk (own flag, or package listed; no list =
+    all) or lives beyond the walking distance (2 miles under 8, else 3; exactly
+    on it is within), and not post-16 when post-16 transport is off. Mode: the
+    agreed travel_mode, else solo taxi when travelling alone, else the cheaper of
+    minibus / shared taxi that has room for a wheelchair when needed (else solo).
+    """
+    pol = ds.policy
+    tp = pol.transport
+    walk = pol.walking_distance_miles
+    listed = tp.cannot_walk_packages
+
+    def per_day(mode: str, miles: float) -> float:
+        rate = getattr(tp, mode)
+        return rate.fixed_gbp_per_day + rate.gbp_per_mile * 2 * miles
+
+    def column(name: str, blank: object) -> list:
+        return rows[name].fillna(blank).tolist() if name in rows.columns else [blank] * len(rows)
+
+    out = np.zeros(len(rows))
+    items = zip(rows["distance_km"].tolist(), column("age", 0), column("solo_transport", False),
+                column("cannot_walk", False), column("wheelchair", False),
+                column("travel_mode", ""), rows["child_package"].tolist(), strict=True)
+    for k, (km, age, solo, lame, chair, agreed, package) in enumerate(items):
+        miles = km / _MILE_KM
+        limit = walk.under_8 if age < 8 else walk.from_8
+        walks = not (lame or listed is None or package in listed)
+        if (walks and miles <= limit + 1e-9) or (age >= pol.phase_age.post16_from
+                                                   and not tp.post16_eligible):
+            continue
+        if agreed in ("personal_budget", "minibus", "shared_taxi", "solo_taxi"):
+            mode = agreed
+        elif solo:
+            mode = "solo_taxi"
+        else:
+            fits = [(per_day(m, miles), m) for m in ("minibus", "shared_taxi")
+                    if not chair or getattr(tp, m).wheelchair_spaces > 0]
+            mode = min(fits)[1] if fits else "solo_taxi"
+        out[k] = per_day(mode, miles) * pol.school_days_per_year
     return out

@@ -267,6 +267,181 @@ def _print_dataset_summary(ds: Dataset) -> None:
     console.print(table)
 
 
+@app.command("map")
+def map_cmd(
+    out: Annotated[Path, typer.Option(help="HTML file to write (required); never overwritten.",
+                                      show_default=False)],
+    path: DirArg = None,
+    scenario: Annotated[Path | None, typer.Option(
+        help="Scenario YAML: add layers of the change by ward against the baseline.")] = None,
+    publish: Annotated[bool, typer.Option(
+        "--publish", help="Disclosure-controlled, for members: no child data, small counts "
+        "suppressed.")] = False,
+    tiles: Annotated[bool, typer.Option(
+        "--tiles", help="Add an online base map (the map works offline without it).")] = False,
+) -> None:
+    """Write a self-contained HTML map of the allocation (opens with no internet)."""
+    from optimiser.maps import map_allocation, save_map
+
+    if out.exists():
+        _fail(FileExistsError(f"{out} already exists; choose another name so nothing is "
+                              "overwritten"))
+    ds = _load(path)
+    compare = None
+    try:
+        if scenario is None:
+            res = _allocate(ds)
+        else:
+            from optimiser.comparison import compare_scenarios
+            from optimiser.scenarios import load_scenario
+
+            with console.status("Solving the baseline and the scenario…"):
+                compare = compare_scenarios(ds, [load_scenario(scenario)])
+            res = compare.results["baseline"]
+        written = save_map(map_allocation(ds, res, publish=publish, tiles=tiles, compare=compare),
+                           out)
+    except (OptimiserError, FileExistsError) as exc:
+        _fail(exc)
+    console.print(f"wrote {written} ({'publish' if publish else 'working'} mode, "
+                  f"{written.stat().st_size / 1e6:.1f} MB)")
+
+
+@app.command("pack")
+def pack_cmd(
+    out: Annotated[Path, typer.Option(help="Folder for map.html and summary.html (required).",
+                                      show_default=False)],
+    path: DirArg = None,
+) -> None:
+    """Write the members' pack: publish-mode map and a one-page summary by ward."""
+    from optimiser.pack import MAP_FILE, SUMMARY_FILE, write_pack
+
+    if clash := [str(out / f) for f in (MAP_FILE, SUMMARY_FILE) if (out / f).exists()]:
+        _fail(FileExistsError(f"{', '.join(clash)} already exist(s); choose another folder so "
+                              "nothing is overwritten"))
+    ds = _load(path)
+    res = _allocate(ds)
+    try:
+        files = write_pack(ds, res, out)
+    except (OptimiserError, FileExistsError) as exc:
+        _fail(exc)
+    console.print(f"wrote {', '.join(str(f) for f in files)} (publish mode)")
+
+
+@app.command("transport")
+def transport_cmd(
+    path: DirArg = None,
+    routes: Annotated[bool, typer.Option(
+        "--routes/--no-routes", help="Estimate shared vehicle routes (OR-Tools routing).")] = True,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", min=0.1, help="Time budget of the route estimate [s].")] = 10.0,
+    out: Annotated[Path | None, typer.Option(
+        help="Write the route plan's riders to this CSV (working data: contains child ids).")
+    ] = None,
+) -> None:
+    """Transport after allocation: costs by mode, setting type, area, package, ward, setting."""
+    from optimiser.reports import format_kpis
+    from optimiser.routes import estimate_routes
+    from optimiser.transport import transport_tables
+
+    ds = _load(path)
+    res = _allocate(ds)
+    keys = ("transport_cost_gbp", "transported_children",
+            "transport_cost_per_transported_child_gbp", "travelling_alone_share",
+            "personal_budget_children", "transported_over_journey_cap",
+            "mean_travel_min", "max_travel_min", "children_over_journey_cap")
+    for label, value in format_kpis({k: res.kpis[k] for k in keys if k in res.kpis}):
+        console.print(f"{label.strip()}: {value}", markup=False)
+    tables = transport_tables(ds, res)
+    for name, key in (("mode", "mode"), ("setting_type", "setting_type"), ("area", "area"),
+                      ("package", "package_id"), ("ward", "ward_code")):
+        _print_transport_table(f"Transport by {name.replace('_', ' ')}", tables[name], key)
+    top = tables["setting"].nlargest(10, "transport_cost_gbp")
+    _print_transport_table(f"Top {len(top)} of {len(tables['setting'])} settings by transport cost",
+                           top, "setting_id")
+    if not routes:
+        return
+    with console.status("Estimating shared routes…"):
+        plan = estimate_routes(ds, res, time_limit_s=time_limit)
+    m = plan.summary
+    console.print(
+        f"Shared-route estimate: {m['routes']:,.0f} routes ({m['minibus']:,.0f} minibus, "
+        f"{m['shared_taxi']:,.0f} shared taxi, {m['solo_taxi']:,.0f} solo taxi) for "
+        f"{m['transported_children']:,.0f} children; £{m['cost_gbp']:,.0f} a year "
+        f"(£{m['cost_per_child_gbp']:,.0f} a child) vs £{m['solo_baseline_gbp']:,.0f} as solo "
+        f"taxis: saving {m['saving_share']:.1%}; riders over the ride-time cap "
+        f"{m['riders_over_cap']:,.0f} ({m['riders_over_cap_by_sharing']:,.0f} because of "
+        f"sharing, the rest have a longer direct journey); {m['time_s']:.1f} s.", markup=False)
+    if plan.not_proven:
+        console.print(f"Not proven optimal: {len(plan.not_proven)} of {m['settings']:.0f} "
+                      "settings' plans (local search); the optimum lies between the lower "
+                      f"bound £{m['lower_bound_gbp']:,.0f} and this plan.", markup=False)
+    if out is not None:
+        _write_csv(plan.riders, out)
+
+
+def _print_transport_table(title: str, frame, key: str) -> None:
+    cols = [key, "children", "transported", "transport_cost_gbp",
+            "cost_per_transported_child_gbp", "mean_travel_min", "over_journey_cap",
+            "travelling_alone_share"]
+    table = RichTable(title=title)
+    for col in cols:
+        table.add_column(col.replace("_gbp", " £").replace("_", " "),
+                         justify="left" if col == key else "right")
+    for row in frame[cols].itertuples(index=False):
+        table.add_row(*["" if v != v else f"{v:,.0f}" if isinstance(v, float) and abs(v) >= 100
+                        else f"{v:g}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table)
+
+
+@app.command("site")
+def site_cmd(
+    path: DirArg = None,
+    budget: Annotated[float, typer.Option(help="Capital budget [GBP].", min=0,
+                                          show_default=False)] = ...,  # type: ignore[assignment]
+    package: Annotated[list[str] | None, typer.Option(
+        help="Only this package (repeat for several); default all.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Write the plan as a scenario YAML (for compare and map); never overwritten.")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1,
+                                              help="Solver time cap [s].")] = 60.0,
+) -> None:
+    """Where to open inclusion bases within a capital budget: ranked sites, saving, bound/gap."""
+    from optimiser.site_planning import site
+
+    if out is not None and out.exists():
+        _fail(FileExistsError(f"{out} already exists; choose another name so nothing is "
+                              "overwritten"))
+    ds = _load(path)
+    try:
+        with console.status("Siting bases and confirming by re-allocation…"):
+            res = site(ds, budget_gbp=budget, packages=package or None, time_limit_s=time_limit)
+    except OptimiserError as exc:
+        _fail(exc)
+    table = RichTable(title=f"New inclusion bases within £{budget:,.0f} (best first)")
+    cols = ["rank", "setting_id", "name", "package_id", "places", "capital_cost_gbp",
+            "children_served", "annual_saving_gbp", "marginal_saving_gbp"]
+    for col in cols:
+        table.add_column(col.replace("annual_saving", "modelled_saving").replace("_gbp", " £")
+                         .replace("_", " "), justify="left" if col in cols[1:4] else "right")
+    for row in res.sites[cols].itertuples(index=False):
+        table.add_row(*[f"{v:,.0f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table)
+    console.print(
+        f"capital £{res.capital_cost_gbp:,.0f} of £{budget:,.0f} "
+        f"(£{res.annualised_capital_gbp:,.0f} a year annualised); confirmed saving "
+        f"£{res.annual_saving_gbp:,.0f} a year by re-allocation (modelled "
+        f"£{res.modelled_saving_gbp:,.0f}); children in new bases "
+        f"{res.children_served}, newly placed {res.newly_placed_children}, INMSS places avoided "
+        f"{res.inmss_places_avoided}, journey minutes saved {res.journey_min_saved:,.0f}; "
+        f"solve {res.status}, bound £{res.bound:,.0f}, gap {res.gap:.2e}, "
+        f"{res.solve_time_s:.1f} s.", markup=False)
+    if out is not None:
+        try:
+            console.print(f"wrote {res.save_scenario(out)}")
+        except (OSError, OptimiserError) as exc:
+            _fail(exc)
+
+
 def main() -> None:
     """Entry point of the ``optimiser`` script."""
     app()

@@ -3,9 +3,12 @@
 Each year ``y = 1 … years``:
 
 1. every child is a year older; children older than ``leave_age`` leave;
-2. a placed child whose setting no longer takes their age (a phase transfer at
-   4, 11 or 16, or the end of a setting's range) must be placed again;
-   every other placed child keeps their place (continuing placement);
+2. a placed child whose setting no longer takes their age must be placed
+   again: with ``age_max`` the oldest age a setting takes at the start of the
+   school year, a primary setting (4-10) hands its 11-year-olds on, a 11-15
+   secondary its 16-year-olds (the phase transfers at 11 and 16), while an
+   all-through setting (e.g. a 2-18 special school) keeps them; every other
+   placed child keeps their place (continuing placement);
 3. new EHCPs join so that the number of children with an SPP grows by
    ``growth`` a year: ``round(last year's demand × (1 + growth)) − (those still
    here)`` new children, drawn (seeded) from the base year's children still to
@@ -76,15 +79,17 @@ def roll_forward(ds: Dataset, *, years: int = 5, growth: float | None = None,
     base_ds = scenario.apply(ds, year=0) if scenario else ds
     results = {0: allocate(base_ds)}
     rows = [_year_row(0, base_ds, results[0], new=0, leavers=0, transfers=0)]
-    kids = ds.children
+    kids, last_ds = ds.children, base_ds
     for year in range(1, years + 1):
         before = len(kids)
-        kids, leavers, transfers = _age_one_year(kids, results[year - 1], ds, leave_age=leave_age)
+        kids, leavers, transfers = _age_one_year(kids, results[year - 1], last_ds,
+                                                 leave_age=leave_age)
         new = _new_children(joiners, max(0, round(before * (1 + growth)) - len(kids)), year, rng)
         kids = pd.concat([kids, new], ignore_index=True)
         year_ds = ds.replace(children=kids)
         year_ds = scenario.apply(year_ds, year=year) if scenario else year_ds
         results[year] = allocate(year_ds)
+        last_ds = year_ds
         rows.append(_year_row(year, year_ds, results[year], new=len(new), leavers=leavers,
                               transfers=transfers))
     by_package = pd.concat([r.sufficiency.groupby("package_id")[["demand", "places", "placed",
@@ -104,9 +109,8 @@ def _age_one_year(kids: pd.DataFrame, last: AllocationResult, ds: Dataset, *,
     leaving = kids["age"] > leave_age
     kids = kids[~leaving].reset_index(drop=True)
     current = kids["child_id"].map(placed).fillna("")
-    ranges = ds.settings.set_index("setting_id")[["age_min", "age_max"]]
-    hi = current.map(ranges["age_max"])
-    outgrown = (current != "") & (kids["age"] > hi.fillna(99))
+    hi = current.map(ds.settings.set_index("setting_id")["age_max"]).astype(float)
+    outgrown = (current != "") & (kids["age"].astype(float) > hi.fillna(99))
     kids["current_setting_id"] = current.where(~outgrown, "")
     kids.loc[outgrown, "preferences"] = pd.Series([()] * int(outgrown.sum()),
                                                   index=kids.index[outgrown], dtype=object)

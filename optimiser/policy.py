@@ -50,11 +50,72 @@ class WalkingDistances(_Frozen):
     from_8: float = Field(3.0, ge=0)
 
 
-class TransportRates(_Frozen):
-    """Transport cost per pupil-mile [GBP] (derived calibration, domain-facts §2.2)."""
+class ModeRate(_Frozen):
+    """Cost of one pupil's travel by a mode: per day = fixed + per mile × 2 × road miles.
 
-    shared: float = Field(2.6, ge=0)
-    solo: float = Field(3.5, ge=0)
+    ``gbp_per_mile`` is per mile of the pupil's own home-school road distance,
+    counted in both directions (morning and afternoon); annual cost = the daily
+    cost × ``school_days_per_year``. Sources and calibration: docs/transport.md.
+    """
+
+    fixed_gbp_per_day: float = Field(0.0, ge=0)
+    gbp_per_mile: float = Field(0.0, ge=0)
+
+
+class VehicleRate(ModeRate):
+    """A shared mode: per-pupil rates (for arc costs) and the vehicle (for route estimates).
+
+    A vehicle costs ``vehicle_gbp_per_day`` (driver, passenger assistant, vehicle)
+    plus ``vehicle_gbp_per_mile`` × its loaded miles, both runs of the day.
+    """
+
+    seats: int = Field(1, ge=1, description="Seated pupils per vehicle")
+    wheelchair_spaces: int = Field(0, ge=0, description="Wheelchair spaces per vehicle")
+    vehicle_gbp_per_day: float = Field(0.0, ge=0)
+    vehicle_gbp_per_mile: float = Field(0.0, ge=0)
+
+
+class TransportPolicy(_Frozen):
+    """Home-to-school transport: eligibility rules and the rate model of each mode.
+
+    Defaults are the Trafford calibration (docs/transport.md; domain-facts §2):
+    mean £8,000-9,500 per transported child on the default data.
+    """
+
+    post16_eligible: bool = Field(True, description=(
+        "Post-16 transport is discretionary [S5]; true = the LA funds it like pre-16"))
+    cannot_walk_packages: tuple[str, ...] | None = Field(None, description=(
+        "Packages whose children are taken as unable to walk (eligible at any distance); "
+        "blank = every package"))
+    stop_min: float = Field(2.0, ge=0, le=30, description=(
+        "Boarding time at each pick-up in a shared route [min] (assumption)"))
+    personal_budget: ModeRate = Field(ModeRate(gbp_per_mile=0.45), description=(
+        "Personal travel budget: mileage 45p/mile [S9][S13]"))
+    minibus: VehicleRate = Field(VehicleRate(
+        fixed_gbp_per_day=34.0, gbp_per_mile=0.85, seats=12, wheelchair_spaces=2,
+        vehicle_gbp_per_day=200.0, vehicle_gbp_per_mile=2.0), description=(
+        "Shared minibus with passenger assistant: per pupil, and the vehicle (a round "
+        "≈ £219 a day [S10])"))
+    shared_taxi: VehicleRate = Field(VehicleRate(
+        fixed_gbp_per_day=27.0, gbp_per_mile=1.15, seats=4, wheelchair_spaces=0,
+        vehicle_gbp_per_day=80.0, vehicle_gbp_per_mile=2.0), description=(
+        "Shared taxi with passenger assistant: per pupil (≈ £8,700 a pupil [S9]), and the "
+        "vehicle (the solo taxi's rates)"))
+    solo_taxi: ModeRate = Field(ModeRate(fixed_gbp_per_day=80.0, gbp_per_mile=2.0), description=(
+        "Taxi with passenger assistant for one pupil (£10,920-£19,110 a year in 2018-19 "
+        "[S11])"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_unset_rates(cls, data: object) -> object:
+        """A mode given in part keeps the defaults of the rates it leaves out."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name in ("personal_budget", "minibus", "shared_taxi", "solo_taxi"):
+            if isinstance(merged.get(name), dict):
+                merged[name] = {**cls.model_fields[name].default.model_dump(), **merged[name]}
+        return merged
 
 
 class Policy(_Frozen):
@@ -74,8 +135,9 @@ class Policy(_Frozen):
     school_days_per_year: int = Field(190, gt=0, le=366, description="School days a year")
     walking_distance_miles: WalkingDistances = Field(WalkingDistances(), description=(
         "Statutory walking distance [miles]: 2 under 8, 3 from 8 (s444(5) EA 1996)"))
-    transport_gbp_per_pupil_mile: TransportRates = Field(TransportRates(), description=(
-        "Transport cost per pupil-mile [GBP], shared and solo (derived, domain-facts §2.2)"))
+    transport: TransportPolicy = Field(TransportPolicy(), description=(
+        "Home-to-school transport: eligibility switches and rates by mode "
+        "[GBP/day, GBP/mile] (docs/transport.md)"))
     preference_penalty_gbp: tuple[float, ...] = Field((0.0, 3000.0, 6000.0), description=(
         "£-equivalent penalty by preference rank 1, 2, 3 … [GBP/yr]"))
     unranked_penalty_gbp: float = Field(10000.0, ge=0, description=(

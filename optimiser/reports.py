@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scipy.spatial import cKDTree
+
 from optimiser.datamodel import Dataset
 from optimiser.schema import INMSS_TYPES
+from optimiser.transport import transport_kpis
 from optimiser.travel import road_km_and_min
 
 PHASES = ("primary", "secondary", "post16")
@@ -42,6 +45,7 @@ def allocation_kpis(ds: Dataset, placements: pd.DataFrame, unplaced: pd.DataFram
         "new_placements": float((~placements["continuing"]).sum()),
         "children_over_journey_cap": float(over.sum()),
         "mainstream_preference_met_share": _mainstream_met(placements, free),
+        **transport_kpis(ds, placements),
     }
 
 
@@ -104,51 +108,55 @@ def unplaced_reasons(ds: Dataset, kids: pd.DataFrame, arcs: pd.DataFrame,
                      placements: pd.DataFrame) -> pd.DataFrame:
     """One row per unplaced child: child_id, package_id, reason (with the numbers).
 
-    Reasons, first that applies: no open setting has places for the package at
-    the child's age; no such setting within the journey cap (with the nearest
-    journey time); or every eligible setting is full (how many, how many places).
+    Reasons, first that applies: no open setting lists the package at the
+    child's age; none within the journey cap (with the nearest journey time);
+    or every eligible setting is full (how many, how many places).
     """
-    missing = kids[~kids["child_id"].isin(placements["child_id"])]
+    missing = kids[~kids["child_id"].isin(placements["child_id"])].reset_index(drop=True)
     if missing.empty:
         return pd.DataFrame(columns=["child_id", "package_id", "reason"])
-    offers = ds.places[ds.places["places"] > 0].merge(
-        ds.settings[~ds.settings["closed"]], on="setting_id")
-    pairs = missing[["child_id", "package_id", "age", "x", "y", "cap_min"]].merge(
-        offers[["setting_id", "package_id", "places", "age_min", "age_max", "easting", "northing"]],
-        on="package_id")
-    pairs = pairs[(pairs["age_min"] <= pairs["age"]) & (pairs["age"] <= pairs["age_max"])]
-    reason = pd.Series("", index=missing["child_id"].to_numpy(), dtype=object)
-    n_offer = pairs.groupby("child_id").size().reindex(reason.index, fill_value=0)
-    none = n_offer.index[n_offer == 0]
-    info = missing.set_index("child_id")
-    reason[none] = [f"no setting delivers package {info.at[c, 'package_id']} for age "
-                    f"{info.at[c, 'age']}" for c in none]
-    mine = arcs[arcs["child_id"].isin(reason.index)]
-    far = reason.index[(n_offer > 0) & ~reason.index.isin(mine["child_id"])]
-    reason[far] = _far_reasons(pairs[pairs["child_id"].isin(far)], n_offer, info, ds)
-    full = reason.index[reason == ""]
-    elig = mine[mine["child_id"].isin(full)].merge(
-        ds.places[["setting_id", "package_id", "places"]], on=["setting_id", "package_id"])
+    offers = ds.places.merge(ds.settings[~ds.settings["closed"]], on="setting_id")
+    by_pkg = {pkg: (rows["age_min"].to_numpy(float), rows["age_max"].to_numpy(float),
+                    rows[["easting", "northing"]].to_numpy(float))
+              for pkg, rows in offers.groupby("package_id")}
+    n_offer = np.zeros(len(missing), np.int64)
+    nearest = np.full(len(missing), np.inf)
+    xy = missing[["x", "y"]].to_numpy(float)
+    for (pkg, age), idx in missing.groupby(["package_id", "age"]).indices.items():
+        lo, hi, sxy = by_pkg.get(pkg, (np.zeros(0), np.zeros(0), np.zeros((0, 2))))
+        fit = (lo <= age) & (age <= hi)
+        n_offer[idx] = fit.sum()
+        if fit.any():
+            nearest[idx] = _nearest_minutes(xy[idx], sxy[fit], ds)
+    mine = arcs[arcs["child_id"].isin(missing["child_id"])]
+    elig = mine.merge(ds.places[["setting_id", "package_id", "places"]],
+                      on=["setting_id", "package_id"])
     n_elig = elig.groupby("child_id")["setting_id"].nunique()
     n_places = elig.groupby("child_id")["places"].sum()
-    reason[full] = [f"eligible settings full ({n_elig[c]} eligible setting"
-                    f"{'s' if n_elig[c] != 1 else ''} with {n_places[c]} {info.at[c, 'package_id']} "
-                    "places, all taken)" for c in full]
-    return pd.DataFrame({"child_id": reason.index, "package_id": info.loc[reason.index,
-                         "package_id"].to_numpy(), "reason": reason.to_numpy()})
+    reasons = []
+    for i, row in enumerate(missing.itertuples()):
+        if n_offer[i] == 0:
+            reasons.append(f"no setting delivers package {row.package_id} for age {row.age}")
+        elif row.child_id not in n_elig.index:
+            reasons.append(f"no eligible setting within the {row.cap_min:.0f}-minute journey cap "
+                           f"(nearest of {n_offer[i]} settings delivering {row.package_id}: "
+                           f"{nearest[i]:.0f} min)")
+        else:
+            n = n_elig[row.child_id]
+            reasons.append(f"eligible settings full ({n} eligible setting{'s' if n != 1 else ''} "
+                           f"with {n_places[row.child_id]} {row.package_id} places, all taken)")
+    return pd.DataFrame({"child_id": missing["child_id"], "package_id": missing["package_id"],
+                         "reason": reasons})
 
 
-def _far_reasons(pairs: pd.DataFrame, n_offer: pd.Series, info: pd.DataFrame,
-                 ds: Dataset) -> list[str]:
-    if pairs.empty:
-        return []
-    _, mins = road_km_and_min(pairs[["x", "y"]].to_numpy(float),
-                              pairs[["easting", "northing"]].to_numpy(float),
-                              policy=ds.policy, graph=ds.roads)
-    nearest = pd.Series(mins, index=pairs.index).groupby(pairs["child_id"]).min()
-    return [f"no eligible setting within the {info.at[c, 'cap_min']:.0f}-minute journey cap "
-            f"(nearest of {n_offer[c]} settings delivering {info.at[c, 'package_id']}: "
-            f"{nearest[c]:.0f} min)" for c in nearest.index]
+def _nearest_minutes(xy: np.ndarray, sxy: np.ndarray, ds: Dataset) -> np.ndarray:
+    """Journey time [min] from each home to the nearest setting point (KD-tree, or the roads)."""
+    if ds.roads is None:
+        _, k = cKDTree(sxy).query(xy)
+        return road_km_and_min(xy, sxy[k], policy=ds.policy)[1]
+    rep = np.repeat(xy, len(sxy), axis=0)
+    _, mins = road_km_and_min(rep, np.tile(sxy, (len(xy), 1)), policy=ds.policy, graph=ds.roads)
+    return mins.reshape(len(xy), len(sxy)).min(axis=1)
 
 
 _KPI_LABELS = {
@@ -159,6 +167,12 @@ _KPI_LABELS = {
     "total_cost_gbp": ("total cost a year", "£{:,.0f}"),
     "place_cost_gbp": ("  place cost", "£{:,.0f}"),
     "transport_cost_gbp": ("  transport cost", "£{:,.0f}"),
+    "transported_children": ("children transported", "{:,.0f}"),
+    "transport_cost_per_transported_child_gbp": ("  transport cost per child transported",
+                                                 "£{:,.0f}"),
+    "travelling_alone_share": ("  travelling alone (solo taxi)", "{:.1%}"),
+    "personal_budget_children": ("  on a personal travel budget", "{:,.0f}"),
+    "transported_over_journey_cap": ("  transported over the journey cap", "{:,.0f}"),
     "inmss_children": ("children in INMSS", "{:,.0f}"),
     "inmss_share": ("INMSS share of placements", "{:.1%}"),
     "inmss_cost_gbp": ("INMSS place cost a year", "£{:,.0f}"),

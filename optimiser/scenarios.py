@@ -36,6 +36,7 @@ from optimiser._errors import DataValidationError
 from optimiser.datamodel import Dataset, derive_place_costs
 from optimiser.policy import policy_from_mapping
 from optimiser.problems import Problem, raise_problems
+from optimiser.schema import SETTING_TYPES
 from optimiser.scenario_changes import (
     CHANGE_TYPES,
     AddSetting,
@@ -62,6 +63,8 @@ class Scenario:
     description : free text.
     seed : seed for demand-growth sampling (explicit, so runs repeat exactly).
     source : file the scenario came from (for messages).
+    origins : (file, change number in that file) of each change, so a problem in a
+        change inherited through ``extends`` names the file that holds it.
     """
 
     name: str
@@ -69,6 +72,13 @@ class Scenario:
     description: str = ""
     seed: int = 0
     source: str = "<scenario>"
+    origins: tuple[tuple[str, int], ...] = ()
+
+    def origin(self, index: int) -> tuple[str, int]:
+        """(file, number in that file) of change ``index`` (1-based)."""
+        if len(self.origins) == len(self.changes):
+            return self.origins[index - 1]
+        return self.source, index
 
     def apply(self, ds: Dataset, *, year: int | None = None) -> Dataset:
         """A new Dataset with the changes applied (those with ``from_year`` ≤ ``year``)."""
@@ -140,9 +150,11 @@ def scenario_from_mapping(data: object, *, source: str = "<scenario>",
     if problems:
         raise_problems(problems)
     inherited = base.changes if base else ()
+    origins = tuple(base.origin(i) for i in range(1, len(inherited) + 1)) if base else ()
+    origins += tuple((source, i) for i in range(1, len(changes) + 1))
     return Scenario(name=str(data["name"]), changes=(*inherited, *changes),
                     description=str(data.get("description", "")), seed=int(data.get("seed", 0)),
-                    source=source)
+                    source=source, origins=origins)
 
 
 def _change_problem(source: str, i: int, item: object, exc: Exception) -> Problem:
@@ -161,21 +173,30 @@ def check_scenario(scenario: Scenario, ds: Dataset) -> list[Problem]:
     settings = set(ds.settings["setting_id"])
     packages = set(ds.packages["package_id"])
     wards = set(ds.children["ward_code"]) | set(ds.settings["ward_code"])
+    types = dict(zip(ds.settings["setting_id"], ds.settings["setting_type"], strict=True))
+    priced = set() if ds.costing is None else set(zip(ds.costing["package_id"],
+                                                       ds.costing["setting_type"], strict=True))
+    existing = set(zip(ds.places["setting_id"], ds.places["package_id"], strict=True))
     out: list[Problem] = []
     for i, change in enumerate(scenario.changes, 1):
-        where = f"change {i} ({change.kind})"
+        file, number = scenario.origin(i)
+        where = f"change {number} ({change.kind})"
 
-        def bad(field: str, found: object, expected: str, fix: str, where: str = where) -> None:
-            out.append(Problem(scenario.source, None, f"{where} {field}", repr(found), expected,
-                               fix))
+        def bad(field: str, found: object, expected: str, fix: str, where: str = where,
+                file: str = file) -> None:
+            out.append(Problem(file, None, f"{where} {field}", repr(found), expected, fix))
 
         if isinstance(change, AddSetting):
             if change.setting_id in settings:
                 bad("setting_id", change.setting_id, "a new setting id", "choose an unused id")
             settings.add(change.setting_id)
+            types[change.setting_id] = change.setting_type
             for pkg in [*change.places, *change.annual_cost_gbp]:
                 if pkg not in packages:
                     bad("places", pkg, "a package id in packages.csv", "correct the package id")
+                elif pkg not in change.annual_cost_gbp and (pkg, change.setting_type) not in priced:
+                    bad("annual_cost_gbp", pkg, f"a cost for {pkg}, or a costing-framework row "
+                        f"for {pkg} × {change.setting_type}", "give annual_cost_gbp for it")
         elif isinstance(change, (SetPlaces, CloseSetting)):
             if change.setting_id not in settings:
                 bad("setting_id", change.setting_id, "a setting id in settings.csv",
@@ -183,8 +204,20 @@ def check_scenario(scenario: Scenario, ds: Dataset) -> list[Problem]:
             if isinstance(change, SetPlaces) and change.package_id not in packages:
                 bad("package_id", change.package_id, "a package id in packages.csv",
                     "correct the package id")
-        elif isinstance(change, CapFees) and change.package_id and change.package_id not in packages:
-            bad("package_id", change.package_id, "a package id in packages.csv", "correct it")
+            elif (isinstance(change, SetPlaces) and change.annual_cost_gbp is None
+                  and (change.setting_id, change.package_id) not in existing
+                  and (change.package_id, types.get(change.setting_id)) not in priced
+                  and change.setting_id in settings):
+                bad("annual_cost_gbp", None, f"a cost: no costing-framework row for "
+                    f"{change.package_id} × {types.get(change.setting_id)}",
+                    "give annual_cost_gbp for the new places")
+        elif isinstance(change, CapFees):
+            for stype in change.setting_types:
+                if stype not in SETTING_TYPES:
+                    bad("setting_type", stype, "one of " + ", ".join(SETTING_TYPES),
+                        "correct the setting type")
+            if change.package_id and change.package_id not in packages:
+                bad("package_id", change.package_id, "a package id in packages.csv", "correct it")
         elif isinstance(change, DemandGrowth):
             phases = {"primary", "secondary", "post16"}
             for key in change.factors:
@@ -195,7 +228,7 @@ def check_scenario(scenario: Scenario, ds: Dataset) -> list[Problem]:
                 policy_from_mapping(_merge(ds.policy.model_dump(), change.overrides),
                                     file=scenario.source)
             except DataValidationError as exc:
-                out += [Problem(scenario.source, None, f"{where} {p.column}", p.found, p.expected,
+                out += [Problem(file, None, f"{where} {p.column}", p.found, p.expected,
                                 p.fix) for p in exc.problems]
     return out
 

@@ -23,7 +23,9 @@ Constraints:
    integers, it makes the LP relaxation much tighter);
 4. Σ_i u_i y_i >= Σ_j d_j (aggregate capacity cut, valid and tightening);
 5. Σ_i f_i y_i <= budget (only when ``budget`` is given);
-6. Σ_i y_i <= k (only when ``k`` is given).
+6. Σ_i y_i <= k (only when ``k`` is given);
+7. Σ_(i∈G) y_i <= 1 for every group G in ``groups`` (mutually exclusive facilities,
+   e.g. the alternative sizes of one site; only when ``groups`` is given).
 
 Solvers (chosen by measurement, see benchmarks/bench_siting_core.py): split demand is a MIP
 with continuous x and goes to HiGHS (MathOpt); single sourcing with whole-number
@@ -149,6 +151,25 @@ def _cost_matrix(values: object, m: int, n: int) -> np.ndarray:
     return arr
 
 
+def _groups(groups: object, m: int) -> tuple[np.ndarray, ...] | None:
+    if groups is None:
+        return None
+    try:
+        raw = [np.asarray(g).reshape(-1) for g in groups]  # type: ignore[attr-defined]
+        out = tuple(g.astype(np.int64) for g in raw if g.size)
+        if any(not np.array_equal(g, g.astype(np.int64)) for g in raw if g.size):
+            raise ValueError
+    except (TypeError, ValueError) as exc:
+        msg = f"groups must be a list of lists of facility indices; found {groups!r}."
+        raise DataValidationError(msg) from exc
+    for g in out:
+        if g.min() < 0 or g.max() >= m or np.unique(g).size != g.size:
+            msg = (f"each group must list distinct facility indices in 0..{m - 1}; "
+                   f"found {g.tolist()}. Fix the index or drop the duplicate.")
+            raise DataValidationError(msg)
+    return out
+
+
 def _check_options(budget: float | None, k: int | None, time_limit_s: float) -> None:
     if budget is not None and not (isinstance(budget, int | float | np.number)
                                    and math.isfinite(budget) and budget >= 0):
@@ -196,7 +217,7 @@ def _fixed_cost_lower_bound(inst: _Instance) -> float:
 
 
 def _infeasibility_causes(inst: _Instance, single_source: bool, budget: float | None,
-                          k: int | None) -> list[str]:
+                          k: int | None, groups: object = None) -> list[str]:
     """Return reasons, each provable without solving, why no solution exists."""
     causes = []
     served = np.zeros(inst.demand.size, bool)
@@ -224,9 +245,10 @@ def _infeasibility_causes(inst: _Instance, single_source: bool, budget: float | 
 
 
 def _raise_infeasible(causes: list[str], *, proven_by_solver: bool, single_source: bool,
-                      budget: float | None, k: int | None) -> None:
+                      budget: float | None, k: int | None, groups: object = None) -> None:
     if not causes and proven_by_solver:
         causes = [f"no set of open facilities meets capacity, budget={budget}, k={k}"
+                  f"{', the groups' if groups else ''}"
                   f"{' and single sourcing' if single_source else ''} together; relax the "
                   "budget or k, add capacity" + (", or allow split demand"
                                                   if single_source else "")]
@@ -238,9 +260,9 @@ def _raise_infeasible(causes: list[str], *, proven_by_solver: bool, single_sourc
 # ----------------------------------------------------------------------- model
 
 
-def _build_model(inst: _Instance, *, single_source: bool,
-                                  budget: float | None, k: int | None) -> MipModel:
-    """Build constraints 1-6 of the module docstring as a sparse :class:`MipModel`.
+def _build_model(inst: _Instance, *, single_source: bool, budget: float | None,
+                 k: int | None, groups: tuple[np.ndarray, ...] | None = None) -> MipModel:
+    """Build constraints 1-7 of the module docstring as a sparse :class:`MipModel`.
 
     Variables are ordered y_0..y_{m-1}, then x over the allowed pairs in row-major order.
     """
@@ -264,6 +286,13 @@ def _build_model(inst: _Instance, *, single_source: bool,
             lower.append([-np.inf])
             upper.append([float(cap)])
             n_rows += 1
+    for g in groups or ():                                  # (7) mutual exclusion
+        rows.append(np.full(g.size, n_rows))
+        cols.append(g)
+        vals.append(np.ones(g.size))
+        lower.append([-np.inf])
+        upper.append([1.0])
+        n_rows += 1
     matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                            shape=(n_rows, m + npair))
     matrix.eliminate_zeros()
@@ -299,8 +328,8 @@ def _total_cost(fixed_cost: np.ndarray, assign_cost: np.ndarray, open_: np.ndarr
 def check_facility_location(fixed_cost: np.ndarray, capacity: np.ndarray, demand: np.ndarray,
                             assign_cost: np.ndarray, solution: FacilityLocationSolution, *,
                             single_source: bool = False, budget: float | None = None,
-                            k: int | None = None) -> list[str]:
-    """Independently check a solution against constraints 1-6 and its objective.
+                            k: int | None = None, groups: object = None) -> list[str]:
+    """Independently check a solution against constraints 1-7 and its objective.
 
     Parameters
     ----------
@@ -314,6 +343,8 @@ def check_facility_location(fixed_cost: np.ndarray, capacity: np.ndarray, demand
         Cap on the fixed cost of open facilities.
     k : int, optional
         Cap on the number of open facilities.
+    groups : list of lists of int, optional
+        Sets of facilities of which at most one may be open.
 
     Returns
     -------
@@ -337,6 +368,9 @@ def check_facility_location(fixed_cost: np.ndarray, capacity: np.ndarray, demand
         problems.append(f"(5) fixed cost {f[y].sum():g} exceeds budget {budget:g}")
     if k is not None and y.sum() > k:
         problems.append(f"(6) {int(y.sum())} facilities open, more than k={k}")
+    for g in _groups(groups, y.size) or ():
+        if y[g].sum() > 1:
+            problems.append(f"(7) facilities {g[y[g]].tolist()} of one group are all open")
     recomputed = _total_cost(f, c, y, a)
     if not math.isclose(recomputed, solution.objective, rel_tol=1e-9, abs_tol=1e-9):
         problems.append(f"objective {solution.objective} != recomputed {recomputed}")
@@ -355,7 +389,8 @@ def _gap(objective: float, bound: float) -> float:
 def solve_facility_location(fixed_cost: object, capacity: object, demand: object,
                             assign_cost: object, *, single_source: bool = False,
                             budget: float | None = None, k: int | None = None,
-                            time_limit_s: float = 60.0) -> FacilityLocationSolution:
+                            time_limit_s: float = 60.0, groups: object = None,
+                            engine: str | None = None) -> FacilityLocationSolution:
     """Solve capacitated facility location exactly (see the module docstring).
 
     Parameters
@@ -378,6 +413,12 @@ def solve_facility_location(fixed_cost: object, capacity: object, demand: object
     time_limit_s : float, default 60.0
         Wall-clock cap on the solver [s]. A run stopped by it returns status
         ``"feasible"`` with its gap (and is no longer reproducible).
+    groups : list of lists of int, optional
+        Sets of facility indices of which at most one may open (constraint 7),
+        e.g. the alternative sizes of one site. A facility may be in several.
+    engine : {"highs", "cp_sat"}, optional
+        Force a solver; default: the choice of the module docstring. CP-SAT
+        needs whole-number demands, capacities and budget-row coefficients.
 
     Returns
     -------
@@ -398,10 +439,17 @@ def solve_facility_location(fixed_cost: object, capacity: object, demand: object
     start = time.perf_counter()
     _check_options(budget, k, time_limit_s)
     inst = _instance(fixed_cost, capacity, demand, assign_cost, bool(single_source))
-    opts = {"single_source": bool(single_source), "budget": budget, "k": k}
+    opts = {"single_source": bool(single_source), "budget": budget, "k": k,
+            "groups": _groups(groups, inst.fixed_cost.size)}
     _raise_infeasible(_infeasibility_causes(inst, **opts), proven_by_solver=False, **opts)
     model = _build_model(inst, **opts)
-    engine = "cp_sat" if single_source and cp_sat_accepts(model) else "highs"
+    if engine not in (None, "highs", "cp_sat") or (engine == "cp_sat" and not (
+            single_source and cp_sat_accepts(model))):
+        msg = (f"engine must be None, 'highs', or 'cp_sat' (single source with whole-number "
+               f"demands, capacities and fixed costs when budget is set); found {engine!r}.")
+        raise DataValidationError(msg)
+    if engine is None:
+        engine = "cp_sat" if single_source and cp_sat_accepts(model) else "highs"
     result = solve_mip(model, engine=engine, time_limit_s=float(time_limit_s))
     if result.status == INFEASIBLE:
         _raise_infeasible([], proven_by_solver=True, **opts)

@@ -1,25 +1,294 @@
-"""Home-to-school transport: the annual cost of taking a child to a setting.
+"""Home-to-school transport: eligibility, mode and annual cost of each child's journey.
 
-Current model (a simple distance-based estimate; the transport issue refines it
-behind this same function): every child with a Specialist Provision Package is
-assumed eligible for transport (SEND children are commonly eligible regardless
-of distance). Annual cost [GBP/yr] = 2 journeys × road miles × school days ×
-rate per pupil-mile, the rate being the policy's ``solo`` rate for children who
-must travel alone and the ``shared`` rate otherwise (domain-facts §2.2:
-£8,900 ÷ 3,420 pupil-miles ≈ £2.60 per pupil-mile).
+Rules (policy ``transport`` and ``walking_distance_miles``; domain-facts §2.3)
+-----------------------------------------------------------------------------
+1. **Eligibility.** A child is eligible when they cannot walk because of their
+   SEND (``children.cannot_walk``, or their package is in
+   ``transport.cannot_walk_packages``; blank = every package), or when the
+   route distance to the setting is *beyond* the statutory walking distance:
+   2 miles under age 8, 3 miles from age 8 (s444(5) Education Act 1996 [S7];
+   a journey of exactly 2 or 3 miles is within walking distance). The route
+   distance is the road distance of :mod:`optimiser.travel`. Post-16 (age ≥
+   ``phase_age.post16_from``) transport is discretionary [S5]: eligible only
+   when ``transport.post16_eligible``. Not eligible → cost 0, mode "".
+2. **Mode.** ``children.travel_mode`` when given (e.g. an agreed personal
+   travel budget); else ``solo_transport`` → ``solo_taxi``; else the cheapest
+   *suitable* shared mode (``minibus`` or ``shared_taxi``; a wheelchair user
+   needs a mode with wheelchair spaces), falling back to ``solo_taxi`` when no
+   shared mode suits. A personal travel budget is never imposed: it is the
+   family's choice, recorded in ``travel_mode``.
+3. **Annual cost** [GBP/yr] = ``school_days_per_year`` × (fixed [GBP/day] +
+   per mile [GBP/mile] × 2 × road miles): one journey each way a day.
+
+The per-child cost feeds the allocation's arc cost; the shared-route estimate
+(:mod:`optimiser.routes`) is a report on a finished allocation (docs/transport.md).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from optimiser.datamodel import Dataset
 from optimiser.policy import Policy
+from optimiser.schema.tables import INMSS_TYPES, TRAVEL_MODES
 from optimiser.travel import KM_PER_MILE
 
+MODES = TRAVEL_MODES
+SHARED_MODES = ("minibus", "shared_taxi")
+NOT_TRANSPORTED = ""
+_TOL_MILES = 1e-9
 
-def transport_cost_gbp(road_km: np.ndarray, solo: np.ndarray, *, policy: Policy) -> np.ndarray:
-    """Annual transport cost [GBP/yr] for each (road distance [km], travels alone) pair."""
+
+def walking_limit_miles(age: np.ndarray, *, policy: Policy) -> np.ndarray:
+    """Statutory walking distance [miles] for each age [years]: under 8 / from 8."""
+    walk = policy.walking_distance_miles
+    return np.where(np.asarray(age, float) < 8, walk.under_8, walk.from_8)
+
+
+def is_eligible(road_km: np.ndarray, *, age: np.ndarray, cannot_walk: np.ndarray,
+                policy: Policy) -> np.ndarray:
+    """Whether each child is eligible for transport (rule 1 of the module docstring)."""
+    age = np.asarray(age, float)
     miles = np.asarray(road_km, float) / KM_PER_MILE
-    rates = policy.transport_gbp_per_pupil_mile
-    rate = np.where(np.asarray(solo, bool), rates.solo, rates.shared)
-    return 2.0 * miles * policy.school_days_per_year * rate
+    beyond = miles > walking_limit_miles(age, policy=policy) + _TOL_MILES
+    ok = np.asarray(cannot_walk, bool) | beyond
+    if not policy.transport.post16_eligible:
+        ok &= age < policy.phase_age.post16_from
+    return ok
+
+
+def _rate_arrays(policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    t = policy.transport
+    rates = [getattr(t, m) for m in MODES]
+    return (np.array([r.fixed_gbp_per_day for r in rates]),
+            np.array([r.gbp_per_mile for r in rates]))
+
+
+def mode_cost_gbp(road_km: np.ndarray, mode: np.ndarray, *, policy: Policy) -> np.ndarray:
+    """Annual cost [GBP/yr] of each journey by the given mode ("" → 0), rule 3."""
+    mode = np.asarray(mode, object)
+    fixed, per_mile = _rate_arrays(policy)
+    idx = pd.Index(MODES).get_indexer(mode)
+    known = idx >= 0
+    miles = np.asarray(road_km, float) / KM_PER_MILE
+    day = np.where(known, fixed[idx] + per_mile[idx] * 2.0 * miles, 0.0)
+    return day * policy.school_days_per_year
+
+
+def choose_mode(road_km: np.ndarray, *, solo: np.ndarray, wheelchair: np.ndarray,
+                mode: np.ndarray, policy: Policy) -> np.ndarray:
+    """Mode of each (eligible) journey by the policy rules (rule 2)."""
+    km = np.asarray(road_km, float)
+    n = km.size
+    t = policy.transport
+    shared = list(SHARED_MODES)
+    costs = np.vstack([mode_cost_gbp(km, np.full(n, m), policy=policy) for m in shared])
+    wheel = np.asarray(wheelchair, bool)
+    unsuitable = np.vstack([wheel & (getattr(t, m).wheelchair_spaces == 0) for m in shared])
+    costs = np.where(unsuitable, np.inf, costs)
+    best = np.array(shared, object)[np.argmin(costs, axis=0)] if n else np.zeros(0, object)
+    best = np.where(np.isfinite(costs.min(axis=0, initial=np.inf)), best, "solo_taxi")
+    auto = np.where(np.asarray(solo, bool), "solo_taxi", best)
+    given = np.asarray(mode, object)
+    given = np.where(pd.isna(given), "", given).astype(str)
+    return np.where(np.isin(given, MODES), given, auto).astype(object)
+
+
+def assess(road_km: np.ndarray, solo: np.ndarray, *, policy: Policy,
+           age: np.ndarray | None = None, cannot_walk: np.ndarray | None = None,
+           wheelchair: np.ndarray | None = None,
+           mode: np.ndarray | None = None) -> pd.DataFrame:
+    """Eligibility, mode and annual cost of each journey (the rules of the module docstring).
+
+    Parameters
+    ----------
+    road_km : road distance of each journey [km].
+    solo : the child must travel alone (``solo_transport``).
+    policy : the LA's policy.
+    age : age [years]; None = every child treated as unable to walk (always eligible).
+    cannot_walk : effective "cannot walk" flag (column or package); None = False.
+    wheelchair : travels in a wheelchair; None = False.
+    mode : agreed mode per child ("" = by the rules); None = all by the rules.
+
+    Returns
+    -------
+    DataFrame with columns eligible (bool), mode (str, "" when not eligible),
+    transport_cost_gbp [GBP/yr].
+    """
+    km = np.asarray(road_km, float)
+    n = km.size
+
+    def arr(values: np.ndarray | None, fill: object) -> np.ndarray:
+        return np.full(n, fill, dtype=object) if values is None else np.asarray(values)
+
+    if age is None:
+        eligible = np.ones(n, bool)
+    else:
+        eligible = is_eligible(km, age=age, cannot_walk=arr(cannot_walk, False).astype(bool),
+                               policy=policy)
+    chosen = choose_mode(km, solo=arr(solo, False).astype(bool),
+                         wheelchair=arr(wheelchair, False).astype(bool), mode=arr(mode, ""),
+                         policy=policy)
+    chosen = np.where(eligible, chosen, NOT_TRANSPORTED)
+    cost = mode_cost_gbp(km, chosen, policy=policy)
+    return pd.DataFrame({"eligible": eligible, "mode": chosen.astype(object),
+                         "transport_cost_gbp": cost})
+
+
+def transport_cost_gbp(road_km: np.ndarray, solo: np.ndarray, *, policy: Policy,
+                       age: np.ndarray | None = None, cannot_walk: np.ndarray | None = None,
+                       wheelchair: np.ndarray | None = None,
+                       mode: np.ndarray | None = None) -> np.ndarray:
+    """Annual transport cost [GBP/yr] of each journey; see :func:`assess` for the arguments."""
+    return assess(road_km, solo, policy=policy, age=age, cannot_walk=cannot_walk,
+                  wheelchair=wheelchair, mode=mode)["transport_cost_gbp"].to_numpy()
+
+
+def child_needs(ds: Dataset) -> pd.DataFrame:
+    """Per child (in ``ds.children`` order): what the transport rules need.
+
+    Columns: child_id, package_id, age, solo, cannot_walk (the column or the
+    package rule), wheelchair, travel_mode, ward_code, x, y [m].
+    """
+    kids = ds.children.reset_index(drop=True)
+    n = len(kids)
+
+    def col(name: str, fill: object) -> np.ndarray:
+        if name not in kids.columns:
+            return np.full(n, fill, dtype=object if isinstance(fill, str) else type(fill))
+        return kids[name].fillna(fill).to_numpy()
+
+    packages = ds.policy.transport.cannot_walk_packages
+    by_package = (np.ones(n, bool) if packages is None
+                  else kids["package_id"].isin(packages).to_numpy())
+    return pd.DataFrame({
+        "child_id": kids["child_id"].astype(str).to_numpy(),
+        "package_id": kids["package_id"].to_numpy(),
+        "age": kids["age"].fillna(0).astype(int).to_numpy(),
+        "solo": col("solo_transport", False).astype(bool),
+        "cannot_walk": col("cannot_walk", False).astype(bool) | by_package,
+        "wheelchair": col("wheelchair", False).astype(bool),
+        "travel_mode": col("travel_mode", "").astype(str),
+        "ward_code": col("ward_code", "").astype(str),
+        "x": kids["easting"].astype(float).to_numpy(),
+        "y": kids["northing"].astype(float).to_numpy()})
+
+
+def cap_min_of_age(age: np.ndarray, *, policy: Policy) -> np.ndarray:
+    """Journey-time cap [min] by the phase of each age."""
+    caps = policy.max_travel_min.model_dump()
+    return np.array([caps[policy.phase_of_age(int(a))] for a in np.asarray(age)], float)
+
+
+def placement_transport(ds: Dataset, placements: pd.DataFrame) -> pd.DataFrame:
+    """Placements with the transport view of each journey.
+
+    Adds: age, package_id (the child's), ward_code, solo, wheelchair, eligible,
+    mode, cap_min [min], over_cap, alone (solo taxi), setting_type, in_area.
+    ``transport_cost_gbp`` is the placement's own (as the allocation costed it).
+    """
+    needs = child_needs(ds).set_index("child_id")
+    need = needs.reindex(placements["child_id"].astype(str))
+    km = placements["distance_km"].to_numpy(float)
+    view = assess(km, need["solo"].to_numpy(bool), policy=ds.policy, age=need["age"].to_numpy(),
+                  cannot_walk=need["cannot_walk"].to_numpy(bool),
+                  wheelchair=need["wheelchair"].to_numpy(bool),
+                  mode=need["travel_mode"].to_numpy())
+    settings = ds.settings.set_index("setting_id")
+    out = placements.reset_index(drop=True).copy()
+    out["package_id"] = need["package_id"].to_numpy()
+    for name in ("age", "ward_code", "solo", "wheelchair"):
+        out[name] = need[name].to_numpy()
+    out["eligible"] = view["eligible"].to_numpy()
+    out["mode"] = view["mode"].to_numpy()
+    out["cap_min"] = cap_min_of_age(out["age"].to_numpy(), policy=ds.policy)
+    out["over_cap"] = out["travel_min"].to_numpy(float) > out["cap_min"].to_numpy() + 1e-9
+    out["alone"] = out["mode"] == "solo_taxi"
+    out["setting_type"] = out["setting_id"].map(settings["setting_type"])
+    out["in_area"] = out["setting_id"].map(settings["in_area"]).fillna(True).astype(bool)
+    return out
+
+
+def _share(num: float, den: float) -> float:
+    return float(num / den) if den else float("nan")
+
+
+def transport_kpis(ds: Dataset, placements: pd.DataFrame) -> dict[str, float]:
+    """Headline transport figures of an allocation (added to ``allocate().kpis``).
+
+    transported_children; transport_cost_per_transported_child_gbp [GBP/yr];
+    travelling_alone_share (solo taxis among the transported);
+    personal_budget_children; transported_over_journey_cap.
+    """
+    view = placement_transport(ds, placements)
+    moved = view[view["eligible"]]
+    return {
+        "transported_children": float(len(moved)),
+        "transport_cost_per_transported_child_gbp": _share(
+            moved["transport_cost_gbp"].sum(), len(moved)),
+        "travelling_alone_share": _share(moved["alone"].sum(), len(moved)),
+        "personal_budget_children": float((moved["mode"] == "personal_budget").sum()),
+        "transported_over_journey_cap": float(moved["over_cap"].sum()),
+    }
+
+
+_BREAKDOWNS = {"setting": "setting_id", "setting_type": "setting_type", "package": "package_id",
+               "ward": "ward_code", "area": "area", "mode": "mode"}
+
+
+def _summarise(view: pd.DataFrame, key: str) -> pd.DataFrame:
+    moved = view["eligible"]
+    grouped = view.assign(
+        transported=moved, cost=view["transport_cost_gbp"].where(moved, 0.0),
+        over=view["over_cap"], alone_=view["alone"] & moved,
+        moved_min=view["travel_min"].where(moved)).groupby(key, sort=True)
+    table = pd.DataFrame({
+        "children": grouped.size(),
+        "transported": grouped["transported"].sum(),
+        "transport_cost_gbp": grouped["cost"].sum().round(2),
+        "mean_travel_min": grouped["travel_min"].mean().round(1),
+        "max_travel_min": grouped["travel_min"].max().round(1),
+        "over_journey_cap": grouped["over"].sum(),
+        "travelling_alone": grouped["alone_"].sum(),
+    })
+    per = table["transport_cost_gbp"] / table["transported"].where(table["transported"] > 0)
+    table.insert(3, "cost_per_transported_child_gbp", per.round(0))
+    table["travelling_alone_share"] = (table["travelling_alone"] / table["transported"]
+                                       .where(table["transported"] > 0)).round(3)
+    return table.reset_index()
+
+
+def transport_tables(ds: Dataset, res: object) -> dict[str, pd.DataFrame]:
+    """Transport breakdowns of an allocation: one table per grouping.
+
+    Parameters
+    ----------
+    ds : the dataset the allocation was made on.
+    res : an AllocationResult (or a placements DataFrame).
+
+    Returns
+    -------
+    dict with DataFrames keyed ``setting``, ``setting_type``, ``package``,
+    ``ward`` (the child's home ward; name added when wards are loaded),
+    ``area`` (in / out of area, INMSS marked), ``mode`` and ``total``; each row
+    has children, transported, transport_cost_gbp [GBP/yr],
+    cost_per_transported_child_gbp, mean / max travel_min [min],
+    over_journey_cap, travelling_alone and its share of the transported.
+    Working data (small numbers are not suppressed here).
+    """
+    placements = getattr(res, "placements", res)
+    view = placement_transport(ds, placements)
+    inmss = view["setting_type"].isin(INMSS_TYPES)
+    view["area"] = np.where(view["in_area"], "in area", "out of area")
+    view["area"] = np.where(inmss, view["area"] + " (INMSS)", view["area"])
+    view["mode"] = view["mode"].replace("", "not transported")
+    view["ward_code"] = view["ward_code"].replace("", "(unknown)")
+    out = {name: _summarise(view, key) for name, key in _BREAKDOWNS.items()}
+    names = ds.settings.set_index("setting_id")["name"]
+    out["setting"].insert(1, "name", out["setting"]["setting_id"].map(names))
+    if ds.wards is not None and "ward_name" in ds.wards.columns:
+        wnames = pd.Series(ds.wards["ward_name"].to_numpy(), index=ds.wards["ward_code"])
+        out["ward"].insert(1, "ward_name", out["ward"]["ward_code"].map(wnames).fillna(""))
+    out["total"] = _summarise(view.assign(all="all"), "all").drop(columns="all")
+    return out

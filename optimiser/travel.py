@@ -106,7 +106,7 @@ def max_straight_km(cap_min: np.ndarray, *, policy: Policy,
     With a road graph the fastest edge speed bounds it (a road is never shorter
     than the straight line).
     """
-    cap_h = np.asarray(cap_min, float) / 60.0
+    cap_h = np.asarray(cap_min, float) / 60.0 * (1 + 1e-9) + 1e-9  # keep pairs exactly at the cap
     if graph is None:
         return cap_h * policy.speed_kmh / policy.detour_factor
     speeds = [float(d.get("speed_kph", policy.speed_kmh)) for _, _, d in graph.edges(data=True)]

@@ -61,8 +61,10 @@ def build_tables(ds: Dataset, res: AllocationResult, *, publish: bool = False,
     if publish:
         counts = ["demand_children", "placed_children", "inmss_children", "unplaced_children"]
         suff = publish_table(suff, counts=counts, keep=["package_id", "phase", "places"])
+        wards = wards.assign(other_placed=wards["placed_children"] - wards["inmss_children"])
         wards = publish_table(wards, counts=[c for c in wards if c.endswith("_children")],
-                              derived={"inmss_share": "placed_children",
+                              derived={"inmss_share": ("placed_children", "inmss_children",
+                                                       "other_placed"),
                                        "transport_gbp_per_child": "placed_children",
                                        "mean_travel_min": "placed_children"},
                               keep=["ward_code", "ward_name"])
@@ -103,7 +105,7 @@ def _ward_table(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
     table["transport_gbp_per_child"] = table["transport_cost_gbp"] / table["placed_children"].where(
         table["placed_children"] > 0)
     names = (ds.wards.set_index("ward_code")["ward_name"] if ds.wards is not None
-             else pd.Series(dtype=str))
+             else pd.Series(dtype=object))
     table = table.rename_axis("ward_code").reset_index()
     table.insert(1, "ward_name", table["ward_code"].map(names).fillna(""))
     return table[table["ward_code"] != ""].sort_values("ward_code").reset_index(drop=True)

@@ -22,7 +22,7 @@ def _formats(book) -> dict[str, object]:
 
 
 def _unit(column: str) -> str | None:
-    if column.endswith("_gbp") or column.startswith("change: ") and column.endswith("_gbp"):
+    if column.endswith("_gbp"):
         return "gbp"
     if column.endswith("_share"):
         return "share"

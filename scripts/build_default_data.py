@@ -212,9 +212,32 @@ speed_kmh: 24  # assumed average door-to-door speed for SEND transport in a metr
 school_days_per_year: 190   # 190 days / 380 sessions [S15] (§2.3)
 # Statutory walking distance, s444(5) Education Act 1996 [S7] (§2.3).
 walking_distance_miles: {under_8: 2.0, from_8: 3.0}
-# Derived: ~£8,900 per SEND pupil / (2 x 9 miles x 190 days) = £2.60 per pupil-mile
-# (shared); solo taxi + passenger assistant at the top of £2.6-£3.5 [S2][S9][S11] (§2.2).
-transport_gbp_per_pupil_mile: {shared: 2.6, solo: 3.5}
+# Home-to-school transport (docs/transport.md has the calibration; domain-facts §2).
+# Cost per pupil a day = fixed + per mile x 2 x road miles (one journey each way);
+# a year = that x school_days_per_year. Calibrated so the mean cost per transported
+# child on this data is in the national band GBP 8,100-9,500 [S1][S2][S3].
+transport:
+  # Post-16 transport is discretionary [S5]; assumed funded like pre-16.
+  post16_eligible: true
+  # Packages whose children are taken as unable to walk, so eligible at any distance
+  # [S7][S15] (assumption); others (SEMH, deaf) by distance unless cannot_walk is set.
+  cannot_walk_packages: [SPP1, SPP2, SPP3, SPP6, SPP7]
+  stop_min: 2  # boarding time per pick-up on a shared route [min] (assumption)
+  # Personal travel budget: mileage at 45p a mile [S9][S13].
+  personal_budget: {fixed_gbp_per_day: 0, gbp_per_mile: 0.45}
+  # Per pupil: fixed_gbp_per_day + gbp_per_mile (arc costs). Per vehicle (route
+  # estimates): vehicle_gbp_per_day + vehicle_gbp_per_mile x miles driven with pupils.
+  # Vehicle rates: assumptions checked against the sources; per-pupil rates fitted so
+  # that the per-child costs match the shared-route estimate on this data (docs/transport.md).
+  # Minibus + passenger assistant: a SEND round ~GBP 219 a day [S10].
+  minibus: {fixed_gbp_per_day: 34, gbp_per_mile: 0.85, seats: 12, wheelchair_spaces: 2,
+            vehicle_gbp_per_day: 200, vehicle_gbp_per_mile: 2.0}
+  # Shared taxi + passenger assistant: ~GBP 8,700 per pupil a year [S9].
+  shared_taxi: {fixed_gbp_per_day: 27, gbp_per_mile: 1.15, seats: 4, wheelchair_spaces: 0,
+                vehicle_gbp_per_day: 80, vehicle_gbp_per_mile: 2.0}
+  # Solo taxi + passenger assistant: GBP 10,920-19,110 a year per contract in 2018-19
+  # [S11]; the same vehicle as a shared taxi, carrying one pupil.
+  solo_taxi: {fixed_gbp_per_day: 80, gbp_per_mile: 2.0}
 # Soft parental preference: penalty by rank (rank 1, 2, 3 ...) [GBP/yr] (assumption, §7).
 preference_penalty_gbp: [0, 3000, 6000]   # rank 1, 2, 3 ...
 unranked_penalty_gbp: 10000      # placement at a setting the parent did not rank (assumption)

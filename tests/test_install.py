@@ -1,4 +1,4 @@
-"""A plain `pip install .` ships the embedded Trafford data (slow: builds and installs a wheel).
+"""A plain `pip install .` ships the embedded Trafford data (builds and installs a wheel, ~6 s).
 
 The wheel is built from a copy of the checkout (so no build/ or *.egg-info lands in the
 source tree), installed with ``pip install --target``, and imported from a subprocess whose
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+
 
 ROOT = Path(__file__).resolve().parents[1]
 _SKIP_DIRS = (".git", "build", "dist", "tests", "__pycache__", ".pytest_cache", ".ruff_cache",

@@ -266,7 +266,7 @@ def test_policy_keys_exact():
         "speed_kmh",
         "school_days_per_year",
         "walking_distance_miles",
-        "transport_gbp_per_pupil_mile",
+        "transport",
         "preference_penalty_gbp",
         "unranked_penalty_gbp",
         "mainstream_duty_gbp",

@@ -15,6 +15,8 @@ SETTING_TYPES: tuple[str, ...] = (
 )
 INMSS_TYPES: tuple[str, ...] = ("nmss", "independent_special")
 MAINSTREAM_TYPES: tuple[str, ...] = ("mainstream", "inclusion_base")
+# Home-to-school travel modes (optimiser.transport; rates in policy.yaml `transport`).
+TRAVEL_MODES: tuple[str, ...] = ("personal_budget", "minibus", "shared_taxi", "solo_taxi")
 
 # British National Grid extent [m]: the grid covers Great Britain within these bounds.
 _E_MAX, _N_MAX = 700_000, 1_300_000
@@ -81,7 +83,8 @@ SETTINGS = Table(
         _easting(),
         _northing(),
         _age("age_min", "Youngest age the setting takes"),
-        _age("age_max", "Oldest age the setting takes"),
+        _age("age_max", "Oldest age the setting takes, as age at the start of the school year "
+             "(a primary is 4-10, a secondary 11-15 or 11-17)"),
         Column("total_places", "int", "places", min=0,
                description="All places at the setting open to the LA, across packages"),
         Column("in_area", "bool", required=False, default=True,
@@ -130,6 +133,16 @@ CHILDREN = Table(
                description="Setting of a continuing placement; blank = still to place"),
         Column("solo_transport", "bool", required=False, default=False,
                description="true when the child must travel alone (solo taxi + assistant)"),
+        Column("cannot_walk", "bool", required=False, default=False,
+               description="true when the child's SEND means they cannot walk to school: "
+               "eligible for transport at any distance (policy transport.cannot_walk_packages "
+               "marks whole packages)"),
+        Column("wheelchair", "bool", required=False, default=False,
+               description="true when the child travels in a wheelchair (needs a wheelchair "
+               "space)"),
+        Column("travel_mode", "str", required=False, default="", allowed=TRAVEL_MODES,
+               description="Agreed travel mode; blank = by policy rules (solo_transport → "
+               "solo_taxi, else the cheapest suitable shared mode)"),
     ),
 )
 

@@ -10,8 +10,9 @@
    facility; zones = LSOA × package with Poisson(0.3) children (empty zones dropped);
    a child costs £15,000 + £798/straight km at a base within 10 km, or £63,000 +
    transport to an INMSS 15-35 km away today; fixed cost = capital / 16.48 (25
-   years at 3.5%); groups: one size per candidate × package, two bases at a site
-   only within max places; single-sourced zones; budget £3m of capital. Solved by
+   years at 3.5%); the sizes of a candidate × package are one family (at most one
+   opens, shared assignment variables); groups: two bases at a site only within max
+   places; single-sourced zones; budget £3m of capital. Solved by
    :func:`optimiser.siting.solve_facility_location` and, on the very same
    MipModel in the same run, by HiGHS through ``scipy.optimize.milp``.
 
@@ -71,7 +72,7 @@ def generate_la(seed: int, *, n_sites: int = 60, n_lsoa: int = 139, n_pkg: int =
     demand = kids[zl, zp].astype(float)
     inmss_km = rng.uniform(15, 35, zl.size)
     status_quo = demand * (63000 + PER_KM * inmss_km)
-    rows, groups = [], []
+    rows, groups, families = [], [], []
     for s in range(n_sites):
         by_pkg = []
         for p in offers[s]:
@@ -80,7 +81,7 @@ def generate_la(seed: int, *, n_sites: int = 60, n_lsoa: int = 139, n_pkg: int =
                 if q <= max_places[s]:
                     by_pkg[-1].append(len(rows))
                     rows.append((s, p, q))
-        groups += by_pkg
+                    families.append(s * n_pkg + p)
         groups += [[a, b] for i, ga in enumerate(by_pkg) for gb in by_pkg[i + 1:]
                    for a in ga for b in gb if rows[a][2] + rows[b][2] > max_places[s]]
     opt_s, opt_p, opt_q = (np.array(c) for c in zip(*rows, strict=True))
@@ -92,13 +93,14 @@ def generate_la(seed: int, *, n_sites: int = 60, n_lsoa: int = 139, n_pkg: int =
     return {"fixed_cost": np.append(capital / annuity, 0.0),
             "capacity": np.append(opt_q, demand.sum()).astype(float), "demand": demand,
             "assign_cost": np.vstack([cost, status_quo]), "groups": groups,
+            "families": np.append(families, -1),
             "budget": budget_gbp / annuity + 1e-6}
 
 
 def solve_scipy(inst: dict, time_limit_s: float) -> tuple[float, float, str]:
     """The same MipModel the core builds, solved by scipy.optimize.milp (HiGHS)."""
     core = siting._instance(inst["fixed_cost"], inst["capacity"], inst["demand"],
-                            inst["assign_cost"], True)
+                            inst["assign_cost"], True, inst["families"])
     model = siting._build_model(core, single_source=True, budget=inst["budget"], k=None,
                                 groups=siting._groups(inst["groups"], core.fixed_cost.size))
     start = time.perf_counter()
@@ -120,7 +122,8 @@ def bench_la(seeds: int, time_limit_s: float) -> None:
         start = time.perf_counter()
         sol = siting.solve_facility_location(
             inst["fixed_cost"], inst["capacity"], inst["demand"], inst["assign_cost"],
-            budget=inst["budget"], groups=inst["groups"], single_source=True, engine="highs",
+            budget=inst["budget"], groups=inst["groups"], families=inst["families"],
+            single_source=True, engine="highs",
             time_limit_s=time_limit_s)
         ours = time.perf_counter() - start
         ref_s, ref_obj, ref_status = solve_scipy(inst, time_limit_s)

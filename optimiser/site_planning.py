@@ -32,9 +32,10 @@ it also lets HiGHS prove optimality at the root, where split zones took minutes)
   cost of the baseline's INMSS placements (same package and phase, else all).
 
 Constraints: the core's (1)-(4); (5) budget: Σ f_i y_i ≤ budget_gbp / A, i.e.
-Σ capital_i y_i ≤ budget_gbp; (7) groups: at most one size per site × package,
-and two bases at one site only when their places sum to ≤ ``max_places`` (a
-site offering three or more packages hosts at most one base).
+Σ capital_i y_i ≤ budget_gbp; the sizes of one site × package are a *family*
+(at most one opens; they share assignment variables); (7) groups: two bases at
+one site only when their places sum to ≤ ``max_places`` (a site offering three or
+more packages hosts at most one base).
 
 The model is a screen; the saving reported as ``annual_saving_gbp`` is the one
 re-allocation *confirms*: baseline ``total_cost_gbp`` minus ``total_cost_gbp``
@@ -343,7 +344,6 @@ def _options(probe: pd.DataFrame, cost_sp: np.ndarray,
         if len(by_pkg) >= 3:
             groups.append(at_site.index.tolist())
             continue
-        groups += by_pkg
         if len(by_pkg) == 2:
             cap = int(at_site["max_places"].iloc[0])
             groups += [[a, b] for a in by_pkg[0] for b in by_pkg[1]
@@ -395,6 +395,7 @@ def _solve_plan(prep: _Prepared, budget_gbp: float, *, time_limit_s: float,
         capacity = np.append(opts["places"].to_numpy(float), demand.sum())
         sol = solve_facility_location(fixed, capacity, demand, prep.assign_cost,
                                       budget=budget_gbp / a + _EPS_GBP, groups=prep.groups,
+                                      families=np.append(opts["k"].to_numpy(), -1),
                                       single_source=True, engine="highs",
                                       time_limit_s=time_limit_s)
         sol_open, x = sol.open[:-1], sol.assignment[:-1]

@@ -24,8 +24,16 @@ Constraints:
 4. Σ_i u_i y_i >= Σ_j d_j (aggregate capacity cut, valid and tightening);
 5. Σ_i f_i y_i <= budget (only when ``budget`` is given);
 6. Σ_i y_i <= k (only when ``k`` is given);
-7. Σ_(i∈G) y_i <= 1 for every group G in ``groups`` (mutually exclusive facilities,
-   e.g. the alternative sizes of one site; only when ``groups`` is given).
+7. Σ_(i∈G) y_i <= 1 for every group G in ``groups`` (mutually exclusive facilities;
+   only when ``groups`` is given).
+
+Families (optional ``families``: a family id per facility) are alternative
+capacities of one site, e.g. the sizes of a base: at most one member opens
+(a row of 7), and the members share the assignment variables x_gj, so 2 and 3
+read Σ_j d_j x_gj <= Σ_(i∈g) u_i y_i and x_gj <= Σ_(i∈g) y_i (members must have
+equal ``assign_cost`` rows). Each facility alone is its own family by default,
+which is the model above; shared x make a model with s sizes up to s times
+smaller, and HiGHS proves LA-scale siting 3-7x faster (benchmarks/bench_site.py).
 
 Solvers (chosen by measurement, see benchmarks/bench_siting_core.py): split demand is a MIP
 with continuous x and goes to HiGHS (MathOpt); single sourcing with whole-number
@@ -105,7 +113,8 @@ class _Instance:
     capacity: np.ndarray
     demand: np.ndarray
     assign_cost: np.ndarray
-    pair_i: np.ndarray  # allowed pairs, row-major order
+    family: np.ndarray  # family of each facility, 0..F-1 (default: the facility itself)
+    pair_i: np.ndarray  # allowed (family, customer) pairs, row-major order
     pair_j: np.ndarray
 
 
@@ -184,18 +193,48 @@ def _check_options(budget: float | None, k: int | None, time_limit_s: float) -> 
         raise DataValidationError(msg)
 
 
+def _families(families: object, cost: np.ndarray) -> np.ndarray:
+    m = cost.shape[0]
+    if families is None:
+        return np.arange(m)
+    ids = np.asarray(families).reshape(-1)
+    if ids.size != m:
+        msg = f"families must give one family id per facility ({m}); found {ids.size}."
+        raise DataValidationError(msg)
+    family = np.unique(ids, return_inverse=True)[1].reshape(-1)
+    first = np.unique(family, return_index=True)[1][family]
+    same = np.where(np.isfinite(cost), cost, -1.0) == np.where(np.isfinite(cost[first]),
+                                                               cost[first], -1.0)
+    if not same.all():
+        i = int(np.flatnonzero(~same.all(axis=1))[0])
+        msg = (f"facilities {int(first[i])} and {i} share family {ids[i]!r} but their "
+               "assign_cost rows differ; members of a family must cost the same.")
+        raise DataValidationError(msg)
+    return family
+
+
 def _instance(fixed_cost: object, capacity: object, demand: object, assign_cost: object,
-              single_source: bool) -> _Instance:
+              single_source: bool, families: object = None) -> _Instance:
     fixed = _vector("fixed_cost", fixed_cost, "facility")
     m = fixed.size
     cap = _vector("capacity", capacity, "facility", m)
     dem = _vector("demand", demand, "customer")
     cost = _cost_matrix(assign_cost, m, dem.size)
-    allowed = np.isfinite(cost)
+    family = _families(families, cost)
+    rep = np.unique(family, return_index=True)[1]  # first member of each family
+    allowed = np.isfinite(cost[rep])
     if single_source:
-        allowed &= dem[None, :] <= cap[:, None]
+        big = np.zeros(rep.size)
+        np.maximum.at(big, family, cap)
+        allowed &= dem[None, :] <= big[:, None]
     pair_i, pair_j = np.nonzero(allowed)
-    return _Instance(fixed, cap, dem, cost, pair_i, pair_j)
+    return _Instance(fixed, cap, dem, cost, family, pair_i, pair_j)
+
+
+def _family_capacity(inst: _Instance) -> np.ndarray:
+    big = np.zeros(int(inst.family.max()) + 1)
+    np.maximum.at(big, inst.family, inst.capacity)
+    return big
 
 
 # --------------------------------------------------------------- infeasibility
@@ -227,12 +266,12 @@ def _infeasibility_causes(inst: _Instance, single_source: bool, budget: float | 
         rule = "a finite assign_cost" + (" and capacity >= its demand" if single_source else "")
         causes.append(f"customer(s) {lonely[:10].tolist()} have no facility with {rule}; "
                       "allow at least one facility for each customer")
-    total_cap, total_dem = inst.capacity.sum(), inst.demand.sum()
+    total_cap, total_dem = _family_capacity(inst).sum(), inst.demand.sum()
     if total_cap < total_dem:
         causes.append(f"total capacity {total_cap:g} < total demand {total_dem:g}; "
                       "add capacity or reduce demand")
     if k is not None:
-        top = np.sort(inst.capacity)[::-1][:k].sum()
+        top = np.sort(_family_capacity(inst))[::-1][:k].sum()
         if k == 0 or top < total_dem:
             causes.append(f"k={k} facilities offer at most {top:g} capacity for total demand "
                           f"{total_dem:g} (and at least one must open); raise k")
@@ -264,20 +303,30 @@ def _build_model(inst: _Instance, *, single_source: bool, budget: float | None,
                  k: int | None, groups: tuple[np.ndarray, ...] | None = None) -> MipModel:
     """Build constraints 1-7 of the module docstring as a sparse :class:`MipModel`.
 
-    Variables are ordered y_0..y_{m-1}, then x over the allowed pairs in row-major order.
+    Variables are ordered y_0..y_{m-1}, then x over the allowed (family, customer) pairs in
+    row-major order; with singleton families (the default) a family is its facility.
     """
     m, n, npair = inst.fixed_cost.size, inst.demand.size, inst.pair_i.size
+    n_fam = int(inst.family.max()) + 1
     xcol = m + np.arange(npair)
     d = inst.demand[inst.pair_j]
+    order = np.argsort(inst.family, kind="stable")  # members of each family, family by family
+    size = np.bincount(inst.family, minlength=n_fam)
+    rep = size[inst.pair_i]  # members linked to each pair's x
+    offset = np.arange(rep.sum()) - np.repeat(np.cumsum(rep) - rep, rep)
+    members = order[np.repeat(np.cumsum(size)[inst.pair_i] - rep, rep) + offset]
     rows = [inst.pair_j,                                    # (1) assignment
-            n + inst.pair_i, n + np.arange(m),              # (2) capacity
-            n + m + np.arange(npair), n + m + np.arange(npair),  # (3) linking
-            np.full(m, n + m + npair)]                      # (4) aggregate cut
-    cols = [xcol, xcol, np.arange(m), xcol, inst.pair_i, np.arange(m)]
-    vals = [np.ones(npair), d, -inst.capacity, np.ones(npair), -np.ones(npair), inst.capacity]
-    lower = [np.ones(n), np.full(m, -np.inf), np.full(npair, -np.inf), [inst.demand.sum()]]
-    upper = [np.ones(n), np.zeros(m), np.zeros(npair), [np.inf]]
-    n_rows = n + m + npair + 1
+            n + inst.pair_i, n + inst.family,               # (2) capacity
+            n + n_fam + np.arange(npair), n + n_fam + np.repeat(np.arange(npair), rep),  # (3)
+            np.full(m, n + n_fam + npair)]                  # (4) aggregate cut
+    cols = [xcol, xcol, np.arange(m), xcol, members, np.arange(m)]
+    vals = [np.ones(npair), d, -inst.capacity, np.ones(npair), -np.ones(rep.sum()),
+            inst.capacity]
+    lower = [np.ones(n), np.full(n_fam, -np.inf), np.full(npair, -np.inf), [inst.demand.sum()]]
+    upper = [np.ones(n), np.zeros(n_fam), np.zeros(npair), [np.inf]]
+    n_rows = n + n_fam + npair + 1
+    shared = [order[a:b] for a, b in zip(np.cumsum(size) - size, np.cumsum(size), strict=True)
+              if b - a > 1]
     for coeff, cap in ((inst.fixed_cost, budget), (np.ones(m), k)):  # (5) budget, (6) k
         if cap is not None:
             rows.append(np.full(m, n_rows))
@@ -286,7 +335,7 @@ def _build_model(inst: _Instance, *, single_source: bool, budget: float | None,
             lower.append([-np.inf])
             upper.append([float(cap)])
             n_rows += 1
-    for g in groups or ():                                  # (7) mutual exclusion
+    for g in [*(groups or ()), *shared]:                    # (7) mutual exclusion
         rows.append(np.full(g.size, n_rows))
         cols.append(g)
         vals.append(np.ones(g.size))
@@ -296,7 +345,9 @@ def _build_model(inst: _Instance, *, single_source: bool, budget: float | None,
     matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                            shape=(n_rows, m + npair))
     matrix.eliminate_zeros()
-    objective = np.concatenate([inst.fixed_cost, inst.assign_cost[inst.pair_i, inst.pair_j]])
+    first = order[np.cumsum(size) - size]  # a member of each family, for its costs
+    objective = np.concatenate([inst.fixed_cost,
+                                inst.assign_cost[first[inst.pair_i], inst.pair_j]])
     is_integer = np.concatenate([np.ones(m, bool), np.full(npair, bool(single_source))])
     return MipModel(objective, matrix, np.concatenate(lower).astype(float),
                     np.concatenate(upper).astype(float), np.zeros(m + npair),
@@ -310,8 +361,13 @@ def _assignment(inst: _Instance, values: np.ndarray, single_source: bool) -> np.
     m, n = inst.fixed_cost.size, inst.demand.size
     x = np.clip(values[m:], 0.0, 1.0)
     x = np.round(x) if single_source else np.where(x < _CLEAN_TOL, 0.0, x)
+    # each family's x goes to its open member (the one with the largest y)
+    y = values[:m]
+    best = np.full(int(inst.family.max()) + 1, -1)
+    for i in np.argsort(y, kind="stable"):
+        best[inst.family[i]] = i
     assignment = np.zeros((m, n))
-    assignment[inst.pair_i, inst.pair_j] = x
+    assignment[best[inst.pair_i], inst.pair_j] = x
     totals = assignment.sum(axis=0)
     if (totals <= 0).any():
         msg = "the solver returned a customer with no assignment; report this as a bug."
@@ -328,7 +384,8 @@ def _total_cost(fixed_cost: np.ndarray, assign_cost: np.ndarray, open_: np.ndarr
 def check_facility_location(fixed_cost: np.ndarray, capacity: np.ndarray, demand: np.ndarray,
                             assign_cost: np.ndarray, solution: FacilityLocationSolution, *,
                             single_source: bool = False, budget: float | None = None,
-                            k: int | None = None, groups: object = None) -> list[str]:
+                            k: int | None = None, groups: object = None,
+                            families: object = None) -> list[str]:
     """Independently check a solution against constraints 1-7 and its objective.
 
     Parameters
@@ -345,6 +402,8 @@ def check_facility_location(fixed_cost: np.ndarray, capacity: np.ndarray, demand
         Cap on the number of open facilities.
     groups : list of lists of int, optional
         Sets of facilities of which at most one may be open.
+    families : array_like, optional
+        A family id per facility; at most one member of a family may be open.
 
     Returns
     -------
@@ -368,7 +427,9 @@ def check_facility_location(fixed_cost: np.ndarray, capacity: np.ndarray, demand
         problems.append(f"(5) fixed cost {f[y].sum():g} exceeds budget {budget:g}")
     if k is not None and y.sum() > k:
         problems.append(f"(6) {int(y.sum())} facilities open, more than k={k}")
-    for g in _groups(groups, y.size) or ():
+    family = np.arange(y.size) if families is None else np.asarray(families).reshape(-1)
+    shared = [np.flatnonzero(family == f) for f in np.unique(family[y])]
+    for g in [*(_groups(groups, y.size) or ()), *shared]:
         if y[g].sum() > 1:
             problems.append(f"(7) facilities {g[y[g]].tolist()} of one group are all open")
     recomputed = _total_cost(f, c, y, a)
@@ -390,6 +451,7 @@ def solve_facility_location(fixed_cost: object, capacity: object, demand: object
                             assign_cost: object, *, single_source: bool = False,
                             budget: float | None = None, k: int | None = None,
                             time_limit_s: float = 60.0, groups: object = None,
+                            families: object = None,
                             engine: str | None = None) -> FacilityLocationSolution:
     """Solve capacitated facility location exactly (see the module docstring).
 
@@ -414,8 +476,12 @@ def solve_facility_location(fixed_cost: object, capacity: object, demand: object
         Wall-clock cap on the solver [s]. A run stopped by it returns status
         ``"feasible"`` with its gap (and is no longer reproducible).
     groups : list of lists of int, optional
-        Sets of facility indices of which at most one may open (constraint 7),
-        e.g. the alternative sizes of one site. A facility may be in several.
+        Sets of facility indices of which at most one may open (constraint 7).
+        A facility may be in several.
+    families : array_like, shape (m,), optional
+        A family id per facility: alternative capacities of one site (e.g. its
+        sizes), of which at most one opens, sharing assignment variables; members
+        need equal ``assign_cost`` rows. Default: each facility its own family.
     engine : {"highs", "cp_sat"}, optional
         Force a solver; default: the choice of the module docstring. CP-SAT
         needs whole-number demands, capacities and budget-row coefficients.
@@ -438,7 +504,7 @@ def solve_facility_location(fixed_cost: object, capacity: object, demand: object
     """
     start = time.perf_counter()
     _check_options(budget, k, time_limit_s)
-    inst = _instance(fixed_cost, capacity, demand, assign_cost, bool(single_source))
+    inst = _instance(fixed_cost, capacity, demand, assign_cost, bool(single_source), families)
     opts = {"single_source": bool(single_source), "budget": budget, "k": k,
             "groups": _groups(groups, inst.fixed_cost.size)}
     _raise_infeasible(_infeasibility_causes(inst, **opts), proven_by_solver=False, **opts)
@@ -468,7 +534,7 @@ def solve_facility_location(fixed_cost: object, capacity: object, demand: object
     solution = FacilityLocationSolution(open_, assignment, objective, bound, gap, status,
                                         time.perf_counter() - start, engine)
     problems = check_facility_location(inst.fixed_cost, inst.capacity, inst.demand,
-                                       inst.assign_cost, solution, **opts)
+                                       inst.assign_cost, solution, families=inst.family, **opts)
     if problems:
         msg = "the facility-location solution failed the independent check: " + "; ".join(
             problems)

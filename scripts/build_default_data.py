@@ -427,6 +427,9 @@ def build_settings(src: dict, wards: gpd.GeoDataFrame, rng: np.random.Generator)
     outside = _out_of_area(src, (la.x, la.y), rng).sort_values(["name", "urn"])
     s = pd.concat([inside, outside], ignore_index=True)
     s["setting_id"] = [f"S{i + 1:03d}" for i in range(len(s))]
+    # GIAS gives the statutory high age (the age pupils leave at: 11 for a primary); the
+    # dataset's age_max is the oldest age at the start of the school year (10 for a primary).
+    s["age_max"] = s["age_max"].astype(int) - 1
     for c in ("urn", "la_code", "easting", "northing", "age_min", "age_max", "total_places"):
         s[c] = s[c].astype(int)
     return s
@@ -562,7 +565,7 @@ def build_candidates(sch: pd.DataFrame) -> pd.DataFrame:
     c = c.assign(
         urn=c["unique_reference_number"],
         age_min=c["lowest_admission_age"].clip(lower=4),
-        age_max=c["highest_admission_age"].clip(upper=19),
+        age_max=c["highest_admission_age"].clip(upper=19) - 1,  # oldest age at start of year
         packages=[CANDIDATE_PACKAGES[p] for p in phase],
         max_places=[CANDIDATE_PLACES[p] for p in phase],
         capital_cost_gbp_per_place=CAPITAL_GBP_PER_PLACE,

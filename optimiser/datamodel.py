@@ -47,7 +47,7 @@ class Dataset:
     settings: pd.DataFrame
     places: pd.DataFrame
     packages: pd.DataFrame
-    policy: Policy = Policy()
+    policy: Policy = dataclasses.field(default_factory=Policy)
     costing: pd.DataFrame | None = None
     candidates: pd.DataFrame | None = None
     wards: pd.DataFrame | None = None
@@ -154,7 +154,7 @@ def _load_wards(folder: Path, problems: list[Problem]):
 
     try:
         wards = gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
+    except Exception as exc:
         problems.append(Problem("wards.geojson", None, "", f"an unreadable file ({exc})",
                                 "GeoJSON polygons with ward_code, ward_name",
                                 "export the wards again as GeoJSON"))
@@ -176,7 +176,7 @@ def _load_roads(folder: Path, problems: list[Problem]):
 
     try:
         graph = nx.read_graphml(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
+    except Exception as exc:
         problems.append(Problem("roads.graphml", None, "", f"an unreadable file ({exc})",
                                 "GraphML with node x, y and edge length", "export it again"))
         return None

@@ -7,6 +7,7 @@ Unknown keys are errors, so a typo never passes silently.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Literal
 
@@ -155,7 +156,7 @@ class Policy(_Frozen):
     @model_validator(mode="after")
     def _ranks_rise(self) -> Policy:
         pens = self.preference_penalty_gbp
-        if any(b < a for a, b in zip(pens, pens[1:], strict=False)) or any(p < 0 for p in pens):
+        if any(b < a for a, b in itertools.pairwise(pens)) or any(p < 0 for p in pens):
             msg = "preference_penalty_gbp must be non-negative and rise with rank"
             raise ValueError(msg)
         if pens and self.unranked_penalty_gbp < pens[-1]:
@@ -214,4 +215,4 @@ def save_policy(policy: Policy, path: str | Path) -> None:
                           encoding="utf-8")
 
 
-__all__ = ["Policy", "load_policy", "save_policy", "policy_from_mapping", "DataValidationError"]
+__all__ = ["DataValidationError", "Policy", "load_policy", "policy_from_mapping", "save_policy"]

@@ -36,7 +36,6 @@ from optimiser._errors import DataValidationError
 from optimiser.datamodel import Dataset, derive_place_costs
 from optimiser.policy import policy_from_mapping
 from optimiser.problems import Problem, raise_problems
-from optimiser.schema import SETTING_TYPES
 from optimiser.scenario_changes import (
     CHANGE_TYPES,
     AddSetting,
@@ -48,8 +47,9 @@ from optimiser.scenario_changes import (
     SetPlaces,
     parse_change,
 )
+from optimiser.schema import SETTING_TYPES
 
-__all__ = ["Scenario", "load_scenario", "scenario_from_mapping", "CHANGE_TYPES"]
+__all__ = ["CHANGE_TYPES", "Scenario", "load_scenario", "scenario_from_mapping"]
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def check_scenario(scenario: Scenario, ds: Dataset) -> list[Problem]:
         where = f"change {number} ({change.kind})"
 
         def bad(field: str, found: object, expected: str, fix: str, where: str = where,
-                file: str = file) -> None:
+                file: str = file, out: list[Problem] = out) -> None:
             out.append(Problem(file, None, f"{where} {field}", repr(found), expected, fix))
 
         if isinstance(change, AddSetting):

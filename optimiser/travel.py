@@ -14,6 +14,7 @@ radius that the longest journey cap allows are paired with a child.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import networkx as nx
@@ -85,7 +86,7 @@ def _graph_km_and_min(home_xy: np.ndarray, setting_xy: np.ndarray, *, graph: nx.
         for r in rows:
             v = nodes[i_home[r]]
             if v in times:
-                length_m = sum(_edge_length(graph, a, b) for a, b in zip(paths[v], paths[v][1:]))
+                length_m = sum(_edge_length(graph, a, b) for a, b in itertools.pairwise(paths[v]))
                 access_m = d_home[r] + d_set[r]
                 km[r] = (length_m + access_m) / 1000.0
                 mins[r] = times[v] + access_m / speed_m_per_min

@@ -63,13 +63,31 @@ def build(size: str) -> optimiser.Dataset:
 
 def _row(size: str, method: str, plan, elapsed: float) -> dict:
     s = plan.summary
-    return {"size": size, "method": method, "time_s": elapsed,
-            **{k: s[k] for k in ("transported_children", "routes", "minibus", "shared_taxi",
-                                 "solo_taxi", "cost_gbp", "cost_per_child_gbp",
-                                 "solo_baseline_gbp", "saving_share", "lower_bound_gbp",
-                                 "riders_over_cap", "riders_over_cap_by_sharing",
-                                 "settings", "settings_not_proven_optimal",
-                                 "per_child_estimate_gbp")}}
+    return {
+        "size": size,
+        "method": method,
+        "time_s": elapsed,
+        **{
+            k: s[k]
+            for k in (
+                "transported_children",
+                "routes",
+                "minibus",
+                "shared_taxi",
+                "solo_taxi",
+                "cost_gbp",
+                "cost_per_child_gbp",
+                "solo_baseline_gbp",
+                "saving_share",
+                "lower_bound_gbp",
+                "riders_over_cap",
+                "riders_over_cap_by_sharing",
+                "settings",
+                "settings_not_proven_optimal",
+                "per_child_estimate_gbp",
+            )
+        },
+    }
 
 
 def run(size: str, *, time_limit_s: float, guided_s: float) -> list[dict]:
@@ -87,11 +105,19 @@ def run(size: str, *, time_limit_s: float, guided_s: float) -> list[dict]:
         t = time.perf_counter()
         plan = estimate_routes(ds, res, **kw)
         rows.append(_row(size, name, plan, time.perf_counter() - t))
-    solo = dict(rows[0], method="solo taxis", time_s=0.0, routes=rows[0]["transported_children"],
-                minibus=0.0, shared_taxi=0.0, solo_taxi=rows[0]["transported_children"],
-                cost_gbp=rows[0]["solo_baseline_gbp"], saving_share=0.0,
-                cost_per_child_gbp=rows[0]["solo_baseline_gbp"]
-                / rows[0]["transported_children"], settings_not_proven_optimal=0.0)
+    solo = dict(
+        rows[0],
+        method="solo taxis",
+        time_s=0.0,
+        routes=rows[0]["transported_children"],
+        minibus=0.0,
+        shared_taxi=0.0,
+        solo_taxi=rows[0]["transported_children"],
+        cost_gbp=rows[0]["solo_baseline_gbp"],
+        saving_share=0.0,
+        cost_per_child_gbp=rows[0]["solo_baseline_gbp"] / rows[0]["transported_children"],
+        settings_not_proven_optimal=0.0,
+    )
     rows.append(solo)
     nn = next(r for r in rows if r["method"] == "nearest neighbour")
     for r in rows:
@@ -129,24 +155,36 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
             f"{r['ratio_time_nn']:.1f} | {r['riders_over_cap']:,.0f} "
             f"({r['riders_over_cap_by_sharing']:,.0f}) | "
             f"{r['settings_not_proven_optimal']:,.0f} of {r['settings']:,.0f} | "
-            f"{r['lower_bound_gbp']:,.0f} | {r['ratio_per_child_route']:.3f} |")
+            f"{r['lower_bound_gbp']:,.0f} | {r['ratio_per_child_route']:.3f} |"
+        )
     alloc = ", ".join(sorted({f"{r['size']} {r['allocate_s']:.1f} s" for r in rows}))
-    lines += ["", "cost ÷ solo = the plan's annual cost ÷ every transported child in a solo taxi "
-              "(1 − saving); NN = the nearest-neighbour heuristic on the same children and "
-              "caps; riders over cap all have a direct journey already over their phase's cap "
-              "unless the bracket says otherwise; the lower bound is the weak bound of "
-              "`optimiser.routes` (geography and ride caps ignored), so the true optimality gap "
-              "is at most cost − bound. Times exclude `allocate` (" + alloc + ")."]
+    lines += [
+        "",
+        "cost ÷ solo = the plan's annual cost ÷ every transported child in a solo taxi "
+        "(1 − saving); NN = the nearest-neighbour heuristic on the same children and "
+        "caps; riders over cap all have a direct journey already over their phase's cap "
+        "unless the bracket says otherwise; the lower bound is the weak bound of "
+        "`optimiser.routes` (geography and ride caps ignored), so the true optimality gap "
+        "is at most cost − bound. Times exclude `allocate` (" + alloc + ").",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="default,5k")
-    parser.add_argument("--time-limit", type=float, default=10.0,
-                        help="time budget of the ortools estimate per data set [s]")
-    parser.add_argument("--guided-s", type=float, default=0.0,
-                        help="also run guided local search for this many seconds")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="time budget of the ortools estimate per data set [s]",
+    )
+    parser.add_argument(
+        "--guided-s",
+        type=float,
+        default=0.0,
+        help="also run guided local search for this many seconds",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "transport.md")
     args = parser.parse_args(argv)
     rows = []

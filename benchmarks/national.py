@@ -102,15 +102,29 @@ def _typed_column(table: str, name: str, values: pd.Series | None, n: int) -> pd
         return pd.Series(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float))
     if col.dtype == "bool":
         default = bool(col.default)
-        return pd.Series([default if v is None or v is pd.NA else bool(v) for v in values],
-                         dtype=bool)
+        return pd.Series(
+            [default if v is None or v is pd.NA else bool(v) for v in values], dtype=bool
+        )
     if col.dtype == "id_list":
-        return pd.Series([v if isinstance(v, tuple) else
-                          tuple(p.strip() for p in str(v).split(";") if p.strip())
-                          if isinstance(v, str) else () for v in values], dtype=object)
+        return pd.Series(
+            [
+                v
+                if isinstance(v, tuple)
+                else tuple(p.strip() for p in str(v).split(";") if p.strip())
+                if isinstance(v, str)
+                else ()
+                for v in values
+            ],
+            dtype=object,
+        )
     default = "" if col.default is None else col.default
-    return pd.Series([default if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-                      for v in values], dtype=object)
+    return pd.Series(
+        [
+            default if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+            for v in values
+        ],
+        dtype=object,
+    )
 
 
 def typed_table(table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -119,13 +133,19 @@ def typed_table(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     Absent optional columns take their default; extra columns are dropped.
     """
     n = len(frame)
-    cols = {c.name: _typed_column(table, c.name, frame[c.name] if c.name in frame.columns
-                                  else None, n) for c in TABLES[table].columns}
+    cols = {
+        c.name: _typed_column(table, c.name, frame[c.name] if c.name in frame.columns else None, n)
+        for c in TABLES[table].columns
+    }
     return pd.DataFrame(cols, index=pd.RangeIndex(n))
 
 
-def dataset_from_tables(tables: dict[str, pd.DataFrame], *, policy: optimiser.Policy | None = None,
-                        name: str = "benchmark") -> optimiser.Dataset:
+def dataset_from_tables(
+    tables: dict[str, pd.DataFrame],
+    *,
+    policy: optimiser.Policy | None = None,
+    name: str = "benchmark",
+) -> optimiser.Dataset:
     """An in-memory Dataset from the tables of ``optimiser.synth.synth_area`` (or
     :func:`national_tables`), typed as ``load_dataset`` types a folder, with place
     costs derived from the costing framework (``cost_source`` added)."""
@@ -135,7 +155,9 @@ def dataset_from_tables(tables: dict[str, pd.DataFrame], *, policy: optimiser.Po
         places=typed_table("places", tables["places"]),
         packages=typed_table("packages", tables["packages"]),
         costing=typed_table("costing_framework", tables["costing_framework"]),
-        policy=policy or optimiser.Policy(), name=name)
+        policy=policy or optimiser.Policy(),
+        name=name,
+    )
     return ds.replace(places=derive_place_costs(ds))
 
 
@@ -169,12 +191,14 @@ def _ages_for(types: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, 
     return lo, hi
 
 
-def _offers(settings: pd.DataFrame, mix: pd.Series, rng: np.random.Generator,
-            max_packages: dict[str, int]) -> pd.DataFrame:
+def _offers(
+    settings: pd.DataFrame, mix: pd.Series, rng: np.random.Generator, max_packages: dict[str, int]
+) -> pd.DataFrame:
     """(setting, package, places): 1..max packages the type may deliver, need-mix weighted."""
     rows = []
     for sid, stype, size in settings[["setting_id", "setting_type", "size"]].itertuples(
-            index=False):
+        index=False
+    ):
         ok = np.array(sorted(p for p, ts in ELIGIBLE_SETTING_TYPES.items() if stype in ts))
         w = mix.reindex(ok).to_numpy(float)
         k = min(len(ok), int(rng.integers(1, max_packages.get(stype, 3) + 1)))
@@ -185,19 +209,27 @@ def _offers(settings: pd.DataFrame, mix: pd.Series, rng: np.random.Generator,
     return pd.DataFrame(rows, columns=["setting_id", "package_id", "places"])
 
 
-def _settings(lsoa: pd.DataFrame, mix: pd.Series, n_children: int, places_ratio: float,
-              rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _settings(
+    lsoa: pd.DataFrame,
+    mix: pd.Series,
+    n_children: int,
+    places_ratio: float,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     gias = pd.read_csv(SPECIALS_CSV).sort_values("urn", ignore_index=True)
-    special = pd.DataFrame({
-        "setting_id": [f"S{u}" for u in gias["urn"]],
-        "name": gias["establishment_name"].astype(str),
-        "setting_type": gias["establishment_type"].map(GIAS_TYPES).to_numpy(),
-        "urn": gias["urn"].to_numpy(), "la_code": gias["la_code"].to_numpy(),
-        "easting": gias["easting"].astype(float).to_numpy(),
-        "northing": gias["northing"].astype(float).to_numpy(),
-        "size": gias["number_of_pupils"].fillna(0).replace(0, 60).astype(int).to_numpy(),
-        "assumption": "GIAS 2025-05-24 special school; packages, ages, places and fee assumed",
-    })
+    special = pd.DataFrame(
+        {
+            "setting_id": [f"S{u}" for u in gias["urn"]],
+            "name": gias["establishment_name"].astype(str),
+            "setting_type": gias["establishment_type"].map(GIAS_TYPES).to_numpy(),
+            "urn": gias["urn"].to_numpy(),
+            "la_code": gias["la_code"].to_numpy(),
+            "easting": gias["easting"].astype(float).to_numpy(),
+            "northing": gias["northing"].astype(float).to_numpy(),
+            "size": gias["number_of_pupils"].fillna(0).replace(0, 60).astype(int).to_numpy(),
+            "assumption": "GIAS 2025-05-24 special school; packages, ages, places and fee assumed",
+        }
+    )
     if special["setting_type"].isna().any():
         msg = "an establishment_type in the GIAS extract has no setting_type mapping"
         raise ValueError(msg)
@@ -206,30 +238,40 @@ def _settings(lsoa: pd.DataFrame, mix: pd.Series, n_children: int, places_ratio:
     weight = lsoa["age_0_15"].to_numpy(float)
     at = rng.choice(len(lsoa), size=n_bases, replace=n_bases > len(lsoa), p=weight / weight.sum())
     at = np.sort(at)
-    bases = pd.DataFrame({
-        "setting_id": [f"IB{k + 1:05d}" for k in range(n_bases)],
-        "name": [f"Synthetic inclusion base {k + 1}" for k in range(n_bases)],
-        "setting_type": "inclusion_base", "urn": None, "la_code": None,
-        "easting": np.rint(lsoa["easting"].to_numpy()[at]),
-        "northing": np.rint(lsoa["northing"].to_numpy()[at]),
-        "size": rng.integers(8, 21, size=n_bases),
-        "assumption": "synthetic inclusion base at an LSOA 2021 centroid",
-    })
+    bases = pd.DataFrame(
+        {
+            "setting_id": [f"IB{k + 1:05d}" for k in range(n_bases)],
+            "name": [f"Synthetic inclusion base {k + 1}" for k in range(n_bases)],
+            "setting_type": "inclusion_base",
+            "urn": None,
+            "la_code": None,
+            "easting": np.rint(lsoa["easting"].to_numpy()[at]),
+            "northing": np.rint(lsoa["northing"].to_numpy()[at]),
+            "size": rng.integers(8, 21, size=n_bases),
+            "assumption": "synthetic inclusion base at an LSOA 2021 centroid",
+        }
+    )
     settings = pd.concat([special, bases], ignore_index=True)
     settings["age_min"], settings["age_max"] = _ages_for(settings["setting_type"].to_numpy(), rng)
     places = _offers(settings, mix, rng, {"inclusion_base": 2})
     inmss = places["setting_id"].map(settings.set_index("setting_id")["setting_type"]).isin(_INMSS)
-    fee = np.clip(np.rint(np.exp(rng.normal(np.log(63_000), 0.25, size=len(places))) / 100) * 100,
-                  45_000, 120_000)
+    fee = np.clip(
+        np.rint(np.exp(rng.normal(np.log(63_000), 0.25, size=len(places))) / 100) * 100,
+        45_000,
+        120_000,
+    )
     places["annual_cost_gbp"] = np.where(inmss, fee, np.nan)
-    settings["total_places"] = settings["setting_id"].map(
-        places.groupby("setting_id")["places"].sum()).fillna(0).astype(int)
+    settings["total_places"] = (
+        settings["setting_id"]
+        .map(places.groupby("setting_id")["places"].sum())
+        .fillna(0)
+        .astype(int)
+    )
     settings["in_area"], settings["ward_code"], settings["closed"] = True, "", False
     return settings.drop(columns="size"), places
 
 
-def _children(lsoa: pd.DataFrame, mix: pd.Series, n: int,
-              rng: np.random.Generator) -> pd.DataFrame:
+def _children(lsoa: pd.DataFrame, mix: pd.Series, n: int, rng: np.random.Generator) -> pd.DataFrame:
     pkg = rng.choice(mix.index.to_numpy(), size=n, p=mix.to_numpy())
     ages = np.array(sorted(AGE_WEIGHTS))
     aw = np.array([AGE_WEIGHTS[a] for a in ages])
@@ -240,17 +282,29 @@ def _children(lsoa: pd.DataFrame, mix: pd.Series, n: int,
         home[mask] = rng.choice(len(lsoa), size=int(mask.sum()), p=w / w.sum())
     xy = lsoa[["easting", "northing"]].to_numpy()[home] + rng.normal(0, 300.0, size=(n, 2))
     xy = np.clip(np.rint(xy), 1, None)
-    return pd.DataFrame({"package_id": pkg, "age": age, "easting": xy[:, 0],
-                         "northing": xy[:, 1],
-                         "lsoa_code": lsoa["lsoa21_code"].to_numpy()[home]})
+    return pd.DataFrame(
+        {
+            "package_id": pkg,
+            "age": age,
+            "easting": xy[:, 0],
+            "northing": xy[:, 1],
+            "lsoa_code": lsoa["lsoa21_code"].to_numpy()[home],
+        }
+    )
 
 
-def _currents_and_preferences(kids: pd.DataFrame, settings: pd.DataFrame, places: pd.DataFrame,
-                              to_place_share: float, rng: np.random.Generator,
-                              k: int = 16) -> tuple[np.ndarray, list[str]]:
+def _currents_and_preferences(
+    kids: pd.DataFrame,
+    settings: pd.DataFrame,
+    places: pd.DataFrame,
+    to_place_share: float,
+    rng: np.random.Generator,
+    k: int = 16,
+) -> tuple[np.ndarray, list[str]]:
     """Continuing placements (nearest slot with space) and ranked preferences of the others."""
-    slots = places.merge(settings[["setting_id", "age_min", "age_max", "easting", "northing"]],
-                         on="setting_id")
+    slots = places.merge(
+        settings[["setting_id", "age_min", "age_max", "easting", "northing"]], on="setting_id"
+    )
     n = len(kids)
     current = np.full(n, "", dtype=object)
     prefs = [""] * n
@@ -268,7 +322,8 @@ def _currents_and_preferences(kids: pd.DataFrame, settings: pd.DataFrame, places
         dist, nbr = dist.reshape(len(idx), kk), nbr.reshape(len(idx), kk)
         age = kids["age"].to_numpy()[idx]
         fits = (cand["age_min"].to_numpy()[nbr] <= age[:, None]) & (
-            age[:, None] <= cand["age_max"].to_numpy()[nbr])
+            age[:, None] <= cand["age_max"].to_numpy()[nbr]
+        )
         left = cand["places"].to_numpy().copy()
         sid = cand["setting_id"].to_numpy()
         for j in np.argsort(rank_of[idx], kind="stable"):  # random, package by package
@@ -289,8 +344,13 @@ def _currents_and_preferences(kids: pd.DataFrame, settings: pd.DataFrame, places
     return current, prefs
 
 
-def national_tables(*, n_children: int = 250_000, seed: int = 2025, to_place_share: float = 0.26,
-                    places_ratio: float = 1.05) -> dict[str, pd.DataFrame]:
+def national_tables(
+    *,
+    n_children: int = 250_000,
+    seed: int = 2025,
+    to_place_share: float = 0.26,
+    places_ratio: float = 1.05,
+) -> dict[str, pd.DataFrame]:
     """The national instance as raw tables (the dataset format), same keys as ``synth_area``."""
     rng = np.random.default_rng(seed)
     mix = need_mix_from_primary_need(ENGLAND_NEED_PC)
@@ -299,29 +359,43 @@ def national_tables(*, n_children: int = 250_000, seed: int = 2025, to_place_sha
     kids = _children(lsoa, mix, n_children, rng)
     current, prefs = _currents_and_preferences(kids, settings, places, to_place_share, rng)
     kids["current_setting_id"], kids["preferences"] = current, prefs
-    base = places.merge(settings[["setting_id", "setting_type", "age_min", "age_max"]],
-                        on="setting_id")
+    base = places.merge(
+        settings[["setting_id", "setting_type", "age_min", "age_max"]], on="setting_id"
+    )
     base = base[base["setting_type"] == "inclusion_base"]
-    offered = {(p, a) for p, lo, hi in base[["package_id", "age_min", "age_max"]].itertuples(
-        index=False) for a in range(int(lo), int(hi) + 1)}
-    can = np.array([(p, a) in offered for p, a in zip(kids["package_id"], kids["age"],
-                                                      strict=True)], bool)
+    offered = {
+        (p, a)
+        for p, lo, hi in base[["package_id", "age_min", "age_max"]].itertuples(index=False)
+        for a in range(int(lo), int(hi) + 1)
+    }
+    can = np.array(
+        [(p, a) in offered for p, a in zip(kids["package_id"], kids["age"], strict=True)], bool
+    )
     kids["prefers_mainstream"] = can & (current == "") & (rng.random(len(kids)) < 0.15)
     kids["solo_transport"] = rng.random(len(kids)) < 0.09
     kids["ward_code"] = ""
     kids.insert(0, "child_id", [f"C{i + 1:06d}" for i in range(len(kids))])
-    return {"packages": placeholder_packages(), "costing_framework": default_costing_framework(),
-            "settings": settings, "places": places.sort_values(["setting_id", "package_id"],
-                                                               ignore_index=True),
-            "children": kids}
+    return {
+        "packages": placeholder_packages(),
+        "costing_framework": default_costing_framework(),
+        "settings": settings,
+        "places": places.sort_values(["setting_id", "package_id"], ignore_index=True),
+        "children": kids,
+    }
 
 
-def build_national(*, n_children: int = 250_000, seed: int = 2025, to_place_share: float = 0.26,
-                   places_ratio: float = 1.05,
-                   policy: optimiser.Policy | None = None) -> optimiser.Dataset:
+def build_national(
+    *,
+    n_children: int = 250_000,
+    seed: int = 2025,
+    to_place_share: float = 0.26,
+    places_ratio: float = 1.05,
+    policy: optimiser.Policy | None = None,
+) -> optimiser.Dataset:
     """The national instance as an in-memory :class:`optimiser.Dataset` (see the module doc)."""
-    tables = national_tables(n_children=n_children, seed=seed, to_place_share=to_place_share,
-                             places_ratio=places_ratio)
+    tables = national_tables(
+        n_children=n_children, seed=seed, to_place_share=to_place_share, places_ratio=places_ratio
+    )
     return dataset_from_tables(tables, policy=policy, name="national")
 
 
@@ -334,9 +408,11 @@ def main(argv: list[str] | None = None) -> None:
     kids, sets = ds.children, ds.settings
     print(f"{ds!r} built in {built:.1f} s; validate passed")
     print(sets["setting_type"].value_counts().to_string())
-    print(f"places {int(ds.places['places'].sum()):,}; continuing "
-          f"{int((kids['current_setting_id'] != '').sum()):,}; to place "
-          f"{int((kids['current_setting_id'] == '').sum()):,}")
+    print(
+        f"places {int(ds.places['places'].sum()):,}; continuing "
+        f"{int((kids['current_setting_id'] != '').sum()):,}; to place "
+        f"{int((kids['current_setting_id'] == '').sum()):,}"
+    )
 
 
 if __name__ == "__main__":

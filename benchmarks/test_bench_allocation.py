@@ -77,5 +77,8 @@ def test_national_builder_small_validates():
     ds = national.build_national(n_children=3_000, seed=7)
     optimiser.validate(ds)
     assert len(ds.children) == 3_000
-    assert set(ds.settings["setting_type"]) >= {"maintained_special", "independent_special",
-                                                "inclusion_base"}
+    assert set(ds.settings["setting_type"]) >= {
+        "maintained_special",
+        "independent_special",
+        "inclusion_base",
+    }

@@ -13,32 +13,22 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from optimiser.allocation import AllocationResult, allocate, options
 from optimiser import siting
+from optimiser._errors import DataValidationError, InfeasibleError, OptimiserError, SolverError
+from optimiser.allocation import AllocationResult, allocate, options
 from optimiser.check import check_allocation
 from optimiser.comparison import Comparison, compare, compare_scenarios
-from optimiser.scenarios import Scenario, load_scenario
-from optimiser.site_planning import SitingResult, site
-from optimiser._errors import DataValidationError, InfeasibleError, OptimiserError, SolverError
 from optimiser.datamodel import Dataset, load_dataset, save_dataset
 from optimiser.datasets import load_default
 from optimiser.policy import Policy, load_policy
 from optimiser.problems import Problem
+from optimiser.scenarios import Scenario, load_scenario
+from optimiser.site_planning import SitingResult, site
 from optimiser.validate import DataWarning, validate
 
 __all__ = [
     "AllocationResult",
-    "allocate",
-    "check_allocation",
-    "siting",
-    "site",
-    "SitingResult",
-    "compare",
-    "compare_scenarios",
     "Comparison",
-    "load_scenario",
-    "Scenario",
-    "options",
     "DataValidationError",
     "DataWarning",
     "Dataset",
@@ -46,11 +36,21 @@ __all__ = [
     "OptimiserError",
     "Policy",
     "Problem",
+    "Scenario",
+    "SitingResult",
     "SolverError",
     "__version__",
+    "allocate",
+    "check_allocation",
+    "compare",
+    "compare_scenarios",
     "load_dataset",
     "load_default",
     "load_policy",
+    "load_scenario",
+    "options",
     "save_dataset",
+    "site",
+    "siting",
     "validate",
 ]

@@ -91,35 +91,53 @@ def _as_int64(name: str, values: object) -> np.ndarray:
         finite = np.isfinite(arr)
         if finite.all() and np.array_equal(arr, np.round(arr)):
             return arr.astype(np.int64)
-    msg = (f"{name} must hold whole numbers (int64); found dtype {arr.dtype} with "
-           "non-integral, NaN or infinite values. Round or scale the data to integers.")
+    msg = (
+        f"{name} must hold whole numbers (int64); found dtype {arr.dtype} with "
+        "non-integral, NaN or infinite values. Round or scale the data to integers."
+    )
     raise DataValidationError(msg)
 
 
-def _check_flow_inputs(tail: np.ndarray, head: np.ndarray, capacity: np.ndarray,
-                       unit_cost: np.ndarray, supply: np.ndarray, max_flow: bool) -> None:
+def _check_flow_inputs(
+    tail: np.ndarray,
+    head: np.ndarray,
+    capacity: np.ndarray,
+    unit_cost: np.ndarray,
+    supply: np.ndarray,
+    max_flow: bool,
+) -> None:
     n_arcs, n_nodes = tail.size, supply.size
     for name, arr in (("head", head), ("capacity", capacity), ("unit_cost", unit_cost)):
         if arr.size != n_arcs:
-            msg = (f"{name} has {arr.size} entries but tail has {n_arcs}; "
-                   "give one value per arc.")
+            msg = f"{name} has {arr.size} entries but tail has {n_arcs}; give one value per arc."
             raise DataValidationError(msg)
     for name, arr in (("tail", tail), ("head", head)):
         if n_arcs and (arr.min() < 0 or arr.max() >= n_nodes):
-            msg = (f"{name} must hold node indices in [0, {n_nodes}) (len(supply) nodes); "
-                   f"found values in [{arr.min()}, {arr.max()}]. Extend supply or fix the ids.")
+            msg = (
+                f"{name} must hold node indices in [0, {n_nodes}) (len(supply) nodes); "
+                f"found values in [{arr.min()}, {arr.max()}]. Extend supply or fix the ids."
+            )
             raise DataValidationError(msg)
     if n_arcs and capacity.min() < 0:
         msg = f"capacity must be >= 0; found {capacity.min()}. Remove or fix that arc."
         raise DataValidationError(msg)
     if not max_flow and supply.sum() != 0:
-        msg = (f"supply must sum to 0 (sources positive, sinks negative); found "
-               f"{supply.sum()}. Balance it, or pass max_flow=True.")
+        msg = (
+            f"supply must sum to 0 (sources positive, sinks negative); found "
+            f"{supply.sum()}. Balance it, or pass max_flow=True."
+        )
         raise DataValidationError(msg)
 
 
-def solve_min_cost_flow(tail: object, head: object, capacity: object, unit_cost: object,
-                        supply: object, *, max_flow: bool = False) -> MinCostFlowSolution:
+def solve_min_cost_flow(
+    tail: object,
+    head: object,
+    capacity: object,
+    unit_cost: object,
+    supply: object,
+    *,
+    max_flow: bool = False,
+) -> MinCostFlowSolution:
     """Solve a min-cost flow problem exactly (OR-Tools ``SimpleMinCostFlow``).
 
     Parameters
@@ -163,9 +181,11 @@ def solve_min_cost_flow(tail: object, head: object, capacity: object, unit_cost:
         flow = np.asarray(smcf.flows(arcs), dtype=np.int64) if tail_a.size else tail_a.copy()
         return MinCostFlowSolution(flow=flow, objective=int(smcf.optimal_cost()), status=OPTIMAL)
     if status == smcf.INFEASIBLE:
-        msg = ("min-cost flow is infeasible: the supplies cannot be routed to the sinks "
-               "within the arc capacities. Check capacities on the paths from each source, "
-               "or use max_flow=True to route as much as possible.")
+        msg = (
+            "min-cost flow is infeasible: the supplies cannot be routed to the sinks "
+            "within the arc capacities. Check capacities on the paths from each source, "
+            "or use max_flow=True to route as much as possible."
+        )
         raise InfeasibleError(msg)
     hints = {
         "UNBALANCED": "check that supply sums to zero",
@@ -173,8 +193,10 @@ def solve_min_cost_flow(tail: object, head: object, capacity: object, unit_cost:
         "BAD_CAPACITY_RANGE": "capacities/supplies are too large; scale them down",
     }
     name = getattr(status, "name", str(status))
-    msg = (f"min-cost flow solver returned status {name}: "
-           f"{hints.get(name, 'check the network data (arcs, capacities, supplies)')}.")
+    msg = (
+        f"min-cost flow solver returned status {name}: "
+        f"{hints.get(name, 'check the network data (arcs, capacities, supplies)')}."
+    )
     raise SolverError(msg)
 
 
@@ -212,12 +234,19 @@ class MipModel:
 
     def __post_init__(self) -> None:
         n_rows, n_vars = self.matrix.shape
-        for name, size in (("objective", n_vars), ("row_lower", n_rows), ("row_upper", n_rows),
-                           ("var_lower", n_vars), ("var_upper", n_vars),
-                           ("is_integer", n_vars)):
+        for name, size in (
+            ("objective", n_vars),
+            ("row_lower", n_rows),
+            ("row_upper", n_rows),
+            ("var_lower", n_vars),
+            ("var_upper", n_vars),
+            ("is_integer", n_vars),
+        ):
             if np.shape(getattr(self, name)) != (size,):
-                msg = (f"MipModel.{name} has shape {np.shape(getattr(self, name))}; "
-                       f"expected ({size},) to match the {n_rows}x{n_vars} matrix.")
+                msg = (
+                    f"MipModel.{name} has shape {np.shape(getattr(self, name))}; "
+                    f"expected ({size},) to match the {n_rows}x{n_vars} matrix."
+                )
                 raise DataValidationError(msg)
 
 
@@ -249,8 +278,9 @@ class MipSolution:
     engine: str
 
 
-def solve_mip(model: MipModel, *, engine: str = "highs", time_limit_s: float = 60.0,
-              num_workers: int = 1) -> MipSolution:
+def solve_mip(
+    model: MipModel, *, engine: str = "highs", time_limit_s: float = 60.0, num_workers: int = 1
+) -> MipSolution:
     """Minimise a :class:`MipModel` deterministically.
 
     Parameters
@@ -316,16 +346,23 @@ def _to_mathopt_proto(model: MipModel) -> model_pb2.ModelProto:
     return proto
 
 
-_MATHOPT_STATUS = {"OPTIMAL": OPTIMAL, "FEASIBLE": FEASIBLE, "INFEASIBLE": INFEASIBLE,
-                   "NO_SOLUTION_FOUND": UNKNOWN}
+_MATHOPT_STATUS = {
+    "OPTIMAL": OPTIMAL,
+    "FEASIBLE": FEASIBLE,
+    "INFEASIBLE": INFEASIBLE,
+    "NO_SOLUTION_FOUND": UNKNOWN,
+}
 
 
 def _solve_highs(model: MipModel, time_limit_s: float) -> MipSolution:
     start = time.perf_counter()
     mo = mathopt.Model.from_model_proto(_to_mathopt_proto(model))
     params = mathopt.SolveParameters(
-        time_limit=datetime.timedelta(seconds=time_limit_s), random_seed=0,
-        relative_gap_tolerance=1e-9, absolute_gap_tolerance=1e-6)
+        time_limit=datetime.timedelta(seconds=time_limit_s),
+        random_seed=0,
+        relative_gap_tolerance=1e-9,
+        absolute_gap_tolerance=1e-6,
+    )
     try:
         result = mathopt.solve(mo, mathopt.SolverType.HIGHS, params=params)
     except Exception as exc:  # the MathOpt boundary: anything raised here is a solver failure
@@ -337,8 +374,10 @@ def _solve_highs(model: MipModel, time_limit_s: float) -> MipSolution:
     if reason == "INFEASIBLE_OR_UNBOUNDED" and bounded:
         status = INFEASIBLE  # every variable is bounded, so the model cannot be unbounded
     if status is None:
-        msg = (f"HiGHS returned termination {reason} ({result.termination.detail}); "
-               "check for huge or tiny coefficients and inconsistent bounds.")
+        msg = (
+            f"HiGHS returned termination {reason} ({result.termination.detail}); "
+            "check for huge or tiny coefficients and inconsistent bounds."
+        )
         raise SolverError(msg)
     values, objective, bound = None, math.nan, -math.inf
     if status in (OPTIMAL, FEASIBLE) and result.has_primal_feasible_solution():
@@ -365,9 +404,13 @@ def _solve_scip(model: MipModel, time_limit_s: float) -> MipSolution:
     mb = model_builder.Model()
     n_vars = model.objective.size
     mb.helper.fill_model_from_sparse_data(
-        np.asarray(model.var_lower, float), np.asarray(model.var_upper, float),
-        np.asarray(model.objective, float), np.asarray(model.row_lower, float),
-        np.asarray(model.row_upper, float), sp.csr_matrix(model.matrix, dtype=np.float64))
+        np.asarray(model.var_lower, float),
+        np.asarray(model.var_upper, float),
+        np.asarray(model.objective, float),
+        np.asarray(model.row_lower, float),
+        np.asarray(model.row_upper, float),
+        sp.csr_matrix(model.matrix, dtype=np.float64),
+    )
     for k in np.flatnonzero(model.is_integer):
         mb.helper.set_var_integrality(int(k), True)
     solver = model_builder.Solver("scip")
@@ -379,8 +422,10 @@ def _solve_scip(model: MipModel, time_limit_s: float) -> MipSolution:
     raw = solver.solve(mb)
     status = _MB_STATUS.get(raw.name)
     if status is None:
-        msg = (f"SCIP returned status {raw.name}; the model is invalid or the solver failed. "
-               "Check for NaN/huge coefficients and inconsistent bounds.")
+        msg = (
+            f"SCIP returned status {raw.name}; the model is invalid or the solver failed. "
+            "Check for NaN/huge coefficients and inconsistent bounds."
+        )
         raise SolverError(msg)
     values, objective = None, math.nan
     if status in (OPTIMAL, FEASIBLE):
@@ -395,8 +440,10 @@ def _solve_scip(model: MipModel, time_limit_s: float) -> MipSolution:
 
 def _integral(values: np.ndarray) -> bool:
     finite = values[np.isfinite(values)]
-    return bool(np.array_equal(finite, np.round(finite))
-                and (finite.size == 0 or np.abs(finite).max() <= _CP_SAT_MAX_COEFF))
+    return bool(
+        np.array_equal(finite, np.round(finite))
+        and (finite.size == 0 or np.abs(finite).max() <= _CP_SAT_MAX_COEFF)
+    )
 
 
 def cp_sat_accepts(model: MipModel) -> bool:
@@ -413,32 +460,42 @@ def cp_sat_accepts(model: MipModel) -> bool:
         coefficients are integral and of moderate size (row bounds are rounded
         inwards, which is exact for integer rows).
     """
-    return bool(model.is_integer.all()
-                and np.isfinite(model.var_lower).all() and np.isfinite(model.var_upper).all()
-                and _integral(np.asarray(model.matrix.data, float))
-                and _integral(np.asarray(model.var_lower, float))
-                and _integral(np.asarray(model.var_upper, float))
-                and np.abs(model.objective).max(initial=0.0) <= _CP_SAT_MAX_COEFF)
+    return bool(
+        model.is_integer.all()
+        and np.isfinite(model.var_lower).all()
+        and np.isfinite(model.var_upper).all()
+        and _integral(np.asarray(model.matrix.data, float))
+        and _integral(np.asarray(model.var_lower, float))
+        and _integral(np.asarray(model.var_upper, float))
+        and np.abs(model.objective).max(initial=0.0) <= _CP_SAT_MAX_COEFF
+    )
 
 
-_CP_STATUS = {"OPTIMAL": OPTIMAL, "FEASIBLE": FEASIBLE, "INFEASIBLE": INFEASIBLE,
-              "UNKNOWN": UNKNOWN}
+_CP_STATUS = {
+    "OPTIMAL": OPTIMAL,
+    "FEASIBLE": FEASIBLE,
+    "INFEASIBLE": INFEASIBLE,
+    "UNKNOWN": UNKNOWN,
+}
 
 
 def _build_cp_sat(model: MipModel) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
     cp = cp_model.CpModel()
     lo, hi = model.var_lower.astype(np.int64), model.var_upper.astype(np.int64)
-    variables = [cp.new_int_var(int(a), int(b), f"v{k}")
-                 for k, (a, b) in enumerate(zip(lo, hi, strict=True))]
+    variables = [
+        cp.new_int_var(int(a), int(b), f"v{k}") for k, (a, b) in enumerate(zip(lo, hi, strict=True))
+    ]
     mat = sp.csr_matrix(model.matrix)
     # Integer rows: round the bounds inwards (exact), infinite bounds become CP-SAT's limits.
-    row_lo = [math.ceil(b - 1e-9) if math.isfinite(b) else cp_model.INT_MIN
-              for b in model.row_lower]
-    row_hi = [math.floor(b + 1e-9) if math.isfinite(b) else cp_model.INT_MAX
-              for b in model.row_upper]
+    row_lo = [
+        math.ceil(b - 1e-9) if math.isfinite(b) else cp_model.INT_MIN for b in model.row_lower
+    ]
+    row_hi = [
+        math.floor(b + 1e-9) if math.isfinite(b) else cp_model.INT_MAX for b in model.row_upper
+    ]
     for r in range(mat.shape[0]):
-        cols = mat.indices[mat.indptr[r]:mat.indptr[r + 1]]
-        coeffs = mat.data[mat.indptr[r]:mat.indptr[r + 1]].astype(np.int64)
+        cols = mat.indices[mat.indptr[r] : mat.indptr[r + 1]]
+        coeffs = mat.data[mat.indptr[r] : mat.indptr[r + 1]].astype(np.int64)
         expr = cp_model.LinearExpr.weighted_sum([variables[c] for c in cols], coeffs.tolist())
         cp.add_linear_constraint(expr, row_lo[r], row_hi[r])
     obj = np.asarray(model.objective, float)
@@ -450,8 +507,10 @@ def _build_cp_sat(model: MipModel) -> tuple[cp_model.CpModel, list[cp_model.IntV
 
 def _solve_cp_sat(model: MipModel, time_limit_s: float, num_workers: int) -> MipSolution:
     if not cp_sat_accepts(model):
-        msg = ("engine='cp_sat' needs integer variables with finite bounds and integral "
-               "constraint coefficients; use engine='scip' for this model.")
+        msg = (
+            "engine='cp_sat' needs integer variables with finite bounds and integral "
+            "constraint coefficients; use engine='scip' for this model."
+        )
         raise DataValidationError(msg)
     start = time.perf_counter()
     cp, variables = _build_cp_sat(model)
@@ -513,14 +572,26 @@ class VrpSolution:
     solve_time_s: float
 
 
-_ROUTING_STATUS = {"ROUTING_OPTIMAL": OPTIMAL, "ROUTING_SUCCESS": FEASIBLE,
-                   "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED": FEASIBLE,
-                   "ROUTING_NOT_SOLVED": UNKNOWN, "ROUTING_FAIL": UNKNOWN,
-                   "ROUTING_FAIL_TIMEOUT": UNKNOWN, "ROUTING_INFEASIBLE": UNKNOWN}
+_ROUTING_STATUS = {
+    "ROUTING_OPTIMAL": OPTIMAL,
+    "ROUTING_SUCCESS": FEASIBLE,
+    "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED": FEASIBLE,
+    "ROUTING_NOT_SOLVED": UNKNOWN,
+    "ROUTING_FAIL": UNKNOWN,
+    "ROUTING_FAIL_TIMEOUT": UNKNOWN,
+    "ROUTING_INFEASIBLE": UNKNOWN,
+}
 
 
-def _vrp_arrays(travel_s: object, arc_cost: object, fixed_cost: object, n_vehicles: object,
-                demand: object, capacity: object, max_arrival_s: object) -> tuple:
+def _vrp_arrays(
+    travel_s: object,
+    arc_cost: object,
+    fixed_cost: object,
+    n_vehicles: object,
+    demand: object,
+    capacity: object,
+    max_arrival_s: object,
+) -> tuple:
     t = np.asarray(travel_s, dtype=np.int64)
     m = t.shape[0]
     cost = np.asarray(arc_cost, dtype=np.int64)
@@ -529,9 +600,14 @@ def _vrp_arrays(travel_s: object, arc_cost: object, fixed_cost: object, n_vehicl
     cap = np.asarray(capacity, dtype=np.int64).reshape(k, -1)
     fixed, count = _as_int64("fixed_cost", fixed_cost), _as_int64("n_vehicles", n_vehicles)
     bound = _as_int64("max_arrival_s", max_arrival_s)
-    shapes = {"travel_s": (t.shape, (m, m)), "arc_cost": (cost.shape, (k, m, m)),
-              "fixed_cost": (fixed.shape, (k,)), "n_vehicles": (count.shape, (k,)),
-              "capacity": (cap.shape, (k, dem.shape[1])), "max_arrival_s": (bound.shape, (m,))}
+    shapes = {
+        "travel_s": (t.shape, (m, m)),
+        "arc_cost": (cost.shape, (k, m, m)),
+        "fixed_cost": (fixed.shape, (k,)),
+        "n_vehicles": (count.shape, (k,)),
+        "capacity": (cap.shape, (k, dem.shape[1])),
+        "max_arrival_s": (bound.shape, (m,)),
+    }
     for name, (found, want) in shapes.items():
         if found != want:
             msg = f"{name} has shape {found}; expected {want} (m nodes, k vehicle types)."
@@ -550,11 +626,21 @@ def _open(matrix: np.ndarray) -> list[list[int]]:
     return out.tolist()
 
 
-def solve_vrp(travel_s: object, arc_cost: object, *, fixed_cost: object, n_vehicles: object,
-              demand: object, capacity: object, max_arrival_s: object,
-              service_s: object | None = None, drop_penalty: object | None = None,
-              time_limit_s: float = 1.0, guided: bool = False,
-              first_solution: str = "savings") -> VrpSolution:
+def solve_vrp(
+    travel_s: object,
+    arc_cost: object,
+    *,
+    fixed_cost: object,
+    n_vehicles: object,
+    demand: object,
+    capacity: object,
+    max_arrival_s: object,
+    service_s: object | None = None,
+    drop_penalty: object | None = None,
+    time_limit_s: float = 1.0,
+    guided: bool = False,
+    first_solution: str = "savings",
+) -> VrpSolution:
     """Capacitated open vehicle routing from one depot, heterogeneous fleet (OR-Tools routing).
 
     Formulation: vehicles of type k (``n_vehicles[k]`` of them) leave the depot
@@ -593,11 +679,14 @@ def solve_vrp(travel_s: object, arc_cost: object, *, fixed_cost: object, n_vehic
         If OR-Tools reports an invalid model.
     """
     if first_solution not in ("savings", "parallel_cheapest_insertion"):
-        msg = (f"first_solution must be 'savings' or 'parallel_cheapest_insertion'; "
-               f"found {first_solution!r}.")
+        msg = (
+            f"first_solution must be 'savings' or 'parallel_cheapest_insertion'; "
+            f"found {first_solution!r}."
+        )
         raise DataValidationError(msg)
     t, cost, fixed, count, dem, cap, bound = _vrp_arrays(
-        travel_s, arc_cost, fixed_cost, n_vehicles, demand, capacity, max_arrival_s)
+        travel_s, arc_cost, fixed_cost, n_vehicles, demand, capacity, max_arrival_s
+    )
     m = t.shape[0]
     serve = np.zeros(m, np.int64) if service_s is None else _as_int64("service_s", service_s)
     vtype = np.repeat(np.arange(cost.shape[0]), count)
@@ -628,11 +717,14 @@ def solve_vrp(travel_s: object, arc_cost: object, *, fixed_cost: object, n_vehic
         for i in range(1, m):
             routing.AddDisjunction([manager.NodeToIndex(i)], int(pen[i]))
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy,
-                                             first_solution.upper())
+    params.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, first_solution.upper()
+    )
     params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH if guided
-        else routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        if guided
+        else routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    )
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     solution = routing.SolveWithParameters(params)
     elapsed = time.perf_counter() - start
@@ -653,5 +745,6 @@ def solve_vrp(travel_s: object, arc_cost: object, *, fixed_cost: object, n_vehic
             arrival[node] = solution.Value(clock.CumulVar(index))
             index, pos = solution.Value(routing.NextVar(index)), pos + 1
     status = FEASIBLE if status == OPTIMAL and hit else status
-    return VrpSolution(vehicle, stop, arrival, vtype, int(solution.ObjectiveValue()), status,
-                       hit, elapsed)
+    return VrpSolution(
+        vehicle, stop, arrival, vtype, int(solution.ObjectiveValue()), status, hit, elapsed
+    )

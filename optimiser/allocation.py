@@ -46,8 +46,16 @@ from optimiser.arcs import build_arcs, child_frame, options_frame
 from optimiser.datamodel import Dataset
 from optimiser.schema import INMSS_TYPES
 
-PLACEMENT_COLUMNS = ["child_id", "setting_id", "package_id", "place_cost_gbp",
-                     "transport_cost_gbp", "distance_km", "travel_min", "preference_rank"]
+PLACEMENT_COLUMNS = [
+    "child_id",
+    "setting_id",
+    "package_id",
+    "place_cost_gbp",
+    "transport_cost_gbp",
+    "distance_km",
+    "travel_min",
+    "preference_rank",
+]
 
 
 @dataclass(frozen=True)
@@ -119,13 +127,15 @@ def residual_capacities(ds: Dataset, kids: pd.DataFrame) -> tuple[pd.Series, pd.
     is open to the children being placed.
     """
     fixed = kids[kids["fixed"]]
-    per_sp = fixed.groupby(["current", "package_id"]).size().rename_axis(["setting_id",
-                                                                         "package_id"])
+    per_sp = (
+        fixed.groupby(["current", "package_id"]).size().rename_axis(["setting_id", "package_id"])
+    )
     places = ds.places.set_index(["setting_id", "package_id"])["places"].astype(float)
     places = (places - per_sp.reindex(places.index, fill_value=0)).clip(lower=0)
     total = ds.settings.set_index("setting_id")["total_places"].astype(float)
     total = (total - fixed.groupby("current").size().reindex(total.index, fill_value=0)).clip(
-        lower=0)
+        lower=0
+    )
     cap = ds.policy.inmss_max_places
     if cap is not None:
         inmss = set(ds.settings.loc[ds.settings["setting_type"].isin(INMSS_TYPES), "setting_id"])
@@ -141,8 +151,12 @@ def build_flow_network(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> F
     """
     n = len(kids)
     arcs = arcs[~arcs["fixed"]]
-    sp = arcs[["setting_id", "package_id"]].drop_duplicates().sort_values(
-        ["setting_id", "package_id"]).reset_index(drop=True)
+    sp = (
+        arcs[["setting_id", "package_id"]]
+        .drop_duplicates()
+        .sort_values(["setting_id", "package_id"])
+        .reset_index(drop=True)
+    )
     sp_index = pd.Series(np.arange(len(sp)), index=pd.MultiIndex.from_frame(sp))
     sets = sp["setting_id"].drop_duplicates().reset_index(drop=True)
     s_index = pd.Series(np.arange(len(sets)), index=sets.to_numpy())
@@ -152,24 +166,41 @@ def build_flow_network(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> F
     inmss = ds.settings.set_index("setting_id")["setting_type"].reindex(sets).isin(INMSS_TYPES)
     to_group = inmss.to_numpy() if cap is not None else np.zeros(len(sets), bool)
     parts = [
-        (arcs["c"].to_numpy(), q0 + sp_index.reindex(pd.MultiIndex.from_frame(
-            arcs[["setting_id", "package_id"]])).to_numpy(), np.ones(len(arcs)),
-         arcs["arc_cost"].to_numpy()),
-        (q0 + np.arange(len(sp)), s0 + s_index.reindex(sp["setting_id"]).to_numpy(),
-         places.reindex(pd.MultiIndex.from_frame(sp)).fillna(0).to_numpy(), np.zeros(len(sp))),
-        (s0 + np.arange(len(sets)), np.where(to_group, group, sink),
-         total.reindex(sets).fillna(0).to_numpy(), np.zeros(len(sets))),
+        (
+            arcs["c"].to_numpy(),
+            q0
+            + sp_index.reindex(
+                pd.MultiIndex.from_frame(arcs[["setting_id", "package_id"]])
+            ).to_numpy(),
+            np.ones(len(arcs)),
+            arcs["arc_cost"].to_numpy(),
+        ),
+        (
+            q0 + np.arange(len(sp)),
+            s0 + s_index.reindex(sp["setting_id"]).to_numpy(),
+            places.reindex(pd.MultiIndex.from_frame(sp)).fillna(0).to_numpy(),
+            np.zeros(len(sp)),
+        ),
+        (
+            s0 + np.arange(len(sets)),
+            np.where(to_group, group, sink),
+            total.reindex(sets).fillna(0).to_numpy(),
+            np.zeros(len(sets)),
+        ),
         (np.array([group]), np.array([sink]), np.array([cap or 0]), np.zeros(1)),
     ]
-    tail, head, capacity, cost = (np.concatenate([p[k] for p in parts]).astype(np.int64)
-                                  for k in range(4))
+    tail, head, capacity, cost = (
+        np.concatenate([p[k] for p in parts]).astype(np.int64) for k in range(4)
+    )
     supply = np.zeros(sink + 1, np.int64)
     supply[:n] = ~kids["fixed"].to_numpy(bool)
     supply[sink] = -supply[:n].sum()
     return FlowNetwork(tail, head, capacity, cost, supply, len(arcs))
 
 
-def allocate(ds: Dataset, scenario: object | None = None, *, check: bool = True) -> AllocationResult:
+def allocate(
+    ds: Dataset, scenario: object | None = None, *, check: bool = True
+) -> AllocationResult:
     """Place every child it can at least total cost (see the module docstring).
 
     Parameters
@@ -190,24 +221,32 @@ def allocate(ds: Dataset, scenario: object | None = None, *, check: bool = True)
     timings["arcs"] = time.perf_counter() - t
     t = time.perf_counter()
     net = build_flow_network(ds, arcs, kids)
-    flow = solve_min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
-                               max_flow=True).flow
+    flow = solve_min_cost_flow(
+        net.tail, net.head, net.capacity, net.cost, net.supply, max_flow=True
+    ).flow
     timings["solve"] = time.perf_counter() - t
     free = arcs[~arcs["fixed"]]
     chosen = pd.concat([arcs[arcs["fixed"]], free[flow[: net.n_choice] > 0]]).sort_values(
-        ["c", "s"], kind="stable")
+        ["c", "s"], kind="stable"
+    )
     placements = _placements(chosen, kids, ds)
     unplaced = unplaced_reasons(ds, kids, arcs, placements)
-    penalty = max(ds.policy.unplaced_penalty_gbp,
-                  float(arcs["arc_cost"].max()) + 1.0 if len(arcs) else 0.0)
+    penalty = max(
+        ds.policy.unplaced_penalty_gbp, float(arcs["arc_cost"].max()) + 1.0 if len(arcs) else 0.0
+    )
     objective = float(placements["arc_cost"].sum() + len(unplaced) * penalty)
     weight = float(-arcs["duty_term_gbp"].min()) if len(arcs) else 0.0
     res = AllocationResult(
-        placements=placements, unplaced=unplaced, objective=objective,
+        placements=placements,
+        unplaced=unplaced,
+        objective=objective,
         kpis=allocation_kpis(ds, placements, unplaced, kids),
         sufficiency=sufficiency_table(ds, placements, unplaced, kids),
-        options=options_frame(arcs), duty_weight_gbp=weight, unplaced_penalty_gbp=penalty,
-        timings_s=timings)
+        options=options_frame(arcs),
+        duty_weight_gbp=weight,
+        unplaced_penalty_gbp=penalty,
+        timings_s=timings,
+    )
     if check:
         t = time.perf_counter()
         problems = check_allocation(ds, res)

@@ -41,8 +41,17 @@ from optimiser.schema import MAINSTREAM_TYPES
 from optimiser.transport import child_needs, transport_cost_gbp
 from optimiser.travel import max_straight_km, pairs_within, road_km_and_min
 
-ARC_COLUMNS = ["child_id", "setting_id", "package_id", "place_cost_gbp", "transport_cost_gbp",
-               "distance_km", "travel_min", "preference_rank", "arc_cost"]
+ARC_COLUMNS = [
+    "child_id",
+    "setting_id",
+    "package_id",
+    "place_cost_gbp",
+    "transport_cost_gbp",
+    "distance_km",
+    "travel_min",
+    "preference_rank",
+    "arc_cost",
+]
 
 
 def child_frame(ds: Dataset) -> pd.DataFrame:
@@ -55,16 +64,27 @@ def child_frame(ds: Dataset) -> pd.DataFrame:
     closed = set(ds.settings.loc[ds.settings["closed"], "setting_id"])
     current = kids["current_setting_id"].astype(str)
     fixed = (pol.continuity == "keep") & (current != "") & ~current.isin(closed)
-    return pd.DataFrame({"child_id": kids["child_id"].astype(str), "package_id": kids["package_id"],
-                         "age": ages, "phase": phase, "cap_min": caps.astype(float),
-                         "fixed": fixed.to_numpy(), "current": current,
-                         "prefers_mainstream": kids["prefers_mainstream"].to_numpy(),
-                         "solo": kids["solo_transport"].to_numpy(), "prefs": kids["preferences"],
-                         "x": kids["easting"].astype(float), "y": kids["northing"].astype(float)})
+    return pd.DataFrame(
+        {
+            "child_id": kids["child_id"].astype(str),
+            "package_id": kids["package_id"],
+            "age": ages,
+            "phase": phase,
+            "cap_min": caps.astype(float),
+            "fixed": fixed.to_numpy(),
+            "current": current,
+            "prefers_mainstream": kids["prefers_mainstream"].to_numpy(),
+            "solo": kids["solo_transport"].to_numpy(),
+            "prefs": kids["preferences"],
+            "x": kids["easting"].astype(float),
+            "y": kids["northing"].astype(float),
+        }
+    )
 
 
-def _candidate_pairs(kids: pd.DataFrame, settings: pd.DataFrame, places: pd.DataFrame,
-                     ds: Dataset) -> pd.DataFrame:
+def _candidate_pairs(
+    kids: pd.DataFrame, settings: pd.DataFrame, places: pd.DataFrame, ds: Dataset
+) -> pd.DataFrame:
     """(child pos c, setting pos s, places row p, rank) of every pair worth checking.
 
     Pairs are: settings offering the child's package within the cap radius (one
@@ -83,23 +103,48 @@ def _candidate_pairs(kids: pd.DataFrame, settings: pd.DataFrame, places: pd.Data
         if len(who) == 0 or len(rows) == 0:
             continue
         c, k = pairs_within(xy[who], sxy[place_s[rows].astype(np.int64)], radius[who])
-        parts.append(pd.DataFrame({"c": who[c], "s": place_s[rows[k]].astype(np.int64),
-                                   "p": rows[k]}))
+        parts.append(
+            pd.DataFrame({"c": who[c], "s": place_s[rows[k]].astype(np.int64), "p": rows[k]})
+        )
     near = pd.concat(parts) if parts else pd.DataFrame({"c": [], "s": [], "p": []}, dtype=np.int64)
     prefs = kids["prefs"][is_free].explode().dropna()
-    ranked = pd.DataFrame({"c": prefs.index.to_numpy(np.int64),
-                           "s": sid_pos.reindex(prefs.to_numpy()).to_numpy(),
-                           "rank": (prefs.groupby(level=0).cumcount() + 1.0).to_numpy(float)})
+    ranked = pd.DataFrame(
+        {
+            "c": prefs.index.to_numpy(np.int64),
+            "s": sid_pos.reindex(prefs.to_numpy()).to_numpy(),
+            "rank": (prefs.groupby(level=0).cumcount() + 1.0).to_numpy(float),
+        }
+    )
     ranked = ranked.dropna().astype({"s": np.int64})
     fixed = np.flatnonzero(~is_free)
-    cont = pd.DataFrame({"c": fixed, "s": sid_pos.reindex(kids["current"].to_numpy()[fixed])
-                         .to_numpy()}).dropna().astype(np.int64)
+    cont = (
+        pd.DataFrame(
+            {"c": fixed, "s": sid_pos.reindex(kids["current"].to_numpy()[fixed]).to_numpy()}
+        )
+        .dropna()
+        .astype(np.int64)
+    )
     extra = pd.concat([ranked[["c", "s"]], cont])
-    key = pd.Series(np.arange(len(places)), index=pd.MultiIndex.from_arrays(
-        [places["setting_id"], places["package_id"]])).groupby(level=[0, 1]).first()
-    extra["p"] = key.reindex(pd.MultiIndex.from_arrays(
-        [settings["setting_id"].to_numpy()[extra["s"]],
-         kids["package_id"].to_numpy()[extra["c"]]])).fillna(-1).to_numpy(np.int64)
+    key = (
+        pd.Series(
+            np.arange(len(places)),
+            index=pd.MultiIndex.from_arrays([places["setting_id"], places["package_id"]]),
+        )
+        .groupby(level=[0, 1])
+        .first()
+    )
+    extra["p"] = (
+        key.reindex(
+            pd.MultiIndex.from_arrays(
+                [
+                    settings["setting_id"].to_numpy()[extra["s"]],
+                    kids["package_id"].to_numpy()[extra["c"]],
+                ]
+            )
+        )
+        .fillna(-1)
+        .to_numpy(np.int64)
+    )
     pairs = pd.concat([near, extra]).drop_duplicates(["c", "s"])
     pairs = pairs.merge(ranked, on=["c", "s"], how="left")
     pairs["fixed"] = ~is_free[pairs["c"].to_numpy()]
@@ -126,16 +171,21 @@ def build_arcs(ds: Dataset) -> pd.DataFrame:
     return _add_costs(arcs, kids, settings, ds)
 
 
-def _apply_eligibility(arcs: pd.DataFrame, kids: pd.DataFrame, settings: pd.DataFrame,
-                       ds: Dataset) -> pd.DataFrame:
+def _apply_eligibility(
+    arcs: pd.DataFrame, kids: pd.DataFrame, settings: pd.DataFrame, ds: Dataset
+) -> pd.DataFrame:
     c, s = arcs["c"].to_numpy(), arcs["s"].to_numpy()
     age = kids["age"].to_numpy()[c]
-    fits = (settings["age_min"].to_numpy(float)[s] <= age) & (age <= settings["age_max"]
-                                                             .to_numpy(float)[s])
+    fits = (settings["age_min"].to_numpy(float)[s] <= age) & (
+        age <= settings["age_max"].to_numpy(float)[s]
+    )
     open_ = ~settings["closed"].to_numpy(bool)[s]
-    km, mins = road_km_and_min(kids[["x", "y"]].to_numpy()[c],
-                               settings[["easting", "northing"]].to_numpy(float)[s],
-                               policy=ds.policy, graph=ds.roads)
+    km, mins = road_km_and_min(
+        kids[["x", "y"]].to_numpy()[c],
+        settings[["easting", "northing"]].to_numpy(float)[s],
+        policy=ds.policy,
+        graph=ds.roads,
+    )
     within = mins <= kids["cap_min"].to_numpy()[c] + 1e-9
     ranked = arcs["rank"].notna().to_numpy()
     fixed = arcs["fixed"].to_numpy(bool)
@@ -145,26 +195,35 @@ def _apply_eligibility(arcs: pd.DataFrame, kids: pd.DataFrame, settings: pd.Data
     return arcs.reset_index(drop=True)
 
 
-def _add_costs(arcs: pd.DataFrame, kids: pd.DataFrame, settings: pd.DataFrame,
-               ds: Dataset) -> pd.DataFrame:
+def _add_costs(
+    arcs: pd.DataFrame, kids: pd.DataFrame, settings: pd.DataFrame, ds: Dataset
+) -> pd.DataFrame:
     pol = ds.policy
     c = arcs["c"].to_numpy()
     needs = child_needs(ds)  # eligibility and mode inputs, in kids' row order
-    transport = transport_cost_gbp(arcs["distance_km"].to_numpy(), kids["solo"].to_numpy()[c],
-                                   policy=pol, age=kids["age"].to_numpy()[c],
-                                   cannot_walk=needs["cannot_walk"].to_numpy()[c],
-                                   wheelchair=needs["wheelchair"].to_numpy()[c],
-                                   mode=needs["travel_mode"].to_numpy()[c])
+    transport = transport_cost_gbp(
+        arcs["distance_km"].to_numpy(),
+        kids["solo"].to_numpy()[c],
+        policy=pol,
+        age=kids["age"].to_numpy()[c],
+        cannot_walk=needs["cannot_walk"].to_numpy()[c],
+        wheelchair=needs["wheelchair"].to_numpy()[c],
+        mode=needs["travel_mode"].to_numpy()[c],
+    )
     pens = np.asarray(pol.preference_penalty_gbp or (0.0,), float)
     rank = arcs["rank"].to_numpy(float)
     has_prefs = kids["prefs"].map(len).to_numpy()[c] > 0
     ranked_pen = pens[np.clip(np.nan_to_num(rank, nan=1).astype(int), 1, len(pens)) - 1]
-    pref_pen = np.where(np.isnan(rank), np.where(has_prefs, pol.unranked_penalty_gbp, 0.0),
-                        ranked_pen)
+    pref_pen = np.where(
+        np.isnan(rank), np.where(has_prefs, pol.unranked_penalty_gbp, 0.0), ranked_pen
+    )
     pref_pen = np.where(arcs["fixed"].to_numpy(bool), 0.0, pref_pen)  # continuing: no choice
-    arcs = arcs.assign(place_cost_gbp=arcs["annual_cost_gbp"].to_numpy(float),
-                       transport_cost_gbp=np.round(transport, 2), preference_rank=rank,
-                       preference_penalty_gbp=pref_pen)
+    arcs = arcs.assign(
+        place_cost_gbp=arcs["annual_cost_gbp"].to_numpy(float),
+        transport_cost_gbp=np.round(transport, 2),
+        preference_rank=rank,
+        preference_penalty_gbp=pref_pen,
+    )
     arcs["mainstream"] = np.isin(settings["setting_type"].to_numpy()[arcs["s"]], MAINSTREAM_TYPES)
     base = arcs["place_cost_gbp"] + arcs["transport_cost_gbp"] + arcs["preference_penalty_gbp"]
     arcs["duty_term_gbp"] = duty_terms(arcs, base, kids, pol.mainstream_duty_gbp)
@@ -172,8 +231,9 @@ def _add_costs(arcs: pd.DataFrame, kids: pd.DataFrame, settings: pd.DataFrame,
     return arcs.sort_values(["c", "s"], kind="stable").reset_index(drop=True)
 
 
-def duty_terms(arcs: pd.DataFrame, base: pd.Series, kids: pd.DataFrame,
-               floor_gbp: float) -> np.ndarray:
+def duty_terms(
+    arcs: pd.DataFrame, base: pd.Series, kids: pd.DataFrame, floor_gbp: float
+) -> np.ndarray:
     """Mainstream-duty term per arc: −W on mainstream arcs of children preferring mainstream."""
     free = ~arcs["fixed"].to_numpy(bool)
     largest = base[free].groupby(arcs["c"][free]).max()

@@ -69,22 +69,39 @@ def _typed_series(column: Column, values: list[object], n: int) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
-def coerce_column(table: Table, column: Column, raw: pd.Series,
-                  problems: list[Problem]) -> pd.Series:
+def coerce_column(
+    table: Table, column: Column, raw: pd.Series, problems: list[Problem]
+) -> pd.Series:
     """Typed values of one column; a Problem for each blank required or unparsable cell."""
     values: list[object] = []
     for pos, cell in enumerate(raw.astype(str).tolist()):
         text = cell.strip()
         if not text:
             if column.required:
-                problems.append(Problem(table.file, pos + 2, column.name, "a blank cell",
-                                        column.expected(), "fill in the cell"))
+                problems.append(
+                    Problem(
+                        table.file,
+                        pos + 2,
+                        column.name,
+                        "a blank cell",
+                        column.expected(),
+                        "fill in the cell",
+                    )
+                )
             values.append(_blank(column))
             continue
         value, ok = _parse_cell(column, text)
         if not ok:
-            problems.append(Problem(table.file, pos + 2, column.name, found_text(column, text),
-                                    column.expected(), "correct the cell"))
+            problems.append(
+                Problem(
+                    table.file,
+                    pos + 2,
+                    column.name,
+                    found_text(column, text),
+                    column.expected(),
+                    "correct the cell",
+                )
+            )
             value = _blank(column)
         values.append(value)
     return _typed_series(column, values, len(values))
@@ -109,9 +126,16 @@ def coerce_table(table: Table, raw: pd.DataFrame, problems: list[Problem]) -> pd
             out[column.name] = coerce_column(table, column, raw[column.name], problems)
             continue
         if column.required:
-            problems.append(Problem(table.file, None, column.name, "no such column",
-                                    f"a column {column.name!r}: {column.description}",
-                                    f"add a column headed {column.name}"))
+            problems.append(
+                Problem(
+                    table.file,
+                    None,
+                    column.name,
+                    "no such column",
+                    f"a column {column.name!r}: {column.description}",
+                    f"add a column headed {column.name}",
+                )
+            )
         out[column.name] = _typed_series(column, [_blank(column)] * n, n)
     frame = pd.DataFrame(out, index=pd.RangeIndex(n))
     for extra in raw.columns:

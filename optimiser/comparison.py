@@ -49,8 +49,9 @@ def _workers(ds: Dataset, n_jobs: int, workers: int | None) -> int:
     return max(1, min(n_jobs, os.cpu_count() or 1))
 
 
-def compare_scenarios(ds: Dataset, scenarios: list[Scenario], *,
-                      workers: int | None = None) -> Comparison:
+def compare_scenarios(
+    ds: Dataset, scenarios: list[Scenario], *, workers: int | None = None
+) -> Comparison:
     """Solve the baseline and every scenario; KPIs, deltas and who moves.
 
     Scenarios are validated against ``ds`` before any solve; ``ds`` is never
@@ -72,11 +73,20 @@ def compare_scenarios(ds: Dataset, scenarios: list[Scenario], *,
     else:
         solved = [_solve(job) for job in jobs]
     results = dict(zip([BASELINE, *names], solved, strict=True))
-    table = pd.DataFrame({name: kpi_column(res, sc) for (name, res), sc in
-                          zip(results.items(), [None, *scenarios], strict=True)})
+    table = pd.DataFrame(
+        {
+            name: kpi_column(res, sc)
+            for (name, res), sc in zip(results.items(), [None, *scenarios], strict=True)
+        }
+    )
     deltas = table[names].sub(table[BASELINE], axis=0) if names else table.iloc[:, :0]
-    moves = pd.concat([who_moves(results[BASELINE], results[n], scenario=n) for n in names],
-                      ignore_index=True) if names else who_moves(solved[0], solved[0], scenario="")
+    moves = (
+        pd.concat(
+            [who_moves(results[BASELINE], results[n], scenario=n) for n in names], ignore_index=True
+        )
+        if names
+        else who_moves(solved[0], solved[0], scenario="")
+    )
     return Comparison(kpis=table, deltas=deltas, moves=moves, results=results)
 
 
@@ -104,26 +114,35 @@ def who_moves(base: AllocationResult, other: AllocationResult, *, scenario: str)
     cols = ["setting_id", "setting_type", "place_cost_gbp", "transport_cost_gbp"]
     a = base.placements.set_index("child_id")[cols]
     b = other.placements.set_index("child_id")[cols]
-    pkg = pd.concat([base.placements, base.unplaced, other.placements, other.unplaced]
-                    ).drop_duplicates("child_id").set_index("child_id")["package_id"]
-    ids = pkg.index[pkg.index.isin(set(base.placements["child_id"]) | set(base.unplaced["child_id"]))
-                    & pkg.index.isin(set(other.placements["child_id"])
-                                     | set(other.unplaced["child_id"]))]
+    pkg = (
+        pd.concat([base.placements, base.unplaced, other.placements, other.unplaced])
+        .drop_duplicates("child_id")
+        .set_index("child_id")["package_id"]
+    )
+    ids = pkg.index[
+        pkg.index.isin(set(base.placements["child_id"]) | set(base.unplaced["child_id"]))
+        & pkg.index.isin(set(other.placements["child_id"]) | set(other.unplaced["child_id"]))
+    ]
     a, b = a.reindex(ids), b.reindex(ids)
     moved = a["setting_id"].fillna("") != b["setting_id"].fillna("")
-    frame = pd.DataFrame({
-        "scenario": scenario, "package_id": pkg.reindex(ids)[moved],
-        "from_type": a.loc[moved, "setting_type"].fillna("unplaced"),
-        "to_type": b.loc[moved, "setting_type"].fillna("unplaced"),
-        "place_change_gbp": b.loc[moved, "place_cost_gbp"].fillna(0)
-        - a.loc[moved, "place_cost_gbp"].fillna(0),
-        "transport_change_gbp": b.loc[moved, "transport_cost_gbp"].fillna(0)
-        - a.loc[moved, "transport_cost_gbp"].fillna(0),
-    })
+    frame = pd.DataFrame(
+        {
+            "scenario": scenario,
+            "package_id": pkg.reindex(ids)[moved],
+            "from_type": a.loc[moved, "setting_type"].fillna("unplaced"),
+            "to_type": b.loc[moved, "setting_type"].fillna("unplaced"),
+            "place_change_gbp": b.loc[moved, "place_cost_gbp"].fillna(0)
+            - a.loc[moved, "place_cost_gbp"].fillna(0),
+            "transport_change_gbp": b.loc[moved, "transport_cost_gbp"].fillna(0)
+            - a.loc[moved, "transport_cost_gbp"].fillna(0),
+        }
+    )
     frame["total_change_gbp"] = frame["place_change_gbp"] + frame["transport_change_gbp"]
     keys = ["scenario", "package_id", "from_type", "to_type"]
     out = frame.groupby(keys, as_index=False).agg(
-        children=("package_id", "size"), place_change_gbp=("place_change_gbp", "sum"),
+        children=("package_id", "size"),
+        place_change_gbp=("place_change_gbp", "sum"),
         transport_change_gbp=("transport_change_gbp", "sum"),
-        total_change_gbp=("total_change_gbp", "sum"))
+        total_change_gbp=("total_change_gbp", "sum"),
+    )
     return out.sort_values(["scenario", "total_change_gbp"], kind="stable").reset_index(drop=True)

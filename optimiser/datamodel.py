@@ -59,8 +59,10 @@ class Dataset:
         return dataclasses.replace(self, **changes)
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.name!r}: {len(self.children)} children, {len(self.settings)} "
-                f"settings, {len(self.places)} place rows, {len(self.packages)} packages)")
+        return (
+            f"Dataset({self.name!r}: {len(self.children)} children, {len(self.settings)} "
+            f"settings, {len(self.places)} place rows, {len(self.packages)} packages)"
+        )
 
 
 def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
@@ -81,24 +83,40 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
     path = Path(path)
     problems: list[Problem] = []
     if not path.exists():
-        raise_problems([Problem(str(path), None, "", "nothing at this path",
-                                "a dataset folder or an .xlsx workbook",
-                                "check the path (see docs/data-format.md)")])
+        raise_problems(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    "nothing at this path",
+                    "a dataset folder or an .xlsx workbook",
+                    "check the path (see docs/data-format.md)",
+                )
+            ]
+        )
     folder = path if path.is_dir() else path.parent
     if path.is_dir():
         raw = read_folder(path, problems)
         policy_path = path / "policy.yaml"
-        policy = _policy_or_problems(lambda: load_policy(policy_path) if policy_path.exists()
-                                     else Policy(), problems)
+        policy = _policy_or_problems(
+            lambda: load_policy(policy_path) if policy_path.exists() else Policy(), problems
+        )
     else:
         raw, mapping = read_workbook(path, problems)
-        policy = _policy_or_problems(lambda: policy_from_mapping(mapping, file=path.name + ":policy"),
-                                     problems)
+        policy = _policy_or_problems(
+            lambda: policy_from_mapping(mapping, file=path.name + ":policy"), problems
+        )
     frames = _typed_frames(raw, folder, problems)
     ds = Dataset(
-        children=frames["children"], settings=frames["settings"], places=frames["places"],
-        packages=frames["packages"], policy=policy or Policy(), costing=frames["costing_framework"],
-        candidates=frames.get("candidates"), wards=_load_wards(folder, problems),
+        children=frames["children"],
+        settings=frames["settings"],
+        places=frames["places"],
+        packages=frames["packages"],
+        policy=policy or Policy(),
+        costing=frames["costing_framework"],
+        candidates=frames.get("candidates"),
+        wards=_load_wards(folder, problems),
         roads=_load_roads(folder, problems),
         name=path.stem if path.is_file() else path.name,
     )
@@ -107,8 +125,11 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
         from optimiser.validate import collect_problems
 
         unreadable = {p.file for p in problems if not p.column}
-        problems += [p for p in collect_problems(ds)
-                     if not (p.file in unreadable and p.found == "no data rows")]
+        problems += [
+            p
+            for p in collect_problems(ds)
+            if not (p.file in unreadable and p.found == "no data rows")
+        ]
     if any(p.severity == "error" for p in problems):
         raise_problems(problems)
     return ds
@@ -124,8 +145,9 @@ def _policy_or_problems(make, problems: list[Problem]) -> Policy | None:
         return None
 
 
-def _typed_frames(raw: dict[str, pd.DataFrame], folder: Path,
-                  problems: list[Problem]) -> dict[str, pd.DataFrame | None]:
+def _typed_frames(
+    raw: dict[str, pd.DataFrame], folder: Path, problems: list[Problem]
+) -> dict[str, pd.DataFrame | None]:
     from optimiser.datasets import postcode_lookup
 
     frames: dict[str, pd.DataFrame | None] = {}
@@ -139,9 +161,13 @@ def _typed_frames(raw: dict[str, pd.DataFrame], folder: Path,
                 frames[name] = None if name == "candidates" else coerce_table(table, frame, [])
                 continue
         if name in _COORD_TABLES:
-            frame = fill_coordinates(frame, file=table.file, problems=problems,
-                                     lookup=lambda: postcode_lookup(folder),
-                                     personal=name == "children")
+            frame = fill_coordinates(
+                frame,
+                file=table.file,
+                problems=problems,
+                lookup=lambda: postcode_lookup(folder),
+                personal=name == "children",
+            )
         frames[name] = coerce_table(table, frame, problems)
     return frames
 
@@ -155,14 +181,29 @@ def _load_wards(folder: Path, problems: list[Problem]):
     try:
         wards = gpd.read_file(path)
     except Exception as exc:
-        problems.append(Problem("wards.geojson", None, "", f"an unreadable file ({exc})",
-                                "GeoJSON polygons with ward_code, ward_name",
-                                "export the wards again as GeoJSON"))
+        problems.append(
+            Problem(
+                "wards.geojson",
+                None,
+                "",
+                f"an unreadable file ({exc})",
+                "GeoJSON polygons with ward_code, ward_name",
+                "export the wards again as GeoJSON",
+            )
+        )
         return None
     missing = [c for c in ("ward_code", "ward_name") if c not in wards.columns]
     for col in missing:
-        problems.append(Problem("wards.geojson", None, col, "no such property",
-                                f"a property {col!r} on every ward", f"add {col} to each feature"))
+        problems.append(
+            Problem(
+                "wards.geojson",
+                None,
+                col,
+                "no such property",
+                f"a property {col!r} on every ward",
+                f"add {col} to each feature",
+            )
+        )
     if wards.crs is None:
         wards = wards.set_crs("EPSG:4326")
     return wards.to_crs("EPSG:27700")
@@ -177,21 +218,44 @@ def _load_roads(folder: Path, problems: list[Problem]):
     try:
         graph = nx.read_graphml(path)
     except Exception as exc:
-        problems.append(Problem("roads.graphml", None, "", f"an unreadable file ({exc})",
-                                "GraphML with node x, y and edge length", "export it again"))
+        problems.append(
+            Problem(
+                "roads.graphml",
+                None,
+                "",
+                f"an unreadable file ({exc})",
+                "GraphML with node x, y and edge length",
+                "export it again",
+            )
+        )
         return None
     for node, data in graph.nodes(data=True):
         try:
             data["x"], data["y"] = float(data["x"]), float(data["y"])
         except (KeyError, ValueError):
-            problems.append(Problem("roads.graphml", None, "x, y", f"node {node!r} without "
-                                    "numeric x, y", "BNG metres on every node",
-                                    "add x and y (EPSG:27700) to every node"))
+            problems.append(
+                Problem(
+                    "roads.graphml",
+                    None,
+                    "x, y",
+                    f"node {node!r} without numeric x, y",
+                    "BNG metres on every node",
+                    "add x and y (EPSG:27700) to every node",
+                )
+            )
             return None
     for a, b, data in graph.edges(data=True):
         if "length" not in data:
-            problems.append(Problem("roads.graphml", None, "length", f"edge {a}-{b} without length",
-                                    "length [m] on every edge", "add a length to every edge"))
+            problems.append(
+                Problem(
+                    "roads.graphml",
+                    None,
+                    "length",
+                    f"edge {a}-{b} without length",
+                    "length [m] on every edge",
+                    "add a length to every edge",
+                )
+            )
             return None
         data["length"] = float(data["length"])
         if "speed_kph" in data:
@@ -207,20 +271,25 @@ def derive_place_costs(ds: Dataset) -> pd.DataFrame:
     """
     places = ds.places.copy()
     given = places["annual_cost_gbp"].notna()
-    framework = ds.costing if ds.costing is not None else pd.DataFrame(
-        columns=["package_id", "setting_type", "annual_cost_gbp"])
-    types = places["setting_id"].map(ds.settings.set_index("setting_id")["setting_type"]
-                                     if ds.settings["setting_id"].is_unique
-                                     else ds.settings.drop_duplicates("setting_id")
-                                     .set_index("setting_id")["setting_type"])
+    framework = (
+        ds.costing
+        if ds.costing is not None
+        else pd.DataFrame(columns=["package_id", "setting_type", "annual_cost_gbp"])
+    )
+    types = places["setting_id"].map(
+        ds.settings.set_index("setting_id")["setting_type"]
+        if ds.settings["setting_id"].is_unique
+        else ds.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"]
+    )
     lookup = framework.drop_duplicates(["package_id", "setting_type"]).set_index(
-        ["package_id", "setting_type"])["annual_cost_gbp"]
+        ["package_id", "setting_type"]
+    )["annual_cost_gbp"]
     keys = pd.MultiIndex.from_arrays([places["package_id"], types])
     derived = lookup.reindex(keys).to_numpy()
     places["annual_cost_gbp"] = np.where(given, places["annual_cost_gbp"], derived)
-    places["cost_source"] = np.where(given, "setting",
-                                     np.where(np.isnan(derived.astype(float)), "missing",
-                                              "framework"))
+    places["cost_source"] = np.where(
+        given, "setting", np.where(np.isnan(derived.astype(float)), "missing", "framework")
+    )
     return places
 
 
@@ -257,8 +326,12 @@ def _tables_for_saving(ds: Dataset) -> dict[str, pd.DataFrame]:
     if "cost_source" in places.columns:
         places.loc[places["cost_source"] == "framework", "annual_cost_gbp"] = np.nan
         places = places.drop(columns="cost_source")
-    frames = {"packages.csv": ds.packages, "settings.csv": ds.settings, "places.csv": places,
-              "children.csv": ds.children}
+    frames = {
+        "packages.csv": ds.packages,
+        "settings.csv": ds.settings,
+        "places.csv": places,
+        "children.csv": ds.children,
+    }
     if ds.costing is not None and len(ds.costing):
         frames["costing_framework.csv"] = ds.costing
     if ds.candidates is not None:
@@ -283,8 +356,9 @@ def _save_workbook(tables: dict[str, pd.DataFrame], policy: Policy, path: Path) 
         for file, frame in tables.items():
             frame.to_excel(writer, sheet_name=file.removesuffix(".csv"), index=False)
         items = policy.model_dump(mode="json")
-        pd.DataFrame({"key": list(items), "value": [_yaml_inline(v) for v in items.values()]}
-                     ).to_excel(writer, sheet_name="policy", index=False)
+        pd.DataFrame(
+            {"key": list(items), "value": [_yaml_inline(v) for v in items.values()]}
+        ).to_excel(writer, sheet_name="policy", index=False)
 
 
 def _yaml_inline(value: object) -> str:

@@ -22,8 +22,10 @@ def data_dir() -> Path:
     installed = Path(str(resources.files("optimiser") / "_data"))
     if (installed / DEFAULT_AREA / "settings.csv").exists():
         return installed
-    msg = ("the embedded data folder was not found; reinstall optimiser with "
-           "`pip install .` from a full clone (data/ must be present)")
+    msg = (
+        "the embedded data folder was not found; reinstall optimiser with "
+        "`pip install .` from a full clone (data/ must be present)"
+    )
     raise DataNotFoundError(msg)
 
 

@@ -58,7 +58,8 @@ def publish_derived(value: float, base: float | Iterable[float]) -> float | str:
     """
     bases = [base] if base is None or not isinstance(base, Iterable) else list(base)
     if any(b is None or is_small(b) for b in bases) or (
-            isinstance(value, float) and math.isnan(value)):
+        isinstance(value, float) and math.isnan(value)
+    ):
         return SUPPRESSED
     return value
 
@@ -71,8 +72,9 @@ def publish_share(numerator: float, denominator: float) -> float | str:
     """
     if not denominator:
         return SUPPRESSED
-    return publish_derived(numerator / denominator,
-                           (numerator, denominator, denominator - numerator))
+    return publish_derived(
+        numerator / denominator, (numerator, denominator, denominator - numerator)
+    )
 
 
 def publish_change(after: int | float | str, before: int | float | str) -> int | float | str:
@@ -102,20 +104,29 @@ def check_publishable(frame: pd.DataFrame, *, counts: Iterable[str] | None = Non
     for counts of children in published outputs). A last guard before data
     leaves the working area.
     """
-    cols = [c for c in frame.columns if str(c).endswith("_children")] if counts is None \
+    cols = (
+        [c for c in frame.columns if str(c).endswith("_children")]
+        if counts is None
         else list(counts)
+    )
     for col in cols:
         bad = [v for v in frame[col] if not is_publishable_count(v)]
         if bad:
-            msg = (f"column {col!r} is not disclosure-controlled: found {len(bad)} value(s) that "
-                   "are neither 'c', 0 nor a multiple of 5 above 7; pass it through "
-                   "optimiser.disclosure.publish_table first")
+            msg = (
+                f"column {col!r} is not disclosure-controlled: found {len(bad)} value(s) that "
+                "are neither 'c', 0 nor a multiple of 5 above 7; pass it through "
+                "optimiser.disclosure.publish_table first"
+            )
             raise ValueError(msg)
 
 
-def publish_table(frame: pd.DataFrame, *, counts: Iterable[str],
-                  derived: Mapping[str, str | tuple[str, ...]] | None = None,
-                  keep: Iterable[str] = ()) -> pd.DataFrame:
+def publish_table(
+    frame: pd.DataFrame,
+    *,
+    counts: Iterable[str],
+    derived: Mapping[str, str | tuple[str, ...]] | None = None,
+    keep: Iterable[str] = (),
+) -> pd.DataFrame:
     """A copy of ``frame`` fit to publish.
 
     Parameters

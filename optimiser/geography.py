@@ -41,8 +41,9 @@ def normalise_postcode(text: str) -> str:
     return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
 
 
-def fill_coordinates(raw: pd.DataFrame, *, file: str, lookup: PostcodeLookup,
-                     problems: list[Problem], personal: bool) -> pd.DataFrame:
+def fill_coordinates(
+    raw: pd.DataFrame, *, file: str, lookup: PostcodeLookup, problems: list[Problem], personal: bool
+) -> pd.DataFrame:
     """Copy of ``raw`` with blank easting/northing filled from lon/lat or postcode.
 
     Rows that already have easting and northing are left alone. ``lookup``
@@ -52,8 +53,9 @@ def fill_coordinates(raw: pd.DataFrame, *, file: str, lookup: PostcodeLookup,
     has_en = {"easting", "northing"} <= set(raw.columns)
     need = np.ones(len(raw), bool)
     if has_en:
-        need = np.array((raw["easting"].str.strip() == "") | (raw["northing"].str.strip() == ""),
-                        dtype=bool)
+        need = np.array(
+            (raw["easting"].str.strip() == "") | (raw["northing"].str.strip() == ""), dtype=bool
+        )
     if not need.any():
         return raw
     out = raw.copy()
@@ -62,8 +64,9 @@ def fill_coordinates(raw: pd.DataFrame, *, file: str, lookup: PostcodeLookup,
     if {"lon", "lat"} <= set(raw.columns):
         need = _fill_from_lonlat(out, need)
     if need.any() and "postcode" in raw.columns:
-        need = _fill_from_postcode(out, need, file=file, lookup=lookup, problems=problems,
-                                   personal=personal)
+        need = _fill_from_postcode(
+            out, need, file=file, lookup=lookup, problems=problems, personal=personal
+        )
     return out
 
 
@@ -78,12 +81,23 @@ def _fill_from_lonlat(out: pd.DataFrame, need: np.ndarray) -> np.ndarray:
     return need & ~ok
 
 
-def _fill_from_postcode(out: pd.DataFrame, need: np.ndarray, *, file: str,
-                        lookup: PostcodeLookup, problems: list[Problem],
-                        personal: bool) -> np.ndarray:
+def _fill_from_postcode(
+    out: pd.DataFrame,
+    need: np.ndarray,
+    *,
+    file: str,
+    lookup: PostcodeLookup,
+    problems: list[Problem],
+    personal: bool,
+) -> np.ndarray:
     table = lookup()
-    index = dict(zip(table["postcode"].map(normalise_postcode),
-                     zip(table["easting"], table["northing"], strict=True), strict=True))
+    index = dict(
+        zip(
+            table["postcode"].map(normalise_postcode),
+            zip(table["easting"], table["northing"], strict=True),
+            strict=True,
+        )
+    )
     for pos in np.flatnonzero(need):
         code = str(out.at[pos, "postcode"]).strip()
         if not code:
@@ -91,9 +105,16 @@ def _fill_from_postcode(out: pd.DataFrame, need: np.ndarray, *, file: str,
         hit = index.get(normalise_postcode(code))
         if hit is None:
             shown = "a postcode (not shown: personal data)" if personal else repr(code)
-            problems.append(Problem(file, int(pos) + 2, "postcode", shown + " not in the lookup",
-                                    "a current postcode in postcodes.csv",
-                                    "correct the postcode, or give easting/northing"))
+            problems.append(
+                Problem(
+                    file,
+                    int(pos) + 2,
+                    "postcode",
+                    shown + " not in the lookup",
+                    "a current postcode in postcodes.csv",
+                    "correct the postcode, or give easting/northing",
+                )
+            )
             continue
         out.at[pos, "easting"], out.at[pos, "northing"] = f"{hit[0]:.1f}", f"{hit[1]:.1f}"
         need[pos] = False
@@ -104,6 +125,7 @@ def points_gdf(frame: pd.DataFrame, *, crs: str = BNG):
     """GeoDataFrame of points from easting/northing columns, in ``crs``."""
     import geopandas as gpd
 
-    gdf = gpd.GeoDataFrame(frame.copy(), geometry=gpd.points_from_xy(frame["easting"],
-                                                                   frame["northing"]), crs=BNG)
+    gdf = gpd.GeoDataFrame(
+        frame.copy(), geometry=gpd.points_from_xy(frame["easting"], frame["northing"]), crs=BNG
+    )
     return gdf if crs == BNG else gdf.to_crs(crs)

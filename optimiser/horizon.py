@@ -66,9 +66,15 @@ def national_growth_rate(*, last_years: int = 3) -> float:
     return (last / first) ** (1.0 / last_years) - 1.0
 
 
-def roll_forward(ds: Dataset, *, years: int = 5, growth: float | None = None,
-                 scenario: Scenario | None = None, leave_age: int = 19,
-                 seed: int = 0) -> HorizonResult:
+def roll_forward(
+    ds: Dataset,
+    *,
+    years: int = 5,
+    growth: float | None = None,
+    scenario: Scenario | None = None,
+    leave_age: int = 19,
+    seed: int = 0,
+) -> HorizonResult:
     """Allocate year by year over ``years`` years (see the module docstring)."""
     if years < 0:
         msg = f"years must be 0 or more; found {years}"
@@ -82,26 +88,38 @@ def roll_forward(ds: Dataset, *, years: int = 5, growth: float | None = None,
     kids, last_ds = ds.children, base_ds
     for year in range(1, years + 1):
         before = len(kids)
-        kids, leavers, transfers = _age_one_year(kids, results[year - 1], last_ds,
-                                                 leave_age=leave_age)
+        kids, leavers, transfers = _age_one_year(
+            kids, results[year - 1], last_ds, leave_age=leave_age
+        )
         new = _new_children(joiners, max(0, round(before * (1 + growth)) - len(kids)), year, rng)
         kids = pd.concat([kids, new], ignore_index=True)
         year_ds = ds.replace(children=kids)
         year_ds = scenario.apply(year_ds, year=year) if scenario else year_ds
         results[year] = allocate(year_ds)
         last_ds = year_ds
-        rows.append(_year_row(year, year_ds, results[year], new=len(new), leavers=leavers,
-                              transfers=transfers))
-    by_package = pd.concat([r.sufficiency.groupby("package_id")[["demand", "places", "placed",
-                                                                 "unplaced"]].sum()
-                            .assign(year=y).reset_index() for y, r in results.items()],
-                           ignore_index=True)
-    return HorizonResult(years=pd.DataFrame(rows), by_package=by_package, results=results,
-                         growth=growth)
+        rows.append(
+            _year_row(
+                year, year_ds, results[year], new=len(new), leavers=leavers, transfers=transfers
+            )
+        )
+    by_package = pd.concat(
+        [
+            r.sufficiency.groupby("package_id")[["demand", "places", "placed", "unplaced"]]
+            .sum()
+            .assign(year=y)
+            .reset_index()
+            for y, r in results.items()
+        ],
+        ignore_index=True,
+    )
+    return HorizonResult(
+        years=pd.DataFrame(rows), by_package=by_package, results=results, growth=growth
+    )
 
 
-def _age_one_year(kids: pd.DataFrame, last: AllocationResult, ds: Dataset, *,
-                  leave_age: int) -> tuple[pd.DataFrame, int, int]:
+def _age_one_year(
+    kids: pd.DataFrame, last: AllocationResult, ds: Dataset, *, leave_age: int
+) -> tuple[pd.DataFrame, int, int]:
     """Children a year on: leavers out, placements carried, phase transfers to place."""
     placed = last.placements.set_index("child_id")["setting_id"]
     kids = kids.copy()
@@ -112,13 +130,15 @@ def _age_one_year(kids: pd.DataFrame, last: AllocationResult, ds: Dataset, *,
     hi = current.map(ds.settings.set_index("setting_id")["age_max"]).astype(float)
     outgrown = (current != "") & (kids["age"].astype(float) > hi.fillna(99))
     kids["current_setting_id"] = current.where(~outgrown, "")
-    kids.loc[outgrown, "preferences"] = pd.Series([()] * int(outgrown.sum()),
-                                                  index=kids.index[outgrown], dtype=object)
+    kids.loc[outgrown, "preferences"] = pd.Series(
+        [()] * int(outgrown.sum()), index=kids.index[outgrown], dtype=object
+    )
     return kids, int(leaving.sum()), int(outgrown.sum())
 
 
-def _new_children(joiners: pd.DataFrame, n: int, year: int,
-                  rng: np.random.Generator) -> pd.DataFrame:
+def _new_children(
+    joiners: pd.DataFrame, n: int, year: int, rng: np.random.Generator
+) -> pd.DataFrame:
     """``n`` new EHCP children drawn from the base year's joiners, with fresh ids."""
     if n == 0 or joiners.empty:
         return joiners.iloc[:0]
@@ -129,16 +149,26 @@ def _new_children(joiners: pd.DataFrame, n: int, year: int,
     return new.reset_index(drop=True)
 
 
-def _year_row(year: int, ds: Dataset, res: AllocationResult, *, new: int, leavers: int,
-              transfers: int) -> dict[str, float]:
+def _year_row(
+    year: int, ds: Dataset, res: AllocationResult, *, new: int, leavers: int, transfers: int
+) -> dict[str, float]:
     k = res.kpis
     open_places = ds.places.merge(ds.settings[["setting_id", "closed"]], on="setting_id")
     places = float(open_places.loc[~open_places["closed"], "places"].sum())
     inmss = res.placements["setting_type"].isin(INMSS_TYPES).sum()
-    return {"year": year, "demand_children": float(len(ds.children)), "places": places,
-            "placed_children": k["placed_children"], "unplaced_children": k["unplaced_children"],
-            "shortfall_children": float(res.sufficiency["shortfall"].sum()),
-            "new_ehcp_children": float(new), "leavers_children": float(leavers),
-            "transfer_children": float(transfers), "inmss_children": float(inmss),
-            "inmss_share": k["inmss_share"], "total_cost_gbp": k["total_cost_gbp"],
-            "place_cost_gbp": k["place_cost_gbp"], "transport_cost_gbp": k["transport_cost_gbp"]}
+    return {
+        "year": year,
+        "demand_children": float(len(ds.children)),
+        "places": places,
+        "placed_children": k["placed_children"],
+        "unplaced_children": k["unplaced_children"],
+        "shortfall_children": float(res.sufficiency["shortfall"].sum()),
+        "new_ehcp_children": float(new),
+        "leavers_children": float(leavers),
+        "transfer_children": float(transfers),
+        "inmss_children": float(inmss),
+        "inmss_share": k["inmss_share"],
+        "total_cost_gbp": k["total_cost_gbp"],
+        "place_cost_gbp": k["place_cost_gbp"],
+        "transport_cost_gbp": k["transport_cost_gbp"],
+    }

@@ -44,9 +44,12 @@ SETTING_GROUPS = {
     "out_of_area": ("Out-of-area maintained / academy settings", "#a04000"),
 }
 TYPE_LABELS = {
-    "maintained_special": "maintained special school", "academy_special": "academy special school",
-    "inclusion_base": "inclusion base (resourced provision)", "mainstream": "mainstream",
-    "nmss": "non-maintained special school", "independent_special": "independent special school",
+    "maintained_special": "maintained special school",
+    "academy_special": "academy special school",
+    "inclusion_base": "inclusion base (resourced provision)",
+    "mainstream": "mainstream",
+    "nmss": "non-maintained special school",
+    "independent_special": "independent special school",
     "post16_specialist": "specialist post-16 institution",
 }
 #: Ward figures a map or pack may show (both modes); counts end in ``_children``.
@@ -75,13 +78,19 @@ def child_wards(ds: Dataset, child_ids: pd.Series | list[str]) -> pd.Series:
     added (ids ``<id>-g<k>.<i>``) take the ward of the child they copy.
     """
     kids = ds.children
-    codes = (kids["ward_code"].fillna("").astype(str) if "ward_code" in kids
-             else pd.Series("", index=kids.index))
+    codes = (
+        kids["ward_code"].fillna("").astype(str)
+        if "ward_code" in kids
+        else pd.Series("", index=kids.index)
+    )
     blank = (codes == "").to_numpy()
     if blank.any() and ds.wards is not None and len(ds.wards):
         codes = codes.copy()
-        codes[blank] = _ward_by_point(ds.wards, kids.loc[blank, "easting"].to_numpy(float),
-                                      kids.loc[blank, "northing"].to_numpy(float))
+        codes[blank] = _ward_by_point(
+            ds.wards,
+            kids.loc[blank, "easting"].to_numpy(float),
+            kids.loc[blank, "northing"].to_numpy(float),
+        )
     lookup = pd.Series(codes.to_numpy(), index=kids["child_id"].astype(str).to_numpy())
     lookup = lookup[~lookup.index.duplicated()]
     ids = pd.Index(pd.Series(list(child_ids), dtype=object).astype(str))
@@ -93,11 +102,13 @@ def child_wards(ds: Dataset, child_ids: pd.Series | list[str]) -> pd.Series:
     return out.fillna("").rename("ward_code")
 
 
-def _ward_by_point(wards: gpd.GeoDataFrame, easting: np.ndarray,
-                   northing: np.ndarray) -> np.ndarray:
+def _ward_by_point(
+    wards: gpd.GeoDataFrame, easting: np.ndarray, northing: np.ndarray
+) -> np.ndarray:
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(easting, northing), crs=BNG)
-    hit = gpd.sjoin(points, wards.to_crs(BNG)[["ward_code", "geometry"]], how="left",
-                    predicate="intersects")
+    hit = gpd.sjoin(
+        points, wards.to_crs(BNG)[["ward_code", "geometry"]], how="left", predicate="intersects"
+    )
     hit = hit[~hit.index.duplicated()]  # a home on a boundary goes to the first ward
     return hit["ward_code"].fillna("").astype(str).to_numpy()
 
@@ -113,14 +124,16 @@ def ward_counts(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
     wards = ds.wards[["ward_code", "ward_name"]].astype(str).reset_index(drop=True)
     pl = res.placements.assign(
         ward_code=child_wards(ds, res.placements["child_id"]).to_numpy(),
-        inmss=res.placements["setting_type"].isin(INMSS_TYPES))
+        inmss=res.placements["setting_type"].isin(INMSS_TYPES),
+    )
     un_wards = child_wards(ds, res.unplaced["child_id"]).to_numpy()
     g = pl.groupby("ward_code")
     out = wards.set_index("ward_code")
     out["placed_children"] = g.size().reindex(out.index, fill_value=0).astype(int)
     out["inmss_children"] = g["inmss"].sum().reindex(out.index, fill_value=0).astype(int)
-    out["unplaced_children"] = pd.Series(un_wards).value_counts().reindex(
-        out.index, fill_value=0).astype(int)
+    out["unplaced_children"] = (
+        pd.Series(un_wards).value_counts().reindex(out.index, fill_value=0).astype(int)
+    )
     out["spp_children"] = out["placed_children"] + out["unplaced_children"]
     out["transport_cost_gbp"] = g["transport_cost_gbp"].sum().reindex(out.index, fill_value=0.0)
     placed = out["placed_children"].replace(0, np.nan)
@@ -150,11 +163,15 @@ def ward_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> pd.Dat
         return out
     for col in WARD_COUNTS:
         out[col] = [publish_count(v) for v in exact[col]]
-    out["inmss_share_pct"] = [_rounded(publish_share(n, d), 100, 1) for n, d in
-                              zip(exact["inmss_children"], exact["placed_children"], strict=True)]
+    out["inmss_share_pct"] = [
+        _rounded(publish_share(n, d), 100, 1)
+        for n, d in zip(exact["inmss_children"], exact["placed_children"], strict=True)
+    ]
     for col, step in (("transport_gbp_per_child", 10), ("mean_travel_min", 1)):
-        out[col] = [_rounded(publish_derived(v, b), 1, step) for v, b in
-                    zip(exact[col], exact["placed_children"], strict=True)]
+        out[col] = [
+            _rounded(publish_derived(v, b), 1, step)
+            for v, b in zip(exact[col], exact["placed_children"], strict=True)
+        ]
     check_publishable(out)
     return out
 
@@ -177,9 +194,11 @@ def change_figures(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     b = base.set_index("ward_code")
     o = other.set_index("ward_code").reindex(b.index)
     out = b[["ward_name"]].copy()
-    pairs = {"inmss_children_change": "inmss_children",
-             "inmss_share_change_pct": "inmss_share_pct",
-             "transport_gbp_per_child_change": "transport_gbp_per_child"}
+    pairs = {
+        "inmss_children_change": "inmss_children",
+        "inmss_share_change_pct": "inmss_share_pct",
+        "transport_gbp_per_child_change": "transport_gbp_per_child",
+    }
     for new, col in pairs.items():
         out[new] = [_change(a, z) for a, z in zip(o[col], b[col], strict=True)]
     for col in ("inmss_children", "inmss_share_pct", "transport_gbp_per_child"):
@@ -219,19 +238,27 @@ def setting_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> pd.
     pkgs = places.groupby("setting_id")["package_id"].agg(lambda s: ", ".join(sorted(s)))
     fee = places.groupby("setting_id")["annual_cost_gbp"].agg(["min", "max"])
     lon, lat = _lonlat(st["easting"], st["northing"])
-    out = pd.DataFrame({
-        "setting_id": st["setting_id"].astype(str), "name": st["name"].astype(str),
-        "group": [setting_group(t, bool(a)) for t, a in
-                  zip(st["setting_type"], st["in_area"], strict=True)],
-        "type_label": st["setting_type"].map(TYPE_LABELS).fillna(st["setting_type"]),
-        "urn": st["urn"].astype("string").fillna(""),
-        "packages": st["setting_id"].map(pkgs).fillna(""),
-        "places": np.minimum(st["setting_id"].map(places.groupby("setting_id")["places"].sum())
-                             .fillna(0), st["total_places"].fillna(0)).astype(int),
-        "capacity": st["total_places"].fillna(0).astype(int),
-        "cost_per_place": [_fee_text(fee, s) for s in st["setting_id"]],
-        "lon": lon, "lat": lat,
-    })
+    out = pd.DataFrame(
+        {
+            "setting_id": st["setting_id"].astype(str),
+            "name": st["name"].astype(str),
+            "group": [
+                setting_group(t, bool(a))
+                for t, a in zip(st["setting_type"], st["in_area"], strict=True)
+            ],
+            "type_label": st["setting_type"].map(TYPE_LABELS).fillna(st["setting_type"]),
+            "urn": st["urn"].astype("string").fillna(""),
+            "packages": st["setting_id"].map(pkgs).fillna(""),
+            "places": np.minimum(
+                st["setting_id"].map(places.groupby("setting_id")["places"].sum()).fillna(0),
+                st["total_places"].fillna(0),
+            ).astype(int),
+            "capacity": st["total_places"].fillna(0).astype(int),
+            "cost_per_place": [_fee_text(fee, s) for s in st["setting_id"]],
+            "lon": lon,
+            "lat": lat,
+        }
+    )
     n = st["setting_id"].map(filled).fillna(0).astype(int)
     if publish:
         out["filled_children"] = [publish_count(v) for v in n]
@@ -240,7 +267,8 @@ def setting_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> pd.
         out["placement_cost_gbp"] = st["setting_id"].map(cost).fillna(0.0).round(0)
     out["utilisation_pct"] = [
         SUPPRESSED if f == SUPPRESSED else (round(100 * f / p) if p else 0)
-        for f, p in zip(out["filled_children"], out["places"], strict=True)]
+        for f, p in zip(out["filled_children"], out["places"], strict=True)
+    ]
     if publish:
         check_publishable(out)
     return out
@@ -273,8 +301,7 @@ def la_outline(ds: Dataset) -> gpd.GeoDataFrame:
     """The LA boundary (union of the wards) in EPSG:4326, no properties but a name."""
     union = shapely.union_all(ds.wards.to_crs(BNG).geometry.buffer(0.5).to_numpy()).buffer(-0.5)
     outline = gpd.GeoDataFrame({"name": [ds.name]}, geometry=[union], crs=BNG).to_crs(WGS84)
-    outline["geometry"] = shapely.set_precision(outline.geometry.to_numpy(),
-                                                10.0**-COORD_DECIMALS)
+    outline["geometry"] = shapely.set_precision(outline.geometry.to_numpy(), 10.0**-COORD_DECIMALS)
     return outline
 
 
@@ -282,9 +309,14 @@ def ward_points(ds: Dataset) -> pd.DataFrame:
     """A point inside each ward (label and flow origin): ward_code, ward_name, lon, lat."""
     pts = ds.wards.to_crs(BNG).geometry.representative_point()
     lon, lat = _lonlat(pts.x, pts.y)
-    return pd.DataFrame({"ward_code": ds.wards["ward_code"].astype(str).to_numpy(),
-                         "ward_name": ds.wards["ward_name"].astype(str).to_numpy(),
-                         "lon": lon, "lat": lat})
+    return pd.DataFrame(
+        {
+            "ward_code": ds.wards["ward_code"].astype(str).to_numpy(),
+            "ward_name": ds.wards["ward_name"].astype(str).to_numpy(),
+            "lon": lon,
+            "lat": lat,
+        }
+    )
 
 
 def flow_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> gpd.GeoDataFrame:
@@ -304,15 +336,24 @@ def flow_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> gpd.Ge
         flows = flows[flows["travelling_children"] != SUPPRESSED]
     else:
         flows["travelling_children"] = flows["n"]
-    flows = flows.sort_values(["n", "ward_code", "setting_id"], ascending=[False, True, True],
-                              kind="stable")
+    flows = flows.sort_values(
+        ["n", "ward_code", "setting_id"], ascending=[False, True, True], kind="stable"
+    )
     a, b = pts.loc[flows["ward_code"]], st.loc[flows["setting_id"]]
-    lines = shapely.linestrings(np.stack([
-        np.column_stack([a["lon"], a["lat"]]), np.column_stack([b["lon"], b["lat"]])], axis=1))
-    out = gpd.GeoDataFrame({
-        "ward_name": a["ward_name"].to_numpy(), "setting_name": b["name"].to_numpy(),
-        "travelling_children": flows["travelling_children"].to_numpy(),
-    }, geometry=lines, crs=WGS84)
+    lines = shapely.linestrings(
+        np.stack(
+            [np.column_stack([a["lon"], a["lat"]]), np.column_stack([b["lon"], b["lat"]])], axis=1
+        )
+    )
+    out = gpd.GeoDataFrame(
+        {
+            "ward_name": a["ward_name"].to_numpy(),
+            "setting_name": b["name"].to_numpy(),
+            "travelling_children": flows["travelling_children"].to_numpy(),
+        },
+        geometry=lines,
+        crs=WGS84,
+    )
     if publish:
         check_publishable(out)
     return out.reset_index(drop=True)
@@ -333,8 +374,10 @@ def la_figures(res: AllocationResult, *, publish: bool) -> list[tuple[str, str]]
     per_child = publish_derived(per_child, placed) if publish else per_child
     step = 1000 if publish else 1
     return [
-        ("Children with a Specialist Provision Package",
-         _fmt(count(placed + k["unplaced_children"]))),
+        (
+            "Children with a Specialist Provision Package",
+            _fmt(count(placed + k["unplaced_children"])),
+        ),
         ("Placed", _fmt(count(placed))),
         ("Placed in INMSS (independent / non-maintained special)", _fmt(count(inmss))),
         ("INMSS share of placed children", _fmt(share, pct=True)),
@@ -393,8 +436,9 @@ def palette(name: str, k: int) -> list[str]:
     return [scheme.rgb_hex_str(scheme.index[i]) for i in picks]
 
 
-def sequential_classes(values: pd.Series, *, k: int = 5, scheme: str = "YlOrRd",
-                       fmt: Callable[[float], str] = str) -> Classes:
+def sequential_classes(
+    values: pd.Series, *, k: int = 5, scheme: str = "YlOrRd", fmt: Callable[[float], str] = str
+) -> Classes:
     """Classes of the figures *as shown*: Fisher-Jenks (mapclassify), or one per distinct value.
 
     Classes are built from the shown figures only, so in publish mode no class
@@ -451,8 +495,10 @@ def change_classes(values: pd.Series, *, fmt: Callable[[float], str] = str) -> C
 def _numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Numbers (NaN where none) and codes: 0 = a number, -1 = "c", -2 = no figure."""
     vals = list(values)
-    codes = np.array([-1 if v == SUPPRESSED else (-2 if _missing(v) or isinstance(v, str) else 0)
-                      for v in vals], dtype=int)
+    codes = np.array(
+        [-1 if v == SUPPRESSED else (-2 if _missing(v) or isinstance(v, str) else 0) for v in vals],
+        dtype=int,
+    )
     nums = np.array([float(v) if c == 0 else np.nan for v, c in zip(vals, codes, strict=True)])
     return nums, codes
 
@@ -467,11 +513,19 @@ def candidate_figures(ds: Dataset) -> pd.DataFrame:
     """Candidate inclusion-base sites (public school data): site_id, name, packages, max_places."""
     cand = ds.candidates
     lon, lat = _lonlat(cand["easting"], cand["northing"])
-    return pd.DataFrame({
-        "site_id": cand["site_id"].astype(str), "name": cand["name"].astype(str),
-        "packages": [", ".join(p) if isinstance(p, list | tuple) else str(p).replace(";", ", ")
-                     for p in cand["packages"]],
-        "max_places": cand["max_places"].fillna(0).astype(int), "lon": lon, "lat": lat})
+    return pd.DataFrame(
+        {
+            "site_id": cand["site_id"].astype(str),
+            "name": cand["name"].astype(str),
+            "packages": [
+                ", ".join(p) if isinstance(p, list | tuple) else str(p).replace(";", ", ")
+                for p in cand["packages"]
+            ],
+            "max_places": cand["max_places"].fillna(0).astype(int),
+            "lon": lon,
+            "lat": lat,
+        }
+    )
 
 
 def chosen_site_figures(sites: pd.DataFrame, *, publish: bool = True) -> pd.DataFrame:
@@ -486,9 +540,13 @@ def chosen_site_figures(sites: pd.DataFrame, *, publish: bool = True) -> pd.Data
         raise ValueError(msg)
     sites = sites[pd.to_numeric(sites["places"], errors="coerce").fillna(0) > 0]
     lon, lat = _lonlat(sites["easting"], sites["northing"])
-    out = pd.DataFrame({"site_id": sites["site_id"].astype(str).to_numpy(),
-                        "name": sites["name"].astype(str).to_numpy(),
-                        "places": sites["places"].astype(int).to_numpy()})
+    out = pd.DataFrame(
+        {
+            "site_id": sites["site_id"].astype(str).to_numpy(),
+            "name": sites["name"].astype(str).to_numpy(),
+            "places": sites["places"].astype(int).to_numpy(),
+        }
+    )
     for col in sites.columns:
         if str(col).endswith("_gbp"):
             out[col] = pd.to_numeric(sites[col], errors="coerce").round(0).to_numpy()

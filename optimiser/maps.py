@@ -51,17 +51,25 @@ from optimiser.datamodel import Dataset
 VENDOR_JS = ("leaflet-1.9.4/leaflet.js", "leaflet.fullscreen-3.0.0/Control.FullScreen.js")
 VENDOR_CSS = ("leaflet-1.9.4/leaflet.css", "leaflet.fullscreen-3.0.0/Control.FullScreen.css")
 OWN_CSS = "optimiser-map.css"  # banner, legends, about box, ward labels
-ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence "
-               "v3.0. Contains National Statistics and OS data © Crown copyright and database "
-               "right [2023-2025].")
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence "
+    "v3.0. Contains National Statistics and OS data © Crown copyright and database "
+    "right [2023-2025]."
+)
 BANNERS = {
-    "working": ("WORKING — contains unpublished figures (OFFICIAL-SENSITIVE, not for "
-                "publication)"),
-    "publish": ("PUBLISH — disclosure-controlled: counts of 1-7 children shown as c, other "
-                "counts rounded to the nearest 5, figures based on 1-7 children withheld"),
+    "working": ("WORKING — contains unpublished figures (OFFICIAL-SENSITIVE, not for publication)"),
+    "publish": (
+        "PUBLISH — disclosure-controlled: counts of 1-7 children shown as c, other "
+        "counts rounded to the nearest 5, figures based on 1-7 children withheld"
+    ),
 }
-PANES = (("context", 405, False), ("wards", 410, True), ("flows", 420, True),
-         ("sites", 430, True), ("settings", 440, True))
+PANES = (
+    ("context", 405, False),
+    ("wards", 410, True),
+    ("flows", 420, True),
+    ("sites", 430, True),
+    ("settings", 440, True),
+)
 # (column, layer title, number format, colour scheme); the first is shown on opening
 WARD_LAYERS = (
     ("inmss_children", "INMSS reliance: children placed in INMSS", "count", "YlOrRd"),
@@ -73,32 +81,51 @@ WARD_LAYERS = (
 CHANGE_LAYERS = (  # (column, what, format, the figure it is the change of)
     ("inmss_children_change", "change in INMSS children", "count", "inmss_children"),
     ("inmss_share_change_pct", "change in INMSS share (% points)", "pct", "inmss_share_pct"),
-    ("transport_gbp_per_child_change", "change in transport £ per child", "gbp",
-     "transport_gbp_per_child"),
+    (
+        "transport_gbp_per_child_change",
+        "change in transport £ per child",
+        "gbp",
+        "transport_gbp_per_child",
+    ),
 )
 UTILISATION = ((50, "under 50%"), (80, "50-79%"), (95, "80-94%"), (float("inf"), "95% or more"))
 ALIASES = {
-    "ward_name": "Ward", "spp_children": "Children with an SPP",
-    "placed_children": "Placed", "inmss_children": "Placed in INMSS",
-    "unplaced_children": "Unplaced", "inmss_share_pct": "INMSS share (%)",
-    "transport_gbp_per_child": "Transport £ per child", "mean_travel_min": "Mean journey (min)",
-    "name": "Name", "type_label": "Type", "urn": "URN", "packages": "Packages",
-    "places": "Places for these packages", "capacity": "Capacity (all pupils)",
+    "ward_name": "Ward",
+    "spp_children": "Children with an SPP",
+    "placed_children": "Placed",
+    "inmss_children": "Placed in INMSS",
+    "unplaced_children": "Unplaced",
+    "inmss_share_pct": "INMSS share (%)",
+    "transport_gbp_per_child": "Transport £ per child",
+    "mean_travel_min": "Mean journey (min)",
+    "name": "Name",
+    "type_label": "Type",
+    "urn": "URN",
+    "packages": "Packages",
+    "places": "Places for these packages",
+    "capacity": "Capacity (all pupils)",
     "cost_per_place": "Cost per place (£/yr)",
-    "filled_children": "Children placed here", "utilisation_pct": "Places used (%)",
-    "placement_cost_gbp": "Cost of placements (£/yr)", "setting_name": "Setting",
-    "travelling_children": "Children", "site_id": "Site", "max_places": "Up to places",
+    "filled_children": "Children placed here",
+    "utilisation_pct": "Places used (%)",
+    "placement_cost_gbp": "Cost of placements (£/yr)",
+    "setting_name": "Setting",
+    "travelling_children": "Children",
+    "site_id": "Site",
+    "max_places": "Up to places",
     "inmss_children_change": "Change in INMSS children",
     "inmss_share_change_pct": "Change in INMSS share (% points)",
     "transport_gbp_per_child_change": "Change in transport £ per child",
-    "base_inmss_children": "INMSS children, baseline", "option_inmss_children": "… option",
-    "base_inmss_share_pct": "INMSS share %, baseline", "option_inmss_share_pct": "… option",
+    "base_inmss_children": "INMSS children, baseline",
+    "option_inmss_children": "… option",
+    "base_inmss_share_pct": "INMSS share %, baseline",
+    "option_inmss_share_pct": "… option",
     "base_transport_gbp_per_child": "Transport £/child, baseline",
     "option_transport_gbp_per_child": "… option",
 }
 
 
 # ---------------------------------------------------------------- offline assets
+
 
 def assets_dir() -> Path:
     """The map assets folder: the repository's ``maps/``, or ``optimiser/_maps`` when installed."""
@@ -108,8 +135,10 @@ def assets_dir() -> Path:
     installed = Path(str(resources.files("optimiser") / "_maps"))
     if (installed / "vendor" / VENDOR_JS[0]).exists():
         return installed
-    msg = ("the vendored map assets (maps/vendor/) were not found; reinstall optimiser from a "
-           "full clone so maps/ is packaged as optimiser/_maps")
+    msg = (
+        "the vendored map assets (maps/vendor/) were not found; reinstall optimiser from a "
+        "full clone so maps/ is packaged as optimiser/_maps"
+    )
     raise FileNotFoundError(msg)
 
 
@@ -146,11 +175,13 @@ def _inline_assets(m: folium.Map, plugins: list[MacroElement]) -> None:
         root.header.add_child(_Inline("style", _css_with_data_urls(assets / "vendor" / rel)))
     root.header.add_child(_Inline("style", (assets / OWN_CSS).read_text(encoding="utf-8")))
     for rel in VENDOR_JS:
-        root.header.add_child(_Inline("script", (assets / "vendor" / rel).read_text(
-            encoding="utf-8")))
+        root.header.add_child(
+            _Inline("script", (assets / "vendor" / rel).read_text(encoding="utf-8"))
+        )
 
 
 # ---------------------------------------------------------------- page furniture
+
 
 class _Script(MacroElement):
     """JavaScript run after the map exists; ``{map}`` in the code is the map variable."""
@@ -162,14 +193,18 @@ class _Script(MacroElement):
         self.code = code.replace("{map}", m.get_name())
 
 
-def _legend(m: folium.Map, layer: folium.map.Layer, title: str,
-            rows: list[tuple[str, str, str]]) -> None:
+def _legend(
+    m: folium.Map, layer: folium.map.Layer, title: str, rows: list[tuple[str, str, str]]
+) -> None:
     """A legend control shown while ``layer`` is on; rows are (colour, label, swatch css class)."""
-    items = "".join(f'<i class="{cls}" style="background:{c};{_swatch(cls, c)}"></i>'
-                    f"{html.escape(label)}<br>" for c, label, cls in rows)
+    items = "".join(
+        f'<i class="{cls}" style="background:{c};{_swatch(cls, c)}"></i>{html.escape(label)}<br>'
+        for c, label, cls in rows
+    )
     body = json.dumps(f"<b>{html.escape(title)}</b>{items}", ensure_ascii=False)
     name, lyr = f"legend_{layer.get_name()}", layer.get_name()
-    _Script(f"""
+    _Script(
+        f"""
     var {name} = L.control({{position: 'bottomright'}});
     {name}.onAdd = function () {{
         var div = L.DomUtil.create('div', 'optimiser-legend'); div.innerHTML = {body}; return div;
@@ -177,7 +212,9 @@ def _legend(m: folium.Map, layer: folium.map.Layer, title: str,
     {{map}}.on('overlayadd', function (e) {{ if (e.layer === {lyr}) {name}.addTo({{map}}); }});
     {{map}}.on('overlayremove', function (e) {{ if (e.layer === {lyr}) {name}.remove(); }});
     if ({{map}}.hasLayer({lyr})) {{ {name}.addTo({{map}}); }}
-    """, m).add_to(m)
+    """,
+        m,
+    ).add_to(m)
 
 
 def _swatch(cls: str, colour: str) -> str:
@@ -186,37 +223,52 @@ def _swatch(cls: str, colour: str) -> str:
 
 def _furniture(m: folium.Map, ds: Dataset, res: AllocationResult, *, publish: bool) -> None:
     mode = "publish" if publish else "working"
-    figures = "".join(f"{html.escape(k)}: <b>{html.escape(v)}</b><br>"
-                      for k, v in md.la_figures(res, publish=publish))
+    figures = "".join(
+        f"{html.escape(k)}: <b>{html.escape(v)}</b><br>"
+        for k, v in md.la_figures(res, publish=publish)
+    )
     about = json.dumps(
         f"<b>{html.escape(ds.name)} — whole LA</b><br>{figures}"
-        + ("<i>c = 1-7 children (suppressed); counts rounded to the nearest 5.</i><br>"
-           if publish else "")
-        + "No base map: ward and LA boundaries give the context.", ensure_ascii=False)
-    _Script(f"""
+        + (
+            "<i>c = 1-7 children (suppressed); counts rounded to the nearest 5.</i><br>"
+            if publish
+            else ""
+        )
+        + "No base map: ward and LA boundaries give the context.",
+        ensure_ascii=False,
+    )
+    _Script(
+        f"""
     var banner = L.DomUtil.create('div', 'optimiser-banner {mode}', {{map}}.getContainer());
     banner.textContent = {json.dumps(BANNERS[mode], ensure_ascii=False)};
     L.DomEvent.disableClickPropagation(banner);
     {{map}}.attributionControl.setPrefix('Leaflet');
-    {{map}}.attributionControl.addAttribution({json.dumps(html.escape(ATTRIBUTION),
-                                                          ensure_ascii=False)});
+    {{map}}.attributionControl.addAttribution({
+            json.dumps(html.escape(ATTRIBUTION), ensure_ascii=False)
+        });
     var about = L.control({{position: 'bottomleft'}});
     about.onAdd = function () {{
         var div = L.DomUtil.create('div', 'optimiser-about'); div.innerHTML = {about}; return div;
     }};
     about.addTo({{map}});
-    """, m).add_to(m)
+    """,
+        m,
+    ).add_to(m)
     title = f"{ds.name}: placements map ({mode})"
     m.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
 
 
 # ---------------------------------------------------------------- layers
 
+
 def _fmt(kind: str, *, signed: bool = False):
     sign = "+" if signed else ""
-    return {"count": lambda v: f"{v:{sign},.0f}", "pct": lambda v: f"{v:{sign}g}%",
-            "gbp": lambda v: f"{'-' if v < 0 else sign}£{abs(v):,.0f}",
-            "min": lambda v: f"{v:{sign}g}"}[kind]
+    return {
+        "count": lambda v: f"{v:{sign},.0f}",
+        "pct": lambda v: f"{v:{sign}g}%",
+        "gbp": lambda v: f"{'-' if v < 0 else sign}£{abs(v):,.0f}",
+        "min": lambda v: f"{v:{sign}g}",
+    }[kind]
 
 
 def _class_style(classes: md.Classes, base: dict) -> list[dict]:
@@ -224,9 +276,17 @@ def _class_style(classes: md.Classes, base: dict) -> list[dict]:
     return [{**base, "fillColor": colours.get(c) or classes.colours[c]} for c in classes.codes]
 
 
-def _geojson(frame: pd.DataFrame, styles: list[dict], *, name: str, show: bool, pane: str,
-             tooltip: list[str] | None = None, popup: list[str] | None = None,
-             marker: bool = False) -> folium.GeoJson:
+def _geojson(
+    frame: pd.DataFrame,
+    styles: list[dict],
+    *,
+    name: str,
+    show: bool,
+    pane: str,
+    tooltip: list[str] | None = None,
+    popup: list[str] | None = None,
+    marker: bool = False,
+) -> folium.GeoJson:
     """A GeoJson layer of *exactly* the columns given (plus geometry) and per-row styles."""
     keep = list(dict.fromkeys([*(tooltip or []), *(popup or [])]))
     data = frame[[*keep, "geometry"]].reset_index(drop=True).copy()
@@ -234,27 +294,48 @@ def _geojson(frame: pd.DataFrame, styles: list[dict], *, name: str, show: bool, 
     if marker:  # folium drops `pane` from CircleMarker options; the style carries it
         styles = [{**style, "pane": pane} for style in styles]
     by_id = dict(zip(data["fid"], styles, strict=True))
-    tip = folium.GeoJsonTooltip(tooltip, aliases=[ALIASES.get(f, f) for f in tooltip],
-                                localize=True, sticky=True) if tooltip else None
-    pop = folium.GeoJsonPopup(popup, aliases=[ALIASES.get(f, f) for f in popup],
-                              localize=True) if popup else None
+    tip = (
+        folium.GeoJsonTooltip(
+            tooltip, aliases=[ALIASES.get(f, f) for f in tooltip], localize=True, sticky=True
+        )
+        if tooltip
+        else None
+    )
+    pop = (
+        folium.GeoJsonPopup(popup, aliases=[ALIASES.get(f, f) for f in popup], localize=True)
+        if popup
+        else None
+    )
     return folium.GeoJson(
-        json.loads(data.to_json(drop_id=True)), name=name, show=show, pane=pane,
+        json.loads(data.to_json(drop_id=True)),
+        name=name,
+        show=show,
+        pane=pane,
         style_function=lambda f: by_id[f["properties"]["fid"]],
         highlight_function=lambda f: {"weight": 3, "color": "#000"},
-        tooltip=tip, popup=pop, marker=folium.CircleMarker() if marker else None)
+        tooltip=tip,
+        popup=pop,
+        marker=folium.CircleMarker() if marker else None,
+    )
 
 
 def _ward_layers(m: folium.Map, ds: Dataset, table: pd.DataFrame, *, publish: bool) -> None:
     shapes = md.ward_shapes(ds).merge(table, on=["ward_code", "ward_name"], how="left")
     for i, (col, title, kind, scheme) in enumerate(WARD_LAYERS):
         classes = md.sequential_classes(shapes[col], scheme=scheme, fmt=_fmt(kind))
-        base = "placed_children" if col not in ("spp_children", "unplaced_children") \
+        base = (
+            "placed_children"
+            if col not in ("spp_children", "unplaced_children")
             else "spp_children"
-        layer = _geojson(shapes, _class_style(classes, {"color": "#555", "weight": 1,
-                                                        "fillOpacity": 0.75}),
-                         name=title, show=i == 0, pane="wards",
-                         tooltip=list(dict.fromkeys(["ward_name", col, base])))
+        )
+        layer = _geojson(
+            shapes,
+            _class_style(classes, {"color": "#555", "weight": 1, "fillOpacity": 0.75}),
+            name=title,
+            show=i == 0,
+            pane="wards",
+            tooltip=list(dict.fromkeys(["ward_name", col, base])),
+        )
         layer.add_to(m)
         _legend(m, layer, title, _class_rows(classes, publish))
 
@@ -268,8 +349,14 @@ def _class_rows(classes: md.Classes, publish: bool, cls: str = "") -> list[tuple
     return rows
 
 
-def _change_layers(m: folium.Map, ds: Dataset, table: pd.DataFrame,
-                   compare: Mapping[str, AllocationResult], *, publish: bool) -> None:
+def _change_layers(
+    m: folium.Map,
+    ds: Dataset,
+    table: pd.DataFrame,
+    compare: Mapping[str, AllocationResult],
+    *,
+    publish: bool,
+) -> None:
     shapes = md.ward_shapes(ds)
     for name, other in compare.items():
         change = md.change_figures(table, md.ward_figures(ds, other, publish=publish))
@@ -277,10 +364,14 @@ def _change_layers(m: folium.Map, ds: Dataset, table: pd.DataFrame,
         for col, what, kind, of in CHANGE_LAYERS:
             classes = md.change_classes(data[col], fmt=_fmt(kind, signed=True))
             title = f"{name}: {what}"
-            layer = _geojson(data, _class_style(classes, {"color": "#555", "weight": 1,
-                                                          "fillOpacity": 0.8}),
-                             name=title, show=False, pane="wards",
-                             tooltip=["ward_name", col, f"base_{of}", f"option_{of}"])
+            layer = _geojson(
+                data,
+                _class_style(classes, {"color": "#555", "weight": 1, "fillOpacity": 0.8}),
+                name=title,
+                show=False,
+                pane="wards",
+                tooltip=["ward_name", col, f"base_{of}", f"option_{of}"],
+            )
             layer.add_to(m)
             _legend(m, layer, f"{title} (option − baseline)", _class_rows(classes, publish))
 
@@ -288,19 +379,32 @@ def _change_layers(m: folium.Map, ds: Dataset, table: pd.DataFrame,
 def _context(m: folium.Map, ds: Dataset) -> None:
     group = folium.FeatureGroup(name="Ward and LA boundaries", show=True)
     wards = md.ward_shapes(ds)[["ward_name", "geometry"]]
-    folium.GeoJson(json.loads(wards.to_json(drop_id=True)), pane="context", interactive=False,
-                   style_function=lambda f: {"color": "#7f8c8d", "weight": 1, "fill": False}
-                   ).add_to(group)
+    folium.GeoJson(
+        json.loads(wards.to_json(drop_id=True)),
+        pane="context",
+        interactive=False,
+        style_function=lambda f: {"color": "#7f8c8d", "weight": 1, "fill": False},
+    ).add_to(group)
     outline = md.la_outline(ds)[["geometry"]]
-    folium.GeoJson(json.loads(outline.to_json(drop_id=True)), pane="context", interactive=False,
-                   style_function=lambda f: {"color": "#17202a", "weight": 3, "fill": False}
-                   ).add_to(group)
+    folium.GeoJson(
+        json.loads(outline.to_json(drop_id=True)),
+        pane="context",
+        interactive=False,
+        style_function=lambda f: {"color": "#17202a", "weight": 3, "fill": False},
+    ).add_to(group)
     group.add_to(m)
     labels = folium.FeatureGroup(name="Ward names", show=True)
     for row in md.ward_points(ds).itertuples():
-        folium.Marker([row.lat, row.lon], interactive=False, icon=folium.DivIcon(
-            html=f"<div>{html.escape(row.ward_name)}</div>", class_name="ward-label",
-            icon_size=(120, 14), icon_anchor=(60, 7))).add_to(labels)
+        folium.Marker(
+            [row.lat, row.lon],
+            interactive=False,
+            icon=folium.DivIcon(
+                html=f"<div>{html.escape(row.ward_name)}</div>",
+                class_name="ward-label",
+                icon_size=(120, 14),
+                icon_anchor=(60, 7),
+            ),
+        ).add_to(labels)
     labels.add_to(m)
 
 
@@ -314,27 +418,54 @@ def _settings(m: folium.Map, ds: Dataset, res: AllocationResult, *, publish: boo
     st = md.setting_figures(ds, res, publish=publish)
     st = md.points_frame(st)
     colours = md.palette("RdPu", len(UTILISATION))  # apart from the ward palettes
-    fields = ["name", "type_label", "urn", "packages", "places", "capacity", "cost_per_place",
-              "filled_children", "utilisation_pct"] + ([] if publish else ["placement_cost_gbp"])
+    fields = [
+        "name",
+        "type_label",
+        "urn",
+        "packages",
+        "places",
+        "capacity",
+        "cost_per_place",
+        "filled_children",
+        "utilisation_pct",
+    ] + ([] if publish else ["placement_cost_gbp"])
     first = None
     for key, (label, outline) in md.SETTING_GROUPS.items():
         mine = st[st["group"] == key]
         if mine.empty:
             continue
-        styles = [{"radius": round(3 + 1.6 * float(p) ** 0.5, 1), "color": outline, "weight": 2,
-                   "fill": True, "fillOpacity": 0.9,
-                   "fillColor": md.SUPPRESSED_COLOUR if (c := _utilisation_class(u)) < 0
-                   else colours[c]} for p, u in zip(mine["places"], mine["utilisation_pct"],
-                                                    strict=True)]
-        layer = _geojson(mine, styles, name=f"Settings: {label} ({len(mine)})", show=True,
-                         pane="settings", tooltip=["name", "filled_children", "places"],
-                         popup=fields, marker=True)
+        styles = [
+            {
+                "radius": round(3 + 1.6 * float(p) ** 0.5, 1),
+                "color": outline,
+                "weight": 2,
+                "fill": True,
+                "fillOpacity": 0.9,
+                "fillColor": md.SUPPRESSED_COLOUR
+                if (c := _utilisation_class(u)) < 0
+                else colours[c],
+            }
+            for p, u in zip(mine["places"], mine["utilisation_pct"], strict=True)
+        ]
+        layer = _geojson(
+            mine,
+            styles,
+            name=f"Settings: {label} ({len(mine)})",
+            show=True,
+            pane="settings",
+            tooltip=["name", "filled_children", "places"],
+            popup=fields,
+            marker=True,
+        )
         layer.add_to(m)
         first = first or layer
     if first is not None:
         rows = [(c, label, "dot") for c, (_, label) in zip(colours, UTILISATION, strict=True)]
-        rows.append((md.SUPPRESSED_COLOUR, "c: 1-7 children placed", "dot") if publish else
-                    ("#ffffff", "size: places; outline: setting group", "dot"))
+        rows.append(
+            (md.SUPPRESSED_COLOUR, "c: 1-7 children placed", "dot")
+            if publish
+            else ("#ffffff", "size: places; outline: setting group", "dot")
+        )
         title = "Settings: places used" + (" (from the rounded count)" if publish else "")
         _legend(m, first, title, rows)
 
@@ -344,14 +475,28 @@ def _flows(m: folium.Map, ds: Dataset, res: AllocationResult, *, publish: bool) 
     if flows.empty:
         return
     n = pd.to_numeric(flows["travelling_children"])
-    styles = [{"color": "#34495e", "opacity": round(min(0.25 + 0.06 * float(v), 0.85), 2),
-               "weight": round(0.5 + float(v) ** 0.5, 1)} for v in n]
-    layer = _geojson(flows, styles, name="Journeys: ward → setting", show=False, pane="flows",
-                     tooltip=["ward_name", "setting_name", "travelling_children"])
+    styles = [
+        {
+            "color": "#34495e",
+            "opacity": round(min(0.25 + 0.06 * float(v), 0.85), 2),
+            "weight": round(0.5 + float(v) ** 0.5, 1),
+        }
+        for v in n
+    ]
+    layer = _geojson(
+        flows,
+        styles,
+        name="Journeys: ward → setting",
+        show=False,
+        pane="flows",
+        tooltip=["ward_name", "setting_name", "travelling_children"],
+    )
     layer.add_to(m)
     note = "lines for 8 or more children only" if publish else "width by children"
-    rows = [("#34495e", f"{v:,.0f} {'child' if v == 1 else 'children'}", "line")
-            for v in sorted({n.min(), n.max()})]
+    rows = [
+        ("#34495e", f"{v:,.0f} {'child' if v == 1 else 'children'}", "line")
+        for v in sorted({n.min(), n.max()})
+    ]
     _legend(m, layer, f"Journeys ward → setting ({note})", rows)
 
 
@@ -362,31 +507,67 @@ def _sites(m: folium.Map, ds: Dataset, siting: object) -> None:
         raise TypeError(msg)
     if ds.candidates is not None and len(ds.candidates):
         cand = md.points_frame(md.candidate_figures(ds))
-        layer = _geojson(cand, [{"radius": 5, "color": "#555", "weight": 1.5, "fill": True,
-                                 "fillColor": "#fff", "fillOpacity": 0.6}] * len(cand),
-                         name=f"Candidate inclusion-base sites ({len(cand)})", show=False,
-                         pane="sites", tooltip=["name", "packages", "max_places"], marker=True)
+        layer = _geojson(
+            cand,
+            [
+                {
+                    "radius": 5,
+                    "color": "#555",
+                    "weight": 1.5,
+                    "fill": True,
+                    "fillColor": "#fff",
+                    "fillOpacity": 0.6,
+                }
+            ]
+            * len(cand),
+            name=f"Candidate inclusion-base sites ({len(cand)})",
+            show=False,
+            pane="sites",
+            tooltip=["name", "packages", "max_places"],
+            marker=True,
+        )
         layer.add_to(m)
         _legend(m, layer, "Candidate sites", [("#ffffff", "possible inclusion base", "dot")])
     chosen = md.points_frame(md.chosen_site_figures(sites))
     if len(chosen):
         fields = [c for c in chosen.columns if c not in ("geometry", "lon", "lat")]
-        styles = [{"radius": round(5 + 1.6 * float(p) ** 0.5, 1), "color": "#0b5345",
-                   "weight": 3, "fill": True, "fillColor": "#2ecc71", "fillOpacity": 0.9}
-                  for p in chosen["places"]]
-        layer = _geojson(chosen, styles, name=f"Chosen inclusion-base sites ({len(chosen)})",
-                         show=True, pane="sites", tooltip=["name", "places"], popup=fields,
-                         marker=True)
+        styles = [
+            {
+                "radius": round(5 + 1.6 * float(p) ** 0.5, 1),
+                "color": "#0b5345",
+                "weight": 3,
+                "fill": True,
+                "fillColor": "#2ecc71",
+                "fillOpacity": 0.9,
+            }
+            for p in chosen["places"]
+        ]
+        layer = _geojson(
+            chosen,
+            styles,
+            name=f"Chosen inclusion-base sites ({len(chosen)})",
+            show=True,
+            pane="sites",
+            tooltip=["name", "places"],
+            popup=fields,
+            marker=True,
+        )
         layer.add_to(m)
-        _legend(m, layer, "Chosen sites", [("#2ecc71", "new inclusion base (size: places)",
-                                            "dot")])
+        _legend(m, layer, "Chosen sites", [("#2ecc71", "new inclusion base (size: places)", "dot")])
 
 
 # ---------------------------------------------------------------- public API
 
-def map_allocation(ds: Dataset, res: AllocationResult, *, publish: bool = False,
-                   tiles: bool = False, siting: object | None = None,
-                   compare: object | None = None) -> folium.Map:
+
+def map_allocation(
+    ds: Dataset,
+    res: AllocationResult,
+    *,
+    publish: bool = False,
+    tiles: bool = False,
+    siting: object | None = None,
+    compare: object | None = None,
+) -> folium.Map:
     """A self-contained folium map of an allocation (see the module docstring).
 
     Parameters
@@ -431,8 +612,10 @@ def map_allocation(ds: Dataset, res: AllocationResult, *, publish: bool = False,
 def _options(compare: object, res: AllocationResult) -> dict[str, AllocationResult]:
     results = getattr(compare, "results", compare)
     if not isinstance(results, Mapping):
-        msg = ("compare must be a Comparison (optimiser.compare_scenarios) or a mapping of "
-               f"name → AllocationResult, not {type(compare).__name__}")
+        msg = (
+            "compare must be a Comparison (optimiser.compare_scenarios) or a mapping of "
+            f"name → AllocationResult, not {type(compare).__name__}"
+        )
         raise TypeError(msg)
     return {str(k): v for k, v in results.items() if k != "baseline" and v is not res}
 
@@ -444,8 +627,11 @@ def render_html(m: folium.Map) -> str:
     """
     text = m.get_root().render()
     ids: dict[str, str] = {}
-    return re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])",
-                  lambda mt: ids.setdefault(mt.group(0), f"{len(ids):032x}"), text)
+    return re.sub(
+        r"(?<=_)[0-9a-f]{32}(?![0-9a-f])",
+        lambda mt: ids.setdefault(mt.group(0), f"{len(ids):032x}"),
+        text,
+    )
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:

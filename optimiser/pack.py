@@ -55,8 +55,9 @@ def summary_html(ds: Dataset, res: AllocationResult) -> str:
     """The one-page members' summary (publish mode only): headline figures, then by ward."""
     la = md.la_figures(res, publish=True)
     wards = md.ward_figures(ds, res, publish=True) if ds.wards is not None else None
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td class='n'>{html.escape(v)}</td></tr>"
-                   for k, v in la)
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td class='n'>{html.escape(v)}</td></tr>" for k, v in la
+    )
     parts = [
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>",
         f"<title>{html.escape(ds.name)}: members' summary</title><style>{STYLE}</style></head>",
@@ -70,11 +71,19 @@ def summary_html(ds: Dataset, res: AllocationResult) -> str:
     ]
     if wards is not None:
         head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in COLUMNS)
-        body = "".join("<tr>" + "".join(
-            f"<td{'' if kind == 'text' else ' class=n'}>{_cell(r[col], kind)}</td>"
-            for col, _, kind in COLUMNS) + "</tr>" for _, r in wards.iterrows())
-        parts += ["<h2>By ward (where the children live)</h2>",
-                  f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"]
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f"<td{'' if kind == 'text' else ' class=n'}>{_cell(r[col], kind)}</td>"
+                for col, _, kind in COLUMNS
+            )
+            + "</tr>"
+            for _, r in wards.iterrows()
+        )
+        parts += [
+            "<h2>By ward (where the children live)</h2>",
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+        ]
     parts += [
         "<h2>Notes</h2><p class='notes'>",
         "INMSS: independent and non-maintained special schools. Shares and means are worked out "
@@ -86,8 +95,14 @@ def summary_html(ds: Dataset, res: AllocationResult) -> str:
     return "\n".join(parts)
 
 
-def write_pack(ds: Dataset, res: AllocationResult, out_dir: str | Path, *,
-               siting: object | None = None, compare: object | None = None) -> list[Path]:
+def write_pack(
+    ds: Dataset,
+    res: AllocationResult,
+    out_dir: str | Path,
+    *,
+    siting: object | None = None,
+    compare: object | None = None,
+) -> list[Path]:
     """Write ``map.html`` and ``summary.html`` into ``out_dir`` (created if needed).
 
     Refuses (FileExistsError, before writing anything) when either file exists.
@@ -95,8 +110,9 @@ def write_pack(ds: Dataset, res: AllocationResult, out_dir: str | Path, *,
     out_dir = Path(out_dir)
     targets = [out_dir / MAP_FILE, out_dir / SUMMARY_FILE]
     if clash := [str(t) for t in targets if t.exists()]:
-        msg = (f"{', '.join(clash)} already exist(s); choose another folder so nothing is "
-               "overwritten")
+        msg = (
+            f"{', '.join(clash)} already exist(s); choose another folder so nothing is overwritten"
+        )
         raise FileExistsError(msg)
     m = map_allocation(ds, res, publish=True, siting=siting, compare=compare)
     save_map(m, targets[0])

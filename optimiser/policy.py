@@ -83,28 +83,61 @@ class TransportPolicy(_Frozen):
     mean £8,000-9,500 per transported child on the default data.
     """
 
-    post16_eligible: bool = Field(True, description=(
-        "Post-16 transport is discretionary [S5]; true = the LA funds it like pre-16"))
-    cannot_walk_packages: tuple[str, ...] | None = Field(None, description=(
-        "Packages whose children are taken as unable to walk (eligible at any distance); "
-        "blank = every package"))
-    stop_min: float = Field(2.0, ge=0, le=30, description=(
-        "Boarding time at each pick-up in a shared route [min] (assumption)"))
-    personal_budget: ModeRate = Field(ModeRate(gbp_per_mile=0.45), description=(
-        "Personal travel budget: mileage 45p/mile [S9][S13]"))
-    minibus: VehicleRate = Field(VehicleRate(
-        fixed_gbp_per_day=34.0, gbp_per_mile=0.85, seats=12, wheelchair_spaces=2,
-        vehicle_gbp_per_day=200.0, vehicle_gbp_per_mile=2.0), description=(
-        "Shared minibus with passenger assistant: per pupil, and the vehicle (a round "
-        "≈ £219 a day [S10])"))
-    shared_taxi: VehicleRate = Field(VehicleRate(
-        fixed_gbp_per_day=27.0, gbp_per_mile=1.15, seats=4, wheelchair_spaces=0,
-        vehicle_gbp_per_day=80.0, vehicle_gbp_per_mile=2.0), description=(
-        "Shared taxi with passenger assistant: per pupil (≈ £8,700 a pupil [S9]), and the "
-        "vehicle (the solo taxi's rates)"))
-    solo_taxi: ModeRate = Field(ModeRate(fixed_gbp_per_day=80.0, gbp_per_mile=2.0), description=(
-        "Taxi with passenger assistant for one pupil (£10,920-£19,110 a year in 2018-19 "
-        "[S11])"))
+    post16_eligible: bool = Field(
+        True,
+        description=("Post-16 transport is discretionary [S5]; true = the LA funds it like pre-16"),
+    )
+    cannot_walk_packages: tuple[str, ...] | None = Field(
+        None,
+        description=(
+            "Packages whose children are taken as unable to walk (eligible at any distance); "
+            "blank = every package"
+        ),
+    )
+    stop_min: float = Field(
+        2.0,
+        ge=0,
+        le=30,
+        description=("Boarding time at each pick-up in a shared route [min] (assumption)"),
+    )
+    personal_budget: ModeRate = Field(
+        ModeRate(gbp_per_mile=0.45),
+        description=("Personal travel budget: mileage 45p/mile [S9][S13]"),
+    )
+    minibus: VehicleRate = Field(
+        VehicleRate(
+            fixed_gbp_per_day=34.0,
+            gbp_per_mile=0.85,
+            seats=12,
+            wheelchair_spaces=2,
+            vehicle_gbp_per_day=200.0,
+            vehicle_gbp_per_mile=2.0,
+        ),
+        description=(
+            "Shared minibus with passenger assistant: per pupil, and the vehicle (a round "
+            "≈ £219 a day [S10])"
+        ),
+    )
+    shared_taxi: VehicleRate = Field(
+        VehicleRate(
+            fixed_gbp_per_day=27.0,
+            gbp_per_mile=1.15,
+            seats=4,
+            wheelchair_spaces=0,
+            vehicle_gbp_per_day=80.0,
+            vehicle_gbp_per_mile=2.0,
+        ),
+        description=(
+            "Shared taxi with passenger assistant: per pupil (≈ £8,700 a pupil [S9]), and the "
+            "vehicle (the solo taxi's rates)"
+        ),
+    )
+    solo_taxi: ModeRate = Field(
+        ModeRate(fixed_gbp_per_day=80.0, gbp_per_mile=2.0),
+        description=(
+            "Taxi with passenger assistant for one pupil (£10,920-£19,110 a year in 2018-19 [S11])"
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -125,33 +158,73 @@ class Policy(_Frozen):
     Objective weights are in £-equivalent per year so that they add to costs.
     """
 
-    max_travel_min: TravelCaps = Field(TravelCaps(), description=(
-        "Journey-time cap each way by phase [min]; DfE guidance 45 primary, 75 secondary"))
-    phase_age: PhaseAges = Field(PhaseAges(), description=(
-        "Age at which secondary and post-16 start [years]"))
-    detour_factor: float = Field(1.3, ge=1.0, le=5.0, description=(
-        "Road distance ÷ straight-line distance (domain-facts §2.2)"))
-    speed_kmh: float = Field(24.0, gt=0, le=130, description=(
-        "Average door-to-door speed of SEND transport [km/h] (assumption, metropolitan area)"))
+    max_travel_min: TravelCaps = Field(
+        TravelCaps(),
+        description=(
+            "Journey-time cap each way by phase [min]; DfE guidance 45 primary, 75 secondary"
+        ),
+    )
+    phase_age: PhaseAges = Field(
+        PhaseAges(), description=("Age at which secondary and post-16 start [years]")
+    )
+    detour_factor: float = Field(
+        1.3,
+        ge=1.0,
+        le=5.0,
+        description=("Road distance ÷ straight-line distance (domain-facts §2.2)"),
+    )
+    speed_kmh: float = Field(
+        24.0,
+        gt=0,
+        le=130,
+        description=(
+            "Average door-to-door speed of SEND transport [km/h] (assumption, metropolitan area)"
+        ),
+    )
     school_days_per_year: int = Field(190, gt=0, le=366, description="School days a year")
-    walking_distance_miles: WalkingDistances = Field(WalkingDistances(), description=(
-        "Statutory walking distance [miles]: 2 under 8, 3 from 8 (s444(5) EA 1996)"))
-    transport: TransportPolicy = Field(TransportPolicy(), description=(
-        "Home-to-school transport: eligibility switches and rates by mode "
-        "[GBP/day, GBP/mile] (docs/transport.md)"))
-    preference_penalty_gbp: tuple[float, ...] = Field((0.0, 3000.0, 6000.0), description=(
-        "£-equivalent penalty by preference rank 1, 2, 3 … [GBP/yr]"))
-    unranked_penalty_gbp: float = Field(10000.0, ge=0, description=(
-        "Penalty for a setting the parent did not rank, when they ranked some [GBP/yr]"))
-    mainstream_duty_gbp: float = Field(50000.0, ge=0, description=(
-        "Penalty for a non-mainstream place when the parent prefers mainstream and one is "
-        "eligible [GBP/yr]"))
-    unplaced_penalty_gbp: float = Field(1_000_000.0, gt=0, description=(
-        "Penalty for leaving a child unplaced; raised automatically above any placement [GBP/yr]"))
-    continuity: Literal["keep", "free"] = Field("keep", description=(
-        "keep: continuing placements stay; free: everyone may be re-placed"))
-    inmss_max_places: int | None = Field(None, ge=0, description=(
-        "Cap on INMSS places used in total (blank = no cap)"))
+    walking_distance_miles: WalkingDistances = Field(
+        WalkingDistances(),
+        description=("Statutory walking distance [miles]: 2 under 8, 3 from 8 (s444(5) EA 1996)"),
+    )
+    transport: TransportPolicy = Field(
+        TransportPolicy(),
+        description=(
+            "Home-to-school transport: eligibility switches and rates by mode "
+            "[GBP/day, GBP/mile] (docs/transport.md)"
+        ),
+    )
+    preference_penalty_gbp: tuple[float, ...] = Field(
+        (0.0, 3000.0, 6000.0),
+        description=("£-equivalent penalty by preference rank 1, 2, 3 … [GBP/yr]"),
+    )
+    unranked_penalty_gbp: float = Field(
+        10000.0,
+        ge=0,
+        description=(
+            "Penalty for a setting the parent did not rank, when they ranked some [GBP/yr]"
+        ),
+    )
+    mainstream_duty_gbp: float = Field(
+        50000.0,
+        ge=0,
+        description=(
+            "Penalty for a non-mainstream place when the parent prefers mainstream and one is "
+            "eligible [GBP/yr]"
+        ),
+    )
+    unplaced_penalty_gbp: float = Field(
+        1_000_000.0,
+        gt=0,
+        description=(
+            "Penalty for leaving a child unplaced; raised automatically above any placement [GBP/yr]"
+        ),
+    )
+    continuity: Literal["keep", "free"] = Field(
+        "keep", description=("keep: continuing placements stay; free: everyone may be re-placed")
+    )
+    inmss_max_places: int | None = Field(
+        None, ge=0, description=("Cap on INMSS places used in total (blank = no cap)")
+    )
 
     @model_validator(mode="after")
     def _ranks_rise(self) -> Policy:
@@ -178,15 +251,30 @@ def policy_from_mapping(data: object, *, file: str = "policy.yaml") -> Policy:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise_problems([Problem(file, None, "", type(data).__name__, "a mapping of key: value",
-                                "write policy.yaml as 'key: value' lines")])
+        raise_problems(
+            [
+                Problem(
+                    file,
+                    None,
+                    "",
+                    type(data).__name__,
+                    "a mapping of key: value",
+                    "write policy.yaml as 'key: value' lines",
+                )
+            ]
+        )
     try:
         return Policy(**data)
     except ValidationError as exc:
         problems = [
-            Problem(file, None, "key " + (".".join(str(p) for p in err["loc"]) or "(top level)"),
-                    repr(err.get("input"))[:60], err["msg"],
-                    "correct or remove this key (see docs/data-format.md, Policy)")
+            Problem(
+                file,
+                None,
+                "key " + (".".join(str(p) for p in err["loc"]) or "(top level)"),
+                repr(err.get("input"))[:60],
+                err["msg"],
+                "correct or remove this key (see docs/data-format.md, Policy)",
+            )
             for err in exc.errors()
         ]
         raise_problems(problems)
@@ -199,20 +287,41 @@ def load_policy(path: str | Path) -> Policy:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise_problems([Problem(path.name, None, "", "bytes that are not UTF-8", "UTF-8 text",
-                                "save the file as UTF-8")])
+        raise_problems(
+            [
+                Problem(
+                    path.name,
+                    None,
+                    "",
+                    "bytes that are not UTF-8",
+                    "UTF-8 text",
+                    "save the file as UTF-8",
+                )
+            ]
+        )
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = None if mark is None else mark.line + 1
-        raise_problems([Problem(path.name, row, "", "malformed YAML", "valid YAML 'key: value'",
-                                f"fix the YAML syntax ({getattr(exc, 'problem', exc)})")])
+        raise_problems(
+            [
+                Problem(
+                    path.name,
+                    row,
+                    "",
+                    "malformed YAML",
+                    "valid YAML 'key: value'",
+                    f"fix the YAML syntax ({getattr(exc, 'problem', exc)})",
+                )
+            ]
+        )
     return policy_from_mapping(data, file=path.name)
 
 
 def save_policy(policy: Policy, path: str | Path) -> None:
     """Write ``policy`` to YAML (all keys, so the file documents itself)."""
-    Path(path).write_text(yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False),
-                          encoding="utf-8")
+    Path(path).write_text(
+        yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
+    )
 
 
 __all__ = ["DataValidationError", "Policy", "load_policy", "policy_from_mapping", "save_policy"]

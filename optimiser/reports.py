@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from scipy.spatial import cKDTree
 
 from optimiser.datamodel import Dataset
@@ -19,8 +18,9 @@ def _share(num: float, den: float) -> float:
     return float(num / den) if den else float("nan")
 
 
-def allocation_kpis(ds: Dataset, placements: pd.DataFrame, unplaced: pd.DataFrame,
-                    kids: pd.DataFrame) -> dict[str, float]:
+def allocation_kpis(
+    ds: Dataset, placements: pd.DataFrame, unplaced: pd.DataFrame, kids: pd.DataFrame
+) -> dict[str, float]:
     """Headline figures (DESIGN §4 names first); costs [GBP/yr], times [min]."""
     inmss = placements["setting_type"].isin(INMSS_TYPES)
     free = kids[~kids["fixed"]]
@@ -59,11 +59,14 @@ def _mainstream_met(placements: pd.DataFrame, free: pd.DataFrame) -> float:
 def _phase_places(ds: Dataset) -> pd.DataFrame:
     """Places per package × phase; a setting's places split by its age overlap with each phase."""
     pol = ds.policy.phase_age
-    bounds = {"primary": (4, pol.secondary_from - 1),
-              "secondary": (pol.secondary_from, pol.post16_from - 1),
-              "post16": (pol.post16_from, 19)}
-    merged = ds.places.merge(ds.settings[["setting_id", "age_min", "age_max", "closed"]],
-                             on="setting_id")
+    bounds = {
+        "primary": (4, pol.secondary_from - 1),
+        "secondary": (pol.secondary_from, pol.post16_from - 1),
+        "post16": (pol.post16_from, 19),
+    }
+    merged = ds.places.merge(
+        ds.settings[["setting_id", "age_min", "age_max", "closed"]], on="setting_id"
+    )
     merged = merged[~merged["closed"]]
     lo, hi = merged["age_min"].astype(float), merged["age_max"].astype(float)
     span = (np.minimum(hi, 19) - np.maximum(lo, 4) + 1).clip(lower=1)
@@ -75,8 +78,9 @@ def _phase_places(ds: Dataset) -> pd.DataFrame:
     return pd.concat(rows, axis=1).fillna(0.0)
 
 
-def sufficiency_table(ds: Dataset, placements: pd.DataFrame, unplaced: pd.DataFrame,
-                      kids: pd.DataFrame) -> pd.DataFrame:
+def sufficiency_table(
+    ds: Dataset, placements: pd.DataFrame, unplaced: pd.DataFrame, kids: pd.DataFrame
+) -> pd.DataFrame:
     """Demand, places, placed (in INMSS) and shortfall by package × phase.
 
     ``places`` splits each setting's places across phases by the overlap of its
@@ -85,27 +89,37 @@ def sufficiency_table(ds: Dataset, placements: pd.DataFrame, unplaced: pd.DataFr
     """
     demand = kids.groupby(["package_id", "phase"]).size()
     placed = placements.groupby(["package_id", "phase"]).size()
-    inmss = placements[placements["setting_type"].isin(INMSS_TYPES)].groupby(
-        ["package_id", "phase"]).size()
+    inmss = (
+        placements[placements["setting_type"].isin(INMSS_TYPES)]
+        .groupby(["package_id", "phase"])
+        .size()
+    )
     phase_of = kids.set_index("child_id")["phase"]
-    unpl = unplaced.assign(phase=unplaced["child_id"].map(phase_of)).groupby(
-        ["package_id", "phase"]).size()
+    unpl = (
+        unplaced.assign(phase=unplaced["child_id"].map(phase_of))
+        .groupby(["package_id", "phase"])
+        .size()
+    )
     places = _phase_places(ds).stack()
-    index = pd.MultiIndex.from_product([ds.packages["package_id"], PHASES],
-                                       names=["package_id", "phase"])
-    table = pd.DataFrame({
-        "demand": demand.reindex(index, fill_value=0),
-        "places": places.reindex(index, fill_value=0.0).round(1),
-        "placed": placed.reindex(index, fill_value=0),
-        "placed_inmss": inmss.reindex(index, fill_value=0),
-        "unplaced": unpl.reindex(index, fill_value=0),
-    })
+    index = pd.MultiIndex.from_product(
+        [ds.packages["package_id"], PHASES], names=["package_id", "phase"]
+    )
+    table = pd.DataFrame(
+        {
+            "demand": demand.reindex(index, fill_value=0),
+            "places": places.reindex(index, fill_value=0.0).round(1),
+            "placed": placed.reindex(index, fill_value=0),
+            "placed_inmss": inmss.reindex(index, fill_value=0),
+            "unplaced": unpl.reindex(index, fill_value=0),
+        }
+    )
     table["shortfall"] = (table["demand"] - table["places"]).clip(lower=0).round(1)
     return table.reset_index()
 
 
-def unplaced_reasons(ds: Dataset, kids: pd.DataFrame, arcs: pd.DataFrame,
-                     placements: pd.DataFrame) -> pd.DataFrame:
+def unplaced_reasons(
+    ds: Dataset, kids: pd.DataFrame, arcs: pd.DataFrame, placements: pd.DataFrame
+) -> pd.DataFrame:
     """One row per unplaced child: child_id, package_id, reason (with the numbers).
 
     Reasons, first that applies: no open setting lists the package at the
@@ -116,9 +130,14 @@ def unplaced_reasons(ds: Dataset, kids: pd.DataFrame, arcs: pd.DataFrame,
     if missing.empty:
         return pd.DataFrame(columns=["child_id", "package_id", "reason"])
     offers = ds.places.merge(ds.settings[~ds.settings["closed"]], on="setting_id")
-    by_pkg = {pkg: (rows["age_min"].to_numpy(float), rows["age_max"].to_numpy(float),
-                    rows[["easting", "northing"]].to_numpy(float))
-              for pkg, rows in offers.groupby("package_id")}
+    by_pkg = {
+        pkg: (
+            rows["age_min"].to_numpy(float),
+            rows["age_max"].to_numpy(float),
+            rows[["easting", "northing"]].to_numpy(float),
+        )
+        for pkg, rows in offers.groupby("package_id")
+    }
     n_offer = np.zeros(len(missing), np.int64)
     nearest = np.full(len(missing), np.inf)
     xy = missing[["x", "y"]].to_numpy(float)
@@ -129,8 +148,9 @@ def unplaced_reasons(ds: Dataset, kids: pd.DataFrame, arcs: pd.DataFrame,
         if fit.any():
             nearest[idx] = _nearest_minutes(xy[idx], sxy[fit], ds)
     mine = arcs[arcs["child_id"].isin(missing["child_id"])]
-    elig = mine.merge(ds.places[["setting_id", "package_id", "places"]],
-                      on=["setting_id", "package_id"])
+    elig = mine.merge(
+        ds.places[["setting_id", "package_id", "places"]], on=["setting_id", "package_id"]
+    )
     n_elig = elig.groupby("child_id")["setting_id"].nunique()
     n_places = elig.groupby("child_id")["places"].sum()
     reasons = []
@@ -138,15 +158,20 @@ def unplaced_reasons(ds: Dataset, kids: pd.DataFrame, arcs: pd.DataFrame,
         if n_offer[i] == 0:
             reasons.append(f"no setting delivers package {row.package_id} for age {row.age}")
         elif row.child_id not in n_elig.index:
-            reasons.append(f"no eligible setting within the {row.cap_min:.0f}-minute journey cap "
-                           f"(nearest of {n_offer[i]} settings delivering {row.package_id}: "
-                           f"{nearest[i]:.0f} min)")
+            reasons.append(
+                f"no eligible setting within the {row.cap_min:.0f}-minute journey cap "
+                f"(nearest of {n_offer[i]} settings delivering {row.package_id}: "
+                f"{nearest[i]:.0f} min)"
+            )
         else:
             n = n_elig[row.child_id]
-            reasons.append(f"eligible settings full ({n} eligible setting{'s' if n != 1 else ''} "
-                           f"with {n_places[row.child_id]} {row.package_id} places, all taken)")
-    return pd.DataFrame({"child_id": missing["child_id"], "package_id": missing["package_id"],
-                         "reason": reasons})
+            reasons.append(
+                f"eligible settings full ({n} eligible setting{'s' if n != 1 else ''} "
+                f"with {n_places[row.child_id]} {row.package_id} places, all taken)"
+            )
+    return pd.DataFrame(
+        {"child_id": missing["child_id"], "package_id": missing["package_id"], "reason": reasons}
+    )
 
 
 def _nearest_minutes(xy: np.ndarray, sxy: np.ndarray, ds: Dataset) -> np.ndarray:
@@ -168,8 +193,10 @@ _KPI_LABELS = {
     "place_cost_gbp": ("  place cost", "£{:,.0f}"),
     "transport_cost_gbp": ("  transport cost", "£{:,.0f}"),
     "transported_children": ("children transported", "{:,.0f}"),
-    "transport_cost_per_transported_child_gbp": ("  transport cost per child transported",
-                                                 "£{:,.0f}"),
+    "transport_cost_per_transported_child_gbp": (
+        "  transport cost per child transported",
+        "£{:,.0f}",
+    ),
     "travelling_alone_share": ("  travelling alone (solo taxi)", "{:.1%}"),
     "personal_budget_children": ("  on a personal travel budget", "{:,.0f}"),
     "transported_over_journey_cap": ("  transported over the journey cap", "{:,.0f}"),

@@ -109,8 +109,9 @@ def _capacity(policy: Policy) -> np.ndarray:
     return np.array([[getattr(t, v).seats, getattr(t, v).wheelchair_spaces] for v in VEHICLES])
 
 
-def _solve_site(site: _Site, policy: Policy, time_limit_s: float,
-                guided: bool) -> tuple[list[list[int]], str]:
+def _solve_site(
+    site: _Site, policy: Policy, time_limit_s: float, guided: bool
+) -> tuple[list[list[int]], str]:
     """Routes (lists of nodes in drop order) by OR-Tools, and the status."""
     t = policy.transport
     m = len(site.km)
@@ -120,8 +121,12 @@ def _solve_site(site: _Site, policy: Policy, time_limit_s: float,
     fixed = np.array([round(_PENCE * r.vehicle_gbp_per_day) for r in rates])
     cap = _capacity(policy)
     n_wheel, n = int(site.wheel.sum()), m - 1
-    count = [min(n, math.ceil(2 * n / max(c.sum(), 1)) + math.ceil(n_wheel / max(c[1], 1)) + 1)
-             if c[0] + c[1] > 0 else 0 for c in cap]
+    count = [
+        min(n, math.ceil(2 * n / max(c.sum(), 1)) + math.ceil(n_wheel / max(c[1], 1)) + 1)
+        if c[0] + c[1] > 0
+        else 0
+        for c in cap
+    ]
     demand = np.c_[~site.wheel, site.wheel].astype(np.int64)
     demand[0] = 0
     # Times rounded up and limits down, so a plan the solver accepts keeps every cap.
@@ -130,12 +135,26 @@ def _solve_site(site: _Site, policy: Policy, time_limit_s: float,
     service = np.r_[0, np.full(n, math.ceil(t.stop_min * 60 - 1e-9))]
     penalty = np.rint(_PENCE * site.solo_gbp / policy.school_days_per_year)
     # Two constructions: savings favours big vehicles, insertion small ones; keep the cheaper.
-    sol = min((solve_vrp(travel, cost, fixed_cost=fixed, n_vehicles=count, demand=demand,
-                         capacity=cap, max_arrival_s=latest, service_s=service,
-                         drop_penalty=penalty, time_limit_s=time_limit_s / 2, guided=guided,
-                         first_solution=first)
-               for first in ("savings", "parallel_cheapest_insertion")),
-              key=lambda sol: (sol.status == "unknown", sol.objective))
+    sol = min(
+        (
+            solve_vrp(
+                travel,
+                cost,
+                fixed_cost=fixed,
+                n_vehicles=count,
+                demand=demand,
+                capacity=cap,
+                max_arrival_s=latest,
+                service_s=service,
+                drop_penalty=penalty,
+                time_limit_s=time_limit_s / 2,
+                guided=guided,
+                first_solution=first,
+            )
+            for first in ("savings", "parallel_cheapest_insertion")
+        ),
+        key=lambda sol: (sol.status == "unknown", sol.objective),
+    )
     routes = []
     for v in np.unique(sol.vehicle[sol.vehicle >= 0]):
         nodes = np.flatnonzero(sol.vehicle == v)
@@ -157,9 +176,13 @@ def _nearest_neighbour(site: _Site, policy: Policy) -> list[list[int]]:
     while left:
         here, clock, load, route = 0, 0.0, np.zeros(2, int), []
         while True:
-            fits = [j for j in left if (load + need[j] <= big).all()
-                    and clock + (stop if here else 0.0) + site.minutes[here, j]
-                    <= site.limit_min[j] + 1e-9]
+            fits = [
+                j
+                for j in left
+                if (load + need[j] <= big).all()
+                and clock + (stop if here else 0.0) + site.minutes[here, j]
+                <= site.limit_min[j] + 1e-9
+            ]
             if not fits:
                 break
             j = min(fits, key=lambda j: (site.km[here, j], j))
@@ -175,8 +198,9 @@ def _nearest_neighbour(site: _Site, policy: Policy) -> list[list[int]]:
     return routes
 
 
-def _cost_route(route: list[int], site: _Site, policy: Policy) -> tuple[str, float, float,
-                                                                           np.ndarray]:
+def _cost_route(
+    route: list[int], site: _Site, policy: Policy
+) -> tuple[str, float, float, np.ndarray]:
     """(vehicle, annual cost, miles a day, ride minutes) with the cheapest type that fits."""
     path = np.array([0, *route])
     miles = float(site.km[path[:-1], path[1:]].sum()) / KM_PER_MILE
@@ -192,8 +216,9 @@ def _cost_route(route: list[int], site: _Site, policy: Policy) -> tuple[str, flo
     return best[0], best[1], 2 * miles, ride
 
 
-def _plan_rows(sid: str, kids: pd.DataFrame, site: _Site, routes: list[list[int]],
-               policy: Policy) -> tuple[list[dict], list[dict]]:
+def _plan_rows(
+    sid: str, kids: pd.DataFrame, site: _Site, routes: list[list[int]], policy: Policy
+) -> tuple[list[dict], list[dict]]:
     """Route and rider rows of one setting; costly routes and the unrouted go solo."""
     route_rows, rider_rows = [], []
     served: set[int] = set()
@@ -205,30 +230,81 @@ def _plan_rows(sid: str, kids: pd.DataFrame, site: _Site, routes: list[list[int]
             continue
         served.update(route)
         rid = f"{sid}-R{len(route_rows) + 1:03d}"
-        route_rows.append(dict(route_id=rid, setting_id=sid, vehicle=vehicle, riders=len(route),
-                               wheelchair_riders=int(site.wheel[route].sum()),
-                               miles_per_day=miles, cost_gbp=cost, solo_cost_gbp=solo,
-                               max_ride_min=float(ride.max()),
-                               children=";".join(ids[np.array(route) - 1])))
+        route_rows.append(
+            dict(
+                route_id=rid,
+                setting_id=sid,
+                vehicle=vehicle,
+                riders=len(route),
+                wheelchair_riders=int(site.wheel[route].sum()),
+                miles_per_day=miles,
+                cost_gbp=cost,
+                solo_cost_gbp=solo,
+                max_ride_min=float(ride.max()),
+                children=";".join(ids[np.array(route) - 1]),
+            )
+        )
         share = site.solo_gbp[route] / solo if solo > 0 else np.full(len(route), 1 / len(route))
-        rider_rows += [dict(child_id=ids[j - 1], route_id=rid, vehicle=vehicle, stop=k + 1,
-                            ride_min=float(ride[k]), cost_gbp=cost * share[k])
-                       for k, j in enumerate(route)]
+        rider_rows += [
+            dict(
+                child_id=ids[j - 1],
+                route_id=rid,
+                vehicle=vehicle,
+                stop=k + 1,
+                ride_min=float(ride[k]),
+                cost_gbp=cost * share[k],
+            )
+            for k, j in enumerate(route)
+        ]
     for j in sorted(set(range(1, len(site.km))) - served):
-        route_rows, rider_rows = _add_solo(sid, ids[j - 1], site.solo_gbp[j], site.minutes[0, j],
-                                           2 * site.km[0, j] / KM_PER_MILE, bool(site.wheel[j]),
-                                           route_rows, rider_rows)
+        route_rows, rider_rows = _add_solo(
+            sid,
+            ids[j - 1],
+            site.solo_gbp[j],
+            site.minutes[0, j],
+            2 * site.km[0, j] / KM_PER_MILE,
+            bool(site.wheel[j]),
+            route_rows,
+            rider_rows,
+        )
     return route_rows, rider_rows
 
 
-def _add_solo(sid: str, cid: str, cost: float, ride_min: float, miles: float, wheel: bool,
-              route_rows: list[dict], rider_rows: list[dict]) -> tuple[list[dict], list[dict]]:
+def _add_solo(
+    sid: str,
+    cid: str,
+    cost: float,
+    ride_min: float,
+    miles: float,
+    wheel: bool,
+    route_rows: list[dict],
+    rider_rows: list[dict],
+) -> tuple[list[dict], list[dict]]:
     rid = f"{sid}-S{sum(r['vehicle'] == 'solo_taxi' for r in route_rows) + 1:03d}"
-    route_rows.append(dict(route_id=rid, setting_id=sid, vehicle="solo_taxi", riders=1,
-                           wheelchair_riders=int(wheel), miles_per_day=miles, cost_gbp=cost,
-                           solo_cost_gbp=cost, max_ride_min=ride_min, children=cid))
-    rider_rows.append(dict(child_id=cid, route_id=rid, vehicle="solo_taxi", stop=1,
-                           ride_min=ride_min, cost_gbp=cost))
+    route_rows.append(
+        dict(
+            route_id=rid,
+            setting_id=sid,
+            vehicle="solo_taxi",
+            riders=1,
+            wheelchair_riders=int(wheel),
+            miles_per_day=miles,
+            cost_gbp=cost,
+            solo_cost_gbp=cost,
+            max_ride_min=ride_min,
+            children=cid,
+        )
+    )
+    rider_rows.append(
+        dict(
+            child_id=cid,
+            route_id=rid,
+            vehicle="solo_taxi",
+            stop=1,
+            ride_min=ride_min,
+            cost_gbp=cost,
+        )
+    )
     return route_rows, rider_rows
 
 
@@ -246,18 +322,29 @@ def _lower_bound(site: _Site, policy: Policy) -> float:
     """
     t = policy.transport
     miles = site.km[0, 1:] / KM_PER_MILE
-    kinds = [(getattr(t, v).vehicle_gbp_per_day, getattr(t, v).vehicle_gbp_per_mile, c.sum())
-             for v, c in zip(VEHICLES, _capacity(policy), strict=True) if c.sum() > 0]
+    kinds = [
+        (getattr(t, v).vehicle_gbp_per_day, getattr(t, v).vehicle_gbp_per_mile, c.sum())
+        for v, c in zip(VEHICLES, _capacity(policy), strict=True)
+        if c.sum() > 0
+    ]
     kinds.append((t.solo_taxi.fixed_gbp_per_day, t.solo_taxi.gbp_per_mile, 1))
     per_child = np.min([(f + r * 2 * miles) / c for f, r, c in kinds], axis=0)
     places = max(c for _, _, c in kinds)
-    chunked = (len(miles) * min(f / c for f, _, c in kinds)
-               + min(r for _, r, _ in kinds) * 2 * np.sort(miles)[::-1][::places].sum())
+    chunked = (
+        len(miles) * min(f / c for f, _, c in kinds)
+        + min(r for _, r, _ in kinds) * 2 * np.sort(miles)[::-1][::places].sum()
+    )
     return float(max(per_child.sum(), chunked) * policy.school_days_per_year)
 
 
-def estimate_routes(ds: Dataset, placements: object, *, time_limit_s: float = 10.0,
-                    method: str = "ortools", guided: bool = False) -> RoutePlan:
+def estimate_routes(
+    ds: Dataset,
+    placements: object,
+    *,
+    time_limit_s: float = 10.0,
+    method: str = "ortools",
+    guided: bool = False,
+) -> RoutePlan:
     """Estimate shared vehicle routes, setting by setting (see the module docstring).
 
     Parameters
@@ -289,8 +376,9 @@ def estimate_routes(ds: Dataset, placements: object, *, time_limit_s: float = 10
     xy = ds.children.set_index(ds.children["child_id"].astype(str))[["easting", "northing"]]
     moved["x"] = moved["child_id"].map(xy["easting"]).to_numpy(float)
     moved["y"] = moved["child_id"].map(xy["northing"]).to_numpy(float)
-    moved["solo_cost_gbp"] = mode_cost_gbp(moved["distance_km"].to_numpy(),
-                                           np.full(len(moved), "solo_taxi"), policy=pol)
+    moved["solo_cost_gbp"] = mode_cost_gbp(
+        moved["distance_km"].to_numpy(), np.full(len(moved), "solo_taxi"), policy=pol
+    )
     school = ds.settings.set_index("setting_id")[["easting", "northing"]].astype(float)
     pooled = moved["mode"].isin(VEHICLES)
     route_rows: list[dict] = []
@@ -312,32 +400,75 @@ def estimate_routes(ds: Dataset, placements: object, *, time_limit_s: float = 10
         status[str(sid)] = (state, time.perf_counter() - t0, _lower_bound(site, pol))
     for row in moved[moved["mode"] == "solo_taxi"].itertuples():
         route_rows, rider_rows = _add_solo(
-            row.setting_id, row.child_id, row.solo_cost_gbp, row.travel_min,
-            2 * row.distance_km / KM_PER_MILE, bool(row.wheelchair), route_rows, rider_rows)
+            row.setting_id,
+            row.child_id,
+            row.solo_cost_gbp,
+            row.travel_min,
+            2 * row.distance_km / KM_PER_MILE,
+            bool(row.wheelchair),
+            route_rows,
+            rider_rows,
+        )
     for row in moved[moved["mode"] == "personal_budget"].itertuples():
-        rider_rows.append(dict(child_id=row.child_id, route_id="", vehicle="personal_budget",
-                               stop=0, ride_min=row.travel_min, cost_gbp=row.transport_cost_gbp))
+        rider_rows.append(
+            dict(
+                child_id=row.child_id,
+                route_id="",
+                vehicle="personal_budget",
+                stop=0,
+                ride_min=row.travel_min,
+                cost_gbp=row.transport_cost_gbp,
+            )
+        )
     return _assemble(moved, route_rows, rider_rows, status, method, start)
 
 
-_ROUTE_COLUMNS = ["route_id", "setting_id", "vehicle", "riders", "wheelchair_riders",
-                  "miles_per_day", "cost_gbp", "cost_per_child_gbp", "solo_cost_gbp",
-                  "max_ride_min", "children"]
-_RIDER_COLUMNS = ["child_id", "setting_id", "mode", "route_id", "vehicle", "stop", "ride_min",
-                  "direct_min", "cap_min", "over_cap", "cost_gbp", "solo_cost_gbp"]
+_ROUTE_COLUMNS = [
+    "route_id",
+    "setting_id",
+    "vehicle",
+    "riders",
+    "wheelchair_riders",
+    "miles_per_day",
+    "cost_gbp",
+    "cost_per_child_gbp",
+    "solo_cost_gbp",
+    "max_ride_min",
+    "children",
+]
+_RIDER_COLUMNS = [
+    "child_id",
+    "setting_id",
+    "mode",
+    "route_id",
+    "vehicle",
+    "stop",
+    "ride_min",
+    "direct_min",
+    "cap_min",
+    "over_cap",
+    "cost_gbp",
+    "solo_cost_gbp",
+]
 
 
-def _assemble(moved: pd.DataFrame, route_rows: list[dict], rider_rows: list[dict],
-              status: dict[str, tuple[str, float, float]], method: str,
-              start: float) -> RoutePlan:
-    routes = pd.DataFrame(route_rows, columns=[c for c in _ROUTE_COLUMNS
-                                               if c != "cost_per_child_gbp"])
-    routes["cost_per_child_gbp"] = routes["cost_gbp"] / routes["riders"].where(
-        routes["riders"] > 0)
+def _assemble(
+    moved: pd.DataFrame,
+    route_rows: list[dict],
+    rider_rows: list[dict],
+    status: dict[str, tuple[str, float, float]],
+    method: str,
+    start: float,
+) -> RoutePlan:
+    routes = pd.DataFrame(
+        route_rows, columns=[c for c in _ROUTE_COLUMNS if c != "cost_per_child_gbp"]
+    )
+    routes["cost_per_child_gbp"] = routes["cost_gbp"] / routes["riders"].where(routes["riders"] > 0)
     routes = routes.sort_values("route_id", kind="stable").reset_index(drop=True)[_ROUTE_COLUMNS]
     info = moved.set_index("child_id")
-    riders = pd.DataFrame(rider_rows, columns=["child_id", "route_id", "vehicle", "stop",
-                                               "ride_min", "cost_gbp"])
+    riders = pd.DataFrame(
+        rider_rows, columns=["child_id", "route_id", "vehicle", "stop", "ride_min", "cost_gbp"]
+    )
     riders["setting_id"] = riders["child_id"].map(info["setting_id"])
     riders["mode"] = riders["child_id"].map(info["mode"])
     riders["direct_min"] = riders["child_id"].map(info["travel_min"])
@@ -348,20 +479,29 @@ def _assemble(moved: pd.DataFrame, route_rows: list[dict], rider_rows: list[dict
     settings = _settings_table(routes, riders, status)
     not_proven = tuple(settings.loc[settings["status"] != "optimal", "setting_id"])
     summary = _summary(moved, routes, riders, settings, time.perf_counter() - start)
-    return RoutePlan(routes=routes, riders=riders, settings=settings, summary=summary,
-                     status="optimal" if not not_proven else "not proven",
-                     not_proven=not_proven, method=method,
-                     timings_s={"total": summary["time_s"]})
+    return RoutePlan(
+        routes=routes,
+        riders=riders,
+        settings=settings,
+        summary=summary,
+        status="optimal" if not not_proven else "not proven",
+        not_proven=not_proven,
+        method=method,
+        timings_s={"total": summary["time_s"]},
+    )
 
 
-def _settings_table(routes: pd.DataFrame, riders: pd.DataFrame,
-                    status: dict[str, tuple[str, float, float]]) -> pd.DataFrame:
+def _settings_table(
+    routes: pd.DataFrame, riders: pd.DataFrame, status: dict[str, tuple[str, float, float]]
+) -> pd.DataFrame:
     by = riders.groupby("setting_id", sort=True)
-    table = pd.DataFrame({
-        "children": by.size(),
-        "routed": by["mode"].agg(lambda v: int(v.isin(VEHICLES).sum())),
-        "routes": routes.groupby("setting_id").size(),
-    })
+    table = pd.DataFrame(
+        {
+            "children": by.size(),
+            "routed": by["mode"].agg(lambda v: int(v.isin(VEHICLES).sum())),
+            "routes": routes.groupby("setting_id").size(),
+        }
+    )
     for vehicle in (*VEHICLES, "solo_taxi"):
         table[vehicle] = routes[routes["vehicle"] == vehicle].groupby("setting_id").size()
     table["personal_budget"] = by["vehicle"].agg(lambda v: int((v == "personal_budget").sum()))
@@ -374,15 +514,21 @@ def _settings_table(routes: pd.DataFrame, riders: pd.DataFrame,
     extra = riders[~riders["mode"].isin(VEHICLES)].groupby("setting_id")["cost_gbp"].sum()
     bound = pd.Series({s: b for s, (_, _, b) in status.items()}, dtype=float)
     table["lower_bound_gbp"] = bound.reindex(table.index).fillna(0) + extra.reindex(
-        table.index).fillna(0)
+        table.index
+    ).fillna(0)
     table["status"] = [status[s][0] if s in status else "optimal" for s in table.index]
     table["solve_s"] = [status[s][1] if s in status else 0.0 for s in table.index]
     table.loc[solo_only, "lower_bound_gbp"] = table.loc[solo_only, "cost_gbp"]
     return table.rename_axis("setting_id").reset_index()
 
 
-def _summary(moved: pd.DataFrame, routes: pd.DataFrame, riders: pd.DataFrame,
-             settings: pd.DataFrame, elapsed: float) -> dict[str, float]:
+def _summary(
+    moved: pd.DataFrame,
+    routes: pd.DataFrame,
+    riders: pd.DataFrame,
+    settings: pd.DataFrame,
+    elapsed: float,
+) -> dict[str, float]:
     cost, solo = float(riders["cost_gbp"].sum()), float(riders["solo_cost_gbp"].sum())
     bound = float(settings["lower_bound_gbp"].sum())
     n = len(riders)
@@ -406,7 +552,8 @@ def _summary(moved: pd.DataFrame, routes: pd.DataFrame, riders: pd.DataFrame,
         "gap_share": (cost - bound) / cost if cost else 0.0,
         "riders_over_cap": float(riders["over_cap"].sum()),
         "riders_over_cap_by_sharing": float(
-            (riders["over_cap"] & (riders["ride_min"] > riders["direct_min"] + 1e-6)).sum()),
+            (riders["over_cap"] & (riders["ride_min"] > riders["direct_min"] + 1e-6)).sum()
+        ),
         "settings": float(len(settings)),
         "settings_not_proven_optimal": float((settings["status"] != "optimal").sum()),
         "per_child_estimate_gbp": float(moved["transport_cost_gbp"].sum()),

@@ -83,8 +83,9 @@ class CapFees(_Change):
         """The setting types capped (INMSS when none named)."""
         if self.setting_type is None:
             return INMSS_TYPES
-        return (self.setting_type,) if isinstance(self.setting_type, str) else tuple(
-            self.setting_type)
+        return (
+            (self.setting_type,) if isinstance(self.setting_type, str) else tuple(self.setting_type)
+        )
 
 
 class PolicyChange(_Change):
@@ -110,8 +111,12 @@ class DemandGrowth(_Change):
 Change = AddSetting | SetPlaces | CloseSetting | CapFees | PolicyChange | DemandGrowth
 
 CHANGE_TYPES: dict[str, type[_Change]] = {
-    "add_setting": AddSetting, "set_places": SetPlaces, "close_setting": CloseSetting,
-    "cap_fees": CapFees, "policy": PolicyChange, "transport": PolicyChange,
+    "add_setting": AddSetting,
+    "set_places": SetPlaces,
+    "close_setting": CloseSetting,
+    "cap_fees": CapFees,
+    "policy": PolicyChange,
+    "transport": PolicyChange,
     "demand_growth": DemandGrowth,
 }
 
@@ -121,7 +126,7 @@ def parse_change(item: object) -> Change:
     if not isinstance(item, dict) or len(item) != 1:
         msg = "each change is one 'kind: {fields}' entry"
         raise ValueError(msg)
-    (kind, body), = item.items()
+    ((kind, body),) = item.items()
     if kind not in CHANGE_TYPES:
         msg = f"unknown change {kind!r}"
         raise ValueError(msg)

@@ -107,39 +107,85 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
     if path.resolve() in seen:
-        raise_problems([Problem(path.name, None, "key extends", "a cycle of extends",
-                                "a chain that ends", "remove the circular extends")])
+        raise_problems(
+            [
+                Problem(
+                    path.name,
+                    None,
+                    "key extends",
+                    "a cycle of extends",
+                    "a chain that ends",
+                    "remove the circular extends",
+                )
+            ]
+        )
     if not path.exists():
-        raise_problems([Problem(str(path), None, "", "no such file", "a scenario YAML file",
-                                "check the path")])
+        raise_problems(
+            [Problem(str(path), None, "", "no such file", "a scenario YAML file", "check the path")]
+        )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise_problems([Problem(path.name, None if mark is None else mark.line + 1, "",
-                                "malformed YAML", "valid YAML", f"fix the syntax ({exc})"
-                                .replace("\n", " "))])
+        raise_problems(
+            [
+                Problem(
+                    path.name,
+                    None if mark is None else mark.line + 1,
+                    "",
+                    "malformed YAML",
+                    "valid YAML",
+                    f"fix the syntax ({exc})".replace("\n", " "),
+                )
+            ]
+        )
     base = None
     if isinstance(data, dict) and data.get("extends"):
         base = _load(path.parent / str(data["extends"]), seen=(*seen, path.resolve()))
     return scenario_from_mapping(data, source=path.name, base=base)
 
 
-def scenario_from_mapping(data: object, *, source: str = "<scenario>",
-                          base: Scenario | None = None) -> Scenario:
+def scenario_from_mapping(
+    data: object, *, source: str = "<scenario>", base: Scenario | None = None
+) -> Scenario:
     """Build a Scenario from parsed YAML; every malformed change is reported at once."""
     if not isinstance(data, dict) or not data.get("name"):
-        raise_problems([Problem(source, None, "key name", repr(data)[:40],
-                                "a mapping with name: and changes:", "add a name and a list "
-                                "of changes (see optimiser/scenarios.py)")])
+        raise_problems(
+            [
+                Problem(
+                    source,
+                    None,
+                    "key name",
+                    repr(data)[:40],
+                    "a mapping with name: and changes:",
+                    "add a name and a list of changes (see optimiser/scenarios.py)",
+                )
+            ]
+        )
     unknown = set(data) - {"name", "description", "changes", "extends", "seed"}
-    problems = [Problem(source, None, f"key {k}", "an unknown key",
-                        "name, description, extends, seed, changes", "remove or rename it")
-                for k in sorted(unknown)]
+    problems = [
+        Problem(
+            source,
+            None,
+            f"key {k}",
+            "an unknown key",
+            "name, description, extends, seed, changes",
+            "remove or rename it",
+        )
+        for k in sorted(unknown)
+    ]
     raw = data.get("changes") or []
     if not isinstance(raw, list):
-        problems.append(Problem(source, None, "key changes", type(raw).__name__,
-                                "a list of changes ('- add_setting: {...}')", "make it a list"))
+        problems.append(
+            Problem(
+                source,
+                None,
+                "key changes",
+                type(raw).__name__,
+                "a list of changes ('- add_setting: {...}')",
+                "make it a list",
+            )
+        )
         raw = []
     changes = []
     for i, item in enumerate(raw, 1):
@@ -152,9 +198,14 @@ def scenario_from_mapping(data: object, *, source: str = "<scenario>",
     inherited = base.changes if base else ()
     origins = tuple(base.origin(i) for i in range(1, len(inherited) + 1)) if base else ()
     origins += tuple((source, i) for i in range(1, len(changes) + 1))
-    return Scenario(name=str(data["name"]), changes=(*inherited, *changes),
-                    description=str(data.get("description", "")), seed=int(data.get("seed", 0)),
-                    source=source, origins=origins)
+    return Scenario(
+        name=str(data["name"]),
+        changes=(*inherited, *changes),
+        description=str(data.get("description", "")),
+        seed=int(data.get("seed", 0)),
+        source=source,
+        origins=origins,
+    )
 
 
 def _change_problem(source: str, i: int, item: object, exc: Exception) -> Problem:
@@ -162,10 +213,22 @@ def _change_problem(source: str, i: int, item: object, exc: Exception) -> Proble
     if isinstance(exc, ValidationError):
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        return Problem(source, None, f"change {i} ({kind}) {where}", repr(err.get("input"))[:60],
-                       err["msg"], "correct this field of the change")
-    return Problem(source, None, f"change {i}", repr(item)[:60], str(exc),
-                   f"use one of: {', '.join(CHANGE_TYPES)}")
+        return Problem(
+            source,
+            None,
+            f"change {i} ({kind}) {where}",
+            repr(err.get("input"))[:60],
+            err["msg"],
+            "correct this field of the change",
+        )
+    return Problem(
+        source,
+        None,
+        f"change {i}",
+        repr(item)[:60],
+        str(exc),
+        f"use one of: {', '.join(CHANGE_TYPES)}",
+    )
 
 
 def check_scenario(scenario: Scenario, ds: Dataset) -> list[Problem]:
@@ -174,16 +237,26 @@ def check_scenario(scenario: Scenario, ds: Dataset) -> list[Problem]:
     packages = set(ds.packages["package_id"])
     wards = set(ds.children["ward_code"]) | set(ds.settings["ward_code"])
     types = dict(zip(ds.settings["setting_id"], ds.settings["setting_type"], strict=True))
-    priced = set() if ds.costing is None else set(zip(ds.costing["package_id"],
-                                                       ds.costing["setting_type"], strict=True))
+    priced = (
+        set()
+        if ds.costing is None
+        else set(zip(ds.costing["package_id"], ds.costing["setting_type"], strict=True))
+    )
     existing = set(zip(ds.places["setting_id"], ds.places["package_id"], strict=True))
     out: list[Problem] = []
     for i, change in enumerate(scenario.changes, 1):
         file, number = scenario.origin(i)
         where = f"change {number} ({change.kind})"
 
-        def bad(field: str, found: object, expected: str, fix: str, where: str = where,
-                file: str = file, out: list[Problem] = out) -> None:
+        def bad(
+            field: str,
+            found: object,
+            expected: str,
+            fix: str,
+            where: str = where,
+            file: str = file,
+            out: list[Problem] = out,
+        ) -> None:
             out.append(Problem(file, None, f"{where} {field}", repr(found), expected, fix))
 
         if isinstance(change, AddSetting):
@@ -195,27 +268,51 @@ def check_scenario(scenario: Scenario, ds: Dataset) -> list[Problem]:
                 if pkg not in packages:
                     bad("places", pkg, "a package id in packages.csv", "correct the package id")
                 elif pkg not in change.annual_cost_gbp and (pkg, change.setting_type) not in priced:
-                    bad("annual_cost_gbp", pkg, f"a cost for {pkg}, or a costing-framework row "
-                        f"for {pkg} × {change.setting_type}", "give annual_cost_gbp for it")
+                    bad(
+                        "annual_cost_gbp",
+                        pkg,
+                        f"a cost for {pkg}, or a costing-framework row "
+                        f"for {pkg} × {change.setting_type}",
+                        "give annual_cost_gbp for it",
+                    )
         elif isinstance(change, (SetPlaces, CloseSetting)):
             if change.setting_id not in settings:
-                bad("setting_id", change.setting_id, "a setting id in settings.csv",
-                    "correct the id (or add the setting first with add_setting)")
+                bad(
+                    "setting_id",
+                    change.setting_id,
+                    "a setting id in settings.csv",
+                    "correct the id (or add the setting first with add_setting)",
+                )
             if isinstance(change, SetPlaces) and change.package_id not in packages:
-                bad("package_id", change.package_id, "a package id in packages.csv",
-                    "correct the package id")
-            elif (isinstance(change, SetPlaces) and change.annual_cost_gbp is None
-                  and (change.setting_id, change.package_id) not in existing
-                  and (change.package_id, types.get(change.setting_id)) not in priced
-                  and change.setting_id in settings):
-                bad("annual_cost_gbp", None, f"a cost: no costing-framework row for "
+                bad(
+                    "package_id",
+                    change.package_id,
+                    "a package id in packages.csv",
+                    "correct the package id",
+                )
+            elif (
+                isinstance(change, SetPlaces)
+                and change.annual_cost_gbp is None
+                and (change.setting_id, change.package_id) not in existing
+                and (change.package_id, types.get(change.setting_id)) not in priced
+                and change.setting_id in settings
+            ):
+                bad(
+                    "annual_cost_gbp",
+                    None,
+                    f"a cost: no costing-framework row for "
                     f"{change.package_id} × {types.get(change.setting_id)}",
-                    "give annual_cost_gbp for the new places")
+                    "give annual_cost_gbp for the new places",
+                )
         elif isinstance(change, CapFees):
             for stype in change.setting_types:
                 if stype not in SETTING_TYPES:
-                    bad("setting_type", stype, "one of " + ", ".join(SETTING_TYPES),
-                        "correct the setting type")
+                    bad(
+                        "setting_type",
+                        stype,
+                        "one of " + ", ".join(SETTING_TYPES),
+                        "correct the setting type",
+                    )
             if change.package_id and change.package_id not in packages:
                 bad("package_id", change.package_id, "a package id in packages.csv", "correct it")
         elif isinstance(change, DemandGrowth):
@@ -225,36 +322,61 @@ def check_scenario(scenario: Scenario, ds: Dataset) -> list[Problem]:
                     bad(key, key, "a package id, a phase or a ward code", "correct the key")
         elif isinstance(change, PolicyChange):
             try:
-                policy_from_mapping(_merge(ds.policy.model_dump(), change.overrides),
-                                    file=scenario.source)
+                policy_from_mapping(
+                    _merge(ds.policy.model_dump(), change.overrides), file=scenario.source
+                )
             except DataValidationError as exc:
-                out += [Problem(file, None, f"{where} {p.column}", p.found, p.expected,
-                                p.fix) for p in exc.problems]
+                out += [
+                    Problem(file, None, f"{where} {p.column}", p.found, p.expected, p.fix)
+                    for p in exc.problems
+                ]
     return out
 
 
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for key, value in over.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(
-            out.get(key), dict) else value
+        out[key] = (
+            _merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
     return out
 
 
 def _add_setting(ds: Dataset, ch: AddSetting, *, seed: int) -> Dataset:
     row: dict[str, object] = dict.fromkeys(ds.settings.columns)
-    row.update(setting_id=ch.setting_id, name=ch.name, setting_type=ch.setting_type, urn=ch.urn,
-               la_code=ch.la_code, easting=ch.easting, northing=ch.northing, age_min=ch.age_min,
-               age_max=ch.age_max, total_places=ch.total_places or sum(ch.places.values()),
-               in_area=ch.in_area, ward_code=ch.ward_code, closed=False,
-               assumption="added by scenario")
-    settings = pd.concat([ds.settings, pd.DataFrame([row]).astype(ds.settings.dtypes.to_dict())],
-                         ignore_index=True)
-    new = pd.DataFrame({"setting_id": ch.setting_id, "package_id": list(ch.places),
-                        "places": list(ch.places.values()),
-                        "annual_cost_gbp": [ch.annual_cost_gbp.get(p, np.nan) for p in ch.places]})
-    places = pd.concat([ds.places.drop(columns="cost_source", errors="ignore"),
-                        new.astype({"places": "Int64"})], ignore_index=True)
+    row.update(
+        setting_id=ch.setting_id,
+        name=ch.name,
+        setting_type=ch.setting_type,
+        urn=ch.urn,
+        la_code=ch.la_code,
+        easting=ch.easting,
+        northing=ch.northing,
+        age_min=ch.age_min,
+        age_max=ch.age_max,
+        total_places=ch.total_places or sum(ch.places.values()),
+        in_area=ch.in_area,
+        ward_code=ch.ward_code,
+        closed=False,
+        assumption="added by scenario",
+    )
+    settings = pd.concat(
+        [ds.settings, pd.DataFrame([row]).astype(ds.settings.dtypes.to_dict())], ignore_index=True
+    )
+    new = pd.DataFrame(
+        {
+            "setting_id": ch.setting_id,
+            "package_id": list(ch.places),
+            "places": list(ch.places.values()),
+            "annual_cost_gbp": [ch.annual_cost_gbp.get(p, np.nan) for p in ch.places],
+        }
+    )
+    places = pd.concat(
+        [ds.places.drop(columns="cost_source", errors="ignore"), new.astype({"places": "Int64"})],
+        ignore_index=True,
+    )
     return ds.replace(settings=settings, places=places)
 
 
@@ -267,16 +389,23 @@ def _set_places(ds: Dataset, ch: SetPlaces, *, seed: int) -> Dataset:
         if ch.annual_cost_gbp is not None:
             places.loc[hit, "annual_cost_gbp"] = ch.annual_cost_gbp
     else:
-        extra = pd.DataFrame({"setting_id": [ch.setting_id], "package_id": [ch.package_id],
-                              "places": [ch.places], "annual_cost_gbp": [ch.annual_cost_gbp]})
-        places = pd.concat([places, extra.astype({"places": "Int64", "annual_cost_gbp": float})],
-                           ignore_index=True)
+        extra = pd.DataFrame(
+            {
+                "setting_id": [ch.setting_id],
+                "package_id": [ch.package_id],
+                "places": [ch.places],
+                "annual_cost_gbp": [ch.annual_cost_gbp],
+            }
+        )
+        places = pd.concat(
+            [places, extra.astype({"places": "Int64", "annual_cost_gbp": float})], ignore_index=True
+        )
     settings = ds.settings.copy()
     at = settings["setting_id"] == ch.setting_id
     settings.loc[at, "total_places"] = (settings.loc[at, "total_places"] + ch.places - old).clip(
-        lower=0)
-    return ds.replace(places=places.drop(columns="cost_source", errors="ignore"),
-                      settings=settings)
+        lower=0
+    )
+    return ds.replace(places=places.drop(columns="cost_source", errors="ignore"), settings=settings)
 
 
 def _close_setting(ds: Dataset, ch: CloseSetting, *, seed: int) -> Dataset:
@@ -313,7 +442,9 @@ def _demand_growth(ds: Dataset, ch: DemandGrowth, *, seed: int) -> Dataset:
     keep = pd.Series(True, index=kids.index)
     added = []
     for k, (key, factor) in enumerate(ch.factors.items(), 1):
-        group = to_place & ((kids["package_id"] == key) | (phase == key) | (kids["ward_code"] == key))
+        group = to_place & (
+            (kids["package_id"] == key) | (phase == key) | (kids["ward_code"] == key)
+        )
         idx = np.flatnonzero(group.to_numpy())
         if factor < 1:
             drop = rng.choice(idx, size=round(len(idx) * (1 - factor)), replace=False)
@@ -328,5 +459,11 @@ def _demand_growth(ds: Dataset, ch: DemandGrowth, *, seed: int) -> Dataset:
     return ds.replace(children=children)
 
 
-_APPLY = {AddSetting: _add_setting, SetPlaces: _set_places, CloseSetting: _close_setting,
-          CapFees: _cap_fees, PolicyChange: _policy, DemandGrowth: _demand_growth}
+_APPLY = {
+    AddSetting: _add_setting,
+    SetPlaces: _set_places,
+    CloseSetting: _close_setting,
+    CapFees: _cap_fees,
+    PolicyChange: _policy,
+    DemandGrowth: _demand_growth,
+}

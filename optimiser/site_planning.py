@@ -95,6 +95,9 @@ class SitingResult:
     annualised_capital_gbp : capital_cost_gbp / annuity factor [GBP/yr].
     children_served : children the re-allocation places in the new bases.
     newly_placed_children : baseline unplaced minus unplaced after re-allocation.
+    saving_with_proxy_gbp : annual_saving_gbp plus the status-quo proxy of every
+        child unplaced before and placed after (a newly placed child adds cost to
+        total_cost_gbp; the proxy is what their place would otherwise cost) [GBP/yr].
     inmss_places_avoided : baseline INMSS children minus INMSS children after.
     journey_min_saved : Σ one-way journey [min] of children placed in both runs,
         baseline minus after.
@@ -116,6 +119,7 @@ class SitingResult:
     annualised_capital_gbp: float
     children_served: int
     newly_placed_children: int
+    saving_with_proxy_gbp: float
     inmss_places_avoided: int
     journey_min_saved: float
     objective: float
@@ -142,14 +146,18 @@ class SitingResult:
             msg = f"{path} already exists; choose another name so nothing is overwritten"
             raise FileExistsError(msg)
         sc = self.to_scenario(name)
-        data = {"name": sc.name, "description": (
-            f"optimiser site: capital £{self.capital_cost_gbp:,.0f} of £{self.budget_gbp:,.0f}; "
-            f"confirmed saving £{self.annual_saving_gbp:,.0f}/yr; status {self.status}"),
-            "changes": [{c.kind: c.model_dump(mode="json", exclude_defaults=True)}
-                        for c in sc.changes]}
+        data = {
+            "name": sc.name,
+            "description": (
+                f"optimiser site: capital £{self.capital_cost_gbp:,.0f} of £{self.budget_gbp:,.0f}; "
+                f"confirmed saving £{self.annual_saving_gbp:,.0f}/yr; status {self.status}"
+            ),
+            "changes": [
+                {c.kind: c.model_dump(mode="json", exclude_defaults=True)} for c in sc.changes
+            ],
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
-                        encoding="utf-8")
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
         return path
 
     def budget_curve(self, budgets: list[float]) -> pd.DataFrame:
@@ -167,32 +175,42 @@ class _Prepared:
     groups: list[list[int]]
     annuity: float
     parameters: dict
+    proxy_gbp: pd.Series  # status-quo proxy of each baseline-unplaced child, by child_id
 
 
 # ----------------------------------------------------------------------- inputs
 
 
 def _check_budget(budget_gbp: object) -> float:
-    if isinstance(budget_gbp, bool) or not isinstance(budget_gbp, int | float | np.number) \
-            or not math.isfinite(budget_gbp) or budget_gbp < 0:
+    if (
+        isinstance(budget_gbp, bool)
+        or not isinstance(budget_gbp, int | float | np.number)
+        or not math.isfinite(budget_gbp)
+        or budget_gbp < 0
+    ):
         msg = f"budget_gbp must be a finite number of pounds >= 0; found {budget_gbp!r}."
         raise DataValidationError(msg)
     return float(budget_gbp)
 
 
 def _check_inputs(ds: Dataset, sizes: tuple, life_years: float, discount_rate: float) -> None:
-    if not sizes or any(isinstance(q, bool) or not isinstance(q, int | np.integer) or q <= 0
-                        for q in sizes):
+    if not sizes or any(
+        isinstance(q, bool) or not isinstance(q, int | np.integer) or q <= 0 for q in sizes
+    ):
         msg = f"sizes must be positive whole numbers of places, e.g. (8, 12); found {sizes!r}."
         raise DataValidationError(msg)
     if not (0 < life_years < math.inf and 0 <= discount_rate < 1):
-        msg = (f"life_years must be > 0 and discount_rate in [0, 1); found {life_years!r}, "
-               f"{discount_rate!r}.")
+        msg = (
+            f"life_years must be > 0 and discount_rate in [0, 1); found {life_years!r}, "
+            f"{discount_rate!r}."
+        )
         raise DataValidationError(msg)
     if ds.candidates is None or len(ds.candidates) == 0:
-        msg = (f"dataset {ds.name!r} has no candidate sites: add candidates.csv (site_id, name, "
-               "urn, easting, northing, age_min, age_max, packages, max_places, "
-               "capital_cost_gbp_per_place; see docs/data-format.md) to the dataset folder.")
+        msg = (
+            f"dataset {ds.name!r} has no candidate sites: add candidates.csv (site_id, name, "
+            "urn, easting, northing, age_min, age_max, packages, max_places, "
+            "capital_cost_gbp_per_place; see docs/data-format.md) to the dataset folder."
+        )
         raise DataValidationError(msg)
 
 
@@ -219,19 +237,22 @@ def _grown(ds: Dataset, horizon_years: int | None, growth: float | None, seed: i
     rate = national_growth_rate() if growth is None else float(growth)
     factors = dict.fromkeys(ds.packages["package_id"], (1.0 + rate) ** horizon_years)
     change = DemandGrowth(factors=factors)
-    return Scenario(name=f"demand in {horizon_years} years", changes=(change,),
-                    seed=seed).apply(ds)
+    return Scenario(name=f"demand in {horizon_years} years", changes=(change,), seed=seed).apply(ds)
 
 
 def _probe(ds: Dataset, packages: set[str]) -> pd.DataFrame:
     """One row per (candidate, package) base the data allow, with its setting_id."""
     cand = ds.candidates.copy()
-    cand["package_id"] = cand["packages"].map(lambda v: tuple(v) if isinstance(v, tuple)
-                                              else tuple(str(v).split(";")))
+    cand["package_id"] = cand["packages"].map(
+        lambda v: tuple(v) if isinstance(v, tuple) else tuple(str(v).split(";"))
+    )
     rows = cand.explode("package_id")
     rows = rows[rows["package_id"].isin(packages)]
-    costing = ds.costing if ds.costing is not None else pd.DataFrame(
-        columns=["package_id", "setting_type", "annual_cost_gbp"])
+    costing = (
+        ds.costing
+        if ds.costing is not None
+        else pd.DataFrame(columns=["package_id", "setting_type", "annual_cost_gbp"])
+    )
     priced = set(costing.loc[costing["setting_type"] == "inclusion_base", "package_id"])
     rows = rows[rows["package_id"].isin(priced) & (rows["max_places"].fillna(0) > 0)]
     rows = rows.assign(setting_id="NEW-" + rows["site_id"].astype(str) + "-" + rows["package_id"])
@@ -245,27 +266,39 @@ def _probe(ds: Dataset, packages: set[str]) -> pd.DataFrame:
 def _base_change(row: pd.Series, places: int, capital: float) -> AddSetting:
     urn = row.get("urn")
     return AddSetting(
-        setting_id=row["setting_id"], name=f"{row['name']} {row['package_id']} base",
-        setting_type="inclusion_base", easting=float(row["easting"]),
-        northing=float(row["northing"]), age_min=int(row["age_min"]), age_max=int(row["age_max"]),
-        places={row["package_id"]: int(places)}, urn=None if pd.isna(urn) else int(urn),
-        capital_cost_gbp=float(capital))
+        setting_id=row["setting_id"],
+        name=f"{row['name']} {row['package_id']} base",
+        setting_type="inclusion_base",
+        easting=float(row["easting"]),
+        northing=float(row["northing"]),
+        age_min=int(row["age_min"]),
+        age_max=int(row["age_max"]),
+        places={row["package_id"]: int(places)},
+        urn=None if pd.isna(urn) else int(urn),
+        capital_cost_gbp=float(capital),
+    )
 
 
 def _scenario(rows: pd.DataFrame, name: str) -> Scenario:
-    return Scenario(name=name, changes=tuple(
-        _base_change(r, r["places"], r["capital_cost_gbp"]) for _, r in rows.iterrows()))
+    return Scenario(
+        name=name,
+        changes=tuple(
+            _base_change(r, r["places"], r["capital_cost_gbp"]) for _, r in rows.iterrows()
+        ),
+    )
 
 
-def _demand(ds: Dataset, base: AllocationResult, packages: set[str],
-            phases: set[str]) -> pd.DataFrame:
-    """Demand children with their zone and status-quo cost [GBP/yr]."""
+def _demand(
+    ds: Dataset, base: AllocationResult, packages: set[str], phases: set[str]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Demand children with zone and status-quo cost [GBP/yr]; the proxy of the unplaced."""
     kids = child_frame(ds)
     kids["zone_code"] = ds.children["lsoa_code"].fillna("").astype(str).to_numpy()
     ward = ds.children["ward_code"].fillna("").astype(str).to_numpy()
     kids["zone_code"] = np.where(kids["zone_code"] == "", ward, kids["zone_code"])
-    kids["zone_code"] = np.where(kids["zone_code"] == "", "pt" + kids.index.astype(str),
-                                 kids["zone_code"])
+    kids["zone_code"] = np.where(
+        kids["zone_code"] == "", "pt" + kids.index.astype(str), kids["zone_code"]
+    )
     placed = base.placements.set_index("child_id")
     at = kids["child_id"].map(placed["setting_type"])
     mins = kids["child_id"].map(placed["travel_min"])
@@ -273,16 +306,24 @@ def _demand(ds: Dataset, base: AllocationResult, packages: set[str],
     unplaced = kids["child_id"].isin(base.unplaced["child_id"])
     want = unplaced | at.isin(INMSS_TYPES) | (mins > kids["cap_min"] + 1e-9)
     want &= ~kids["fixed"] & kids["package_id"].isin(packages) & kids["phase"].isin(phases)
-    kids["status_quo_cost_gbp"] = cost.where(~unplaced, _proxy(ds, base, kids))
-    return kids[want].reset_index(drop=True)
+    kids["proxy_gbp"] = _proxy(ds, base, kids)
+    kids["status_quo_cost_gbp"] = cost.where(~unplaced, kids["proxy_gbp"])
+    proxy = kids.loc[unplaced].set_index("child_id")["proxy_gbp"]
+    return kids[want].reset_index(drop=True), proxy
 
 
 def _proxy(ds: Dataset, base: AllocationResult, kids: pd.DataFrame) -> pd.Series:
     """Status-quo cost of an unplaced child: framework INMSS place + mean INMSS transport."""
-    costing = ds.costing if ds.costing is not None else pd.DataFrame(
-        columns=["package_id", "setting_type", "annual_cost_gbp"])
-    fee = costing[costing["setting_type"] == "independent_special"].drop_duplicates(
-        "package_id").set_index("package_id")["annual_cost_gbp"]
+    costing = (
+        ds.costing
+        if ds.costing is not None
+        else pd.DataFrame(columns=["package_id", "setting_type", "annual_cost_gbp"])
+    )
+    fee = (
+        costing[costing["setting_type"] == "independent_special"]
+        .drop_duplicates("package_id")
+        .set_index("package_id")["annual_cost_gbp"]
+    )
     worst = ds.places.groupby("package_id")["annual_cost_gbp"].max()
     place = kids["package_id"].map(fee).fillna(kids["package_id"].map(worst)).fillna(0.0)
     inm = base.placements[base.placements["setting_type"].isin(INMSS_TYPES)]
@@ -292,49 +333,84 @@ def _proxy(ds: Dataset, base: AllocationResult, kids: pd.DataFrame) -> pd.Series
     return place + pd.Series(by.reindex(keys).to_numpy(), kids.index).fillna(overall)
 
 
-def _prepare(ds: Dataset, *, packages: object = None, phases: object = None,
-             horizon_years: int | None = None, sizes: tuple = DEFAULT_SIZES,
-             life_years: float = LIFE_YEARS, discount_rate: float = DISCOUNT_RATE,
-             growth: float | None = None, seed: int = 0) -> _Prepared:
-    params = {"packages": packages, "phases": phases, "horizon_years": horizon_years,
-              "sizes": tuple(sizes), "life_years": life_years, "discount_rate": discount_rate,
-              "growth": growth, "seed": seed}
+def _prepare(
+    ds: Dataset,
+    *,
+    packages: object = None,
+    phases: object = None,
+    horizon_years: int | None = None,
+    sizes: tuple = DEFAULT_SIZES,
+    life_years: float = LIFE_YEARS,
+    discount_rate: float = DISCOUNT_RATE,
+    growth: float | None = None,
+    seed: int = 0,
+) -> _Prepared:
+    params = {
+        "packages": packages,
+        "phases": phases,
+        "horizon_years": horizon_years,
+        "sizes": tuple(sizes),
+        "life_years": life_years,
+        "discount_rate": discount_rate,
+        "growth": growth,
+        "seed": seed,
+    }
     _check_inputs(ds, tuple(sizes), life_years, discount_rate)
     pkgs = _filter(packages, set(ds.packages["package_id"]), "packages")
     phs = _filter(phases, {"primary", "secondary", "post16"}, "phases")
     ds = _grown(ds, horizon_years, growth, seed)
     base = allocate(ds)
-    kids = _demand(ds, base, pkgs, phs)
+    kids, proxy = _demand(ds, base, pkgs, phs)
     probe = _probe(ds, pkgs)
     zones = kids.groupby(["zone_code", "package_id", "phase"], sort=True).agg(
-        children=("child_id", "size"), status_quo_cost_gbp=("status_quo_cost_gbp", "sum"))
+        children=("child_id", "size"), status_quo_cost_gbp=("status_quo_cost_gbp", "sum")
+    )
     zones = zones.reset_index()
-    kids = kids.merge(zones[["zone_code", "package_id", "phase"]].reset_index(names="j"),
-                      on=["zone_code", "package_id", "phase"])
+    kids = kids.merge(
+        zones[["zone_code", "package_id", "phase"]].reset_index(names="j"),
+        on=["zone_code", "package_id", "phase"],
+    )
     cost_sp = np.full((len(probe), len(zones)), np.inf)
     if len(probe) and len(kids):
-        sc = _scenario(probe.assign(places=probe["max_places"].astype(int), capital_cost_gbp=0.0),
-                       "probe: every candidate base")
+        sc = _scenario(
+            probe.assign(places=probe["max_places"].astype(int), capital_cost_gbp=0.0),
+            "probe: every candidate base",
+        )
         arcs = options(ds, sc).merge(kids[["child_id", "j"]], on="child_id")
         arcs = arcs.merge(probe[["setting_id"]].reset_index(names="k"), on="setting_id")
         arcs["cost"] = arcs["place_cost_gbp"] + arcs["transport_cost_gbp"]
         per = arcs.groupby(["k", "j"]).agg(cost=("cost", "sum"), kids=("child_id", "nunique"))
-        full = per["kids"].to_numpy() == zones["children"].to_numpy()[
-            per.index.get_level_values("j")]
+        full = (
+            per["kids"].to_numpy() == zones["children"].to_numpy()[per.index.get_level_values("j")]
+        )
         per = per[full]
         cost_sp[per.index.get_level_values("k"), per.index.get_level_values("j")] = per["cost"]
     opts, groups = _options(probe, cost_sp, tuple(sizes))
     cost = np.vstack([cost_sp[opts["k"].to_numpy()], zones["status_quo_cost_gbp"].to_numpy()])
-    return _Prepared(ds, base, zones, opts, cost, groups,
-                     annuity_factor(life_years, discount_rate), params)
+    return _Prepared(
+        ds,
+        base,
+        zones,
+        opts,
+        cost,
+        groups,
+        annuity_factor(life_years, discount_rate),
+        params,
+        proxy,
+    )
 
 
-def _options(probe: pd.DataFrame, cost_sp: np.ndarray,
-             sizes: tuple) -> tuple[pd.DataFrame, list[list[int]]]:
+def _options(
+    probe: pd.DataFrame, cost_sp: np.ndarray, sizes: tuple
+) -> tuple[pd.DataFrame, list[list[int]]]:
     """Facilities (probe base × size, only bases some zone may use) and their groups."""
     usable = np.isfinite(cost_sp).any(axis=1)
-    rows = [(k, q) for k in np.flatnonzero(usable) for q in sorted(set(sizes))
-            if q <= int(probe.at[k, "max_places"])]
+    rows = [
+        (k, q)
+        for k in np.flatnonzero(usable)
+        for q in sorted(set(sizes))
+        if q <= int(probe.at[k, "max_places"])
+    ]
     opts = pd.DataFrame(rows, columns=["k", "places"], dtype=np.int64)
     opts = opts.join(probe, on="k")
     opts["capital_cost_gbp"] = opts["places"] * opts["capital_cost_gbp_per_place"].astype(float)
@@ -346,17 +422,36 @@ def _options(probe: pd.DataFrame, cost_sp: np.ndarray,
             continue
         if len(by_pkg) == 2:
             cap = int(at_site["max_places"].iloc[0])
-            groups += [[a, b] for a in by_pkg[0] for b in by_pkg[1]
-                       if opts.at[a, "places"] + opts.at[b, "places"] > cap]
+            groups += [
+                [a, b]
+                for a in by_pkg[0]
+                for b in by_pkg[1]
+                if opts.at[a, "places"] + opts.at[b, "places"] > cap
+            ]
     return opts, groups
 
 
 # ---------------------------------------------------------------------- solving
 
-SITE_COLUMNS = ["rank", "setting_id", "site_id", "name", "urn", "package_id", "places",
-                "capital_cost_gbp", "annualised_capital_gbp", "easting", "northing", "age_min",
-                "age_max", "modelled_children", "annual_saving_gbp", "children_served",
-                "marginal_saving_gbp"]
+SITE_COLUMNS = [
+    "rank",
+    "setting_id",
+    "site_id",
+    "name",
+    "urn",
+    "package_id",
+    "places",
+    "capital_cost_gbp",
+    "annualised_capital_gbp",
+    "easting",
+    "northing",
+    "age_min",
+    "age_max",
+    "modelled_children",
+    "annual_saving_gbp",
+    "children_served",
+    "marginal_saving_gbp",
+]
 
 
 def _confirm(prep: _Prepared, sites: pd.DataFrame) -> AllocationResult:
@@ -368,42 +463,85 @@ def _marginal(prep: _Prepared, sites: pd.DataFrame, planned: AllocationResult) -
     total = planned.kpis["total_cost_gbp"]
     for i in range(len(sites)):
         without = _confirm(prep, sites.drop(index=sites.index[i]))
-        rows.append({"marginal_saving_gbp": without.kpis["total_cost_gbp"] - total,
-                     "marginal_inmss_avoided": without.kpis["inmss_children"]
-                     - planned.kpis["inmss_children"]})
-    out = pd.concat([sites[["setting_id", "site_id", "name", "package_id", "places",
-                            "capital_cost_gbp", "children_served"]].reset_index(drop=True),
-                     pd.DataFrame(rows, columns=["marginal_saving_gbp",
-                                                 "marginal_inmss_avoided"])], axis=1)
+        rows.append(
+            {
+                "marginal_saving_gbp": without.kpis["total_cost_gbp"] - total,
+                "marginal_inmss_avoided": without.kpis["inmss_children"]
+                - planned.kpis["inmss_children"],
+            }
+        )
+    out = pd.concat(
+        [
+            sites[
+                [
+                    "setting_id",
+                    "site_id",
+                    "name",
+                    "package_id",
+                    "places",
+                    "capital_cost_gbp",
+                    "children_served",
+                ]
+            ].reset_index(drop=True),
+            pd.DataFrame(rows, columns=["marginal_saving_gbp", "marginal_inmss_avoided"]),
+        ],
+        axis=1,
+    )
     out["saving_per_capital_gbp"] = out["marginal_saving_gbp"] / out["capital_cost_gbp"].where(
-        out["capital_cost_gbp"] > 0)
+        out["capital_cost_gbp"] > 0
+    )
     out["payback_years"] = out["capital_cost_gbp"] / out["marginal_saving_gbp"].where(
-        out["marginal_saving_gbp"] > 0)
+        out["marginal_saving_gbp"] > 0
+    )
     return out
 
 
-def _solve_plan(prep: _Prepared, budget_gbp: float, *, time_limit_s: float,
-                marginal: bool) -> SitingResult:
+def _solve_model(
+    prep: _Prepared, budget_gbp: float, time_limit_s: float
+) -> tuple[np.ndarray, np.ndarray, float, float, float, str, float]:
+    """Open options, their assignment, objective, bound, gap, status and solve time."""
+    opts, a, demand = prep.options, prep.annuity, prep.zones["children"].to_numpy(float)
+    if len(prep.zones) == 0:
+        return np.zeros(len(opts), bool), np.zeros((len(opts), 0)), 0.0, 0.0, 0.0, "optimal", 0.0
+    sol = solve_facility_location(
+        np.append(opts["capital_cost_gbp"].to_numpy(float) / a, 0.0),
+        np.append(opts["places"].to_numpy(float), demand.sum()),
+        demand,
+        prep.assign_cost,
+        budget=budget_gbp / a + _EPS_GBP,
+        groups=prep.groups,
+        families=np.append(opts["k"].to_numpy(), -1),
+        single_source=True,
+        engine="highs",
+        time_limit_s=time_limit_s,
+    )
+    return (
+        sol.open[:-1],
+        sol.assignment[:-1],
+        sol.objective,
+        sol.bound,
+        sol.gap,
+        sol.status,
+        sol.solve_time_s,
+    )
+
+
+def _solve_plan(
+    prep: _Prepared, budget_gbp: float, *, time_limit_s: float, marginal: bool
+) -> SitingResult:
     zones, opts, a = prep.zones, prep.options, prep.annuity
     demand = zones["children"].to_numpy(float)
-    if len(zones) == 0:
-        sol_open, x, objective, bound, status, secs = (np.zeros(len(opts), bool),
-                                                       np.zeros((len(opts), 0)), 0.0, 0.0,
-                                                       "optimal", 0.0)
-    else:
-        fixed = np.append(opts["capital_cost_gbp"].to_numpy(float) / a, 0.0)
-        capacity = np.append(opts["places"].to_numpy(float), demand.sum())
-        sol = solve_facility_location(fixed, capacity, demand, prep.assign_cost,
-                                      budget=budget_gbp / a + _EPS_GBP, groups=prep.groups,
-                                      families=np.append(opts["k"].to_numpy(), -1),
-                                      single_source=True, engine="highs",
-                                      time_limit_s=time_limit_s)
-        sol_open, x = sol.open[:-1], sol.assignment[:-1]
-        objective, bound, status, secs = sol.objective, sol.bound, sol.status, sol.solve_time_s
+    sol_open, x, objective, bound, gap, status, secs = _solve_model(prep, budget_gbp, time_limit_s)
     chosen = np.flatnonzero(sol_open)
     served = x[chosen] * demand
-    gain = np.where(x[chosen] > 0, (zones["status_quo_cost_gbp"].to_numpy(float)
-                                    - prep.assign_cost[chosen]), 0.0) * x[chosen]
+    gain = (
+        np.where(
+            x[chosen] > 0,
+            (zones["status_quo_cost_gbp"].to_numpy(float) - prep.assign_cost[chosen]),
+            0.0,
+        )
+        * x[chosen]
+    )
     sites = opts.iloc[chosen].copy()
     sites["annualised_capital_gbp"] = sites["capital_cost_gbp"] / a
     sites["modelled_children"] = served.sum(axis=1).round(6)
@@ -415,43 +553,67 @@ def _solve_plan(prep: _Prepared, budget_gbp: float, *, time_limit_s: float,
     planned = _confirm(prep, sites)
     at = planned.placements["setting_id"].value_counts()
     sites["children_served"] = sites["setting_id"].map(at).fillna(0).astype(int)
-    table = _marginal(prep, sites, planned) if marginal else pd.DataFrame(
-        {"setting_id": sites["setting_id"], "marginal_saving_gbp": np.nan})
+    table = (
+        _marginal(prep, sites, planned)
+        if marginal
+        else pd.DataFrame({"setting_id": sites["setting_id"], "marginal_saving_gbp": np.nan})
+    )
     sites["marginal_saving_gbp"] = table["marginal_saving_gbp"].to_numpy()
-    sites = sites.sort_values(["marginal_saving_gbp", "annual_saving_gbp", "setting_id"],
-                              ascending=[False, False, True], kind="stable")
+    sites = sites.sort_values(
+        ["marginal_saving_gbp", "annual_saving_gbp", "setting_id"],
+        ascending=[False, False, True],
+        kind="stable",
+    )
     sites["rank"] = np.arange(1, len(sites) + 1)
     if marginal:
         table = table.set_index("setting_id").loc[sites["setting_id"]].reset_index()
         table.insert(0, "rank", sites["rank"].to_numpy())
     base_k, plan_k = prep.baseline.kpis, planned.kpis
     both = prep.baseline.placements.merge(planned.placements, on="child_id")
+    saving = base_k["total_cost_gbp"] - plan_k["total_cost_gbp"]
+    newly = prep.proxy_gbp.index.intersection(pd.Index(planned.placements["child_id"]))
     z = zones.assign(modelled_served=(x * demand).sum(axis=0).round(6))
     return SitingResult(
-        sites=sites[SITE_COLUMNS].reset_index(drop=True), capital_cost_gbp=capital,
-        annual_saving_gbp=base_k["total_cost_gbp"] - plan_k["total_cost_gbp"],
+        sites=sites[SITE_COLUMNS].reset_index(drop=True),
+        capital_cost_gbp=capital,
+        annual_saving_gbp=saving,
         modelled_saving_gbp=float(sites["annual_saving_gbp"].sum()),
-        annualised_capital_gbp=capital / a, children_served=int(sites["children_served"].sum()),
+        annualised_capital_gbp=capital / a,
+        children_served=int(sites["children_served"].sum()),
         newly_placed_children=int(base_k["unplaced_children"] - plan_k["unplaced_children"]),
+        saving_with_proxy_gbp=saving + float(prep.proxy_gbp.reindex(newly).sum()),
         inmss_places_avoided=int(base_k["inmss_children"] - plan_k["inmss_children"]),
         journey_min_saved=float((both["travel_min_x"] - both["travel_min_y"]).sum()),
-        objective=float(objective), bound=float(bound), gap=_gap(objective, bound),
-        status=status, baseline_total_cost_gbp=base_k["total_cost_gbp"],
-        planned_total_cost_gbp=plan_k["total_cost_gbp"], demand=z,
-        marginal=table if marginal else pd.DataFrame(), budget_gbp=float(budget_gbp),
-        solve_time_s=float(secs), parameters=dict(prep.parameters, time_limit_s=time_limit_s),
-        dataset=prep.ds)
+        objective=float(objective),
+        bound=float(bound),
+        gap=float(gap),
+        status=status,
+        baseline_total_cost_gbp=base_k["total_cost_gbp"],
+        planned_total_cost_gbp=plan_k["total_cost_gbp"],
+        demand=z,
+        marginal=table if marginal else pd.DataFrame(),
+        budget_gbp=float(budget_gbp),
+        solve_time_s=float(secs),
+        parameters=dict(prep.parameters, time_limit_s=time_limit_s),
+        dataset=prep.ds,
+    )
 
 
-def _gap(objective: float, bound: float) -> float:
-    return 0.0 if objective - bound <= 0 else (objective - bound) / max(abs(objective), 1e-12)
-
-
-def site(ds: Dataset, *, budget_gbp: float, packages: object = None, phases: object = None,
-         horizon_years: int | None = None, sizes: tuple = DEFAULT_SIZES,
-         time_limit_s: float = 60.0, life_years: float = LIFE_YEARS,
-         discount_rate: float = DISCOUNT_RATE, growth: float | None = None, seed: int = 0,
-         marginal: bool = True) -> SitingResult:
+def site(
+    ds: Dataset,
+    *,
+    budget_gbp: float,
+    packages: object = None,
+    phases: object = None,
+    horizon_years: int | None = None,
+    sizes: tuple = DEFAULT_SIZES,
+    time_limit_s: float = 60.0,
+    life_years: float = LIFE_YEARS,
+    discount_rate: float = DISCOUNT_RATE,
+    growth: float | None = None,
+    seed: int = 0,
+    marginal: bool = True,
+) -> SitingResult:
     """Choose new inclusion bases within a capital budget (formulation: module docstring).
 
     Parameters
@@ -481,18 +643,27 @@ def site(ds: Dataset, *, budget_gbp: float, packages: object = None, phases: obj
         No candidates.csv, a negative budget, unknown packages/phases, bad sizes.
     """
     budget = _check_budget(budget_gbp)
-    prep = _prepare(ds, packages=packages, phases=phases, horizon_years=horizon_years,
-                    sizes=tuple(sizes), life_years=life_years, discount_rate=discount_rate,
-                    growth=growth, seed=seed)
+    prep = _prepare(
+        ds,
+        packages=packages,
+        phases=phases,
+        horizon_years=horizon_years,
+        sizes=tuple(sizes),
+        life_years=life_years,
+        discount_rate=discount_rate,
+        growth=growth,
+        seed=seed,
+    )
     return _solve_plan(prep, budget, time_limit_s=time_limit_s, marginal=marginal)
 
 
-def budget_curve(ds: Dataset, budgets: list[float], *, time_limit_s: float = 60.0,
-                 **site_kwargs: object) -> pd.DataFrame:
+def budget_curve(
+    ds: Dataset, budgets: list[float], *, time_limit_s: float = 60.0, **site_kwargs: object
+) -> pd.DataFrame:
     """Saving against capital budget: one :func:`site` plan per budget (data prepared once).
 
     Returns one row per budget (ascending): budget_gbp, capital_cost_gbp, sites, places,
-    modelled_saving_gbp, annual_saving_gbp (confirmed), children_served,
+    modelled_saving_gbp, annual_saving_gbp (confirmed), saving_with_proxy_gbp, children_served,
     inmss_places_avoided, extra_saving_per_extra_gbp (confirmed saving gained per
     extra £ of capital used since the previous row: where it falls towards 0,
     extra money stops paying), gap, status.
@@ -503,16 +674,24 @@ def budget_curve(ds: Dataset, budgets: list[float], *, time_limit_s: float = 60.
     rows = []
     for b in checked:
         res = _solve_plan(prep, b, time_limit_s=time_limit_s, marginal=False)
-        rows.append({"budget_gbp": b, "capital_cost_gbp": res.capital_cost_gbp,
-                     "sites": len(res.sites), "places": int(res.sites["places"].sum()),
-                     "modelled_saving_gbp": res.modelled_saving_gbp,
-                     "annual_saving_gbp": res.annual_saving_gbp,
-                     "children_served": res.children_served,
-                     "inmss_places_avoided": res.inmss_places_avoided,
-                     "gap": res.gap, "status": res.status})
+        rows.append(
+            {
+                "budget_gbp": b,
+                "capital_cost_gbp": res.capital_cost_gbp,
+                "sites": len(res.sites),
+                "places": int(res.sites["places"].sum()),
+                "modelled_saving_gbp": res.modelled_saving_gbp,
+                "annual_saving_gbp": res.annual_saving_gbp,
+                "saving_with_proxy_gbp": res.saving_with_proxy_gbp,
+                "children_served": res.children_served,
+                "inmss_places_avoided": res.inmss_places_avoided,
+                "gap": res.gap,
+                "status": res.status,
+            }
+        )
     out = pd.DataFrame(rows)
     if len(out):
         d_cap = out["capital_cost_gbp"].diff().fillna(out["capital_cost_gbp"])
         d_save = out["annual_saving_gbp"].diff().fillna(out["annual_saving_gbp"])
-        out.insert(7, "extra_saving_per_extra_gbp", d_save / d_cap.where(d_cap > 0))
+        out.insert(8, "extra_saving_per_extra_gbp", d_save / d_cap.where(d_cap > 0))
     return out

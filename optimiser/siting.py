@@ -129,14 +129,18 @@ def _vector(name: str, values: object, what: str, length: int | None = None) -> 
         raise DataValidationError(msg) from exc
     if arr.ndim != 1 or arr.size == 0 or (length is not None and arr.size != length):
         expected = f"length {length}" if length is not None else "a non-empty 1-D array"
-        msg = (f"{name} must be a 1-D array with one value per {what} ({expected}); "
-               f"found shape {arr.shape}.")
+        msg = (
+            f"{name} must be a 1-D array with one value per {what} ({expected}); "
+            f"found shape {arr.shape}."
+        )
         raise DataValidationError(msg)
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        msg = (f"{name} must be finite and >= 0; found {arr[first]} at index {first} "
-               f"({int(bad.sum())} bad value(s)). Fix or drop that {what}.")
+        msg = (
+            f"{name} must be finite and >= 0; found {arr[first]} at index {first} "
+            f"({int(bad.sum())} bad value(s)). Fix or drop that {what}."
+        )
         raise DataValidationError(msg)
     return arr
 
@@ -148,14 +152,18 @@ def _cost_matrix(values: object, m: int, n: int) -> np.ndarray:
         msg = f"assign_cost must be a numeric (m, n) = ({m}, {n}) array; found {values!r}."
         raise DataValidationError(msg) from exc
     if arr.shape != (m, n):
-        msg = (f"assign_cost must have shape (m, n) = ({m}, {n}) (facilities x customers, "
-               f"from fixed_cost and demand); found {arr.shape}. Transpose it if needed.")
+        msg = (
+            f"assign_cost must have shape (m, n) = ({m}, {n}) (facilities x customers, "
+            f"from fixed_cost and demand); found {arr.shape}. Transpose it if needed."
+        )
         raise DataValidationError(msg)
     bad = np.isnan(arr) | (arr < 0)
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
-        msg = (f"assign_cost must be >= 0, or np.inf for a forbidden pair; found {arr[i, j]} "
-               f"at [{i}, {j}] ({int(bad.sum())} bad value(s)). Use np.inf, not NaN.")
+        msg = (
+            f"assign_cost must be >= 0, or np.inf for a forbidden pair; found {arr[i, j]} "
+            f"at [{i}, {j}] ({int(bad.sum())} bad value(s)). Use np.inf, not NaN."
+        )
         raise DataValidationError(msg)
     return arr
 
@@ -173,22 +181,28 @@ def _groups(groups: object, m: int) -> tuple[np.ndarray, ...] | None:
         raise DataValidationError(msg) from exc
     for g in out:
         if g.min() < 0 or g.max() >= m or np.unique(g).size != g.size:
-            msg = (f"each group must list distinct facility indices in 0..{m - 1}; "
-                   f"found {g.tolist()}. Fix the index or drop the duplicate.")
+            msg = (
+                f"each group must list distinct facility indices in 0..{m - 1}; "
+                f"found {g.tolist()}. Fix the index or drop the duplicate."
+            )
             raise DataValidationError(msg)
     return out
 
 
 def _check_options(budget: float | None, k: int | None, time_limit_s: float) -> None:
-    if budget is not None and not (isinstance(budget, int | float | np.number)
-                                   and math.isfinite(budget) and budget >= 0):
+    if budget is not None and not (
+        isinstance(budget, int | float | np.number) and math.isfinite(budget) and budget >= 0
+    ):
         msg = f"budget must be a finite number >= 0 (or None for no cap); found {budget!r}."
         raise DataValidationError(msg)
     if k is not None and (isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0):
         msg = f"k must be a whole number >= 0 (or None for no cap); found {k!r}."
         raise DataValidationError(msg)
-    if not (isinstance(time_limit_s, int | float | np.number)
-            and math.isfinite(time_limit_s) and time_limit_s > 0):
+    if not (
+        isinstance(time_limit_s, int | float | np.number)
+        and math.isfinite(time_limit_s)
+        and time_limit_s > 0
+    ):
         msg = f"time_limit_s must be a positive number of seconds; found {time_limit_s!r}."
         raise DataValidationError(msg)
 
@@ -203,18 +217,27 @@ def _families(families: object, cost: np.ndarray) -> np.ndarray:
         raise DataValidationError(msg)
     family = np.unique(ids, return_inverse=True)[1].reshape(-1)
     first = np.unique(family, return_index=True)[1][family]
-    same = np.where(np.isfinite(cost), cost, -1.0) == np.where(np.isfinite(cost[first]),
-                                                               cost[first], -1.0)
+    same = np.where(np.isfinite(cost), cost, -1.0) == np.where(
+        np.isfinite(cost[first]), cost[first], -1.0
+    )
     if not same.all():
         i = int(np.flatnonzero(~same.all(axis=1))[0])
-        msg = (f"facilities {int(first[i])} and {i} share family {ids[i]!r} but their "
-               "assign_cost rows differ; members of a family must cost the same.")
+        msg = (
+            f"facilities {int(first[i])} and {i} share family {ids[i]!r} but their "
+            "assign_cost rows differ; members of a family must cost the same."
+        )
         raise DataValidationError(msg)
     return family
 
 
-def _instance(fixed_cost: object, capacity: object, demand: object, assign_cost: object,
-              single_source: bool, families: object = None) -> _Instance:
+def _instance(
+    fixed_cost: object,
+    capacity: object,
+    demand: object,
+    assign_cost: object,
+    single_source: bool,
+    families: object = None,
+) -> _Instance:
     fixed = _vector("fixed_cost", fixed_cost, "facility")
     m = fixed.size
     cap = _vector("capacity", capacity, "facility", m)
@@ -243,8 +266,9 @@ def _family_capacity(inst: _Instance) -> np.ndarray:
 def _fixed_cost_lower_bound(inst: _Instance) -> float:
     """Least fixed cost of enough capacity for all demand (fractional knapsack)."""
     need = inst.demand.sum()
-    order = np.lexsort((np.arange(inst.capacity.size),
-                        inst.fixed_cost / np.maximum(inst.capacity, 1e-300)))
+    order = np.lexsort(
+        (np.arange(inst.capacity.size), inst.fixed_cost / np.maximum(inst.capacity, 1e-300))
+    )
     cost, got = 0.0, 0.0
     for i in order:
         if got >= need or inst.capacity[i] <= 0:
@@ -255,8 +279,9 @@ def _fixed_cost_lower_bound(inst: _Instance) -> float:
     return cost
 
 
-def _infeasibility_causes(inst: _Instance, single_source: bool, budget: float | None,
-                          k: int | None, groups: object = None) -> list[str]:
+def _infeasibility_causes(
+    inst: _Instance, single_source: bool, budget: float | None, k: int | None, groups: object = None
+) -> list[str]:
     """Return reasons, each provable without solving, why no solution exists."""
     causes = []
     served = np.zeros(inst.demand.size, bool)
@@ -264,33 +289,49 @@ def _infeasibility_causes(inst: _Instance, single_source: bool, budget: float | 
     if not served.all():
         lonely = np.flatnonzero(~served)
         rule = "a finite assign_cost" + (" and capacity >= its demand" if single_source else "")
-        causes.append(f"customer(s) {lonely[:10].tolist()} have no facility with {rule}; "
-                      "allow at least one facility for each customer")
+        causes.append(
+            f"customer(s) {lonely[:10].tolist()} have no facility with {rule}; "
+            "allow at least one facility for each customer"
+        )
     total_cap, total_dem = _family_capacity(inst).sum(), inst.demand.sum()
     if total_cap < total_dem:
-        causes.append(f"total capacity {total_cap:g} < total demand {total_dem:g}; "
-                      "add capacity or reduce demand")
+        causes.append(
+            f"total capacity {total_cap:g} < total demand {total_dem:g}; "
+            "add capacity or reduce demand"
+        )
     if k is not None:
         top = np.sort(_family_capacity(inst))[::-1][:k].sum()
         if k == 0 or top < total_dem:
-            causes.append(f"k={k} facilities offer at most {top:g} capacity for total demand "
-                          f"{total_dem:g} (and at least one must open); raise k")
+            causes.append(
+                f"k={k} facilities offer at most {top:g} capacity for total demand "
+                f"{total_dem:g} (and at least one must open); raise k"
+            )
     if budget is not None:
         need = max(_fixed_cost_lower_bound(inst), inst.fixed_cost.min())
         if need > budget * (1 + 1e-12):
-            causes.append(f"budget={budget:g} is below {need:g}, the least fixed cost of "
-                          f"facilities able to cover total demand {total_dem:g}; raise budget")
+            causes.append(
+                f"budget={budget:g} is below {need:g}, the least fixed cost of "
+                f"facilities able to cover total demand {total_dem:g}; raise budget"
+            )
     return causes
 
 
-def _raise_infeasible(causes: list[str], *, proven_by_solver: bool, single_source: bool,
-                      budget: float | None, k: int | None, groups: object = None) -> None:
+def _raise_infeasible(
+    causes: list[str],
+    *,
+    proven_by_solver: bool,
+    single_source: bool,
+    budget: float | None,
+    k: int | None,
+    groups: object = None,
+) -> None:
     if not causes and proven_by_solver:
-        causes = [f"no set of open facilities meets capacity, budget={budget}, k={k}"
-                  f"{', the groups' if groups else ''}"
-                  f"{' and single sourcing' if single_source else ''} together; relax the "
-                  "budget or k, add capacity" + (", or allow split demand"
-                                                  if single_source else "")]
+        causes = [
+            f"no set of open facilities meets capacity, budget={budget}, k={k}"
+            f"{', the groups' if groups else ''}"
+            f"{' and single sourcing' if single_source else ''} together; relax the "
+            "budget or k, add capacity" + (", or allow split demand" if single_source else "")
+        ]
     if causes:
         msg = "facility location is infeasible: " + "; ".join(causes) + "."
         raise InfeasibleError(msg)
@@ -299,8 +340,14 @@ def _raise_infeasible(causes: list[str], *, proven_by_solver: bool, single_sourc
 # ----------------------------------------------------------------------- model
 
 
-def _build_model(inst: _Instance, *, single_source: bool, budget: float | None,
-                 k: int | None, groups: tuple[np.ndarray, ...] | None = None) -> MipModel:
+def _build_model(
+    inst: _Instance,
+    *,
+    single_source: bool,
+    budget: float | None,
+    k: int | None,
+    groups: tuple[np.ndarray, ...] | None = None,
+) -> MipModel:
     """Build constraints 1-7 of the module docstring as a sparse :class:`MipModel`.
 
     Variables are ordered y_0..y_{m-1}, then x over the allowed (family, customer) pairs in
@@ -315,18 +362,24 @@ def _build_model(inst: _Instance, *, single_source: bool, budget: float | None,
     rep = size[inst.pair_i]  # members linked to each pair's x
     offset = np.arange(rep.sum()) - np.repeat(np.cumsum(rep) - rep, rep)
     members = order[np.repeat(np.cumsum(size)[inst.pair_i] - rep, rep) + offset]
-    rows = [inst.pair_j,                                    # (1) assignment
-            n + inst.pair_i, n + inst.family,               # (2) capacity
-            n + n_fam + np.arange(npair), n + n_fam + np.repeat(np.arange(npair), rep),  # (3)
-            np.full(m, n + n_fam + npair)]                  # (4) aggregate cut
+    rows = [
+        inst.pair_j,  # (1) assignment
+        n + inst.pair_i,
+        n + inst.family,  # (2) capacity
+        n + n_fam + np.arange(npair),
+        n + n_fam + np.repeat(np.arange(npair), rep),  # (3)
+        np.full(m, n + n_fam + npair),
+    ]  # (4) aggregate cut
     cols = [xcol, xcol, np.arange(m), xcol, members, np.arange(m)]
-    vals = [np.ones(npair), d, -inst.capacity, np.ones(npair), -np.ones(rep.sum()),
-            inst.capacity]
+    vals = [np.ones(npair), d, -inst.capacity, np.ones(npair), -np.ones(rep.sum()), inst.capacity]
     lower = [np.ones(n), np.full(n_fam, -np.inf), np.full(npair, -np.inf), [inst.demand.sum()]]
     upper = [np.ones(n), np.zeros(n_fam), np.zeros(npair), [np.inf]]
     n_rows = n + n_fam + npair + 1
-    shared = [order[a:b] for a, b in zip(np.cumsum(size) - size, np.cumsum(size), strict=True)
-              if b - a > 1]
+    shared = [
+        order[a:b]
+        for a, b in zip(np.cumsum(size) - size, np.cumsum(size), strict=True)
+        if b - a > 1
+    ]
     for coeff, cap in ((inst.fixed_cost, budget), (np.ones(m), k)):  # (5) budget, (6) k
         if cap is not None:
             rows.append(np.full(m, n_rows))
@@ -335,23 +388,30 @@ def _build_model(inst: _Instance, *, single_source: bool, budget: float | None,
             lower.append([-np.inf])
             upper.append([float(cap)])
             n_rows += 1
-    for g in [*(groups or ()), *shared]:                    # (7) mutual exclusion
+    for g in [*(groups or ()), *shared]:  # (7) mutual exclusion
         rows.append(np.full(g.size, n_rows))
         cols.append(g)
         vals.append(np.ones(g.size))
         lower.append([-np.inf])
         upper.append([1.0])
         n_rows += 1
-    matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                           shape=(n_rows, m + npair))
+    matrix = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_rows, m + npair),
+    )
     matrix.eliminate_zeros()
     first = order[np.cumsum(size) - size]  # a member of each family, for its costs
-    objective = np.concatenate([inst.fixed_cost,
-                                inst.assign_cost[first[inst.pair_i], inst.pair_j]])
+    objective = np.concatenate([inst.fixed_cost, inst.assign_cost[first[inst.pair_i], inst.pair_j]])
     is_integer = np.concatenate([np.ones(m, bool), np.full(npair, bool(single_source))])
-    return MipModel(objective, matrix, np.concatenate(lower).astype(float),
-                    np.concatenate(upper).astype(float), np.zeros(m + npair),
-                    np.ones(m + npair), is_integer)
+    return MipModel(
+        objective,
+        matrix,
+        np.concatenate(lower).astype(float),
+        np.concatenate(upper).astype(float),
+        np.zeros(m + npair),
+        np.ones(m + npair),
+        is_integer,
+    )
 
 
 # -------------------------------------------------------------------- solution
@@ -375,17 +435,26 @@ def _assignment(inst: _Instance, values: np.ndarray, single_source: bool) -> np.
     return assignment / totals
 
 
-def _total_cost(fixed_cost: np.ndarray, assign_cost: np.ndarray, open_: np.ndarray,
-                assignment: np.ndarray) -> float:
+def _total_cost(
+    fixed_cost: np.ndarray, assign_cost: np.ndarray, open_: np.ndarray, assignment: np.ndarray
+) -> float:
     used = assignment > 0
     return float(fixed_cost[open_].sum() + (assign_cost[used] * assignment[used]).sum())
 
 
-def check_facility_location(fixed_cost: np.ndarray, capacity: np.ndarray, demand: np.ndarray,
-                            assign_cost: np.ndarray, solution: FacilityLocationSolution, *,
-                            single_source: bool = False, budget: float | None = None,
-                            k: int | None = None, groups: object = None,
-                            families: object = None) -> list[str]:
+def check_facility_location(
+    fixed_cost: np.ndarray,
+    capacity: np.ndarray,
+    demand: np.ndarray,
+    assign_cost: np.ndarray,
+    solution: FacilityLocationSolution,
+    *,
+    single_source: bool = False,
+    budget: float | None = None,
+    k: int | None = None,
+    groups: object = None,
+    families: object = None,
+) -> list[str]:
     """Independently check a solution against constraints 1-7 and its objective.
 
     Parameters
@@ -447,12 +516,20 @@ def _gap(objective: float, bound: float) -> float:
 # --------------------------------------------------------------------- solving
 
 
-def solve_facility_location(fixed_cost: object, capacity: object, demand: object,
-                            assign_cost: object, *, single_source: bool = False,
-                            budget: float | None = None, k: int | None = None,
-                            time_limit_s: float = 60.0, groups: object = None,
-                            families: object = None,
-                            engine: str | None = None) -> FacilityLocationSolution:
+def solve_facility_location(
+    fixed_cost: object,
+    capacity: object,
+    demand: object,
+    assign_cost: object,
+    *,
+    single_source: bool = False,
+    budget: float | None = None,
+    k: int | None = None,
+    time_limit_s: float = 60.0,
+    groups: object = None,
+    families: object = None,
+    engine: str | None = None,
+) -> FacilityLocationSolution:
     """Solve capacitated facility location exactly (see the module docstring).
 
     Parameters
@@ -505,14 +582,21 @@ def solve_facility_location(fixed_cost: object, capacity: object, demand: object
     start = time.perf_counter()
     _check_options(budget, k, time_limit_s)
     inst = _instance(fixed_cost, capacity, demand, assign_cost, bool(single_source), families)
-    opts = {"single_source": bool(single_source), "budget": budget, "k": k,
-            "groups": _groups(groups, inst.fixed_cost.size)}
+    opts = {
+        "single_source": bool(single_source),
+        "budget": budget,
+        "k": k,
+        "groups": _groups(groups, inst.fixed_cost.size),
+    }
     _raise_infeasible(_infeasibility_causes(inst, **opts), proven_by_solver=False, **opts)
     model = _build_model(inst, **opts)
-    if engine not in (None, "highs", "cp_sat") or (engine == "cp_sat" and not (
-            single_source and cp_sat_accepts(model))):
-        msg = (f"engine must be None, 'highs', or 'cp_sat' (single source with whole-number "
-               f"demands, capacities and fixed costs when budget is set); found {engine!r}.")
+    if engine not in (None, "highs", "cp_sat") or (
+        engine == "cp_sat" and not (single_source and cp_sat_accepts(model))
+    ):
+        msg = (
+            f"engine must be None, 'highs', or 'cp_sat' (single source with whole-number "
+            f"demands, capacities and fixed costs when budget is set); found {engine!r}."
+        )
         raise DataValidationError(msg)
     if engine is None:
         engine = "cp_sat" if single_source and cp_sat_accepts(model) else "highs"
@@ -520,8 +604,10 @@ def solve_facility_location(fixed_cost: object, capacity: object, demand: object
     if result.status == INFEASIBLE:
         _raise_infeasible([], proven_by_solver=True, **opts)
     if result.values is None:
-        msg = (f"{engine} found no feasible plan within time_limit_s={time_limit_s} "
-               f"(status {result.status}); raise time_limit_s or relax budget/k.")
+        msg = (
+            f"{engine} found no feasible plan within time_limit_s={time_limit_s} "
+            f"(status {result.status}); raise time_limit_s or relax budget/k."
+        )
         raise SolverError(msg)
     assignment = _assignment(inst, result.values, bool(single_source))
     open_ = assignment.sum(axis=1) > 0
@@ -531,12 +617,19 @@ def solve_facility_location(fixed_cost: object, capacity: object, demand: object
     status = OPTIMAL if result.status == OPTIMAL and gap <= 1e-6 else "feasible"
     for arr in (open_, assignment):
         arr.setflags(write=False)
-    solution = FacilityLocationSolution(open_, assignment, objective, bound, gap, status,
-                                        time.perf_counter() - start, engine)
-    problems = check_facility_location(inst.fixed_cost, inst.capacity, inst.demand,
-                                       inst.assign_cost, solution, families=inst.family, **opts)
+    solution = FacilityLocationSolution(
+        open_, assignment, objective, bound, gap, status, time.perf_counter() - start, engine
+    )
+    problems = check_facility_location(
+        inst.fixed_cost,
+        inst.capacity,
+        inst.demand,
+        inst.assign_cost,
+        solution,
+        families=inst.family,
+        **opts,
+    )
     if problems:
-        msg = "the facility-location solution failed the independent check: " + "; ".join(
-            problems)
+        msg = "the facility-location solution failed the independent check: " + "; ".join(problems)
         raise SolverError(msg)
     return solution

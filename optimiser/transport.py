@@ -46,8 +46,9 @@ def walking_limit_miles(age: np.ndarray, *, policy: Policy) -> np.ndarray:
     return np.where(np.asarray(age, float) < 8, walk.under_8, walk.from_8)
 
 
-def is_eligible(road_km: np.ndarray, *, age: np.ndarray, cannot_walk: np.ndarray,
-                policy: Policy) -> np.ndarray:
+def is_eligible(
+    road_km: np.ndarray, *, age: np.ndarray, cannot_walk: np.ndarray, policy: Policy
+) -> np.ndarray:
     """Whether each child is eligible for transport (rule 1 of the module docstring)."""
     age = np.asarray(age, float)
     miles = np.asarray(road_km, float) / KM_PER_MILE
@@ -61,8 +62,10 @@ def is_eligible(road_km: np.ndarray, *, age: np.ndarray, cannot_walk: np.ndarray
 def _rate_arrays(policy: Policy) -> tuple[np.ndarray, np.ndarray]:
     t = policy.transport
     rates = [getattr(t, m) for m in MODES]
-    return (np.array([r.fixed_gbp_per_day for r in rates]),
-            np.array([r.gbp_per_mile for r in rates]))
+    return (
+        np.array([r.fixed_gbp_per_day for r in rates]),
+        np.array([r.gbp_per_mile for r in rates]),
+    )
 
 
 def mode_cost_gbp(road_km: np.ndarray, mode: np.ndarray, *, policy: Policy) -> np.ndarray:
@@ -76,8 +79,14 @@ def mode_cost_gbp(road_km: np.ndarray, mode: np.ndarray, *, policy: Policy) -> n
     return day * policy.school_days_per_year
 
 
-def choose_mode(road_km: np.ndarray, *, solo: np.ndarray, wheelchair: np.ndarray,
-                mode: np.ndarray, policy: Policy) -> np.ndarray:
+def choose_mode(
+    road_km: np.ndarray,
+    *,
+    solo: np.ndarray,
+    wheelchair: np.ndarray,
+    mode: np.ndarray,
+    policy: Policy,
+) -> np.ndarray:
     """Mode of each (eligible) journey by the policy rules (rule 2)."""
     km = np.asarray(road_km, float)
     n = km.size
@@ -95,10 +104,16 @@ def choose_mode(road_km: np.ndarray, *, solo: np.ndarray, wheelchair: np.ndarray
     return np.where(np.isin(given, MODES), given, auto).astype(object)
 
 
-def assess(road_km: np.ndarray, solo: np.ndarray, *, policy: Policy,
-           age: np.ndarray | None = None, cannot_walk: np.ndarray | None = None,
-           wheelchair: np.ndarray | None = None,
-           mode: np.ndarray | None = None) -> pd.DataFrame:
+def assess(
+    road_km: np.ndarray,
+    solo: np.ndarray,
+    *,
+    policy: Policy,
+    age: np.ndarray | None = None,
+    cannot_walk: np.ndarray | None = None,
+    wheelchair: np.ndarray | None = None,
+    mode: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Eligibility, mode and annual cost of each journey (the rules of the module docstring).
 
     Parameters
@@ -125,24 +140,43 @@ def assess(road_km: np.ndarray, solo: np.ndarray, *, policy: Policy,
     if age is None:
         eligible = np.ones(n, bool)
     else:
-        eligible = is_eligible(km, age=age, cannot_walk=arr(cannot_walk, False).astype(bool),
-                               policy=policy)
-    chosen = choose_mode(km, solo=arr(solo, False).astype(bool),
-                         wheelchair=arr(wheelchair, False).astype(bool), mode=arr(mode, ""),
-                         policy=policy)
+        eligible = is_eligible(
+            km, age=age, cannot_walk=arr(cannot_walk, False).astype(bool), policy=policy
+        )
+    chosen = choose_mode(
+        km,
+        solo=arr(solo, False).astype(bool),
+        wheelchair=arr(wheelchair, False).astype(bool),
+        mode=arr(mode, ""),
+        policy=policy,
+    )
     chosen = np.where(eligible, chosen, NOT_TRANSPORTED)
     cost = mode_cost_gbp(km, chosen, policy=policy)
-    return pd.DataFrame({"eligible": eligible, "mode": chosen.astype(object),
-                         "transport_cost_gbp": cost})
+    return pd.DataFrame(
+        {"eligible": eligible, "mode": chosen.astype(object), "transport_cost_gbp": cost}
+    )
 
 
-def transport_cost_gbp(road_km: np.ndarray, solo: np.ndarray, *, policy: Policy,
-                       age: np.ndarray | None = None, cannot_walk: np.ndarray | None = None,
-                       wheelchair: np.ndarray | None = None,
-                       mode: np.ndarray | None = None) -> np.ndarray:
+def transport_cost_gbp(
+    road_km: np.ndarray,
+    solo: np.ndarray,
+    *,
+    policy: Policy,
+    age: np.ndarray | None = None,
+    cannot_walk: np.ndarray | None = None,
+    wheelchair: np.ndarray | None = None,
+    mode: np.ndarray | None = None,
+) -> np.ndarray:
     """Annual transport cost [GBP/yr] of each journey; see :func:`assess` for the arguments."""
-    return assess(road_km, solo, policy=policy, age=age, cannot_walk=cannot_walk,
-                  wheelchair=wheelchair, mode=mode)["transport_cost_gbp"].to_numpy()
+    return assess(
+        road_km,
+        solo,
+        policy=policy,
+        age=age,
+        cannot_walk=cannot_walk,
+        wheelchair=wheelchair,
+        mode=mode,
+    )["transport_cost_gbp"].to_numpy()
 
 
 def child_needs(ds: Dataset) -> pd.DataFrame:
@@ -160,19 +194,23 @@ def child_needs(ds: Dataset) -> pd.DataFrame:
         return kids[name].fillna(fill).to_numpy()
 
     packages = ds.policy.transport.cannot_walk_packages
-    by_package = (np.ones(n, bool) if packages is None
-                  else kids["package_id"].isin(packages).to_numpy())
-    return pd.DataFrame({
-        "child_id": kids["child_id"].astype(str).to_numpy(),
-        "package_id": kids["package_id"].to_numpy(),
-        "age": kids["age"].fillna(0).astype(int).to_numpy(),
-        "solo": col("solo_transport", False).astype(bool),
-        "cannot_walk": col("cannot_walk", False).astype(bool) | by_package,
-        "wheelchair": col("wheelchair", False).astype(bool),
-        "travel_mode": col("travel_mode", "").astype(str),
-        "ward_code": col("ward_code", "").astype(str),
-        "x": kids["easting"].astype(float).to_numpy(),
-        "y": kids["northing"].astype(float).to_numpy()})
+    by_package = (
+        np.ones(n, bool) if packages is None else kids["package_id"].isin(packages).to_numpy()
+    )
+    return pd.DataFrame(
+        {
+            "child_id": kids["child_id"].astype(str).to_numpy(),
+            "package_id": kids["package_id"].to_numpy(),
+            "age": kids["age"].fillna(0).astype(int).to_numpy(),
+            "solo": col("solo_transport", False).astype(bool),
+            "cannot_walk": col("cannot_walk", False).astype(bool) | by_package,
+            "wheelchair": col("wheelchair", False).astype(bool),
+            "travel_mode": col("travel_mode", "").astype(str),
+            "ward_code": col("ward_code", "").astype(str),
+            "x": kids["easting"].astype(float).to_numpy(),
+            "y": kids["northing"].astype(float).to_numpy(),
+        }
+    )
 
 
 def cap_min_of_age(age: np.ndarray, *, policy: Policy) -> np.ndarray:
@@ -191,10 +229,15 @@ def placement_transport(ds: Dataset, placements: pd.DataFrame) -> pd.DataFrame:
     needs = child_needs(ds).set_index("child_id")
     need = needs.reindex(placements["child_id"].astype(str))
     km = placements["distance_km"].to_numpy(float)
-    view = assess(km, need["solo"].to_numpy(bool), policy=ds.policy, age=need["age"].to_numpy(),
-                  cannot_walk=need["cannot_walk"].to_numpy(bool),
-                  wheelchair=need["wheelchair"].to_numpy(bool),
-                  mode=need["travel_mode"].to_numpy())
+    view = assess(
+        km,
+        need["solo"].to_numpy(bool),
+        policy=ds.policy,
+        age=need["age"].to_numpy(),
+        cannot_walk=need["cannot_walk"].to_numpy(bool),
+        wheelchair=need["wheelchair"].to_numpy(bool),
+        mode=need["travel_mode"].to_numpy(),
+    )
     settings = ds.settings.set_index("setting_id")
     out = placements.reset_index(drop=True).copy()
     out["package_id"] = need["package_id"].to_numpy()
@@ -226,36 +269,49 @@ def transport_kpis(ds: Dataset, placements: pd.DataFrame) -> dict[str, float]:
     return {
         "transported_children": float(len(moved)),
         "transport_cost_per_transported_child_gbp": _share(
-            moved["transport_cost_gbp"].sum(), len(moved)),
+            moved["transport_cost_gbp"].sum(), len(moved)
+        ),
         "travelling_alone_share": _share(moved["alone"].sum(), len(moved)),
         "personal_budget_children": float((moved["mode"] == "personal_budget").sum()),
         "transported_over_journey_cap": float(moved["over_cap"].sum()),
     }
 
 
-_BREAKDOWNS = {"setting": "setting_id", "setting_type": "setting_type", "package": "package_id",
-               "ward": "ward_code", "area": "area", "mode": "mode"}
+_BREAKDOWNS = {
+    "setting": "setting_id",
+    "setting_type": "setting_type",
+    "package": "package_id",
+    "ward": "ward_code",
+    "area": "area",
+    "mode": "mode",
+}
 
 
 def _summarise(view: pd.DataFrame, key: str) -> pd.DataFrame:
     moved = view["eligible"]
     grouped = view.assign(
-        transported=moved, cost=view["transport_cost_gbp"].where(moved, 0.0),
-        over=view["over_cap"], alone_=view["alone"] & moved,
-        moved_min=view["travel_min"].where(moved)).groupby(key, sort=True)
-    table = pd.DataFrame({
-        "children": grouped.size(),
-        "transported": grouped["transported"].sum(),
-        "transport_cost_gbp": grouped["cost"].sum().round(2),
-        "mean_travel_min": grouped["travel_min"].mean().round(1),
-        "max_travel_min": grouped["travel_min"].max().round(1),
-        "over_journey_cap": grouped["over"].sum(),
-        "travelling_alone": grouped["alone_"].sum(),
-    })
+        transported=moved,
+        cost=view["transport_cost_gbp"].where(moved, 0.0),
+        over=view["over_cap"],
+        alone_=view["alone"] & moved,
+        moved_min=view["travel_min"].where(moved),
+    ).groupby(key, sort=True)
+    table = pd.DataFrame(
+        {
+            "children": grouped.size(),
+            "transported": grouped["transported"].sum(),
+            "transport_cost_gbp": grouped["cost"].sum().round(2),
+            "mean_travel_min": grouped["travel_min"].mean().round(1),
+            "max_travel_min": grouped["travel_min"].max().round(1),
+            "over_journey_cap": grouped["over"].sum(),
+            "travelling_alone": grouped["alone_"].sum(),
+        }
+    )
     per = table["transport_cost_gbp"] / table["transported"].where(table["transported"] > 0)
     table.insert(3, "cost_per_transported_child_gbp", per.round(0))
-    table["travelling_alone_share"] = (table["travelling_alone"] / table["transported"]
-                                       .where(table["transported"] > 0)).round(3)
+    table["travelling_alone_share"] = (
+        table["travelling_alone"] / table["transported"].where(table["transported"] > 0)
+    ).round(3)
     return table.reset_index()
 
 

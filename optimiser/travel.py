@@ -41,8 +41,9 @@ def straight_km(xy_from: np.ndarray, xy_to: np.ndarray) -> np.ndarray:
     return np.hypot(*(np.asarray(xy_from, float) - np.asarray(xy_to, float)).T) / 1000.0
 
 
-def pairs_within(home_xy: np.ndarray, setting_xy: np.ndarray, radius_km: np.ndarray) -> tuple[
-        np.ndarray, np.ndarray]:
+def pairs_within(
+    home_xy: np.ndarray, setting_xy: np.ndarray, radius_km: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(child positions, setting positions) with straight-line distance ≤ each child's radius."""
     if len(home_xy) == 0 or len(setting_xy) == 0:
         empty = np.zeros(0, np.int64)
@@ -51,13 +52,17 @@ def pairs_within(home_xy: np.ndarray, setting_xy: np.ndarray, radius_km: np.ndar
     hits = tree.query_ball_point(np.asarray(home_xy, float), r=np.asarray(radius_km) * 1000.0)
     lengths = np.fromiter((len(h) for h in hits), np.int64, len(hits))
     child = np.repeat(np.arange(len(hits), dtype=np.int64), lengths)
-    setting = (np.concatenate([np.sort(np.asarray(h, np.int64)) for h in hits])
-               if lengths.sum() else np.zeros(0, np.int64))
+    setting = (
+        np.concatenate([np.sort(np.asarray(h, np.int64)) for h in hits])
+        if lengths.sum()
+        else np.zeros(0, np.int64)
+    )
     return child, setting
 
 
-def road_km_and_min(home_xy: np.ndarray, setting_xy: np.ndarray, *, policy: Policy,
-                    graph: nx.Graph | None = None) -> tuple[np.ndarray, np.ndarray]:
+def road_km_and_min(
+    home_xy: np.ndarray, setting_xy: np.ndarray, *, policy: Policy, graph: nx.Graph | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Road distance [km] and journey time [min] for aligned (k, 2) arrays of points."""
     if graph is None:
         km = straight_km(home_xy, setting_xy) * policy.detour_factor
@@ -65,8 +70,9 @@ def road_km_and_min(home_xy: np.ndarray, setting_xy: np.ndarray, *, policy: Poli
     return _graph_km_and_min(home_xy, setting_xy, graph=graph, policy=policy)
 
 
-def _graph_km_and_min(home_xy: np.ndarray, setting_xy: np.ndarray, *, graph: nx.Graph,
-                      policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+def _graph_km_and_min(
+    home_xy: np.ndarray, setting_xy: np.ndarray, *, graph: nx.Graph, policy: Policy
+) -> tuple[np.ndarray, np.ndarray]:
     nodes = list(graph.nodes)
     node_xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in nodes], float)
     tree = cKDTree(node_xy)
@@ -100,8 +106,9 @@ def _edge_length(graph: nx.Graph, a: object, b: object) -> float:
     return float(data["length"])
 
 
-def max_straight_km(cap_min: np.ndarray, *, policy: Policy,
-                    graph: nx.Graph | None = None) -> np.ndarray:
+def max_straight_km(
+    cap_min: np.ndarray, *, policy: Policy, graph: nx.Graph | None = None
+) -> np.ndarray:
     """Largest straight-line distance [km] that can be within a journey cap [min] (pruning radius).
 
     With a road graph the fastest edge speed bounds it (a road is never shorter

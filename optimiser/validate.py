@@ -25,8 +25,12 @@ class DataWarning(UserWarning):
 
 
 def _frames(ds: Dataset) -> list[tuple[Table, pd.DataFrame]]:
-    pairs = [(TABLES["packages"], ds.packages), (TABLES["settings"], ds.settings),
-             (TABLES["places"], ds.places), (TABLES["children"], ds.children)]
+    pairs = [
+        (TABLES["packages"], ds.packages),
+        (TABLES["settings"], ds.settings),
+        (TABLES["places"], ds.places),
+        (TABLES["children"], ds.children),
+    ]
     if ds.costing is not None:
         pairs.append((TABLES["costing_framework"], ds.costing))
     if ds.candidates is not None:
@@ -40,9 +44,18 @@ def _rows(mask: np.ndarray | pd.Series) -> list[int]:
 
 def check_not_empty(ds: Dataset) -> list[Problem]:
     """Packages and settings need at least one row (children may be none)."""
-    return [Problem(t.file, None, "", "no data rows", f"at least one {t.row_is}",
-                    "add the rows under the header")
-            for t, f in _frames(ds)[:3] if len(f) == 0]
+    return [
+        Problem(
+            t.file,
+            None,
+            "",
+            "no data rows",
+            f"at least one {t.row_is}",
+            "add the rows under the header",
+        )
+        for t, f in _frames(ds)[:3]
+        if len(f) == 0
+    ]
 
 
 def check_unique_ids(ds: Dataset) -> list[Problem]:
@@ -54,21 +67,46 @@ def check_unique_ids(ds: Dataset) -> list[Problem]:
             continue
         ids = frame[key].astype(str)
         dup = ids.duplicated(keep="first") & (ids != "")
-        out += [Problem(table.file, r, key, repr(ids.iloc[r - 2]) + " again",
-                        f"each {key} once", "give this row its own id or remove the duplicate")
-                for r in _rows(dup)]
+        out += [
+            Problem(
+                table.file,
+                r,
+                key,
+                repr(ids.iloc[r - 2]) + " again",
+                f"each {key} once",
+                "give this row its own id or remove the duplicate",
+            )
+            for r in _rows(dup)
+        ]
     dup = ds.places.duplicated(["setting_id", "package_id"])
-    out += [Problem("places.csv", r, "package_id", f"{ds.places.at[r - 2, 'setting_id']} × "
-                    f"{ds.places.at[r - 2, 'package_id']} again", "one row per setting × package",
-                    "merge the two rows into one") for r in _rows(dup)]
+    out += [
+        Problem(
+            "places.csv",
+            r,
+            "package_id",
+            f"{ds.places.at[r - 2, 'setting_id']} × {ds.places.at[r - 2, 'package_id']} again",
+            "one row per setting × package",
+            "merge the two rows into one",
+        )
+        for r in _rows(dup)
+    ]
     return out
 
 
 def _fk(file: str, frame: pd.DataFrame, col: str, valid: set[str], target: str) -> list[Problem]:
     values = frame[col].astype(str)
     bad = ~values.isin(valid) & (values != "")
-    return [Problem(file, r, col, repr(values.iloc[r - 2]), f"an id listed in {target}",
-                    f"correct the id or add it to {target}") for r in _rows(bad)]
+    return [
+        Problem(
+            file,
+            r,
+            col,
+            repr(values.iloc[r - 2]),
+            f"an id listed in {target}",
+            f"correct the id or add it to {target}",
+        )
+        for r in _rows(bad)
+    ]
 
 
 def check_foreign_keys(ds: Dataset) -> list[Problem]:
@@ -84,17 +122,41 @@ def check_foreign_keys(ds: Dataset) -> list[Problem]:
     for pos, prefs in enumerate(ds.children["preferences"]):
         for sid in prefs:
             if sid not in settings:
-                out.append(Problem("children.csv", pos + 2, "preferences", repr(sid),
-                                   "setting_ids listed in settings.csv, separated by ';'",
-                                   "correct the id or add the setting to settings.csv"))
+                out.append(
+                    Problem(
+                        "children.csv",
+                        pos + 2,
+                        "preferences",
+                        repr(sid),
+                        "setting_ids listed in settings.csv, separated by ';'",
+                        "correct the id or add the setting to settings.csv",
+                    )
+                )
         if len(set(prefs)) < len(prefs):
-            out.append(Problem("children.csv", pos + 2, "preferences", "a setting named twice",
-                               "each preferred setting once", "remove the repeat"))
+            out.append(
+                Problem(
+                    "children.csv",
+                    pos + 2,
+                    "preferences",
+                    "a setting named twice",
+                    "each preferred setting once",
+                    "remove the repeat",
+                )
+            )
     if ds.candidates is not None:
         for pos, pkgs in enumerate(ds.candidates["packages"]):
-            out += [Problem("candidates.csv", pos + 2, "packages", repr(p),
-                            "package_ids listed in packages.csv", "correct the package id")
-                    for p in pkgs if p not in packages]
+            out += [
+                Problem(
+                    "candidates.csv",
+                    pos + 2,
+                    "packages",
+                    repr(p),
+                    "package_ids listed in packages.csv",
+                    "correct the package id",
+                )
+                for p in pkgs
+                if p not in packages
+            ]
     return out
 
 
@@ -108,9 +170,17 @@ def check_ranges(ds: Dataset) -> list[Problem]:
             values = pd.to_numeric(frame[col.name], errors="coerce").astype(float)
             low = values < col.min if col.min is not None else np.zeros(len(values), bool)
             high = values > col.max if col.max is not None else np.zeros(len(values), bool)
-            out += [Problem(table.file, r, col.name, found_text(col, values.iloc[r - 2]),
-                            col.expected(), _range_fix(col.name))
-                    for r in _rows(np.asarray(low) | np.asarray(high))]
+            out += [
+                Problem(
+                    table.file,
+                    r,
+                    col.name,
+                    found_text(col, values.iloc[r - 2]),
+                    col.expected(),
+                    _range_fix(col.name),
+                )
+                for r in _rows(np.asarray(low) | np.asarray(high))
+            ]
     return out
 
 
@@ -129,8 +199,17 @@ def check_allowed_values(ds: Dataset) -> list[Problem]:
                 continue
             values = frame[col.name].astype(str)
             bad = ~values.isin(col.allowed) & (values != "")
-            out += [Problem(table.file, r, col.name, repr(values.iloc[r - 2]), col.expected(),
-                            "use one of the listed words") for r in _rows(bad)]
+            out += [
+                Problem(
+                    table.file,
+                    r,
+                    col.name,
+                    repr(values.iloc[r - 2]),
+                    col.expected(),
+                    "use one of the listed words",
+                )
+                for r in _rows(bad)
+            ]
     return out
 
 
@@ -140,9 +219,17 @@ def check_age_ranges(ds: Dataset) -> list[Problem]:
     for table, frame in _frames(ds):
         if {"age_min", "age_max"} <= set(frame.columns):
             bad = (frame["age_min"] > frame["age_max"]).fillna(False)
-            out += [Problem(table.file, r, "age_min", f"{frame.at[r - 2, 'age_min']} above "
-                            f"age_max {frame.at[r - 2, 'age_max']}", "age_min ≤ age_max",
-                            "swap or correct the two ages") for r in _rows(bad)]
+            out += [
+                Problem(
+                    table.file,
+                    r,
+                    "age_min",
+                    f"{frame.at[r - 2, 'age_min']} above age_max {frame.at[r - 2, 'age_max']}",
+                    "age_min ≤ age_max",
+                    "swap or correct the two ages",
+                )
+                for r in _rows(bad)
+            ]
     return out
 
 
@@ -151,39 +238,75 @@ def check_place_costs(ds: Dataset) -> list[Problem]:
     if "cost_source" not in ds.places.columns:
         return []
     types = ds.places["setting_id"].map(
-        ds.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"])
+        ds.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"]
+    )
     bad = (ds.places["cost_source"] == "missing") & types.notna()
-    return [Problem("places.csv", r, "annual_cost_gbp", "a blank cost with no framework row for "
-                    f"{ds.places.at[r - 2, 'package_id']} × {types.iloc[r - 2]}",
-                    "a fee, or a matching row in costing_framework.csv",
-                    "fill in annual_cost_gbp or add the framework row") for r in _rows(bad)]
+    return [
+        Problem(
+            "places.csv",
+            r,
+            "annual_cost_gbp",
+            "a blank cost with no framework row for "
+            f"{ds.places.at[r - 2, 'package_id']} × {types.iloc[r - 2]}",
+            "a fee, or a matching row in costing_framework.csv",
+            "fill in annual_cost_gbp or add the framework row",
+        )
+        for r in _rows(bad)
+    ]
 
 
 def check_continuing_placements(ds: Dataset) -> list[Problem]:
     """Warn when a continuing placement's setting does not list the child's package."""
     offered = set(zip(ds.places["setting_id"], ds.places["package_id"], strict=True))
     kids = ds.children
-    bad = [(cs != "") and (cs, p) not in offered
-           for cs, p in zip(kids["current_setting_id"], kids["package_id"], strict=True)]
-    return [Problem("children.csv", r, "current_setting_id",
-                    f"{kids.at[r - 2, 'current_setting_id']} (no {kids.at[r - 2, 'package_id']} "
-                    "places listed)", "a setting with a places.csv row for the child's package",
-                    "add the places row or correct the setting", "warning") for r in _rows(bad)]
+    bad = [
+        (cs != "") and (cs, p) not in offered
+        for cs, p in zip(kids["current_setting_id"], kids["package_id"], strict=True)
+    ]
+    return [
+        Problem(
+            "children.csv",
+            r,
+            "current_setting_id",
+            f"{kids.at[r - 2, 'current_setting_id']} (no {kids.at[r - 2, 'package_id']} "
+            "places listed)",
+            "a setting with a places.csv row for the child's package",
+            "add the places row or correct the setting",
+            "warning",
+        )
+        for r in _rows(bad)
+    ]
 
 
 def check_packages_offered(ds: Dataset) -> list[Problem]:
     """Warn when children need a package that no setting offers (they cannot be placed)."""
     offered = set(ds.places.loc[ds.places["places"].fillna(0) > 0, "package_id"])
     counts = ds.children.loc[~ds.children["package_id"].isin(offered), "package_id"].value_counts()
-    return [Problem("children.csv", None, "package_id", f"{n} child(ren) needing {pkg}",
-                    "at least one setting with places for it",
-                    "add places for the package, or expect these children to be unplaced",
-                    "warning") for pkg, n in sorted(counts.items())]
+    return [
+        Problem(
+            "children.csv",
+            None,
+            "package_id",
+            f"{n} child(ren) needing {pkg}",
+            "at least one setting with places for it",
+            "add places for the package, or expect these children to be unplaced",
+            "warning",
+        )
+        for pkg, n in sorted(counts.items())
+    ]
 
 
-CHECKS = (check_not_empty, check_unique_ids, check_foreign_keys, check_ranges,
-          check_allowed_values, check_age_ranges, check_place_costs,
-          check_continuing_placements, check_packages_offered)
+CHECKS = (
+    check_not_empty,
+    check_unique_ids,
+    check_foreign_keys,
+    check_ranges,
+    check_allowed_values,
+    check_age_ranges,
+    check_place_costs,
+    check_continuing_placements,
+    check_packages_offered,
+)
 
 
 def collect_problems(ds: Dataset) -> list[Problem]:

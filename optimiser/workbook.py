@@ -26,9 +26,11 @@ from optimiser.reports import format_kpis
 from optimiser.scenarios import Scenario
 from optimiser.schema import INMSS_TYPES
 
-ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence "
-               "v3.0. Contains National Statistics and OS data © Crown copyright and database "
-               "right [2023-2025]. Children in the default data are synthetic.")
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence "
+    "v3.0. Contains National Statistics and OS data © Crown copyright and database "
+    "right [2023-2025]. Children in the default data are synthetic."
+)
 
 
 @dataclass(frozen=True)
@@ -46,44 +48,76 @@ class WorkbookTables:
     placements: pd.DataFrame | None
 
 
-def build_tables(ds: Dataset, res: AllocationResult, *, publish: bool = False,
-                 comparison: Comparison | None = None,
-                 horizon: HorizonResult | None = None) -> WorkbookTables:
+def build_tables(
+    ds: Dataset,
+    res: AllocationResult,
+    *,
+    publish: bool = False,
+    comparison: Comparison | None = None,
+    horizon: HorizonResult | None = None,
+) -> WorkbookTables:
     """Every sheet's table, disclosure-controlled when ``publish``."""
     wards = _ward_table(ds, res)
     inmss = _inmss_table(ds, res)
     transport = _transport_table(res)
-    unplaced = res.unplaced.groupby(["package_id", "reason"]).size().rename(
-        "unplaced_children").reset_index()
-    suff = res.sufficiency.rename(columns={"demand": "demand_children", "placed": "placed_children",
-                                           "placed_inmss": "inmss_children",
-                                           "unplaced": "unplaced_children"})
+    unplaced = (
+        res.unplaced.groupby(["package_id", "reason"])
+        .size()
+        .rename("unplaced_children")
+        .reset_index()
+    )
+    suff = res.sufficiency.rename(
+        columns={
+            "demand": "demand_children",
+            "placed": "placed_children",
+            "placed_inmss": "inmss_children",
+            "unplaced": "unplaced_children",
+        }
+    )
     if publish:
         counts = ["demand_children", "placed_children", "inmss_children", "unplaced_children"]
         suff = publish_table(suff, counts=counts, keep=["package_id", "phase", "places"])
         wards = wards.assign(other_placed=wards["placed_children"] - wards["inmss_children"])
-        wards = publish_table(wards, counts=[c for c in wards if c.endswith("_children")],
-                              derived={"inmss_share": ("placed_children", "inmss_children",
-                                                       "other_placed"),
-                                       "transport_gbp_per_child": "placed_children",
-                                       "mean_travel_min": "placed_children"},
-                              keep=["ward_code", "ward_name"])
-        inmss = publish_table(inmss, counts=["inmss_children"],
-                              derived={"fee_gbp": "inmss_children"},
-                              keep=["setting_id", "name", "setting_type", "package_id"])
-        transport = publish_table(transport, counts=["placed_children"],
-                                  derived={"transport_cost_gbp": "placed_children",
-                                           "transport_gbp_per_child": "placed_children",
-                                           "mean_travel_min": "placed_children"},
-                                  keep=["setting_type"])
-        unplaced = publish_table(unplaced, counts=["unplaced_children"],
-                                 keep=["package_id", "reason"])
+        wards = publish_table(
+            wards,
+            counts=[c for c in wards if c.endswith("_children")],
+            derived={
+                "inmss_share": ("placed_children", "inmss_children", "other_placed"),
+                "transport_gbp_per_child": "placed_children",
+                "mean_travel_min": "placed_children",
+            },
+            keep=["ward_code", "ward_name"],
+        )
+        inmss = publish_table(
+            inmss,
+            counts=["inmss_children"],
+            derived={"fee_gbp": "inmss_children"},
+            keep=["setting_id", "name", "setting_type", "package_id"],
+        )
+        transport = publish_table(
+            transport,
+            counts=["placed_children"],
+            derived={
+                "transport_cost_gbp": "placed_children",
+                "transport_gbp_per_child": "placed_children",
+                "mean_travel_min": "placed_children",
+            },
+            keep=["setting_type"],
+        )
+        unplaced = publish_table(
+            unplaced, counts=["unplaced_children"], keep=["package_id", "reason"]
+        )
     return WorkbookTables(
         summary=pd.DataFrame(format_kpis(res.kpis), columns=["measure", "value"]),
-        sufficiency=suff, wards=wards, inmss=inmss, transport=transport, unplaced=unplaced,
+        sufficiency=suff,
+        wards=wards,
+        inmss=inmss,
+        transport=transport,
+        unplaced=unplaced,
         comparison=None if comparison is None else _comparison_table(comparison),
         horizon=None if horizon is None else horizon.years,
-        placements=None if publish else res.placements)
+        placements=None if publish else res.placements,
+    )
 
 
 def _ward_table(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
@@ -92,20 +126,27 @@ def _ward_table(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
     p = res.placements.assign(ward_code=res.placements["child_id"].map(ward_of))
     u = res.unplaced.assign(ward_code=res.unplaced["child_id"].map(ward_of))
     g = p.groupby("ward_code")
-    table = pd.DataFrame({
-        "placed_children": g.size(),
-        "inmss_children": p[p["setting_type"].isin(INMSS_TYPES)].groupby("ward_code").size(),
-        "unplaced_children": u.groupby("ward_code").size(),
-        "transport_cost_gbp": g["transport_cost_gbp"].sum(),
-        "mean_travel_min": g["travel_min"].mean(),
-    }).fillna({"placed_children": 0, "inmss_children": 0, "unplaced_children": 0})
+    table = pd.DataFrame(
+        {
+            "placed_children": g.size(),
+            "inmss_children": p[p["setting_type"].isin(INMSS_TYPES)].groupby("ward_code").size(),
+            "unplaced_children": u.groupby("ward_code").size(),
+            "transport_cost_gbp": g["transport_cost_gbp"].sum(),
+            "mean_travel_min": g["travel_min"].mean(),
+        }
+    ).fillna({"placed_children": 0, "inmss_children": 0, "unplaced_children": 0})
     table["demand_children"] = table["placed_children"] + table["unplaced_children"]
     table["inmss_share"] = table["inmss_children"] / table["placed_children"].where(
-        table["placed_children"] > 0)
+        table["placed_children"] > 0
+    )
     table["transport_gbp_per_child"] = table["transport_cost_gbp"] / table["placed_children"].where(
-        table["placed_children"] > 0)
-    names = (ds.wards.set_index("ward_code")["ward_name"] if ds.wards is not None
-             else pd.Series(dtype=object))
+        table["placed_children"] > 0
+    )
+    names = (
+        ds.wards.set_index("ward_code")["ward_name"]
+        if ds.wards is not None
+        else pd.Series(dtype=object)
+    )
     table = table.rename_axis("ward_code").reset_index()
     table.insert(1, "ward_name", table["ward_code"].map(names).fillna(""))
     return table[table["ward_code"] != ""].sort_values("ward_code").reset_index(drop=True)
@@ -114,18 +155,28 @@ def _ward_table(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
 def _inmss_table(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
     p = res.placements[res.placements["setting_type"].isin(INMSS_TYPES)]
     names = ds.settings.set_index("setting_id")["name"]
-    out = p.groupby(["setting_id", "setting_type", "package_id"]).agg(
-        inmss_children=("child_id", "size"), fee_gbp=("place_cost_gbp", "mean"),
-        place_cost_gbp=("place_cost_gbp", "sum")).reset_index()
+    out = (
+        p.groupby(["setting_id", "setting_type", "package_id"])
+        .agg(
+            inmss_children=("child_id", "size"),
+            fee_gbp=("place_cost_gbp", "mean"),
+            place_cost_gbp=("place_cost_gbp", "sum"),
+        )
+        .reset_index()
+    )
     out.insert(1, "name", out["setting_id"].map(names))
     return out.sort_values("place_cost_gbp", ascending=False).reset_index(drop=True)
 
 
 def _transport_table(res: AllocationResult) -> pd.DataFrame:
     g = res.placements.groupby("setting_type")
-    out = pd.DataFrame({"placed_children": g.size(),
-                        "transport_cost_gbp": g["transport_cost_gbp"].sum(),
-                        "mean_travel_min": g["travel_min"].mean()})
+    out = pd.DataFrame(
+        {
+            "placed_children": g.size(),
+            "transport_cost_gbp": g["transport_cost_gbp"].sum(),
+            "mean_travel_min": g["travel_min"].mean(),
+        }
+    )
     out["transport_gbp_per_child"] = out["transport_cost_gbp"] / out["placed_children"]
     return out.reset_index()
 
@@ -135,8 +186,14 @@ def _comparison_table(cmp: Comparison) -> pd.DataFrame:
     return pd.concat([cmp.kpis, deltas], axis=1).rename_axis("measure").reset_index()
 
 
-def write_workbook(ds: Dataset, path: str | Path, *, scenarios: list[Scenario] = (),
-                   years: int = 5, publish: bool = False) -> Path:
+def write_workbook(
+    ds: Dataset,
+    path: str | Path,
+    *,
+    scenarios: list[Scenario] = (),
+    years: int = 5,
+    publish: bool = False,
+) -> Path:
     """Solve ``ds`` (and any scenarios and the horizon) and write the workbook to ``path``.
 
     Refuses to overwrite an existing file.

@@ -39,28 +39,70 @@ MILE_KM = 1.609344
 SHARED_PER_KM = 2 * 1.3 / MILE_KM * 190 * 2.6  # £798.0892 per straight km, default policy
 SOLO_PER_KM = 2 * 1.3 / MILE_KM * 190 * 3.5  # £1074.3508
 
-OPTION_COLUMNS = ["child_id", "setting_id", "package_id", "place_cost_gbp", "transport_cost_gbp",
-                  "distance_km", "travel_min", "preference_rank", "arc_cost"]
-PLACEMENT_COLUMNS = ["child_id", "setting_id", "package_id", "place_cost_gbp",
-                     "transport_cost_gbp", "distance_km", "travel_min", "preference_rank"]
-KPI_KEYS = ["total_cost_gbp", "place_cost_gbp", "transport_cost_gbp", "inmss_children",
-            "inmss_share", "inmss_cost_gbp", "unplaced_children", "first_preference_share",
-            "mean_travel_min", "max_travel_min"]
+OPTION_COLUMNS = [
+    "child_id",
+    "setting_id",
+    "package_id",
+    "place_cost_gbp",
+    "transport_cost_gbp",
+    "distance_km",
+    "travel_min",
+    "preference_rank",
+    "arc_cost",
+]
+PLACEMENT_COLUMNS = [
+    "child_id",
+    "setting_id",
+    "package_id",
+    "place_cost_gbp",
+    "transport_cost_gbp",
+    "distance_km",
+    "travel_min",
+    "preference_rank",
+]
+KPI_KEYS = [
+    "total_cost_gbp",
+    "place_cost_gbp",
+    "transport_cost_gbp",
+    "inmss_children",
+    "inmss_share",
+    "inmss_cost_gbp",
+    "unplaced_children",
+    "first_preference_share",
+    "mean_travel_min",
+    "max_travel_min",
+]
 
 E0, N0 = 380000.0, 395000.0  # a point in Trafford (BNG metres)
 
 # annual cost = 190 days × per mile × 2 × road miles (one journey each way), everyone eligible
 FLAT_TRANSPORT = {
-    "cannot_walk_packages": None, "post16_eligible": True,
+    "cannot_walk_packages": None,
+    "post16_eligible": True,
     "minibus": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
     "shared_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
     "solo_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 3.5},
 }
 
-_SETTING = dict(name="setting", setting_type="maintained_special", easting=E0, northing=N0,
-                age_min=4, age_max=19, total_places=10)
-_CHILD = dict(package_id="P1", age=8, easting=E0, northing=N0, preferences="",
-              prefers_mainstream=False, current_setting_id="", solo_transport=False)
+_SETTING = dict(
+    name="setting",
+    setting_type="maintained_special",
+    easting=E0,
+    northing=N0,
+    age_min=4,
+    age_max=19,
+    total_places=10,
+)
+_CHILD = dict(
+    package_id="P1",
+    age=8,
+    easting=E0,
+    northing=N0,
+    preferences="",
+    prefers_mainstream=False,
+    current_setting_id="",
+    solo_transport=False,
+)
 
 
 def _cell(value: object) -> object:
@@ -76,17 +118,25 @@ def _write(rows: list[dict], defaults: dict, path: Path) -> None:
     pd.DataFrame(rows).to_csv(path, index=False, lineterminator="\n")
 
 
-def write_case(folder: Path, *, settings: list[dict], places: list[dict], children: list[dict],
-               policy: dict | None = None) -> Path:
+def write_case(
+    folder: Path,
+    *,
+    settings: list[dict],
+    places: list[dict],
+    children: list[dict],
+    policy: dict | None = None,
+) -> Path:
     """A dataset folder: unspecified setting/child columns take the defaults above."""
     folder.mkdir(parents=True, exist_ok=True)
     _write(settings, _SETTING, folder / "settings.csv")
     _write(places, {"annual_cost_gbp": ""}, folder / "places.csv")
     _write(children, _CHILD, folder / "children.csv")
-    packages = sorted({p["package_id"] for p in places}
-                      | {c.get("package_id", "P1") for c in children})
-    _write([{"package_id": p, "name": f"package {p}"} for p in packages], {},
-           folder / "packages.csv")
+    packages = sorted(
+        {p["package_id"] for p in places} | {c.get("package_id", "P1") for c in children}
+    )
+    _write(
+        [{"package_id": p, "name": f"package {p}"} for p in packages], {}, folder / "packages.csv"
+    )
     policy = {"transport": FLAT_TRANSPORT, **(policy or {})}
     (folder / "policy.yaml").write_text(yaml.safe_dump(policy), encoding="utf-8")
     return folder
@@ -99,9 +149,14 @@ def case(tmp_path: Path):
 
     def make(**kw) -> optimiser.Dataset:
         loaded = optimiser.load_dataset(write_case(tmp_path / f"case{next(count)}", **kw))
-        return optimiser.Dataset(children=loaded.children, settings=loaded.settings,
-                                 places=loaded.places, packages=loaded.packages,
-                                 policy=loaded.policy, costing=loaded.costing)
+        return optimiser.Dataset(
+            children=loaded.children,
+            settings=loaded.settings,
+            places=loaded.places,
+            packages=loaded.packages,
+            policy=loaded.policy,
+            costing=loaded.costing,
+        )
 
     return make
 
@@ -109,8 +164,9 @@ def case(tmp_path: Path):
 @pytest.fixture
 def tiny_flat(tiny) -> optimiser.Dataset:
     """The tiny Dataset with the flat transport model above."""
-    return tiny.replace(policy=optimiser.Policy(**{**tiny.policy.model_dump(),
-                                                   "transport": FLAT_TRANSPORT}))
+    return tiny.replace(
+        policy=optimiser.Policy(**{**tiny.policy.model_dump(), "transport": FLAT_TRANSPORT})
+    )
 
 
 def where(res: optimiser.AllocationResult) -> dict[str, str]:
@@ -138,16 +194,16 @@ def reasons(res: optimiser.AllocationResult) -> dict[str, str]:
 # Arc costs (place + transport to 2 dp + preference), whole pounds:
 TINY_OPTIONS = [
     # child, setting, pkg, place, transport, road km, min, rank, arc_cost
-    ("C1", "S1", "P1", 26000.0, 798.09, 1.3, 3.25, 2.0, 29798),      # 26000+798.09+3000
-    ("C1", "S2", "P1", 15000.0, 1596.18, 2.6, 6.5, 1.0, 16596),      # 15000+1596.18
-    ("C2", "S1", "P1", 26000.0, 1596.18, 2.6, 6.5, np.nan, 27596),   # special: no duty term
+    ("C1", "S1", "P1", 26000.0, 798.09, 1.3, 3.25, 2.0, 29798),  # 26000+798.09+3000
+    ("C1", "S2", "P1", 15000.0, 1596.18, 2.6, 6.5, 1.0, 16596),  # 15000+1596.18
+    ("C2", "S1", "P1", 26000.0, 1596.18, 2.6, 6.5, np.nan, 27596),  # special: no duty term
     ("C2", "S2", "P1", 15000.0, 798.09, 1.3, 3.25, np.nan, -219034),  # 15798.09 − W (234832)
     ("C3", "S1", "P1", 26000.0, 564.33, 0.919239, 2.298097, np.nan, 26564),
     ("C3", "S3", "P1", 60000.0, 15567.85, 25.358332, 63.395830, np.nan, 75568),
-    ("C4", "S1", "P2", 28000.0, 798.09, 1.3, 3.25, np.nan, 28798),   # continuing: penalty 0
+    ("C4", "S1", "P2", 28000.0, 798.09, 1.3, 3.25, np.nan, 28798),  # continuing: penalty 0
     ("C5", "S1", "P2", 28000.0, 1074.35, 1.3, 3.25, np.nan, 29074),  # solo rate
     ("C6", "S1", "P1", 26000.0, 3290.61, 5.360037, 13.400093, np.nan, 39291),  # +10000 unranked
-    ("C6", "S2", "P1", 15000.0, 1128.67, 1.838478, 4.596194, np.nan, 26129),   # +10000 unranked
+    ("C6", "S2", "P1", 15000.0, 1128.67, 1.838478, 4.596194, np.nan, 26129),  # +10000 unranked
     ("C6", "S3", "P1", 60000.0, 12794.34, 20.840585, 52.101464, 1.0, 72794),
 ]
 # Mainstream-duty weight W = max(50000, ceil(Σ M_i) + 1), M_i = child i's largest arc cost
@@ -161,8 +217,13 @@ def test_tiny_arc_costs_by_hand(tiny_flat):
     got = optimiser.options(tiny_flat)
     expected = pd.DataFrame(TINY_OPTIONS, columns=OPTION_COLUMNS)
     assert list(got.columns) == OPTION_COLUMNS
-    pd.testing.assert_frame_equal(got.drop(columns="arc_cost"), expected.drop(columns="arc_cost"),
-                                  check_dtype=False, atol=1e-6, rtol=0)
+    pd.testing.assert_frame_equal(
+        got.drop(columns="arc_cost"),
+        expected.drop(columns="arc_cost"),
+        check_dtype=False,
+        atol=1e-6,
+        rtol=0,
+    )
     assert got["arc_cost"].tolist() == expected["arc_cost"].tolist()
     # the transport formula itself, unrounded: 1 straight km = £798.0892, solo £1074.3508
     assert SHARED_PER_KM == pytest.approx(798.0892, abs=1e-4)
@@ -178,13 +239,18 @@ def test_tiny_optimum(tiny_flat):
     #   C1@S2 + C6@S1 + C3@S3 = 16596 + 39291 + 75568 = 131455
     # Objective = 115954 + (15798 − 234832 = −219034) (C2) + 29074 (C5) + 28798 (C4) = −45208.
     res = optimiser.allocate(tiny_flat)
-    assert where(res) == {"C1": "S2", "C2": "S2", "C3": "S1", "C4": "S1", "C5": "S1",
-                          "C6": "S3"}
+    assert where(res) == {"C1": "S2", "C2": "S2", "C3": "S1", "C4": "S1", "C5": "S1", "C6": "S3"}
     assert res.unplaced.empty
     assert res.objective == -45208.0
     assert res.duty_weight_gbp == TINY_W
     assert res.placements.set_index("child_id")["continuing"].to_dict() == {
-        "C1": False, "C2": False, "C3": False, "C4": True, "C5": False, "C6": False}
+        "C1": False,
+        "C2": False,
+        "C3": False,
+        "C4": True,
+        "C5": False,
+        "C6": False,
+    }
     assert optimiser.check_allocation(tiny_flat, res) == []
     # one of six placements is INMSS (C6 at S3, £60000)
     assert res.kpis["inmss_children"] == 1.0
@@ -204,14 +270,19 @@ def test_tiny_residual_capacities(tiny_flat):
 
 # --------------------------------------------------------------------------- constraint families
 
+
 def test_package_capacity_binds(case):
     # S (380000) P1 ×1 @ 20000; T (382000) P1 ×5 @ 30000. K1 at 380000, K2 at 381000.
     #   K1@S 20000, K1@T 30000+1596.18 = 31596; K2@S 20000+798.09 = 20798, K2@T 30798.
     #   K1@S + K2@T = 50798 < K2@S + K1@T = 52394. Without the cap both at S (40798).
-    ds = case(settings=[dict(setting_id="S"), dict(setting_id="T", easting=E0 + 2000)],
-              places=[dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000),
-                      dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000)],
-              children=[dict(child_id="K1"), dict(child_id="K2", easting=E0 + 1000)])
+    ds = case(
+        settings=[dict(setting_id="S"), dict(setting_id="T", easting=E0 + 2000)],
+        places=[
+            dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000),
+            dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000),
+        ],
+        children=[dict(child_id="K1"), dict(child_id="K2", easting=E0 + 1000)],
+    )
     res = optimiser.allocate(ds)
     assert where(res) == {"K1": "S", "K2": "T"}
     assert res.objective == 50798.0
@@ -222,14 +293,16 @@ def test_total_places_below_package_places(case):
     # All three children at S. Saving of S over T: P1 child 31596.18−20000 = 11596.18,
     # P2 child 31596.18−25000 = 6596.18 → the two P1 children get S's two places.
     # Objective 20000 + 20000 + 31596 = 71596 (65000 if total_places were ignored).
-    ds = case(settings=[dict(setting_id="S", total_places=2),
-                        dict(setting_id="T", easting=E0 + 2000)],
-              places=[dict(setting_id="S", package_id="P1", places=2, annual_cost_gbp=20000),
-                      dict(setting_id="S", package_id="P2", places=2, annual_cost_gbp=25000),
-                      dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000),
-                      dict(setting_id="T", package_id="P2", places=5, annual_cost_gbp=30000)],
-              children=[dict(child_id="A"), dict(child_id="B"),
-                        dict(child_id="C", package_id="P2")])
+    ds = case(
+        settings=[dict(setting_id="S", total_places=2), dict(setting_id="T", easting=E0 + 2000)],
+        places=[
+            dict(setting_id="S", package_id="P1", places=2, annual_cost_gbp=20000),
+            dict(setting_id="S", package_id="P2", places=2, annual_cost_gbp=25000),
+            dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000),
+            dict(setting_id="T", package_id="P2", places=5, annual_cost_gbp=30000),
+        ],
+        children=[dict(child_id="A"), dict(child_id="B"), dict(child_id="C", package_id="P2")],
+    )
     res = optimiser.allocate(ds)
     assert where(res) == {"A": "S", "B": "S", "C": "T"}
     assert res.objective == 71596.0
@@ -237,11 +310,19 @@ def test_total_places_below_package_places(case):
 
 def test_age_range_inclusive(case):
     # Y (ages 11-16, £10000) and O (ages 4-19, £30000) at the children's home.
-    ds = case(settings=[dict(setting_id="Y", age_min=11, age_max=16), dict(setting_id="O")],
-              places=[dict(setting_id="Y", package_id="P1", places=9, annual_cost_gbp=10000),
-                      dict(setting_id="O", package_id="P1", places=9, annual_cost_gbp=30000)],
-              children=[dict(child_id="A10", age=10), dict(child_id="A11", age=11),
-                        dict(child_id="A16", age=16), dict(child_id="A17", age=17)])
+    ds = case(
+        settings=[dict(setting_id="Y", age_min=11, age_max=16), dict(setting_id="O")],
+        places=[
+            dict(setting_id="Y", package_id="P1", places=9, annual_cost_gbp=10000),
+            dict(setting_id="O", package_id="P1", places=9, annual_cost_gbp=30000),
+        ],
+        children=[
+            dict(child_id="A10", age=10),
+            dict(child_id="A11", age=11),
+            dict(child_id="A16", age=16),
+            dict(child_id="A17", age=17),
+        ],
+    )
     opts = optimiser.options(ds)
     assert set(opts.loc[opts["setting_id"] == "Y", "child_id"]) == {"A11", "A16"}
     res = optimiser.allocate(ds)
@@ -254,14 +335,18 @@ def test_journey_cap_boundary_is_eligible(case):
     # A (8) at 18.000 km → 45.0 min: eligible; B (8) at 18.001 km → 45.0025 min: not;
     # C (12) at 30 km → 75.0 min: eligible; D (12) at 30.001 km: not;
     # E (8) at 30 km ranks S → eligible beyond its 45-min cap (rank 1).
-    ds = case(policy={"detour_factor": 1.0},
-              settings=[dict(setting_id="S")],
-              places=[dict(setting_id="S", package_id="P1", places=9, annual_cost_gbp=20000)],
-              children=[dict(child_id="A", easting=E0 - 18000),
-                        dict(child_id="B", easting=E0 - 18001),
-                        dict(child_id="C", age=12, easting=E0 - 30000),
-                        dict(child_id="D", age=12, easting=E0 - 30001),
-                        dict(child_id="E", easting=E0 - 30000, preferences="S")])
+    ds = case(
+        policy={"detour_factor": 1.0},
+        settings=[dict(setting_id="S")],
+        places=[dict(setting_id="S", package_id="P1", places=9, annual_cost_gbp=20000)],
+        children=[
+            dict(child_id="A", easting=E0 - 18000),
+            dict(child_id="B", easting=E0 - 18001),
+            dict(child_id="C", age=12, easting=E0 - 30000),
+            dict(child_id="D", age=12, easting=E0 - 30001),
+            dict(child_id="E", easting=E0 - 30000, preferences="S"),
+        ],
+    )
     opts = optimiser.options(ds).set_index("child_id")
     assert sorted(opts.index) == ["A", "C", "E"]
     assert opts.loc["A", "travel_min"] == 45.0 and opts.loc["C", "travel_min"] == 75.0
@@ -272,9 +357,9 @@ def test_journey_cap_boundary_is_eligible(case):
     assert sorted(where(res)) == ["A", "C", "E"]
     assert reasons(res) == {
         "B": "no eligible setting within the 45-minute journey cap "
-             "(nearest of 1 settings delivering P1: 45 min)",
+        "(nearest of 1 settings delivering P1: 45 min)",
         "D": "no eligible setting within the 75-minute journey cap "
-             "(nearest of 1 settings delivering P1: 75 min)",
+        "(nearest of 1 settings delivering P1: 75 min)",
     }
 
 
@@ -284,9 +369,11 @@ def test_journey_exactly_at_cap_with_default_detour(case):
     # the straight line is 13846.153846153848 m, one ulp over the KD-tree radius
     # 13846.153846153846 m, so the pair is pruned. (Coordinates set after loading: a CSV
     # round trip could move them by an ulp.)
-    ds = case(settings=[dict(setting_id="S")],
-              places=[dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000)],
-              children=[dict(child_id="A")])
+    ds = case(
+        settings=[dict(setting_id="S")],
+        places=[dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000)],
+        children=[dict(child_id="A")],
+    )
     sx, sy = 393845.98076959135, 395069.2304807696
     ds = ds.replace(settings=ds.settings.assign(easting=sx, northing=sy))
     assert math.hypot(sx - E0, sy - N0) / 1000 * 1.3 / 24 * 60 == 45.0
@@ -298,11 +385,17 @@ def test_ranked_preference_beyond_cap_is_eligible(case):
     # A ranks Far: arc 20000 + 20 × 798.0892 = 20000 + 15961.78 = 35962 (rank 1), beats
     #   Near 40000 + 798.09 + 10000 unranked = 50798.
     # B ranks nothing: Far is out of reach, so B takes Near (40798).
-    ds = case(settings=[dict(setting_id="Near", easting=E0 + 1000),
-                        dict(setting_id="Far", easting=E0 + 20000)],
-              places=[dict(setting_id="Near", package_id="P1", places=5, annual_cost_gbp=40000),
-                      dict(setting_id="Far", package_id="P1", places=5, annual_cost_gbp=20000)],
-              children=[dict(child_id="A", preferences="Far"), dict(child_id="B")])
+    ds = case(
+        settings=[
+            dict(setting_id="Near", easting=E0 + 1000),
+            dict(setting_id="Far", easting=E0 + 20000),
+        ],
+        places=[
+            dict(setting_id="Near", package_id="P1", places=5, annual_cost_gbp=40000),
+            dict(setting_id="Far", package_id="P1", places=5, annual_cost_gbp=20000),
+        ],
+        children=[dict(child_id="A", preferences="Far"), dict(child_id="B")],
+    )
     opts = optimiser.options(ds)
     pairs = set(zip(opts["child_id"], opts["setting_id"], strict=True))
     assert pairs == {("A", "Near"), ("A", "Far"), ("B", "Near")}
@@ -316,10 +409,14 @@ def test_ranked_preference_beyond_cap_is_eligible(case):
 def test_closed_setting_takes_no_one_and_its_children_are_replaced(case):
     # S is closed (cheap, £10000); T 1 km away @ 30000. K1 continues at S, K2 is new.
     # Both must go to T: 2 × (30000 + 798.09) → 2 × 30798 = 61596.
-    ds = case(settings=[dict(setting_id="S", closed=True), dict(setting_id="T", easting=E0 + 1000)],
-              places=[dict(setting_id="S", package_id="P1", places=5, annual_cost_gbp=10000),
-                      dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000)],
-              children=[dict(child_id="K1", current_setting_id="S"), dict(child_id="K2")])
+    ds = case(
+        settings=[dict(setting_id="S", closed=True), dict(setting_id="T", easting=E0 + 1000)],
+        places=[
+            dict(setting_id="S", package_id="P1", places=5, annual_cost_gbp=10000),
+            dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000),
+        ],
+        children=[dict(child_id="K1", current_setting_id="S"), dict(child_id="K2")],
+    )
     assert "S" not in set(optimiser.options(ds)["setting_id"])
     res = optimiser.allocate(ds)
     assert where(res) == {"K1": "T", "K2": "T"}
@@ -330,13 +427,22 @@ def test_closed_setting_takes_no_one_and_its_children_are_replaced(case):
 def _continuity_case(case, continuity: str) -> optimiser.Dataset:
     # S P1 ×1 @ 40000 (ages 4-11); T (2 km) P1 ×5 @ 20000. K1 (age 8) continues at S; K2 new;
     # K3 (age 15) continues at S as well though S's age range is 4-11 and S has one place.
-    return case(policy={"continuity": continuity},
-                settings=[dict(setting_id="S", age_max=11, total_places=1),
-                          dict(setting_id="T", easting=E0 + 2000)],
-                places=[dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=40000),
-                        dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=20000)],
-                children=[dict(child_id="K1", current_setting_id="S"), dict(child_id="K2"),
-                          dict(child_id="K3", age=15, current_setting_id="S")])
+    return case(
+        policy={"continuity": continuity},
+        settings=[
+            dict(setting_id="S", age_max=11, total_places=1),
+            dict(setting_id="T", easting=E0 + 2000),
+        ],
+        places=[
+            dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=40000),
+            dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=20000),
+        ],
+        children=[
+            dict(child_id="K1", current_setting_id="S"),
+            dict(child_id="K2"),
+            dict(child_id="K3", age=15, current_setting_id="S"),
+        ],
+    )
 
 
 def test_continuity_keep(case):
@@ -350,7 +456,10 @@ def test_continuity_keep(case):
     res = optimiser.allocate(ds)
     assert where(res) == {"K1": "S", "K2": "T", "K3": "S"}
     assert res.placements.set_index("child_id")["continuing"].to_dict() == {
-        "K1": True, "K2": False, "K3": True}
+        "K1": True,
+        "K2": False,
+        "K3": True,
+    }
     assert res.objective == 101596.0
     assert optimiser.check_allocation(ds, res) == []
 
@@ -369,13 +478,20 @@ def _inmss_case(case, *, cap: int | None, continuing: bool) -> optimiser.Dataset
     kids = [dict(child_id=f"K{i}") for i in (1, 2, 3)]
     if continuing:
         kids.append(dict(child_id="K0", current_setting_id="X"))
-    return case(policy={"inmss_max_places": cap},
-                settings=[dict(setting_id="X", setting_type="independent_special"),
-                          dict(setting_id="N", setting_type="nmss"), dict(setting_id="M")],
-                places=[dict(setting_id="X", package_id="P1", places=5, annual_cost_gbp=20000),
-                        dict(setting_id="N", package_id="P1", places=5, annual_cost_gbp=21000),
-                        dict(setting_id="M", package_id="P1", places=5, annual_cost_gbp=40000)],
-                children=kids)
+    return case(
+        policy={"inmss_max_places": cap},
+        settings=[
+            dict(setting_id="X", setting_type="independent_special"),
+            dict(setting_id="N", setting_type="nmss"),
+            dict(setting_id="M"),
+        ],
+        places=[
+            dict(setting_id="X", package_id="P1", places=5, annual_cost_gbp=20000),
+            dict(setting_id="N", package_id="P1", places=5, annual_cost_gbp=21000),
+            dict(setting_id="M", package_id="P1", places=5, annual_cost_gbp=40000),
+        ],
+        children=kids,
+    )
 
 
 def test_inmss_group_cap(case):
@@ -397,11 +513,17 @@ def test_inmss_cap_counts_continuing_children(case):
 
 def _duty_case(case, *, wants: bool, base_age_max: int = 19) -> optimiser.Dataset:
     # B inclusion_base @ 90000 and S special @ 20000, both at the child's home.
-    return case(settings=[dict(setting_id="B", setting_type="inclusion_base", age_max=base_age_max),
-                          dict(setting_id="S")],
-                places=[dict(setting_id="B", package_id="P1", places=1, annual_cost_gbp=90000),
-                        dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000)],
-                children=[dict(child_id="K", prefers_mainstream=wants)])
+    return case(
+        settings=[
+            dict(setting_id="B", setting_type="inclusion_base", age_max=base_age_max),
+            dict(setting_id="S"),
+        ],
+        places=[
+            dict(setting_id="B", package_id="P1", places=1, annual_cost_gbp=90000),
+            dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000),
+        ],
+        children=[dict(child_id="K", prefers_mainstream=wants)],
+    )
 
 
 def test_mainstream_duty_beats_cheaper_special_place(case):
@@ -432,12 +554,20 @@ def test_mainstream_duty_contested_base_place(case):
     # Cost alone: A@S + B@IB = 45000 < A@IB + B@S = 52980.90.
     # With W = max(50000, ceil(30000 + 33990.45) + 1) = 63992 as a bonus on A's base arc:
     # A@IB = 18990.45 − 63992 → −45002, B@S 33990: −11012 is optimal.
-    ds = case(settings=[dict(setting_id="IB", setting_type="inclusion_base"),
-                        dict(setting_id="S", easting=E0 + 5000)],
-              places=[dict(setting_id="IB", package_id="P1", places=1, annual_cost_gbp=15000),
-                      dict(setting_id="S", package_id="P1", places=5, annual_cost_gbp=30000)],
-              children=[dict(child_id="A", easting=E0 + 5000, prefers_mainstream=True),
-                        dict(child_id="B")])
+    ds = case(
+        settings=[
+            dict(setting_id="IB", setting_type="inclusion_base"),
+            dict(setting_id="S", easting=E0 + 5000),
+        ],
+        places=[
+            dict(setting_id="IB", package_id="P1", places=1, annual_cost_gbp=15000),
+            dict(setting_id="S", package_id="P1", places=5, annual_cost_gbp=30000),
+        ],
+        children=[
+            dict(child_id="A", easting=E0 + 5000, prefers_mainstream=True),
+            dict(child_id="B"),
+        ],
+    )
     res = optimiser.allocate(ds)
     assert where(res) == {"A": "IB", "B": "S"}
     assert res.duty_weight_gbp == 63992.0
@@ -453,14 +583,23 @@ def test_mainstream_duty_lexicographic_across_placed_sets(case):
     #   {A@X, C@M} = 20000 + W(50000) + 15000 = 85000, A in a special school
     #   {B@X, C@M} = 315000, A unplaced
     # The model picks {A@X, C@M}: W (50000) is far below the £300000 it "saves".
-    ds = case(settings=[dict(setting_id="M", setting_type="inclusion_base", total_places=1),
-                        dict(setting_id="X", setting_type="independent_special", total_places=1)],
-              places=[dict(setting_id="M", package_id="P1", places=1, annual_cost_gbp=20000),
-                      dict(setting_id="X", package_id="P1", places=1, annual_cost_gbp=20000),
-                      dict(setting_id="X", package_id="P2", places=1, annual_cost_gbp=300000),
-                      dict(setting_id="M", package_id="P3", places=1, annual_cost_gbp=15000)],
-              children=[dict(child_id="A", prefers_mainstream=True),
-                        dict(child_id="B", package_id="P2"), dict(child_id="C", package_id="P3")])
+    ds = case(
+        settings=[
+            dict(setting_id="M", setting_type="inclusion_base", total_places=1),
+            dict(setting_id="X", setting_type="independent_special", total_places=1),
+        ],
+        places=[
+            dict(setting_id="M", package_id="P1", places=1, annual_cost_gbp=20000),
+            dict(setting_id="X", package_id="P1", places=1, annual_cost_gbp=20000),
+            dict(setting_id="X", package_id="P2", places=1, annual_cost_gbp=300000),
+            dict(setting_id="M", package_id="P3", places=1, annual_cost_gbp=15000),
+        ],
+        children=[
+            dict(child_id="A", prefers_mainstream=True),
+            dict(child_id="B", package_id="P2"),
+            dict(child_id="C", package_id="P3"),
+        ],
+    )
     assert where(optimiser.allocate(ds)) == {"A": "M", "B": "X"}
 
 
@@ -471,31 +610,50 @@ def test_preference_ranks_against_cost(case):
     # K3 ranks C1;C2: C1 22000 vs C2 23000 → C1 (cost gap 2000 < 3000).
     # K4 ranks A2 only: A2 20000 vs A1 20000 + 10000 unranked → A2.
     # Objective 20000 + 23000 + 22000 + 20000 = 85000.
-    fees = {"A1": ("P1", 20000), "A2": ("P1", 20000), "B1": ("P2", 24000),
-            "B2": ("P2", 20000), "C1": ("P3", 22000), "C2": ("P3", 20000)}
-    ds = case(settings=[dict(setting_id=s) for s in fees],
-              places=[dict(setting_id=s, package_id=p, places=5, annual_cost_gbp=f)
-                      for s, (p, f) in fees.items()],
-              children=[dict(child_id="K1", preferences="A1;A2"),
-                        dict(child_id="K2", package_id="P2", preferences="B1;B2"),
-                        dict(child_id="K3", package_id="P3", preferences="C1;C2"),
-                        dict(child_id="K4", preferences="A2")])
+    fees = {
+        "A1": ("P1", 20000),
+        "A2": ("P1", 20000),
+        "B1": ("P2", 24000),
+        "B2": ("P2", 20000),
+        "C1": ("P3", 22000),
+        "C2": ("P3", 20000),
+    }
+    ds = case(
+        settings=[dict(setting_id=s) for s in fees],
+        places=[
+            dict(setting_id=s, package_id=p, places=5, annual_cost_gbp=f)
+            for s, (p, f) in fees.items()
+        ],
+        children=[
+            dict(child_id="K1", preferences="A1;A2"),
+            dict(child_id="K2", package_id="P2", preferences="B1;B2"),
+            dict(child_id="K3", package_id="P3", preferences="C1;C2"),
+            dict(child_id="K4", preferences="A2"),
+        ],
+    )
     res = optimiser.allocate(ds)
     assert where(res) == {"K1": "A1", "K2": "B2", "K3": "C1", "K4": "A2"}
     assert res.placements.set_index("child_id")["preference_rank"].to_dict() == {
-        "K1": 1.0, "K2": 2.0, "K3": 1.0, "K4": 1.0}
+        "K1": 1.0,
+        "K2": 2.0,
+        "K3": 1.0,
+        "K4": 1.0,
+    }
     assert res.objective == 85000.0
 
 
 # --------------------------------------------------------------------------- unplaced
 
+
 def test_placing_beats_unplaced_whatever_the_cost(case):
     # The only setting costs £5m a year (solo, 10 km: + 10 × 1074.3508 = 10743.51) and the
     # unplaced penalty is £1: the child is still placed. 5000000 + 10743.51 → 5010744.
-    ds = case(policy={"unplaced_penalty_gbp": 1.0},
-              settings=[dict(setting_id="S", easting=E0 + 10000)],
-              places=[dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=5_000_000)],
-              children=[dict(child_id="K", solo_transport=True)])
+    ds = case(
+        policy={"unplaced_penalty_gbp": 1.0},
+        settings=[dict(setting_id="S", easting=E0 + 10000)],
+        places=[dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=5_000_000)],
+        children=[dict(child_id="K", solo_transport=True)],
+    )
     res = optimiser.allocate(ds)
     assert where(res) == {"K": "S"} and res.unplaced.empty
     assert res.objective == 5010744.0
@@ -506,11 +664,17 @@ def test_unplaced_penalty_is_raised_above_any_placement(case):
     # With one place: placed at £20000. Adding capacity must not raise the objective.
     def run(n: int) -> optimiser.AllocationResult:
         # K0 (P0, placed at £1000) keeps the placements non-empty (see the empty-result bug)
-        return optimiser.allocate(case(
-            policy={"unplaced_penalty_gbp": 1000.0}, settings=[dict(setting_id="S")],
-            places=[dict(setting_id="S", package_id="P1", places=n, annual_cost_gbp=20000),
-                    dict(setting_id="S", package_id="P0", places=1, annual_cost_gbp=1000)],
-            children=[dict(child_id="K0", package_id="P0"), dict(child_id="K")]))
+        return optimiser.allocate(
+            case(
+                policy={"unplaced_penalty_gbp": 1000.0},
+                settings=[dict(setting_id="S")],
+                places=[
+                    dict(setting_id="S", package_id="P1", places=n, annual_cost_gbp=20000),
+                    dict(setting_id="S", package_id="P0", places=1, annual_cost_gbp=1000),
+                ],
+                children=[dict(child_id="K0", package_id="P0"), dict(child_id="K")],
+            )
+        )
 
     before, after = run(0), run(1)
     assert len(before.unplaced) == 1 and after.unplaced.empty
@@ -520,13 +684,16 @@ def test_unplaced_penalty_is_raised_above_any_placement(case):
 def test_nobody_placeable_is_reported_not_raised(case):
     # S lists P1 with 0 places: the only child cannot be placed. The model is never
     # infeasible: the result has no placements and one unplaced row, objective = 1e6.
-    ds = case(settings=[dict(setting_id="S")],
-              places=[dict(setting_id="S", package_id="P1", places=0, annual_cost_gbp=20000)],
-              children=[dict(child_id="K")])
+    ds = case(
+        settings=[dict(setting_id="S")],
+        places=[dict(setting_id="S", package_id="P1", places=0, annual_cost_gbp=20000)],
+        children=[dict(child_id="K")],
+    )
     res = optimiser.allocate(ds)
     assert res.placements.empty
     assert reasons(res) == {
-        "K": "eligible settings full (1 eligible setting with 0 P1 places, all taken)"}
+        "K": "eligible settings full (1 eligible setting with 0 P1 places, all taken)"
+    }
     assert res.objective == 1_000_000.0
 
 
@@ -537,31 +704,45 @@ def test_unplaced_reasons_with_numbers(case):
     # F1-F3 live at S, F4 10 km east (S 7980.89, T 7182.80 transport): 3 places for 4
     # children; leaving F4 out is cheapest (F1@S 20000, F2/F3@T 20798 each).
     # Objective 20000 + 2 × 20798 + 4 unplaced × 1e6 = 4061596.
-    ds = case(settings=[dict(setting_id="S", age_max=11, total_places=1),
-                        dict(setting_id="T", easting=E0 + 1000, age_max=11, total_places=2)],
-              places=[dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000),
-                      dict(setting_id="T", package_id="P1", places=2, annual_cost_gbp=20000)],
-              children=[dict(child_id="U1", package_id="P2"), dict(child_id="U2", age=15),
-                        dict(child_id="U3", easting=E0 - 20000),
-                        *[dict(child_id=f"F{i}") for i in (1, 2, 3)],
-                        dict(child_id="F4", easting=E0 + 10000)])
+    ds = case(
+        settings=[
+            dict(setting_id="S", age_max=11, total_places=1),
+            dict(setting_id="T", easting=E0 + 1000, age_max=11, total_places=2),
+        ],
+        places=[
+            dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000),
+            dict(setting_id="T", package_id="P1", places=2, annual_cost_gbp=20000),
+        ],
+        children=[
+            dict(child_id="U1", package_id="P2"),
+            dict(child_id="U2", age=15),
+            dict(child_id="U3", easting=E0 - 20000),
+            *[dict(child_id=f"F{i}") for i in (1, 2, 3)],
+            dict(child_id="F4", easting=E0 + 10000),
+        ],
+    )
     res = optimiser.allocate(ds)
     assert where(res) == {"F1": "S", "F2": "T", "F3": "T"}
     assert reasons(res) == {
         "U1": "no setting delivers package P2 for age 8",
         "U2": "no setting delivers package P1 for age 15",
         "U3": "no eligible setting within the 45-minute journey cap "
-              "(nearest of 2 settings delivering P1: 65 min)",
+        "(nearest of 2 settings delivering P1: 65 min)",
         "F4": "eligible settings full (2 eligible settings with 3 P1 places, all taken)",
     }
     assert res.unplaced.set_index("child_id")["package_id"].to_dict() == {
-        "U1": "P2", "U2": "P1", "U3": "P1", "F4": "P1"}
+        "U1": "P2",
+        "U2": "P1",
+        "U3": "P1",
+        "F4": "P1",
+    }
     assert res.objective == 4061596.0
     assert res.kpis["unplaced_children"] == 4.0
     assert optimiser.check_allocation(ds, res) == []
 
 
 # --------------------------------------------------------------------------- options, API
+
 
 def test_options_columns_and_arcs_used(tiny_flat):
     opts = optimiser.options(tiny_flat)
@@ -583,8 +764,9 @@ def test_options_columns_and_arcs_used(tiny_flat):
 def test_every_placement_is_an_option(default_ds):
     res = optimiser.allocate(default_ds)
     keys = ["child_id", "setting_id", "package_id"]
-    merged = res.placements.merge(res.options, on=keys, how="left", suffixes=("", "_opt"),
-                                  indicator=True)
+    merged = res.placements.merge(
+        res.options, on=keys, how="left", suffixes=("", "_opt"), indicator=True
+    )
     assert (merged["_merge"] == "both").all()
     for col in ["place_cost_gbp", "transport_cost_gbp", "distance_km", "travel_min", "arc_cost"]:
         np.testing.assert_allclose(merged[col], merged[f"{col}_opt"])
@@ -599,6 +781,7 @@ def test_scenario_without_apply_is_a_type_error(tiny_flat):
 
 # --------------------------------------------------------------------------- the checker
 
+
 def _with_row(res, child: str, **values) -> pd.DataFrame:
     placements = res.placements.copy()
     for col, value in values.items():
@@ -608,40 +791,65 @@ def _with_row(res, child: str, **values) -> pd.DataFrame:
 
 def _tampered(res, placements: pd.DataFrame):
     """A copy with new placements and an objective that matches them (so only they are wrong)."""
-    return dataclasses.replace(res, placements=placements,
-                               objective=float(placements["arc_cost"].sum()))
+    return dataclasses.replace(
+        res, placements=placements, objective=float(placements["arc_cost"].sum())
+    )
 
 
 def test_check_catches_over_capacity(tiny_flat):
     res = optimiser.allocate(tiny_flat)
     opt = res.options.set_index(["child_id", "setting_id"]).loc[("C6", "S2")]
-    bad = _with_row(res, "C6", setting_id="S2", setting_type="inclusion_base",
-                    **{c: opt[c] for c in [*PLACEMENT_COLUMNS[3:], "arc_cost"]})
+    bad = _with_row(
+        res,
+        "C6",
+        setting_id="S2",
+        setting_type="inclusion_base",
+        **{c: opt[c] for c in [*PLACEMENT_COLUMNS[3:], "arc_cost"]},
+    )
     # S2 now holds C1, C2, C6: 3 of its 2 P1 places and 2 total places; nothing else is wrong
     assert optimiser.check_allocation(tiny_flat, _tampered(res, bad)) == [
-        "S2 × P1: 3 placed in 2 places", "S2: 3 placed in 2 total places"]
+        "S2 × P1: 3 placed in 2 places",
+        "S2: 3 placed in 2 total places",
+    ]
 
 
 def test_check_catches_moved_continuing_child(tiny_flat):
     res = optimiser.allocate(tiny_flat)
     # C4 (P2) moved to S3: 21 straight km → 27.3 road km, 68.25 min; 65000 + 16759.87 = 81760
-    bad = _with_row(res, "C4", setting_id="S3", setting_type="independent_special",
-                    place_cost_gbp=65000.0, transport_cost_gbp=16759.87, distance_km=27.3,
-                    travel_min=68.25, arc_cost=81760)
+    bad = _with_row(
+        res,
+        "C4",
+        setting_id="S3",
+        setting_type="independent_special",
+        place_cost_gbp=65000.0,
+        transport_cost_gbp=16759.87,
+        distance_km=27.3,
+        travel_min=68.25,
+        arc_cost=81760,
+    )
     assert optimiser.check_allocation(tiny_flat, _tampered(res, bad)) == [
-        "C4: continuing placement moved"]
+        "C4: continuing placement moved"
+    ]
 
 
 def test_check_catches_ineligible_age(tiny_flat):
     res = optimiser.allocate(tiny_flat)
     # C3 (13) to S2 (ages 4-11): straight 2549.51 m → 3.3144 road km, 8.2859 min
     km = math.hypot(2500, 500) / 1000 * 1.3
-    bad = _with_row(res, "C3", setting_id="S2", setting_type="inclusion_base",
-                    place_cost_gbp=15000.0, transport_cost_gbp=round(km / 1.3 * SHARED_PER_KM, 2),
-                    distance_km=km, travel_min=km * 2.5,
-                    arc_cost=round(15000 + km / 1.3 * SHARED_PER_KM))
+    bad = _with_row(
+        res,
+        "C3",
+        setting_id="S2",
+        setting_type="inclusion_base",
+        place_cost_gbp=15000.0,
+        transport_cost_gbp=round(km / 1.3 * SHARED_PER_KM, 2),
+        distance_km=km,
+        travel_min=km * 2.5,
+        arc_cost=round(15000 + km / 1.3 * SHARED_PER_KM),
+    )
     assert "C3: age outside the setting's range" in optimiser.check_allocation(
-        tiny_flat, _tampered(res, bad))
+        tiny_flat, _tampered(res, bad)
+    )
 
 
 def test_check_catches_wrong_objective(tiny_flat):
@@ -654,10 +862,12 @@ def test_check_catches_missing_child(tiny_flat):
     res = optimiser.allocate(tiny_flat)
     bad = res.placements[res.placements["child_id"] != "C5"].reset_index(drop=True)
     assert optimiser.check_allocation(tiny_flat, _tampered(res, bad)) == [
-        "placed + unplaced (5 rows) do not cover the 6 children exactly once"]
+        "placed + unplaced (5 rows) do not cover the 6 children exactly once"
+    ]
 
 
 # --------------------------------------------------------------------------- default data
+
 
 def _digest(res: optimiser.AllocationResult) -> str:
     return hashlib.sha256(res.placements.to_csv(lineterminator="\n").encode()).hexdigest()
@@ -675,11 +885,19 @@ def test_deterministic_across_processes(default_ds, tmp_path):
         "import hashlib, optimiser\n"
         "res = optimiser.allocate(optimiser.load_default())\n"
         "print(hashlib.sha256(res.placements.to_csv(lineterminator='\\n').encode()).hexdigest(),"
-        " repr(res.objective))\n")
+        " repr(res.objective))\n"
+    )
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True,
-                         text=True, check=True, timeout=300).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.split()
     res = optimiser.allocate(default_ds)
     assert out == [_digest(res), repr(res.objective)]
 
@@ -694,9 +912,11 @@ def test_default_data_smoke(default_ds):
     assert 0.05 <= res.kpis["inmss_share"] <= 0.40
     assert res.kpis["unplaced_children"] == len(res.unplaced) < 0.1 * len(default_ds.children)
     assert res.kpis["total_cost_gbp"] == pytest.approx(
-        res.kpis["place_cost_gbp"] + res.kpis["transport_cost_gbp"])
+        res.kpis["place_cost_gbp"] + res.kpis["transport_cost_gbp"]
+    )
     # every continuing child is kept (default policy: keep)
-    cont = default_ds.children.loc[default_ds.children["current_setting_id"] != "",
-                                   ["child_id", "current_setting_id"]]
+    cont = default_ds.children.loc[
+        default_ds.children["current_setting_id"] != "", ["child_id", "current_setting_id"]
+    ]
     kept = res.placements.set_index("child_id").loc[cont["child_id"], "setting_id"]
     assert (kept.to_numpy() == cont["current_setting_id"].to_numpy()).all()

@@ -30,14 +30,25 @@ from scipy.sparse import lil_matrix
 
 import optimiser
 
-settings.register_profile("allocation-properties", deadline=None, max_examples=40,
-                          derandomize=True, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow,
-                                                 HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "allocation-properties",
+    deadline=None,
+    max_examples=40,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 PROFILE = settings.get_profile("allocation-properties")
 
-TYPES = ["maintained_special", "academy_special", "inclusion_base", "mainstream", "nmss",
-         "independent_special", "post16_specialist"]
+TYPES = [
+    "maintained_special",
+    "academy_special",
+    "inclusion_base",
+    "mainstream",
+    "nmss",
+    "independent_special",
+    "post16_specialist",
+]
 INMSS = {"nmss", "independent_special"}
 MAINSTREAM = {"mainstream", "inclusion_base"}
 E0, N0 = 370000, 385000  # south-west corner of a 20 km square (BNG metres)
@@ -54,36 +65,67 @@ def instances(draw) -> dict:
     for sid in sids:
         lo = draw(st.integers(4, 14))
         x, y = draw(coord)
-        settings_rows.append(dict(
-            setting_id=sid, name=sid, setting_type=draw(st.sampled_from(TYPES)),
-            easting=x, northing=y, age_min=lo, age_max=draw(st.integers(lo, 19)),
-            total_places=draw(st.integers(0, 8)),
-            closed="true" if draw(st.integers(0, 9)) == 0 else "false"))
+        settings_rows.append(
+            dict(
+                setting_id=sid,
+                name=sid,
+                setting_type=draw(st.sampled_from(TYPES)),
+                easting=x,
+                northing=y,
+                age_min=lo,
+                age_max=draw(st.integers(lo, 19)),
+                total_places=draw(st.integers(0, 8)),
+                closed="true" if draw(st.integers(0, 9)) == 0 else "false",
+            )
+        )
         offered = draw(st.lists(st.sampled_from(pkgs), min_size=1, max_size=n_pkg, unique=True))
-        places_rows += [dict(setting_id=sid, package_id=p, places=draw(st.integers(0, 4)),
-                             annual_cost_gbp=draw(st.integers(10, 90)) * 1000) for p in offered]
+        places_rows += [
+            dict(
+                setting_id=sid,
+                package_id=p,
+                places=draw(st.integers(0, 4)),
+                annual_cost_gbp=draw(st.integers(10, 90)) * 1000,
+            )
+            for p in offered
+        ]
     children_rows = []
     for i in range(draw(st.integers(3, 15))):
         x, y = draw(coord)
         current = draw(st.one_of(st.just(""), st.just(""), st.sampled_from(sids)))
-        children_rows.append(dict(
-            child_id=f"C{i:02d}", package_id=draw(st.sampled_from(pkgs)),
-            age=draw(st.integers(4, 19)), easting=x, northing=y,
-            preferences=";".join(draw(st.lists(st.sampled_from(sids), max_size=3, unique=True))),
-            prefers_mainstream=draw(st.sampled_from(["true", "false"])),
-            current_setting_id=current,
-            solo_transport=draw(st.sampled_from(["true", "false", "false"]))))
-    policy = {"continuity": draw(st.sampled_from(["keep", "free"])),
-              "inmss_max_places": draw(st.one_of(st.none(), st.integers(0, 3)))}
-    return dict(packages=pkgs, settings=settings_rows, places=places_rows,
-                children=children_rows, policy=policy)
+        children_rows.append(
+            dict(
+                child_id=f"C{i:02d}",
+                package_id=draw(st.sampled_from(pkgs)),
+                age=draw(st.integers(4, 19)),
+                easting=x,
+                northing=y,
+                preferences=";".join(
+                    draw(st.lists(st.sampled_from(sids), max_size=3, unique=True))
+                ),
+                prefers_mainstream=draw(st.sampled_from(["true", "false"])),
+                current_setting_id=current,
+                solo_transport=draw(st.sampled_from(["true", "false", "false"])),
+            )
+        )
+    policy = {
+        "continuity": draw(st.sampled_from(["keep", "free"])),
+        "inmss_max_places": draw(st.one_of(st.none(), st.integers(0, 3))),
+    }
+    return dict(
+        packages=pkgs,
+        settings=settings_rows,
+        places=places_rows,
+        children=children_rows,
+        policy=policy,
+    )
 
 
 def load(inst: dict) -> optimiser.Dataset:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         pd.DataFrame([{"package_id": p, "name": p} for p in inst["packages"]]).to_csv(
-            folder / "packages.csv", index=False)
+            folder / "packages.csv", index=False
+        )
         for name in ("settings", "places", "children"):
             pd.DataFrame(inst[name]).to_csv(folder / f"{name}.csv", index=False)
         (folder / "policy.yaml").write_text(yaml.safe_dump(inst["policy"]))
@@ -92,12 +134,16 @@ def load(inst: dict) -> optimiser.Dataset:
 
 # --------------------------------------------------------------------------- independent model
 
+
 def kept_children(ds: optimiser.Dataset) -> pd.DataFrame:
     """Children whose continuing placement stays (policy keep, current setting open)."""
     closed = set(ds.settings.loc[ds.settings["closed"], "setting_id"])
     kids = ds.children
-    keep = ((ds.policy.continuity == "keep") & (kids["current_setting_id"] != "")
-            & ~kids["current_setting_id"].isin(closed))
+    keep = (
+        (ds.policy.continuity == "keep")
+        & (kids["current_setting_id"] != "")
+        & ~kids["current_setting_id"].isin(closed)
+    )
     return kids[keep]
 
 
@@ -111,14 +157,24 @@ def eligible_pairs(ds: optimiser.Dataset) -> set[tuple[str, str]]:
     for kid in ds.children.itertuples():
         if kid.child_id in kept:
             continue
-        cap = (pol.max_travel_min.post16 if kid.age >= pol.phase_age.post16_from
-               else pol.max_travel_min.secondary if kid.age >= pol.phase_age.secondary_from
-               else pol.max_travel_min.primary)
+        cap = (
+            pol.max_travel_min.post16
+            if kid.age >= pol.phase_age.post16_from
+            else pol.max_travel_min.secondary
+            if kid.age >= pol.phase_age.secondary_from
+            else pol.max_travel_min.primary
+        )
         for s in offers[offers["package_id"] == kid.package_id].itertuples():
-            minutes = (math.hypot(kid.easting - s.easting, kid.northing - s.northing) / 1000
-                       * pol.detour_factor / pol.speed_kmh * 60)
+            minutes = (
+                math.hypot(kid.easting - s.easting, kid.northing - s.northing)
+                / 1000
+                * pol.detour_factor
+                / pol.speed_kmh
+                * 60
+            )
             if s.age_min <= kid.age <= s.age_max and (
-                    minutes <= cap or s.setting_id in kid.preferences):
+                minutes <= cap or s.setting_id in kid.preferences
+            ):
                 out.add((kid.child_id, s.setting_id))
     return out
 
@@ -128,10 +184,16 @@ def residual(ds: optimiser.Dataset) -> tuple[dict, dict, int | None]:
     kept = kept_children(ds)
     per_sp = kept.groupby(["current_setting_id", "package_id"]).size()
     per_s = kept.groupby("current_setting_id").size()
-    places = {(r.setting_id, r.package_id): max(int(r.places) - int(per_sp.get(
-        (r.setting_id, r.package_id), 0)), 0) for r in ds.places.itertuples()}
-    total = {r.setting_id: max(int(r.total_places) - int(per_s.get(r.setting_id, 0)), 0)
-             for r in ds.settings.itertuples()}
+    places = {
+        (r.setting_id, r.package_id): max(
+            int(r.places) - int(per_sp.get((r.setting_id, r.package_id), 0)), 0
+        )
+        for r in ds.places.itertuples()
+    }
+    total = {
+        r.setting_id: max(int(r.total_places) - int(per_s.get(r.setting_id, 0)), 0)
+        for r in ds.settings.itertuples()
+    }
     cap = ds.policy.inmss_max_places
     if cap is not None:
         inmss = set(ds.settings.loc[ds.settings["setting_type"].isin(INMSS), "setting_id"])
@@ -181,8 +243,15 @@ def lp_two_stage(ds: optimiser.Dataset, arcs: pd.DataFrame) -> tuple[float, floa
     assert first.status == 0
     k = round(-first.fun)
     cost = arcs["arc_cost"].to_numpy(float)
-    second = linprog(cost, A_ub=a_ub.tocsr(), b_ub=b_ub, A_eq=np.ones((1, n)), b_eq=[k],
-                     bounds=(0, 1), method="highs")
+    second = linprog(
+        cost,
+        A_ub=a_ub.tocsr(),
+        b_ub=b_ub,
+        A_eq=np.ones((1, n)),
+        b_eq=[k],
+        bounds=(0, 1),
+        method="highs",
+    )
     assert second.status == 0
     return float(k), float(second.fun)
 
@@ -204,13 +273,19 @@ def new_arcs(res: optimiser.AllocationResult, ds: optimiser.Dataset) -> pd.DataF
 
 # --------------------------------------------------------------------------- properties
 
+
 @settings(PROFILE)
 @given(instances())
 def test_allocation_is_valid_and_optimal(inst):
     ds = load(inst)
     res = allocate(ds)  # includes check_allocation(ds, res) == []
-    event("nobody placed" if res.placements.empty else
-          "some unplaced" if len(res.unplaced) else "everyone placed")
+    event(
+        "nobody placed"
+        if res.placements.empty
+        else "some unplaced"
+        if len(res.unplaced)
+        else "everyone placed"
+    )
     event("some continuing" if res.placements["continuing"].any() else "no continuing")
     event("duty applied" if res.duty_weight_gbp else "no duty")
 
@@ -257,8 +332,9 @@ def test_allocation_is_valid_and_optimal(inst):
     assert cost == nx.network_simplex(g)[0]
 
     # the reported objective is Σ arc_cost + penalty × unplaced
-    assert res.objective == float(p["arc_cost"].sum()
-                                  + len(res.unplaced) * ds.policy.unplaced_penalty_gbp)
+    assert res.objective == float(
+        p["arc_cost"].sum() + len(res.unplaced) * ds.policy.unplaced_penalty_gbp
+    )
 
 
 @settings(PROFILE)
@@ -302,8 +378,10 @@ def test_no_mainstream_preference_left_on_the_table(inst):
     for row in new.itertuples():
         if row.child_id not in wants or row.setting_type in MAINSTREAM:
             continue
-        mine = opts[(opts["child_id"] == row.child_id) & opts["setting_id"].map(types).isin(
-            MAINSTREAM)]
+        mine = opts[
+            (opts["child_id"] == row.child_id) & opts["setting_id"].map(types).isin(MAINSTREAM)
+        ]
         for m in mine.itertuples():
             assert places[(m.setting_id, m.package_id)] <= 0 or total[m.setting_id] <= 0, (
-                f"{row.child_id} in {row.setting_id} while {m.setting_id} has room")
+                f"{row.child_id} in {row.setting_id} while {m.setting_id} has room"
+            )

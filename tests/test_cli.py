@@ -65,8 +65,11 @@ def test_validate_broken_copy_lists_every_problem_and_exits_1(broken_copy, set_c
     assert isinstance(result.exception, SystemExit)
     out = result.output
     assert "3 problem(s)" in out
-    for where in ("places.csv row 2, column places", "children.csv row 3, column age",
-                  "settings.csv row 4, column setting_type"):
+    for where in (
+        "places.csv row 2, column places",
+        "children.csv row 3, column age",
+        "settings.csv row 4, column setting_type",
+    ):
         assert where in out
     assert "Traceback" not in out
     assert "OK" not in out
@@ -157,8 +160,15 @@ def test_console_script_validates_tiny(tiny_path):
     if script is None:
         pytest.skip("console script `optimiser` not installed (run `pip install -e .`)")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    proc = subprocess.run([script, "validate", "tests/data/tiny"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [script, "validate", "tests/data/tiny"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("OK: tiny is valid")
     assert "Traceback" not in proc.stderr
@@ -169,8 +179,15 @@ def test_console_script_fails_cleanly(tmp_path):
     if script is None:
         pytest.skip("console script `optimiser` not installed (run `pip install -e .`)")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    proc = subprocess.run([script, "validate", str(tmp_path / "nope")], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [script, "validate", str(tmp_path / "nope")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "nothing at this path" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr

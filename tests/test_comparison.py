@@ -25,9 +25,18 @@ from optimiser.scenarios import scenario_from_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-DESIGN_KPIS = ["total_cost_gbp", "place_cost_gbp", "transport_cost_gbp", "inmss_children",
-               "inmss_share", "inmss_cost_gbp", "unplaced_children", "first_preference_share",
-               "mean_travel_min", "max_travel_min"]
+DESIGN_KPIS = [
+    "total_cost_gbp",
+    "place_cost_gbp",
+    "transport_cost_gbp",
+    "inmss_children",
+    "inmss_share",
+    "inmss_cost_gbp",
+    "unplaced_children",
+    "first_preference_share",
+    "mean_travel_min",
+    "max_travel_min",
+]
 INMSS = ("nmss", "independent_special")
 runner = CliRunner()
 
@@ -56,8 +65,14 @@ def test_one_more_place_moves_c6_from_inmss_to_the_base(tiny_cmp):
     _ds, sc, cmp = tiny_cmp
     base = cmp.results["baseline"].placements.set_index("child_id")["setting_id"]
     after = cmp.results[sc.name].placements.set_index("child_id")["setting_id"]
-    assert base.to_dict() == {"C1": "S2", "C2": "S2", "C3": "S1", "C4": "S1", "C5": "S1",
-                              "C6": "S3"}
+    assert base.to_dict() == {
+        "C1": "S2",
+        "C2": "S2",
+        "C3": "S1",
+        "C4": "S1",
+        "C5": "S1",
+        "C6": "S3",
+    }
     assert after.to_dict() == {**base.to_dict(), "C6": "S2"}
 
 
@@ -71,13 +86,15 @@ def test_hand_known_deltas(tiny_cmp):
     assert d["placed_children"] == 0 and d["unplaced_children"] == 0
     assert d["first_preference_share"] == pytest.approx(1 / 2 - 2 / 2)
     assert d["capital_cost_gbp"] == 0
-    assert (d[[i for i in d.index if i.startswith(("placed_children_", "unplaced_children_"))]]
-            == 0).all()
+    assert (
+        d[[i for i in d.index if i.startswith(("placed_children_", "unplaced_children_"))]] == 0
+    ).all()
     opts = optimiser.options(ds, sc)
     to_s2, to_s3 = arc(opts, "C6", "S2"), arc(opts, "C6", "S3")
     assert to_s2["place_cost_gbp"] == 15000 and to_s3["place_cost_gbp"] == 60000
-    assert d["transport_cost_gbp"] == pytest.approx(to_s2["transport_cost_gbp"]
-                                                    - to_s3["transport_cost_gbp"], abs=0.01)
+    assert d["transport_cost_gbp"] == pytest.approx(
+        to_s2["transport_cost_gbp"] - to_s3["transport_cost_gbp"], abs=0.01
+    )
     assert d["total_cost_gbp"] == pytest.approx(d["place_cost_gbp"] + d["transport_cost_gbp"])
     cap = ds.policy.max_travel_min.primary  # C6 is 7: primary
     assert d["children_over_journey_cap"] == -int(to_s3["travel_min"] > cap)
@@ -86,18 +103,32 @@ def test_hand_known_deltas(tiny_cmp):
 def test_who_moves_counts_by_type_and_package(tiny_cmp):
     ds, sc, cmp = tiny_cmp
     opts = optimiser.options(ds, sc)
-    transport = arc(opts, "C6", "S2")["transport_cost_gbp"] - arc(
-        opts, "C6", "S3")["transport_cost_gbp"]
+    transport = (
+        arc(opts, "C6", "S2")["transport_cost_gbp"] - arc(opts, "C6", "S3")["transport_cost_gbp"]
+    )
     moves = cmp.moves
     assert len(moves) == 1
     row = moves.iloc[0]
-    assert (row["scenario"], row["package_id"], row["from_type"], row["to_type"],
-            row["children"]) == (sc.name, "P1", "independent_special", "inclusion_base", 1)
+    assert (
+        row["scenario"],
+        row["package_id"],
+        row["from_type"],
+        row["to_type"],
+        row["children"],
+    ) == (sc.name, "P1", "independent_special", "inclusion_base", 1)
     assert row["place_change_gbp"] == -45000
     assert row["transport_change_gbp"] == pytest.approx(transport, abs=0.01)
     assert row["total_change_gbp"] == pytest.approx(-45000 + transport, abs=0.01)
-    assert list(moves.columns) == ["scenario", "package_id", "from_type", "to_type", "children",
-                                   "place_change_gbp", "transport_change_gbp", "total_change_gbp"]
+    assert list(moves.columns) == [
+        "scenario",
+        "package_id",
+        "from_type",
+        "to_type",
+        "children",
+        "place_change_gbp",
+        "transport_change_gbp",
+        "total_change_gbp",
+    ]
 
 
 def test_who_moves_counts_unplaced_and_ignores_new_children(tiny):
@@ -122,17 +153,27 @@ def test_kpi_table_shape(tiny_cmp):
     assert list(cmp.deltas.columns) == [sc.name]
     rows = set(cmp.kpis.index)
     assert set(DESIGN_KPIS) <= rows
-    assert {"capital_cost_gbp", "children_over_journey_cap",
-            "mainstream_preference_met_share", "placed_children"} <= rows
+    assert {
+        "capital_cost_gbp",
+        "children_over_journey_cap",
+        "mainstream_preference_met_share",
+        "placed_children",
+    } <= rows
     for pkg in ("P1", "P2"):
         for phase in ("primary", "secondary", "post16"):
             assert f"placed_children_{pkg}_{phase}" in rows
             assert f"unplaced_children_{pkg}_{phase}" in rows
     # by hand: P1 primary = C1 C2 C6, P1 secondary = C3, P2 primary = C5, P2 secondary = C4
     base = cmp.kpis["baseline"]
-    assert base[["placed_children_P1_primary", "placed_children_P1_secondary",
-                 "placed_children_P1_post16", "placed_children_P2_primary",
-                 "placed_children_P2_secondary"]].tolist() == [3, 1, 0, 1, 1]
+    assert base[
+        [
+            "placed_children_P1_primary",
+            "placed_children_P1_secondary",
+            "placed_children_P1_post16",
+            "placed_children_P2_primary",
+            "placed_children_P2_secondary",
+        ]
+    ].tolist() == [3, 1, 0, 1, 1]
     assert base["place_cost_gbp"] == 15000 * 2 + 26000 + 28000 * 2 + 60000
     assert base["inmss_children"] == 1 and base["inmss_cost_gbp"] == 60000
     assert cmp.kpis[sc.name]["place_cost_gbp"] == 15000 * 3 + 26000 + 28000 * 2
@@ -151,10 +192,22 @@ def test_kpis_equal_each_results_kpis(tiny_cmp):
 def test_deltas_are_scenario_minus_baseline(tiny):
     a = scenario(ONE_MORE, name="a")
     b = scenario({"cap_fees": {"max_annual_cost_gbp": 30000}}, name="b")
-    c = scenario({"add_setting": {"setting_id": "N1", "name": "n", "setting_type": "inclusion_base",
-                                  "easting": 384000, "northing": 396500, "age_min": 4,
-                                  "age_max": 11, "places": {"P1": 2},
-                                  "capital_cost_gbp": 40000}}, name="c")
+    c = scenario(
+        {
+            "add_setting": {
+                "setting_id": "N1",
+                "name": "n",
+                "setting_type": "inclusion_base",
+                "easting": 384000,
+                "northing": 396500,
+                "age_min": 4,
+                "age_max": 11,
+                "places": {"P1": 2},
+                "capital_cost_gbp": 40000,
+            }
+        },
+        name="c",
+    )
     cmp = compare_scenarios(tiny, [a, b, c])
     assert list(cmp.kpis.columns) == ["baseline", "a", "b", "c"]
     for name in "abc":
@@ -185,8 +238,11 @@ def test_duplicate_or_baseline_names_are_rejected(tiny, names):
 def test_compare_validates_before_solving_and_leaves_ds_alone(tiny):
     before = tiny.places.copy(deep=True), tiny.settings.copy(deep=True)
     good = scenario(ONE_MORE, name="good")
-    bad = scenario({"set_places": {"setting_id": "S9", "package_id": "P1", "places": 1}},
-                   name="bad", source="bad.yaml")
+    bad = scenario(
+        {"set_places": {"setting_id": "S9", "package_id": "P1", "places": 1}},
+        name="bad",
+        source="bad.yaml",
+    )
     with pytest.raises(optimiser.DataValidationError, match=r"bad\.yaml, change 1 \(set_places\)"):
         optimiser.compare(tiny, [good, bad])
     optimiser.compare(tiny, [good])
@@ -209,12 +265,20 @@ def inmss_homes(default_ds):
     group = inm[(inm["package_id"] == pkg) & (inm["phase"] == phase)]
     homes = default_ds.children.set_index("child_id").loc[group["child_id"]]
     ages = homes["age"].astype(int)
-    change = {"add_setting": {
-        "setting_id": "NEW-SEMH", "name": "New special school", "setting_type":
-        "maintained_special", "easting": float(homes["easting"].median()),
-        "northing": float(homes["northing"].median()), "age_min": int(ages.min()),
-        "age_max": int(ages.max()), "places": {pkg: len(group)},
-        "annual_cost_gbp": {pkg: 30000}, "capital_cost_gbp": 60000 * len(group)}}
+    change = {
+        "add_setting": {
+            "setting_id": "NEW-SEMH",
+            "name": "New special school",
+            "setting_type": "maintained_special",
+            "easting": float(homes["easting"].median()),
+            "northing": float(homes["northing"].median()),
+            "age_min": int(ages.min()),
+            "age_max": int(ages.max()),
+            "places": {pkg: len(group)},
+            "annual_cost_gbp": {pkg: 30000},
+            "capital_cost_gbp": 60000 * len(group),
+        }
+    }
     return res, change, len(group)
 
 
@@ -229,8 +293,9 @@ def test_new_school_next_to_inmss_children_reduces_inmss_reliance(default_ds, in
         assert cmp.deltas.at["inmss_cost_gbp", name] < 0
         assert cmp.deltas.at["inmss_share", name] < 0
         moved = cmp.moves[cmp.moves["scenario"] == name]
-        out_of_inmss = moved[moved["from_type"].isin(INMSS)
-                             & ~moved["to_type"].isin(INMSS)]["children"].sum()
+        out_of_inmss = moved[moved["from_type"].isin(INMSS) & ~moved["to_type"].isin(INMSS)][
+            "children"
+        ].sum()
         assert out_of_inmss > 0
     placed_new = cmp.results["new school"].placements["setting_id"].eq("NEW-SEMH").sum()
     assert 0 < placed_new <= n
@@ -239,16 +304,17 @@ def test_new_school_next_to_inmss_children_reduces_inmss_reliance(default_ds, in
 
 
 def test_process_pool_gives_the_same_table(default_ds):
-    options_ = [optimiser.load_scenario(EXAMPLES / f) for f in
-                ("semh_expansion_egerton_high.yaml", "inmss_fee_cap.yaml")]
+    options_ = [
+        optimiser.load_scenario(EXAMPLES / f)
+        for f in ("semh_expansion_egerton_high.yaml", "inmss_fee_cap.yaml")
+    ]
     one = compare_scenarios(default_ds, options_, workers=1)
     two = compare_scenarios(default_ds, options_, workers=2)
     pd.testing.assert_frame_equal(one.kpis, two.kpis)
     pd.testing.assert_frame_equal(one.deltas, two.deltas)
     pd.testing.assert_frame_equal(one.moves, two.moves)
     for name in one.results:
-        pd.testing.assert_frame_equal(one.results[name].placements,
-                                      two.results[name].placements)
+        pd.testing.assert_frame_equal(one.results[name].placements, two.results[name].placements)
 
 
 def test_fee_cap_example_lowers_inmss_cost_only(default_ds):
@@ -260,33 +326,48 @@ def test_fee_cap_example_lowers_inmss_cost_only(default_ds):
     assert cmp.deltas.at["inmss_cost_gbp", cap.name] <= 0
     assert cmp.deltas.at["place_cost_gbp", cap.name] < 0
     assert cmp.kpis.at["capital_cost_gbp", cap.name] == 0
-    assert np.isclose(cmp.deltas.at["total_cost_gbp", cap.name],
-                      cmp.deltas.at["place_cost_gbp", cap.name]
-                      + cmp.deltas.at["transport_cost_gbp", cap.name])
+    assert np.isclose(
+        cmp.deltas.at["total_cost_gbp", cap.name],
+        cmp.deltas.at["place_cost_gbp", cap.name] + cmp.deltas.at["transport_cost_gbp", cap.name],
+    )
 
 
 # --- CLI ----------------------------------------------------------------------------------
 
 
 def test_cli_compare_on_the_default_data():
-    result = runner.invoke(app, ["compare", str(EXAMPLES / "inmss_fee_cap.yaml"),
-                                 str(EXAMPLES / "semh_expansion_egerton_high.yaml")])
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(EXAMPLES / "inmss_fee_cap.yaml"),
+            str(EXAMPLES / "semh_expansion_egerton_high.yaml"),
+        ],
+    )
     assert result.exit_code == 0, result.output
-    for text in ("baseline", "INMSS fee cap 55k", "SEMH expansion at Egerton High",
-                 "inmss_children", "capital_cost_gbp", "Who moves"):
+    for text in (
+        "baseline",
+        "INMSS fee cap 55k",
+        "SEMH expansion at Egerton High",
+        "inmss_children",
+        "capital_cost_gbp",
+        "Who moves",
+    ):
         assert text in result.output
 
 
 def test_cli_compare_tiny_with_moves_out(tiny_path, tmp_path):
     path = tmp_path / "one.yaml"
-    path.write_text("name: one more\nchanges:\n"
-                    "  - set_places: {setting_id: S2, package_id: P1, places: 3}\n")
+    path.write_text(
+        "name: one more\nchanges:\n  - set_places: {setting_id: S2, package_id: P1, places: 3}\n"
+    )
     out = tmp_path / "moves.csv"
     result = runner.invoke(app, ["compare", str(tiny_path), str(path), "--moves-out", str(out)])
     assert result.exit_code == 0, result.output
     moves = pd.read_csv(out)
     assert moves[["package_id", "from_type", "to_type", "children"]].values.tolist() == [
-        ["P1", "independent_special", "inclusion_base", 1]]
+        ["P1", "independent_special", "inclusion_base", 1]
+    ]
     assert "-£45,000" in result.output  # the place-cost delta
 
 

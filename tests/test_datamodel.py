@@ -22,9 +22,14 @@ _BNG_TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 _WGS84_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
 # Postcodes for the six tiny children, at their tiny coordinates.
-POSTCODES = {"M33 7XB": (381000, 395000), "M32 0AA": (382000, 395000),
-             "WA15 6NL": (380500, 395500), "M41 5AA": (379000, 395000),
-             "M31 4AA": (380000, 394000), "M16 9AA": (384000, 396000)}
+POSTCODES = {
+    "M33 7XB": (381000, 395000),
+    "M32 0AA": (382000, 395000),
+    "WA15 6NL": (380500, 395500),
+    "M41 5AA": (379000, 395000),
+    "M31 4AA": (380000, 394000),
+    "M16 9AA": (384000, 396000),
+}
 
 
 def assert_same_data(a: Dataset, b: Dataset) -> None:
@@ -34,8 +39,11 @@ def assert_same_data(a: Dataset, b: Dataset) -> None:
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _typed(text: str) -> object:
@@ -76,32 +84,55 @@ def workbook_from_csvs(folder: Path, out: Path, policy_rows: list[tuple[str, obj
 
 def test_tiny_loads_with_expected_counts_and_name(tiny):
     assert (len(tiny.children), len(tiny.settings), len(tiny.places), len(tiny.packages)) == (
-        6, 3, 5, 2)
+        6,
+        3,
+        5,
+        2,
+    )
     assert tiny.name == "tiny"
     assert list(tiny.children["child_id"]) == ["C1", "C2", "C3", "C4", "C5", "C6"]
     assert "6 children" in repr(tiny)
 
 
-@pytest.mark.parametrize(("frame", "column"), [
-    ("children", "age"), ("settings", "urn"), ("settings", "la_code"), ("settings", "age_min"),
-    ("settings", "age_max"), ("settings", "total_places"), ("places", "places"),
-])
+@pytest.mark.parametrize(
+    ("frame", "column"),
+    [
+        ("children", "age"),
+        ("settings", "urn"),
+        ("settings", "la_code"),
+        ("settings", "age_min"),
+        ("settings", "age_max"),
+        ("settings", "total_places"),
+        ("places", "places"),
+    ],
+)
 def test_int_columns_are_nullable_int64(tiny, frame, column):
     assert getattr(tiny, frame)[column].dtype == "Int64"
 
 
-@pytest.mark.parametrize(("frame", "column"), [
-    ("children", "prefers_mainstream"), ("children", "solo_transport"),
-    ("settings", "in_area"), ("packages", "placeholder"),
-])
+@pytest.mark.parametrize(
+    ("frame", "column"),
+    [
+        ("children", "prefers_mainstream"),
+        ("children", "solo_transport"),
+        ("settings", "in_area"),
+        ("packages", "placeholder"),
+    ],
+)
 def test_bool_columns_are_numpy_bool(tiny, frame, column):
     assert getattr(tiny, frame)[column].dtype == np.dtype(bool)
 
 
-@pytest.mark.parametrize(("frame", "column"), [
-    ("children", "easting"), ("children", "northing"), ("settings", "easting"),
-    ("places", "annual_cost_gbp"), ("costing", "annual_cost_gbp"),
-])
+@pytest.mark.parametrize(
+    ("frame", "column"),
+    [
+        ("children", "easting"),
+        ("children", "northing"),
+        ("settings", "easting"),
+        ("places", "annual_cost_gbp"),
+        ("costing", "annual_cost_gbp"),
+    ],
+)
 def test_float_columns_are_float64(tiny, frame, column):
     assert getattr(tiny, frame)[column].dtype == np.dtype("float64")
 
@@ -125,11 +156,17 @@ def test_preferences_are_tuples_in_rank_order(tiny):
 
 def test_place_costs_derived_from_framework_or_given_by_setting(tiny):
     places = tiny.places.set_index(["setting_id", "package_id"])
-    expected = {("S1", "P1"): (26000.0, "framework"), ("S1", "P2"): (28000.0, "framework"),
-                ("S2", "P1"): (15000.0, "framework"), ("S3", "P1"): (60000.0, "setting"),
-                ("S3", "P2"): (65000.0, "setting")}
-    got = {k: (float(places.loc[k, "annual_cost_gbp"]), str(places.loc[k, "cost_source"]))
-           for k in expected}
+    expected = {
+        ("S1", "P1"): (26000.0, "framework"),
+        ("S1", "P2"): (28000.0, "framework"),
+        ("S2", "P1"): (15000.0, "framework"),
+        ("S3", "P1"): (60000.0, "setting"),
+        ("S3", "P2"): (65000.0, "setting"),
+    }
+    got = {
+        k: (float(places.loc[k, "annual_cost_gbp"]), str(places.loc[k, "cost_source"]))
+        for k in expected
+    }
     assert got == expected
 
 
@@ -163,8 +200,9 @@ def test_csv_save_writes_framework_costs_blank(tiny, tmp_path):
     assert list(places["annual_cost_gbp"].str.strip() == "") == [True, True, True, False, False]
 
 
-def test_round_trip_keeps_blanks_extra_columns_and_awkward_text(broken_copy, set_cell,
-                                                                 edit_csv, tmp_path):
+def test_round_trip_keeps_blanks_extra_columns_and_awkward_text(
+    broken_copy, set_cell, edit_csv, tmp_path
+):
     folder = broken_copy()
     set_cell(folder, "settings.csv", 3, "urn", "")
     set_cell(folder, "settings.csv", 2, "name", 'St Mary\'s, Café "B"')
@@ -181,21 +219,30 @@ def test_round_trip_keeps_blanks_extra_columns_and_awkward_text(broken_copy, set
 
 
 def test_custom_policy_survives_csv_round_trip(tiny, tmp_path):
-    policy = Policy(detour_factor=1.5, preference_penalty_gbp=(0.0, 1000.0, 2500.0),
-                    inmss_max_places=12, continuity="free")
+    policy = Policy(
+        detour_factor=1.5,
+        preference_penalty_gbp=(0.0, 1000.0, 2500.0),
+        inmss_max_places=12,
+        continuity="free",
+    )
     back = load_dataset(save_dataset(tiny.replace(policy=policy), tmp_path / "out"))
     assert back.policy == policy
 
 
 def test_xlsx_round_trip_gives_equal_frames_and_keeps_policy(tiny, tmp_path):
-    policy = Policy(detour_factor=1.5, preference_penalty_gbp=(0.0, 1000.0, 2500.0),
-                    inmss_max_places=12, max_travel_min={"primary": 40.0})
+    policy = Policy(
+        detour_factor=1.5,
+        preference_penalty_gbp=(0.0, 1000.0, 2500.0),
+        inmss_max_places=12,
+        max_travel_min={"primary": 40.0},
+    )
     ds = tiny.replace(policy=policy)
     book = save_dataset(ds, tmp_path / "plan.xlsx")
     assert book.suffix == ".xlsx" and book.is_file()
     sheets = openpyxl.load_workbook(book, read_only=True).sheetnames
     assert {"packages", "settings", "places", "children", "costing_framework", "policy"} <= set(
-        sheets)
+        sheets
+    )
     back = load_dataset(book)
     assert back.name == "plan"
     assert_same_data(ds, back)
@@ -204,9 +251,11 @@ def test_xlsx_round_trip_gives_equal_frames_and_keeps_policy(tiny, tmp_path):
 
 
 def test_hand_built_workbook_loads_like_the_csv_folder(tiny, tiny_path, tmp_path):
-    book = workbook_from_csvs(tiny_path, tmp_path / "hand.xlsx",
-                              [("detour_factor", 1.5), ("max_travel_min", "{primary: 40}"),
-                               ("speed_kmh", 24)])
+    book = workbook_from_csvs(
+        tiny_path,
+        tmp_path / "hand.xlsx",
+        [("detour_factor", 1.5), ("max_travel_min", "{primary: 40}"), ("speed_kmh", 24)],
+    )
     ds = load_dataset(book)
     for name in FRAMES:
         pd.testing.assert_frame_equal(getattr(ds, name), getattr(tiny, name), obj=name)
@@ -252,15 +301,19 @@ def test_save_into_existing_empty_folder_is_allowed(tiny, tmp_path):
     target.mkdir()
     save_dataset(tiny, target)
     assert {"packages.csv", "settings.csv", "places.csv", "children.csv", "policy.yaml"} <= {
-        p.name for p in target.iterdir()}
+        p.name for p in target.iterdir()
+    }
 
 
 def test_save_workbook_never_overwrites_a_neighbouring_wards_file(tiny, tmp_path):
     import geopandas as gpd
     from shapely.geometry import box
 
-    wards = gpd.GeoDataFrame({"ward_code": ["E05000001"], "ward_name": ["Test"]},
-                             geometry=[box(378000, 393000, 386000, 397000)], crs="EPSG:27700")
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["E05000001"], "ward_name": ["Test"]},
+        geometry=[box(378000, 393000, 386000, 397000)],
+        crs="EPSG:27700",
+    )
     keep = tmp_path / "wards.geojson"
     keep.write_text("someone else's wards", encoding="utf-8")
     try:
@@ -301,8 +354,9 @@ def test_failed_load_never_modifies_inputs(broken_copy, set_cell):
 
 
 def _to_lonlat(frame: pd.DataFrame) -> pd.DataFrame:
-    lon, lat = _BNG_TO_WGS84.transform(frame["easting"].astype(float).to_numpy(),
-                                       frame["northing"].astype(float).to_numpy())
+    lon, lat = _BNG_TO_WGS84.transform(
+        frame["easting"].astype(float).to_numpy(), frame["northing"].astype(float).to_numpy()
+    )
     out = frame.drop(columns=["easting", "northing"])
     out["lon"] = [f"{v:.7f}" for v in lon]
     out["lat"] = [f"{v:.7f}" for v in lat]
@@ -350,6 +404,7 @@ def _children_by_postcode(codes: list[str]):
         out = frame.drop(columns=["easting", "northing"])
         out["postcode"] = codes
         return out
+
     return edit
 
 
@@ -385,8 +440,9 @@ def test_unknown_postcode_reported_with_row_but_never_echoed(broken_copy, edit_c
     edit_csv(folder, "children.csv", _children_by_postcode(codes))
     with pytest.raises(DataValidationError, match=r"children\.csv row 4, column postcode") as info:
         load_dataset(folder)
-    assert ("children.csv", 4, "postcode") in [(p.file, p.row, p.column)
-                                               for p in info.value.problems]
+    assert ("children.csv", 4, "postcode") in [
+        (p.file, p.row, p.column) for p in info.value.problems
+    ]
     text = str(info.value) + " ".join(p.found for p in info.value.problems)
     assert "ZZ9" not in text and "9ZZ" not in text
 
@@ -429,7 +485,8 @@ def test_tiny_policy_overrides_and_keeps_other_defaults(tiny):
 def test_partial_nested_policy_override_keeps_sibling_defaults(broken_copy):
     folder = broken_copy()
     (folder / "policy.yaml").write_text(
-        "max_travel_min: {primary: 30}\nunplaced_penalty_gbp: 2000000\n", encoding="utf-8")
+        "max_travel_min: {primary: 30}\nunplaced_penalty_gbp: 2000000\n", encoding="utf-8"
+    )
     policy = load_dataset(folder).policy
     assert policy.max_travel_min.primary == 30.0
     assert policy.max_travel_min.secondary == Policy().max_travel_min.secondary == 75.0

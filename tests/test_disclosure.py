@@ -24,11 +24,28 @@ from optimiser.disclosure import (
 counts = st.integers(min_value=0, max_value=100_000)
 
 
-@pytest.mark.parametrize(("n", "shown"), [
-    (0, 0), (1, "c"), (3, "c"), (7, "c"), (8, 10), (10, 10), (12, 10), (13, 15), (17, 15),
-    (18, 20), (22, 20), (23, 25), (1002, 1000), (1003, 1005), (np.int64(9), 10),
-    (float("nan"), "c"), (None, "c"),
-])
+@pytest.mark.parametrize(
+    ("n", "shown"),
+    [
+        (0, 0),
+        (1, "c"),
+        (3, "c"),
+        (7, "c"),
+        (8, 10),
+        (10, 10),
+        (12, 10),
+        (13, 15),
+        (17, 15),
+        (18, 20),
+        (22, 20),
+        (23, 25),
+        (1002, 1000),
+        (1003, 1005),
+        (np.int64(9), 10),
+        (float("nan"), "c"),
+        (None, "c"),
+    ],
+)
 def test_publish_count_examples(n, shown):
     assert publish_count(n) == shown
 
@@ -61,8 +78,7 @@ def test_publish_count_is_monotone(n):
 @given(st.lists(counts, min_size=1, max_size=60))
 @settings(max_examples=200)
 def test_published_column_is_consistent_with_the_true_total(values):
-    frame = pd.DataFrame({"area": [f"W{i}" for i in range(len(values))],
-                          "n_children": values})
+    frame = pd.DataFrame({"area": [f"W{i}" for i in range(len(values))], "n_children": values})
     out = publish_table(frame, counts=["n_children"], keep=["area"])
     shown = list(out["n_children"])
     assert all(is_publishable_count(v) for v in shown)
@@ -104,14 +120,26 @@ def test_publish_change_uses_published_figures():
 
 
 def test_publish_table_drops_unnamed_columns_and_keeps_input():
-    frame = pd.DataFrame({"ward_code": ["A", "B", "C"], "child_id": ["C1", "C2", "C3"],
-                          "placed_children": [3, 12, 0], "mean_travel_min": [20.0, 31.5, math.nan],
-                          "inmss_children": [0, 9, 0], "inmss_share": [0.0, 0.75, math.nan]})
+    frame = pd.DataFrame(
+        {
+            "ward_code": ["A", "B", "C"],
+            "child_id": ["C1", "C2", "C3"],
+            "placed_children": [3, 12, 0],
+            "mean_travel_min": [20.0, 31.5, math.nan],
+            "inmss_children": [0, 9, 0],
+            "inmss_share": [0.0, 0.75, math.nan],
+        }
+    )
     before = frame.copy()
-    out = publish_table(frame, counts=["placed_children", "inmss_children"],
-                        derived={"mean_travel_min": "placed_children",
-                                 "inmss_share": ("inmss_children", "placed_children")},
-                        keep=["ward_code"])
+    out = publish_table(
+        frame,
+        counts=["placed_children", "inmss_children"],
+        derived={
+            "mean_travel_min": "placed_children",
+            "inmss_share": ("inmss_children", "placed_children"),
+        },
+        keep=["ward_code"],
+    )
     pd.testing.assert_frame_equal(frame, before)
     assert "child_id" not in out.columns
     assert list(out["placed_children"]) == ["c", 10, 0]

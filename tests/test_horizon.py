@@ -44,8 +44,11 @@ def row(hz, year: int) -> pd.Series:
 
 def test_national_growth_rate_by_hand():
     with SERIES.open(encoding="utf-8") as f:
-        national = {r["time_period"]: float(r["ehcplans"]) for r in csv.DictReader(f)
-                    if r["geographic_level"] == "National"}
+        national = {
+            r["time_period"]: float(r["ehcplans"])
+            for r in csv.DictReader(f)
+            if r["geographic_level"] == "National"
+        }
     first, last = national["202122"], national["202425"]  # 2021/22 → 2024/25: 3 years
     expected = (last / first) ** (1 / 3) - 1
     assert national_growth_rate() == pytest.approx(expected, rel=1e-12)
@@ -85,8 +88,11 @@ def test_child_outgrowing_a_setting_transfers_and_is_replaced(tiny):
     assert not y1.at["C2", "continuing"]
     assert y1.at["C2", "phase"] == "secondary"
     s = tiny.settings.set_index("setting_id")
-    assert s.at[y1.at["C2", "setting_id"], "age_min"] <= 12 <= s.at[y1.at["C2", "setting_id"],
-                                                                      "age_max"]
+    assert (
+        s.at[y1.at["C2", "setting_id"], "age_min"]
+        <= 12
+        <= s.at[y1.at["C2", "setting_id"], "age_max"]
+    )
 
 
 def test_phase_transfer_at_11_from_a_primary_setting(tiny):
@@ -169,8 +175,9 @@ def test_unplaced_children_wait_and_are_tried_again(tiny):
     """Close S3: C3 (P1, 13), C5 (P2) and C6 (P1) all need S1 (S2 is full, 4-11), which has
     one place left beside C4. Two are placed, one waits; with everyone placed continuing,
     the same child is still unplaced (not dropped) in years 1 and 2."""
-    sc = scenario_from_mapping({"name": "shut", "changes": [
-        {"close_setting": {"setting_id": "S3"}}]})
+    sc = scenario_from_mapping(
+        {"name": "shut", "changes": [{"close_setting": {"setting_id": "S3"}}]}
+    )
     hz = roll_forward(tiny, years=2, growth=0.0, scenario=sc)
     waiting = set(hz.results[0].unplaced["child_id"])
     assert len(waiting) == 1 and waiting <= {"C3", "C5", "C6"}
@@ -182,22 +189,47 @@ def test_unplaced_children_wait_and_are_tried_again(tiny):
 
 
 def test_scenario_change_from_year_2_applies_only_from_year_2(tiny):
-    sc = scenario_from_mapping({"name": "later", "changes": [
-        {"set_places": {"setting_id": "S2", "package_id": "P1", "places": 5, "from_year": 2}}]})
+    sc = scenario_from_mapping(
+        {
+            "name": "later",
+            "changes": [
+                {
+                    "set_places": {
+                        "setting_id": "S2",
+                        "package_id": "P1",
+                        "places": 5,
+                        "from_year": 2,
+                    }
+                }
+            ],
+        }
+    )
     hz = roll_forward(tiny, years=3, growth=0.0, scenario=sc)
     assert hz.years["places"].tolist() == [16, 16, 19, 19]
     # C6 keeps its S3 place every year (continuity), even once S2 has room
     assert [at(hz.results[y])["C6"] for y in range(4)] == ["S3", "S3", "S3", "S3"]
     without = roll_forward(tiny, years=3, growth=0.0)
     for year in (0, 1):
-        pd.testing.assert_frame_equal(hz.results[year].placements,
-                                      without.results[year].placements)
+        pd.testing.assert_frame_equal(hz.results[year].placements, without.results[year].placements)
 
 
 def test_scenario_change_from_year_1_frees_places_for_newcomers(tiny):
     """Growth 0.5 with 3 more S2 places from year 1: new primary P1 children can use them."""
-    sc = scenario_from_mapping({"name": "s2", "changes": [
-        {"set_places": {"setting_id": "S2", "package_id": "P1", "places": 5, "from_year": 1}}]})
+    sc = scenario_from_mapping(
+        {
+            "name": "s2",
+            "changes": [
+                {
+                    "set_places": {
+                        "setting_id": "S2",
+                        "package_id": "P1",
+                        "places": 5,
+                        "from_year": 1,
+                    }
+                }
+            ],
+        }
+    )
     hz = roll_forward(tiny, years=1, growth=0.5, scenario=sc, seed=3)
     plain = roll_forward(tiny, years=1, growth=0.5, seed=3)
     assert row(hz, 0)["places"] == row(plain, 0)["places"] == 16
@@ -213,8 +245,9 @@ def test_horizon_is_deterministic_for_a_seed(default_ds):
     y1 = a.years.set_index("year").loc[1]
     y0 = a.years.set_index("year").loc[0]
     assert y1["demand_children"] == round(y0["demand_children"] * (1 + a.growth))
-    assert y1["demand_children"] == (y0["demand_children"] - y1["leavers_children"]
-                                     + y1["new_ehcp_children"])
+    assert y1["demand_children"] == (
+        y0["demand_children"] - y1["leavers_children"] + y1["new_ehcp_children"]
+    )
     totals = a.by_package.groupby("year")["demand"].sum()
     assert totals.tolist() == a.years["demand_children"].tolist()
 
@@ -225,9 +258,25 @@ def test_negative_years_rejected(tiny):
 
 
 def test_children_outgrow_a_scenario_added_setting(tiny):
-    sc = scenario_from_mapping({"name": "base", "changes": [{"add_setting": {
-        "setting_id": "NEW", "name": "n", "setting_type": "inclusion_base", "easting": 380500,
-        "northing": 395500, "age_min": 11, "age_max": 16, "places": {"P1": 2}}}]})
+    sc = scenario_from_mapping(
+        {
+            "name": "base",
+            "changes": [
+                {
+                    "add_setting": {
+                        "setting_id": "NEW",
+                        "name": "n",
+                        "setting_type": "inclusion_base",
+                        "easting": 380500,
+                        "northing": 395500,
+                        "age_min": 11,
+                        "age_max": 16,
+                        "places": {"P1": 2},
+                    }
+                }
+            ],
+        }
+    )
     ds = with_children(tiny, C3={"age": 16})
     hz = roll_forward(ds, years=1, growth=0.0, scenario=sc)
     assert at(hz.results[0])["C3"] == "NEW"
@@ -246,20 +295,25 @@ def test_cli_horizon_one_year():
 
 def test_cli_horizon_tiny_with_growth_and_scenario(tiny_path, tmp_path):
     path = tmp_path / "later.yaml"
-    path.write_text("name: later\nchanges:\n"
-                    "  - set_places: {setting_id: S2, package_id: P1, places: 5, from_year: 1}\n")
-    result = runner.invoke(app, ["horizon", str(tiny_path), "--years", "2", "--growth", "0.5",
-                                 "--scenario", str(path)])
+    path.write_text(
+        "name: later\nchanges:\n"
+        "  - set_places: {setting_id: S2, package_id: P1, places: 5, from_year: 1}\n"
+    )
+    result = runner.invoke(
+        app, ["horizon", str(tiny_path), "--years", "2", "--growth", "0.5", "--scenario", str(path)]
+    )
     assert result.exit_code == 0, result.output
     assert "+50.0% a year" in result.output
 
 
 def test_cli_horizon_bad_scenario_exits_1(tiny_path, tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text("name: bad\nchanges:\n  - set_places: {setting_id: S1, package_id: P1, "
-                    "places: -3}\n")
-    result = runner.invoke(app, ["horizon", str(tiny_path), "--years", "1", "--scenario",
-                                 str(path)])
+    path.write_text(
+        "name: bad\nchanges:\n  - set_places: {setting_id: S1, package_id: P1, places: -3}\n"
+    )
+    result = runner.invoke(
+        app, ["horizon", str(tiny_path), "--years", "1", "--scenario", str(path)]
+    )
     assert result.exit_code == 1
     assert "bad.yaml, change 1 (set_places) places" in result.output
     assert "Traceback" not in result.output

@@ -14,13 +14,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-
-
 ROOT = Path(__file__).resolve().parents[1]
-_SKIP_DIRS = (".git", "build", "dist", "tests", "__pycache__", ".pytest_cache", ".ruff_cache",
-              ".mypy_cache", ".venv", "node_modules", "*.egg-info", ".hypothesis")
+_SKIP_DIRS = (
+    ".git",
+    "build",
+    "dist",
+    "tests",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".venv",
+    "node_modules",
+    "*.egg-info",
+    ".hypothesis",
+)
 
 _PROBE = """
 import json, optimiser
@@ -33,8 +41,14 @@ print(json.dumps({"module": optimiser.__file__, "data": str(data_dir()),
 
 
 def _pip(*args: str, cwd: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pip", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=900, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
@@ -49,14 +63,24 @@ def test_wheel_ships_the_default_data(tmp_path, default_ds):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["PYTHONPATH"] = str(site)
-    proc = subprocess.run([sys.executable, "-c", _PROBE], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
 
     assert Path(got["module"]).resolve().is_relative_to(site.resolve()), got["module"]
     assert Path(got["data"]).resolve().is_relative_to(site.resolve()), got["data"]
     assert (got["children"], got["settings"], got["places"], got["packages"]) == (
-        len(default_ds.children), len(default_ds.settings), len(default_ds.places),
-        len(default_ds.packages))
+        len(default_ds.children),
+        len(default_ds.settings),
+        len(default_ds.places),
+        len(default_ds.packages),
+    )
     assert got["children"] > 0 and got["settings"] > 0

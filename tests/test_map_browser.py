@@ -17,13 +17,21 @@ from optimiser.maps import map_allocation, save_map
 from optimiser.pack import write_pack
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() and shutil.which("chromium") is None,
-                       reason="headless Chromium (/usr/bin/chromium) not installed"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and shutil.which("chromium") is None,
+        reason="headless Chromium (/usr/bin/chromium) not installed",
+    ),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
 
@@ -41,8 +49,12 @@ def browser():
 def maps(default_ds, tmp_path_factory):
     out = tmp_path_factory.mktemp("maps")
     res = optimiser.allocate(default_ds)
-    return {mode: save_map(map_allocation(default_ds, res, publish=mode == "publish"),
-                           out / f"{mode}.html") for mode in ("working", "publish")}
+    return {
+        mode: save_map(
+            map_allocation(default_ds, res, publish=mode == "publish"), out / f"{mode}.html"
+        )
+        for mode in ("working", "publish")
+    }
 
 
 def open_offline(browser, path: Path):
@@ -75,11 +87,17 @@ def test_map_opens_offline_with_layers_and_no_errors(browser, maps, mode, tmp_pa
     assert page.evaluate("typeof window.L === 'object' && window.L.version") == "1.9.4"
     assert not errors, errors
     assert not blocked, f"the page tried the network: {blocked[:3]}"
-    labels = [t.strip() for t in
-              page.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
-    for name in ("INMSS reliance: children placed in INMSS", "Transport cost per placed child",
-                 "Unplaced children", "Mean journey time", "Journeys: ward → setting",
-                 "Ward and LA boundaries"):
+    labels = [
+        t.strip() for t in page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    ]
+    for name in (
+        "INMSS reliance: children placed in INMSS",
+        "Transport cost per placed child",
+        "Unplaced children",
+        "Mean journey time",
+        "Journeys: ward → setting",
+        "Ward and LA boundaries",
+    ):
         assert any(lbl.startswith(name) for lbl in labels), (name, labels)
     assert sum(lbl.startswith("Settings: ") for lbl in labels) >= 4
     assert page.locator("path.leaflet-interactive").count() > 50  # wards and settings drawn
@@ -115,8 +133,9 @@ def test_members_pack_opens_offline(browser, default_ds, tmp_path):
     page.context.close()
     context = browser.new_context()
     summary = context.new_page()
-    summary.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://")
-                  else r.abort())
+    summary.route(
+        "**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort()
+    )
     summary.goto(files[1].as_uri())
     assert summary.locator("table tr").count() > 20
     summary.screenshot(path=str(tmp_path / "summary.png"), full_page=True)

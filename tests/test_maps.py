@@ -30,18 +30,54 @@ changes:
 """
 # every property a published map may embed; anything else is a leak
 PUBLIC_PROPERTIES = {
-    "fid", "ward_name", "spp_children", "placed_children", "inmss_children", "unplaced_children",
-    "inmss_share_pct", "transport_gbp_per_child", "mean_travel_min", "name", "type_label", "urn",
-    "packages", "places", "capacity", "cost_per_place", "filled_children", "utilisation_pct",
-    "setting_name", "travelling_children", "site_id", "max_places", "inmss_children_change",
-    "inmss_share_change_pct", "transport_gbp_per_child_change", "base_inmss_children",
-    "option_inmss_children", "base_inmss_share_pct", "option_inmss_share_pct",
-    "base_transport_gbp_per_child", "option_transport_gbp_per_child", "saving_gbp",
+    "fid",
+    "ward_name",
+    "spp_children",
+    "placed_children",
+    "inmss_children",
+    "unplaced_children",
+    "inmss_share_pct",
+    "transport_gbp_per_child",
+    "mean_travel_min",
+    "name",
+    "type_label",
+    "urn",
+    "packages",
+    "places",
+    "capacity",
+    "cost_per_place",
+    "filled_children",
+    "utilisation_pct",
+    "setting_name",
+    "travelling_children",
+    "site_id",
+    "max_places",
+    "inmss_children_change",
+    "inmss_share_change_pct",
+    "transport_gbp_per_child_change",
+    "base_inmss_children",
+    "option_inmss_children",
+    "base_inmss_share_pct",
+    "option_inmss_share_pct",
+    "base_transport_gbp_per_child",
+    "option_transport_gbp_per_child",
+    "saving_gbp",
 }
-NOT_COUNTS = {"places", "capacity", "max_places", "urn", "utilisation_pct", "inmss_share_pct",
-              "transport_gbp_per_child", "mean_travel_min", "saving_gbp",
-              "base_inmss_share_pct", "option_inmss_share_pct", "base_transport_gbp_per_child",
-              "option_transport_gbp_per_child"}
+NOT_COUNTS = {
+    "places",
+    "capacity",
+    "max_places",
+    "urn",
+    "utilisation_pct",
+    "inmss_share_pct",
+    "transport_gbp_per_child",
+    "mean_travel_min",
+    "saving_gbp",
+    "base_inmss_share_pct",
+    "option_inmss_share_pct",
+    "base_transport_gbp_per_child",
+    "option_transport_gbp_per_child",
+}
 POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")
 
 
@@ -50,9 +86,16 @@ class FakeSiting:
 
     def __init__(self, ds):
         c = ds.candidates.head(3)
-        self.sites = pd.DataFrame({"site_id": c["site_id"], "name": c["name"],
-                                   "easting": c["easting"], "northing": c["northing"],
-                                   "places": [16, 0, 8], "saving_gbp": [120000.4, 0.0, 5000.0]})
+        self.sites = pd.DataFrame(
+            {
+                "site_id": c["site_id"],
+                "name": c["name"],
+                "easting": c["easting"],
+                "northing": c["northing"],
+                "places": [16, 0, 8],
+                "saving_gbp": [120000.4, 0.0, 5000.0],
+            }
+        )
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +112,13 @@ def compared(default_ds, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def publish_html(default_ds, compared):
-    m = map_allocation(default_ds, compared.results["baseline"], publish=True,
-                       siting=FakeSiting(default_ds), compare=compared)
+    m = map_allocation(
+        default_ds,
+        compared.results["baseline"],
+        publish=True,
+        siting=FakeSiting(default_ds),
+        compare=compared,
+    )
     return render_html(m)
 
 
@@ -104,6 +152,7 @@ def script_bodies_removed(page: str) -> str:
 
 # ------------------------------------------------------------------ publish mode
 
+
 def test_publish_map_has_no_child_ids(publish_html, default_ds):
     ids = set(default_ds.children["child_id"])
     found = set(re.findall(r"C\d{5}\b", publish_html))
@@ -128,8 +177,11 @@ def test_publish_map_has_no_home_coordinates_at_any_rounding(publish_html, defau
 
 def _public_points(ds) -> set[tuple[float, float]]:
     """Settings, candidate sites and ward label points, both axis orders, to 3 dp."""
-    frames = [md.setting_figures(ds, optimiser.allocate(ds), publish=True),
-              md.candidate_figures(ds), md.ward_points(ds)]
+    frames = [
+        md.setting_figures(ds, optimiser.allocate(ds), publish=True),
+        md.candidate_figures(ds),
+        md.ward_points(ds),
+    ]
     pts = set()
     for f in frames:
         for x, y in zip(f["lon"], f["lat"], strict=True):
@@ -139,17 +191,21 @@ def _public_points(ds) -> set[tuple[float, float]]:
 
 def test_publish_map_geometry_is_only_public_places(publish_html, default_ds):
     settings = md.setting_figures(default_ds, optimiser.allocate(default_ds), publish=True)
-    known = {(round(x, 5), round(y, 5)) for f in (settings, md.candidate_figures(default_ds),
-                                                  md.ward_points(default_ds),
-                                                  md.chosen_site_figures(
-                                                      FakeSiting(default_ds).sites))
-             for x, y in zip(f["lon"], f["lat"], strict=True)}
+    known = {
+        (round(x, 5), round(y, 5))
+        for f in (
+            settings,
+            md.candidate_figures(default_ds),
+            md.ward_points(default_ds),
+            md.chosen_site_figures(FakeSiting(default_ds).sites),
+        )
+        for x, y in zip(f["lon"], f["lat"], strict=True)
+    }
     for g in embedded_geojson(publish_html):
         for f in g["features"]:
             geom = f["geometry"]
             if geom["type"] == "Point":
-                assert (round(geom["coordinates"][0], 5), round(geom["coordinates"][1], 5)) \
-                    in known
+                assert (round(geom["coordinates"][0], 5), round(geom["coordinates"][1], 5)) in known
             elif geom["type"] == "LineString":
                 for x, y in geom["coordinates"]:
                     assert (round(x, 5), round(y, 5)) in known
@@ -162,8 +218,10 @@ def test_publish_map_has_no_home_postcodes(publish_html, default_ds):
 
     lookup = postcode_lookup()
     kids = default_ds.children[["easting", "northing"]].round().astype(int)
-    lookup = lookup.assign(easting=lookup["easting"].round().astype(int),
-                           northing=lookup["northing"].round().astype(int))
+    lookup = lookup.assign(
+        easting=lookup["easting"].round().astype(int),
+        northing=lookup["northing"].round().astype(int),
+    )
     homes = set(kids.merge(lookup, on=["easting", "northing"])["postcode"].str.replace(" ", ""))
     assert len(homes) > 100  # the check has teeth
     text = script_bodies_removed(publish_html)
@@ -212,14 +270,20 @@ def test_publish_flows_only_for_eight_or_more(publish_html):
 
 # ------------------------------------------------------------------ working mode and layers
 
+
 def test_working_map_has_its_layers(working_html):
     names = overlay_names(working_html)
-    for expected in ("INMSS reliance: children placed in INMSS",
-                     "INMSS reliance: % of placed children",
-                     "Transport cost per placed child (£/yr)",
-                     "Unplaced children (no suitable place)", "Mean journey time (min)",
-                     "Ward and LA boundaries", "Journeys: ward → setting",
-                     "Candidate inclusion-base sites (72)", "Chosen inclusion-base sites (2)"):
+    for expected in (
+        "INMSS reliance: children placed in INMSS",
+        "INMSS reliance: % of placed children",
+        "Transport cost per placed child (£/yr)",
+        "Unplaced children (no suitable place)",
+        "Mean journey time (min)",
+        "Ward and LA boundaries",
+        "Journeys: ward → setting",
+        "Candidate inclusion-base sites (72)",
+        "Chosen inclusion-base sites (2)",
+    ):
         assert expected in names
     assert sum(n.startswith("Settings: ") for n in names) >= 4
     assert "L.control.scale()" in working_html and "L.control.fullscreen(" in working_html
@@ -229,20 +293,28 @@ def test_working_map_has_its_layers(working_html):
 
 def test_working_map_has_exact_figures_but_no_child_points(working_html, default_ds):
     props = properties(working_html)
-    assert any(isinstance(p.get("inmss_children"), int) and 1 <= p["inmss_children"] <= 7
-               for p in props)
+    assert any(
+        isinstance(p.get("inmss_children"), int) and 1 <= p["inmss_children"] <= 7 for p in props
+    )
     assert not set(re.findall(r"C\d{5}\b", working_html)) & set(default_ds.children["child_id"])
-    assert all(f["geometry"]["type"] != "Point" or "filled_children" in f["properties"]
-               or "max_places" in f["properties"] or "site_id" in f["properties"]
-               for g in embedded_geojson(working_html) for f in g["features"])
+    assert all(
+        f["geometry"]["type"] != "Point"
+        or "filled_children" in f["properties"]
+        or "max_places" in f["properties"]
+        or "site_id" in f["properties"]
+        for g in embedded_geojson(working_html)
+        for f in g["features"]
+    )
 
 
 def test_scenario_layers(default_ds, compared):
-    page = render_html(map_allocation(default_ds, compared.results["baseline"],
-                                      compare=compared))
+    page = render_html(map_allocation(default_ds, compared.results["baseline"], compare=compared))
     names = overlay_names(page)
-    for what in ("change in INMSS children", "change in INMSS share (% points)",
-                 "change in transport £ per child"):
+    for what in (
+        "change in INMSS children",
+        "change in INMSS share (% points)",
+        "change in transport £ per child",
+    ):
         assert f"Sale base and fee cap: {what}" in names
 
 
@@ -280,6 +352,7 @@ def test_children_without_ward_code_are_placed_by_point_in_polygon(default_ds):
 
 
 # ------------------------------------------------------------------ offline, determinism, files
+
 
 @pytest.mark.parametrize("which", ["publish_html", "working_html"])
 def test_map_is_offline(which, request):
@@ -319,12 +392,12 @@ def test_vendored_assets_are_pinned_with_licences():
 
 # ------------------------------------------------------------------ members' pack and CLI
 
+
 def test_pack_writes_map_and_summary_and_refuses_to_overwrite(default_ds, res, tmp_path):
     files = write_pack(default_ds, res, tmp_path / "pack")
     assert [f.name for f in files] == ["map.html", "summary.html"]
     summary = files[1].read_text(encoding="utf-8")
-    assert "<script" not in summary and "http" not in summary.replace(
-        "Open Government Licence", "")
+    assert "<script" not in summary and "http" not in summary.replace("Open Government Licence", "")
     assert "PUBLISH" in summary and "Altrincham" in summary
     assert not set(re.findall(r"C\d{5}\b", summary))
     cells = re.findall(r"<td class=n>([^<]*)</td>", summary)
@@ -372,8 +445,11 @@ def test_cli_pack(tmp_path, tiny_path):
 
 def test_ward_figures_totals_agree_with_the_kpis(default_ds, res):
     exact = md.ward_counts(default_ds, res)
-    assert exact["placed_children"].sum() + (md.child_wards(
-        default_ds, res.placements["child_id"]) == "").sum() == res.kpis["placed_children"]
+    assert (
+        exact["placed_children"].sum()
+        + (md.child_wards(default_ds, res.placements["child_id"]) == "").sum()
+        == res.kpis["placed_children"]
+    )
     assert exact["inmss_children"].sum() <= res.kpis["inmss_children"]
     shown = md.ward_figures(default_ds, res, publish=True)
     nums = [v for v in shown["placed_children"] if v != "c"]
@@ -384,6 +460,8 @@ def test_ward_figures_totals_agree_with_the_kpis(default_ds, res):
 
 def test_map_assets_are_found_in_the_checkout_or_the_package():
     found = assets_dir()
-    assert found in (Path(__file__).resolve().parents[1] / "maps",
-                     Path(optimiser.__file__).parent / "_maps")
+    assert found in (
+        Path(__file__).resolve().parents[1] / "maps",
+        Path(optimiser.__file__).parent / "_maps",
+    )
     assert (found / "optimiser-map.css").exists()

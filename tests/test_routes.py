@@ -25,32 +25,59 @@ MILE_KM = 1.609344
 E0, N0 = 380000.0, 395000.0
 
 
-def make_case(children: list[dict], *, schools: dict[str, tuple[float, float]] | None = None,
-              policy: Policy | None = None) -> tuple[optimiser.Dataset, pd.DataFrame]:
+def make_case(
+    children: list[dict],
+    *,
+    schools: dict[str, tuple[float, float]] | None = None,
+    policy: Policy | None = None,
+) -> tuple[optimiser.Dataset, pd.DataFrame]:
     """A dataset and its placements: each child placed at its ``setting_id`` (default S)."""
     pol = policy or Policy()
     schools = schools or {"S": (E0, N0)}
-    settings_ = pd.DataFrame([dict(setting_id=s, name=s, setting_type="maintained_special",
-                                   easting=x, northing=y, in_area=True)
-                              for s, (x, y) in schools.items()])
+    settings_ = pd.DataFrame(
+        [
+            dict(
+                setting_id=s,
+                name=s,
+                setting_type="maintained_special",
+                easting=x,
+                northing=y,
+                in_area=True,
+            )
+            for s, (x, y) in schools.items()
+        ]
+    )
     base = dict(package_id="P1", age=12, solo_transport=False, wheelchair=False, setting_id="S")
     rows = [{"child_id": f"C{i:02d}", **base, **c} for i, c in enumerate(children)]
     kids = pd.DataFrame(rows)
     kids["easting"] = E0 + kids.pop("dx")
     kids["northing"] = N0 + kids.pop("dy")
     school_xy = settings_.set_index("setting_id").loc[kids["setting_id"], ["easting", "northing"]]
-    km, mins = road_km_and_min(kids[["easting", "northing"]].to_numpy(float),
-                               school_xy.to_numpy(float), policy=pol)
+    km, mins = road_km_and_min(
+        kids[["easting", "northing"]].to_numpy(float), school_xy.to_numpy(float), policy=pol
+    )
     empty = pd.DataFrame()
-    ds = optimiser.Dataset(children=kids.drop(columns="setting_id"), settings=settings_,
-                           places=empty, packages=empty, policy=pol)
-    placed = pd.DataFrame({"child_id": kids["child_id"], "setting_id": kids["setting_id"],
-                           "distance_km": km, "travel_min": mins,
-                           "transport_cost_gbp": 0.0})
+    ds = optimiser.Dataset(
+        children=kids.drop(columns="setting_id"),
+        settings=settings_,
+        places=empty,
+        packages=empty,
+        policy=pol,
+    )
+    placed = pd.DataFrame(
+        {
+            "child_id": kids["child_id"],
+            "setting_id": kids["setting_id"],
+            "distance_km": km,
+            "travel_min": mins,
+            "transport_cost_gbp": 0.0,
+        }
+    )
     return ds, placed
 
 
 # ------------------------------------------------------------------------------ by hand
+
 
 def test_two_routes_obvious_by_geography():
     # Three children 4, 4.5 and 5 km east of the school, three as far west.
@@ -96,8 +123,7 @@ def test_one_child_is_proven_optimal():
 
 
 def test_wheelchair_users_need_wheelchair_spaces():
-    ds, placed = make_case([dict(dx=5000.0 + 10 * i, dy=0.0, wheelchair=i < 3)
-                            for i in range(4)])
+    ds, placed = make_case([dict(dx=5000.0 + 10 * i, dy=0.0, wheelchair=i < 3) for i in range(4)])
     plan = estimate_routes(ds, placed, time_limit_s=2)
     for r in plan.routes.itertuples():
         spaces = {"minibus": 2, "shared_taxi": 0, "solo_taxi": 1}[r.vehicle]
@@ -106,13 +132,13 @@ def test_wheelchair_users_need_wheelchair_spaces():
 
 # ------------------------------------------------------------------------------ ride-time cap
 
+
 @pytest.mark.parametrize(("age", "shared"), [(9, False), (12, True)])
 def test_ride_time_cap_respected(age, shared):
     # A at 8 km east (road 10.4 km, 26 min); B at (8, 6) km (direct 13 road km, 32.5 min).
     # A → B is 6 straight km = 19.5 min: B's ride 26 + 2 + 19.5 = 47.5 min; B → A: A rides
     # 32.5 + 2 + 19.5 = 54 min. Primary (cap 45): they cannot share; secondary (75): they do.
-    ds, placed = make_case([dict(dx=8000.0, dy=0.0, age=age), dict(dx=8000.0, dy=6000.0,
-                                                                 age=age)])
+    ds, placed = make_case([dict(dx=8000.0, dy=0.0, age=age), dict(dx=8000.0, dy=6000.0, age=age)])
     plan = estimate_routes(ds, placed, time_limit_s=2)
     routes = plan.riders["route_id"]
     assert (routes.iloc[0] == routes.iloc[1]) is shared
@@ -134,17 +160,26 @@ def test_child_beyond_the_cap_travels_direct():
 
 # ------------------------------------------------------------------------------ property
 
+
 @st.composite
 def instances(draw) -> list[dict]:
     n = draw(st.integers(1, 12))
-    return [dict(dx=draw(st.integers(-15000, 15000)), dy=draw(st.integers(-15000, 15000)),
-                 age=draw(st.integers(5, 18)), solo_transport=draw(st.booleans()),
-                 wheelchair=draw(st.integers(0, 4)) == 0,
-                 setting_id=draw(st.sampled_from(["S", "T"]))) for _ in range(n)]
+    return [
+        dict(
+            dx=draw(st.integers(-15000, 15000)),
+            dy=draw(st.integers(-15000, 15000)),
+            age=draw(st.integers(5, 18)),
+            solo_transport=draw(st.booleans()),
+            wheelchair=draw(st.integers(0, 4)) == 0,
+            setting_id=draw(st.sampled_from(["S", "T"])),
+        )
+        for _ in range(n)
+    ]
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(instances(), st.sampled_from(["ortools", "nearest_neighbour"]))
 def test_no_plan_costs_more_than_solo_taxis(children, method):
     ds, placed = make_case(children, schools={"S": (E0, N0), "T": (E0 + 3000, N0 - 2000)})
@@ -164,6 +199,7 @@ def test_no_plan_costs_more_than_solo_taxis(children, method):
 
 # ------------------------------------------------------------------------------ default data
 
+
 def test_default_data_in_seconds(default_ds):
     res = optimiser.allocate(default_ds)
     plan = estimate_routes(default_ds, res, time_limit_s=10)
@@ -180,14 +216,30 @@ def test_default_data_in_seconds(default_ds):
 
 # ------------------------------------------------------------------------------ solver core
 
+
 def test_solve_vrp_rejects_bad_shapes():
     with pytest.raises(DataValidationError, match="arc_cost"):
-        solve_vrp(np.zeros((3, 3)), np.zeros((1, 2, 2)), fixed_cost=[0], n_vehicles=[1],
-                  demand=np.zeros((3, 1)), capacity=[[1]], max_arrival_s=[0, 9, 9])
+        solve_vrp(
+            np.zeros((3, 3)),
+            np.zeros((1, 2, 2)),
+            fixed_cost=[0],
+            n_vehicles=[1],
+            demand=np.zeros((3, 1)),
+            capacity=[[1]],
+            max_arrival_s=[0, 9, 9],
+        )
 
 
 def test_solve_vrp_reports_no_plan_when_capacity_cannot_serve_everyone():
     t = np.array([[0, 60, 60], [60, 0, 60], [60, 60, 0]])
-    sol = solve_vrp(t, t[None], fixed_cost=[10], n_vehicles=[1], demand=[[0], [1], [1]],
-                    capacity=[[1]], max_arrival_s=[0, 999, 999], time_limit_s=1)
+    sol = solve_vrp(
+        t,
+        t[None],
+        fixed_cost=[10],
+        n_vehicles=[1],
+        demand=[[0], [1], [1]],
+        capacity=[[1]],
+        max_arrival_s=[0, 999, 999],
+        time_limit_s=1,
+    )
     assert sol.status == "unknown" and (sol.vehicle == -1).all()

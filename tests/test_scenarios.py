@@ -27,13 +27,18 @@ from optimiser.scenario_changes import AddSetting, CapFees, SetPlaces
 from optimiser.scenarios import check_scenario, scenario_from_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
-TO_PLACE = {"P1": {"C1", "C2", "C3", "C6"}, "P2": {"C5"},
-            "primary": {"C1", "C2", "C5", "C6"}, "secondary": {"C3"}}
+TO_PLACE = {
+    "P1": {"C1", "C2", "C3", "C6"},
+    "P2": {"C5"},
+    "primary": {"C1", "C2", "C5", "C6"},
+    "secondary": {"C3"},
+}
 
 
 def scenario(*changes: dict, name: str = "option", seed: int = 0, source: str = "option.yaml"):
-    return scenario_from_mapping({"name": name, "seed": seed, "changes": list(changes)},
-                                 source=source)
+    return scenario_from_mapping(
+        {"name": name, "seed": seed, "changes": list(changes)}, source=source
+    )
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -43,8 +48,9 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def place(ds: optimiser.Dataset, setting_id: str, package_id: str) -> pd.Series:
-    rows = ds.places[(ds.places["setting_id"] == setting_id)
-                     & (ds.places["package_id"] == package_id)]
+    rows = ds.places[
+        (ds.places["setting_id"] == setting_id) & (ds.places["package_id"] == package_id)
+    ]
     assert len(rows) == 1, f"{setting_id}/{package_id}: {len(rows)} place rows"
     return rows.iloc[0]
 
@@ -60,14 +66,25 @@ def to_place(ds: optimiser.Dataset) -> pd.DataFrame:
 
 
 def snapshot(ds: optimiser.Dataset) -> dict:
-    return {"children": ds.children.copy(deep=True), "settings": ds.settings.copy(deep=True),
-            "places": ds.places.copy(deep=True), "packages": ds.packages.copy(deep=True),
-            "policy": ds.policy.model_dump()}
+    return {
+        "children": ds.children.copy(deep=True),
+        "settings": ds.settings.copy(deep=True),
+        "places": ds.places.copy(deep=True),
+        "packages": ds.packages.copy(deep=True),
+        "policy": ds.policy.model_dump(),
+    }
 
 
-NEW_BASE = {"setting_id": "N1", "name": "New ASD base", "setting_type": "inclusion_base",
-            "easting": 384000, "northing": 396500, "age_min": 4, "age_max": 11,
-            "places": {"P1": 3}}
+NEW_BASE = {
+    "setting_id": "N1",
+    "name": "New ASD base",
+    "setting_type": "inclusion_base",
+    "easting": 384000,
+    "northing": 396500,
+    "age_min": 4,
+    "age_max": 11,
+    "places": {"P1": 3},
+}
 
 
 # --- add_setting -------------------------------------------------------------------------
@@ -92,9 +109,17 @@ def test_add_setting_adds_the_setting_and_its_places_at_framework_cost(tiny):
 
 
 def test_add_setting_uses_given_costs_and_total(tiny):
-    change = {**NEW_BASE, "setting_type": "maintained_special", "age_min": 4, "age_max": 19,
-              "places": {"P1": 4, "P2": 6}, "annual_cost_gbp": {"P2": 31000},
-              "total_places": 8, "in_area": False, "capital_cost_gbp": 250000}
+    change = {
+        **NEW_BASE,
+        "setting_type": "maintained_special",
+        "age_min": 4,
+        "age_max": 19,
+        "places": {"P1": 4, "P2": 6},
+        "annual_cost_gbp": {"P2": 31000},
+        "total_places": 8,
+        "in_area": False,
+        "capital_cost_gbp": 250000,
+    }
     sc = scenario({"add_setting": change})
     out = sc.apply(tiny)
     assert place(out, "N1", "P1")["annual_cost_gbp"] == 26000  # framework (maintained_special)
@@ -118,8 +143,9 @@ def test_added_setting_is_used_by_the_allocation(tiny):
 
 @pytest.mark.parametrize(("places", "total"), [(5, 6), (0, 1), (2, 3)])
 def test_set_places_changes_places_and_moves_total_by_the_difference(tiny, places, total):
-    out = scenario({"set_places": {"setting_id": "S1", "package_id": "P1",
-                                   "places": places}}).apply(tiny)
+    out = scenario(
+        {"set_places": {"setting_id": "S1", "package_id": "P1", "places": places}}
+    ).apply(tiny)
     assert place(out, "S1", "P1")["places"] == places
     assert place(out, "S1", "P1")["annual_cost_gbp"] == 26000  # cost unchanged
     assert place(out, "S1", "P2")["places"] == 2  # other package untouched
@@ -128,8 +154,16 @@ def test_set_places_changes_places_and_moves_total_by_the_difference(tiny, place
 
 
 def test_set_places_new_package_row_with_cost(tiny):
-    out = scenario({"set_places": {"setting_id": "S2", "package_id": "P2", "places": 4,
-                                   "annual_cost_gbp": 21000}}).apply(tiny)
+    out = scenario(
+        {
+            "set_places": {
+                "setting_id": "S2",
+                "package_id": "P2",
+                "places": 4,
+                "annual_cost_gbp": 21000,
+            }
+        }
+    ).apply(tiny)
     assert place(out, "S2", "P2")["places"] == 4
     assert place(out, "S2", "P2")["annual_cost_gbp"] == 21000
     assert setting(out, "S2")["total_places"] == 6  # 2 + 4 - 0
@@ -137,8 +171,16 @@ def test_set_places_new_package_row_with_cost(tiny):
 
 
 def test_set_places_can_change_the_fee(tiny):
-    out = scenario({"set_places": {"setting_id": "S3", "package_id": "P1", "places": 5,
-                                   "annual_cost_gbp": 50000}}).apply(tiny)
+    out = scenario(
+        {
+            "set_places": {
+                "setting_id": "S3",
+                "package_id": "P1",
+                "places": 5,
+                "annual_cost_gbp": 50000,
+            }
+        }
+    ).apply(tiny)
     assert place(out, "S3", "P1")["annual_cost_gbp"] == 50000
     assert place(out, "S3", "P2")["annual_cost_gbp"] == 65000
     assert setting(out, "S3")["total_places"] == 10
@@ -156,11 +198,14 @@ def test_close_setting_places_nobody_there_and_replaces_its_pupils(tiny):
     res = optimiser.allocate(tiny, sc)
     assert (res.placements["setting_id"] != "S1").all()
     assert set(res.placements["child_id"]) | set(res.unplaced["child_id"]) == {
-        f"C{i}" for i in range(1, 7)}
+        f"C{i}" for i in range(1, 7)
+    }
     # C4 (P2, 12) continued at S1: now re-placed, at S3 (the only other P2 setting) if in reach
     c4 = res.placements[res.placements["child_id"] == "C4"]
-    reachable = ((optimiser.options(tiny, sc)["child_id"] == "C4")
-                 & (optimiser.options(tiny, sc)["setting_id"] == "S3")).any()
+    reachable = (
+        (optimiser.options(tiny, sc)["child_id"] == "C4")
+        & (optimiser.options(tiny, sc)["setting_id"] == "S3")
+    ).any()
     if reachable:
         assert c4["setting_id"].tolist() == ["S3"]
         assert not c4["continuing"].iloc[0]
@@ -190,20 +235,31 @@ def test_cap_fees_by_package(tiny):
 
 
 def test_cap_fees_by_setting_type_only_caps_above_the_cap(tiny):
-    out = scenario({"cap_fees": {"setting_type": "maintained_special",
-                                 "max_annual_cost_gbp": 27000}}).apply(tiny)
+    out = scenario(
+        {"cap_fees": {"setting_type": "maintained_special", "max_annual_cost_gbp": 27000}}
+    ).apply(tiny)
     assert place(out, "S1", "P2")["annual_cost_gbp"] == 27000  # framework 28,000 capped
     assert place(out, "S1", "P1")["annual_cost_gbp"] == 26000  # below the cap
     assert place(out, "S3", "P1")["annual_cost_gbp"] == 60000  # other type
 
 
 def test_cap_fees_list_of_types_changes_the_allocation_costs(tiny):
-    sc = scenario({"cap_fees": {"setting_type": ["independent_special", "maintained_special"],
-                                "max_annual_cost_gbp": 25000}})
+    sc = scenario(
+        {
+            "cap_fees": {
+                "setting_type": ["independent_special", "maintained_special"],
+                "max_annual_cost_gbp": 25000,
+            }
+        }
+    )
     out = sc.apply(tiny)
     assert out.places.set_index(["setting_id", "package_id"])["annual_cost_gbp"].to_dict() == {
-        ("S1", "P1"): 25000, ("S1", "P2"): 25000, ("S2", "P1"): 15000,
-        ("S3", "P1"): 25000, ("S3", "P2"): 25000}
+        ("S1", "P1"): 25000,
+        ("S1", "P2"): 25000,
+        ("S2", "P1"): 15000,
+        ("S3", "P1"): 25000,
+        ("S3", "P2"): 25000,
+    }
     opts = optimiser.options(tiny, sc)
     assert opts.loc[opts["setting_id"] == "S3", "place_cost_gbp"].eq(25000).all()
 
@@ -212,9 +268,14 @@ def test_cap_fees_list_of_types_changes_the_allocation_costs(tiny):
 
 
 def test_policy_override_merges_nested_keys(tiny):
-    base = tiny.replace(policy=policy_from_mapping(
-        {**tiny.policy.model_dump(), "max_travel_min": {"primary": 40, "secondary": 60,
-                                                         "post16": 70}}))
+    base = tiny.replace(
+        policy=policy_from_mapping(
+            {
+                **tiny.policy.model_dump(),
+                "max_travel_min": {"primary": 40, "secondary": 60, "post16": 70},
+            }
+        )
+    )
     out = scenario({"policy": {"max_travel_min": {"primary": 30}}}).apply(base)
     caps = out.policy.max_travel_min
     assert (caps.primary, caps.secondary, caps.post16) == (30, 60, 70)  # siblings kept
@@ -251,8 +312,9 @@ def test_transport_change_is_a_policy_override_of_transport(tiny):
     # a base whose rates for the mode all differ from the defaults, so a merge that drops
     # sibling keys (back to the defaults) is caught
     dump = tiny.policy.model_dump()
-    dump["transport"][mode] = {k: v * 2 + 1 if isinstance(v, float) else v
-                               for k, v in dump["transport"][mode].items()}
+    dump["transport"][mode] = {
+        k: v * 2 + 1 if isinstance(v, float) else v for k, v in dump["transport"][mode].items()
+    }
     base = tiny.replace(policy=policy_from_mapping(dump))
     value = base.policy.transport.model_dump()[mode][key]
     sc = scenario({"transport": {mode: {key: value + 1.0}}})
@@ -269,9 +331,20 @@ def test_transport_change_is_a_policy_override_of_transport(tiny):
 # --- demand_growth ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("key", "factor", "expected"), [
-    ("P1", 1.5, 6), ("P1", 2.0, 8), ("P1", 0.5, 2), ("P1", 0.0, 0), ("P2", 3.0, 3),
-    ("primary", 1.5, 6), ("primary", 0.75, 3), ("secondary", 2.0, 2), ("P1", 1.0, 4)])
+@pytest.mark.parametrize(
+    ("key", "factor", "expected"),
+    [
+        ("P1", 1.5, 6),
+        ("P1", 2.0, 8),
+        ("P1", 0.5, 2),
+        ("P1", 0.0, 0),
+        ("P2", 3.0, 3),
+        ("primary", 1.5, 6),
+        ("primary", 0.75, 3),
+        ("secondary", 2.0, 2),
+        ("P1", 1.0, 4),
+    ],
+)
 def test_demand_growth_scales_children_to_place(tiny, key, factor, expected):
     out = scenario({"demand_growth": {key: factor}}).apply(tiny)
     kids = to_place(out)
@@ -285,7 +358,8 @@ def test_demand_growth_scales_children_to_place(tiny, key, factor, expected):
     assert out.children["child_id"].is_unique
     # the continuing child is never scaled
     assert out.children.loc[out.children["child_id"] == "C4", "current_setting_id"].tolist() == [
-        "S1"]
+        "S1"
+    ]
     if factor < 1:  # removal only: survivors are original children of the group
         assert set(kids.loc[group, "child_id"]) <= TO_PLACE[key]
 
@@ -302,8 +376,10 @@ def test_demand_growth_clones_follow_their_group(tiny):
         src = cid.split("-g")[0]
         assert src in TO_PLACE["P1"]
         assert row["age"] == original.at[src, "age"]
-        assert (row["easting"], row["northing"]) == (original.at[src, "easting"],
-                                                     original.at[src, "northing"])
+        assert (row["easting"], row["northing"]) == (
+            original.at[src, "easting"],
+            original.at[src, "northing"],
+        )
 
 
 def test_demand_growth_by_ward(tiny):
@@ -335,10 +411,15 @@ def test_demand_growth_is_seeded(default_ds):
     assert set(a["child_id"]) != set(c["child_id"])  # … different children
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
-@given(key=st.sampled_from(["P1", "P2", "primary", "secondary"]),
-       factor=st.floats(min_value=0.0, max_value=4.0, allow_nan=False))
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    key=st.sampled_from(["P1", "P2", "primary", "secondary"]),
+    factor=st.floats(min_value=0.0, max_value=4.0, allow_nan=False),
+)
 def test_demand_growth_count_is_n_times_factor_rounded(tiny, key, factor):
     n = len(TO_PLACE[key])
     out = scenario({"demand_growth": {key: factor}}).apply(tiny)
@@ -354,8 +435,7 @@ def test_demand_growth_count_is_n_times_factor_rounded(tiny, key, factor):
 EVERY_CHANGE = [
     {"add_setting": NEW_BASE},
     {"set_places": {"setting_id": "S1", "package_id": "P1", "places": 7}},
-    {"set_places": {"setting_id": "S2", "package_id": "P2", "places": 1,
-                    "annual_cost_gbp": 20000}},
+    {"set_places": {"setting_id": "S2", "package_id": "P2", "places": 1, "annual_cost_gbp": 20000}},
     {"close_setting": {"setting_id": "S1"}},
     {"cap_fees": {"max_annual_cost_gbp": 10000}},
     {"cap_fees": {"setting_type": "maintained_special", "max_annual_cost_gbp": 10000}},
@@ -390,10 +470,11 @@ def test_all_changes_together_leave_the_base_alone(tiny):
 
 
 def test_from_year_filters_changes_only_when_a_year_is_given(tiny):
-    sc = scenario({"set_places": {"setting_id": "S1", "package_id": "P1", "places": 9,
-                                  "from_year": 2}},
-                  {"demand_growth": {"P1": 2.0, "from_year": 1}},
-                  {"policy": {"max_travel_min": {"primary": 40}, "from_year": 3}})
+    sc = scenario(
+        {"set_places": {"setting_id": "S1", "package_id": "P1", "places": 9, "from_year": 2}},
+        {"demand_growth": {"P1": 2.0, "from_year": 1}},
+        {"policy": {"max_travel_min": {"primary": 40}, "from_year": 3}},
+    )
     assert [c.from_year for c in sc.changes] == [2, 1, 3]
     everything = sc.apply(tiny)  # a single-year run applies every change
     assert place(everything, "S1", "P1")["places"] == 9
@@ -411,7 +492,10 @@ def test_from_year_filters_changes_only_when_a_year_is_given(tiny):
 
 
 def test_load_scenario_reads_every_field(tmp_path):
-    path = write(tmp_path, "opt.yaml", """\
+    path = write(
+        tmp_path,
+        "opt.yaml",
+        """\
 name: Autism base + fee cap
 description: two changes
 seed: 7
@@ -421,7 +505,8 @@ changes:
                   capital_cost_gbp: 60000}
   - cap_fees: {setting_type: independent_special, max_annual_cost_gbp: 55000}
   - set_places: {setting_id: S1, package_id: P2, places: 4, capital_cost_gbp: 100000}
-""")
+""",
+    )
     sc = optimiser.load_scenario(path)
     assert sc.name == "Autism base + fee cap"
     assert sc.description == "two changes"
@@ -434,12 +519,22 @@ changes:
 
 
 def test_extends_puts_the_parents_changes_first(tmp_path, tiny):
-    write(tmp_path, "grand.yaml", "name: g\nchanges:\n"
-          "  - set_places: {setting_id: S1, package_id: P1, places: 4}\n")
-    write(tmp_path, "parent.yaml", "name: p\nextends: grand.yaml\nchanges:\n"
-          "  - set_places: {setting_id: S1, package_id: P1, places: 6}\n")
-    child = write(tmp_path, "child.yaml", "name: c\nextends: parent.yaml\nchanges:\n"
-                  "  - close_setting: {setting_id: S3}\n")
+    write(
+        tmp_path,
+        "grand.yaml",
+        "name: g\nchanges:\n  - set_places: {setting_id: S1, package_id: P1, places: 4}\n",
+    )
+    write(
+        tmp_path,
+        "parent.yaml",
+        "name: p\nextends: grand.yaml\nchanges:\n"
+        "  - set_places: {setting_id: S1, package_id: P1, places: 6}\n",
+    )
+    child = write(
+        tmp_path,
+        "child.yaml",
+        "name: c\nextends: parent.yaml\nchanges:\n  - close_setting: {setting_id: S3}\n",
+    )
     sc = optimiser.load_scenario(child)
     assert sc.name == "c"
     assert [c.kind for c in sc.changes] == ["set_places", "set_places", "close_setting"]
@@ -460,8 +555,11 @@ def test_example_all_three_extends_the_autism_base():
 
 @pytest.mark.parametrize("layout", ["self", "pair", "triangle"])
 def test_extends_cycle_is_a_clear_error(tmp_path, layout):
-    chains = {"self": {"a": "a"}, "pair": {"a": "b", "b": "a"},
-              "triangle": {"a": "b", "b": "c", "c": "a"}}[layout]
+    chains = {
+        "self": {"a": "a"},
+        "pair": {"a": "b", "b": "a"},
+        "triangle": {"a": "b", "b": "c", "c": "a"},
+    }[layout]
     for name, parent in chains.items():
         write(tmp_path, f"{name}.yaml", f"name: {name}\nextends: {parent}.yaml\nchanges: []\n")
     with pytest.raises(DataValidationError, match=r"\.yaml, key extends: found a cycle of extends"):
@@ -478,7 +576,10 @@ def test_extends_missing_parent_names_it(tmp_path):
 
 
 def test_unknown_ids_name_the_file_and_each_change(tmp_path, tiny):
-    path = write(tmp_path, "ids.yaml", """\
+    path = write(
+        tmp_path,
+        "ids.yaml",
+        """\
 name: bad ids
 changes:
   - set_places: {setting_id: S9, package_id: P7, places: 2}
@@ -487,18 +588,21 @@ changes:
   - close_setting: {setting_id: S8}
   - cap_fees: {package_id: PZ, max_annual_cost_gbp: 1}
   - demand_growth: {Q1: 1.1}
-""")
+""",
+    )
     sc = optimiser.load_scenario(path)  # the ids are checked against the data on use
     with pytest.raises(DataValidationError, match=r"7 problem\(s\)") as err:
         sc.apply(tiny)
     msg = str(err.value)
-    for expected in [r"ids.yaml, change 1 (set_places) setting_id: found 'S9'",
-                     r"ids.yaml, change 1 (set_places) package_id: found 'P7'",
-                     r"ids.yaml, change 2 (add_setting) setting_id: found 'S1'; expected a new",
-                     r"ids.yaml, change 2 (add_setting) places: found 'PX'",
-                     r"ids.yaml, change 3 (close_setting) setting_id: found 'S8'",
-                     r"ids.yaml, change 4 (cap_fees) package_id: found 'PZ'",
-                     r"ids.yaml, change 5 (demand_growth) Q1: found 'Q1'"]:
+    for expected in [
+        r"ids.yaml, change 1 (set_places) setting_id: found 'S9'",
+        r"ids.yaml, change 1 (set_places) package_id: found 'P7'",
+        r"ids.yaml, change 2 (add_setting) setting_id: found 'S1'; expected a new",
+        r"ids.yaml, change 2 (add_setting) places: found 'PX'",
+        r"ids.yaml, change 3 (close_setting) setting_id: found 'S8'",
+        r"ids.yaml, change 4 (cap_fees) package_id: found 'PZ'",
+        r"ids.yaml, change 5 (demand_growth) Q1: found 'Q1'",
+    ]:
         assert expected in msg
     assert len(err.value.problems) == 7
     assert {p.file for p in err.value.problems} == {"ids.yaml"}
@@ -514,8 +618,10 @@ def test_unknown_ids_are_rejected_by_allocate_and_compare(tiny):
 
 
 def test_set_places_may_follow_add_setting_of_the_same_id(tiny):
-    sc = scenario({"add_setting": NEW_BASE},
-                  {"set_places": {"setting_id": "N1", "package_id": "P1", "places": 5}})
+    sc = scenario(
+        {"add_setting": NEW_BASE},
+        {"set_places": {"setting_id": "N1", "package_id": "P1", "places": 5}},
+    )
     assert check_scenario(sc, tiny) == []
     out = sc.apply(tiny)
     assert place(out, "N1", "P1")["places"] == 5
@@ -523,7 +629,10 @@ def test_set_places_may_follow_add_setting_of_the_same_id(tiny):
 
 
 def test_malformed_changes_are_listed_together(tmp_path):
-    path = write(tmp_path, "multi.yaml", """\
+    path = write(
+        tmp_path,
+        "multi.yaml",
+        """\
 name: multi
 colour: red
 changes:
@@ -534,7 +643,8 @@ changes:
   - demand_growth: {P1: -0.5}
   - set_places: {setting_id: S1, package_id: P1, places: 2, colour: blue}
   - close_setting: {setting_id: S1}
-""")
+""",
+    )
     with pytest.raises(DataValidationError, match=r"6 problem\(s\)") as err:
         optimiser.load_scenario(path)
     msg = str(err.value)
@@ -548,42 +658,64 @@ changes:
     assert "change 6" not in msg
 
 
-@pytest.mark.parametrize(("change", "match"), [
-    ({"set_places": {"setting_id": "S1", "package_id": "P1", "places": -1}},
-     r"x\.yaml, change 1 \(set_places\) places: found -1"),
-    ({"set_places": {"setting_id": "S1", "package_id": "P1"}},
-     r"x\.yaml, change 1 \(set_places\) places: .*Field required"),
-    ({"add_setting": {**NEW_BASE, "setting_type": "castle"}},
-     r"x\.yaml, change 1 \(add_setting\) setting_type: found 'castle'"),
-    ({"cap_fees": {"max_annual_cost_gbp": -5}},
-     r"x\.yaml, change 1 \(cap_fees\) max_annual_cost_gbp: found -5"),
-    ({"close_setting": {"setting_id": "S1", "from_year": -1}},
-     r"x\.yaml, change 1 \(close_setting\) from_year"),
-    ("close_setting", r"x\.yaml, change 1: found 'close_setting'; expected each change is one"),
-    ({"close_setting": {"setting_id": "S1"}, "cap_fees": {"max_annual_cost_gbp": 1}},
-     r"x\.yaml, change 1: .*one 'kind: \{fields\}' entry"),
-])
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            {"set_places": {"setting_id": "S1", "package_id": "P1", "places": -1}},
+            r"x\.yaml, change 1 \(set_places\) places: found -1",
+        ),
+        (
+            {"set_places": {"setting_id": "S1", "package_id": "P1"}},
+            r"x\.yaml, change 1 \(set_places\) places: .*Field required",
+        ),
+        (
+            {"add_setting": {**NEW_BASE, "setting_type": "castle"}},
+            r"x\.yaml, change 1 \(add_setting\) setting_type: found 'castle'",
+        ),
+        (
+            {"cap_fees": {"max_annual_cost_gbp": -5}},
+            r"x\.yaml, change 1 \(cap_fees\) max_annual_cost_gbp: found -5",
+        ),
+        (
+            {"close_setting": {"setting_id": "S1", "from_year": -1}},
+            r"x\.yaml, change 1 \(close_setting\) from_year",
+        ),
+        ("close_setting", r"x\.yaml, change 1: found 'close_setting'; expected each change is one"),
+        (
+            {"close_setting": {"setting_id": "S1"}, "cap_fees": {"max_annual_cost_gbp": 1}},
+            r"x\.yaml, change 1: .*one 'kind: \{fields\}' entry",
+        ),
+    ],
+)
 def test_each_malformed_change_is_named(change, match):
     with pytest.raises(DataValidationError, match=match):
         scenario(change, source="x.yaml")
 
 
-@pytest.mark.parametrize(("override", "match"), [
-    ({"max_travel_min": {"primary": -5}},
-     r"pol\.yaml, change 1 \(policy\) key max_travel_min\.primary: found -5"),
-    ({"bogus": 1}, r"pol\.yaml, change 1 \(policy\) key bogus: found 1"),
-    ({"continuity": "sometimes"}, r"pol\.yaml, change 1 \(policy\) key continuity"),
-])
+@pytest.mark.parametrize(
+    ("override", "match"),
+    [
+        (
+            {"max_travel_min": {"primary": -5}},
+            r"pol\.yaml, change 1 \(policy\) key max_travel_min\.primary: found -5",
+        ),
+        ({"bogus": 1}, r"pol\.yaml, change 1 \(policy\) key bogus: found 1"),
+        ({"continuity": "sometimes"}, r"pol\.yaml, change 1 \(policy\) key continuity"),
+    ],
+)
 def test_bad_policy_override_names_file_change_and_key(tiny, override, match):
-    sc = scenario_from_mapping({"name": "p", "changes": [{"policy": override}]},
-                               source="pol.yaml")
+    sc = scenario_from_mapping({"name": "p", "changes": [{"policy": override}]}, source="pol.yaml")
     with pytest.raises(DataValidationError, match=match):
         sc.apply(tiny)
 
 
 def test_bad_policy_overrides_are_listed_together(tiny):
-    sc = scenario({"policy": {"max_travel_min": {"primary": -5}, "bogus": 1}},
-                  {"close_setting": {"setting_id": "S9"}}, source="pol.yaml")
+    sc = scenario(
+        {"policy": {"max_travel_min": {"primary": -5}, "bogus": 1}},
+        {"close_setting": {"setting_id": "S9"}},
+        source="pol.yaml",
+    )
     with pytest.raises(DataValidationError, match=r"3 problem\(s\)") as err:
         sc.apply(tiny)
     cols = [p.column for p in err.value.problems]
@@ -593,19 +725,25 @@ def test_bad_policy_overrides_are_listed_together(tiny):
 
 
 def test_malformed_yaml_names_the_file_and_line(tmp_path):
-    path = write(tmp_path, "broken.yaml",
-                 "name: bad\nchanges:\n  - set_places: {setting_id: S1\n  - x: [\n")
+    path = write(
+        tmp_path, "broken.yaml", "name: bad\nchanges:\n  - set_places: {setting_id: S1\n  - x: [\n"
+    )
     with pytest.raises(DataValidationError, match=r"broken\.yaml row \d+: found malformed YAML"):
         optimiser.load_scenario(path)
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    ("changes: []\n", r"s\.yaml, key name"),
-    ("- just\n- a list\n", r"s\.yaml, key name"),
-    ("name: n\nchanges: {close_setting: {setting_id: S1}}\n",
-     r"s\.yaml, key changes: found dict; expected a list of changes"),
-    ("name: n\ncolor: red\nchanges: []\n", r"s\.yaml, key color: found an unknown key"),
-])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("changes: []\n", r"s\.yaml, key name"),
+        ("- just\n- a list\n", r"s\.yaml, key name"),
+        (
+            "name: n\nchanges: {close_setting: {setting_id: S1}}\n",
+            r"s\.yaml, key changes: found dict; expected a list of changes",
+        ),
+        ("name: n\ncolor: red\nchanges: []\n", r"s\.yaml, key color: found an unknown key"),
+    ],
+)
 def test_top_level_problems_name_the_file(tmp_path, text, match):
     with pytest.raises(DataValidationError, match=match):
         optimiser.load_scenario(write(tmp_path, "s.yaml", text))
@@ -620,18 +758,26 @@ def test_no_such_scenario_file(tmp_path):
 
 
 def test_inherited_change_errors_name_the_parent_file(tmp_path, tiny):
-    write(tmp_path, "parent.yaml", "name: p\nchanges:\n"
-          "  - set_places: {setting_id: S9, package_id: P1, places: 3}\n")
-    child = write(tmp_path, "child.yaml", "name: c\nextends: parent.yaml\nchanges:\n"
-                  "  - close_setting: {setting_id: S1}\n")
+    write(
+        tmp_path,
+        "parent.yaml",
+        "name: p\nchanges:\n  - set_places: {setting_id: S9, package_id: P1, places: 3}\n",
+    )
+    child = write(
+        tmp_path,
+        "child.yaml",
+        "name: c\nextends: parent.yaml\nchanges:\n  - close_setting: {setting_id: S1}\n",
+    )
     sc = optimiser.load_scenario(child)
     with pytest.raises(DataValidationError, match=r"parent\.yaml, change 1 \(set_places\)"):
         sc.apply(tiny)
 
 
 def test_cap_fees_unknown_setting_type_is_an_error(tiny):
-    sc = scenario({"cap_fees": {"setting_type": "independant_special",
-                                "max_annual_cost_gbp": 50000}}, source="cap.yaml")
+    sc = scenario(
+        {"cap_fees": {"setting_type": "independant_special", "max_annual_cost_gbp": 50000}},
+        source="cap.yaml",
+    )
     with pytest.raises(DataValidationError, match=r"cap\.yaml, change 1 \(cap_fees\) setting_type"):
         sc.apply(tiny)
 

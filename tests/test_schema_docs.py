@@ -32,7 +32,8 @@ def _section(text: str, heading_start: str) -> str:
 
 def test_doc_is_current(doc_text):
     assert doc_text == render_markdown(), (
-        "docs/data-format.md is stale: regenerate it with `python -m optimiser.schema`")
+        "docs/data-format.md is stale: regenerate it with `python -m optimiser.schema`"
+    )
 
 
 @pytest.mark.parametrize("table", list(TABLES.values()), ids=list(TABLES))
@@ -64,7 +65,13 @@ def test_every_setting_type_is_documented(doc_text):
 
 def test_regenerate_command_writes_the_same_text(tmp_path):
     out = tmp_path / "data-format.md"
-    proc = subprocess.run([sys.executable, "-m", "optimiser.schema", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "optimiser.schema", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert out.read_text(encoding="utf-8") == render_markdown()

@@ -11,6 +11,7 @@ INMSS place at £60,000; capital is £20,000 a place.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from pathlib import Path
@@ -29,7 +30,8 @@ from optimiser.siting import check_facility_location, solve_facility_location
 E0, N0 = 380000.0, 395000.0
 PER_KM = 2 * 1.3 / 1.609344 * 190 * 2.6  # £798.0892 a straight km
 FLAT_TRANSPORT = {
-    "cannot_walk_packages": None, "post16_eligible": True,
+    "cannot_walk_packages": None,
+    "post16_eligible": True,
     "minibus": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
     "shared_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
     "solo_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 3.5},
@@ -41,35 +43,94 @@ def _csv(rows: list[dict], path: Path) -> None:
     pd.DataFrame(rows).to_csv(path, index=False, lineterminator="\n")
 
 
-def write_case(folder: Path, *, kids: int = 5, inmss_places: int = 10,
-               candidates: list[dict] | None = None, p2_kids: int = 0) -> Path:
+def write_case(
+    folder: Path,
+    *,
+    kids: int = 5,
+    inmss_places: int = 10,
+    candidates: list[dict] | None = None,
+    p2_kids: int = 0,
+) -> Path:
     """Children at (E0, N0), each in their own LSOA; an INMSS 20 km east; candidates."""
     folder.mkdir(parents=True)
-    _csv([{"package_id": p, "name": f"package {p}"} for p in ("P1", "P2")],
-         folder / "packages.csv")
-    _csv([{"setting_id": "S9", "name": "Independent Z", "setting_type": "independent_special",
-           "easting": E0 + 20000, "northing": N0, "age_min": 5, "age_max": 19,
-           "total_places": 2 * inmss_places, "in_area": "false"}], folder / "settings.csv")
-    _csv([{"setting_id": "S9", "package_id": p, "places": inmss_places, "annual_cost_gbp": ""}
-          for p in ("P1", "P2")], folder / "places.csv")
-    _csv([{"package_id": p, "setting_type": t, "annual_cost_gbp": c}
-          for p in ("P1", "P2") for t, c in (("inclusion_base", 15000),
-                                              ("independent_special", 60000))],
-         folder / "costing_framework.csv")
+    _csv([{"package_id": p, "name": f"package {p}"} for p in ("P1", "P2")], folder / "packages.csv")
+    _csv(
+        [
+            {
+                "setting_id": "S9",
+                "name": "Independent Z",
+                "setting_type": "independent_special",
+                "easting": E0 + 20000,
+                "northing": N0,
+                "age_min": 5,
+                "age_max": 19,
+                "total_places": 2 * inmss_places,
+                "in_area": "false",
+            }
+        ],
+        folder / "settings.csv",
+    )
+    _csv(
+        [
+            {"setting_id": "S9", "package_id": p, "places": inmss_places, "annual_cost_gbp": ""}
+            for p in ("P1", "P2")
+        ],
+        folder / "places.csv",
+    )
+    _csv(
+        [
+            {"package_id": p, "setting_type": t, "annual_cost_gbp": c}
+            for p in ("P1", "P2")
+            for t, c in (("inclusion_base", 15000), ("independent_special", 60000))
+        ],
+        folder / "costing_framework.csv",
+    )
     pkgs = ["P1"] * kids + ["P2"] * p2_kids
-    _csv([{"child_id": f"C{i}", "package_id": p, "age": 12, "easting": E0, "northing": N0,
-           "lsoa_code": f"L{i}", "ward_code": "W1", "preferences": "",
-           "prefers_mainstream": "false", "current_setting_id": "", "solo_transport": "false"}
-          for i, p in enumerate(pkgs)], folder / "children.csv")
-    cand = candidates if candidates is not None else [
-        {"site_id": "N1", "easting": E0 + 1000}, {"site_id": "N2", "easting": E0 + 5000}]
+    _csv(
+        [
+            {
+                "child_id": f"C{i}",
+                "package_id": p,
+                "age": 12,
+                "easting": E0,
+                "northing": N0,
+                "lsoa_code": f"L{i}",
+                "ward_code": "W1",
+                "preferences": "",
+                "prefers_mainstream": "false",
+                "current_setting_id": "",
+                "solo_transport": "false",
+            }
+            for i, p in enumerate(pkgs)
+        ],
+        folder / "children.csv",
+    )
+    cand = (
+        candidates
+        if candidates is not None
+        else [{"site_id": "N1", "easting": E0 + 1000}, {"site_id": "N2", "easting": E0 + 5000}]
+    )
     if cand:
-        _csv([{"name": f"School {c['site_id']}", "urn": 100100 + i, "northing": N0, "age_min": 11,
-               "age_max": 16, "packages": "P1", "max_places": 8,
-               "capital_cost_gbp_per_place": 20000, **c} for i, c in enumerate(cand)],
-             folder / "candidates.csv")
-    (folder / "policy.yaml").write_text(yaml.safe_dump({"transport": FLAT_TRANSPORT}),
-                                        encoding="utf-8")
+        _csv(
+            [
+                {
+                    "name": f"School {c['site_id']}",
+                    "urn": 100100 + i,
+                    "northing": N0,
+                    "age_min": 11,
+                    "age_max": 16,
+                    "packages": "P1",
+                    "max_places": 8,
+                    "capital_cost_gbp_per_place": 20000,
+                    **c,
+                }
+                for i, c in enumerate(cand)
+            ],
+            folder / "candidates.csv",
+        )
+    (folder / "policy.yaml").write_text(
+        yaml.safe_dump({"transport": FLAT_TRANSPORT}), encoding="utf-8"
+    )
     return folder
 
 
@@ -108,6 +169,7 @@ def test_nearest_site_is_chosen_and_saving_is_exact(case) -> None:
     assert res.annual_saving_gbp == confirmed(ds, res)
     assert res.children_served == 5 and res.inmss_places_avoided == 5
     assert res.newly_placed_children == 0
+    assert res.saving_with_proxy_gbp == res.annual_saving_gbp
     assert res.journey_min_saved == pytest.approx(5 * 19 * 1.3 * 2.5)
     annual = 160_000 / annuity_factor(25, 0.035)
     assert res.annualised_capital_gbp == pytest.approx(annual)
@@ -147,8 +209,10 @@ def test_unplaced_children_use_the_inmss_proxy_and_are_reported(case) -> None:
     assert res.demand["status_quo_cost_gbp"].tolist() == pytest.approx([proxy] * 5, abs=0.01)
     assert res.modelled_saving_gbp == pytest.approx(5 * per_child_saving(1), abs=0.01)
     placed_cost = 15000 + round(PER_KM, 2)
-    assert res.annual_saving_gbp == pytest.approx(3 * per_child_saving(1) - 2 * placed_cost,
-                                                  abs=0.01)
+    assert res.annual_saving_gbp == pytest.approx(
+        3 * per_child_saving(1) - 2 * placed_cost, abs=0.01
+    )
+    assert res.saving_with_proxy_gbp == pytest.approx(res.annual_saving_gbp + 2 * proxy, abs=0.01)
 
 
 def test_more_budget_never_worse(case) -> None:
@@ -163,9 +227,27 @@ def test_more_budget_never_worse(case) -> None:
     full = 10 * (60000 + t[0]) - 8 * (15000 + t[1]) - 3 * (15000 + t[2])
     assert curve["annual_saving_gbp"].iloc[-1] == pytest.approx(full, abs=0.01)
     assert curve["capital_cost_gbp"].iloc[-1] == 240_000
-    objectives = [optimiser.site(ds, budget_gbp=b, sizes=SIZES, marginal=False).objective
-                  for b in (0, 80_000, 160_000, 240_000)]
+    objectives = [
+        optimiser.site(ds, budget_gbp=b, sizes=SIZES, marginal=False).objective
+        for b in (0, 80_000, 160_000, 240_000)
+    ]
     assert all(b <= a + 1e-6 for a, b in itertools.pairwise(objectives))
+
+
+def test_result_budget_curve_reuses_parameters(case) -> None:
+    res = optimiser.site(case(), budget_gbp=200_000, sizes=SIZES)
+    curve = res.budget_curve([80_000, 160_000])
+    assert curve["capital_cost_gbp"].tolist() == [80_000, 160_000]
+    assert curve["extra_saving_per_extra_gbp"].notna().all()
+
+
+def test_horizon_scales_children_still_to_place(case) -> None:
+    ds = case(kids=4)
+    res = optimiser.site(ds, budget_gbp=200_000, sizes=SIZES, horizon_years=1, growth=0.5)
+    assert len(res.dataset.children) == 6 and int(res.demand["children"].sum()) == 6
+    assert res.annual_saving_gbp == confirmed(res.dataset, res)
+    with pytest.raises(optimiser.DataValidationError, match="horizon_years"):
+        optimiser.site(ds, budget_gbp=1, horizon_years=-1)
 
 
 def test_budget_respected_on_random_budgets(case) -> None:
@@ -187,7 +269,8 @@ def test_to_scenario_round_trip_through_yaml(case, tmp_path: Path) -> None:
     loaded = optimiser.load_scenario(path)
     assert loaded.name == "My plan"
     assert [c.model_dump() for c in loaded.changes] == [
-        c.model_dump() for c in res.to_scenario().changes]
+        c.model_dump() for c in res.to_scenario().changes
+    ]
     assert loaded.capital_cost_gbp == res.capital_cost_gbp
     again = optimiser.allocate(ds, loaded).kpis["total_cost_gbp"]
     assert again == res.planned_total_cost_gbp
@@ -214,10 +297,15 @@ def test_bad_budget(case, budget: object) -> None:
         optimiser.site(case(), budget_gbp=budget)
 
 
-@pytest.mark.parametrize(("kw", "match"), [({"packages": ["SPP9"]}, "packages"),
-                                           ({"phases": "infant"}, "phases"),
-                                           ({"sizes": (0, 8)}, "sizes"),
-                                           ({"discount_rate": -0.1}, "discount_rate")])
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"packages": ["SPP9"]}, "packages"),
+        ({"phases": "infant"}, "phases"),
+        ({"sizes": (0, 8)}, "sizes"),
+        ({"discount_rate": -0.1}, "discount_rate"),
+    ],
+)
 def test_bad_arguments(case, kw: dict, match: str) -> None:
     with pytest.raises(optimiser.DataValidationError, match=match):
         optimiser.site(case(), budget_gbp=1e5, **kw)
@@ -241,11 +329,66 @@ def test_core_groups_make_sizes_exclusive() -> None:
     assert sol.status == "optimal" and sol.objective == 5
     assert sol.open.tolist() == [False, False, True]
     assert check_facility_location(*data, sol, groups=[[0, 1]]) == []
-    assert any(p.startswith("(7)") for p in check_facility_location(*data, free,
-                                                                     groups=[[0, 1]]))
-    single = solve_facility_location(*data, groups=[[0, 1]], single_source=True,
-                                     engine="highs")
+    assert any(p.startswith("(7)") for p in check_facility_location(*data, free, groups=[[0, 1]]))
+    single = solve_facility_location(*data, groups=[[0, 1]], single_source=True, engine="highs")
     assert single.engine == "highs" and single.objective == 5
+
+
+def test_core_families_share_assignment_and_match_groups() -> None:
+    # Site A in sizes 2 / 4 (fixed 3 / 5) and site B (cap 4, fixed 4); four unit customers.
+    # A's size 4 serves all for 5 + 4 × 1 = 9; B alone 4 + 4 × 2 = 12; A-2 + B 3 + 4 + 2 + 4 = 13.
+    cost = [[1, 1, 1, 1], [1, 1, 1, 1], [2, 2, 2, 2]]
+    data = ([3, 5, 4], [2, 4, 4], [1, 1, 1, 1], cost)
+    fam = solve_facility_location(
+        *data, families=["A", "A", "B"], single_source=True, engine="highs"
+    )
+    grp = solve_facility_location(*data, groups=[[0, 1]], single_source=True)
+    assert fam.status == grp.status == "optimal" and fam.objective == grp.objective == 9
+    assert fam.open.tolist() == [False, True, False]
+    assert check_facility_location(*data, fam, families=["A", "A", "B"]) == []
+    bad = dataclasses.replace(fam, open=np.array([True, True, False]))
+    assert any(p.startswith("(7)") for p in check_facility_location(*data, bad, families=[0, 0, 1]))
+    rng = np.random.default_rng(3)
+    for _ in range(20):  # random instances: families == groups of the sizes
+        m_sites, n = 4, 7
+        sizes = np.array([3, 5, 8])
+        fixed = np.repeat(rng.integers(1, 30, m_sites), 3) * np.tile(sizes, m_sites)
+        row = rng.integers(1, 20, (m_sites, n)).astype(float)
+        row[rng.random((m_sites, n)) < 0.3] = np.inf
+        args = (fixed, np.tile(sizes, m_sites), rng.integers(1, 4, n), np.repeat(row, 3, axis=0))
+        groups = [[3 * s, 3 * s + 1, 3 * s + 2] for s in range(m_sites)]
+        budget = float(rng.integers(20, 200))
+        try:
+            a = solve_facility_location(*args, groups=groups, budget=budget, single_source=True)
+        except optimiser.InfeasibleError:
+            with pytest.raises(optimiser.InfeasibleError):
+                solve_facility_location(
+                    *args,
+                    families=np.repeat(np.arange(m_sites), 3),
+                    budget=budget,
+                    single_source=True,
+                    engine="highs",
+                )
+            continue
+        b = solve_facility_location(
+            *args,
+            families=np.repeat(np.arange(m_sites), 3),
+            budget=budget,
+            single_source=True,
+            engine="highs",
+        )
+        assert b.objective == pytest.approx(a.objective, rel=1e-9)
+        assert (
+            check_facility_location(*args, b, budget=budget, single_source=True, groups=groups)
+            == []
+        )
+
+
+def test_core_families_need_equal_cost_rows() -> None:
+    with pytest.raises(optimiser.DataValidationError, match="family"):
+        solve_facility_location([1, 1], [4, 4], [1], [[1], [2]], families=[0, 0])
+    with pytest.raises(optimiser.DataValidationError, match="family id per facility"):
+        solve_facility_location([1, 1], [4, 4], [1], [[1], [1]], families=[0])
 
 
 def test_core_groups_infeasible_and_bad_input() -> None:
@@ -295,8 +438,7 @@ def test_default_plan_within_budget_and_confirmed(default_plan) -> None:
     assert res.annual_saving_gbp == confirmed(ds, res)
     assert res.annual_saving_gbp > 0 and res.inmss_places_avoided > 0
     assert res.sites["setting_id"].str.fullmatch(r"NEW-N\d{3}-SPP\d").all()
-    assert (res.sites["capital_cost_gbp"]
-            == res.sites["places"] * 20000).all()
+    assert (res.sites["capital_cost_gbp"] == res.sites["places"] * 20000).all()
     assert res.marginal["rank"].tolist() == list(range(1, len(res.sites) + 1))
     assert res.marginal["setting_id"].tolist() == res.sites["setting_id"].tolist()
     per_site = res.sites.groupby("site_id")["places"].sum()

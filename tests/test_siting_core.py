@@ -27,8 +27,9 @@ from optimiser.siting import (
 )
 
 REL = 1e-6
-PROPERTY_SETTINGS = settings(max_examples=100, deadline=None, derandomize=True,
-                             suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _valid(data: tuple, sol: FacilityLocationSolution, **opts: object) -> None:
@@ -39,6 +40,7 @@ def _valid(data: tuple, sol: FacilityLocationSolution, **opts: object) -> None:
 
 
 # --------------------------------------------------------------- hand-solved cases
+
 
 def test_two_sites_two_customers_opens_both() -> None:
     # Open both: 10 + 10 + 1 + 1 = 22; one site alone: 10 + 1 + 100 = 111.
@@ -85,9 +87,15 @@ def test_single_source_fractional_demand_uses_highs() -> None:
 BUDGET = ([10, 30], [100, 100], [1], [[50], [5]])
 
 
-@pytest.mark.parametrize(("budget", "expected", "opened"),
-                         [(None, 35, [False, True]), (30, 35, [False, True]),
-                          (29.99, 60, [True, False]), (10, 60, [True, False])])
+@pytest.mark.parametrize(
+    ("budget", "expected", "opened"),
+    [
+        (None, 35, [False, True]),
+        (30, 35, [False, True]),
+        (29.99, 60, [True, False]),
+        (10, 60, [True, False]),
+    ],
+)
 def test_budget(budget: float | None, expected: float, opened: list[bool]) -> None:
     sol = solve_facility_location(*BUDGET, budget=budget)
     assert sol.objective == expected
@@ -134,20 +142,33 @@ def test_result_is_frozen_and_read_only() -> None:
 
 # --------------------------------------------------------------------- infeasible
 
+
 @pytest.mark.parametrize(
     ("data", "opts", "match"),
     [
         (([1, 1], [3, 3], [4, 4], [[1, 1], [1, 1]]), {}, r"total capacity 6 < total demand 8"),
-        (([1, 1], [5, 5], [1, 1], [[1, np.inf], [1, np.inf]]), {},
-         r"customer\(s\) \[1\] have no facility with a finite assign_cost"),
-        (([1, 1], [3, 9], [4, 4], [[1, np.inf], [1, np.inf]]), {"single_source": True},
-         r"\[1\] have no facility with a finite assign_cost and capacity >= its demand"),
+        (
+            ([1, 1], [5, 5], [1, 1], [[1, np.inf], [1, np.inf]]),
+            {},
+            r"customer\(s\) \[1\] have no facility with a finite assign_cost",
+        ),
+        (
+            ([1, 1], [3, 9], [4, 4], [[1, np.inf], [1, np.inf]]),
+            {"single_source": True},
+            r"\[1\] have no facility with a finite assign_cost and capacity >= its demand",
+        ),
         (DIAG, {"k": 0}, r"k=0 facilities"),
-        (([1, 1, 1], [4, 4, 4], [3, 3, 3], np.ones((3, 3))), {"k": 2},
-         r"k=2 facilities offer at most 8 capacity for total demand 9"),
+        (
+            ([1, 1, 1], [4, 4, 4], [3, 3, 3], np.ones((3, 3))),
+            {"k": 2},
+            r"k=2 facilities offer at most 8 capacity for total demand 9",
+        ),
         # Total capacity 10 >= 9, but three items of 3 do not pack into two bins of 5.
-        (([1, 1], [5, 5], [3, 3, 3], np.ones((2, 3))), {"single_source": True},
-         r"no set of open facilities .* single sourcing .* allow split demand"),
+        (
+            ([1, 1], [5, 5], [3, 3, 3], np.ones((2, 3))),
+            {"single_source": True},
+            r"no set of open facilities .* single sourcing .* allow split demand",
+        ),
     ],
 )
 def test_infeasible_names_the_cause(data: tuple, opts: dict, match: str) -> None:
@@ -201,6 +222,7 @@ def test_bad_options(opts: dict, match: str) -> None:
 def _fake_solve(values: np.ndarray | None, status: str) -> object:
     def fake(model: optimiser._solver.MipModel, **_: object) -> optimiser._solver.MipSolution:
         return optimiser._solver.MipSolution(values, np.nan, -np.inf, status, 0.0, "highs")
+
     return fake
 
 
@@ -220,6 +242,7 @@ def test_bad_solver_answer_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 # -------------------------------------------------------------- published optima
+
 
 @pytest.mark.parametrize("name", ["cap41", "cap71", "cap101", "cap131"])
 def test_orlib_capacitated_optimum(name: str) -> None:
@@ -245,7 +268,8 @@ HOLMBERG_SLOW = ["p25", "p56", "p71"]
 
 
 @pytest.mark.parametrize(
-    "name", HOLMBERG_FAST + [pytest.param(n, marks=pytest.mark.slow) for n in HOLMBERG_SLOW])
+    "name", HOLMBERG_FAST + [pytest.param(n, marks=pytest.mark.slow) for n in HOLMBERG_SLOW]
+)
 def test_holmberg_single_source_optimum(name: str) -> None:
     inst = read_holmberg(REFERENCE_DIR / "sscflp_holmberg" / f"{name}.txt")
     data = (inst.fixed_cost, inst.capacity, inst.demand, inst.assign_cost)
@@ -278,8 +302,10 @@ def test_deterministic_on_reference() -> None:
 
 # -------------------------------------------------- brute force and HiGHS checks
 
-def _transport_cost(cap: np.ndarray, dem: np.ndarray, cost: np.ndarray,
-                    sites: tuple[int, ...]) -> float:
+
+def _transport_cost(
+    cap: np.ndarray, dem: np.ndarray, cost: np.ndarray, sites: tuple[int, ...]
+) -> float:
     """Least assignment cost with only ``sites`` open (split demand), by LP."""
     sub = cost[list(sites)]
     m, n = sub.shape
@@ -288,13 +314,28 @@ def _transport_cost(cap: np.ndarray, dem: np.ndarray, cost: np.ndarray,
     a_eq = np.kron(np.ones((1, m)), np.eye(n))
     a_ub = np.kron(np.eye(m), dem[None, :])
     bounds = [(0, 1 if allowed else 0) for allowed in ok.ravel()]
-    res = linprog(c, A_ub=a_ub, b_ub=cap[list(sites)], A_eq=a_eq, b_eq=np.ones(n),
-                  bounds=bounds, method="highs")
+    res = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=cap[list(sites)],
+        A_eq=a_eq,
+        b_eq=np.ones(n),
+        bounds=bounds,
+        method="highs",
+    )
     return res.fun if res.status == 0 else np.inf
 
 
-def _brute_force(fixed: np.ndarray, cap: np.ndarray, dem: np.ndarray, cost: np.ndarray, *,
-                 single_source: bool, budget: float | None, k: int | None) -> float:
+def _brute_force(
+    fixed: np.ndarray,
+    cap: np.ndarray,
+    dem: np.ndarray,
+    cost: np.ndarray,
+    *,
+    single_source: bool,
+    budget: float | None,
+    k: int | None,
+) -> float:
     """Optimum by enumeration (np.inf when infeasible)."""
     m, n = cost.shape
     best = np.inf
@@ -311,7 +352,8 @@ def _brute_force(fixed: np.ndarray, cap: np.ndarray, dem: np.ndarray, cost: np.n
     for r in range(1, m + 1):
         for sites in itertools.combinations(range(m), r):
             if (k is not None and r > k) or (
-                    budget is not None and fixed[list(sites)].sum() > budget + 1e-9):
+                budget is not None and fixed[list(sites)].sum() > budget + 1e-9
+            ):
                 continue
             best = min(best, fixed[list(sites)].sum() + _transport_cost(cap, dem, cost, sites))
     return best
@@ -327,8 +369,9 @@ def instances(draw: st.DrawFn, max_m: int = 5, max_n: int = 5, whole: bool = Fal
     cap = np.array(draw(st.lists(st.integers(0, 20), min_size=m, max_size=m)), float)
     dem = np.array(draw(st.lists(st.integers(0, 8), min_size=n, max_size=n)), float)
     entry = st.one_of(ints, st.just(np.inf)) if draw(st.booleans()) else ints  # forbid some?
-    cost = np.array(draw(st.lists(st.lists(entry, min_size=n, max_size=n), min_size=m,
-                                  max_size=m)), float)
+    cost = np.array(
+        draw(st.lists(st.lists(entry, min_size=n, max_size=n), min_size=m, max_size=m)), float
+    )
     budget = draw(st.none() | st.integers(0, 60).map(float))
     k = draw(st.none() | st.integers(0, m))
     return {"data": (fixed, cap, dem, cost), "budget": budget, "k": k}
@@ -344,8 +387,10 @@ def _solve_or_inf(data: tuple, **opts: object) -> FacilityLocationSolution | Non
 @PROPERTY_SETTINGS
 @given(instances(max_m=4, max_n=5), st.booleans())
 def test_matches_brute_force(inst: dict, single_source: bool) -> None:
-    data, opts = inst["data"], {"single_source": single_source, "budget": inst["budget"],
-                                "k": inst["k"]}
+    data, opts = (
+        inst["data"],
+        {"single_source": single_source, "budget": inst["budget"], "k": inst["k"]},
+    )
     expected = _brute_force(*data, **opts)
     sol = _solve_or_inf(data, **opts)
     event("infeasible" if not np.isfinite(expected) else "feasible")
@@ -380,19 +425,25 @@ def test_cp_sat_single_source_matches_brute_force(inst: dict) -> None:
 
 @PROPERTY_SETTINGS
 @given(instances(), st.booleans(), st.integers(1, 40))
-def test_more_budget_or_capacity_is_never_worse(inst: dict, single_source: bool,
-                                               extra: int) -> None:
+def test_more_budget_or_capacity_is_never_worse(
+    inst: dict, single_source: bool, extra: int
+) -> None:
     data = inst["data"]
     budget = inst["budget"]
     base = _solve_or_inf(data, single_source=single_source, budget=budget, k=inst["k"])
     if base is None:
         return
-    richer = solve_facility_location(*data, single_source=single_source, k=inst["k"],
-                                     budget=None if budget is None else budget + extra)
+    richer = solve_facility_location(
+        *data,
+        single_source=single_source,
+        k=inst["k"],
+        budget=None if budget is None else budget + extra,
+    )
     assert richer.objective <= base.objective * (1 + REL) + 1e-7
     fixed, cap, dem, cost = data
-    bigger = solve_facility_location(fixed, cap + extra, dem, cost, budget=budget,
-                                     single_source=single_source, k=inst["k"])
+    bigger = solve_facility_location(
+        fixed, cap + extra, dem, cost, budget=budget, single_source=single_source, k=inst["k"]
+    )
     assert bigger.objective <= base.objective * (1 + REL) + 1e-7
 
 
@@ -408,29 +459,37 @@ def test_same_input_same_output(inst: dict) -> None:
     assert first.objective == second.objective
 
 
-def _highs_milp(fixed: np.ndarray, cap: np.ndarray, dem: np.ndarray, cost: np.ndarray, *,
-                single_source: bool) -> float:
+def _highs_milp(
+    fixed: np.ndarray, cap: np.ndarray, dem: np.ndarray, cost: np.ndarray, *, single_source: bool
+) -> float:
     """The strong formulation solved by HiGHS through scipy.optimize.milp."""
     m, n = cost.shape
     ii, jj = np.nonzero(np.isfinite(cost))
     p = ii.size
     x = m + np.arange(p)
-    rows = np.concatenate([jj, n + ii, n + np.arange(m), n + m + np.arange(p),
-                           n + m + np.arange(p)])
+    rows = np.concatenate(
+        [jj, n + ii, n + np.arange(m), n + m + np.arange(p), n + m + np.arange(p)]
+    )
     cols = np.concatenate([x, x, np.arange(m), x, ii])
     vals = np.concatenate([np.ones(p), dem[jj], -cap, np.ones(p), -np.ones(p)])
     a = coo_matrix((vals, (rows, cols)), shape=(n + m + p, m + p)).tocsr()
     lower = np.concatenate([np.ones(n), np.full(m + p, -np.inf)])
     upper = np.concatenate([np.ones(n), np.zeros(m + p)])
     integrality = np.concatenate([np.ones(m), np.full(p, 1 if single_source else 0)])
-    res = milp(np.concatenate([fixed, cost[ii, jj]]), constraints=LinearConstraint(a, lower, upper),
-               integrality=integrality, bounds=Bounds(0, 1), options={"mip_rel_gap": 1e-9})
+    res = milp(
+        np.concatenate([fixed, cost[ii, jj]]),
+        constraints=LinearConstraint(a, lower, upper),
+        integrality=integrality,
+        bounds=Bounds(0, 1),
+        options={"mip_rel_gap": 1e-9},
+    )
     assert res.status == 0, res.message
     return res.fun
 
 
-def random_instance(m: int, n: int, seed: int, *, ratio: float = 3.0,
-                    forbid: float = 0.0) -> tuple[np.ndarray, ...]:
+def random_instance(
+    m: int, n: int, seed: int, *, ratio: float = 3.0, forbid: float = 0.0
+) -> tuple[np.ndarray, ...]:
     """Cornuejols-style random instance: sites and customers in the unit square."""
     rng = np.random.default_rng(seed)
     sites, custs = rng.random((m, 2)), rng.random((n, 2))

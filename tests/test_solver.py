@@ -36,8 +36,13 @@ def _lp_min_cost_flow(tail, head, cap, cost, supply) -> float:
     a_eq = np.zeros((n_nodes, n_arcs))
     a_eq[tail, np.arange(n_arcs)] += 1.0
     a_eq[head, np.arange(n_arcs)] -= 1.0
-    res = linprog(cost, A_eq=a_eq, b_eq=supply, bounds=list(zip([0] * n_arcs, cap, strict=True)),
-                  method="highs")
+    res = linprog(
+        cost,
+        A_eq=a_eq,
+        b_eq=supply,
+        bounds=list(zip([0] * n_arcs, cap, strict=True)),
+        method="highs",
+    )
     return res.fun if res.status == 0 else np.nan
 
 
@@ -51,8 +56,13 @@ def test_min_cost_flow_hand_solved() -> None:
 
 
 def test_min_cost_flow_accepts_integral_floats_and_numpy() -> None:
-    sol = solve_min_cost_flow(np.array(TAIL), np.array(HEAD), np.array(CAP, float),
-                              np.array(COST, float), np.array(SUPPLY, np.int32))
+    sol = solve_min_cost_flow(
+        np.array(TAIL),
+        np.array(HEAD),
+        np.array(CAP, float),
+        np.array(COST, float),
+        np.array(SUPPLY, np.int32),
+    )
     assert sol.objective == 17
 
 
@@ -129,11 +139,19 @@ def test_min_cost_flow_matches_lp(data: st.DataObject) -> None:
 
 # --------------------------------------------------------------------------- MIP
 
+
 def _knapsack_model(rhs: float = 7.0) -> MipModel:
     """max 5a + 4b + 3c s.t. 4a + 3b + 2c <= rhs, binaries -> min of the negation."""
     matrix = sp.csr_matrix(np.array([[4.0, 3.0, 2.0]]))
-    return MipModel(np.array([-5.0, -4.0, -3.0]), matrix, np.array([-np.inf]), np.array([rhs]),
-                    np.zeros(3), np.ones(3), np.ones(3, bool))
+    return MipModel(
+        np.array([-5.0, -4.0, -3.0]),
+        matrix,
+        np.array([-np.inf]),
+        np.array([rhs]),
+        np.zeros(3),
+        np.ones(3),
+        np.ones(3, bool),
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -158,9 +176,15 @@ def test_solve_mip_infeasible(engine: str) -> None:
 
 @pytest.mark.parametrize("engine", ["highs", "scip"])
 def test_solve_mip_continuous(engine: str) -> None:
-    model = MipModel(np.array([-1.0, -1.0]), sp.csr_matrix(np.array([[2.0, 1.0], [1.0, 2.0]])),
-                     np.array([-np.inf, -np.inf]), np.array([3.0, 3.0]), np.zeros(2),
-                     np.full(2, np.inf), np.zeros(2, bool))
+    model = MipModel(
+        np.array([-1.0, -1.0]),
+        sp.csr_matrix(np.array([[2.0, 1.0], [1.0, 2.0]])),
+        np.array([-np.inf, -np.inf]),
+        np.array([3.0, 3.0]),
+        np.zeros(2),
+        np.full(2, np.inf),
+        np.zeros(2, bool),
+    )
     sol = solve_mip(model, engine=engine)
     assert sol.objective == pytest.approx(-2.0)
     np.testing.assert_allclose(sol.values, [1.0, 1.0], atol=1e-7)
@@ -189,17 +213,30 @@ def test_solve_mip_bad_arguments() -> None:
     with pytest.raises(DataValidationError, match="time_limit_s must be a positive"):
         solve_mip(_knapsack_model(), time_limit_s=0)
     with pytest.raises(DataValidationError, match=r"MipModel.row_upper has shape \(2,\)"):
-        MipModel(np.zeros(3), sp.csr_matrix((1, 3)), np.zeros(1), np.zeros(2), np.zeros(3),
-                 np.ones(3), np.ones(3, bool))
+        MipModel(
+            np.zeros(3),
+            sp.csr_matrix((1, 3)),
+            np.zeros(1),
+            np.zeros(2),
+            np.zeros(3),
+            np.ones(3),
+            np.ones(3, bool),
+        )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_solve_mip_deterministic(engine: str) -> None:
     rng = np.random.default_rng(3)
     weights = rng.integers(1, 30, size=(3, 25)).astype(float)
-    model = MipModel(-rng.integers(1, 50, 25).astype(float), sp.csr_matrix(weights),
-                     np.full(3, -np.inf), np.full(3, 120.0), np.zeros(25), np.ones(25),
-                     np.ones(25, bool))
+    model = MipModel(
+        -rng.integers(1, 50, 25).astype(float),
+        sp.csr_matrix(weights),
+        np.full(3, -np.inf),
+        np.full(3, 120.0),
+        np.zeros(25),
+        np.ones(25),
+        np.ones(25, bool),
+    )
     first, second = (solve_mip(model, engine=engine) for _ in range(2))
     np.testing.assert_array_equal(first.values, second.values)
     assert first.objective == second.objective

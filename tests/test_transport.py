@@ -37,25 +37,34 @@ def km(miles: float) -> float:
 
 # ------------------------------------------------------------------------------ eligibility
 
-@pytest.mark.parametrize(("age", "miles", "expected"), [
-    (7, 2.0, False),     # under 8: exactly 2 miles is within walking distance
-    (7, 2.001, True),
-    (7, 2.5, True),      # under 8 the limit is 2 miles, so 2.5 is beyond it
-    (8, 2.5, False),     # from 8 the limit is 3 miles
-    (8, 3.0, False),     # exactly 3 miles: within walking distance
-    (8, 3.001, True),
-    (7, 1.999, False),
-    (15, 3.0, False),
-])
+
+@pytest.mark.parametrize(
+    ("age", "miles", "expected"),
+    [
+        (7, 2.0, False),  # under 8: exactly 2 miles is within walking distance
+        (7, 2.001, True),
+        (7, 2.5, True),  # under 8 the limit is 2 miles, so 2.5 is beyond it
+        (8, 2.5, False),  # from 8 the limit is 3 miles
+        (8, 3.0, False),  # exactly 3 miles: within walking distance
+        (8, 3.001, True),
+        (7, 1.999, False),
+        (15, 3.0, False),
+    ],
+)
 def test_walking_distance_edges(age, miles, expected):
-    got = is_eligible(np.array([km(miles)]), age=np.array([age]), cannot_walk=np.array([False]),
-                      policy=POL)
+    got = is_eligible(
+        np.array([km(miles)]), age=np.array([age]), cannot_walk=np.array([False]), policy=POL
+    )
     assert got.tolist() == [expected]
 
 
 def test_cannot_walk_is_eligible_at_any_distance():
-    got = is_eligible(np.array([0.0, km(0.5), km(2.9)]), age=np.array([6, 9, 12]),
-                      cannot_walk=np.array([True, True, True]), policy=POL)
+    got = is_eligible(
+        np.array([0.0, km(0.5), km(2.9)]),
+        age=np.array([6, 9, 12]),
+        cannot_walk=np.array([True, True, True]),
+        policy=POL,
+    )
     assert got.all()
 
 
@@ -64,29 +73,42 @@ def test_post16_is_a_policy_switch():
     ages, dist = np.array([15, 16, 17]), np.full(3, km(10))
     walk = np.zeros(3, bool)
     assert is_eligible(dist, age=ages, cannot_walk=walk, policy=POL).tolist() == [True] * 3
-    assert is_eligible(dist, age=ages, cannot_walk=walk, policy=off).tolist() == [True, False,
-                                                                                  False]
+    assert is_eligible(dist, age=ages, cannot_walk=walk, policy=off).tolist() == [
+        True,
+        False,
+        False,
+    ]
     # discretionary even for a child who cannot walk
-    assert not is_eligible(dist[:1], age=np.array([16]), cannot_walk=np.array([True]),
-                           policy=off)[0]
+    assert not is_eligible(dist[:1], age=np.array([16]), cannot_walk=np.array([True]), policy=off)[
+        0
+    ]
 
 
 def test_not_eligible_costs_nothing_whatever_the_mode():
-    got = assess(np.array([km(1.0)] * 3), np.array([True, False, False]), policy=POL,
-                 age=np.array([10, 10, 10]), cannot_walk=np.zeros(3, bool),
-                 mode=np.array(["", "personal_budget", "solo_taxi"], object))
+    got = assess(
+        np.array([km(1.0)] * 3),
+        np.array([True, False, False]),
+        policy=POL,
+        age=np.array([10, 10, 10]),
+        cannot_walk=np.zeros(3, bool),
+        mode=np.array(["", "personal_budget", "solo_taxi"], object),
+    )
     assert got["transport_cost_gbp"].tolist() == [0.0, 0.0, 0.0]
     assert got["mode"].tolist() == ["", "", ""]
 
 
 # ------------------------------------------------------------------------------ modes by hand
 
-@pytest.mark.parametrize(("mode", "expected"), [
-    ("personal_budget", 190 * 0.45 * 2 * 5),      # 855
-    ("minibus", 190 * (34 + 0.85 * 2 * 5)),       # 190 × 42.5 = 8075
-    ("shared_taxi", 190 * (27 + 1.15 * 2 * 5)),   # 190 × 38.5 = 7315
-    ("solo_taxi", 190 * (80 + 2.0 * 2 * 5)),      # 190 × 100 = 19000
-])
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("personal_budget", 190 * 0.45 * 2 * 5),  # 855
+        ("minibus", 190 * (34 + 0.85 * 2 * 5)),  # 190 × 42.5 = 8075
+        ("shared_taxi", 190 * (27 + 1.15 * 2 * 5)),  # 190 × 38.5 = 7315
+        ("solo_taxi", 190 * (80 + 2.0 * 2 * 5)),  # 190 × 100 = 19000
+    ],
+)
 def test_each_mode_cost_by_hand(mode, expected):
     got = mode_cost_gbp(np.array([km(5.0)]), np.array([mode], object), policy=POL)
     assert got[0] == pytest.approx(expected, abs=1e-6)
@@ -96,11 +118,21 @@ def test_each_mode_cost_by_hand(mode, expected):
 def test_mode_rules():
     # shared taxi vs minibus per day: 27 + 2.3 d vs 34 + 1.7 d → equal at d = 7 / 0.6 = 11.67
     miles = np.array([5.0, 11.0, 12.0, 5.0, 5.0, 5.0])
-    got = assess(km(miles), np.array([False, False, False, True, True, False]), policy=POL,
-                 wheelchair=np.array([False, False, False, False, False, True]),
-                 mode=np.array(["", "", "", "", "personal_budget", ""], object))
-    assert got["mode"].tolist() == ["shared_taxi", "shared_taxi", "minibus", "solo_taxi",
-                                    "personal_budget", "minibus"]
+    got = assess(
+        km(miles),
+        np.array([False, False, False, True, True, False]),
+        policy=POL,
+        wheelchair=np.array([False, False, False, False, False, True]),
+        mode=np.array(["", "", "", "", "personal_budget", ""], object),
+    )
+    assert got["mode"].tolist() == [
+        "shared_taxi",
+        "shared_taxi",
+        "minibus",
+        "solo_taxi",
+        "personal_budget",
+        "minibus",
+    ]
     # a wheelchair user needs wheelchair spaces: minibus even where a taxi is cheaper
     assert got["transport_cost_gbp"].iloc[5] == pytest.approx(8075)
     assert got["eligible"].all()  # no age given: everyone eligible (the pre-rules behaviour)
@@ -108,8 +140,7 @@ def test_mode_rules():
 
 def test_no_suitable_shared_mode_falls_back_to_solo_taxi():
     pol = Policy(transport={"minibus": {"wheelchair_spaces": 0}})
-    got = assess(np.array([km(5.0)]), np.array([False]), policy=pol,
-                 wheelchair=np.array([True]))
+    got = assess(np.array([km(5.0)]), np.array([False]), policy=pol, wheelchair=np.array([True]))
     assert got["mode"].tolist() == ["solo_taxi"]
     assert got["transport_cost_gbp"].iloc[0] == pytest.approx(19000)
 
@@ -128,6 +159,7 @@ def test_partial_mode_override_keeps_the_other_rates():
 
 
 # ------------------------------------------------------------------------------ in the model
+
 
 def _tiny_with(tiny, **transport) -> optimiser.Dataset:
     return tiny.replace(policy=Policy(**{**tiny.policy.model_dump(), "transport": transport}))
@@ -164,26 +196,35 @@ def test_checker_catches_a_wrong_transport_cost(tiny):
     placed.loc[placed["child_id"] == "C2", "transport_cost_gbp"] += 50.0
     bad = dataclasses.replace(res, placements=placed)
     assert "C2: transport cost differs from the recomputation" in optimiser.check_allocation(
-        tiny, bad)
+        tiny, bad
+    )
 
 
 def test_kpis_and_tables_add_up(tiny):
     res = optimiser.allocate(tiny)
-    for key in ("transport_cost_gbp", "mean_travel_min", "max_travel_min", "transported_children",
-                "transport_cost_per_transported_child_gbp", "travelling_alone_share"):
+    for key in (
+        "transport_cost_gbp",
+        "mean_travel_min",
+        "max_travel_min",
+        "transported_children",
+        "transport_cost_per_transported_child_gbp",
+        "travelling_alone_share",
+    ):
         assert isinstance(res.kpis[key], float)
     tables = transport_tables(tiny, res)
     assert set(tables) == {"setting", "setting_type", "package", "ward", "area", "mode", "total"}
     for name in ("setting", "setting_type", "package", "ward", "area", "mode"):
         assert tables[name]["children"].sum() == len(res.placements)
         assert tables[name]["transport_cost_gbp"].sum() == pytest.approx(
-            res.kpis["transport_cost_gbp"], abs=0.05)
+            res.kpis["transport_cost_gbp"], abs=0.05
+        )
     total = tables["total"].iloc[0]
     assert total["transported"] == res.kpis["transported_children"]
     assert total["travelling_alone"] == 1  # C5 travels alone
 
 
 # ------------------------------------------------------------------------------ default data
+
 
 @pytest.fixture(scope="module")
 def default_res(default_ds):
@@ -203,7 +244,8 @@ def test_default_kpis_match_a_recount(default_ds, default_res):
     assert default_res.kpis["transported_children"] == moved.sum()
     kpis = transport_kpis(default_ds, default_res.placements)
     assert kpis["transport_cost_per_transported_child_gbp"] == pytest.approx(
-        default_res.placements.loc[moved, "transport_cost_gbp"].mean())
+        default_res.placements.loc[moved, "transport_cost_gbp"].mean()
+    )
 
 
 def test_cli_transport_command(tiny_path):

@@ -22,9 +22,13 @@ import optimiser
 from optimiser.transport import transport_cost_gbp
 from optimiser.travel import max_straight_km, pairs_within, road_km_and_min, straight_km
 
-settings.register_profile("travel-properties", deadline=None, max_examples=60,
-                          derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "travel-properties",
+    deadline=None,
+    max_examples=60,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 PROFILE = settings.get_profile("travel-properties")
 
 POLICY = optimiser.Policy()
@@ -32,6 +36,7 @@ E0, N0 = 380000.0, 395000.0
 
 
 # --------------------------------------------------------------------------- straight line
+
 
 def test_straight_line_times_detour_by_hand():
     home = np.array([[E0, N0], [E0, N0]])
@@ -41,8 +46,9 @@ def test_straight_line_times_detour_by_hand():
     # 5 km × 1.3 = 6.5 road km; 6.5 km ÷ 24 km/h = 0.2708 h = 16.25 min
     np.testing.assert_allclose(km, [6.5, 0.0])
     np.testing.assert_allclose(mins, [16.25, 0.0])
-    km, mins = road_km_and_min(home, school,
-                               policy=optimiser.Policy(detour_factor=1.5, speed_kmh=30.0))
+    km, mins = road_km_and_min(
+        home, school, policy=optimiser.Policy(detour_factor=1.5, speed_kmh=30.0)
+    )
     # 5 × 1.5 = 7.5 km at 30 km/h = 15 min
     np.testing.assert_allclose(km, [7.5, 0.0])
     np.testing.assert_allclose(mins, [15.0, 0.0])
@@ -50,7 +56,8 @@ def test_straight_line_times_detour_by_hand():
 
 # flat per-pupil-mile transport (everyone eligible, no fixed charge): £2.60 shared, £3.50 solo
 FLAT_TRANSPORT = {
-    "cannot_walk_packages": None, "post16_eligible": True,
+    "cannot_walk_packages": None,
+    "post16_eligible": True,
     "minibus": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
     "shared_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
     "solo_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 3.5},
@@ -62,22 +69,27 @@ def test_transport_cost_by_hand():
     km, solo = np.array([6.5, 6.5, 0.0]), np.array([False, True, True])
     # 6.5 road km = 4.03891 miles; × 2 journeys × 190 days = 1534.79 pupil-miles a year
     # flat: shared × £2.60 = £3990.45; solo × £3.50 = £5371.75; 0 km costs nothing
-    np.testing.assert_allclose(transport_cost_gbp(km, solo, policy=FLAT),
-                               [3990.4458, 5371.7540, 0.0], atol=1e-3)
+    np.testing.assert_allclose(
+        transport_cost_gbp(km, solo, policy=FLAT), [3990.4458, 5371.7540, 0.0], atol=1e-3
+    )
     # default rates: a day = fixed + per mile × 2 × miles, × 190 days; shared = the cheaper of
     # minibus and shared taxi; solo = solo taxi (its fixed charge applies even at 0 km)
     t, miles = POLICY.transport, 6.5 / 1.609344
     day = lambda r, m: r.fixed_gbp_per_day + r.gbp_per_mile * 2 * m  # noqa: E731
-    expected = [190 * min(day(t.minibus, miles), day(t.shared_taxi, miles)),
-                190 * day(t.solo_taxi, miles), 190 * day(t.solo_taxi, 0.0)]
+    expected = [
+        190 * min(day(t.minibus, miles), day(t.shared_taxi, miles)),
+        190 * day(t.solo_taxi, miles),
+        190 * day(t.solo_taxi, 0.0),
+    ]
     np.testing.assert_allclose(transport_cost_gbp(km, solo, policy=POLICY), expected)
 
 
 def test_pruning_radius_by_hand():
     # straight line: cap [h] × speed ÷ detour — 45 min: 0.75 × 24 ÷ 1.3 = 13.846 km;
     # 75 min: 1.25 × 24 ÷ 1.3 = 23.077 km
-    np.testing.assert_allclose(max_straight_km(np.array([45.0, 75.0]), policy=POLICY),
-                               [18 / 1.3, 30 / 1.3])
+    np.testing.assert_allclose(
+        max_straight_km(np.array([45.0, 75.0]), policy=POLICY), [18 / 1.3, 30 / 1.3]
+    )
     # with a road graph the fastest speed bounds it: max(24, 30, 60) = 60 km/h → 45 km in 45 min
     g = _road_graph()
     np.testing.assert_allclose(max_straight_km(np.array([45.0]), policy=POLICY, graph=g), [45.0])
@@ -85,30 +97,40 @@ def test_pruning_radius_by_hand():
 
 # --------------------------------------------------------------------------- KD-tree pruning
 
-points = st.lists(st.tuples(st.integers(0, 30000), st.integers(0, 30000)), min_size=0,
-                  max_size=25)
+points = st.lists(st.tuples(st.integers(0, 30000), st.integers(0, 30000)), min_size=0, max_size=25)
 
 
 @settings(PROFILE)
 @given(points, points, st.data())
 def test_pairs_within_equals_brute_force(homes, schools, data):
-    radius = np.array(data.draw(st.lists(st.floats(0.0, 25.0), min_size=len(homes),
-                                         max_size=len(homes))), float)
+    radius = np.array(
+        data.draw(st.lists(st.floats(0.0, 25.0), min_size=len(homes), max_size=len(homes))), float
+    )
     h = np.array(homes, float).reshape(-1, 2)
     s = np.array(schools, float).reshape(-1, 2)
     c, k = pairs_within(h, s, radius)
-    brute = [(i, j) for i in range(len(h)) for j in range(len(s))
-             if math.hypot(*(h[i] - s[j])) <= radius[i] * 1000.0]
+    brute = [
+        (i, j)
+        for i in range(len(h))
+        for j in range(len(s))
+        if math.hypot(*(h[i] - s[j])) <= radius[i] * 1000.0
+    ]
     # the same pairs, in child then setting order
     assert list(zip(c.tolist(), k.tolist(), strict=True)) == brute
 
 
 @settings(PROFILE)
-@given(st.lists(st.tuples(st.floats(300000, 420000), st.floats(350000, 450000)), min_size=1,
-                max_size=15),
-       st.lists(st.tuples(st.floats(300000, 420000), st.floats(350000, 450000)), min_size=1,
-                max_size=15),
-       st.floats(1.0, 3.0), st.floats(5.0, 100.0), st.floats(10.0, 120.0))
+@given(
+    st.lists(
+        st.tuples(st.floats(300000, 420000), st.floats(350000, 450000)), min_size=1, max_size=15
+    ),
+    st.lists(
+        st.tuples(st.floats(300000, 420000), st.floats(350000, 450000)), min_size=1, max_size=15
+    ),
+    st.floats(1.0, 3.0),
+    st.floats(5.0, 100.0),
+    st.floats(10.0, 120.0),
+)
 def test_pruning_never_drops_a_pair_within_the_cap(homes, schools, detour, speed, cap):
     pol = optimiser.Policy(detour_factor=detour, speed_kmh=speed)
     h, s = np.array(homes), np.array(schools)
@@ -116,16 +138,23 @@ def test_pruning_never_drops_a_pair_within_the_cap(homes, schools, detour, speed
     kept = set(zip(c.tolist(), k.tolist(), strict=True))
     ii, jj = np.meshgrid(np.arange(len(h)), np.arange(len(s)), indexing="ij")
     _, mins = road_km_and_min(h[ii.ravel()], s[jj.ravel()], policy=pol)
-    within = {(int(i), int(j))
-              for i, j, m in zip(ii.ravel(), jj.ravel(), mins, strict=True) if m <= cap}
+    within = {
+        (int(i), int(j)) for i, j, m in zip(ii.ravel(), jj.ravel(), mins, strict=True) if m <= cap
+    }
     assert within <= kept
 
 
 @st.composite
 def road_graphs(draw):
     n = draw(st.integers(2, 7))
-    xy = draw(st.lists(st.tuples(st.integers(370000, 390000), st.integers(385000, 405000)),
-                       min_size=n, max_size=n, unique=True))
+    xy = draw(
+        st.lists(
+            st.tuples(st.integers(370000, 390000), st.integers(385000, 405000)),
+            min_size=n,
+            max_size=n,
+            unique=True,
+        )
+    )
     g = nx.Graph()
     for v, (x, y) in enumerate(xy):
         g.add_node(v, x=float(x), y=float(y))
@@ -134,26 +163,35 @@ def road_graphs(draw):
             if draw(st.booleans()):
                 # a road is never shorter than the straight line between its ends
                 straight = math.dist(xy[a], xy[b])
-                g.add_edge(a, b, length=straight * draw(st.floats(1.0, 2.0)),
-                           speed_kph=draw(st.floats(10.0, 110.0)))
+                g.add_edge(
+                    a,
+                    b,
+                    length=straight * draw(st.floats(1.0, 2.0)),
+                    speed_kph=draw(st.floats(10.0, 110.0)),
+                )
     return g
 
 
 @settings(PROFILE)
-@given(road_graphs(),
-       st.lists(st.tuples(st.integers(368000, 392000), st.integers(383000, 407000)),
-                min_size=1, max_size=6),
-       st.lists(st.tuples(st.integers(368000, 392000), st.integers(383000, 407000)),
-                min_size=1, max_size=6),
-       st.floats(5.0, 90.0))
+@given(
+    road_graphs(),
+    st.lists(
+        st.tuples(st.integers(368000, 392000), st.integers(383000, 407000)), min_size=1, max_size=6
+    ),
+    st.lists(
+        st.tuples(st.integers(368000, 392000), st.integers(383000, 407000)), min_size=1, max_size=6
+    ),
+    st.floats(5.0, 90.0),
+)
 def test_pruning_never_drops_a_road_pair_within_the_cap(g, homes, schools, cap):
     h, s = np.array(homes, float), np.array(schools, float)
     c, k = pairs_within(h, s, max_straight_km(np.full(len(h), cap), policy=POLICY, graph=g))
     kept = set(zip(c.tolist(), k.tolist(), strict=True))
     ii, jj = np.meshgrid(np.arange(len(h)), np.arange(len(s)), indexing="ij")
     _, mins = road_km_and_min(h[ii.ravel()], s[jj.ravel()], policy=POLICY, graph=g)
-    within = {(int(i), int(j))
-              for i, j, m in zip(ii.ravel(), jj.ravel(), mins, strict=True) if m <= cap}
+    within = {
+        (int(i), int(j)) for i, j, m in zip(ii.ravel(), jj.ravel(), mins, strict=True) if m <= cap
+    }
     assert within <= kept
 
 
@@ -167,6 +205,7 @@ def test_pruning_keeps_a_pair_exactly_at_the_cap():
 
 
 # --------------------------------------------------------------------------- road graph
+
 
 def _road_graph() -> nx.Graph:
     # a (380000, 395000) — b (385000, 395000): 6000 m at 30 km/h = 12 min
@@ -182,18 +221,38 @@ def _road_graph() -> nx.Graph:
     return g
 
 
-def _write_case(folder: Path, *, settings_rows: list[dict], children: list[dict],
-                graph: nx.Graph | None) -> Path:
+def _write_case(
+    folder: Path, *, settings_rows: list[dict], children: list[dict], graph: nx.Graph | None
+) -> Path:
     folder.mkdir(parents=True)
     pd.DataFrame([{"package_id": "P1", "name": "P1"}]).to_csv(folder / "packages.csv", index=False)
-    pd.DataFrame([{"setting_type": "maintained_special", "age_min": 4, "age_max": 19,
-                   "total_places": 9, "name": "s", **s} for s in settings_rows]).to_csv(
-        folder / "settings.csv", index=False)
-    pd.DataFrame([{"setting_id": s["setting_id"], "package_id": "P1", "places": 9,
-                   "annual_cost_gbp": 20000} for s in settings_rows]).to_csv(
-        folder / "places.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "setting_type": "maintained_special",
+                "age_min": 4,
+                "age_max": 19,
+                "total_places": 9,
+                "name": "s",
+                **s,
+            }
+            for s in settings_rows
+        ]
+    ).to_csv(folder / "settings.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "setting_id": s["setting_id"],
+                "package_id": "P1",
+                "places": 9,
+                "annual_cost_gbp": 20000,
+            }
+            for s in settings_rows
+        ]
+    ).to_csv(folder / "places.csv", index=False)
     pd.DataFrame([{"package_id": "P1", "age": 8, "preferences": "", **c} for c in children]).to_csv(
-        folder / "children.csv", index=False)
+        folder / "children.csv", index=False
+    )
     if graph is not None:
         nx.write_graphml(graph, folder / "roads.graphml")
     (folder / "policy.yaml").write_text(yaml.safe_dump({"transport": FLAT_TRANSPORT}))
@@ -216,13 +275,17 @@ def test_graph_times_by_hand():
 
 
 def test_roads_graphml_in_dataset_changes_distances(tmp_path):
-    kids = [dict(child_id="K1", easting=E0, northing=N0),
-            dict(child_id="K2", easting=E0, northing=N0 - 300)]
+    kids = [
+        dict(child_id="K1", easting=E0, northing=N0),
+        dict(child_id="K2", easting=E0, northing=N0 - 300),
+    ]
     setting = [dict(setting_id="S", easting=E0 + 5000, northing=N0 + 3000)]
-    plain = optimiser.load_dataset(_write_case(tmp_path / "plain", settings_rows=setting,
-                                               children=kids, graph=None))
-    roads = optimiser.load_dataset(_write_case(tmp_path / "roads", settings_rows=setting,
-                                               children=kids, graph=_road_graph()))
+    plain = optimiser.load_dataset(
+        _write_case(tmp_path / "plain", settings_rows=setting, children=kids, graph=None)
+    )
+    roads = optimiser.load_dataset(
+        _write_case(tmp_path / "roads", settings_rows=setting, children=kids, graph=_road_graph())
+    )
     assert plain.roads is None and roads.roads is not None
     # without roads: K1 straight √(5000² + 3000²) = 5830.95 m → 7.580 km, 18.95 min
     p = optimiser.options(plain).set_index("child_id")
@@ -251,11 +314,17 @@ def _fast_road_case(tmp_path: Path, *, prefs: str = "") -> optimiser.Dataset:
     g.add_node("d", x=E0 + 3001, y=N0 + 3000)
     g.add_edge("a", "b", length=20000.0, speed_kph=100.0)
     g.add_edge("c", "d", length=1.0)
-    return optimiser.load_dataset(_write_case(
-        tmp_path / "fast", graph=g,
-        settings_rows=[dict(setting_id="S1", easting=E0 + 20000, northing=N0),
-                       dict(setting_id="S2", easting=E0 + 3000, northing=N0 + 3000)],
-        children=[dict(child_id="K", easting=E0, northing=N0, preferences=prefs)]))
+    return optimiser.load_dataset(
+        _write_case(
+            tmp_path / "fast",
+            graph=g,
+            settings_rows=[
+                dict(setting_id="S1", easting=E0 + 20000, northing=N0),
+                dict(setting_id="S2", easting=E0 + 3000, northing=N0 + 3000),
+            ],
+            children=[dict(child_id="K", easting=E0, northing=N0, preferences=prefs)],
+        )
+    )
 
 
 def test_fast_road_brings_a_far_setting_within_the_cap(tmp_path):

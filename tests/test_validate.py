@@ -33,8 +33,9 @@ def errors(problems: list) -> list[tuple]:
 
 
 def append_row(edit_csv, folder: Path, file: str, row: dict[str, str]) -> None:
-    edit_csv(folder, file, lambda f: pd.concat([f, pd.DataFrame([row])], ignore_index=True)
-             .fillna(""))
+    edit_csv(
+        folder, file, lambda f: pd.concat([f, pd.DataFrame([row])], ignore_index=True).fillna("")
+    )
 
 
 # --- files and columns ----------------------------------------------------------------------
@@ -60,17 +61,24 @@ def test_optional_files_may_be_absent(broken_copy):
     folder = broken_copy()
     (folder / "costing_framework.csv").unlink()
     set_costs = folder / "places.csv"
-    set_costs.write_text("setting_id,package_id,places,annual_cost_gbp\nS1,P1,2,26000\n",
-                         encoding="utf-8")
+    set_costs.write_text(
+        "setting_id,package_id,places,annual_cost_gbp\nS1,P1,2,26000\n", encoding="utf-8"
+    )
     (folder / "policy.yaml").unlink()
     ds = load_dataset(folder)
     assert len(ds.places) == 1
 
 
-@pytest.mark.parametrize(("file", "column"), [
-    ("settings.csv", "total_places"), ("children.csv", "age"), ("places.csv", "places"),
-    ("packages.csv", "name"), ("children.csv", "package_id"),
-])
+@pytest.mark.parametrize(
+    ("file", "column"),
+    [
+        ("settings.csv", "total_places"),
+        ("children.csv", "age"),
+        ("places.csv", "places"),
+        ("packages.csv", "name"),
+        ("children.csv", "package_id"),
+    ],
+)
 def test_missing_required_column(broken_copy, edit_csv, file, column):
     folder = broken_copy()
     edit_csv(folder, file, lambda f: f.drop(columns=column))
@@ -90,28 +98,37 @@ def test_optional_column_absent_takes_default(broken_copy, edit_csv):
 # --- cells ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("file", "row", "column", "value", "expected"), [
-    ("places.csv", 3, "places", "two", "a whole number"),
-    ("places.csv", 3, "places", "2.5", "a whole number"),
-    ("settings.csv", 4, "total_places", "lots", "a whole number"),
-    ("places.csv", 2, "annual_cost_gbp", "cheap", "a number"),
-    ("settings.csv", 3, "easting", "383k", "a number"),
-    ("settings.csv", 2, "in_area", "maybe", "true or false"),
-    ("packages.csv", 3, "placeholder", "perhaps", "true or false"),
-])
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value", "expected"),
+    [
+        ("places.csv", 3, "places", "two", "a whole number"),
+        ("places.csv", 3, "places", "2.5", "a whole number"),
+        ("settings.csv", 4, "total_places", "lots", "a whole number"),
+        ("places.csv", 2, "annual_cost_gbp", "cheap", "a number"),
+        ("settings.csv", 3, "easting", "383k", "a number"),
+        ("settings.csv", 2, "in_area", "maybe", "true or false"),
+        ("packages.csv", 3, "placeholder", "perhaps", "true or false"),
+    ],
+)
 def test_bad_typed_cell(broken_copy, set_cell, file, row, column, value, expected):
     folder = broken_copy()
     set_cell(folder, file, row, column, value)
     _, problems = load_problems(
-        folder, rf"{file} row {row}, column {column}: found '{value}'; expected {expected}")
+        folder, rf"{file} row {row}, column {column}: found '{value}'; expected {expected}"
+    )
     assert errors(problems) == [(file, row, column)]
     assert problems[0].found == repr(value)
 
 
-@pytest.mark.parametrize(("file", "row", "column"), [
-    ("settings.csv", 3, "name"), ("children.csv", 4, "package_id"), ("places.csv", 3, "places"),
-    ("packages.csv", 2, "name"),
-])
+@pytest.mark.parametrize(
+    ("file", "row", "column"),
+    [
+        ("settings.csv", 3, "name"),
+        ("children.csv", 4, "package_id"),
+        ("places.csv", 3, "places"),
+        ("packages.csv", 2, "name"),
+    ],
+)
 def test_blank_required_cell(broken_copy, set_cell, file, row, column):
     folder = broken_copy()
     set_cell(folder, file, row, column, "")
@@ -130,15 +147,39 @@ def test_whitespace_only_cell_counts_as_blank(broken_copy, set_cell):
 # --- ids ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("file", "key", "row", "new_row"), [
-    ("children.csv", "child_id", 8, {"child_id": "C1", "package_id": "P1", "age": "6",
-                                     "easting": "381000", "northing": "395000"}),
-    ("settings.csv", "setting_id", 5, {"setting_id": "S1", "name": "Copy", "setting_type":
-                                       "maintained_special", "easting": "380000", "northing":
-                                       "395000", "age_min": "4", "age_max": "19",
-                                       "total_places": "3"}),
-    ("packages.csv", "package_id", 4, {"package_id": "P1", "name": "Autism again"}),
-])
+@pytest.mark.parametrize(
+    ("file", "key", "row", "new_row"),
+    [
+        (
+            "children.csv",
+            "child_id",
+            8,
+            {
+                "child_id": "C1",
+                "package_id": "P1",
+                "age": "6",
+                "easting": "381000",
+                "northing": "395000",
+            },
+        ),
+        (
+            "settings.csv",
+            "setting_id",
+            5,
+            {
+                "setting_id": "S1",
+                "name": "Copy",
+                "setting_type": "maintained_special",
+                "easting": "380000",
+                "northing": "395000",
+                "age_min": "4",
+                "age_max": "19",
+                "total_places": "3",
+            },
+        ),
+        ("packages.csv", "package_id", 4, {"package_id": "P1", "name": "Autism again"}),
+    ],
+)
 def test_duplicate_ids(broken_copy, edit_csv, file, key, row, new_row):
     folder = broken_copy()
     append_row(edit_csv, folder, file, new_row)
@@ -150,23 +191,31 @@ def test_duplicate_ids(broken_copy, edit_csv, file, key, row, new_row):
 
 def test_duplicate_setting_package_in_places(broken_copy, edit_csv):
     folder = broken_copy()
-    append_row(edit_csv, folder, "places.csv", {"setting_id": "S1", "package_id": "P1",
-                                               "places": "3", "annual_cost_gbp": ""})
-    _, problems = load_problems(folder,
-                                r"places\.csv row 7, column package_id: found S1 × P1 again")
+    append_row(
+        edit_csv,
+        folder,
+        "places.csv",
+        {"setting_id": "S1", "package_id": "P1", "places": "3", "annual_cost_gbp": ""},
+    )
+    _, problems = load_problems(
+        folder, r"places\.csv row 7, column package_id: found S1 × P1 again"
+    )
     assert errors(problems) == [("places.csv", 7, "package_id")]
 
 
 # --- foreign keys -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("file", "row", "column", "value", "bad", "target"), [
-    ("places.csv", 5, "setting_id", "S9", "S9", "settings.csv"),
-    ("places.csv", 5, "package_id", "P9", "P9", "packages.csv"),
-    ("children.csv", 3, "package_id", "P9", "P9", "packages.csv"),
-    ("children.csv", 2, "preferences", "S2;S8", "S8", "settings.csv"),
-    ("children.csv", 4, "current_setting_id", "S7", "S7", "settings.csv"),
-])
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value", "bad", "target"),
+    [
+        ("places.csv", 5, "setting_id", "S9", "S9", "settings.csv"),
+        ("places.csv", 5, "package_id", "P9", "P9", "packages.csv"),
+        ("children.csv", 3, "package_id", "P9", "P9", "packages.csv"),
+        ("children.csv", 2, "preferences", "S2;S8", "S8", "settings.csv"),
+        ("children.csv", 4, "current_setting_id", "S7", "S7", "settings.csv"),
+    ],
+)
 def test_foreign_keys(broken_copy, set_cell, file, row, column, value, bad, target):
     folder = broken_copy()
     set_cell(folder, file, row, column, value)
@@ -178,8 +227,11 @@ def test_foreign_keys(broken_copy, set_cell, file, row, column, value, bad, targ
 def test_preference_named_twice(broken_copy, set_cell):
     folder = broken_copy()
     set_cell(folder, "children.csv", 2, "preferences", "S2;S1;S2")
-    _, problems = load_problems(folder, r"children\.csv row 2, column preferences: found a "
-                                        r"setting named twice")
+    _, problems = load_problems(
+        folder,
+        r"children\.csv row 2, column preferences: found a "
+        r"setting named twice",
+    )
     assert errors(problems) == [("children.csv", 2, "preferences")]
 
 
@@ -194,22 +246,24 @@ def test_unknown_setting_does_not_produce_nan_in_messages(broken_copy, set_cell)
 # --- ranges and vocabularies ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("file", "row", "column", "value", "found"), [
-    ("places.csv", 2, "places", "-1", "found -1"),
-    ("places.csv", 5, "annual_cost_gbp", "-5", "found -5"),
-    ("settings.csv", 4, "easting", "900000", "found 900000"),
-    ("settings.csv", 4, "northing", "-10", "found -10"),
-    ("settings.csv", 2, "total_places", "-3", "found -3"),
-    ("settings.csv", 2, "age_max", "26", "found 26"),
-    ("children.csv", 4, "age", "31", "found a value"),
-])
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value", "found"),
+    [
+        ("places.csv", 2, "places", "-1", "found -1"),
+        ("places.csv", 5, "annual_cost_gbp", "-5", "found -5"),
+        ("settings.csv", 4, "easting", "900000", "found 900000"),
+        ("settings.csv", 4, "northing", "-10", "found -10"),
+        ("settings.csv", 2, "total_places", "-3", "found -3"),
+        ("settings.csv", 2, "age_max", "26", "found 26"),
+        ("children.csv", 4, "age", "31", "found a value"),
+    ],
+)
 def test_out_of_range(broken_copy, set_cell, file, row, column, value, found):
     folder = broken_copy()
     set_cell(folder, file, row, column, value)
     msg, problems = load_problems(folder, rf"{file} row {row}, column {column}: {found}")
     assert errors(problems) == [(file, row, column)]
     assert TABLE_COLUMN[(file, column)].expected() in msg
-
 
 
 def test_easting_outside_grid_fix_suggests_lon_lat(broken_copy, set_cell):
@@ -222,8 +276,11 @@ def test_easting_outside_grid_fix_suggests_lon_lat(broken_copy, set_cell):
 def test_age_min_above_age_max(broken_copy, set_cell):
     folder = broken_copy()
     set_cell(folder, "settings.csv", 3, "age_min", "12")
-    _, problems = load_problems(folder, r"settings\.csv row 3, column age_min: found 12 above "
-                                        r"age_max 11")
+    _, problems = load_problems(
+        folder,
+        r"settings\.csv row 3, column age_min: found 12 above "
+        r"age_max 11",
+    )
     assert errors(problems) == [("settings.csv", 3, "age_min")]
 
 
@@ -236,8 +293,11 @@ def test_equal_ages_are_fine(broken_copy, set_cell):
 def test_unknown_setting_type(broken_copy, set_cell):
     folder = broken_copy()
     set_cell(folder, "settings.csv", 4, "setting_type", "academy")
-    msg, problems = load_problems(folder, r"settings\.csv row 4, column setting_type: found "
-                                          r"'academy'; expected one of maintained_special")
+    msg, problems = load_problems(
+        folder,
+        r"settings\.csv row 4, column setting_type: found "
+        r"'academy'; expected one of maintained_special",
+    )
     assert errors(problems) == [("settings.csv", 4, "setting_type")]
     assert "independent_special" in msg
 
@@ -245,8 +305,11 @@ def test_unknown_setting_type(broken_copy, set_cell):
 def test_blank_cost_without_framework_row(broken_copy, set_cell):
     folder = broken_copy()
     set_cell(folder, "places.csv", 5, "annual_cost_gbp", "")
-    _, problems = load_problems(folder, r"places\.csv row 5, column annual_cost_gbp: found a blank "
-                                        r"cost with no framework row for P1 × independent_special")
+    _, problems = load_problems(
+        folder,
+        r"places\.csv row 5, column annual_cost_gbp: found a blank "
+        r"cost with no framework row for P1 × independent_special",
+    )
     assert errors(problems) == [("places.csv", 5, "annual_cost_gbp")]
 
 
@@ -263,8 +326,9 @@ def test_empty_file(broken_copy):
 
 def test_header_only_packages(broken_copy):
     folder = broken_copy()
-    (folder / "packages.csv").write_text("package_id,name,group,description,placeholder\n",
-                                         encoding="utf-8")
+    (folder / "packages.csv").write_text(
+        "package_id,name,group,description,placeholder\n", encoding="utf-8"
+    )
     _, problems = load_problems(folder, r"packages\.csv: found no data rows")
     assert ("packages.csv", None, "") in errors(problems)
 
@@ -279,8 +343,9 @@ def test_header_only_children_is_allowed(broken_copy, tiny):
 def test_latin1_file(broken_copy):
     folder = broken_copy()
     path = folder / "settings.csv"
-    path.write_bytes(path.read_text(encoding="utf-8").replace("Independent C", "Indépendant C")
-                     .encode("latin-1"))
+    path.write_bytes(
+        path.read_text(encoding="utf-8").replace("Independent C", "Indépendant C").encode("latin-1")
+    )
     _, problems = load_problems(folder, r"settings\.csv: found a byte that is not UTF-8")
     assert errors(problems)[0] == ("settings.csv", None, "")
     assert "UTF-8" in problems[0].fix
@@ -295,7 +360,7 @@ def test_utf8_with_bom_is_fine(broken_copy):
 
 MALFORMED = {
     "too many cells": "setting_id,package_id,places,annual_cost_gbp\nS1,P1,2,\nS1,P2,2,,,,\n",
-    "unclosed quote": "setting_id,package_id,places,annual_cost_gbp\nS1,P1,2,\nS1,\"P2,2,\n",
+    "unclosed quote": 'setting_id,package_id,places,annual_cost_gbp\nS1,P1,2,\nS1,"P2,2,\n',
 }
 
 
@@ -322,7 +387,8 @@ def test_malformed_csv_names_the_row(broken_copy, text):
 def test_policy_bad_yaml_syntax_gives_line(broken_copy):
     folder = broken_copy()
     (folder / "policy.yaml").write_text(
-        "detour_factor: 1.3\nspeed_kmh: 24\nschool_days_per_year: 190: 5\n", encoding="utf-8")
+        "detour_factor: 1.3\nspeed_kmh: 24\nschool_days_per_year: 190: 5\n", encoding="utf-8"
+    )
     _, problems = load_problems(folder, r"policy\.yaml row 3: found malformed YAML")
     assert errors(problems) == [("policy.yaml", 3, "")]
 
@@ -334,12 +400,15 @@ def test_policy_unknown_key(broken_copy):
     assert errors(problems) == [("policy.yaml", None, "key speed_kmph")]
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("detour_factor: fast\n", "detour_factor"),
-    ("max_travel_min: {primary: soon}\n", "max_travel_min.primary"),
-    ("school_days_per_year: 400\n", "school_days_per_year"),
-    ("continuity: sometimes\n", "continuity"),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("detour_factor: fast\n", "detour_factor"),
+        ("max_travel_min: {primary: soon}\n", "max_travel_min.primary"),
+        ("school_days_per_year: 400\n", "school_days_per_year"),
+        ("continuity: sometimes\n", "continuity"),
+    ],
+)
 def test_policy_wrong_type_or_range(broken_copy, text, key):
     folder = broken_copy()
     (folder / "policy.yaml").write_text(text, encoding="utf-8")
@@ -349,10 +418,14 @@ def test_policy_wrong_type_or_range(broken_copy, text, key):
 
 def test_policy_preference_penalties_must_rise(broken_copy):
     folder = broken_copy()
-    (folder / "policy.yaml").write_text("preference_penalty_gbp: [0, 5000, 3000]\n",
-                                        encoding="utf-8")
-    _, problems = load_problems(folder, r"preference_penalty_gbp must be non-negative and rise "
-                                        r"with rank")
+    (folder / "policy.yaml").write_text(
+        "preference_penalty_gbp: [0, 5000, 3000]\n", encoding="utf-8"
+    )
+    _, problems = load_problems(
+        folder,
+        r"preference_penalty_gbp must be non-negative and rise "
+        r"with rank",
+    )
     assert [(p.file, p.row) for p in problems] == [("policy.yaml", None)]
     assert problems[0].column.startswith("key ")
 
@@ -377,11 +450,18 @@ def test_many_problems_are_all_listed_in_one_error(broken_copy, set_cell):
     set_cell(folder, "settings.csv", 3, "age_min", "12")
     (folder / "policy.yaml").write_text("speed_kmph: 24\n", encoding="utf-8")
     msg, problems = load_problems(folder, r"^7 problem\(s\) in the input data:")
-    assert sorted(errors(problems), key=str) == sorted([
-        ("places.csv", 2, "places"), ("children.csv", 3, "age"),
-        ("settings.csv", 4, "setting_type"), ("packages.csv", 2, "placeholder"),
-        ("children.csv", 2, "preferences"), ("settings.csv", 3, "age_min"),
-        ("policy.yaml", None, "key speed_kmph")], key=str)
+    assert sorted(errors(problems), key=str) == sorted(
+        [
+            ("places.csv", 2, "places"),
+            ("children.csv", 3, "age"),
+            ("settings.csv", 4, "setting_type"),
+            ("packages.csv", 2, "placeholder"),
+            ("children.csv", 2, "preferences"),
+            ("settings.csv", 3, "age_min"),
+            ("policy.yaml", None, "key speed_kmph"),
+        ],
+        key=str,
+    )
     for i in range(1, 8):
         assert f"\n  {i}. " in msg
 
@@ -393,8 +473,10 @@ def test_validate_raises_on_a_dataset_built_in_memory(tiny):
     places.loc[0, "places"] = -4
     with pytest.raises(DataValidationError, match=r"^2 problem\(s\)") as info:
         optimiser.validate(tiny.replace(children=kids, places=places))
-    assert errors(info.value.problems) == [("children.csv", 3, "child_id"),
-                                           ("places.csv", 2, "places")]
+    assert errors(info.value.problems) == [
+        ("children.csv", 3, "child_id"),
+        ("places.csv", 2, "places"),
+    ]
 
 
 def test_data_validation_error_is_a_value_error():
@@ -419,7 +501,8 @@ def test_child_needing_a_package_nobody_offers_is_a_warning(broken_copy, set_cel
     with pytest.warns(DataWarning, match=r"1 child\(ren\) needing P3"):
         soft = optimiser.validate(ds)
     assert [(p.file, p.row, p.column, p.severity) for p in soft] == [
-        ("children.csv", None, "package_id", "warning")]
+        ("children.csv", None, "package_id", "warning")
+    ]
 
 
 def test_package_with_zero_places_counts_as_not_offered(broken_copy, set_cell):
@@ -434,11 +517,15 @@ def test_continuing_placement_without_the_package_is_a_warning(broken_copy, edit
     folder = broken_copy()
     edit_csv(folder, "places.csv", lambda f: f.drop(index=1))  # remove S1 × P2; C4 is there
     ds = load_dataset(folder)
-    with pytest.warns(DataWarning, match=r"children\.csv row 5, column current_setting_id: found "
-                                         r"S1 \(no P2 places listed\)"):
+    with pytest.warns(
+        DataWarning,
+        match=r"children\.csv row 5, column current_setting_id: found "
+        r"S1 \(no P2 places listed\)",
+    ):
         soft = optimiser.validate(ds)
     assert [(p.file, p.row, p.column, p.severity) for p in soft] == [
-        ("children.csv", 5, "current_setting_id", "warning")]
+        ("children.csv", 5, "current_setting_id", "warning")
+    ]
 
 
 def test_warnings_are_listed_after_errors_when_both(broken_copy, edit_csv, set_cell):
@@ -454,11 +541,20 @@ def test_warnings_are_listed_after_errors_when_both(broken_copy, edit_csv, set_c
 # --- privacy ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("age", "31"), ("age", "seven"), ("age", "-3"), ("age", "7.5"),
-    ("easting", "712345"), ("easting", "-12345"), ("easting", "abc12"),
-    ("northing", "1312345"), ("northing", "39x500"),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("age", "31"),
+        ("age", "seven"),
+        ("age", "-3"),
+        ("age", "7.5"),
+        ("easting", "712345"),
+        ("easting", "-12345"),
+        ("easting", "abc12"),
+        ("northing", "1312345"),
+        ("northing", "39x500"),
+    ],
+)
 def test_bad_child_value_never_echoed_but_row_given(broken_copy, set_cell, column, value):
     folder = broken_copy()
     set_cell(folder, "children.csv", 6, column, value)  # C5

@@ -56,8 +56,9 @@ def books(default_ds, fee_cap, tmp_path_factory):
     """The default data's workbook in both modes, with one scenario and a 1-year horizon."""
     folder = tmp_path_factory.mktemp("books")
     working = write_workbook(default_ds, folder / "working.xlsx", scenarios=[fee_cap], years=1)
-    publish = write_workbook(default_ds, folder / "publish.xlsx", scenarios=[fee_cap], years=1,
-                             publish=True)
+    publish = write_workbook(
+        default_ds, folder / "publish.xlsx", scenarios=[fee_cap], years=1, publish=True
+    )
     return {"working": openpyxl.load_workbook(working), "publish": openpyxl.load_workbook(publish)}
 
 
@@ -67,23 +68,42 @@ def baseline(default_ds):
 
 
 def test_sheet_names(books):
-    common = ["Summary", "Comparison", "Sufficiency", "Wards", "INMSS", "Transport", "Unplaced",
-              "Horizon"]
+    common = [
+        "Summary",
+        "Comparison",
+        "Sufficiency",
+        "Wards",
+        "INMSS",
+        "Transport",
+        "Unplaced",
+        "Horizon",
+    ]
     assert books["working"].sheetnames == [*common, "Placements"]
     assert books["publish"].sheetnames == common
 
 
 def test_without_scenarios_or_horizon_those_sheets_are_absent(tiny, tmp_path):
     book = openpyxl.load_workbook(write_workbook(tiny, tmp_path / "t.xlsx", years=0))
-    assert book.sheetnames == ["Summary", "Sufficiency", "Wards", "INMSS", "Transport",
-                               "Unplaced", "Placements"]
+    assert book.sheetnames == [
+        "Summary",
+        "Sufficiency",
+        "Wards",
+        "INMSS",
+        "Transport",
+        "Unplaced",
+        "Placements",
+    ]
 
 
 def test_header_rows(books, fee_cap):
     for mode, book in books.items():
         assert header(book, "Summary") == ["measure", "value"]
-        assert header(book, "Comparison") == ["measure", "baseline", fee_cap.name,
-                                              f"change: {fee_cap.name}"]
+        assert header(book, "Comparison") == [
+            "measure",
+            "baseline",
+            fee_cap.name,
+            f"change: {fee_cap.name}",
+        ]
         assert header(book, "Sufficiency")[:2] == ["package_id", "phase"]
         assert header(book, "Wards")[:2] == ["ward_code", "ward_name"]
         assert header(book, "Unplaced")[:2] == ["package_id", "reason"]
@@ -93,16 +113,26 @@ def test_header_rows(books, fee_cap):
             assert ("PUBLISH" if mode == "publish" else "WORKING") in book[name]["A2"].value
     assert header(books["working"], "Placements")[:3] == ["child_id", "setting_id", "package_id"]
     assert header(books["working"], "Sufficiency") == [
-        "package_id", "phase", "demand_children", "places", "placed_children", "inmss_children",
-        "unplaced_children", "shortfall"]
+        "package_id",
+        "phase",
+        "demand_children",
+        "places",
+        "placed_children",
+        "inmss_children",
+        "unplaced_children",
+        "shortfall",
+    ]
 
 
 def test_summary_kpis_equal_the_api(books, baseline):
     expected = format_kpis(baseline.kpis)
     assert expected  # the labels exist
     for book in books.values():
-        got = [(r["measure"], r["value"]) for r in sheet_rows(book, "Summary")
-               if r["value"] is not None]
+        got = [
+            (r["measure"], r["value"])
+            for r in sheet_rows(book, "Summary")
+            if r["value"] is not None
+        ]
         assert got == expected
     labels = dict(expected)
     assert labels["children placed"] == f"{baseline.kpis['placed_children']:,.0f}"
@@ -137,14 +167,16 @@ def test_comparison_sheet_equals_compare(books, default_ds, fee_cap):
         assert rows[key]["baseline"] == pytest.approx(kpis.at[key, "baseline"])
         assert rows[key][fee_cap.name] == pytest.approx(kpis.at[key, fee_cap.name])
         assert rows[key][f"change: {fee_cap.name}"] == pytest.approx(
-            kpis.at[key, fee_cap.name] - kpis.at[key, "baseline"])
+            kpis.at[key, fee_cap.name] - kpis.at[key, "baseline"]
+        )
 
 
 def test_horizon_sheet_has_each_year(books):
     rows = sheet_rows(books["working"], "Horizon")
     assert [r["year"] for r in rows] == [0, 1]
-    assert rows[1]["demand_children"] == (rows[0]["demand_children"] - rows[1]["leavers_children"]
-                                          + rows[1]["new_ehcp_children"])
+    assert rows[1]["demand_children"] == (
+        rows[0]["demand_children"] - rows[1]["leavers_children"] + rows[1]["new_ehcp_children"]
+    )
 
 
 def test_working_placements_sheet_is_the_allocation(books, baseline):
@@ -161,7 +193,8 @@ def test_working_tables_are_exact(default_ds, baseline):
     assert tables.inmss["inmss_children"].sum() == baseline.kpis["inmss_children"]
     assert tables.inmss["place_cost_gbp"].sum() == pytest.approx(baseline.kpis["inmss_cost_gbp"])
     assert tables.transport["transport_cost_gbp"].sum() == pytest.approx(
-        baseline.kpis["transport_cost_gbp"])
+        baseline.kpis["transport_cost_gbp"]
+    )
     assert tables.unplaced["unplaced_children"].sum() == baseline.kpis["unplaced_children"]
 
 
@@ -196,8 +229,12 @@ def test_publish_counts_are_disclosure_controlled(books):
 
 def test_working_mode_has_small_counts_publish_suppresses(books):
     """Sanity for the check above: the working workbook does hold counts of 1-7."""
-    small = [v for r in sheet_rows(books["working"], "Wards") for c, v in r.items()
-             if c.endswith("_children") and isinstance(v, (int, float)) and 0 < v <= 7]
+    small = [
+        v
+        for r in sheet_rows(books["working"], "Wards")
+        for c, v in r.items()
+        if c.endswith("_children") and isinstance(v, (int, float)) and 0 < v <= 7
+    ]
     assert small
     published = [r["unplaced_children"] for r in sheet_rows(books["publish"], "Wards")]
     assert "c" in published
@@ -222,8 +259,18 @@ def test_never_overwrites(tiny, tmp_path):
 
 def test_cli_report_writes_a_workbook(tmp_path):
     out = tmp_path / "report.xlsx"
-    result = runner.invoke(app, ["report", "--xlsx", str(out), "--years", "1", "--scenario",
-                                 str(EXAMPLES / "inmss_fee_cap.yaml")])
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--xlsx",
+            str(out),
+            "--years",
+            "1",
+            "--scenario",
+            str(EXAMPLES / "inmss_fee_cap.yaml"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "working mode" in result.output
     book = openpyxl.load_workbook(out)
@@ -232,8 +279,9 @@ def test_cli_report_writes_a_workbook(tmp_path):
 
 def test_cli_report_publish_tiny(tiny_path, tmp_path):
     out = tmp_path / "pub.xlsx"
-    result = runner.invoke(app, ["report", str(tiny_path), "--xlsx", str(out), "--years", "0",
-                                 "--publish"])
+    result = runner.invoke(
+        app, ["report", str(tiny_path), "--xlsx", str(out), "--years", "0", "--publish"]
+    )
     assert result.exit_code == 0, result.output
     assert "publish mode" in result.output
     book = openpyxl.load_workbook(out)
@@ -255,8 +303,9 @@ def test_cli_report_bad_scenario_exits_1(tiny_path, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nchanges:\n  - add_setting: {setting_id: S1}\n")
     out = tmp_path / "r.xlsx"
-    result = runner.invoke(app, ["report", str(tiny_path), "--xlsx", str(out), "--years", "0",
-                                 "--scenario", str(bad)])
+    result = runner.invoke(
+        app, ["report", str(tiny_path), "--xlsx", str(out), "--years", "0", "--scenario", str(bad)]
+    )
     assert result.exit_code == 1
     assert "bad.yaml, change 1 (add_setting)" in result.output
     assert "Traceback" not in result.output

@@ -10,6 +10,6 @@ validation (``optimiser.validate``) and the generated documentation
 from __future__ import annotations
 
 from optimiser.schema._columns import Column, Table
-from optimiser.schema.tables import SETTING_TYPES, INMSS_TYPES, MAINSTREAM_TYPES, TABLES
+from optimiser.schema.tables import INMSS_TYPES, MAINSTREAM_TYPES, SETTING_TYPES, TABLES
 
-__all__ = ["Column", "Table", "TABLES", "SETTING_TYPES", "INMSS_TYPES", "MAINSTREAM_TYPES"]
+__all__ = ["INMSS_TYPES", "MAINSTREAM_TYPES", "SETTING_TYPES", "TABLES", "Column", "Table"]

@@ -36,11 +36,16 @@ def render_markdown() -> str:
         out.append("| column | type | unit | required | default | allowed | description |")
         out.append("|---|---|---|---|---|---|---|")
         for c in table.columns:
-            allowed = ", ".join(c.allowed) if c.allowed else (
-                "" if c.min is None else f"{c.min:g}…{'' if c.max is None else f'{c.max:g}'}")
+            allowed = (
+                ", ".join(c.allowed)
+                if c.allowed
+                else ("" if c.min is None else f"{c.min:g}…{'' if c.max is None else f'{c.max:g}'}")
+            )
             default = "" if c.required else _cell("blank" if c.default in (None, "") else c.default)
-            out.append(f"| `{c.name}` | {c.dtype} | {_cell(c.unit)} | {'yes' if c.required else 'no'}"
-                       f" | {default} | {_cell(allowed)} | {_cell(c.description)} |")
+            out.append(
+                f"| `{c.name}` | {c.dtype} | {_cell(c.unit)} | {'yes' if c.required else 'no'}"
+                f" | {default} | {_cell(allowed)} | {_cell(c.description)} |"
+            )
     out.append("\n## `policy.yaml` (optional): the LA's rules and rates\n")
     out.append("Any key left out takes the default below. Unknown keys are errors.\n")
     out.append("| key | default | description |")

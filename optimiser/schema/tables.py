@@ -23,15 +23,29 @@ _E_MAX, _N_MAX = 700_000, 1_300_000
 
 
 def _easting(required: bool = True, personal: bool = False) -> Column:
-    return Column("easting", "float", "m, EPSG:27700", required=required, min=0, max=_E_MAX,
-                  description="British National Grid easting; or give lon/lat or postcode instead",
-                  personal=personal)
+    return Column(
+        "easting",
+        "float",
+        "m, EPSG:27700",
+        required=required,
+        min=0,
+        max=_E_MAX,
+        description="British National Grid easting; or give lon/lat or postcode instead",
+        personal=personal,
+    )
 
 
 def _northing(required: bool = True, personal: bool = False) -> Column:
-    return Column("northing", "float", "m, EPSG:27700", required=required, min=0, max=_N_MAX,
-                  description="British National Grid northing; or give lon/lat or postcode instead",
-                  personal=personal)
+    return Column(
+        "northing",
+        "float",
+        "m, EPSG:27700",
+        required=required,
+        min=0,
+        max=_N_MAX,
+        description="British National Grid northing; or give lon/lat or postcode instead",
+        personal=personal,
+    )
 
 
 def _age(name: str, description: str, personal: bool = False) -> Column:
@@ -48,8 +62,13 @@ PACKAGES = Table(
         Column("name", "str", description="Package name"),
         Column("group", "str", required=False, default="", description="Broad type of package"),
         Column("description", "str", required=False, default="", description="What the package is"),
-        Column("placeholder", "bool", required=False, default=False,
-               description="true while the package is a placeholder pending the DfE list"),
+        Column(
+            "placeholder",
+            "bool",
+            required=False,
+            default=False,
+            description="true while the package is a placeholder pending the DfE list",
+        ),
     ),
 )
 
@@ -74,26 +93,67 @@ SETTINGS = Table(
     columns=(
         Column("setting_id", "str", unique=True, description="Setting id, e.g. S001"),
         Column("name", "str", description="Setting name"),
-        Column("setting_type", "str", allowed=SETTING_TYPES,
-               description="Type; nmss + independent_special = INMSS"),
-        Column("urn", "int", required=False, default=None, min=100000, max=999999,
-               description="GIAS Unique Reference Number"),
-        Column("la_code", "int", required=False, default=None, min=200, max=999,
-               description="Old-style LA code of the setting, e.g. 358"),
+        Column(
+            "setting_type",
+            "str",
+            allowed=SETTING_TYPES,
+            description="Type; nmss + independent_special = INMSS",
+        ),
+        Column(
+            "urn",
+            "int",
+            required=False,
+            default=None,
+            min=100000,
+            max=999999,
+            description="GIAS Unique Reference Number",
+        ),
+        Column(
+            "la_code",
+            "int",
+            required=False,
+            default=None,
+            min=200,
+            max=999,
+            description="Old-style LA code of the setting, e.g. 358",
+        ),
         _easting(),
         _northing(),
         _age("age_min", "Youngest age the setting takes"),
-        _age("age_max", "Oldest age the setting takes, as age at the start of the school year "
-             "(a primary is 4-10, a secondary 11-15 or 11-17)"),
-        Column("total_places", "int", "places", min=0,
-               description="All places at the setting open to the LA, across packages"),
-        Column("in_area", "bool", required=False, default=True,
-               description="true when the setting is in the LA's own area"),
+        _age(
+            "age_max",
+            "Oldest age the setting takes, as age at the start of the school year "
+            "(a primary is 4-10, a secondary 11-15 or 11-17)",
+        ),
+        Column(
+            "total_places",
+            "int",
+            "places",
+            min=0,
+            description="All places at the setting open to the LA, across packages",
+        ),
+        Column(
+            "in_area",
+            "bool",
+            required=False,
+            default=True,
+            description="true when the setting is in the LA's own area",
+        ),
         Column("ward_code", "str", required=False, default="", description="GSS ward code (E05…)"),
-        Column("closed", "bool", required=False, default=False,
-               description="true when the setting takes no children (its pupils are re-placed)"),
-        Column("assumption", "str", required=False, default="",
-               description="Which fields are assumed rather than published, and why"),
+        Column(
+            "closed",
+            "bool",
+            required=False,
+            default=False,
+            description="true when the setting takes no children (its pupils are re-placed)",
+        ),
+        Column(
+            "assumption",
+            "str",
+            required=False,
+            default="",
+            description="Which fields are assumed rather than published, and why",
+        ),
     ),
 )
 
@@ -105,9 +165,16 @@ PLACES = Table(
         Column("setting_id", "str", description="Setting id (settings.csv)"),
         Column("package_id", "str", description="Package id (packages.csv)"),
         Column("places", "int", "places", min=0, description="Places for this package"),
-        Column("annual_cost_gbp", "float", "GBP/yr", required=False, default=None, min=0,
-               description="Annual cost of a place; blank = national costing framework "
-               "(give the fee for INMSS)"),
+        Column(
+            "annual_cost_gbp",
+            "float",
+            "GBP/yr",
+            required=False,
+            default=None,
+            min=0,
+            description="Annual cost of a place; blank = national costing framework "
+            "(give the fee for INMSS)",
+        ),
     ),
 )
 
@@ -121,28 +188,75 @@ CHILDREN = Table(
         _age("age", "Age at the start of the school year", personal=True),
         _easting(personal=True),
         _northing(personal=True),
-        Column("lsoa_code", "str", required=False, default="", personal=True,
-               description="GSS LSOA 2021 code of home (E01…)"),
-        Column("ward_code", "str", required=False, default="", personal=True,
-               description="GSS ward code of home (E05…)"),
-        Column("preferences", "id_list", required=False, default="",
-               description="Parental preferences: ranked setting_ids separated by ';'"),
-        Column("prefers_mainstream", "bool", required=False, default=False,
-               description="true when the parent prefers mainstream (strong duty)"),
-        Column("current_setting_id", "str", required=False, default="",
-               description="Setting of a continuing placement; blank = still to place"),
-        Column("solo_transport", "bool", required=False, default=False,
-               description="true when the child must travel alone (solo taxi + assistant)"),
-        Column("cannot_walk", "bool", required=False, default=False,
-               description="true when the child's SEND means they cannot walk to school: "
-               "eligible for transport at any distance (policy transport.cannot_walk_packages "
-               "marks whole packages)"),
-        Column("wheelchair", "bool", required=False, default=False,
-               description="true when the child travels in a wheelchair (needs a wheelchair "
-               "space)"),
-        Column("travel_mode", "str", required=False, default="", allowed=TRAVEL_MODES,
-               description="Agreed travel mode; blank = by policy rules (solo_transport → "
-               "solo_taxi, else the cheapest suitable shared mode)"),
+        Column(
+            "lsoa_code",
+            "str",
+            required=False,
+            default="",
+            personal=True,
+            description="GSS LSOA 2021 code of home (E01…)",
+        ),
+        Column(
+            "ward_code",
+            "str",
+            required=False,
+            default="",
+            personal=True,
+            description="GSS ward code of home (E05…)",
+        ),
+        Column(
+            "preferences",
+            "id_list",
+            required=False,
+            default="",
+            description="Parental preferences: ranked setting_ids separated by ';'",
+        ),
+        Column(
+            "prefers_mainstream",
+            "bool",
+            required=False,
+            default=False,
+            description="true when the parent prefers mainstream (strong duty)",
+        ),
+        Column(
+            "current_setting_id",
+            "str",
+            required=False,
+            default="",
+            description="Setting of a continuing placement; blank = still to place",
+        ),
+        Column(
+            "solo_transport",
+            "bool",
+            required=False,
+            default=False,
+            description="true when the child must travel alone (solo taxi + assistant)",
+        ),
+        Column(
+            "cannot_walk",
+            "bool",
+            required=False,
+            default=False,
+            description="true when the child's SEND means they cannot walk to school: "
+            "eligible for transport at any distance (policy transport.cannot_walk_packages "
+            "marks whole packages)",
+        ),
+        Column(
+            "wheelchair",
+            "bool",
+            required=False,
+            default=False,
+            description="true when the child travels in a wheelchair (needs a wheelchair space)",
+        ),
+        Column(
+            "travel_mode",
+            "str",
+            required=False,
+            default="",
+            allowed=TRAVEL_MODES,
+            description="Agreed travel mode; blank = by policy rules (solo_transport → "
+            "solo_taxi, else the cheapest suitable shared mode)",
+        ),
     ),
 )
 
@@ -154,16 +268,30 @@ CANDIDATES = Table(
     columns=(
         Column("site_id", "str", unique=True, description="Candidate site id, e.g. N001"),
         Column("name", "str", description="Host school name"),
-        Column("urn", "int", required=False, default=None, min=100000, max=999999,
-               description="GIAS URN of the host school"),
+        Column(
+            "urn",
+            "int",
+            required=False,
+            default=None,
+            min=100000,
+            max=999999,
+            description="GIAS URN of the host school",
+        ),
         _easting(),
         _northing(),
         _age("age_min", "Youngest age the base would take"),
         _age("age_max", "Oldest age the base would take"),
         Column("packages", "id_list", description="Packages the base could offer, ';'-separated"),
         Column("max_places", "int", "places", min=0, description="Largest base the site can host"),
-        Column("capital_cost_gbp_per_place", "float", "GBP/place", required=False, default=20000.0,
-               min=0, description="Capital cost of one new place"),
+        Column(
+            "capital_cost_gbp_per_place",
+            "float",
+            "GBP/place",
+            required=False,
+            default=20000.0,
+            min=0,
+            description="Capital cost of one new place",
+        ),
     ),
 )
 

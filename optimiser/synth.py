@@ -167,7 +167,8 @@ TO_PLACE_AGE_WEIGHTS: dict[int, float] = {
 TO_PLACE_AGE_FACTORS: dict[str, dict[int, float]] = {"SPP4": {2: 0.0, 3: 0.0, 4: 0.2, 5: 0.5}}
 
 _MAINSTREAM_TYPES = ("inclusion_base", "mainstream")
-_SETTING_COLUMNS = [
+#: Columns of a generated settings table, in file order.
+SETTING_COLUMNS = [
     "setting_id",
     "name",
     "setting_type",
@@ -927,7 +928,7 @@ def synth_area(
     return {
         "packages": placeholder_packages(),
         "costing_framework": default_costing_framework(),
-        "settings": settings[_SETTING_COLUMNS],
+        "settings": settings[SETTING_COLUMNS],
         "places": places,
         "children": _finalise(kids, rng),
     }

@@ -148,7 +148,7 @@ def _ward_table(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
         else pd.Series(dtype=object)
     )
     table = table.rename_axis("ward_code").reset_index()
-    table.insert(1, "ward_name", table["ward_code"].map(names).fillna(""))
+    table.insert(1, "ward_name", table["ward_code"].map(names).astype(object).fillna(""))
     return table[table["ward_code"] != ""].sort_values("ward_code").reset_index(drop=True)
 
 

@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from optimiser.synth import (  # noqa: E402
+    SETTING_COLUMNS,
     default_costing_framework,
     need_mix_from_primary_need,
     placeholder_packages,
@@ -607,21 +608,6 @@ def wards_geojson(wards: gpd.GeoDataFrame) -> str:
 # =========================================================================== writing
 
 
-SETTINGS_COLUMNS = [
-    "setting_id",
-    "name",
-    "setting_type",
-    "urn",
-    "la_code",
-    "easting",
-    "northing",
-    "age_min",
-    "age_max",
-    "total_places",
-    "in_area",
-    "ward_code",
-    "assumption",
-]
 
 
 def csv_text(df: pd.DataFrame) -> str:
@@ -657,7 +643,7 @@ def build(src_dir: Path) -> dict[str, str]:
     frames = {
         "packages": packages,
         "costing_framework": default_costing_framework(),
-        "settings": settings[SETTINGS_COLUMNS],
+        "settings": settings[SETTING_COLUMNS],
         "places": places,
         "children": children,
         "candidates": build_candidates(src["schools"]),

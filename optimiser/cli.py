@@ -245,7 +245,7 @@ def report_cmd(
         ),
     ] = False,
 ) -> None:
-    """Write the planner's XLSX workbook: KPIs, comparison, sufficiency, INMSS, transport, horizon."""
+    """Write the planner's XLSX workbook: KPIs, options, sufficiency, INMSS, transport, horizon."""
     from optimiser.scenarios import load_scenario
     from optimiser.workbook import write_workbook
 
@@ -340,11 +340,15 @@ def _print_dataset_summary(ds: Dataset) -> None:
 
 @app.command("map")
 def map_cmd(
-    out: Annotated[
-        Path,
-        typer.Option(help="HTML file to write (required); never overwritten.", show_default=False),
-    ],
     path: DirArg = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="HTML file to write; never overwritten. Default: optimiser-map.html "
+            "(optimiser-map-publish.html with --publish) in the current folder.",
+            show_default=False,
+        ),
+    ] = None,
     scenario: Annotated[
         Path | None,
         typer.Option(help="Scenario YAML: add layers of the change by ward against the baseline."),
@@ -364,6 +368,8 @@ def map_cmd(
     """Write a self-contained HTML map of the allocation (opens with no internet)."""
     from optimiser.maps import map_allocation, save_map
 
+    if out is None:
+        out = Path("optimiser-map-publish.html" if publish else "optimiser-map.html")
     if out.exists():
         _fail(
             FileExistsError(f"{out} already exists; choose another name so nothing is overwritten")
@@ -393,11 +399,13 @@ def map_cmd(
 
 @app.command("pack")
 def pack_cmd(
+    path: DirArg = None,
     out: Annotated[
         Path,
-        typer.Option(help="Folder for map.html and summary.html (required).", show_default=False),
-    ],
-    path: DirArg = None,
+        typer.Option(
+            help="Folder for map.html and summary.html; files there are never overwritten."
+        ),
+    ] = Path("members-pack"),
 ) -> None:
     """Write the members' pack: publish-mode map and a one-page summary by ward."""
     from optimiser.pack import MAP_FILE, SUMMARY_FILE, write_pack
@@ -531,9 +539,7 @@ def _print_transport_table(title: str, frame, key: str) -> None:
 @app.command("site")
 def site_cmd(
     path: DirArg = None,
-    budget: Annotated[
-        float, typer.Option(help="Capital budget [GBP].", min=0, show_default=False)
-    ] = ...,  # type: ignore[assignment]
+    budget: Annotated[float, typer.Option(help="Capital budget [GBP].", min=0)] = 1_500_000.0,
     package: Annotated[
         list[str] | None, typer.Option(help="Only this package (repeat for several); default all.")
     ] = None,

@@ -191,3 +191,16 @@ def test_console_script_fails_cleanly(tmp_path):
     assert proc.returncode == 1
     assert "nothing at this path" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_map_and_pack_write_default_files_and_never_overwrite(tiny_path, tmp_path, monkeypatch):
+    """DESIGN's `optimiser map DIR --publish` needs no --out: it writes into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke("map", str(tiny_path), "--publish")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "optimiser-map-publish.html").stat().st_size > 10_000
+    again = invoke("map", str(tiny_path), "--publish")
+    assert again.exit_code == 1 and "already exists" in again.output
+    result = invoke("pack", str(tiny_path))
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (tmp_path / "members-pack").iterdir()} == {"map.html", "summary.html"}

@@ -1,4 +1,6 @@
-"""optimiser: placement sufficiency and commissioning for children with Specialist Provision Packages.
+"""optimiser: placement sufficiency and commissioning for children with SPPs.
+
+SPPs are the national Specialist Provision Packages (SEND, England).
 
 Public API (stable names; see DESIGN.md §4)::
 

@@ -28,8 +28,8 @@ number of continuing children already there (they keep their place).
 
 The reported objective is Σ arc_cost over placements + P × children unplaced,
 where P = max(policy ``unplaced_penalty_gbp``, largest arc cost + 1), so the
-reported objective also ranks placing a child above any placement cost. Every result is re-checked by :mod:`optimiser.check`
-before it is returned.
+reported objective also ranks placing a child above any placement cost. Every
+result is re-checked by :mod:`optimiser.check` before it is returned.
 """
 
 from __future__ import annotations
@@ -42,20 +42,12 @@ import pandas as pd
 
 from optimiser._errors import SolverError
 from optimiser._solver import solve_min_cost_flow
-from optimiser.arcs import build_arcs, child_frame, options_frame
+from optimiser.arcs import ARC_COLUMNS, build_arcs, child_frame, options_frame
 from optimiser.datamodel import Dataset
 from optimiser.schema import INMSS_TYPES
 
-PLACEMENT_COLUMNS = [
-    "child_id",
-    "setting_id",
-    "package_id",
-    "place_cost_gbp",
-    "transport_cost_gbp",
-    "distance_km",
-    "travel_min",
-    "preference_rank",
-]
+# DESIGN §4: the placements carry every options column but arc_cost (appended after).
+PLACEMENT_COLUMNS = [c for c in ARC_COLUMNS if c != "arc_cost"]
 
 
 @dataclass(frozen=True)
@@ -163,7 +155,7 @@ def build_flow_network(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> F
     places, total, cap = residual_capacities(ds, kids)
     q0, s0 = n, n + len(sp)
     group, sink = s0 + len(sets), s0 + len(sets) + 1
-    inmss = ds.settings.set_index("setting_id")["setting_type"].reindex(sets).isin(INMSS_TYPES)
+    inmss = ds.setting_types.reindex(sets).isin(INMSS_TYPES)
     to_group = inmss.to_numpy() if cap is not None else np.zeros(len(sets), bool)
     parts = [
         (
@@ -217,7 +209,7 @@ def allocate(
     t = time.perf_counter()
     ds = _resolve(ds, scenario)
     kids = child_frame(ds)
-    arcs = build_arcs(ds)
+    arcs = build_arcs(ds, kids)
     timings["arcs"] = time.perf_counter() - t
     t = time.perf_counter()
     net = build_flow_network(ds, arcs, kids)
@@ -258,7 +250,7 @@ def allocate(
 
 
 def _placements(chosen: pd.DataFrame, kids: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
-    types = ds.settings.set_index("setting_id")["setting_type"]
+    types = ds.setting_types
     out = chosen[[*PLACEMENT_COLUMNS, "arc_cost"]].copy()
     out["setting_type"] = out["setting_id"].map(types)
     out["phase"] = kids["phase"].to_numpy()[chosen["c"].to_numpy()]

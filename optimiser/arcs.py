@@ -15,9 +15,10 @@ penalty + mainstream-duty penalty, where
 
 * place cost is ``places.annual_cost_gbp`` (own fee, else the costing framework);
 * transport cost is :func:`optimiser.transport.transport_cost_gbp`;
-* the preference penalty (0 for a continuing placement) is ``preference_penalty_gbp[rank-1]`` for a ranked
-  setting (the last value for ranks beyond the list) and ``unranked_penalty_gbp``
-  for any other setting when the parent ranked some; 0 when they ranked none;
+* the preference penalty (0 for a continuing placement) is
+  ``preference_penalty_gbp[rank-1]`` for a ranked setting (the last value for
+  ranks beyond the list) and ``unranked_penalty_gbp`` for any other setting
+  when the parent ranked some; 0 when they ranked none;
 * the mainstream duty (``duty_term_gbp``): when the parent prefers mainstream,
   each mainstream or inclusion-base arc of that child gets a bonus −W, with
   W = max(policy ``mainstream_duty_gbp``, Σ_i M_i + 1), M_i being child i's
@@ -151,9 +152,12 @@ def _candidate_pairs(
     return pairs[(pairs["p"] >= 0) | pairs["fixed"]].reset_index(drop=True)
 
 
-def build_arcs(ds: Dataset) -> pd.DataFrame:
-    """All eligible arcs with cost terms; extra columns used by the model and the checker."""
-    kids = child_frame(ds)
+def build_arcs(ds: Dataset, kids: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All eligible arcs with cost terms; extra columns used by the model and the checker.
+
+    ``kids`` is :func:`child_frame` of ``ds`` when the caller already has it.
+    """
+    kids = child_frame(ds) if kids is None else kids
     settings = ds.settings.reset_index(drop=True)
     places = ds.places.reset_index(drop=True)
     arcs = _candidate_pairs(kids, settings, places, ds)

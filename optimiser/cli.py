@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from optimiser._errors import OptimiserError
+from optimiser._outputs import refuse_existing
 from optimiser.datamodel import Dataset, load_dataset
 from optimiser.datasets import default_path
 from optimiser.validate import DataWarning, validate
@@ -53,6 +54,14 @@ def _load(path: Path | None) -> Dataset:
         err_console.print(f"[red]Cannot use {path or 'the embedded data'}[/red]")
         err_console.print(str(exc), markup=False)
         raise typer.Exit(1) from None
+
+
+def _refuse_existing(*paths: Path) -> None:
+    """Exit 1 with a clear message when an output file already exists."""
+    try:
+        refuse_existing(*paths)
+    except FileExistsError as exc:
+        _fail(exc)
 
 
 def _fail(exc: Exception) -> None:
@@ -260,12 +269,7 @@ def report_cmd(
 
 
 def _write_csv(frame, target: Path) -> None:
-    if target.exists():
-        _fail(
-            FileExistsError(
-                f"{target} already exists; choose another name so nothing is overwritten"
-            )
-        )
+    _refuse_existing(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(target, index=False, lineterminator="\n")
     console.print(f"wrote {target} ({len(frame)} rows)")
@@ -370,10 +374,7 @@ def map_cmd(
 
     if out is None:
         out = Path("optimiser-map-publish.html" if publish else "optimiser-map.html")
-    if out.exists():
-        _fail(
-            FileExistsError(f"{out} already exists; choose another name so nothing is overwritten")
-        )
+    _refuse_existing(out)
     ds = _load(path)
     compare = None
     try:
@@ -410,13 +411,7 @@ def pack_cmd(
     """Write the members' pack: publish-mode map and a one-page summary by ward."""
     from optimiser.pack import MAP_FILE, SUMMARY_FILE, write_pack
 
-    if clash := [str(out / f) for f in (MAP_FILE, SUMMARY_FILE) if (out / f).exists()]:
-        _fail(
-            FileExistsError(
-                f"{', '.join(clash)} already exist(s); choose another folder so "
-                "nothing is overwritten"
-            )
-        )
+    _refuse_existing(out / MAP_FILE, out / SUMMARY_FILE)
     ds = _load(path)
     res = _allocate(ds)
     try:
@@ -556,10 +551,8 @@ def site_cmd(
     """Where to open inclusion bases within a capital budget: ranked sites, saving, bound/gap."""
     from optimiser.site_planning import site
 
-    if out is not None and out.exists():
-        _fail(
-            FileExistsError(f"{out} already exists; choose another name so nothing is overwritten")
-        )
+    if out is not None:
+        _refuse_existing(out)
     ds = _load(path)
     try:
         with console.status("Siting bases and confirming by re-allocation…"):

@@ -36,9 +36,8 @@ class Comparison:
     results: dict[str, AllocationResult]
 
 
-def _solve(args: tuple[Dataset, Scenario | None]) -> AllocationResult:
-    ds, scenario = args
-    return allocate(ds, scenario)
+def _solve(ds: Dataset) -> AllocationResult:
+    return allocate(ds)
 
 
 def _workers(ds: Dataset, n_jobs: int, workers: int | None) -> int:
@@ -62,9 +61,8 @@ def compare_scenarios(
     if len(set(names)) != len(names) or BASELINE in names:
         msg = f"scenario names must be unique and not {BASELINE!r}; found {names}"
         raise ValueError(msg)
-    for sc in scenarios:
-        sc.apply(ds)  # raises DataValidationError naming the file and change
-    jobs = [(ds, None), *[(ds, sc) for sc in scenarios]]
+    # applied once, before any solve: raises DataValidationError naming the file and change
+    jobs = [ds, *[sc.apply(ds) for sc in scenarios]]
     n = _workers(ds, len(jobs), workers)
     if n > 1:
         ctx = multiprocessing.get_context("spawn")

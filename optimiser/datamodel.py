@@ -54,6 +54,11 @@ class Dataset:
     roads: object | None = None
     name: str = "dataset"
 
+    @property
+    def setting_types(self) -> pd.Series:
+        """setting_type by setting_id (the first row of a duplicated id)."""
+        return self.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"]
+
     def replace(self, **changes: object) -> Dataset:
         """A copy with some fields replaced (the original is untouched)."""
         return dataclasses.replace(self, **changes)
@@ -276,11 +281,7 @@ def derive_place_costs(ds: Dataset) -> pd.DataFrame:
         if ds.costing is not None
         else pd.DataFrame(columns=["package_id", "setting_type", "annual_cost_gbp"])
     )
-    types = places["setting_id"].map(
-        ds.settings.set_index("setting_id")["setting_type"]
-        if ds.settings["setting_id"].is_unique
-        else ds.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"]
-    )
+    types = places["setting_id"].map(ds.setting_types)
     lookup = framework.drop_duplicates(["package_id", "setting_type"]).set_index(
         ["package_id", "setting_type"]
     )["annual_cost_gbp"]

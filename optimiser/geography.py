@@ -119,13 +119,3 @@ def _fill_from_postcode(
         out.at[pos, "easting"], out.at[pos, "northing"] = f"{hit[0]:.1f}", f"{hit[1]:.1f}"
         need[pos] = False
     return need
-
-
-def points_gdf(frame: pd.DataFrame, *, crs: str = BNG):
-    """GeoDataFrame of points from easting/northing columns, in ``crs``."""
-    import geopandas as gpd
-
-    gdf = gpd.GeoDataFrame(
-        frame.copy(), geometry=gpd.points_from_xy(frame["easting"], frame["northing"]), crs=BNG
-    )
-    return gdf if crs == BNG else gdf.to_crs(crs)

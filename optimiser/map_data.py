@@ -54,7 +54,6 @@ TYPE_LABELS = {
 }
 #: Ward figures a map or pack may show (both modes); counts end in ``_children``.
 WARD_COUNTS = ("spp_children", "placed_children", "inmss_children", "unplaced_children")
-WARD_DERIVED = ("inmss_share_pct", "transport_gbp_per_child", "mean_travel_min")
 COORD_DECIMALS = 5  # about 1 m: enough for boundaries drawn at ward scale
 _CLONE_SUFFIX = re.compile(r"-g\d+\.\d+$")  # children added by a demand_growth change
 

@@ -45,6 +45,7 @@ from folium.plugins import Fullscreen
 from folium.template import Template
 
 from optimiser import map_data as md
+from optimiser._outputs import refuse_existing
 from optimiser.allocation import AllocationResult
 from optimiser.datamodel import Dataset
 
@@ -637,9 +638,7 @@ def render_html(m: folium.Map) -> str:
 def save_map(m: folium.Map, path: str | Path) -> Path:
     """Write the map to ``path`` (UTF-8 HTML); refuses to overwrite an existing file."""
     path = Path(path)
-    if path.exists():
-        msg = f"{path} already exists; choose another name so nothing is overwritten"
-        raise FileExistsError(msg)
+    refuse_existing(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(m), encoding="utf-8")
     return path

@@ -12,6 +12,7 @@ import html
 from pathlib import Path
 
 from optimiser import map_data as md
+from optimiser._outputs import refuse_existing
 from optimiser.allocation import AllocationResult
 from optimiser.datamodel import Dataset
 from optimiser.maps import ATTRIBUTION, map_allocation, save_map
@@ -109,11 +110,7 @@ def write_pack(
     """
     out_dir = Path(out_dir)
     targets = [out_dir / MAP_FILE, out_dir / SUMMARY_FILE]
-    if clash := [str(t) for t in targets if t.exists()]:
-        msg = (
-            f"{', '.join(clash)} already exist(s); choose another folder so nothing is overwritten"
-        )
-        raise FileExistsError(msg)
+    refuse_existing(*targets)
     m = map_allocation(ds, res, publish=True, siting=siting, compare=compare)
     save_map(m, targets[0])
     targets[1].write_text(summary_html(ds, res), encoding="utf-8")

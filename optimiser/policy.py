@@ -216,7 +216,8 @@ class Policy(_Frozen):
         1_000_000.0,
         gt=0,
         description=(
-            "Penalty for leaving a child unplaced; raised automatically above any placement [GBP/yr]"
+            "Penalty for leaving a child unplaced; raised automatically above any "
+            "placement [GBP/yr]"
         ),
     )
     continuity: Literal["keep", "free"] = Field(

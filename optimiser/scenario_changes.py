@@ -122,7 +122,10 @@ CHANGE_TYPES: dict[str, type[_Change]] = {
 
 
 def parse_change(item: object) -> Change:
-    """One change from its YAML form ``{kind: {fields}}``; ValueError/ValidationError if malformed."""
+    """One change from its YAML form ``{kind: {fields}}``.
+
+    Raises ValueError or pydantic's ValidationError when it is malformed.
+    """
     if not isinstance(item, dict) or len(item) != 1:
         msg = "each change is one 'kind: {fields}' entry"
         raise ValueError(msg)

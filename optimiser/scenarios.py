@@ -416,7 +416,7 @@ def _close_setting(ds: Dataset, ch: CloseSetting, *, seed: int) -> Dataset:
 
 def _cap_fees(ds: Dataset, ch: CapFees, *, seed: int) -> Dataset:
     places = derive_place_costs(ds)
-    types = places["setting_id"].map(ds.settings.set_index("setting_id")["setting_type"])
+    types = places["setting_id"].map(ds.setting_types)
     hit = types.isin(ch.setting_types) if ch.setting_types else pd.Series(True, places.index)
     if ch.package_id:
         hit &= places["package_id"] == ch.package_id

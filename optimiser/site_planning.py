@@ -55,6 +55,7 @@ import pandas as pd
 import yaml
 
 from optimiser._errors import DataValidationError, SolverError
+from optimiser._outputs import refuse_existing
 from optimiser.allocation import AllocationResult, allocate, options
 from optimiser.arcs import child_frame
 from optimiser.datamodel import Dataset
@@ -142,14 +143,13 @@ class SitingResult:
     def save_scenario(self, path: str | Path, *, name: str | None = None) -> Path:
         """Write :meth:`to_scenario` as YAML (for :func:`optimiser.load_scenario`); no overwrite."""
         path = Path(path)
-        if path.exists():
-            msg = f"{path} already exists; choose another name so nothing is overwritten"
-            raise FileExistsError(msg)
+        refuse_existing(path)
         sc = self.to_scenario(name)
         data = {
             "name": sc.name,
             "description": (
-                f"optimiser site: capital £{self.capital_cost_gbp:,.0f} of £{self.budget_gbp:,.0f}; "
+                f"optimiser site: capital £{self.capital_cost_gbp:,.0f} "
+                f"of £{self.budget_gbp:,.0f}; "
                 f"confirmed saving £{self.annual_saving_gbp:,.0f}/yr; status {self.status}"
             ),
             "changes": [

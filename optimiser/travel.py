@@ -15,7 +15,6 @@ radius that the longest journey cap allows are paired with a child.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -24,16 +23,6 @@ from scipy.spatial import cKDTree
 from optimiser.policy import Policy
 
 KM_PER_MILE = 1.609344
-
-
-@dataclass(frozen=True)
-class Pairs:
-    """Child-setting pairs as parallel arrays (positions into the child and setting frames)."""
-
-    child: np.ndarray
-    setting: np.ndarray
-    distance_km: np.ndarray
-    travel_min: np.ndarray
 
 
 def straight_km(xy_from: np.ndarray, xy_to: np.ndarray) -> np.ndarray:

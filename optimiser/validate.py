@@ -110,7 +110,7 @@ def _fk(file: str, frame: pd.DataFrame, col: str, valid: set[str], target: str) 
 
 
 def check_foreign_keys(ds: Dataset) -> list[Problem]:
-    """Places → settings and packages; children → packages, preferences and current setting → settings."""
+    """Foreign keys: places → settings, packages; children → packages; preferences → settings."""
     settings = set(ds.settings["setting_id"].astype(str))
     packages = set(ds.packages["package_id"].astype(str))
     out = _fk("places.csv", ds.places, "setting_id", settings, "settings.csv")
@@ -237,9 +237,7 @@ def check_place_costs(ds: Dataset) -> list[Problem]:
     """Every place has a cost: its own fee or a costing-framework row for package × setting type."""
     if "cost_source" not in ds.places.columns:
         return []
-    types = ds.places["setting_id"].map(
-        ds.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"]
-    )
+    types = ds.places["setting_id"].map(ds.setting_types)
     bad = (ds.places["cost_source"] == "missing") & types.notna()
     return [
         Problem(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimiser._outputs import refuse_existing
 from optimiser.allocation import AllocationResult, allocate
 from optimiser.comparison import Comparison, compare_scenarios
 from optimiser.datamodel import Dataset
@@ -199,9 +200,7 @@ def write_workbook(
     Refuses to overwrite an existing file.
     """
     path = Path(path)
-    if path.exists():
-        msg = f"{path} already exists; choose another name so nothing is overwritten"
-        raise FileExistsError(msg)
+    refuse_existing(path)
     cmp = compare_scenarios(ds, list(scenarios)) if scenarios else None
     res = cmp.results["baseline"] if cmp else allocate(ds)
     hz = roll_forward(ds, years=years) if years > 0 else None

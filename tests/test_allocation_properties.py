@@ -29,6 +29,7 @@ from scipy.optimize import linprog
 from scipy.sparse import lil_matrix
 
 import optimiser
+from optimiser.schema import SETTING_TYPES
 
 settings.register_profile(
     "allocation-properties",
@@ -40,15 +41,6 @@ settings.register_profile(
 )
 PROFILE = settings.get_profile("allocation-properties")
 
-TYPES = [
-    "maintained_special",
-    "academy_special",
-    "inclusion_base",
-    "mainstream",
-    "nmss",
-    "independent_special",
-    "post16_specialist",
-]
 INMSS = {"nmss", "independent_special"}
 MAINSTREAM = {"mainstream", "inclusion_base"}
 E0, N0 = 370000, 385000  # south-west corner of a 20 km square (BNG metres)
@@ -69,7 +61,7 @@ def instances(draw) -> dict:
             dict(
                 setting_id=sid,
                 name=sid,
-                setting_type=draw(st.sampled_from(TYPES)),
+                setting_type=draw(st.sampled_from(SETTING_TYPES)),
                 easting=x,
                 northing=y,
                 age_min=lo,

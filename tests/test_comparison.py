@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import DESIGN_KPIS
 from typer.testing import CliRunner
 
 import optimiser
@@ -25,18 +26,6 @@ from optimiser.scenarios import scenario_from_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-DESIGN_KPIS = [
-    "total_cost_gbp",
-    "place_cost_gbp",
-    "transport_cost_gbp",
-    "inmss_children",
-    "inmss_share",
-    "inmss_cost_gbp",
-    "unplaced_children",
-    "first_preference_share",
-    "mean_travel_min",
-    "max_travel_min",
-]
 INMSS = ("nmss", "independent_special")
 runner = CliRunner()
 

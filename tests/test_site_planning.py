@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import FLAT_TRANSPORT
 from typer.testing import CliRunner
 
 import optimiser
@@ -29,13 +30,6 @@ from optimiser.siting import check_facility_location, solve_facility_location
 
 E0, N0 = 380000.0, 395000.0
 PER_KM = 2 * 1.3 / 1.609344 * 190 * 2.6  # £798.0892 a straight km
-FLAT_TRANSPORT = {
-    "cannot_walk_packages": None,
-    "post16_eligible": True,
-    "minibus": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
-    "shared_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
-    "solo_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 3.5},
-}
 SIZES = (4, 8)
 
 

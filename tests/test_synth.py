@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from optimiser import synth
+from optimiser.schema import SETTING_TYPES
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data" / "trafford"
@@ -240,15 +241,7 @@ def test_settings_table(ds):
     assert list(inside["name"]) == sorted(inside["name"])
     assert (inside["ward_code"] != "").all() and (inside["la_code"] == "358").all()
     assert 40 <= (st["in_area"] == "false").sum() <= 80
-    assert set(st["setting_type"]) <= {
-        "maintained_special",
-        "academy_special",
-        "inclusion_base",
-        "mainstream",
-        "nmss",
-        "independent_special",
-        "post16_specialist",
-    }
+    assert set(st["setting_type"]) <= set(SETTING_TYPES)
     pl = ds["places"]
     tot = pl.groupby("setting_id")["places"].sum()
     assert (st.set_index("setting_id")["total_places"].reindex(tot.index) >= tot).all()

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import FLAT_TRANSPORT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,14 +55,7 @@ def test_straight_line_times_detour_by_hand():
     np.testing.assert_allclose(mins, [15.0, 0.0])
 
 
-# flat per-pupil-mile transport (everyone eligible, no fixed charge): £2.60 shared, £3.50 solo
-FLAT_TRANSPORT = {
-    "cannot_walk_packages": None,
-    "post16_eligible": True,
-    "minibus": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
-    "shared_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
-    "solo_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 3.5},
-}
+# flat per-pupil-mile transport (helpers.FLAT_TRANSPORT): £2.60 shared, £3.50 solo
 FLAT = optimiser.Policy(transport=FLAT_TRANSPORT)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Dtype = Literal["str", "int", "float", "bool", "id_list"]
@@ -70,7 +70,6 @@ class Table:
     columns: tuple[Column, ...]
     required_file: bool = True
     description: str = ""
-    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def key(self) -> str | None:

@@ -48,6 +48,18 @@ def _northing(required: bool = True, personal: bool = False) -> Column:
     )
 
 
+def _urn(description: str) -> Column:
+    return Column(
+        "urn",
+        "int",
+        required=False,
+        default=None,
+        min=100000,
+        max=999999,
+        description=description,
+    )
+
+
 def _age(name: str, description: str, personal: bool = False) -> Column:
     return Column(name, "int", "years", min=0, max=25, description=description, personal=personal)
 
@@ -99,15 +111,7 @@ SETTINGS = Table(
             allowed=SETTING_TYPES,
             description="Type; nmss + independent_special = INMSS",
         ),
-        Column(
-            "urn",
-            "int",
-            required=False,
-            default=None,
-            min=100000,
-            max=999999,
-            description="GIAS Unique Reference Number",
-        ),
+        _urn("GIAS Unique Reference Number"),
         Column(
             "la_code",
             "int",
@@ -268,15 +272,7 @@ CANDIDATES = Table(
     columns=(
         Column("site_id", "str", unique=True, description="Candidate site id, e.g. N001"),
         Column("name", "str", description="Host school name"),
-        Column(
-            "urn",
-            "int",
-            required=False,
-            default=None,
-            min=100000,
-            max=999999,
-            description="GIAS URN of the host school",
-        ),
+        _urn("GIAS URN of the host school"),
         _easting(),
         _northing(),
         _age("age_min", "Youngest age the base would take"),

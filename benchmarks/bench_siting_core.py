@@ -8,7 +8,8 @@ whether the objectives agree (relative difference).
 Instances follow Cornuejols, Sridharan & Thizy (1991): sites and customers
 uniform in the unit square, demand U{5..35}, capacities scaled so that total
 capacity = ``ratio`` x total demand, fixed cost ~ 100 sqrt(capacity), and
-assignment cost = 10 x distance x demand (whole numbers).
+assignment cost = 10 x distance x demand (whole numbers); see
+``optimiser.synth.synth_facility_location``.
 
 Run::
 
@@ -27,6 +28,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
 from optimiser.siting import solve_facility_location
+from optimiser.synth import synth_facility_location
 
 # (m sites, n customers, capacity ratio, single_source)
 SIZES = [
@@ -38,18 +40,6 @@ SIZES = [
     (20, 80, 3.0, True),
 ]
 QUICK = [(16, 50, 3.0, False), (10, 50, 2.0, True)]
-
-
-def generate(m: int, n: int, ratio: float, seed: int) -> tuple[np.ndarray, ...]:
-    """Return (fixed_cost, capacity, demand, assign_cost) of a Cornuejols-style instance."""
-    rng = np.random.default_rng(seed)
-    sites, customers = rng.random((m, 2)), rng.random((n, 2))
-    demand = rng.integers(5, 36, n).astype(float)
-    capacity = rng.integers(10, 161, m).astype(float)
-    capacity = np.round(capacity * ratio * demand.sum() / capacity.sum())
-    fixed = np.round(rng.uniform(0, 90, m) + rng.uniform(100, 110, m) * np.sqrt(capacity))
-    dist = np.linalg.norm(sites[:, None, :] - customers[None, :, :], axis=2)
-    return fixed, capacity, demand, np.round(10 * dist * demand[None, :])
 
 
 def solve_highs(
@@ -102,7 +92,9 @@ def run(sizes: list[tuple[int, int, float, bool]], seeds: int, time_limit_s: flo
     for m, n, cap_ratio, single in sizes:
         mode = "single" if single else "split"
         for seed in range(seeds):
-            data = generate(m, n, cap_ratio, seed)
+            data = synth_facility_location(
+                n_sites=m, n_customers=n, seed=seed, capacity_ratio=cap_ratio, cost_decimals=0
+            )
             start = time.perf_counter()
             ours = solve_facility_location(*data, single_source=single, time_limit_s=time_limit_s)
             ours_s = time.perf_counter() - start

@@ -25,6 +25,7 @@ from optimiser.siting import (
     check_facility_location,
     solve_facility_location,
 )
+from optimiser.synth import synth_facility_location
 
 REL = 1e-6
 PROPERTY_SETTINGS = settings(
@@ -487,27 +488,12 @@ def _highs_milp(
     return res.fun
 
 
-def random_instance(
-    m: int, n: int, seed: int, *, ratio: float = 3.0, forbid: float = 0.0
-) -> tuple[np.ndarray, ...]:
-    """Cornuejols-style random instance: sites and customers in the unit square."""
-    rng = np.random.default_rng(seed)
-    sites, custs = rng.random((m, 2)), rng.random((n, 2))
-    dem = rng.integers(5, 36, n).astype(float)
-    cap = rng.integers(10, 161, m).astype(float)
-    cap = np.round(cap * ratio * dem.sum() / cap.sum())
-    fixed = np.round(rng.uniform(0, 90, m) + rng.uniform(100, 110, m) * np.sqrt(cap))
-    dist = np.linalg.norm(sites[:, None, :] - custs[None, :, :], axis=2)
-    cost = np.round(10 * dist * dem[None, :], 2)
-    cost[rng.random((m, n)) < forbid] = np.inf
-    cost[np.argmin(dist, axis=0), np.arange(n)] = np.round(10 * dist.min(axis=0) * dem, 2)
-    return fixed, cap, dem, cost
-
-
 @pytest.mark.parametrize("single_source", [False, True])
 @pytest.mark.parametrize("seed", range(4))
 def test_matches_highs_on_random_instances(seed: int, single_source: bool) -> None:
-    data = random_instance(8, 25, seed, ratio=2.5, forbid=0.2)
+    data = synth_facility_location(
+        n_sites=8, n_customers=25, seed=seed, capacity_ratio=2.5, forbid_share=0.2
+    )
     sol = solve_facility_location(*data, single_source=single_source, time_limit_s=60)
     assert sol.status == "optimal"
     expected = _highs_milp(*data, single_source=single_source)
@@ -516,7 +502,8 @@ def test_matches_highs_on_random_instances(seed: int, single_source: bool) -> No
 
 
 def test_time_limited_run_reports_bound_and_gap() -> None:
-    data = random_instance(30, 100, 0, ratio=3.0)  # takes HiGHS ~5 s to prove
+    # Takes HiGHS ~5 s to prove.
+    data = synth_facility_location(n_sites=30, n_customers=100, seed=0, capacity_ratio=3.0)
     sol = solve_facility_location(*data, time_limit_s=1.0)
     assert sol.status in {"optimal", "feasible"}
     assert sol.bound <= sol.objective

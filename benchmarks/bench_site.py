@@ -40,6 +40,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from optimiser import siting
 from optimiser.site_planning import annuity_factor
+from optimiser.siting_instance import build_instance, parse_groups
+from optimiser.siting_model import build_facility_model
 
 SIZES = (8, 12, 16, 20)
 PER_KM = 2 * 1.3 / 1.609344 * 190 * 2.6  # shared transport [GBP/yr per straight km]
@@ -138,7 +140,7 @@ def generate_la(
 
 def solve_scipy(inst: dict, time_limit_s: float) -> tuple[float, float, str]:
     """The same MipModel the core builds, solved by scipy.optimize.milp (HiGHS)."""
-    core = siting._instance(
+    core = build_instance(
         inst["fixed_cost"],
         inst["capacity"],
         inst["demand"],
@@ -146,12 +148,12 @@ def solve_scipy(inst: dict, time_limit_s: float) -> tuple[float, float, str]:
         True,
         inst["families"],
     )
-    model = siting._build_model(
+    model = build_facility_model(
         core,
         single_source=True,
         budget=inst["budget"],
         k=None,
-        groups=siting._groups(inst["groups"], core.fixed_cost.size),
+        groups=parse_groups(inst["groups"], core.fixed_cost.size),
     )
     start = time.perf_counter()
     res = milp(

@@ -42,462 +42,39 @@ re-allocation *confirms*: baseline ``total_cost_gbp`` minus ``total_cost_gbp``
 of ``allocate(ds, result.to_scenario())``. It can differ from the modelled
 saving (re-allocation also moves other children, and a newly placed child adds
 cost where the model counted the proxy).
+
+Modules: :mod:`optimiser.site_instance` (the instance of a Dataset: demand, zones,
+costs), :mod:`optimiser.site_options` (candidate bases, their sizes and groups),
+:mod:`optimiser.site_result` (:class:`SitingResult`, confirmation by re-allocation,
+the marginal table); this module solves, once per budget.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import yaml
 
-from optimiser._errors import DataValidationError, SolverError
-from optimiser._outputs import refuse_existing
-from optimiser.allocation import AllocationResult, allocate, options
-from optimiser.arcs import child_frame
+from optimiser._errors import SolverError
 from optimiser.datamodel import Dataset
-from optimiser.scenario_changes import AddSetting, DemandGrowth
-from optimiser.scenarios import Scenario
-from optimiser.schema import INMSS_TYPES
+from optimiser.site_instance import (
+    DEFAULT_SIZES,
+    DISCOUNT_RATE,
+    LIFE_YEARS,
+    SiteInstance,
+    annuity_factor,
+    build_site_instance,
+    check_budget,
+)
+from optimiser.site_result import SITE_COLUMNS, SitingResult, confirm_plan, marginal_table
 from optimiser.siting import solve_facility_location
 
 __all__ = ["SitingResult", "annuity_factor", "budget_curve", "site"]
 
-DEFAULT_SIZES = (8, 12, 16, 20)
-LIFE_YEARS = 25  # appraisal life of a base [years] (assumption)
-DISCOUNT_RATE = 0.035  # HM Treasury Green Book social time preference rate
 _EPS_GBP = 1e-6
 
 
-def annuity_factor(life_years: float, discount_rate: float) -> float:
-    """Present value of £1 a year for ``life_years`` at ``discount_rate`` (life_years if 0)."""
-    if discount_rate == 0:
-        return float(life_years)
-    return (1.0 - (1.0 + discount_rate) ** -life_years) / discount_rate
-
-
-@dataclass(frozen=True)
-class SitingResult:
-    """A siting plan, checked by re-allocation.
-
-    Attributes
-    ----------
-    sites : one row per new base, best marginal saving first: rank, setting_id,
-        site_id, name, urn, package_id, places, capital_cost_gbp [GBP],
-        annualised_capital_gbp [GBP/yr], easting, northing, age_min, age_max,
-        modelled_children, annual_saving_gbp (modelled revenue saving [GBP/yr]),
-        children_served (placed there by the re-allocation), marginal_saving_gbp.
-    capital_cost_gbp : capital of the plan [GBP] (≤ the budget).
-    annual_saving_gbp : confirmed revenue saving [GBP/yr] (module docstring).
-    modelled_saving_gbp : the model's revenue saving [GBP/yr] (capital excluded).
-    annualised_capital_gbp : capital_cost_gbp / annuity factor [GBP/yr].
-    children_served : children the re-allocation places in the new bases.
-    newly_placed_children : baseline unplaced minus unplaced after re-allocation.
-    saving_with_proxy_gbp : annual_saving_gbp plus the status-quo proxy of every
-        child unplaced before and placed after (a newly placed child adds cost to
-        total_cost_gbp; the proxy is what their place would otherwise cost) [GBP/yr].
-    inmss_places_avoided : baseline INMSS children minus INMSS children after.
-    journey_min_saved : Σ one-way journey [min] of children placed in both runs,
-        baseline minus after.
-    objective, bound, gap, status : the facility-location solve (annualised
-        capital + revenue cost of the demand [GBP/yr]); status "optimal" when proven.
-    baseline_total_cost_gbp, planned_total_cost_gbp : total_cost_gbp of both runs.
-    demand : the zones: zone_code, package_id, phase, children, status_quo_cost_gbp,
-        modelled_served.
-    marginal : ranked table: each base's contribution, the confirmed saving with
-        every base minus the saving without it [GBP/yr], and saving per £ capital.
-    budget_gbp, solve_time_s, parameters : inputs and timing.
-    dataset : the dataset sited on (with horizon growth, when asked).
-    """
-
-    sites: pd.DataFrame
-    capital_cost_gbp: float
-    annual_saving_gbp: float
-    modelled_saving_gbp: float
-    annualised_capital_gbp: float
-    children_served: int
-    newly_placed_children: int
-    saving_with_proxy_gbp: float
-    inmss_places_avoided: int
-    journey_min_saved: float
-    objective: float
-    bound: float
-    gap: float
-    status: str
-    baseline_total_cost_gbp: float
-    planned_total_cost_gbp: float
-    demand: pd.DataFrame
-    marginal: pd.DataFrame
-    budget_gbp: float
-    solve_time_s: float
-    parameters: dict = field(default_factory=dict)
-    dataset: Dataset | None = field(default=None, repr=False, compare=False)
-
-    def to_scenario(self, name: str | None = None) -> Scenario:
-        """The plan as a Scenario of ``add_setting`` changes (for compare and the maps)."""
-        return _scenario(self.sites, name or f"Inclusion bases within £{self.budget_gbp:,.0f}")
-
-    def save_scenario(self, path: str | Path, *, name: str | None = None) -> Path:
-        """Write :meth:`to_scenario` as YAML (for :func:`optimiser.load_scenario`); no overwrite."""
-        path = Path(path)
-        refuse_existing(path)
-        sc = self.to_scenario(name)
-        data = {
-            "name": sc.name,
-            "description": (
-                f"optimiser site: capital £{self.capital_cost_gbp:,.0f} "
-                f"of £{self.budget_gbp:,.0f}; "
-                f"confirmed saving £{self.annual_saving_gbp:,.0f}/yr; status {self.status}"
-            ),
-            "changes": [
-                {c.kind: c.model_dump(mode="json", exclude_defaults=True)} for c in sc.changes
-            ],
-        }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        return path
-
-    def budget_curve(self, budgets: list[float]) -> pd.DataFrame:
-        """:func:`budget_curve` on this plan's dataset and parameters."""
-        return budget_curve(self.dataset, budgets, **self.parameters)
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    ds: Dataset
-    baseline: AllocationResult
-    zones: pd.DataFrame  # one row per zone
-    options: pd.DataFrame  # one row per facility (excluding the status quo)
-    assign_cost: np.ndarray  # (m + 1, n), status quo last
-    groups: list[list[int]]
-    annuity: float
-    parameters: dict
-    proxy_gbp: pd.Series  # status-quo proxy of each baseline-unplaced child, by child_id
-
-
-# ----------------------------------------------------------------------- inputs
-
-
-def _check_budget(budget_gbp: object) -> float:
-    if (
-        isinstance(budget_gbp, bool)
-        or not isinstance(budget_gbp, int | float | np.number)
-        or not math.isfinite(budget_gbp)
-        or budget_gbp < 0
-    ):
-        msg = f"budget_gbp must be a finite number of pounds >= 0; found {budget_gbp!r}."
-        raise DataValidationError(msg)
-    return float(budget_gbp)
-
-
-def _check_inputs(ds: Dataset, sizes: tuple, life_years: float, discount_rate: float) -> None:
-    if not sizes or any(
-        isinstance(q, bool) or not isinstance(q, int | np.integer) or q <= 0 for q in sizes
-    ):
-        msg = f"sizes must be positive whole numbers of places, e.g. (8, 12); found {sizes!r}."
-        raise DataValidationError(msg)
-    if not (0 < life_years < math.inf and 0 <= discount_rate < 1):
-        msg = (
-            f"life_years must be > 0 and discount_rate in [0, 1); found {life_years!r}, "
-            f"{discount_rate!r}."
-        )
-        raise DataValidationError(msg)
-    if ds.candidates is None or len(ds.candidates) == 0:
-        msg = (
-            f"dataset {ds.name!r} has no candidate sites: add candidates.csv (site_id, name, "
-            "urn, easting, northing, age_min, age_max, packages, max_places, "
-            "capital_cost_gbp_per_place; see docs/data-format.md) to the dataset folder."
-        )
-        raise DataValidationError(msg)
-
-
-def _filter(values: object, known: set[str], what: str) -> set[str]:
-    if values is None:
-        return set(known)
-    chosen = {values} if isinstance(values, str) else set(values)  # type: ignore[arg-type]
-    unknown = sorted(chosen - known)
-    if unknown:
-        msg = f"{what} {unknown} not known; expected some of {sorted(known)}."
-        raise DataValidationError(msg)
-    return chosen
-
-
-def _grown(ds: Dataset, horizon_years: int | None, growth: float | None, seed: int) -> Dataset:
-    """Children still to place scaled by (1 + growth)^horizon_years (national EHCP trend)."""
-    if not horizon_years:
-        return ds
-    if horizon_years < 0:
-        msg = f"horizon_years must be 0 or more (or None); found {horizon_years!r}."
-        raise DataValidationError(msg)
-    from optimiser.horizon import national_growth_rate
-
-    rate = national_growth_rate() if growth is None else float(growth)
-    factors = dict.fromkeys(ds.packages["package_id"], (1.0 + rate) ** horizon_years)
-    change = DemandGrowth(factors=factors)
-    return Scenario(name=f"demand in {horizon_years} years", changes=(change,), seed=seed).apply(ds)
-
-
-def _probe(ds: Dataset, packages: set[str]) -> pd.DataFrame:
-    """One row per (candidate, package) base the data allow, with its setting_id."""
-    cand = ds.candidates.copy()
-    cand["package_id"] = cand["packages"].map(
-        lambda v: tuple(v) if isinstance(v, tuple) else tuple(str(v).split(";"))
-    )
-    rows = cand.explode("package_id")
-    rows = rows[rows["package_id"].isin(packages)]
-    costing = (
-        ds.costing
-        if ds.costing is not None
-        else pd.DataFrame(columns=["package_id", "setting_type", "annual_cost_gbp"])
-    )
-    priced = set(costing.loc[costing["setting_type"] == "inclusion_base", "package_id"])
-    rows = rows[rows["package_id"].isin(priced) & (rows["max_places"].fillna(0) > 0)]
-    rows = rows.assign(setting_id="NEW-" + rows["site_id"].astype(str) + "-" + rows["package_id"])
-    taken = set(ds.settings["setting_id"])
-    if rows["setting_id"].isin(taken).any():
-        msg = "a setting id NEW-<site_id>-<package_id> already exists in settings.csv; rename it."
-        raise DataValidationError(msg)
-    return rows.sort_values(["site_id", "package_id"]).reset_index(drop=True)
-
-
-def _base_change(row: pd.Series, places: int, capital: float) -> AddSetting:
-    urn = row.get("urn")
-    return AddSetting(
-        setting_id=row["setting_id"],
-        name=f"{row['name']} {row['package_id']} base",
-        setting_type="inclusion_base",
-        easting=float(row["easting"]),
-        northing=float(row["northing"]),
-        age_min=int(row["age_min"]),
-        age_max=int(row["age_max"]),
-        places={row["package_id"]: int(places)},
-        urn=None if pd.isna(urn) else int(urn),
-        capital_cost_gbp=float(capital),
-    )
-
-
-def _scenario(rows: pd.DataFrame, name: str) -> Scenario:
-    return Scenario(
-        name=name,
-        changes=tuple(
-            _base_change(r, r["places"], r["capital_cost_gbp"]) for _, r in rows.iterrows()
-        ),
-    )
-
-
-def _demand(
-    ds: Dataset, base: AllocationResult, packages: set[str], phases: set[str]
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Demand children with zone and status-quo cost [GBP/yr]; the proxy of the unplaced."""
-    kids = child_frame(ds)
-    kids["zone_code"] = ds.children["lsoa_code"].fillna("").astype(str).to_numpy()
-    ward = ds.children["ward_code"].fillna("").astype(str).to_numpy()
-    kids["zone_code"] = np.where(kids["zone_code"] == "", ward, kids["zone_code"])
-    kids["zone_code"] = np.where(
-        kids["zone_code"] == "", "pt" + kids.index.astype(str), kids["zone_code"]
-    )
-    placed = base.placements.set_index("child_id")
-    at = kids["child_id"].map(placed["setting_type"])
-    mins = kids["child_id"].map(placed["travel_min"])
-    cost = kids["child_id"].map(placed["place_cost_gbp"] + placed["transport_cost_gbp"])
-    unplaced = kids["child_id"].isin(base.unplaced["child_id"])
-    want = unplaced | at.isin(INMSS_TYPES) | (mins > kids["cap_min"] + 1e-9)
-    want &= ~kids["fixed"] & kids["package_id"].isin(packages) & kids["phase"].isin(phases)
-    kids["proxy_gbp"] = _proxy(ds, base, kids)
-    kids["status_quo_cost_gbp"] = cost.where(~unplaced, kids["proxy_gbp"])
-    proxy = kids.loc[unplaced].set_index("child_id")["proxy_gbp"]
-    return kids[want].reset_index(drop=True), proxy
-
-
-def _proxy(ds: Dataset, base: AllocationResult, kids: pd.DataFrame) -> pd.Series:
-    """Status-quo cost of an unplaced child: framework INMSS place + mean INMSS transport."""
-    costing = (
-        ds.costing
-        if ds.costing is not None
-        else pd.DataFrame(columns=["package_id", "setting_type", "annual_cost_gbp"])
-    )
-    fee = (
-        costing[costing["setting_type"] == "independent_special"]
-        .drop_duplicates("package_id")
-        .set_index("package_id")["annual_cost_gbp"]
-    )
-    worst = ds.places.groupby("package_id")["annual_cost_gbp"].max()
-    place = kids["package_id"].map(fee).fillna(kids["package_id"].map(worst)).fillna(0.0)
-    inm = base.placements[base.placements["setting_type"].isin(INMSS_TYPES)]
-    by = inm.groupby(["package_id", "phase"])["transport_cost_gbp"].mean()
-    keys = pd.MultiIndex.from_arrays([kids["package_id"], kids["phase"]])
-    overall = float(inm["transport_cost_gbp"].mean()) if len(inm) else 0.0
-    return place + pd.Series(by.reindex(keys).to_numpy(), kids.index).fillna(overall)
-
-
-def _prepare(
-    ds: Dataset,
-    *,
-    packages: object = None,
-    phases: object = None,
-    horizon_years: int | None = None,
-    sizes: tuple = DEFAULT_SIZES,
-    life_years: float = LIFE_YEARS,
-    discount_rate: float = DISCOUNT_RATE,
-    growth: float | None = None,
-    seed: int = 0,
-) -> _Prepared:
-    params = {
-        "packages": packages,
-        "phases": phases,
-        "horizon_years": horizon_years,
-        "sizes": tuple(sizes),
-        "life_years": life_years,
-        "discount_rate": discount_rate,
-        "growth": growth,
-        "seed": seed,
-    }
-    _check_inputs(ds, tuple(sizes), life_years, discount_rate)
-    pkgs = _filter(packages, set(ds.packages["package_id"]), "packages")
-    phs = _filter(phases, {"primary", "secondary", "post16"}, "phases")
-    ds = _grown(ds, horizon_years, growth, seed)
-    base = allocate(ds)
-    kids, proxy = _demand(ds, base, pkgs, phs)
-    probe = _probe(ds, pkgs)
-    zones = kids.groupby(["zone_code", "package_id", "phase"], sort=True).agg(
-        children=("child_id", "size"), status_quo_cost_gbp=("status_quo_cost_gbp", "sum")
-    )
-    zones = zones.reset_index()
-    kids = kids.merge(
-        zones[["zone_code", "package_id", "phase"]].reset_index(names="j"),
-        on=["zone_code", "package_id", "phase"],
-    )
-    cost_sp = np.full((len(probe), len(zones)), np.inf)
-    if len(probe) and len(kids):
-        sc = _scenario(
-            probe.assign(places=probe["max_places"].astype(int), capital_cost_gbp=0.0),
-            "probe: every candidate base",
-        )
-        arcs = options(ds, sc).merge(kids[["child_id", "j"]], on="child_id")
-        arcs = arcs.merge(probe[["setting_id"]].reset_index(names="k"), on="setting_id")
-        arcs["cost"] = arcs["place_cost_gbp"] + arcs["transport_cost_gbp"]
-        per = arcs.groupby(["k", "j"]).agg(cost=("cost", "sum"), kids=("child_id", "nunique"))
-        full = (
-            per["kids"].to_numpy() == zones["children"].to_numpy()[per.index.get_level_values("j")]
-        )
-        per = per[full]
-        cost_sp[per.index.get_level_values("k"), per.index.get_level_values("j")] = per["cost"]
-    opts, groups = _options(probe, cost_sp, tuple(sizes))
-    cost = np.vstack([cost_sp[opts["k"].to_numpy()], zones["status_quo_cost_gbp"].to_numpy()])
-    return _Prepared(
-        ds,
-        base,
-        zones,
-        opts,
-        cost,
-        groups,
-        annuity_factor(life_years, discount_rate),
-        params,
-        proxy,
-    )
-
-
-def _options(
-    probe: pd.DataFrame, cost_sp: np.ndarray, sizes: tuple
-) -> tuple[pd.DataFrame, list[list[int]]]:
-    """Facilities (probe base × size, only bases some zone may use) and their groups."""
-    usable = np.isfinite(cost_sp).any(axis=1)
-    rows = [
-        (k, q)
-        for k in np.flatnonzero(usable)
-        for q in sorted(set(sizes))
-        if q <= int(probe.at[k, "max_places"])
-    ]
-    opts = pd.DataFrame(rows, columns=["k", "places"], dtype=np.int64)
-    opts = opts.join(probe, on="k")
-    opts["capital_cost_gbp"] = opts["places"] * opts["capital_cost_gbp_per_place"].astype(float)
-    groups: list[list[int]] = []
-    for _, at_site in opts.groupby("site_id", sort=True):
-        by_pkg = [g.index.tolist() for _, g in at_site.groupby("package_id", sort=True)]
-        if len(by_pkg) >= 3:
-            groups.append(at_site.index.tolist())
-            continue
-        if len(by_pkg) == 2:
-            cap = int(at_site["max_places"].iloc[0])
-            groups += [
-                [a, b]
-                for a in by_pkg[0]
-                for b in by_pkg[1]
-                if opts.at[a, "places"] + opts.at[b, "places"] > cap
-            ]
-    return opts, groups
-
-
-# ---------------------------------------------------------------------- solving
-
-SITE_COLUMNS = [
-    "rank",
-    "setting_id",
-    "site_id",
-    "name",
-    "urn",
-    "package_id",
-    "places",
-    "capital_cost_gbp",
-    "annualised_capital_gbp",
-    "easting",
-    "northing",
-    "age_min",
-    "age_max",
-    "modelled_children",
-    "annual_saving_gbp",
-    "children_served",
-    "marginal_saving_gbp",
-]
-
-
-def _confirm(prep: _Prepared, sites: pd.DataFrame) -> AllocationResult:
-    return allocate(prep.ds, _scenario(sites, "plan")) if len(sites) else prep.baseline
-
-
-def _marginal(prep: _Prepared, sites: pd.DataFrame, planned: AllocationResult) -> pd.DataFrame:
-    rows = []
-    total = planned.kpis["total_cost_gbp"]
-    for i in range(len(sites)):
-        without = _confirm(prep, sites.drop(index=sites.index[i]))
-        rows.append(
-            {
-                "marginal_saving_gbp": without.kpis["total_cost_gbp"] - total,
-                "marginal_inmss_avoided": without.kpis["inmss_children"]
-                - planned.kpis["inmss_children"],
-            }
-        )
-    out = pd.concat(
-        [
-            sites[
-                [
-                    "setting_id",
-                    "site_id",
-                    "name",
-                    "package_id",
-                    "places",
-                    "capital_cost_gbp",
-                    "children_served",
-                ]
-            ].reset_index(drop=True),
-            pd.DataFrame(rows, columns=["marginal_saving_gbp", "marginal_inmss_avoided"]),
-        ],
-        axis=1,
-    )
-    out["saving_per_capital_gbp"] = out["marginal_saving_gbp"] / out["capital_cost_gbp"].where(
-        out["capital_cost_gbp"] > 0
-    )
-    out["payback_years"] = out["capital_cost_gbp"] / out["marginal_saving_gbp"].where(
-        out["marginal_saving_gbp"] > 0
-    )
-    return out
-
-
 def _solve_model(
-    prep: _Prepared, budget_gbp: float, time_limit_s: float
+    prep: SiteInstance, budget_gbp: float, time_limit_s: float
 ) -> tuple[np.ndarray, np.ndarray, float, float, float, str, float]:
     """Open options, their assignment, objective, bound, gap, status and solve time."""
     opts, a, demand = prep.options, prep.annuity, prep.zones["children"].to_numpy(float)
@@ -527,7 +104,7 @@ def _solve_model(
 
 
 def _solve_plan(
-    prep: _Prepared, budget_gbp: float, *, time_limit_s: float, marginal: bool
+    prep: SiteInstance, budget_gbp: float, *, time_limit_s: float, marginal: bool
 ) -> SitingResult:
     zones, opts, a = prep.zones, prep.options, prep.annuity
     demand = zones["children"].to_numpy(float)
@@ -550,11 +127,11 @@ def _solve_plan(
     if capital > budget_gbp + 0.01:
         msg = f"the plan's capital £{capital:,.0f} exceeds the budget £{budget_gbp:,.0f}; a bug."
         raise SolverError(msg)
-    planned = _confirm(prep, sites)
+    planned = confirm_plan(prep, sites)
     at = planned.placements["setting_id"].value_counts()
     sites["children_served"] = sites["setting_id"].map(at).fillna(0).astype(int)
     table = (
-        _marginal(prep, sites, planned)
+        marginal_table(prep, sites, planned)
         if marginal
         else pd.DataFrame({"setting_id": sites["setting_id"], "marginal_saving_gbp": np.nan})
     )
@@ -642,8 +219,8 @@ def site(
     DataValidationError
         No candidates.csv, a negative budget, unknown packages/phases, bad sizes.
     """
-    budget = _check_budget(budget_gbp)
-    prep = _prepare(
+    budget = check_budget(budget_gbp)
+    prep = build_site_instance(
         ds,
         packages=packages,
         phases=phases,
@@ -668,9 +245,9 @@ def budget_curve(
     extra £ of capital used since the previous row: where it falls towards 0,
     extra money stops paying), gap, status.
     """
-    checked = sorted(_check_budget(b) for b in budgets)
+    checked = sorted(check_budget(b) for b in budgets)
     site_kwargs.pop("marginal", None)
-    prep = _prepare(ds, **site_kwargs)  # type: ignore[arg-type]
+    prep = build_site_instance(ds, **site_kwargs)  # type: ignore[arg-type]
     rows = []
     for b in checked:
         res = _solve_plan(prep, b, time_limit_s=time_limit_s, marginal=False)

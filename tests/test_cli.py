@@ -135,7 +135,7 @@ def test_missing_embedded_data_is_a_clean_error(monkeypatch, args):
         msg = "the embedded data folder was not found; reinstall optimiser"
         raise FileNotFoundError(msg)
 
-    monkeypatch.setattr("optimiser.cli.default_path", no_data)
+    monkeypatch.setattr("optimiser.cli_common.default_path", no_data)
     result = invoke(*args)
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)

@@ -138,56 +138,59 @@ def residual_capacities(ds: Dataset, kids: pd.DataFrame) -> tuple[pd.Series, pd.
 def build_flow_network(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> FlowNetwork:
     """Node and arc arrays of the model above for the children being placed (deterministic order).
 
-    Continuing children are not in the network: they keep their setting and
-    their places are taken off the capacities first.
+    Nodes: children (in ``kids`` order); the (setting, package) pairs the arcs
+    use, sorted by setting id then package id; their settings, sorted by id;
+    the INMSS group node; the sink. Continuing children are not in the
+    network: they keep their setting and their places come off the capacities.
     """
     n = len(kids)
-    arcs = arcs[~arcs["fixed"]]
-    sp = (
-        arcs[["setting_id", "package_id"]]
-        .drop_duplicates()
-        .sort_values(["setting_id", "package_id"])
-        .reset_index(drop=True)
-    )
-    sp_index = pd.Series(np.arange(len(sp)), index=pd.MultiIndex.from_frame(sp))
-    sets = sp["setting_id"].drop_duplicates().reset_index(drop=True)
-    s_index = pd.Series(np.arange(len(sets)), index=sets.to_numpy())
-    places, total, cap = residual_capacities(ds, kids)
-    q0, s0 = n, n + len(sp)
+    free = ~arcs["fixed"].to_numpy(bool)
+    row = arcs["p"].to_numpy()[free]  # the places row of each arc = its (setting, package) pair
+    places = ds.places.reset_index(drop=True)
+    used = np.unique(row)
+    sid = places["setting_id"].to_numpy()[used]
+    pid = places["package_id"].to_numpy()[used]
+    sets = np.sort(pd.unique(sid))
+    used = used[np.lexsort((np.unique(pid, return_inverse=True)[1], np.searchsorted(sets, sid)))]
+    q_of_row = np.full(len(places), -1, np.int64)
+    q_of_row[used] = np.arange(len(used))
+    free_places, total, cap = residual_capacities(ds, kids)
+    q0, s0 = n, n + len(used)
     group, sink = s0 + len(sets), s0 + len(sets) + 1
-    inmss = ds.setting_types.reindex(sets).isin(INMSS_TYPES)
-    to_group = inmss.to_numpy() if cap is not None else np.zeros(len(sets), bool)
-    parts = [
-        (
-            arcs["c"].to_numpy(),
-            q0
-            + sp_index.reindex(
-                pd.MultiIndex.from_frame(arcs[["setting_id", "package_id"]])
-            ).to_numpy(),
-            np.ones(len(arcs)),
-            arcs["arc_cost"].to_numpy(),
-        ),
-        (
-            q0 + np.arange(len(sp)),
-            s0 + s_index.reindex(sp["setting_id"]).to_numpy(),
-            places.reindex(pd.MultiIndex.from_frame(sp)).fillna(0).to_numpy(),
-            np.zeros(len(sp)),
-        ),
-        (
-            s0 + np.arange(len(sets)),
-            np.where(to_group, group, sink),
-            total.reindex(sets).fillna(0).to_numpy(),
-            np.zeros(len(sets)),
-        ),
-        (np.array([group]), np.array([sink]), np.array([cap or 0]), np.zeros(1)),
-    ]
-    tail, head, capacity, cost = (
-        np.concatenate([p[k] for p in parts]).astype(np.int64) for k in range(4)
+    inmss = ds.setting_types.reindex(sets).isin(INMSS_TYPES).to_numpy()
+    to_group = inmss if cap is not None else np.zeros(len(sets), bool)
+    tail = np.concatenate(
+        [arcs["c"].to_numpy()[free], q0 + np.arange(len(used)), s0 + np.arange(len(sets)), [group]]
     )
+    head = np.concatenate(
+        [
+            q0 + q_of_row[row],
+            s0 + np.searchsorted(sets, places["setting_id"].to_numpy()[used]),
+            np.where(to_group, group, sink),
+            [sink],
+        ]
+    )
+    capacity = np.concatenate(
+        [
+            np.ones(len(row)),
+            np.nan_to_num(free_places.to_numpy()[used]),
+            total.reindex(sets).fillna(0).to_numpy(),
+            [cap or 0],
+        ]
+    )
+    cost = np.zeros(len(tail), np.int64)
+    cost[: len(row)] = arcs["arc_cost"].to_numpy()[free]
     supply = np.zeros(sink + 1, np.int64)
     supply[:n] = ~kids["fixed"].to_numpy(bool)
     supply[sink] = -supply[:n].sum()
-    return FlowNetwork(tail, head, capacity, cost, supply, len(arcs))
+    return FlowNetwork(
+        tail.astype(np.int64),
+        head.astype(np.int64),
+        capacity.astype(np.int64),
+        cost,
+        supply,
+        len(row),
+    )
 
 
 def allocate(
@@ -217,12 +220,13 @@ def allocate(
         net.tail, net.head, net.capacity, net.cost, net.supply, max_flow=True
     ).flow
     timings["solve"] = time.perf_counter() - t
-    free = arcs[~arcs["fixed"]]
-    chosen = pd.concat([arcs[arcs["fixed"]], free[flow[: net.n_choice] > 0]]).sort_values(
-        ["c", "s"], kind="stable"
-    )
+    fixed = arcs["fixed"].to_numpy(bool)
+    free = np.flatnonzero(~fixed)
+    # arcs are sorted by (child, setting), so position order is that order too
+    chosen = arcs.iloc[np.sort(np.r_[np.flatnonzero(fixed), free[flow[: net.n_choice] > 0]])]
     placements = _placements(chosen, kids, ds)
-    unplaced = unplaced_reasons(ds, kids, arcs, placements)
+    placed_c = chosen["c"].to_numpy()
+    unplaced = unplaced_reasons(ds, kids, arcs, placed_c)
     penalty = max(
         ds.policy.unplaced_penalty_gbp, float(arcs["arc_cost"].max()) + 1.0 if len(arcs) else 0.0
     )
@@ -232,8 +236,8 @@ def allocate(
         placements=placements,
         unplaced=unplaced,
         objective=objective,
-        kpis=allocation_kpis(ds, placements, unplaced, kids),
-        sufficiency=sufficiency_table(ds, placements, unplaced, kids),
+        kpis=allocation_kpis(ds, placements, unplaced, kids, placed_c),
+        sufficiency=sufficiency_table(ds, placements, unplaced, kids, placed_c),
         options=options_frame(arcs),
         duty_weight_gbp=weight,
         unplaced_penalty_gbp=penalty,

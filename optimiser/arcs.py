@@ -34,12 +34,14 @@ penalty + mainstream-duty penalty, where
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
 from optimiser.datamodel import Dataset
 from optimiser.schema import MAINSTREAM_TYPES
-from optimiser.transport import child_needs, transport_cost_gbp
+from optimiser.transport import assess_codes, child_needs, is_eligible, mode_codes
 from optimiser.travel import max_straight_km, pairs_within, road_km_and_min
 
 ARC_COLUMNS = [
@@ -60,9 +62,7 @@ def child_frame(ds: Dataset) -> pd.DataFrame:
     pol = ds.policy
     kids = ds.children.reset_index(drop=True)
     ages = kids["age"].fillna(0).astype(int)
-    phase = ages.map(pol.phase_of_age)
-    caps = phase.map(pol.max_travel_min.model_dump())
-    closed = set(ds.settings.loc[ds.settings["closed"], "setting_id"])
+    closed = ds.settings.loc[ds.settings["closed"], "setting_id"]
     current = kids["current_setting_id"].astype(str)
     fixed = (pol.continuity == "keep") & (current != "") & ~current.isin(closed)
     return pd.DataFrame(
@@ -70,169 +70,191 @@ def child_frame(ds: Dataset) -> pd.DataFrame:
             "child_id": kids["child_id"].astype(str),
             "package_id": kids["package_id"],
             "age": ages,
-            "phase": phase,
-            "cap_min": caps.astype(float),
+            "phase": pol.phases_of_ages(ages),
+            "cap_min": pol.travel_caps_min(ages),
             "fixed": fixed.to_numpy(),
             "current": current,
             "prefers_mainstream": kids["prefers_mainstream"].to_numpy(),
             "solo": kids["solo_transport"].to_numpy(),
             "prefs": kids["preferences"],
+            "n_prefs": np.fromiter(map(len, kids["preferences"]), np.int64, len(kids)),
             "x": kids["easting"].astype(float),
             "y": kids["northing"].astype(float),
         }
     )
 
 
+def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Series) -> np.ndarray:
+    """(setting position × package position) → places row (−1: none); packages as in ``package``.
+
+    ``package`` is an Index of the package ids the columns stand for.
+    """
+    table = np.full((len(settings), len(package) + 1), -1, np.int64)  # last column: no package
+    s = pd.Index(settings["setting_id"]).get_indexer(places["setting_id"])
+    k = package.get_indexer(places["package_id"])
+    ok = np.flatnonzero((s >= 0) & (k >= 0))[::-1]  # reversed: the first row of a duplicate wins
+    table[s[ok], k[ok]] = ok
+    return table
+
+
 def _candidate_pairs(
     kids: pd.DataFrame, settings: pd.DataFrame, places: pd.DataFrame, ds: Dataset
-) -> pd.DataFrame:
-    """(child pos c, setting pos s, places row p, rank) of every pair worth checking.
+) -> dict[str, np.ndarray]:
+    """(child pos c, setting pos s, places row p, rank, fixed) of every pair worth checking.
 
     Pairs are: settings offering the child's package within the cap radius (one
-    KD-tree per package), settings the parent ranked, and continuing placements
-    (p = -1 when the setting lists no places for the child's package).
+    KD-tree pass per package), settings the parent ranked, and continuing
+    placements (p = −1 when the setting lists no places for the child's
+    package). Sorted by (c, s); a pair found twice is kept once.
     """
-    sid_pos = pd.Series(np.arange(len(settings)), index=settings["setting_id"])
+    n_s = len(settings)
+    package = pd.Index(pd.unique(places["package_id"]))
+    table = _place_rows(settings, places, package)
+    kid_k = package.get_indexer(kids["package_id"])  # −1 → the "no package" column
     is_free = ~kids["fixed"].to_numpy(bool)
     radius = max_straight_km(kids["cap_min"].to_numpy(), policy=ds.policy, graph=ds.roads)
     xy, sxy = kids[["x", "y"]].to_numpy(float), settings[["easting", "northing"]].to_numpy(float)
-    place_s = sid_pos.reindex(places["setting_id"]).to_numpy()
-    parts = []
-    for pkg, rows in places.groupby("package_id", sort=True).indices.items():
-        rows = rows[~np.isnan(place_s[rows])]
-        who = np.flatnonzero(is_free & (kids["package_id"].to_numpy() == pkg))
-        if len(who) == 0 or len(rows) == 0:
-            continue
-        c, k = pairs_within(xy[who], sxy[place_s[rows].astype(np.int64)], radius[who])
-        parts.append(
-            pd.DataFrame({"c": who[c], "s": place_s[rows[k]].astype(np.int64), "p": rows[k]})
-        )
-    near = pd.concat(parts) if parts else pd.DataFrame({"c": [], "s": [], "p": []}, dtype=np.int64)
-    prefs = kids["prefs"][is_free].explode().dropna()
-    ranked = pd.DataFrame(
-        {
-            "c": prefs.index.to_numpy(np.int64),
-            "s": sid_pos.reindex(prefs.to_numpy()).to_numpy(),
-            "rank": (prefs.groupby(level=0).cumcount() + 1.0).to_numpy(float),
-        }
+    near_c, near_s = [], []
+    for k in range(len(package)):
+        offer = np.flatnonzero(table[:, k] >= 0)
+        who = np.flatnonzero(is_free & (kid_k == k))
+        c, j = pairs_within(xy[who], sxy[offer], radius[who], sort=False)
+        near_c.append(who[c])
+        near_s.append(offer[j])
+    # Ranked settings (free children) and continuing placements (fixed children).
+    prefs = kids["prefs"].to_numpy()
+    free_pos = np.flatnonzero(is_free)
+    counts = kids["n_prefs"].to_numpy()[free_pos]
+    ranked_c = np.repeat(free_pos, counts)
+    ranked_s = pd.Index(settings["setting_id"]).get_indexer(
+        list(itertools.chain.from_iterable(prefs[i] for i in free_pos))
     )
-    ranked = ranked.dropna().astype({"s": np.int64})
-    fixed = np.flatnonzero(~is_free)
-    cont = (
-        pd.DataFrame(
-            {"c": fixed, "s": sid_pos.reindex(kids["current"].to_numpy()[fixed]).to_numpy()}
-        )
-        .dropna()
-        .astype(np.int64)
-    )
-    extra = pd.concat([ranked[["c", "s"]], cont])
-    key = (
-        pd.Series(
-            np.arange(len(places)),
-            index=pd.MultiIndex.from_arrays([places["setting_id"], places["package_id"]]),
-        )
-        .groupby(level=[0, 1])
-        .first()
-    )
-    extra["p"] = (
-        key.reindex(
-            pd.MultiIndex.from_arrays(
-                [
-                    settings["setting_id"].to_numpy()[extra["s"]],
-                    kids["package_id"].to_numpy()[extra["c"]],
-                ]
-            )
-        )
-        .fillna(-1)
-        .to_numpy(np.int64)
-    )
-    pairs = pd.concat([near, extra]).drop_duplicates(["c", "s"])
-    pairs = pairs.merge(ranked, on=["c", "s"], how="left")
-    pairs["fixed"] = ~is_free[pairs["c"].to_numpy()]
-    return pairs[(pairs["p"] >= 0) | pairs["fixed"]].reset_index(drop=True)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    ranked_rank = (np.arange(len(ranked_c)) - starts + 1).astype(float)
+    known = ranked_s >= 0
+    ranked_c, ranked_s, ranked_rank = ranked_c[known], ranked_s[known], ranked_rank[known]
+    fixed_pos = np.flatnonzero(~is_free)
+    cont_s = pd.Index(settings["setting_id"]).get_indexer(kids["current"].to_numpy()[fixed_pos])
+    cont_c = fixed_pos[cont_s >= 0]
+    cont_s = cont_s[cont_s >= 0]
+
+    c = np.concatenate([*near_c, ranked_c, cont_c]).astype(np.int64)
+    s = np.concatenate([*near_s, ranked_s, cont_s]).astype(np.int64)
+    key = c * n_s + s
+    order = np.argsort(key, kind="stable")
+    first = np.ones(len(order), bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    order = order[first]
+    c, s, key = c[order], s[order], key[order]
+    rank = np.full(len(c), np.nan)
+    r_key = ranked_c * n_s + ranked_s
+    r_first = np.unique(r_key, return_index=True)[1]  # a setting ranked twice: its first rank
+    rank[np.searchsorted(key, r_key[r_first])] = ranked_rank[r_first]
+    p = table[s, kid_k[c]]
+    fixed = ~is_free[c]
+    keep = (p >= 0) | fixed
+    return {"c": c[keep], "s": s[keep], "p": p[keep], "rank": rank[keep], "fixed": fixed[keep]}
 
 
 def build_arcs(ds: Dataset, kids: pd.DataFrame | None = None) -> pd.DataFrame:
-    """All eligible arcs with cost terms; extra columns used by the model and the checker.
+    """All eligible arcs with cost terms, sorted by child then setting position.
 
-    ``kids`` is :func:`child_frame` of ``ds`` when the caller already has it.
+    Extra columns are used by the model and the checker. ``kids`` is
+    :func:`child_frame` of ``ds`` when the caller already has it.
     """
     kids = child_frame(ds) if kids is None else kids
     settings = ds.settings.reset_index(drop=True)
     places = ds.places.reset_index(drop=True)
-    arcs = _candidate_pairs(kids, settings, places, ds)
-    arcs["child_id"] = kids["child_id"].to_numpy()[arcs["c"]]
-    arcs["package_id"] = kids["package_id"].to_numpy()[arcs["c"]]
-    arcs["setting_id"] = settings["setting_id"].to_numpy()[arcs["s"]]
-    p = arcs["p"].to_numpy()
+    a = _candidate_pairs(kids, settings, places, ds)
+    p = a["p"]
     cost = places["annual_cost_gbp"].to_numpy(float)[np.maximum(p, 0)]
-    fallback = places.groupby("setting_id")["annual_cost_gbp"].mean()  # continuing, no places row
-    orphan = p < 0
-    cost[orphan] = arcs.loc[orphan, "setting_id"].map(fallback).fillna(0.0).to_numpy()
-    arcs["annual_cost_gbp"] = cost
-    arcs = arcs[arcs["annual_cost_gbp"].notna()].reset_index(drop=True)
-    arcs = _apply_eligibility(arcs, kids, settings, ds)
-    return _add_costs(arcs, kids, settings, ds)
+    orphan = np.flatnonzero(p < 0)  # continuing, no places row: the setting's mean fee
+    if len(orphan):
+        fallback = places.groupby("setting_id")["annual_cost_gbp"].mean()
+        sid = settings["setting_id"].to_numpy()[a["s"][orphan]]
+        cost[orphan] = fallback.reindex(sid).fillna(0.0).to_numpy()
+    a["annual_cost_gbp"] = cost
+    a = _apply_eligibility(a, kids, settings, ds)
+    return _add_costs(a, kids, settings, ds)
 
 
 def _apply_eligibility(
-    arcs: pd.DataFrame, kids: pd.DataFrame, settings: pd.DataFrame, ds: Dataset
-) -> pd.DataFrame:
-    c, s = arcs["c"].to_numpy(), arcs["s"].to_numpy()
+    a: dict[str, np.ndarray], kids: pd.DataFrame, settings: pd.DataFrame, ds: Dataset
+) -> dict[str, np.ndarray]:
+    c, s = a["c"], a["s"]
     age = kids["age"].to_numpy()[c]
     fits = (settings["age_min"].to_numpy(float)[s] <= age) & (
         age <= settings["age_max"].to_numpy(float)[s]
     )
     open_ = ~settings["closed"].to_numpy(bool)[s]
     km, mins = road_km_and_min(
-        kids[["x", "y"]].to_numpy()[c],
+        kids[["x", "y"]].to_numpy(float)[c],
         settings[["easting", "northing"]].to_numpy(float)[s],
         policy=ds.policy,
         graph=ds.roads,
     )
     within = mins <= kids["cap_min"].to_numpy()[c] + 1e-9
-    ranked = arcs["rank"].notna().to_numpy()
-    fixed = arcs["fixed"].to_numpy(bool)
+    ranked = ~np.isnan(a["rank"])
     reachable = np.isfinite(mins) & np.isfinite(km)
-    keep = fixed | (fits & open_ & reachable & (within | ranked))
-    arcs = arcs.assign(distance_km=km, travel_min=mins)[keep]
-    return arcs.reset_index(drop=True)
+    costed = ~np.isnan(a["annual_cost_gbp"])
+    keep = costed & (a["fixed"] | (fits & open_ & reachable & (within | ranked)))
+    out = {name: values[keep] for name, values in a.items()}
+    out["distance_km"], out["travel_min"] = km[keep], mins[keep]
+    return out
 
 
 def _add_costs(
-    arcs: pd.DataFrame, kids: pd.DataFrame, settings: pd.DataFrame, ds: Dataset
+    a: dict[str, np.ndarray], kids: pd.DataFrame, settings: pd.DataFrame, ds: Dataset
 ) -> pd.DataFrame:
     pol = ds.policy
-    c = arcs["c"].to_numpy()
+    c, s = a["c"], a["s"]
     needs = child_needs(ds)  # eligibility and mode inputs, in kids' row order
-    transport = transport_cost_gbp(
-        arcs["distance_km"].to_numpy(),
-        kids["solo"].to_numpy()[c],
-        policy=pol,
+    eligible = is_eligible(
+        a["distance_km"],
         age=kids["age"].to_numpy()[c],
         cannot_walk=needs["cannot_walk"].to_numpy()[c],
+        policy=pol,
+    )
+    _, transport = assess_codes(
+        a["distance_km"],
+        solo=kids["solo"].to_numpy()[c].astype(bool),
+        eligible=eligible,
         wheelchair=needs["wheelchair"].to_numpy()[c],
-        mode=needs["travel_mode"].to_numpy()[c],
+        agreed=mode_codes(needs["travel_mode"].to_numpy())[c],
+        policy=pol,
     )
     pens = np.asarray(pol.preference_penalty_gbp or (0.0,), float)
-    rank = arcs["rank"].to_numpy(float)
-    has_prefs = kids["prefs"].map(len).to_numpy()[c] > 0
+    rank = a["rank"]
+    has_prefs = kids["n_prefs"].to_numpy()[c] > 0
     ranked_pen = pens[np.clip(np.nan_to_num(rank, nan=1).astype(int), 1, len(pens)) - 1]
     pref_pen = np.where(
         np.isnan(rank), np.where(has_prefs, pol.unranked_penalty_gbp, 0.0), ranked_pen
     )
-    pref_pen = np.where(arcs["fixed"].to_numpy(bool), 0.0, pref_pen)  # continuing: no choice
-    arcs = arcs.assign(
-        place_cost_gbp=arcs["annual_cost_gbp"].to_numpy(float),
-        transport_cost_gbp=np.round(transport, 2),
-        preference_rank=rank,
-        preference_penalty_gbp=pref_pen,
+    pref_pen = np.where(a["fixed"], 0.0, pref_pen)  # continuing: no choice
+    arcs = pd.DataFrame(
+        {
+            "c": c,
+            "s": s,
+            "p": a["p"],
+            "rank": rank,
+            "fixed": a["fixed"],
+            "child_id": kids["child_id"].to_numpy()[c],
+            "package_id": kids["package_id"].to_numpy()[c],
+            "setting_id": settings["setting_id"].to_numpy()[s],
+            "annual_cost_gbp": a["annual_cost_gbp"],
+            "distance_km": a["distance_km"],
+            "travel_min": a["travel_min"],
+            "place_cost_gbp": a["annual_cost_gbp"],
+            "transport_cost_gbp": np.round(transport, 2),
+            "preference_rank": rank,
+            "preference_penalty_gbp": pref_pen,
+            "mainstream": np.isin(settings["setting_type"].to_numpy()[s], MAINSTREAM_TYPES),
+        }
     )
-    arcs["mainstream"] = np.isin(settings["setting_type"].to_numpy()[arcs["s"]], MAINSTREAM_TYPES)
     base = arcs["place_cost_gbp"] + arcs["transport_cost_gbp"] + arcs["preference_penalty_gbp"]
     arcs["duty_term_gbp"] = duty_terms(arcs, base, kids, pol.mainstream_duty_gbp)
     arcs["arc_cost"] = np.rint(base + arcs["duty_term_gbp"]).astype(np.int64)
-    return arcs.sort_values(["c", "s"], kind="stable").reset_index(drop=True)
+    return arcs
 
 
 def duty_terms(

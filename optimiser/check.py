@@ -11,6 +11,8 @@ cost; and the objective. It returns a list of violations (empty when valid).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -38,39 +40,80 @@ def check_allocation(ds: Dataset, res) -> list[str]:
     return out
 
 
+_CHILD_FIELDS = {
+    "child_package": "package_id",
+    "cx": "easting",
+    "cy": "northing",
+    "age": "age",
+    "current_setting_id": "current_setting_id",
+    "preferences": "preferences",
+    "prefers_mainstream": "prefers_mainstream",
+    "solo_transport": "solo_transport",
+    "cannot_walk": "cannot_walk",
+    "wheelchair": "wheelchair",
+    "travel_mode": "travel_mode",
+}
+_SETTING_FIELDS = {
+    "sx": "easting",
+    "sy": "northing",
+    "age_min": "age_min",
+    "age_max": "age_max",
+    "closed": "closed",
+    "stype": "setting_type",
+    "total_places": "total_places",
+}
+
+
+def _take(values: pd.Series, pos: np.ndarray) -> np.ndarray:
+    """values[pos] by position; NaN/None where pos is −1 (not found)."""
+    if len(pos) and pos.min() >= 0:
+        return values.to_numpy()[pos]
+    return pd.api.extensions.take(values.to_numpy(), pos, allow_fill=True)
+
+
 def _joined(ds: Dataset, placed: pd.DataFrame) -> pd.DataFrame:
-    kids = ds.children.rename(
-        columns={"package_id": "child_package", "easting": "cx", "northing": "cy"}
-    )
-    settings = ds.settings.rename(columns={"easting": "sx", "northing": "sy"})
-    rows = placed.merge(kids, on="child_id", how="left").merge(
-        settings[
-            [
-                "setting_id",
-                "sx",
-                "sy",
-                "age_min",
-                "age_max",
-                "closed",
-                "setting_type",
-                "total_places",
-            ]
-        ].rename(columns={"setting_type": "stype"}),
-        on="setting_id",
-        how="left",
-    )
-    places = ds.places.rename(columns={"annual_cost_gbp": "fee", "places": "n_places"})
-    rows = rows.merge(
-        places[["setting_id", "package_id", "fee", "n_places"]],
-        left_on=["setting_id", "child_package"],
-        right_on=["setting_id", "package_id"],
-        how="left",
-        suffixes=("", "_p"),
-    )
-    closed = set(ds.settings.loc[ds.settings["closed"], "setting_id"])
-    current = rows["current_setting_id"].astype(str)
-    rows["kept"] = (ds.policy.continuity == "keep") & (current != "") & ~current.isin(closed)
-    return rows
+    """The placements with their child's, setting's and places row's raw fields."""
+    kids = ds.children.drop_duplicates("child_id")
+    settings = ds.settings.drop_duplicates("setting_id")
+    places = ds.places.drop_duplicates(["setting_id", "package_id"])
+    setting_index = pd.Index(settings["setting_id"])
+    ci = pd.Index(kids["child_id"]).get_indexer(placed["child_id"])
+    si = setting_index.get_indexer(placed["setting_id"])
+    cols = {name: placed[name].to_numpy() for name in placed.columns}
+    cols |= {name: _take(kids[col], ci) for name, col in _CHILD_FIELDS.items() if col in kids}
+    cols |= {name: _take(settings[col], si) for name, col in _SETTING_FIELDS.items()}
+    # the places row of (setting, the child's package), through a setting × package table
+    packages = pd.Index(pd.unique(places["package_id"]))
+    table = np.full((len(settings) + 1, len(packages) + 1), -1, np.int64)
+    ps = setting_index.get_indexer(places["setting_id"])
+    ok = np.flatnonzero(ps >= 0)
+    table[ps[ok], packages.get_indexer(places["package_id"])[ok]] = ok
+    cols["s_pos"] = si
+    cols["k_pos"] = packages.get_indexer(cols["child_package"])
+    pi = table[si, cols["k_pos"]]
+    cols["fee"] = _take(places["annual_cost_gbp"].astype(float), pi)
+    cols["n_places"] = _take(places["places"].astype(float), pi)
+    prefs = [p if isinstance(p, (list, tuple)) else () for p in cols["preferences"]]
+    cols["n_prefs"] = np.fromiter(map(len, prefs), np.int64, len(prefs))
+    cols["pref_pos"] = _preference_position(cols["setting_id"], prefs, cols["n_prefs"])
+    current = pd.Series(cols["current_setting_id"]).fillna("").to_numpy(object)
+    at = setting_index.get_indexer(current)
+    closed = np.zeros(len(current), bool)
+    closed[at >= 0] = settings["closed"].to_numpy(bool)[at[at >= 0]]
+    cols["kept"] = (ds.policy.continuity == "keep") & (current != "") & ~closed
+    return pd.DataFrame(cols)
+
+
+def _preference_position(setting: np.ndarray, prefs: list, lengths: np.ndarray) -> np.ndarray:
+    """0-based position of each placement's setting in the child's ranked list; −1 if absent."""
+    flat = np.empty(int(lengths.sum()), object)
+    flat[:] = list(itertools.chain.from_iterable(prefs))
+    row = np.repeat(np.arange(len(prefs)), lengths)
+    within = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    hit = np.flatnonzero(flat == np.asarray(setting, object)[row])[::-1]
+    pos = np.full(len(prefs), -1, np.int64)
+    pos[row[hit]] = within[hit]  # reversed, so a setting listed twice keeps its first position
+    return pos
 
 
 def _phase_cap(ds: Dataset, age: pd.Series) -> np.ndarray:
@@ -105,13 +148,13 @@ def _check_rules(ds: Dataset, rows: pd.DataFrame) -> list[str]:
         new & ~((rows["age_min"] <= age) & (age <= rows["age_max"])).to_numpy(),
         "age outside the setting's range",
     )
-    km = np.hypot(rows["cx"] - rows["sx"], rows["cy"] - rows["sy"]) / 1000 * ds.policy.detour_factor
+    dx = rows["cx"].astype(float) - rows["sx"].astype(float)
+    dy = rows["cy"].astype(float) - rows["sy"].astype(float)
+    km = np.hypot(dx, dy) / 1000 * ds.policy.detour_factor
     minutes = (km / ds.policy.speed_kmh * 60).to_numpy()
     if ds.roads is not None:
         minutes = _road_minutes(ds, rows)
-    ranked = np.array(
-        [s in p for s, p in zip(rows["setting_id"], rows["preferences"], strict=True)], dtype=bool
-    )
+    ranked = rows["pref_pos"].to_numpy() >= 0
     out += _say(
         rows,
         new & (minutes > _phase_cap(ds, age) + 1e-6) & ~ranked,
@@ -159,22 +202,34 @@ def _road_minutes(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
     return np.asarray(out, float)
 
 
+def _overfull(rows: pd.DataFrame, codes: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """(first row, used, limit) of each group of ``codes`` holding more than its limit.
+
+    The limit is never below the continuing children kept there; a NaN limit
+    (unknown) flags nothing.
+    """
+    _, first, inv = np.unique(codes, return_index=True, return_inverse=True)
+    used = np.bincount(inv)
+    kept = np.bincount(inv, weights=rows["kept"].to_numpy(bool))
+    lim = np.maximum(limit[first], kept)
+    bad = np.flatnonzero(used > lim)
+    return first[bad], used[bad], lim[bad]
+
+
 def _check_capacity(ds: Dataset, rows: pd.DataFrame) -> list[str]:
-    out = []
-    keys = ["setting_id", "child_package"]
-    used = rows.groupby(keys).size()
-    kept = rows[rows["kept"]].groupby(keys).size().reindex(used.index, fill_value=0)
-    limit = rows.groupby(keys)["n_places"].first().fillna(0).combine(kept, max)
-    out += [
-        f"{s} × {p}: {used[(s, p)]} placed in {limit[(s, p)]:.0f} places"
-        for s, p in used.index[used > limit]
+    s_pos, k_pos = rows["s_pos"].to_numpy() + 1, rows["k_pos"].to_numpy() + 1
+    sid, pkg = rows["setting_id"].to_numpy(), rows["child_package"].to_numpy()
+    pairs = _overfull(
+        rows, s_pos * (k_pos.max(initial=0) + 1) + k_pos, np.nan_to_num(rows["n_places"])
+    )
+    settings = _overfull(rows, s_pos, rows["total_places"].to_numpy(float, na_value=np.nan))
+    out = [
+        f"{s} × {p}: {u} placed in {lim:.0f} places"
+        for s, p, u, lim in sorted(zip(sid[pairs[0]], pkg[pairs[0]], *pairs[1:], strict=True))
     ]
-    used_s = rows.groupby("setting_id").size()
-    kept_s = rows[rows["kept"]].groupby("setting_id").size().reindex(used_s.index, fill_value=0)
-    limit_s = rows.groupby("setting_id")["total_places"].first().combine(kept_s, max)
     out += [
-        f"{s}: {used_s[s]} placed in {limit_s[s]:.0f} total places"
-        for s in used_s.index[used_s > limit_s]
+        f"{s}: {u} placed in {lim:.0f} total places"
+        for s, u, lim in sorted(zip(sid[settings[0]], *settings[1:], strict=True))
     ]
     cap = ds.policy.inmss_max_places
     inmss = rows["stype"].isin(_INMSS)
@@ -197,21 +252,18 @@ def _check_costs(ds: Dataset, rows: pd.DataFrame, res) -> list[str]:
         new & (np.abs(rows["fee"] - rows["place_cost_gbp"]) > 0.005).to_numpy(),
         "place cost differs from places.csv / the costing framework",
     )
-    pens = list(pol.preference_penalty_gbp) or [0.0]
-    pen = np.array(
-        [
-            0.0
-            if k
-            else (
-                pens[min(p.index(s), len(pens) - 1)]
-                if s in p
-                else (pol.unranked_penalty_gbp if p else 0.0)
-            )
-            for s, p, k in zip(rows["setting_id"], rows["preferences"], rows["kept"], strict=True)
-        ]
+    pens = np.array(list(pol.preference_penalty_gbp) or [0.0])
+    pos = rows["pref_pos"].to_numpy()
+    ranked_any = rows["n_prefs"].to_numpy() > 0
+    pen = np.where(
+        pos >= 0,
+        pens[np.minimum(np.maximum(pos, 0), len(pens) - 1)],
+        np.where(ranked_any, pol.unranked_penalty_gbp, 0.0),
     )
+    pen = np.where(new, pen, 0.0)
     extra = rows["arc_cost"] - (rows["place_cost_gbp"] + rows["transport_cost_gbp"] + pen)
-    duty = rows["prefers_mainstream"].astype(bool) & rows["stype"].isin(_MAINSTREAM) & new
+    wants = rows["prefers_mainstream"].fillna(False).to_numpy(bool)
+    duty = wants & rows["stype"].isin(_MAINSTREAM).to_numpy() & new
     ok = (extra.abs() <= 0.5) | (duty & ((extra + res.duty_weight_gbp).abs() <= 0.5))
     out += _say(rows, ~ok.to_numpy(), "arc_cost differs from place + transport + preference terms")
     penalty = res.unplaced_penalty_gbp
@@ -227,7 +279,7 @@ def _check_costs(ds: Dataset, rows: pd.DataFrame, res) -> list[str]:
 
 
 def _transport_gbp(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
-    """Each placement's transport cost [GBP/yr], recomputed row by row from the policy text.
+    """Each placement's transport cost [GBP/yr], recomputed from the policy text.
 
     Eligible when the child cannot walk (own flag, or package listed; no list =
     all) or lives beyond the walking distance (2 miles under 8, else 3; exactly
@@ -237,45 +289,43 @@ def _transport_gbp(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
     """
     pol = ds.policy
     tp = pol.transport
-    walk = pol.walking_distance_miles
+    n = len(rows)
+
+    def column(name: str, blank: object) -> np.ndarray:
+        if name not in rows.columns:
+            return np.full(n, blank, dtype=object)
+        return rows[name].fillna(blank).to_numpy(object)
+
+    miles = rows["distance_km"].to_numpy(float) / _MILE_KM
+    age = column("age", 0).astype(float)
     listed = tp.cannot_walk_packages
-
-    def per_day(mode: str, miles: float) -> float:
-        rate = getattr(tp, mode)
-        return rate.fixed_gbp_per_day + rate.gbp_per_mile * 2 * miles
-
-    def column(name: str, blank: object) -> list:
-        return rows[name].fillna(blank).tolist() if name in rows.columns else [blank] * len(rows)
-
-    out = np.zeros(len(rows))
-    items = zip(
-        rows["distance_km"].tolist(),
-        column("age", 0),
-        column("solo_transport", False),
-        column("cannot_walk", False),
-        column("wheelchair", False),
-        column("travel_mode", ""),
-        rows["child_package"].tolist(),
-        strict=True,
+    lame = column("cannot_walk", False).astype(bool)
+    if listed is None:
+        lame[:] = True
+    else:
+        lame |= rows["child_package"].isin(list(listed)).to_numpy()
+    walk = pol.walking_distance_miles
+    limit = np.where(age < 8, walk.under_8, walk.from_8)
+    home = ~lame & (miles <= limit + 1e-9)
+    if not tp.post16_eligible:
+        home |= age >= pol.phase_age.post16_from
+    day = {
+        m: getattr(tp, m).fixed_gbp_per_day + getattr(tp, m).gbp_per_mile * 2 * miles
+        for m in ("personal_budget", "minibus", "shared_taxi", "solo_taxi")
+    }
+    chair = column("wheelchair", False).astype(bool)
+    shared = {
+        m: np.where(chair & (getattr(tp, m).wheelchair_spaces == 0), np.inf, day[m])
+        for m in ("minibus", "shared_taxi")
+    }
+    cheapest = np.where(
+        shared["shared_taxi"] < shared["minibus"], day["shared_taxi"], day["minibus"]
     )
-    for k, (km, age, solo, lame, chair, agreed, package) in enumerate(items):
-        miles = km / _MILE_KM
-        limit = walk.under_8 if age < 8 else walk.from_8
-        walks = not (lame or listed is None or package in listed)
-        if (walks and miles <= limit + 1e-9) or (
-            age >= pol.phase_age.post16_from and not tp.post16_eligible
-        ):
-            continue
-        if agreed in ("personal_budget", "minibus", "shared_taxi", "solo_taxi"):
-            mode = agreed
-        elif solo:
-            mode = "solo_taxi"
-        else:
-            fits = [
-                (per_day(m, miles), m)
-                for m in ("minibus", "shared_taxi")
-                if not chair or getattr(tp, m).wheelchair_spaces > 0
-            ]
-            mode = min(fits)[1] if fits else "solo_taxi"
-        out[k] = per_day(mode, miles) * pol.school_days_per_year
-    return out
+    cheapest = np.where(
+        np.isinf(np.minimum(shared["minibus"], shared["shared_taxi"])), day["solo_taxi"], cheapest
+    )
+    per_day = np.where(column("solo_transport", False).astype(bool), day["solo_taxi"], cheapest)
+    agreed = column("travel_mode", "")
+    for m, cost in day.items():
+        per_day = np.where(agreed == m, cost, per_day)
+    return np.where(home, 0.0, per_day * pol.school_days_per_year)

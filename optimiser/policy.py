@@ -11,6 +11,7 @@ import itertools
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -245,6 +246,24 @@ class Policy(_Frozen):
         if age >= self.phase_age.secondary_from:
             return "secondary"
         return "primary"
+
+    def phases_of_ages(self, ages: object) -> np.ndarray:
+        """:meth:`phase_of_age` of each age in an array (object array of phase names)."""
+        a = np.asarray(ages, float)
+        pa = self.phase_age
+        return np.where(
+            a >= pa.post16_from, "post16", np.where(a >= pa.secondary_from, "secondary", "primary")
+        ).astype(object)
+
+    def travel_caps_min(self, ages: object) -> np.ndarray:
+        """Journey-time cap [min] of each age in an array, by its phase."""
+        a = np.asarray(ages, float)
+        pa, caps = self.phase_age, self.max_travel_min
+        return np.where(
+            a >= pa.post16_from,
+            float(caps.post16),
+            np.where(a >= pa.secondary_from, float(caps.secondary), float(caps.primary)),
+        )
 
 
 def policy_from_mapping(data: object, *, file: str = "policy.yaml") -> Policy:

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from optimiser.datamodel import Dataset
-from optimiser.schema import INMSS_TYPES
+from optimiser.schema import INMSS_TYPES, MAINSTREAM_TYPES
 from optimiser.transport import transport_kpis
 from optimiser.travel import road_km_and_min
 
@@ -19,115 +19,130 @@ def _share(num: float, den: float) -> float:
 
 
 def allocation_kpis(
-    ds: Dataset, placements: pd.DataFrame, unplaced: pd.DataFrame, kids: pd.DataFrame
+    ds: Dataset,
+    placements: pd.DataFrame,
+    unplaced: pd.DataFrame,
+    kids: pd.DataFrame,
+    placed_c: np.ndarray,
 ) -> dict[str, float]:
-    """Headline figures (DESIGN §4 names first); costs [GBP/yr], times [min]."""
-    inmss = placements["setting_type"].isin(INMSS_TYPES)
-    free = kids[~kids["fixed"]]
-    ranked = set(free.loc[free["prefs"].map(len) > 0, "child_id"])
-    first = placements["child_id"].isin(ranked) & (placements["preference_rank"] == 1)
-    caps = kids.set_index("child_id")["cap_min"]
-    over = placements["travel_min"] > placements["child_id"].map(caps) + 1e-9
-    place, transport = placements["place_cost_gbp"].sum(), placements["transport_cost_gbp"].sum()
+    """Headline figures (DESIGN §4 names first); costs [GBP/yr], times [min].
+
+    ``placed_c`` is each placement's child position in ``kids`` (row order of
+    ``placements``).
+    """
+    inmss = placements["setting_type"].isin(INMSS_TYPES).to_numpy()
+    free = ~kids["fixed"].to_numpy(bool)
+    ranked = free & (kids["n_prefs"].to_numpy() > 0)
+    first = ranked[placed_c] & (placements["preference_rank"].to_numpy() == 1)
+    travel = placements["travel_min"].to_numpy(float)
+    over = travel > kids["cap_min"].to_numpy()[placed_c] + 1e-9
+    wants = free & kids["prefers_mainstream"].to_numpy(bool)
+    met = wants[placed_c] & placements["setting_type"].isin(MAINSTREAM_TYPES).to_numpy()
+    place = placements["place_cost_gbp"].to_numpy(float)
+    transport = placements["transport_cost_gbp"].to_numpy(float)
+    continuing = placements["continuing"].to_numpy(bool)
     return {
-        "total_cost_gbp": float(place + transport),
-        "place_cost_gbp": float(place),
-        "transport_cost_gbp": float(transport),
+        "total_cost_gbp": float(place.sum() + transport.sum()),
+        "place_cost_gbp": float(place.sum()),
+        "transport_cost_gbp": float(transport.sum()),
         "inmss_children": float(inmss.sum()),
         "inmss_share": _share(inmss.sum(), len(placements)),
-        "inmss_cost_gbp": float(placements.loc[inmss, "place_cost_gbp"].sum()),
+        "inmss_cost_gbp": float(place[inmss].sum()),
         "unplaced_children": float(len(unplaced)),
-        "first_preference_share": _share(first.sum(), len(ranked)),
-        "mean_travel_min": float(placements["travel_min"].mean()) if len(placements) else 0.0,
-        "max_travel_min": float(placements["travel_min"].max()) if len(placements) else 0.0,
+        "first_preference_share": _share(first.sum(), ranked.sum()),
+        "mean_travel_min": float(travel.mean()) if len(placements) else 0.0,
+        "max_travel_min": float(travel.max()) if len(placements) else 0.0,
         "placed_children": float(len(placements)),
-        "continuing_children": float(placements["continuing"].sum()),
-        "new_placements": float((~placements["continuing"]).sum()),
+        "continuing_children": float(continuing.sum()),
+        "new_placements": float((~continuing).sum()),
         "children_over_journey_cap": float(over.sum()),
-        "mainstream_preference_met_share": _mainstream_met(placements, free),
-        **transport_kpis(ds, placements),
+        "mainstream_preference_met_share": _share(met.sum(), wants.sum()),
+        **transport_kpis(ds, placements, child_pos=placed_c),
     }
 
 
-def _mainstream_met(placements: pd.DataFrame, free: pd.DataFrame) -> float:
-    wants = set(free.loc[free["prefers_mainstream"], "child_id"])
-    mine = placements[placements["child_id"].isin(wants)]
-    met = mine["setting_type"].isin(("mainstream", "inclusion_base")).sum()
-    return _share(met, len(wants))
+def _phase_places(ds: Dataset, packages: pd.Index) -> np.ndarray:
+    """Places per package × phase (rows: ``packages``; columns: PHASES).
 
-
-def _phase_places(ds: Dataset) -> pd.DataFrame:
-    """Places per package × phase; a setting's places split by its age overlap with each phase."""
+    A setting's places are split across phases by the overlap of its age range
+    with each phase's ages (ages 4-19).
+    """
     pol = ds.policy.phase_age
-    bounds = {
-        "primary": (4, pol.secondary_from - 1),
-        "secondary": (pol.secondary_from, pol.post16_from - 1),
-        "post16": (pol.post16_from, 19),
-    }
-    merged = ds.places.merge(
-        ds.settings[["setting_id", "age_min", "age_max", "closed"]], on="setting_id"
-    )
-    merged = merged[~merged["closed"]]
-    lo, hi = merged["age_min"].astype(float), merged["age_max"].astype(float)
-    span = (np.minimum(hi, 19) - np.maximum(lo, 4) + 1).clip(lower=1)
-    rows = []
-    for phase, (a, b) in bounds.items():
-        overlap = (np.minimum(hi, b) - np.maximum(lo, a) + 1).clip(lower=0)
-        share = merged["places"].astype(float) * overlap / span
-        rows.append(share.groupby(merged["package_id"]).sum().rename(phase))
-    return pd.concat(rows, axis=1).fillna(0.0)
+    bounds = [(4, pol.secondary_from - 1), (pol.secondary_from, pol.post16_from - 1)]
+    bounds.append((pol.post16_from, 19))
+    settings = ds.settings.drop_duplicates("setting_id")
+    si = pd.Index(settings["setting_id"]).get_indexer(ds.places["setting_id"])
+    k = packages.get_indexer(ds.places["package_id"])
+    ok = (si >= 0) & (k >= 0)
+    ok[ok] = ~settings["closed"].to_numpy(bool)[si[ok]]
+    lo = settings["age_min"].to_numpy(float, na_value=np.nan)[si[ok]]
+    hi = settings["age_max"].to_numpy(float, na_value=np.nan)[si[ok]]
+    n_places = ds.places["places"].to_numpy(float, na_value=np.nan)[ok]
+    span = np.maximum(np.minimum(hi, 19) - np.maximum(lo, 4) + 1, 1)
+    out = np.zeros((len(packages), len(PHASES)))
+    for j, (a, b) in enumerate(bounds):
+        overlap = np.maximum(np.minimum(hi, b) - np.maximum(lo, a) + 1, 0)
+        share = np.nan_to_num(n_places * overlap / span)
+        out[:, j] = np.bincount(k[ok], weights=share, minlength=len(packages))
+    return out
 
 
 def sufficiency_table(
-    ds: Dataset, placements: pd.DataFrame, unplaced: pd.DataFrame, kids: pd.DataFrame
+    ds: Dataset,
+    placements: pd.DataFrame,
+    unplaced: pd.DataFrame,
+    kids: pd.DataFrame,
+    placed_c: np.ndarray,
 ) -> pd.DataFrame:
     """Demand, places, placed (in INMSS) and shortfall by package × phase.
 
     ``places`` splits each setting's places across phases by the overlap of its
     age range with the phase's ages (ages 4-19). ``shortfall`` = max(demand −
     places, 0); ``unplaced`` counts children the model could not place.
+    ``placed_c`` is each placement's child position in ``kids``.
     """
-    demand = kids.groupby(["package_id", "phase"]).size()
-    placed = placements.groupby(["package_id", "phase"]).size()
-    inmss = (
-        placements[placements["setting_type"].isin(INMSS_TYPES)]
-        .groupby(["package_id", "phase"])
-        .size()
-    )
-    phase_of = kids.set_index("child_id")["phase"]
-    unpl = (
-        unplaced.assign(phase=unplaced["child_id"].map(phase_of))
-        .groupby(["package_id", "phase"])
-        .size()
-    )
-    places = _phase_places(ds).stack()
-    index = pd.MultiIndex.from_product(
-        [ds.packages["package_id"], PHASES], names=["package_id", "phase"]
-    )
+    packages = pd.Index(ds.packages["package_id"])
+    k = packages.get_indexer(kids["package_id"])
+    phase = pd.Index(PHASES).get_indexer(kids["phase"])
+    cell = np.where((k >= 0) & (phase >= 0), k * len(PHASES) + phase, -1)
+    size = len(packages) * len(PHASES)
+
+    def count(pos: np.ndarray) -> np.ndarray:
+        cells = cell[pos]
+        return np.bincount(cells[cells >= 0], minlength=size)
+
+    placed = np.zeros(len(kids), bool)
+    placed[placed_c] = True
+    inmss = placements["setting_type"].isin(INMSS_TYPES).to_numpy()
     table = pd.DataFrame(
         {
-            "demand": demand.reindex(index, fill_value=0),
-            "places": places.reindex(index, fill_value=0.0).round(1),
-            "placed": placed.reindex(index, fill_value=0),
-            "placed_inmss": inmss.reindex(index, fill_value=0),
-            "unplaced": unpl.reindex(index, fill_value=0),
+            "package_id": np.repeat(packages.to_numpy(), len(PHASES)),
+            "phase": np.tile(np.array(PHASES, object), len(packages)),
+            "demand": count(np.arange(len(kids))),
+            "places": _phase_places(ds, packages).ravel().round(1),
+            "placed": count(placed_c),
+            "placed_inmss": count(placed_c[inmss]),
+            "unplaced": count(np.flatnonzero(~placed)),
         }
     )
     table["shortfall"] = (table["demand"] - table["places"]).clip(lower=0).round(1)
-    return table.reset_index()
+    return table
 
 
 def unplaced_reasons(
-    ds: Dataset, kids: pd.DataFrame, arcs: pd.DataFrame, placements: pd.DataFrame
+    ds: Dataset, kids: pd.DataFrame, arcs: pd.DataFrame, placed_c: np.ndarray
 ) -> pd.DataFrame:
     """One row per unplaced child: child_id, package_id, reason (with the numbers).
 
     Reasons, first that applies: no open setting lists the package at the
     child's age; none within the journey cap (with the nearest journey time);
     or every eligible setting is full (how many, how many places).
+    ``placed_c`` holds the positions in ``kids`` of the children placed.
     """
-    missing = kids[~kids["child_id"].isin(placements["child_id"])].reset_index(drop=True)
-    if missing.empty:
+    placed = np.zeros(len(kids), bool)
+    placed[placed_c] = True
+    miss = np.flatnonzero(~placed)
+    if len(miss) == 0:
         return pd.DataFrame(columns=["child_id", "package_id", "reason"])
     offers = ds.places.merge(ds.settings[~ds.settings["closed"]], on="setting_id")
     by_pkg = {
@@ -138,39 +153,50 @@ def unplaced_reasons(
         )
         for pkg, rows in offers.groupby("package_id")
     }
-    n_offer = np.zeros(len(missing), np.int64)
-    nearest = np.full(len(missing), np.inf)
-    xy = missing[["x", "y"]].to_numpy(float)
-    for (pkg, age), idx in missing.groupby(["package_id", "age"]).indices.items():
-        lo, hi, sxy = by_pkg.get(pkg, (np.zeros(0), np.zeros(0), np.zeros((0, 2))))
-        fit = (lo <= age) & (age <= hi)
-        n_offer[idx] = fit.sum()
-        if fit.any():
-            nearest[idx] = _nearest_minutes(xy[idx], sxy[fit], ds)
-    mine = arcs[arcs["child_id"].isin(missing["child_id"])]
-    elig = mine.merge(
-        ds.places[["setting_id", "package_id", "places"]], on=["setting_id", "package_id"]
-    )
-    n_elig = elig.groupby("child_id")["setting_id"].nunique()
-    n_places = elig.groupby("child_id")["places"].sum()
+    none = (np.zeros(0), np.zeros(0), np.zeros((0, 2)))
+    package = kids["package_id"].to_numpy()[miss]
+    age = kids["age"].to_numpy()[miss]
+    groups = pd.DataFrame({"p": package, "a": age}).groupby(["p", "a"]).indices
+    n_offer = np.zeros(len(miss), np.int64)
+    for (pkg, a), idx in groups.items():
+        lo, hi, _ = by_pkg.get(pkg, none)
+        n_offer[idx] = ((lo <= a) & (a <= hi)).sum()
+    # eligible arcs (with a places row) of the children left unplaced
+    c, p = arcs["c"].to_numpy(), arcs["p"].to_numpy()
+    mine = ~placed[c] & (p >= 0)
+    n_elig = np.bincount(c[mine], minlength=len(kids))[miss]
+    seats = ds.places["places"].to_numpy(float, na_value=0.0)[p[mine]]
+    n_places = np.bincount(c[mine], weights=seats, minlength=len(kids))[miss]
+    # nearest journey, only for those with offers but none within the cap
+    nearest = np.full(len(miss), np.inf)
+    xy = kids[["x", "y"]].to_numpy(float)[miss]
+    for (pkg, a), idx in groups.items():
+        idx = idx[(n_offer[idx] > 0) & (n_elig[idx] == 0)]
+        if len(idx):
+            lo, hi, sxy = by_pkg[pkg]
+            nearest[idx] = _nearest_minutes(xy[idx], sxy[(lo <= a) & (a <= hi)], ds)
+    caps = kids["cap_min"].to_numpy()[miss]
     reasons = []
-    for i, row in enumerate(missing.itertuples()):
+    for i, (pkg, a) in enumerate(zip(package.tolist(), age.tolist(), strict=True)):
         if n_offer[i] == 0:
-            reasons.append(f"no setting delivers package {row.package_id} for age {row.age}")
-        elif row.child_id not in n_elig.index:
+            reasons.append(f"no setting delivers package {pkg} for age {a}")
+        elif n_elig[i] == 0:
             reasons.append(
-                f"no eligible setting within the {row.cap_min:.0f}-minute journey cap "
-                f"(nearest of {n_offer[i]} settings delivering {row.package_id}: "
-                f"{nearest[i]:.0f} min)"
+                f"no eligible setting within the {caps[i]:.0f}-minute journey cap "
+                f"(nearest of {n_offer[i]} settings delivering {pkg}: {nearest[i]:.0f} min)"
             )
         else:
-            n = n_elig[row.child_id]
+            n, seats = int(n_elig[i]), float(n_places[i])
             reasons.append(
                 f"eligible settings full ({n} eligible setting{'s' if n != 1 else ''} "
-                f"with {n_places[row.child_id]} {row.package_id} places, all taken)"
+                f"with {int(seats) if seats.is_integer() else seats} {pkg} places, all taken)"
             )
     return pd.DataFrame(
-        {"child_id": missing["child_id"], "package_id": missing["package_id"], "reason": reasons}
+        {
+            "child_id": kids["child_id"].iloc[miss].to_numpy(),
+            "package_id": kids["package_id"].iloc[miss].reset_index(drop=True),
+            "reason": reasons,
+        }
     )
 
 

@@ -79,29 +79,42 @@ def mode_cost_gbp(road_km: np.ndarray, mode: np.ndarray, *, policy: Policy) -> n
     return day * policy.school_days_per_year
 
 
-def choose_mode(
+_SOLO = MODES.index("solo_taxi")
+_SHARED = np.array([MODES.index(m) for m in SHARED_MODES])
+_MODE_NAMES = np.array([*MODES, NOT_TRANSPORTED], object)  # code -1 → ""
+
+
+def mode_codes(mode: object) -> np.ndarray:
+    """Position of each agreed mode in ``MODES`` (−1 when blank or unknown: by the rules)."""
+    return pd.Index(MODES).get_indexer(np.asarray(mode, object))
+
+
+def assess_codes(
     road_km: np.ndarray,
     *,
     solo: np.ndarray,
+    eligible: np.ndarray,
     wheelchair: np.ndarray,
-    mode: np.ndarray,
+    agreed: np.ndarray,
     policy: Policy,
-) -> np.ndarray:
-    """Mode of each (eligible) journey by the policy rules (rule 2)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mode code, annual cost [GBP/yr]) of each journey, on plain arrays (rules 2-3).
+
+    ``agreed`` holds :func:`mode_codes`; the returned code is −1 when not
+    eligible (not transported, cost 0).
+    """
     km = np.asarray(road_km, float)
-    n = km.size
+    fixed, per_mile = _rate_arrays(policy)
+    day = fixed + per_mile * 2.0 * (km / KM_PER_MILE)[:, None]  # GBP/day, one column per mode
     t = policy.transport
-    shared = list(SHARED_MODES)
-    costs = np.vstack([mode_cost_gbp(km, np.full(n, m), policy=policy) for m in shared])
-    wheel = np.asarray(wheelchair, bool)
-    unsuitable = np.vstack([wheel & (getattr(t, m).wheelchair_spaces == 0) for m in shared])
-    costs = np.where(unsuitable, np.inf, costs)
-    best = np.array(shared, object)[np.argmin(costs, axis=0)] if n else np.zeros(0, object)
-    best = np.where(np.isfinite(costs.min(axis=0, initial=np.inf)), best, "solo_taxi")
-    auto = np.where(np.asarray(solo, bool), "solo_taxi", best)
-    given = np.asarray(mode, object)
-    given = np.where(pd.isna(given), "", given).astype(str)
-    return np.where(np.isin(given, MODES), given, auto).astype(object)
+    no_chair = np.array([getattr(t, MODES[m]).wheelchair_spaces == 0 for m in _SHARED])
+    shared = np.where(np.asarray(wheelchair, bool)[:, None] & no_chair, np.inf, day[:, _SHARED])
+    best = np.where(np.isfinite(shared).any(axis=1), _SHARED[np.argmin(shared, axis=1)], _SOLO)
+    code = np.where(np.asarray(solo, bool), _SOLO, best)
+    code = np.where(agreed >= 0, agreed, code)
+    code = np.where(np.asarray(eligible, bool), code, -1)
+    cost = np.where(code >= 0, day[np.arange(km.size), code], 0.0)
+    return code, cost * policy.school_days_per_year
 
 
 def assess(
@@ -134,26 +147,23 @@ def assess(
     km = np.asarray(road_km, float)
     n = km.size
 
-    def arr(values: np.ndarray | None, fill: object) -> np.ndarray:
-        return np.full(n, fill, dtype=object) if values is None else np.asarray(values)
+    def flags(values: np.ndarray | None) -> np.ndarray:
+        return np.zeros(n, bool) if values is None else np.asarray(values).astype(bool)
 
     if age is None:
         eligible = np.ones(n, bool)
     else:
-        eligible = is_eligible(
-            km, age=age, cannot_walk=arr(cannot_walk, False).astype(bool), policy=policy
-        )
-    chosen = choose_mode(
+        eligible = is_eligible(km, age=age, cannot_walk=flags(cannot_walk), policy=policy)
+    code, cost = assess_codes(
         km,
-        solo=arr(solo, False).astype(bool),
-        wheelchair=arr(wheelchair, False).astype(bool),
-        mode=arr(mode, ""),
+        solo=flags(solo),
+        eligible=eligible,
+        wheelchair=flags(wheelchair),
+        agreed=np.full(n, -1) if mode is None else mode_codes(mode),
         policy=policy,
     )
-    chosen = np.where(eligible, chosen, NOT_TRANSPORTED)
-    cost = mode_cost_gbp(km, chosen, policy=policy)
     return pd.DataFrame(
-        {"eligible": eligible, "mode": chosen.astype(object), "transport_cost_gbp": cost}
+        {"eligible": eligible, "mode": _MODE_NAMES[code], "transport_cost_gbp": cost}
     )
 
 
@@ -193,6 +203,11 @@ def child_needs(ds: Dataset) -> pd.DataFrame:
             return np.full(n, fill, dtype=object if isinstance(fill, str) else type(fill))
         return kids[name].fillna(fill).to_numpy()
 
+    def text(name: str) -> np.ndarray:
+        if name not in kids.columns:
+            return np.full(n, "", dtype=object)
+        return kids[name].fillna("").astype(str).to_numpy(object)
+
     packages = ds.policy.transport.cannot_walk_packages
     by_package = (
         np.ones(n, bool) if packages is None else kids["package_id"].isin(packages).to_numpy()
@@ -205,8 +220,8 @@ def child_needs(ds: Dataset) -> pd.DataFrame:
             "solo": col("solo_transport", False).astype(bool),
             "cannot_walk": col("cannot_walk", False).astype(bool) | by_package,
             "wheelchair": col("wheelchair", False).astype(bool),
-            "travel_mode": col("travel_mode", "").astype(str),
-            "ward_code": col("ward_code", "").astype(str),
+            "travel_mode": text("travel_mode"),
+            "ward_code": text("ward_code"),
             "x": kids["easting"].astype(float).to_numpy(),
             "y": kids["northing"].astype(float).to_numpy(),
         }
@@ -215,19 +230,27 @@ def child_needs(ds: Dataset) -> pd.DataFrame:
 
 def cap_min_of_age(age: np.ndarray, *, policy: Policy) -> np.ndarray:
     """Journey-time cap [min] by the phase of each age."""
-    caps = policy.max_travel_min.model_dump()
-    return np.array([caps[policy.phase_of_age(int(a))] for a in np.asarray(age)], float)
+    return policy.travel_caps_min(age)
 
 
-def placement_transport(ds: Dataset, placements: pd.DataFrame) -> pd.DataFrame:
+def placement_transport(
+    ds: Dataset, placements: pd.DataFrame, *, child_pos: np.ndarray | None = None
+) -> pd.DataFrame:
     """Placements with the transport view of each journey.
 
     Adds: age, package_id (the child's), ward_code, solo, wheelchair, eligible,
     mode, cap_min [min], over_cap, alone (solo taxi), setting_type, in_area.
     ``transport_cost_gbp`` is the placement's own (as the allocation costed it).
+    ``child_pos`` is each placement's row in ``ds.children`` when the caller
+    knows it (else found by child_id).
     """
-    needs = child_needs(ds).set_index("child_id")
-    need = needs.reindex(placements["child_id"].astype(str))
+    needs = child_needs(ds)
+    if child_pos is None:
+        child_pos = pd.Index(needs["child_id"]).get_indexer(placements["child_id"].astype(str))
+    if (np.asarray(child_pos) < 0).any():  # a child not in the dataset: blank needs
+        need = needs.set_index("child_id").reindex(placements["child_id"].astype(str))
+    else:
+        need = needs.iloc[child_pos]
     km = placements["distance_km"].to_numpy(float)
     view = assess(
         km,
@@ -238,18 +261,23 @@ def placement_transport(ds: Dataset, placements: pd.DataFrame) -> pd.DataFrame:
         wheelchair=need["wheelchair"].to_numpy(bool),
         mode=need["travel_mode"].to_numpy(),
     )
-    settings = ds.settings.set_index("setting_id")
+    settings = ds.settings.drop_duplicates("setting_id")
+    si = pd.Index(settings["setting_id"]).get_indexer(placements["setting_id"])
     out = placements.reset_index(drop=True).copy()
-    out["package_id"] = need["package_id"].to_numpy()
-    for name in ("age", "ward_code", "solo", "wheelchair"):
+    for name in ("package_id", "age", "ward_code", "solo", "wheelchair"):
         out[name] = need[name].to_numpy()
     out["eligible"] = view["eligible"].to_numpy()
     out["mode"] = view["mode"].to_numpy()
     out["cap_min"] = cap_min_of_age(out["age"].to_numpy(), policy=ds.policy)
     out["over_cap"] = out["travel_min"].to_numpy(float) > out["cap_min"].to_numpy() + 1e-9
     out["alone"] = out["mode"] == "solo_taxi"
-    out["setting_type"] = out["setting_id"].map(settings["setting_type"])
-    out["in_area"] = out["setting_id"].map(settings["in_area"]).fillna(True).astype(bool)
+    found = si >= 0
+    stype = np.full(len(out), np.nan, object)
+    stype[found] = settings["setting_type"].to_numpy()[si[found]]
+    out["setting_type"] = stype
+    in_area = np.ones(len(out), bool)
+    in_area[found] = settings["in_area"].fillna(True).to_numpy(bool)[si[found]]
+    out["in_area"] = in_area
     return out
 
 
@@ -257,14 +285,17 @@ def _share(num: float, den: float) -> float:
     return float(num / den) if den else float("nan")
 
 
-def transport_kpis(ds: Dataset, placements: pd.DataFrame) -> dict[str, float]:
+def transport_kpis(
+    ds: Dataset, placements: pd.DataFrame, *, child_pos: np.ndarray | None = None
+) -> dict[str, float]:
     """Headline transport figures of an allocation (added to ``allocate().kpis``).
 
     transported_children; transport_cost_per_transported_child_gbp [GBP/yr];
     travelling_alone_share (solo taxis among the transported);
-    personal_budget_children; transported_over_journey_cap.
+    personal_budget_children; transported_over_journey_cap. ``child_pos``: as
+    in :func:`placement_transport`.
     """
-    view = placement_transport(ds, placements)
+    view = placement_transport(ds, placements, child_pos=child_pos)
     moved = view[view["eligible"]]
     return {
         "transported_children": float(len(moved)),

@@ -31,22 +31,33 @@ def straight_km(xy_from: np.ndarray, xy_to: np.ndarray) -> np.ndarray:
 
 
 def pairs_within(
-    home_xy: np.ndarray, setting_xy: np.ndarray, radius_km: np.ndarray
+    home_xy: np.ndarray, setting_xy: np.ndarray, radius_km: np.ndarray, *, sort: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(child positions, setting positions) with straight-line distance ≤ each child's radius."""
-    if len(home_xy) == 0 or len(setting_xy) == 0:
+    """(child positions, setting positions) with straight-line distance ≤ each child's radius.
+
+    Sorted by child then setting unless ``sort`` is False (the order is then
+    still deterministic, for callers that sort anyway).
+    """
+    radius_m = np.asarray(radius_km, float) * 1000.0
+    if len(home_xy) == 0 or len(setting_xy) == 0 or not (radius_m >= 0).any():
         empty = np.zeros(0, np.int64)
         return empty, empty
-    tree = cKDTree(np.asarray(setting_xy, float))
-    hits = tree.query_ball_point(np.asarray(home_xy, float), r=np.asarray(radius_km) * 1000.0)
-    lengths = np.fromiter((len(h) for h in hits), np.int64, len(hits))
-    child = np.repeat(np.arange(len(hits), dtype=np.int64), lengths)
-    setting = (
-        np.concatenate([np.sort(np.asarray(h, np.int64)) for h in hits])
-        if lengths.sum()
-        else np.zeros(0, np.int64)
-    )
-    return child, setting
+    home, sett = np.asarray(home_xy, float), np.asarray(setting_xy, float)
+    # One dual-tree pass at the largest radius (in C, no per-child Python lists).
+    reach = float(np.nanmax(radius_m)) * (1 + 1e-9) + 1e-6
+    found = cKDTree(home).sparse_distance_matrix(cKDTree(sett), reach, output_type="ndarray")
+    child, setting, d = found["i"].astype(np.int64), found["j"].astype(np.int64), found["v"]
+    r = radius_m[child]
+    keep = d <= r * (1 - 1e-12) - 1e-9  # clearly inside
+    edge = np.flatnonzero(~keep & (d <= r * (1 + 1e-12) + 1e-9))
+    if len(edge):  # borderline: decide with the same hypot as straight_km
+        c, k = child[edge], setting[edge]
+        keep[edge] = np.hypot(home[c, 0] - sett[k, 0], home[c, 1] - sett[k, 1]) <= r[edge]
+    child, setting = child[keep], setting[keep]
+    if not sort:
+        return child, setting
+    order = np.argsort(child * len(sett) + setting)
+    return child[order], setting[order]
 
 
 def road_km_and_min(

@@ -58,30 +58,26 @@ ARC_COLUMNS = [
 
 
 def child_frame(ds: Dataset) -> pd.DataFrame:
-    """Children with phase, journey cap [min] and whether their placement is fixed."""
+    """Children (in ``ds.children`` order) with what the model needs of each.
+
+    The transport needs of :func:`optimiser.transport.child_needs`, plus phase,
+    journey cap [min], whether the placement is fixed, current setting,
+    mainstream preference and the ranked preferences (and how many).
+    """
     pol = ds.policy
     kids = ds.children.reset_index(drop=True)
-    ages = kids["age"].fillna(0).astype(int)
+    out = child_needs(ds)
     closed = ds.settings.loc[ds.settings["closed"], "setting_id"]
     current = kids["current_setting_id"].astype(str)
     fixed = (pol.continuity == "keep") & (current != "") & ~current.isin(closed)
-    return pd.DataFrame(
-        {
-            "child_id": kids["child_id"].astype(str),
-            "package_id": kids["package_id"],
-            "age": ages,
-            "phase": pol.phases_of_ages(ages),
-            "cap_min": pol.travel_caps_min(ages),
-            "fixed": fixed.to_numpy(),
-            "current": current,
-            "prefers_mainstream": kids["prefers_mainstream"].to_numpy(),
-            "solo": kids["solo_transport"].to_numpy(),
-            "prefs": kids["preferences"],
-            "n_prefs": np.fromiter(map(len, kids["preferences"]), np.int64, len(kids)),
-            "x": kids["easting"].astype(float),
-            "y": kids["northing"].astype(float),
-        }
-    )
+    out["phase"] = pol.phases_of_ages(out["age"])
+    out["cap_min"] = pol.travel_caps_min(out["age"])
+    out["fixed"] = fixed.to_numpy()
+    out["current"] = current.to_numpy()
+    out["prefers_mainstream"] = kids["prefers_mainstream"].to_numpy()
+    out["prefs"] = kids["preferences"].to_numpy()
+    out["n_prefs"] = np.fromiter(map(len, out["prefs"]), np.int64, len(out))
+    return out
 
 
 def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Series) -> np.ndarray:
@@ -208,19 +204,18 @@ def _add_costs(
 ) -> pd.DataFrame:
     pol = ds.policy
     c, s = a["c"], a["s"]
-    needs = child_needs(ds)  # eligibility and mode inputs, in kids' row order
     eligible = is_eligible(
         a["distance_km"],
         age=kids["age"].to_numpy()[c],
-        cannot_walk=needs["cannot_walk"].to_numpy()[c],
+        cannot_walk=kids["cannot_walk"].to_numpy()[c],
         policy=pol,
     )
     _, transport = assess_codes(
         a["distance_km"],
-        solo=kids["solo"].to_numpy()[c].astype(bool),
+        solo=kids["solo"].to_numpy()[c],
         eligible=eligible,
-        wheelchair=needs["wheelchair"].to_numpy()[c],
-        agreed=mode_codes(needs["travel_mode"].to_numpy())[c],
+        wheelchair=kids["wheelchair"].to_numpy()[c],
+        agreed=mode_codes(kids["travel_mode"].to_numpy())[c],
         policy=pol,
     )
     pens = np.asarray(pol.preference_penalty_gbp or (0.0,), float)
@@ -262,7 +257,11 @@ def duty_terms(
 ) -> np.ndarray:
     """Mainstream-duty term per arc: −W on mainstream arcs of children preferring mainstream."""
     free = ~arcs["fixed"].to_numpy(bool)
-    largest = base[free].groupby(arcs["c"][free]).max()
+    c, b = arcs["c"].to_numpy()[free], np.asarray(base, float)[free]
+    order = np.argsort(c, kind="stable")
+    c, b = c[order], b[order]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, np.int64)
+    largest = pd.Series(np.maximum.reduceat(b, starts) if len(b) else b)  # by child, in c order
     weight = max(float(floor_gbp), float(np.ceil(largest.clip(lower=0).sum())) + 1.0)
     wants = kids["prefers_mainstream"].to_numpy(bool)[arcs["c"].to_numpy()] & free
     return np.where(wants & arcs["mainstream"].to_numpy(bool), -weight, 0.0)

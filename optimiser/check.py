@@ -27,8 +27,11 @@ def check_allocation(ds: Dataset, res) -> list[str]:
     """Violations of the rules above in ``res`` (an AllocationResult); empty when valid."""
     out: list[str] = []
     placed, unplaced = res.placements, res.unplaced
-    ids = pd.concat([placed["child_id"], unplaced["child_id"]])
-    if ids.duplicated().any() or set(ids) != set(ds.children["child_id"]):
+    ids = np.r_[placed["child_id"].to_numpy(object), unplaced["child_id"].to_numpy(object)]
+    everyone = pd.Index(ds.children["child_id"])
+    pos = everyone.get_indexer(ids) if everyone.is_unique else np.full(len(ids), -1)
+    once = len(ids) == len(everyone) and (pos >= 0).all() and len(np.unique(pos)) == len(pos)
+    if not once:
         out.append(
             f"placed + unplaced ({len(ids)} rows) do not cover the "
             f"{len(ds.children)} children exactly once"

@@ -57,7 +57,7 @@ def allocation_kpis(
         "new_placements": float((~continuing).sum()),
         "children_over_journey_cap": float(over.sum()),
         "mainstream_preference_met_share": _share(met.sum(), wants.sum()),
-        **transport_kpis(ds, placements, child_pos=placed_c),
+        **transport_kpis(ds, placements, child_pos=placed_c, needs=kids),
     }
 
 
@@ -194,7 +194,7 @@ def unplaced_reasons(
     return pd.DataFrame(
         {
             "child_id": kids["child_id"].iloc[miss].to_numpy(),
-            "package_id": kids["package_id"].iloc[miss].reset_index(drop=True),
+            "package_id": pd.Series(kids["package_id"].to_numpy()[miss], dtype=object),
             "reason": reasons,
         }
     )

@@ -437,7 +437,7 @@ def _demand_growth(ds: Dataset, ch: DemandGrowth, *, seed: int) -> Dataset:
     """Scale the children still to place in each group by its factor (seeded sample)."""
     rng = np.random.default_rng(seed)
     kids = ds.children
-    phase = kids["age"].fillna(0).astype(int).map(ds.policy.phase_of_age)
+    phase = pd.Series(ds.policy.phases_of_ages(kids["age"].fillna(0)), index=kids.index)
     to_place = kids["current_setting_id"] == ""
     keep = pd.Series(True, index=kids.index)
     added = []

@@ -234,7 +234,11 @@ def cap_min_of_age(age: np.ndarray, *, policy: Policy) -> np.ndarray:
 
 
 def placement_transport(
-    ds: Dataset, placements: pd.DataFrame, *, child_pos: np.ndarray | None = None
+    ds: Dataset,
+    placements: pd.DataFrame,
+    *,
+    child_pos: np.ndarray | None = None,
+    needs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Placements with the transport view of each journey.
 
@@ -242,9 +246,10 @@ def placement_transport(
     mode, cap_min [min], over_cap, alone (solo taxi), setting_type, in_area.
     ``transport_cost_gbp`` is the placement's own (as the allocation costed it).
     ``child_pos`` is each placement's row in ``ds.children`` when the caller
-    knows it (else found by child_id).
+    knows it (else found by child_id); ``needs`` is :func:`child_needs` of
+    ``ds`` when the caller has it already.
     """
-    needs = child_needs(ds)
+    needs = child_needs(ds) if needs is None else needs
     if child_pos is None:
         child_pos = pd.Index(needs["child_id"]).get_indexer(placements["child_id"].astype(str))
     if (np.asarray(child_pos) < 0).any():  # a child not in the dataset: blank needs
@@ -286,16 +291,20 @@ def _share(num: float, den: float) -> float:
 
 
 def transport_kpis(
-    ds: Dataset, placements: pd.DataFrame, *, child_pos: np.ndarray | None = None
+    ds: Dataset,
+    placements: pd.DataFrame,
+    *,
+    child_pos: np.ndarray | None = None,
+    needs: pd.DataFrame | None = None,
 ) -> dict[str, float]:
     """Headline transport figures of an allocation (added to ``allocate().kpis``).
 
     transported_children; transport_cost_per_transported_child_gbp [GBP/yr];
     travelling_alone_share (solo taxis among the transported);
-    personal_budget_children; transported_over_journey_cap. ``child_pos``: as
-    in :func:`placement_transport`.
+    personal_budget_children; transported_over_journey_cap. ``child_pos`` and
+    ``needs``: as in :func:`placement_transport`.
     """
-    view = placement_transport(ds, placements, child_pos=child_pos)
+    view = placement_transport(ds, placements, child_pos=child_pos, needs=needs)
     moved = view[view["eligible"]]
     return {
         "transported_children": float(len(moved)),

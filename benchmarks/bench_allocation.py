@@ -494,8 +494,9 @@ def markdown(results: list[dict], info: dict[str, str], command: str) -> str:
         "",
         "## Other solvers on the same network",
         "",
-        "| size | network nodes | network arcs | raw flow | networkx max_flow_min_cost | "
-        "HiGHS LP (2 stages, incl. build) | HiGHS obj − flow obj | same optimum |",
+        "| size | network nodes | network arcs | raw flow | "
+        "networkx max_flow_min_cost (network_simplex) | HiGHS LP (2 stages, incl. build) | "
+        "HiGHS obj − flow obj | same optimum |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:

@@ -80,12 +80,13 @@ def child_frame(ds: Dataset) -> pd.DataFrame:
     return out
 
 
-def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Series) -> np.ndarray:
-    """(setting position × package position) → places row (−1: none); packages as in ``package``.
+def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Index) -> np.ndarray:
+    """Table (setting position, package position) → places row; −1 where there is none.
 
-    ``package`` is an Index of the package ids the columns stand for.
+    Columns follow ``package``; the extra last column (position −1) stands for
+    a package no setting lists.
     """
-    table = np.full((len(settings), len(package) + 1), -1, np.int64)  # last column: no package
+    table = np.full((len(settings), len(package) + 1), -1, np.int64)
     s = pd.Index(settings["setting_id"]).get_indexer(places["setting_id"])
     k = package.get_indexer(places["package_id"])
     ok = np.flatnonzero((s >= 0) & (k >= 0))[::-1]  # reversed: the first row of a duplicate wins
@@ -93,49 +94,64 @@ def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Series
     return table
 
 
-def _candidate_pairs(
-    kids: pd.DataFrame, settings: pd.DataFrame, places: pd.DataFrame, ds: Dataset
-) -> dict[str, np.ndarray]:
-    """(child pos c, setting pos s, places row p, rank, fixed) of every pair worth checking.
+def _near_pairs(
+    kids: pd.DataFrame, settings: pd.DataFrame, table: np.ndarray, kid_k: np.ndarray, ds: Dataset
+) -> tuple[np.ndarray, np.ndarray]:
+    """(child, setting) positions: settings offering the free child's package within reach.
 
-    Pairs are: settings offering the child's package within the cap radius (one
-    KD-tree pass per package), settings the parent ranked, and continuing
-    placements (p = −1 when the setting lists no places for the child's
-    package). Sorted by (c, s); a pair found twice is kept once.
+    One KD-tree pass per package, at the straight-line radius the child's
+    journey cap allows.
     """
-    n_s = len(settings)
-    package = pd.Index(pd.unique(places["package_id"]))
-    table = _place_rows(settings, places, package)
-    kid_k = package.get_indexer(kids["package_id"])  # −1 → the "no package" column
     is_free = ~kids["fixed"].to_numpy(bool)
     radius = max_straight_km(kids["cap_min"].to_numpy(), policy=ds.policy, graph=ds.roads)
     xy, sxy = kids[["x", "y"]].to_numpy(float), settings[["easting", "northing"]].to_numpy(float)
-    near_c, near_s = [], []
-    for k in range(len(package)):
+    near_c, near_s = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for k in range(table.shape[1] - 1):
         offer = np.flatnonzero(table[:, k] >= 0)
         who = np.flatnonzero(is_free & (kid_k == k))
         c, j = pairs_within(xy[who], sxy[offer], radius[who], sort=False)
         near_c.append(who[c])
         near_s.append(offer[j])
-    # Ranked settings (free children) and continuing placements (fixed children).
-    prefs = kids["prefs"].to_numpy()
-    free_pos = np.flatnonzero(is_free)
-    counts = kids["n_prefs"].to_numpy()[free_pos]
-    ranked_c = np.repeat(free_pos, counts)
-    ranked_s = pd.Index(settings["setting_id"]).get_indexer(
-        list(itertools.chain.from_iterable(prefs[i] for i in free_pos))
-    )
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    ranked_rank = (np.arange(len(ranked_c)) - starts + 1).astype(float)
-    known = ranked_s >= 0
-    ranked_c, ranked_s, ranked_rank = ranked_c[known], ranked_s[known], ranked_rank[known]
-    fixed_pos = np.flatnonzero(~is_free)
-    cont_s = pd.Index(settings["setting_id"]).get_indexer(kids["current"].to_numpy()[fixed_pos])
-    cont_c = fixed_pos[cont_s >= 0]
-    cont_s = cont_s[cont_s >= 0]
+    return np.concatenate(near_c), np.concatenate(near_s)
 
-    c = np.concatenate([*near_c, ranked_c, cont_c]).astype(np.int64)
-    s = np.concatenate([*near_s, ranked_s, cont_s]).astype(np.int64)
+
+def _ranked_pairs(
+    kids: pd.DataFrame, setting_index: pd.Index
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(child, setting, rank) of the settings each free child's parent ranked (known ids)."""
+    free_pos = np.flatnonzero(~kids["fixed"].to_numpy(bool))
+    counts = kids["n_prefs"].to_numpy()[free_pos]
+    prefs = kids["prefs"].to_numpy()
+    c = np.repeat(free_pos, counts)
+    s = setting_index.get_indexer(list(itertools.chain.from_iterable(prefs[free_pos])))
+    rank = (np.arange(len(c)) - np.repeat(np.cumsum(counts) - counts, counts) + 1).astype(float)
+    known = s >= 0
+    return c[known], s[known], rank[known]
+
+
+def _candidate_pairs(
+    kids: pd.DataFrame, settings: pd.DataFrame, places: pd.DataFrame, ds: Dataset
+) -> dict[str, np.ndarray]:
+    """(child pos c, setting pos s, places row p, rank, fixed) of every pair worth checking.
+
+    Pairs are: settings offering the child's package within the cap radius,
+    settings the parent ranked, and continuing placements (p = −1 when the
+    setting lists no places for the child's package). Sorted by (c, s); a pair
+    found twice is kept once.
+    """
+    n_s = len(settings)
+    setting_index = pd.Index(settings["setting_id"])
+    package = pd.Index(pd.unique(places["package_id"]))
+    table = _place_rows(settings, places, package)
+    kid_k = package.get_indexer(kids["package_id"])  # −1 → the "no package" column
+    near_c, near_s = _near_pairs(kids, settings, table, kid_k, ds)
+    ranked_c, ranked_s, ranked_rank = _ranked_pairs(kids, setting_index)
+    fixed_pos = np.flatnonzero(kids["fixed"].to_numpy(bool))
+    cont_s = setting_index.get_indexer(kids["current"].to_numpy()[fixed_pos])
+    cont_c, cont_s = fixed_pos[cont_s >= 0], cont_s[cont_s >= 0]
+
+    c = np.concatenate([near_c, ranked_c, cont_c]).astype(np.int64)
+    s = np.concatenate([near_s, ranked_s, cont_s]).astype(np.int64)
     key = c * n_s + s
     order = np.argsort(key, kind="stable")
     first = np.ones(len(order), bool)
@@ -147,7 +163,7 @@ def _candidate_pairs(
     r_first = np.unique(r_key, return_index=True)[1]  # a setting ranked twice: its first rank
     rank[np.searchsorted(key, r_key[r_first])] = ranked_rank[r_first]
     p = table[s, kid_k[c]]
-    fixed = ~is_free[c]
+    fixed = kids["fixed"].to_numpy(bool)[c]
     keep = (p >= 0) | fixed
     return {"c": c[keep], "s": s[keep], "p": p[keep], "rank": rank[keep], "fixed": fixed[keep]}
 

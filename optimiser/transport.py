@@ -59,24 +59,15 @@ def is_eligible(
     return ok
 
 
-def _rate_arrays(policy: Policy) -> tuple[np.ndarray, np.ndarray]:
-    t = policy.transport
-    rates = [getattr(t, m) for m in MODES]
-    return (
-        np.array([r.fixed_gbp_per_day for r in rates]),
-        np.array([r.gbp_per_mile for r in rates]),
-    )
+def _daily_gbp(road_km: np.ndarray, policy: Policy) -> np.ndarray:
+    """Cost [GBP/day] of each journey by each mode (columns in ``MODES`` order), rule 3.
 
-
-def mode_cost_gbp(road_km: np.ndarray, mode: np.ndarray, *, policy: Policy) -> np.ndarray:
-    """Annual cost [GBP/yr] of each journey by the given mode ("" → 0), rule 3."""
-    mode = np.asarray(mode, object)
-    fixed, per_mile = _rate_arrays(policy)
-    idx = pd.Index(MODES).get_indexer(mode)
-    known = idx >= 0
-    miles = np.asarray(road_km, float) / KM_PER_MILE
-    day = np.where(known, fixed[idx] + per_mile[idx] * 2.0 * miles, 0.0)
-    return day * policy.school_days_per_year
+    fixed [GBP/day] + per mile [GBP/mile] × 2 × road miles: one journey each way.
+    """
+    rates = [getattr(policy.transport, m) for m in MODES]
+    fixed = np.array([r.fixed_gbp_per_day for r in rates])
+    per_mile = np.array([r.gbp_per_mile for r in rates])
+    return fixed + per_mile * 2.0 * (np.asarray(road_km, float) / KM_PER_MILE)[:, None]
 
 
 _SOLO = MODES.index("solo_taxi")
@@ -87,6 +78,16 @@ _MODE_NAMES = np.array([*MODES, NOT_TRANSPORTED], object)  # code -1 → ""
 def mode_codes(mode: object) -> np.ndarray:
     """Position of each agreed mode in ``MODES`` (−1 when blank or unknown: by the rules)."""
     return pd.Index(MODES).get_indexer(np.asarray(mode, object))
+
+
+def _by_code(day: np.ndarray, code: np.ndarray, policy: Policy) -> np.ndarray:
+    """Annual cost [GBP/yr] of each journey by its mode code (−1 → 0)."""
+    return np.where(code >= 0, day[np.arange(len(code)), code], 0.0) * policy.school_days_per_year
+
+
+def mode_cost_gbp(road_km: np.ndarray, mode: np.ndarray, *, policy: Policy) -> np.ndarray:
+    """Annual cost [GBP/yr] of each journey by the given mode ("" → 0), rule 3."""
+    return _by_code(_daily_gbp(road_km, policy), mode_codes(mode), policy)
 
 
 def assess_codes(
@@ -103,9 +104,7 @@ def assess_codes(
     ``agreed`` holds :func:`mode_codes`; the returned code is −1 when not
     eligible (not transported, cost 0).
     """
-    km = np.asarray(road_km, float)
-    fixed, per_mile = _rate_arrays(policy)
-    day = fixed + per_mile * 2.0 * (km / KM_PER_MILE)[:, None]  # GBP/day, one column per mode
+    day = _daily_gbp(road_km, policy)
     t = policy.transport
     no_chair = np.array([getattr(t, MODES[m]).wheelchair_spaces == 0 for m in _SHARED])
     shared = np.where(np.asarray(wheelchair, bool)[:, None] & no_chair, np.inf, day[:, _SHARED])
@@ -113,8 +112,7 @@ def assess_codes(
     code = np.where(np.asarray(solo, bool), _SOLO, best)
     code = np.where(agreed >= 0, agreed, code)
     code = np.where(np.asarray(eligible, bool), code, -1)
-    cost = np.where(code >= 0, day[np.arange(km.size), code], 0.0)
-    return code, cost * policy.school_days_per_year
+    return code, _by_code(day, code, policy)
 
 
 def assess(

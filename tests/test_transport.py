@@ -9,6 +9,7 @@ Hand values use the default policy (docs/transport.md): per pupil a day = fixed 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -237,6 +238,34 @@ def test_calibration_mean_cost_per_transported_child(default_ds, default_res):
     assert 8000 <= k["transport_cost_per_transported_child_gbp"] <= 9500
     assert 0.85 <= k["transported_children"] / k["placed_children"] <= 1.0
     assert 0.06 <= k["travelling_alone_share"] <= 0.12  # 9% nationally [S4]
+
+
+def test_docs_default_figures_match_a_fresh_run(default_ds, default_res):
+    """docs/transport.md quotes the default data's figures; they must be today's."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "transport.md").read_text("utf-8")
+    tables = transport_tables(default_ds, default_res)
+    total = tables["total"].iloc[0]
+    mode = tables["mode"].set_index("mode")
+    area = tables["area"].set_index("area")
+
+    def per_child(row: pd.Series) -> str:
+        return f"£{row['cost_per_transported_child_gbp']:,.0f}"
+
+    quoted = [
+        f"{total['transported']:,.0f} of {total['children']:,.0f} placed children transported "
+        f"({total['children'] - total['transported']:.0f} within walking distance)",
+        f"**{per_child(total)}**",
+        f"{total['travelling_alone_share']:.1%} in solo taxis",
+        f"shared taxi {mode.loc['shared_taxi', 'children']:.0f} children at\n"
+        f"{per_child(mode.loc['shared_taxi'])}",
+        f"minibus {mode.loc['minibus', 'children']:.0f} at {per_child(mode.loc['minibus'])}",
+        f"solo taxi {mode.loc['solo_taxi', 'children']:.0f} at {per_child(mode.loc['solo_taxi'])}",
+        f"in area\n{per_child(area.loc['in area'])}",
+        f"out of area {per_child(area.loc['out of area'])}",
+        f"INMSS out of area {per_child(area.loc['out of area (INMSS)'])}",
+    ]
+    for text in quoted:
+        assert text in doc, text
 
 
 def test_default_kpis_match_a_recount(default_ds, default_res):

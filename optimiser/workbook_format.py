@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -108,108 +110,106 @@ def _column_chart(
     return chart
 
 
+_PUBLISH_BANNER = (
+    "PUBLISH — disclosure-controlled: counts 1-7 shown as c, others rounded to 5; "
+    "no child-level data"
+)
+_WORKING_BANNER = "WORKING — exact figures with pseudonymous child ids; do not publish"
+
+_TITLES = {
+    "Comparison": "Options compared (change = option − baseline)",
+    "Sufficiency": "Sufficiency by package × phase",
+    "Wards": "By home ward: demand, INMSS reliance, transport",
+    "INMSS": "INMSS reliance by setting and package",
+    "Transport": "Transport by setting type",
+    "Unplaced": "Children without a suitable place, and why",
+    "Horizon": "Multi-year horizon",
+    "Placements": "Placements (working data: pseudonymous child ids)",
+}
+
+_CHARTS: dict[str, dict[str, Any]] = {
+    "Sufficiency": {
+        "categories": ["package_id", "phase"],
+        "series": ["demand_children", "places"],
+        "title": "Demand against places",
+    },
+    "INMSS": {
+        "categories": ["name"],
+        "series": ["place_cost_gbp"],
+        "title": "INMSS cost by setting (top 15)",
+        "kind": "bar",
+    },
+    "Horizon": {
+        "categories": ["year"],
+        "series": ["demand_children", "places", "placed_children"],
+        "title": "Demand, places and children placed by year",
+        "kind": "line",
+    },
+}
+
+
+@dataclass(frozen=True)
+class _Book:
+    """An xlsxwriter workbook, its cell formats and the banner every sheet carries."""
+
+    book: Any
+    fmt: dict[str, object]
+    banner: str
+
+    def sheet(self, name: str, frame: pd.DataFrame, *, title: str = "") -> Any:
+        """Write ``frame`` as sheet ``name`` under ``title`` (default: its title in _TITLES)."""
+        title = title or _TITLES[name]
+        return _write_frame(self.book, self.fmt, name, frame, title=title, banner=self.banner)
+
+    def chart(self, name: str, frame: pd.DataFrame) -> Any:
+        """The chart of sheet ``name`` (its spec in _CHARTS) over the rows of ``frame``."""
+        return _column_chart(self.book, name, frame, **_CHARTS[name])
+
+
 def write_tables(tables, path: Path, *, title: str, publish: bool, note: str) -> None:
-    """Write every table of ``tables`` (WorkbookTables) as a sheet, with charts."""
-    banner = (
-        "PUBLISH — disclosure-controlled: counts 1-7 shown as c, others rounded to 5; "
-        "no child-level data"
-        if publish
-        else "WORKING — exact figures with pseudonymous child ids; do not publish"
-    )
+    """Write every table of ``tables`` (WorkbookTables) as a sheet, with charts.
+
+    Working workbooks chart sufficiency and INMSS cost; every workbook charts the horizon.
+    """
     with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
         book = writer.book
-        fmt = _formats(book)
-        summary = _write_frame(
-            book, fmt, "Summary", tables.summary, title=f"{title}: key figures", banner=banner
-        )
-        summary.write(len(tables.summary) + 5, 0, note, fmt["note"])
+        out = _Book(book, _formats(book), _PUBLISH_BANNER if publish else _WORKING_BANNER)
+        _write_summary(out, tables.summary, title=f"{title}: key figures", note=note)
         if tables.comparison is not None:
-            _write_frame(
-                book,
-                fmt,
-                "Comparison",
-                tables.comparison,
-                banner=banner,
-                title="Options compared (change = option − baseline)",
-            )
-        suff = tables.sufficiency
-        sheet = _write_frame(
-            book, fmt, "Sufficiency", suff, banner=banner, title="Sufficiency by package × phase"
-        )
-        if not publish and len(suff):
-            chart = _column_chart(
-                book,
-                "Sufficiency",
-                suff,
-                categories=["package_id", "phase"],
-                series=["demand_children", "places"],
-                title="Demand against places",
-            )
-            sheet.insert_chart(len(suff) + 5, 0, chart)
-        _write_frame(
-            book,
-            fmt,
-            "Wards",
-            tables.wards,
-            banner=banner,
-            title="By home ward: demand, INMSS reliance, transport",
-        )
-        sheet = _write_frame(
-            book,
-            fmt,
-            "INMSS",
-            tables.inmss,
-            banner=banner,
-            title="INMSS reliance by setting and package",
-        )
-        if not publish and len(tables.inmss):
-            top = tables.inmss.head(15)
-            chart = _column_chart(
-                book,
-                "INMSS",
-                top,
-                categories=["name"],
-                series=["place_cost_gbp"],
-                title="INMSS cost by setting (top 15)",
-                kind="bar",
-            )
-            sheet.insert_chart(2, len(tables.inmss.columns) + 1, chart)
-        _write_frame(
-            book,
-            fmt,
-            "Transport",
-            tables.transport,
-            banner=banner,
-            title="Transport by setting type",
-        )
-        _write_frame(
-            book,
-            fmt,
-            "Unplaced",
-            tables.unplaced,
-            banner=banner,
-            title="Children without a suitable place, and why",
-        )
+            out.sheet("Comparison", tables.comparison)
+        _write_sufficiency(out, tables.sufficiency, chart=not publish)
+        out.sheet("Wards", tables.wards)
+        _write_inmss(out, tables.inmss, chart=not publish)
+        out.sheet("Transport", tables.transport)
+        out.sheet("Unplaced", tables.unplaced)
         if tables.horizon is not None:
-            sheet = _write_frame(
-                book, fmt, "Horizon", tables.horizon, banner=banner, title="Multi-year horizon"
-            )
-            chart = _column_chart(
-                book,
-                "Horizon",
-                tables.horizon,
-                categories=["year"],
-                series=["demand_children", "places", "placed_children"],
-                title="Demand, places and children placed by year",
-                kind="line",
-            )
-            sheet.insert_chart(len(tables.horizon) + 5, 0, chart)
+            _write_horizon(out, tables.horizon)
         if tables.placements is not None:
-            _write_frame(
-                book,
-                fmt,
-                "Placements",
-                tables.placements,
-                banner=banner,
-                title="Placements (working data: pseudonymous child ids)",
-            )
+            out.sheet("Placements", tables.placements)
+
+
+def _row_below(frame: pd.DataFrame) -> int:
+    """The row two blank rows below a table that _write_frame wrote from row 2."""
+    return len(frame) + 5
+
+
+def _write_summary(out: _Book, summary: pd.DataFrame, *, title: str, note: str) -> None:
+    sheet = out.sheet("Summary", summary, title=title)
+    sheet.write(_row_below(summary), 0, note, out.fmt["note"])
+
+
+def _write_sufficiency(out: _Book, suff: pd.DataFrame, *, chart: bool) -> None:
+    sheet = out.sheet("Sufficiency", suff)
+    if chart and len(suff):
+        sheet.insert_chart(_row_below(suff), 0, out.chart("Sufficiency", suff))
+
+
+def _write_inmss(out: _Book, inmss: pd.DataFrame, *, chart: bool) -> None:
+    sheet = out.sheet("INMSS", inmss)
+    if chart and len(inmss):
+        sheet.insert_chart(2, len(inmss.columns) + 1, out.chart("INMSS", inmss.head(15)))
+
+
+def _write_horizon(out: _Book, horizon: pd.DataFrame) -> None:
+    sheet = out.sheet("Horizon", horizon)
+    sheet.insert_chart(_row_below(horizon), 0, out.chart("Horizon", horizon))

@@ -44,8 +44,9 @@ class _Known:
     """What a scenario's changes may refer to: the base data, plus settings added so far.
 
     ``priced`` holds the (package_id, setting_type) pairs with a costing-framework
-    row and ``existing`` the base data's (setting_id, package_id) pairs with places
-    (``add_setting`` adds to ``settings`` and ``setting_types`` only).
+    row and ``existing`` the (setting_id, package_id) pairs with a places row: the
+    base data's, then those earlier ``add_setting`` and ``set_places`` changes
+    create (a later ``set_places`` on such a row keeps its cost).
     ``source`` is the scenario's file, for the policy loader's messages.
     """
 
@@ -79,10 +80,14 @@ class _Known:
             source=source,
         )
 
-    def add_setting(self, change: AddSetting) -> None:
-        """Note a setting added by a change, so later changes may name it."""
-        self.settings.add(change.setting_id)
-        self.setting_types[change.setting_id] = change.setting_type
+    def note(self, change: object) -> None:
+        """Note the settings and places rows a change creates, so later changes may use them."""
+        if isinstance(change, AddSetting):
+            self.settings.add(change.setting_id)
+            self.setting_types[change.setting_id] = change.setting_type
+            self.existing |= {(change.setting_id, pkg) for pkg in change.places}
+        elif isinstance(change, SetPlaces):
+            self.existing.add((change.setting_id, change.package_id))
 
     def has_cost(self, setting_id: str, package_id: str) -> bool:
         """True when the setting already has places of the package or the framework prices it."""
@@ -110,8 +115,7 @@ def check_scenario(scenario: Scenario, ds: Dataset) -> list[Problem]:
         file, number = scenario.origin(i)
         at = _At(file, f"change {number} ({change.kind})")
         out += _CHECKERS[type(change)](change, known, at)
-        if isinstance(change, AddSetting):
-            known.add_setting(change)
+        known.note(change)
     return out
 
 

@@ -789,6 +789,22 @@ def test_places_without_any_cost_are_an_error(tiny):
         sc.apply(tiny)
 
 
+def test_set_places_on_places_an_earlier_change_created_keeps_their_cost(tiny):
+    # P2 × inclusion_base has no framework row: the add_setting gives the cost, and a
+    # later set_places on that row (a planner resizing the new base) needs none
+    base = {**NEW_BASE, "places": {"P2": 2}, "annual_cost_gbp": {"P2": 21000}}
+    resize = {"set_places": {"setting_id": "N1", "package_id": "P2", "places": 5}}
+    sc = scenario({"add_setting": base}, resize)
+    assert check_scenario(sc, tiny) == []
+    out = sc.apply(tiny)
+    assert place(out, "N1", "P2")["places"] == 5
+    assert place(out, "N1", "P2")["annual_cost_gbp"] == 21000
+    # new P2 places at a base that offers only P1 still need a cost
+    p1_base = {**NEW_BASE, "places": {"P1": 2}}
+    problems = check_scenario(scenario({"add_setting": p1_base}, resize), tiny)
+    assert [p.column for p in problems] == ["change 2 (set_places) annual_cost_gbp"]
+
+
 def test_set_places_model_rejects_negative_places():
     with pytest.raises(ValueError, match="greater than or equal to 0"):
         SetPlaces(setting_id="S1", package_id="P1", places=-1)

@@ -241,11 +241,7 @@ class Policy(_Frozen):
 
     def phase_of_age(self, age: int) -> str:
         """Phase name (primary, secondary, post16) for an age [years]."""
-        if age >= self.phase_age.post16_from:
-            return "post16"
-        if age >= self.phase_age.secondary_from:
-            return "secondary"
-        return "primary"
+        return str(self.phases_of_ages([age])[0])
 
     def phases_of_ages(self, ages: object) -> np.ndarray:
         """:meth:`phase_of_age` of each age in an array (object array of phase names)."""

@@ -226,11 +226,6 @@ def child_needs(ds: Dataset) -> pd.DataFrame:
     )
 
 
-def cap_min_of_age(age: np.ndarray, *, policy: Policy) -> np.ndarray:
-    """Journey-time cap [min] by the phase of each age."""
-    return policy.travel_caps_min(age)
-
-
 def placement_transport(
     ds: Dataset,
     placements: pd.DataFrame,
@@ -271,7 +266,7 @@ def placement_transport(
         out[name] = need[name].to_numpy()
     out["eligible"] = view["eligible"].to_numpy()
     out["mode"] = view["mode"].to_numpy()
-    out["cap_min"] = cap_min_of_age(out["age"].to_numpy(), policy=ds.policy)
+    out["cap_min"] = ds.policy.travel_caps_min(out["age"].to_numpy())
     out["over_cap"] = out["travel_min"].to_numpy(float) > out["cap_min"].to_numpy() + 1e-9
     out["alone"] = out["mode"] == "solo_taxi"
     found = si >= 0

@@ -150,44 +150,27 @@ def test_console_script_is_declared():
     assert callable(main)
 
 
-def _console_script() -> str | None:
+def _run_console_script(*args: str) -> subprocess.CompletedProcess:
+    """Run the installed ``optimiser`` script from the checkout (skip when not installed)."""
     local = Path(sys.executable).with_name("optimiser")
-    return str(local) if local.exists() else shutil.which("optimiser")
-
-
-def test_console_script_validates_tiny(tiny_path):
-    script = _console_script()
+    script = str(local) if local.exists() else shutil.which("optimiser")
     if script is None:
         pytest.skip("console script `optimiser` not installed (run `pip install -e .`)")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    proc = subprocess.run(
-        [script, "validate", "tests/data/tiny"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return subprocess.run(
+        [script, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def test_console_script_validates_tiny(tiny_path):
+    proc = _run_console_script("validate", "tests/data/tiny")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("OK: tiny is valid")
     assert "Traceback" not in proc.stderr
 
 
 def test_console_script_fails_cleanly(tmp_path):
-    script = _console_script()
-    if script is None:
-        pytest.skip("console script `optimiser` not installed (run `pip install -e .`)")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    proc = subprocess.run(
-        [script, "validate", str(tmp_path / "nope")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = _run_console_script("validate", str(tmp_path / "nope"))
     assert proc.returncode == 1
     assert "nothing at this path" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr

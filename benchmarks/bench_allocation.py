@@ -52,8 +52,8 @@ if str(HERE) not in sys.path:
 
 import optimiser  # noqa: E402
 from optimiser._solver import solve_min_cost_flow  # noqa: E402
-from optimiser.allocation import build_flow_network, residual_capacities  # noqa: E402
-from optimiser.arcs import build_arcs, child_frame  # noqa: E402
+from optimiser.allocation.arcs import build_arcs, child_frame  # noqa: E402
+from optimiser.allocation.network import build_flow_network, residual_capacities  # noqa: E402
 from optimiser.schema import INMSS_TYPES, MAINSTREAM_TYPES  # noqa: E402
 
 #: name -> (n_children, n_settings or None for the national instance, repeats,
@@ -84,7 +84,7 @@ def build_tables(size: str) -> dict[str, pd.DataFrame]:
         import national
 
         return national.national_tables(n_children=n_children)
-    from optimiser.synth import synth_area
+    from optimiser.synth.benchmark import synth_area
 
     return synth_area(n_children=n_children, n_settings=n_settings, seed=SEED)
 

@@ -39,9 +39,9 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from optimiser import siting
-from optimiser.site_planning import annuity_factor
-from optimiser.siting_instance import build_instance, parse_groups
-from optimiser.siting_model import build_facility_model
+from optimiser.siting.cflp.instance import build_instance, parse_groups
+from optimiser.siting.cflp.model import build_facility_model
+from optimiser.siting.instance import annuity_factor
 
 SIZES = (8, 12, 16, 20)
 PER_KM = 2 * 1.3 / 1.609344 * 190 * 2.6  # shared transport [GBP/yr per straight km]

@@ -27,8 +27,8 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from optimiser.siting import solve_facility_location
-from optimiser.synth import synth_facility_location
+from optimiser.siting.cflp.solve import solve_facility_location
+from optimiser.synth.facility import synth_facility_location
 
 # (m sites, n customers, capacity ratio, single_source)
 SIZES = [

@@ -1,4 +1,4 @@
-"""Benchmark of the shared-route estimate (``optimiser.routes.estimate_routes``).
+"""Benchmark of the shared-route estimate (``optimiser.transport.routes.estimate_routes``).
 
 Usage (from the repository root)::
 
@@ -43,7 +43,7 @@ for p in (ROOT, HERE):
         sys.path.insert(0, str(p))
 
 import optimiser  # noqa: E402
-from optimiser.routes import estimate_routes  # noqa: E402
+from optimiser.transport.routes.estimate import estimate_routes  # noqa: E402
 
 SIZES = ("default", "5k")
 
@@ -55,7 +55,7 @@ def build(size: str) -> optimiser.Dataset:
         return base
     from national import dataset_from_tables
 
-    from optimiser.synth import synth_area
+    from optimiser.synth.benchmark import synth_area
 
     tables = synth_area(n_children=5_000, n_settings=200, seed=1)
     return dataset_from_tables(tables, policy=base.policy, name="synth 5k")
@@ -164,7 +164,7 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
         "(1 − saving); NN = the nearest-neighbour heuristic on the same children and "
         "caps; riders over cap all have a direct journey already over their phase's cap "
         "unless the bracket says otherwise; the lower bound is the weak bound of "
-        "`optimiser.routes` (geography and ride caps ignored), so the true optimality gap "
+        "`optimiser.transport.routes` (geography and ride caps ignored), so the true optimality gap "
         "is at most cost − bound. Times exclude `allocate` (" + alloc + ").",
     ]
     return "\n".join(lines) + "\n"

@@ -49,9 +49,9 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 import optimiser
-from optimiser.datamodel import derive_place_costs
+from optimiser.dataset.model import derive_place_costs
 from optimiser.schema import TABLES
-from optimiser.synth import (
+from optimiser.synth.tables import (
     ELIGIBLE_SETTING_TYPES,
     ENGLAND_NEED_PC,
     default_costing_framework,
@@ -91,7 +91,7 @@ _INMSS = ("nmss", "independent_special")
 
 
 def _typed_column(table: str, name: str, values: pd.Series | None, n: int) -> pd.Series:
-    """One column typed as :func:`optimiser.coerce.coerce_column` would type it."""
+    """One column typed as :func:`optimiser.dataset.coerce.coerce_column` would type it."""
     col = TABLES[table].column(name)
     if values is None:
         values = pd.Series([None] * n, dtype=object)

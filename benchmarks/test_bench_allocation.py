@@ -25,7 +25,7 @@ import bench_allocation as bench  # noqa: E402
 import national  # noqa: E402
 
 import optimiser  # noqa: E402
-from optimiser.allocation import build_flow_network  # noqa: E402
+from optimiser.allocation.network import build_flow_network  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

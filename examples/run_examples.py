@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import optimiser
-from optimiser.workbook import write_workbook
+from optimiser.reports.workbook import write_workbook
 
 HERE = Path(__file__).parent
 FILES = [

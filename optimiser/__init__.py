@@ -17,16 +17,18 @@ __version__ = "0.1.0"
 
 from optimiser import siting
 from optimiser._errors import DataValidationError, InfeasibleError, OptimiserError, SolverError
-from optimiser.allocation import AllocationResult, allocate, options
-from optimiser.check import check_allocation
-from optimiser.comparison import Comparison, compare, compare_scenarios
-from optimiser.datamodel import Dataset, load_dataset, save_dataset
-from optimiser.datasets import load_default
+from optimiser.allocation.check import check_allocation
+from optimiser.allocation.solve import AllocationResult, allocate, options
+from optimiser.dataset.embedded import load_default
+from optimiser.dataset.load import load_dataset
+from optimiser.dataset.model import Dataset
+from optimiser.dataset.save import save_dataset
+from optimiser.dataset.validate import DataWarning, validate
 from optimiser.policy import Policy, load_policy
 from optimiser.problems import Problem
-from optimiser.scenarios import Scenario, load_scenario
-from optimiser.site_planning import SitingResult, site
-from optimiser.validate import DataWarning, validate
+from optimiser.scenarios.compare import Comparison, compare, compare_scenarios
+from optimiser.scenarios.scenario import Scenario, load_scenario
+from optimiser.siting.plan import SitingResult, site
 
 __all__ = [
     "AllocationResult",

@@ -28,12 +28,12 @@ from pyproj import Transformer
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from optimiser.synth import (  # noqa: E402
+from optimiser.synth.cohort import synth_children  # noqa: E402
+from optimiser.synth.tables import (  # noqa: E402
     SETTING_COLUMNS,
     default_costing_framework,
     need_mix_from_primary_need,
     placeholder_packages,
-    synth_children,
 )
 
 SOURCES = REPO / "data" / "sources"
@@ -606,8 +606,6 @@ def wards_geojson(wards: gpd.GeoDataFrame) -> str:
 
 
 # =========================================================================== writing
-
-
 
 
 def csv_text(df: pd.DataFrame) -> str:

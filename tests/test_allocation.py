@@ -33,8 +33,8 @@ import yaml
 from helpers import DESIGN_KPIS, FLAT_TRANSPORT
 
 import optimiser
-from optimiser.allocation import build_flow_network, residual_capacities
-from optimiser.arcs import build_arcs, child_frame
+from optimiser.allocation.arcs import build_arcs, child_frame
+from optimiser.allocation.network import build_flow_network, residual_capacities
 
 MILE_KM = 1.609344
 SHARED_PER_KM = 2 * 1.3 / MILE_KM * 190 * 2.6  # £798.0892 per straight km, default policy

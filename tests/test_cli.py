@@ -14,7 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 import optimiser
-from optimiser.cli import app
+from optimiser.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -135,7 +135,7 @@ def test_missing_embedded_data_is_a_clean_error(monkeypatch, args):
         msg = "the embedded data folder was not found; reinstall optimiser"
         raise FileNotFoundError(msg)
 
-    monkeypatch.setattr("optimiser.cli_common.default_path", no_data)
+    monkeypatch.setattr("optimiser.cli.common.default_path", no_data)
     result = invoke(*args)
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
@@ -145,7 +145,7 @@ def test_missing_embedded_data_is_a_clean_error(monkeypatch, args):
 def test_console_script_is_declared():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert meta["project"]["scripts"]["optimiser"] == "optimiser.cli:main"
-    from optimiser.cli import main
+    from optimiser.cli.app import main
 
     assert callable(main)
 

@@ -20,9 +20,9 @@ from helpers import DESIGN_KPIS
 from typer.testing import CliRunner
 
 import optimiser
-from optimiser.cli import app
-from optimiser.comparison import compare_scenarios, who_moves
-from optimiser.scenarios import scenario_from_mapping
+from optimiser.cli.app import app
+from optimiser.scenarios.compare import compare_scenarios, who_moves
+from optimiser.scenarios.scenario import scenario_from_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

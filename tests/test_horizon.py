@@ -16,9 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 import optimiser
-from optimiser.cli import app
-from optimiser.horizon import national_growth_rate, roll_forward
-from optimiser.scenarios import scenario_from_mapping
+from optimiser.cli.app import app
+from optimiser.scenarios.horizon import national_growth_rate, roll_forward
+from optimiser.scenarios.scenario import scenario_from_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 SERIES = ROOT / "data" / "sources" / "ehcp_placements_by_la_jan2019-jan2025.csv"

@@ -32,7 +32,7 @@ _SKIP_DIRS = (
 
 _PROBE = """
 import json, optimiser
-from optimiser.datasets import data_dir
+from optimiser.dataset.paths import data_dir
 ds = optimiser.load_default()
 print(json.dumps({"module": optimiser.__file__, "data": str(data_dir()),
                   "children": len(ds.children), "settings": len(ds.settings),

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 import optimiser
-from optimiser.maps import map_allocation, save_map
-from optimiser.pack import write_pack
+from optimiser.maps.build import map_allocation
+from optimiser.maps.pack import write_pack
+from optimiser.maps.page import save_map
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

@@ -13,12 +13,15 @@ import pytest
 from typer.testing import CliRunner
 
 import optimiser
-from optimiser import map_data as md
-from optimiser.cli import app
+from optimiser.cli.app import app
 from optimiser.disclosure import is_publishable_count
 from optimiser.geography import lonlat_from_bng
-from optimiser.maps import assets_dir, map_allocation, render_html, save_map
-from optimiser.pack import summary_html, write_pack
+from optimiser.maps.build import map_allocation
+from optimiser.maps.geometry import ward_points
+from optimiser.maps.pack import summary_html, write_pack
+from optimiser.maps.page import assets_dir, render_html, save_map
+from optimiser.maps.setting_figures import candidate_figures, chosen_site_figures, setting_figures
+from optimiser.maps.ward_figures import child_wards, ward_counts, ward_figures
 
 SCENARIO = """name: Sale base and fee cap
 changes:
@@ -178,9 +181,9 @@ def test_publish_map_has_no_home_coordinates_at_any_rounding(publish_html, defau
 def _public_points(ds) -> set[tuple[float, float]]:
     """Settings, candidate sites and ward label points, both axis orders, to 3 dp."""
     frames = [
-        md.setting_figures(ds, optimiser.allocate(ds), publish=True),
-        md.candidate_figures(ds),
-        md.ward_points(ds),
+        setting_figures(ds, optimiser.allocate(ds), publish=True),
+        candidate_figures(ds),
+        ward_points(ds),
     ]
     pts = set()
     for f in frames:
@@ -190,14 +193,14 @@ def _public_points(ds) -> set[tuple[float, float]]:
 
 
 def test_publish_map_geometry_is_only_public_places(publish_html, default_ds):
-    settings = md.setting_figures(default_ds, optimiser.allocate(default_ds), publish=True)
+    settings = setting_figures(default_ds, optimiser.allocate(default_ds), publish=True)
     known = {
         (round(x, 5), round(y, 5))
         for f in (
             settings,
-            md.candidate_figures(default_ds),
-            md.ward_points(default_ds),
-            md.chosen_site_figures(FakeSiting(default_ds).sites),
+            candidate_figures(default_ds),
+            ward_points(default_ds),
+            chosen_site_figures(FakeSiting(default_ds).sites),
         )
         for x, y in zip(f["lon"], f["lat"], strict=True)
     }
@@ -214,7 +217,7 @@ def test_publish_map_geometry_is_only_public_places(publish_html, default_ds):
 
 
 def test_publish_map_has_no_home_postcodes(publish_html, default_ds):
-    from optimiser.datasets import postcode_lookup
+    from optimiser.dataset.postcodes import postcode_lookup
 
     lookup = postcode_lookup()
     kids = default_ds.children[["easting", "northing"]].round().astype(int)
@@ -346,7 +349,7 @@ def test_map_without_wards(tiny):
 def test_children_without_ward_code_are_placed_by_point_in_polygon(default_ds):
     kids = default_ds.children.copy()
     kids["ward_code"] = ""
-    found = md.child_wards(default_ds.replace(children=kids), default_ds.children["child_id"])
+    found = child_wards(default_ds.replace(children=kids), default_ds.children["child_id"])
     truth = default_ds.children.set_index("child_id")["ward_code"]
     assert (found == truth.reindex(found.index)).mean() > 0.97  # generalised boundaries
 
@@ -444,14 +447,14 @@ def test_cli_pack(tmp_path, tiny_path):
 
 
 def test_ward_figures_totals_agree_with_the_kpis(default_ds, res):
-    exact = md.ward_counts(default_ds, res)
+    exact = ward_counts(default_ds, res)
     assert (
         exact["placed_children"].sum()
-        + (md.child_wards(default_ds, res.placements["child_id"]) == "").sum()
+        + (child_wards(default_ds, res.placements["child_id"]) == "").sum()
         == res.kpis["placed_children"]
     )
     assert exact["inmss_children"].sum() <= res.kpis["inmss_children"]
-    shown = md.ward_figures(default_ds, res, publish=True)
+    shown = ward_figures(default_ds, res, publish=True)
     nums = [v for v in shown["placed_children"] if v != "c"]
     n_c = len(shown) - len(nums)
     assert abs(sum(nums) - exact["placed_children"].sum()) <= 2 * len(nums) + 7 * n_c

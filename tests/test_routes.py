@@ -18,8 +18,8 @@ import optimiser
 from optimiser._errors import DataValidationError
 from optimiser._solver import solve_vrp
 from optimiser.policy import Policy
-from optimiser.routes import estimate_routes
-from optimiser.travel import road_km_and_min
+from optimiser.transport.routes.estimate import estimate_routes
+from optimiser.transport.travel import road_km_and_min
 
 MILE_KM = 1.609344
 E0, N0 = 380000.0, 395000.0

@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 import optimiser
 from optimiser import DataValidationError
 from optimiser.policy import policy_from_mapping
-from optimiser.scenario_changes import AddSetting, CapFees, SetPlaces
-from optimiser.scenarios import check_scenario, scenario_from_mapping
+from optimiser.scenarios.changes import AddSetting, CapFees, SetPlaces
+from optimiser.scenarios.checks import check_scenario
+from optimiser.scenarios.scenario import scenario_from_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 TO_PLACE = {

@@ -24,9 +24,11 @@ from helpers import FLAT_TRANSPORT
 from typer.testing import CliRunner
 
 import optimiser
-from optimiser.cli import app
-from optimiser.site_planning import annuity_factor, budget_curve
-from optimiser.siting import check_facility_location, solve_facility_location
+from optimiser.cli.app import app
+from optimiser.siting.cflp.solution import check_facility_location
+from optimiser.siting.cflp.solve import solve_facility_location
+from optimiser.siting.instance import annuity_factor
+from optimiser.siting.plan import budget_curve
 
 E0, N0 = 380000.0, 395000.0
 PER_KM = 2 * 1.3 / 1.609344 * 190 * 2.6  # £798.0892 a straight km

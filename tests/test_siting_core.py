@@ -18,14 +18,10 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_matrix
 
 import optimiser._solver
-import optimiser.siting
 from optimiser._errors import DataValidationError, InfeasibleError, SolverError
-from optimiser.siting import (
-    FacilityLocationSolution,
-    check_facility_location,
-    solve_facility_location,
-)
-from optimiser.synth import synth_facility_location
+from optimiser.siting.cflp.solution import FacilityLocationSolution, check_facility_location
+from optimiser.siting.cflp.solve import solve_facility_location
+from optimiser.synth.facility import synth_facility_location
 
 REL = 1e-6
 PROPERTY_SETTINGS = settings(
@@ -228,7 +224,7 @@ def _fake_solve(values: np.ndarray | None, status: str) -> object:
 
 
 def test_no_solution_in_time_is_a_solver_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(optimiser.siting, "solve_mip", _fake_solve(None, "unknown"))
+    monkeypatch.setattr("optimiser.siting.cflp.solve.solve_mip", _fake_solve(None, "unknown"))
     with pytest.raises(SolverError, match=r"no feasible plan within time_limit_s=1"):
         solve_facility_location(*SPLIT, time_limit_s=1)
 
@@ -236,7 +232,7 @@ def test_no_solution_in_time_is_a_solver_error(monkeypatch: pytest.MonkeyPatch) 
 def test_bad_solver_answer_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     # Everything at site A (x ordered (0,0), (0,1), (1,0), (1,1)): 8 units > capacity 6.
     values = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
-    monkeypatch.setattr(optimiser.siting, "solve_mip", _fake_solve(values, "optimal"))
+    monkeypatch.setattr("optimiser.siting.cflp.solve.solve_mip", _fake_solve(values, "optimal"))
     match = r"failed the independent check: \(2\) capacity exceeded at facilities \[0\]"
     with pytest.raises(SolverError, match=match):
         solve_facility_location(*SPLIT, k=1)

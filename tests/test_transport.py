@@ -17,16 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 import optimiser
-from optimiser.cli import app
+from optimiser.cli.app import app
 from optimiser.policy import Policy
-from optimiser.transport import (
-    assess,
-    is_eligible,
-    mode_cost_gbp,
-    transport_cost_gbp,
-    transport_kpis,
-    transport_tables,
-)
+from optimiser.transport.rules import assess, is_eligible, mode_cost_gbp, transport_cost_gbp
+from optimiser.transport.tables import transport_kpis, transport_tables
 
 MILE_KM = 1.609344
 POL = Policy()

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import optimiser
-from optimiser.transport import transport_cost_gbp
-from optimiser.travel import max_straight_km, pairs_within, road_km_and_min, straight_km
+from optimiser.transport.rules import transport_cost_gbp
+from optimiser.transport.travel import max_straight_km, pairs_within, road_km_and_min, straight_km
 
 settings.register_profile(
     "travel-properties",

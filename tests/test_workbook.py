@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 import optimiser
-from optimiser.cli import app
+from optimiser.cli.app import app
 from optimiser.disclosure import publish_count
-from optimiser.reports import format_kpis
-from optimiser.workbook import build_tables, write_workbook
+from optimiser.reports.labels import format_kpis
+from optimiser.reports.workbook import build_tables, write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

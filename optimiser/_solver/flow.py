@@ -8,9 +8,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from optimiser._errors import DataValidationError, InfeasibleError, SolverError
-from optimiser._solver.status import (
-    OPTIMAL,
-)
+from optimiser._solver.status import OPTIMAL
 
 # ------------------------------------------------------------------- min-cost flow
 

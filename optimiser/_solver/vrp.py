@@ -10,11 +10,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from optimiser._errors import DataValidationError, SolverError
 from optimiser._solver.flow import _as_int64
-from optimiser._solver.status import (
-    FEASIBLE,
-    OPTIMAL,
-    UNKNOWN,
-)
+from optimiser._solver.status import FEASIBLE, OPTIMAL, UNKNOWN
 
 # ------------------------------------------------------------------- vehicle routing
 

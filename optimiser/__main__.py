@@ -1,0 +1,5 @@
+"""``python -m optimiser``: the ``optimiser`` command."""
+
+from optimiser.cli.app import main
+
+main()

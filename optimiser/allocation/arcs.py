@@ -1,0 +1,286 @@
+"""Eligible placements (arcs) of the allocation model, with their costs.
+
+An arc (child, setting, package) exists only when all hold:
+
+1. the setting has a places row for the child's package and is not closed;
+2. the child's age is within the setting's age range;
+3. the journey is within the policy cap for the child's phase, unless the
+   parent ranked the setting (parents may choose a setting beyond the cap).
+
+A continuing placement (``current_setting_id``, policy ``continuity: keep``)
+is that child's only arc, whatever rules 2-3 say: the child stays.
+
+Arc cost [GBP/yr, whole pounds] = place cost + transport cost + preference
+penalty + mainstream-duty penalty, where
+
+* place cost is ``places.annual_cost_gbp`` (own fee, else the costing framework);
+* transport cost is :func:`optimiser.transport.transport_cost_gbp`;
+* the preference penalty (0 for a continuing placement) is
+  ``preference_penalty_gbp[rank-1]`` for a ranked setting (the last value for
+  ranks beyond the list) and ``unranked_penalty_gbp`` for any other setting
+  when the parent ranked some; 0 when they ranked none;
+* the mainstream duty (``duty_term_gbp``): when the parent prefers mainstream,
+  each mainstream or inclusion-base arc of that child gets a bonus −W, with
+  W = max(policy ``mainstream_duty_gbp``, Σ_i M_i + 1), M_i being child i's
+  largest other-terms cost over its arcs, summed over the children being placed.
+  The other terms of any allocation lie in [0, Σ_i M_i], so an allocation that
+  honours h mainstream preferences costs at most Σ_i M_i − W·h, and one that
+  honours fewer costs at least −W·(h − 1) > Σ_i M_i − W·h. Honouring more
+  mainstream preferences (placing such children in mainstream, rather than
+  elsewhere or not at all) therefore always wins, whoever else is placed: the
+  duty dominates every cost and preference trade-off (lexicographic separation).
+  Arc costs of those arcs are negative for that reason.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from optimiser.dataset.model import Dataset
+from optimiser.schema.tables import MAINSTREAM_TYPES
+from optimiser.transport.rules import assess_codes, child_needs, is_eligible, mode_codes
+from optimiser.transport.travel import max_straight_km, pairs_within, road_km_and_min
+
+ARC_COLUMNS = [
+    "child_id",
+    "setting_id",
+    "package_id",
+    "place_cost_gbp",
+    "transport_cost_gbp",
+    "distance_km",
+    "travel_min",
+    "preference_rank",
+    "arc_cost",
+]
+
+
+def child_frame(ds: Dataset) -> pd.DataFrame:
+    """Children (in ``ds.children`` order) with what the model needs of each.
+
+    The transport needs of :func:`optimiser.transport.child_needs`, plus phase,
+    journey cap [min], whether the placement is fixed, current setting,
+    mainstream preference and the ranked preferences (and how many).
+    """
+    pol = ds.policy
+    kids = ds.children.reset_index(drop=True)
+    out = child_needs(ds)
+    closed = ds.settings.loc[ds.settings["closed"], "setting_id"]
+    current = kids["current_setting_id"].astype(str)
+    fixed = (pol.continuity == "keep") & (current != "") & ~current.isin(closed)
+    out["phase"] = pol.phases_of_ages(out["age"])
+    out["cap_min"] = pol.travel_caps_min(out["age"])
+    out["fixed"] = fixed.to_numpy()
+    out["current"] = current.to_numpy()
+    out["prefers_mainstream"] = kids["prefers_mainstream"].to_numpy()
+    out["prefs"] = kids["preferences"].to_numpy()
+    out["n_prefs"] = np.fromiter(map(len, out["prefs"]), np.int64, len(out))
+    return out
+
+
+def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Index) -> np.ndarray:
+    """Table (setting position, package position) → places row; −1 where there is none.
+
+    Columns follow ``package``; the extra last column (position −1) stands for
+    a package no setting lists.
+    """
+    table = np.full((len(settings), len(package) + 1), -1, np.int64)
+    s = pd.Index(settings["setting_id"]).get_indexer(places["setting_id"])
+    k = package.get_indexer(places["package_id"])
+    ok = np.flatnonzero((s >= 0) & (k >= 0))[::-1]  # reversed: the first row of a duplicate wins
+    table[s[ok], k[ok]] = ok
+    return table
+
+
+def _near_pairs(
+    kids: pd.DataFrame, settings: pd.DataFrame, table: np.ndarray, kid_k: np.ndarray, ds: Dataset
+) -> tuple[np.ndarray, np.ndarray]:
+    """(child, setting) positions: settings offering the free child's package within reach.
+
+    One KD-tree pass per package, at the straight-line radius the child's
+    journey cap allows.
+    """
+    is_free = ~kids["fixed"].to_numpy(bool)
+    radius = max_straight_km(kids["cap_min"].to_numpy(), policy=ds.policy, graph=ds.roads)
+    xy, sxy = kids[["x", "y"]].to_numpy(float), settings[["easting", "northing"]].to_numpy(float)
+    near_c, near_s = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for k in range(table.shape[1] - 1):
+        offer = np.flatnonzero(table[:, k] >= 0)
+        who = np.flatnonzero(is_free & (kid_k == k))
+        c, j = pairs_within(xy[who], sxy[offer], radius[who], sort=False)
+        near_c.append(who[c])
+        near_s.append(offer[j])
+    return np.concatenate(near_c), np.concatenate(near_s)
+
+
+def _ranked_pairs(
+    kids: pd.DataFrame, setting_index: pd.Index
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(child, setting, rank) of the settings each free child's parent ranked (known ids)."""
+    free_pos = np.flatnonzero(~kids["fixed"].to_numpy(bool))
+    counts = kids["n_prefs"].to_numpy()[free_pos]
+    prefs = kids["prefs"].to_numpy()
+    c = np.repeat(free_pos, counts)
+    s = setting_index.get_indexer(list(itertools.chain.from_iterable(prefs[free_pos])))
+    rank = (np.arange(len(c)) - np.repeat(np.cumsum(counts) - counts, counts) + 1).astype(float)
+    known = s >= 0
+    return c[known], s[known], rank[known]
+
+
+def _candidate_pairs(
+    kids: pd.DataFrame, settings: pd.DataFrame, places: pd.DataFrame, ds: Dataset
+) -> dict[str, np.ndarray]:
+    """(child pos c, setting pos s, places row p, rank, fixed) of every pair worth checking.
+
+    Pairs are: settings offering the child's package within the cap radius,
+    settings the parent ranked, and continuing placements (p = −1 when the
+    setting lists no places for the child's package). Sorted by (c, s); a pair
+    found twice is kept once.
+    """
+    n_s = len(settings)
+    setting_index = pd.Index(settings["setting_id"])
+    package = pd.Index(pd.unique(places["package_id"]))
+    table = _place_rows(settings, places, package)
+    kid_k = package.get_indexer(kids["package_id"])  # −1 → the "no package" column
+    near_c, near_s = _near_pairs(kids, settings, table, kid_k, ds)
+    ranked_c, ranked_s, ranked_rank = _ranked_pairs(kids, setting_index)
+    fixed_pos = np.flatnonzero(kids["fixed"].to_numpy(bool))
+    cont_s = setting_index.get_indexer(kids["current"].to_numpy()[fixed_pos])
+    cont_c, cont_s = fixed_pos[cont_s >= 0], cont_s[cont_s >= 0]
+
+    c = np.concatenate([near_c, ranked_c, cont_c]).astype(np.int64)
+    s = np.concatenate([near_s, ranked_s, cont_s]).astype(np.int64)
+    key = c * n_s + s
+    order = np.argsort(key, kind="stable")
+    first = np.ones(len(order), bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    order = order[first]
+    c, s, key = c[order], s[order], key[order]
+    rank = np.full(len(c), np.nan)
+    r_key = ranked_c * n_s + ranked_s
+    r_first = np.unique(r_key, return_index=True)[1]  # a setting ranked twice: its first rank
+    rank[np.searchsorted(key, r_key[r_first])] = ranked_rank[r_first]
+    p = table[s, kid_k[c]]
+    fixed = kids["fixed"].to_numpy(bool)[c]
+    keep = (p >= 0) | fixed
+    return {"c": c[keep], "s": s[keep], "p": p[keep], "rank": rank[keep], "fixed": fixed[keep]}
+
+
+def build_arcs(ds: Dataset, kids: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All eligible arcs with cost terms, sorted by child then setting position.
+
+    Extra columns are used by the model and the checker. ``kids`` is
+    :func:`child_frame` of ``ds`` when the caller already has it.
+    """
+    kids = child_frame(ds) if kids is None else kids
+    settings = ds.settings.reset_index(drop=True)
+    places = ds.places.reset_index(drop=True)
+    a = _candidate_pairs(kids, settings, places, ds)
+    p = a["p"]
+    cost = places["annual_cost_gbp"].to_numpy(float)[np.maximum(p, 0)]
+    orphan = np.flatnonzero(p < 0)  # continuing, no places row: the setting's mean fee
+    if len(orphan):
+        fallback = places.groupby("setting_id")["annual_cost_gbp"].mean()
+        sid = settings["setting_id"].to_numpy()[a["s"][orphan]]
+        cost[orphan] = fallback.reindex(sid).fillna(0.0).to_numpy()
+    a["annual_cost_gbp"] = cost
+    a = _apply_eligibility(a, kids, settings, ds)
+    return _add_costs(a, kids, settings, ds)
+
+
+def _apply_eligibility(
+    a: dict[str, np.ndarray], kids: pd.DataFrame, settings: pd.DataFrame, ds: Dataset
+) -> dict[str, np.ndarray]:
+    c, s = a["c"], a["s"]
+    age = kids["age"].to_numpy()[c]
+    fits = (settings["age_min"].to_numpy(float)[s] <= age) & (
+        age <= settings["age_max"].to_numpy(float)[s]
+    )
+    open_ = ~settings["closed"].to_numpy(bool)[s]
+    km, mins = road_km_and_min(
+        kids[["x", "y"]].to_numpy(float)[c],
+        settings[["easting", "northing"]].to_numpy(float)[s],
+        policy=ds.policy,
+        graph=ds.roads,
+    )
+    within = mins <= kids["cap_min"].to_numpy()[c] + 1e-9
+    ranked = ~np.isnan(a["rank"])
+    reachable = np.isfinite(mins) & np.isfinite(km)
+    costed = ~np.isnan(a["annual_cost_gbp"])
+    keep = costed & (a["fixed"] | (fits & open_ & reachable & (within | ranked)))
+    out = {name: values[keep] for name, values in a.items()}
+    out["distance_km"], out["travel_min"] = km[keep], mins[keep]
+    return out
+
+
+def _add_costs(
+    a: dict[str, np.ndarray], kids: pd.DataFrame, settings: pd.DataFrame, ds: Dataset
+) -> pd.DataFrame:
+    pol = ds.policy
+    c, s = a["c"], a["s"]
+    eligible = is_eligible(
+        a["distance_km"],
+        age=kids["age"].to_numpy()[c],
+        cannot_walk=kids["cannot_walk"].to_numpy()[c],
+        policy=pol,
+    )
+    _, transport = assess_codes(
+        a["distance_km"],
+        solo=kids["solo"].to_numpy()[c],
+        eligible=eligible,
+        wheelchair=kids["wheelchair"].to_numpy()[c],
+        agreed=mode_codes(kids["travel_mode"].to_numpy())[c],
+        policy=pol,
+    )
+    pens = np.asarray(pol.preference_penalty_gbp or (0.0,), float)
+    rank = a["rank"]
+    has_prefs = kids["n_prefs"].to_numpy()[c] > 0
+    ranked_pen = pens[np.clip(np.nan_to_num(rank, nan=1).astype(int), 1, len(pens)) - 1]
+    pref_pen = np.where(
+        np.isnan(rank), np.where(has_prefs, pol.unranked_penalty_gbp, 0.0), ranked_pen
+    )
+    pref_pen = np.where(a["fixed"], 0.0, pref_pen)  # continuing: no choice
+    arcs = pd.DataFrame(
+        {
+            "c": c,
+            "s": s,
+            "p": a["p"],
+            "fixed": a["fixed"],
+            "child_id": kids["child_id"].to_numpy()[c],
+            "package_id": kids["package_id"].to_numpy()[c],
+            "setting_id": settings["setting_id"].to_numpy()[s],
+            "distance_km": a["distance_km"],
+            "travel_min": a["travel_min"],
+            "place_cost_gbp": a["annual_cost_gbp"],
+            "transport_cost_gbp": np.round(transport, 2),
+            "preference_rank": rank,
+            "preference_penalty_gbp": pref_pen,
+            "mainstream": np.isin(settings["setting_type"].to_numpy()[s], MAINSTREAM_TYPES),
+        }
+    )
+    base = arcs["place_cost_gbp"] + arcs["transport_cost_gbp"] + arcs["preference_penalty_gbp"]
+    arcs["duty_term_gbp"] = duty_terms(arcs, base, kids, pol.mainstream_duty_gbp)
+    arcs["arc_cost"] = np.rint(base + arcs["duty_term_gbp"]).astype(np.int64)
+    return arcs
+
+
+def duty_terms(
+    arcs: pd.DataFrame, base: pd.Series, kids: pd.DataFrame, floor_gbp: float
+) -> np.ndarray:
+    """Mainstream-duty term per arc: −W on mainstream arcs of children preferring mainstream."""
+    free = ~arcs["fixed"].to_numpy(bool)
+    c, b = arcs["c"].to_numpy()[free], np.asarray(base, float)[free]
+    order = np.argsort(c, kind="stable")
+    c, b = c[order], b[order]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, np.int64)
+    largest = pd.Series(np.maximum.reduceat(b, starts) if len(b) else b)  # by child, in c order
+    weight = max(float(floor_gbp), float(np.ceil(largest.clip(lower=0).sum())) + 1.0)
+    wants = kids["prefers_mainstream"].to_numpy(bool)[arcs["c"].to_numpy()] & free
+    return np.where(wants & arcs["mainstream"].to_numpy(bool), -weight, 0.0)
+
+
+def options_frame(arcs: pd.DataFrame) -> pd.DataFrame:
+    """The public view of the arcs (DESIGN §4 ``options`` columns)."""
+    return arcs[ARC_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,141 @@
+"""Solve the allocation: arcs → flow network → OR-Tools min-cost flow → placements, checked.
+
+The formulation is in :mod:`optimiser.allocation.network`; the result is re-checked by
+:mod:`optimiser.allocation.check` before it is returned.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from optimiser._errors import SolverError
+from optimiser._solver.flow import solve_min_cost_flow
+from optimiser.allocation.arcs import ARC_COLUMNS, build_arcs, child_frame, options_frame
+from optimiser.allocation.check import check_allocation
+from optimiser.allocation.kpis import allocation_kpis, sufficiency_table
+from optimiser.allocation.network import build_flow_network
+from optimiser.allocation.unplaced import unplaced_reasons
+from optimiser.dataset.model import Dataset
+
+# DESIGN §4: the placements carry every options column but arc_cost (appended after).
+PLACEMENT_COLUMNS = [c for c in ARC_COLUMNS if c != "arc_cost"]
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    """The allocation and its key figures.
+
+    Attributes
+    ----------
+    placements : DataFrame, one row per placed child (DESIGN §4 columns, then
+        arc_cost, setting_type, phase, continuing).
+    unplaced : DataFrame, child_id, package_id, reason (with the numbers).
+    objective : float, Σ arc_cost over placements + penalties for the unplaced [GBP/yr].
+    kpis : dict of headline figures (see :func:`optimiser.allocation.kpis.allocation_kpis`).
+    sufficiency : DataFrame, demand, places, placed and shortfall by package × phase.
+    options : DataFrame, every arc the model could use.
+    duty_weight_gbp : the mainstream-duty weight W used [GBP/yr].
+    unplaced_penalty_gbp : the penalty P per unplaced child in the objective [GBP/yr].
+    timings_s : wall time of each stage [s].
+    """
+
+    placements: pd.DataFrame
+    unplaced: pd.DataFrame
+    objective: float
+    kpis: dict[str, float]
+    sufficiency: pd.DataFrame
+    options: pd.DataFrame
+    duty_weight_gbp: float
+    unplaced_penalty_gbp: float = 0.0
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def _resolve(ds: Dataset, scenario: object | None) -> Dataset:
+    if scenario is None:
+        return ds
+    apply = getattr(scenario, "apply", None)
+    if apply is None:
+        msg = f"scenario must be a Scenario (from optimiser.load_scenario), not {type(scenario)}"
+        raise TypeError(msg)
+    return apply(ds)
+
+
+def options(ds: Dataset, scenario: object | None = None) -> pd.DataFrame:
+    """Every eligible (child, setting, package) arc with its cost terms.
+
+    Columns: child_id, setting_id, package_id, place_cost_gbp [GBP/yr],
+    transport_cost_gbp [GBP/yr], distance_km [km], travel_min [min],
+    preference_rank (NaN when not ranked), arc_cost (the model's objective
+    coefficient [GBP/yr]).
+    """
+    return options_frame(build_arcs(_resolve(ds, scenario)))
+
+
+def allocate(
+    ds: Dataset, scenario: object | None = None, *, check: bool = True
+) -> AllocationResult:
+    """Place every child it can at least total cost (see the module docstring).
+
+    Parameters
+    ----------
+    ds : the dataset.
+    scenario : a Scenario to apply to ``ds`` first (``ds`` itself is untouched).
+    check : re-check the result with :func:`optimiser.allocation.check.check_allocation`
+        and raise :class:`SolverError` on any violation (default True).
+    """
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    ds = _resolve(ds, scenario)
+    kids = child_frame(ds)
+    arcs = build_arcs(ds, kids)
+    timings["arcs"] = time.perf_counter() - t
+    t = time.perf_counter()
+    net = build_flow_network(ds, arcs, kids)
+    flow = solve_min_cost_flow(
+        net.tail, net.head, net.capacity, net.cost, net.supply, max_flow=True
+    ).flow
+    timings["solve"] = time.perf_counter() - t
+    fixed = arcs["fixed"].to_numpy(bool)
+    free = np.flatnonzero(~fixed)
+    # arcs are sorted by (child, setting), so position order is that order too
+    chosen = arcs.iloc[np.sort(np.r_[np.flatnonzero(fixed), free[flow[: net.n_choice] > 0]])]
+    placements = _placements(chosen, kids, ds)
+    placed_c = chosen["c"].to_numpy()
+    unplaced = unplaced_reasons(ds, kids, arcs, placed_c)
+    penalty = max(
+        ds.policy.unplaced_penalty_gbp, float(arcs["arc_cost"].max()) + 1.0 if len(arcs) else 0.0
+    )
+    objective = float(placements["arc_cost"].sum() + len(unplaced) * penalty)
+    weight = float(-arcs["duty_term_gbp"].min()) if len(arcs) else 0.0
+    res = AllocationResult(
+        placements=placements,
+        unplaced=unplaced,
+        objective=objective,
+        kpis=allocation_kpis(ds, placements, unplaced, kids, placed_c),
+        sufficiency=sufficiency_table(ds, placements, unplaced, kids, placed_c),
+        options=options_frame(arcs),
+        duty_weight_gbp=weight,
+        unplaced_penalty_gbp=penalty,
+        timings_s=timings,
+    )
+    if check:
+        t = time.perf_counter()
+        problems = check_allocation(ds, res)
+        timings["check"] = time.perf_counter() - t
+        if problems:
+            msg = "the allocation failed the independent check: " + "; ".join(problems[:10])
+            raise SolverError(msg)
+    return res
+
+
+def _placements(chosen: pd.DataFrame, kids: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
+    types = ds.setting_types
+    out = chosen[[*PLACEMENT_COLUMNS, "arc_cost"]].copy()
+    out["setting_type"] = out["setting_id"].map(types)
+    out["phase"] = kids["phase"].to_numpy()[chosen["c"].to_numpy()]
+    out["continuing"] = kids["fixed"].to_numpy()[chosen["c"].to_numpy()]
+    return out.reset_index(drop=True)

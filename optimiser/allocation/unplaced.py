@@ -1,0 +1,91 @@
+"""Why each unplaced child could not be placed, with the numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from optimiser.dataset.model import Dataset
+from optimiser.transport.travel import road_km_and_min
+
+
+def unplaced_reasons(
+    ds: Dataset, kids: pd.DataFrame, arcs: pd.DataFrame, placed_c: np.ndarray
+) -> pd.DataFrame:
+    """One row per unplaced child: child_id, package_id, reason (with the numbers).
+
+    Reasons, first that applies: no open setting lists the package at the
+    child's age; none within the journey cap (with the nearest journey time);
+    or every eligible setting is full (how many, how many places).
+    ``placed_c`` holds the positions in ``kids`` of the children placed.
+    """
+    placed = np.zeros(len(kids), bool)
+    placed[placed_c] = True
+    miss = np.flatnonzero(~placed)
+    if len(miss) == 0:
+        return pd.DataFrame(columns=["child_id", "package_id", "reason"])
+    offers = ds.places.merge(ds.settings[~ds.settings["closed"]], on="setting_id")
+    by_pkg = {
+        pkg: (
+            rows["age_min"].to_numpy(float),
+            rows["age_max"].to_numpy(float),
+            rows[["easting", "northing"]].to_numpy(float),
+        )
+        for pkg, rows in offers.groupby("package_id")
+    }
+    none = (np.zeros(0), np.zeros(0), np.zeros((0, 2)))
+    package = kids["package_id"].to_numpy()[miss]
+    age = kids["age"].to_numpy()[miss]
+    groups = pd.DataFrame({"p": package, "a": age}).groupby(["p", "a"]).indices
+    n_offer = np.zeros(len(miss), np.int64)
+    for (pkg, a), idx in groups.items():
+        lo, hi, _ = by_pkg.get(pkg, none)
+        n_offer[idx] = ((lo <= a) & (a <= hi)).sum()
+    # eligible arcs (with a places row) of the children left unplaced
+    c, p = arcs["c"].to_numpy(), arcs["p"].to_numpy()
+    mine = ~placed[c] & (p >= 0)
+    n_elig = np.bincount(c[mine], minlength=len(kids))[miss]
+    seats = ds.places["places"].to_numpy(float, na_value=0.0)[p[mine]]
+    n_places = np.bincount(c[mine], weights=seats, minlength=len(kids))[miss]
+    # nearest journey, only for those with offers but none within the cap
+    nearest = np.full(len(miss), np.inf)
+    xy = kids[["x", "y"]].to_numpy(float)[miss]
+    for (pkg, a), idx in groups.items():
+        idx = idx[(n_offer[idx] > 0) & (n_elig[idx] == 0)]
+        if len(idx):
+            lo, hi, sxy = by_pkg[pkg]
+            nearest[idx] = _nearest_minutes(xy[idx], sxy[(lo <= a) & (a <= hi)], ds)
+    caps = kids["cap_min"].to_numpy()[miss]
+    reasons = []
+    for i, (pkg, a) in enumerate(zip(package.tolist(), age.tolist(), strict=True)):
+        if n_offer[i] == 0:
+            reasons.append(f"no setting delivers package {pkg} for age {a}")
+        elif n_elig[i] == 0:
+            reasons.append(
+                f"no eligible setting within the {caps[i]:.0f}-minute journey cap "
+                f"(nearest of {n_offer[i]} settings delivering {pkg}: {nearest[i]:.0f} min)"
+            )
+        else:
+            n, seats = int(n_elig[i]), float(n_places[i])
+            reasons.append(
+                f"eligible settings full ({n} eligible setting{'s' if n != 1 else ''} "
+                f"with {int(seats) if seats.is_integer() else seats} {pkg} places, all taken)"
+            )
+    return pd.DataFrame(
+        {
+            "child_id": kids["child_id"].iloc[miss].to_numpy(),
+            "package_id": pd.Series(kids["package_id"].to_numpy()[miss], dtype=object),
+            "reason": reasons,
+        }
+    )
+
+
+def _nearest_minutes(xy: np.ndarray, sxy: np.ndarray, ds: Dataset) -> np.ndarray:
+    """Journey time [min] from each home to the nearest setting point (KD-tree, or the roads)."""
+    if ds.roads is None:
+        _, k = cKDTree(sxy).query(xy)
+        return road_km_and_min(xy, sxy[k], policy=ds.policy)[1]
+    rep = np.repeat(xy, len(sxy), axis=0)
+    _, mins = road_km_and_min(rep, np.tile(sxy, (len(xy), 1)), policy=ds.policy, graph=ds.roads)
+    return mins.reshape(len(xy), len(sxy)).min(axis=1)

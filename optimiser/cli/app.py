@@ -1,0 +1,41 @@
+"""Command line: ``optimiser ...`` — a thin layer over the public API.
+
+User mistakes (bad data, bad paths) print a clear message and exit 1, never a
+traceback. DIR defaults to the embedded Trafford data.
+
+The commands live in :mod:`optimiser.cli.allocation` (validate, demo, allocate,
+transport), :mod:`optimiser.cli.planning` (compare, horizon, site) and
+:mod:`optimiser.cli.publishing` (report, map, pack); what they share is in
+:mod:`optimiser.cli.common`. This module builds the app, in the order help lists
+the commands, and is the ``optimiser`` script's entry point.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from optimiser.cli.allocation import allocate_cmd, demo_cmd, transport_cmd, validate_cmd
+from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
+from optimiser.cli.publishing import map_cmd, pack_cmd, report_cmd
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Plan places for children with Specialist Provision Packages (SEND).",
+)
+# Help lists the commands in this order.
+app.command("validate")(validate_cmd)
+app.command("demo")(demo_cmd)
+app.command("allocate")(allocate_cmd)
+app.command("compare")(compare_cmd)
+app.command("horizon")(horizon_cmd)
+app.command("report")(report_cmd)
+app.command("map")(map_cmd)
+app.command("pack")(pack_cmd)
+app.command("transport")(transport_cmd)
+app.command("site")(site_cmd)
+
+
+def main() -> None:
+    """Entry point of the ``optimiser`` script."""
+    app()

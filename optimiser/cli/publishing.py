@@ -1,0 +1,126 @@
+"""Publishing commands: the XLSX workbook, the HTML map and the members' pack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from optimiser._errors import OptimiserError
+from optimiser.cli.common import (
+    DirArg,
+    allocate_or_exit,
+    console,
+    fail,
+    load_or_exit,
+    refuse_existing_or_exit,
+)
+
+
+def report_cmd(
+    path: DirArg = None,
+    xlsx: Annotated[
+        Path, typer.Option(help="Workbook to write (.xlsx); never overwritten.")
+    ] = Path("optimiser-report.xlsx"),
+    scenario: Annotated[
+        list[Path] | None, typer.Option(help="Scenario YAML to compare (repeat for several).")
+    ] = None,
+    years: Annotated[int, typer.Option(help="Horizon years (0 = none).", min=0, max=30)] = 5,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish", help="Disclosure-controlled: no child rows; small counts suppressed."
+        ),
+    ] = False,
+) -> None:
+    """Write the planner's XLSX workbook: KPIs, options, sufficiency, INMSS, transport, horizon."""
+    from optimiser.reports.workbook import write_workbook
+    from optimiser.scenarios.scenario import load_scenario
+
+    ds = load_or_exit(path)
+    try:
+        options_ = [load_scenario(f) for f in scenario or []]
+        with console.status("Solving and writing the workbook…"):
+            out = write_workbook(ds, xlsx, scenarios=options_, years=years, publish=publish)
+    except (OptimiserError, FileExistsError) as exc:
+        fail(exc)
+    console.print(f"wrote {out} ({'publish' if publish else 'working'} mode)")
+
+
+def map_cmd(
+    path: DirArg = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="HTML file to write; never overwritten. Default: optimiser-map.html "
+            "(optimiser-map-publish.html with --publish) in the current folder.",
+            show_default=False,
+        ),
+    ] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="Scenario YAML: add layers of the change by ward against the baseline."),
+    ] = None,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish",
+            help="Disclosure-controlled, for members: no child data, small counts suppressed.",
+        ),
+    ] = False,
+    tiles: Annotated[
+        bool,
+        typer.Option("--tiles", help="Add an online base map (the map works offline without it)."),
+    ] = False,
+) -> None:
+    """Write a self-contained HTML map of the allocation (opens with no internet)."""
+    from optimiser.maps.build import map_allocation
+    from optimiser.maps.page import save_map
+
+    if out is None:
+        out = Path("optimiser-map-publish.html" if publish else "optimiser-map.html")
+    refuse_existing_or_exit(out)
+    ds = load_or_exit(path)
+    compare = None
+    try:
+        if scenario is None:
+            res = allocate_or_exit(ds)
+        else:
+            from optimiser.scenarios.compare import compare_scenarios
+            from optimiser.scenarios.scenario import load_scenario
+
+            with console.status("Solving the baseline and the scenario…"):
+                compare = compare_scenarios(ds, [load_scenario(scenario)])
+            res = compare.results["baseline"]
+        written = save_map(
+            map_allocation(ds, res, publish=publish, tiles=tiles, compare=compare), out
+        )
+    except (OptimiserError, FileExistsError) as exc:
+        fail(exc)
+    console.print(
+        f"wrote {written} ({'publish' if publish else 'working'} mode, "
+        f"{written.stat().st_size / 1e6:.1f} MB)"
+    )
+
+
+def pack_cmd(
+    path: DirArg = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Folder for map.html and summary.html; files there are never overwritten."
+        ),
+    ] = Path("members-pack"),
+) -> None:
+    """Write the members' pack: publish-mode map and a one-page summary by ward."""
+    from optimiser.maps.pack import MAP_FILE, SUMMARY_FILE, write_pack
+
+    refuse_existing_or_exit(out / MAP_FILE, out / SUMMARY_FILE)
+    ds = load_or_exit(path)
+    res = allocate_or_exit(ds)
+    try:
+        files = write_pack(ds, res, out)
+    except (OptimiserError, FileExistsError) as exc:
+        fail(exc)
+    console.print(f"wrote {', '.join(str(f) for f in files)} (publish mode)")

@@ -1,0 +1,144 @@
+"""Turn raw text tables into typed frames, driven by the schema.
+
+Each bad cell becomes a :class:`Problem` (file, spreadsheet row, column, what
+was found, what was expected, the fix) and is left blank so that the remaining
+checks still run: the user gets every problem in one pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from optimiser.problems import Problem
+from optimiser.schema._columns import Column, Table
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+_WITHHELD = "a value (not shown: personal data)"
+
+
+def found_text(column: Column, value: object) -> str:
+    """How a found value is quoted in a message; personal values are withheld."""
+    if column.personal:
+        return _WITHHELD
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{float(value):g}"
+    return repr(value)
+
+
+def _parse_number(text: str) -> float | None:
+    cleaned = text.replace(",", "").replace("£", "").strip()
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _parse_cell(column: Column, text: str) -> tuple[object, bool]:
+    """(value, ok) for one non-blank cell."""
+    if column.dtype in ("str",):
+        return text, True
+    if column.dtype == "id_list":
+        return tuple(p.strip() for p in text.split(";") if p.strip()), True
+    if column.dtype == "bool":
+        low = text.lower()
+        if low in _TRUE or low in _FALSE:
+            return low in _TRUE, True
+        return None, False
+    number = _parse_number(text)
+    if number is None:
+        return None, False
+    if column.dtype == "int":
+        if number != int(number):
+            return None, False
+        return int(number), True
+    return number, True
+
+
+def _typed_series(column: Column, values: list[object], n: int) -> pd.Series:
+    if column.dtype == "int":
+        return pd.Series(values, dtype="Int64") if n else pd.Series([], dtype="Int64")
+    if column.dtype == "float":
+        return pd.Series([np.nan if v is None else v for v in values], dtype="float64")
+    if column.dtype == "bool":
+        return pd.Series(values, dtype="bool")
+    return pd.Series(values, dtype=object)
+
+
+def coerce_column(
+    table: Table, column: Column, raw: pd.Series, problems: list[Problem]
+) -> pd.Series:
+    """Typed values of one column; a Problem for each blank required or unparsable cell."""
+    values: list[object] = []
+    for pos, cell in enumerate(raw.astype(str).tolist()):
+        text = cell.strip()
+        if not text:
+            if column.required:
+                problems.append(
+                    Problem(
+                        table.file,
+                        pos + 2,
+                        column.name,
+                        "a blank cell",
+                        column.expected(),
+                        "fill in the cell",
+                    )
+                )
+            values.append(_blank(column))
+            continue
+        value, ok = _parse_cell(column, text)
+        if not ok:
+            problems.append(
+                Problem(
+                    table.file,
+                    pos + 2,
+                    column.name,
+                    found_text(column, text),
+                    column.expected(),
+                    "correct the cell",
+                )
+            )
+            value = _blank(column)
+        values.append(value)
+    return _typed_series(column, values, len(values))
+
+
+def _blank(column: Column) -> object:
+    if column.dtype == "bool":
+        return bool(column.default)
+    if column.dtype == "id_list":
+        return ()
+    if column.dtype == "str":
+        return "" if column.default is None else column.default
+    return column.default
+
+
+def coerce_table(table: Table, raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    """Typed frame in schema column order, then any extra columns as text."""
+    n = len(raw)
+    out: dict[str, pd.Series] = {}
+    for column in table.columns:
+        if column.name in raw.columns:
+            out[column.name] = coerce_column(table, column, raw[column.name], problems)
+            continue
+        if column.required:
+            problems.append(
+                Problem(
+                    table.file,
+                    None,
+                    column.name,
+                    "no such column",
+                    f"a column {column.name!r}: {column.description}",
+                    f"add a column headed {column.name}",
+                )
+            )
+        out[column.name] = _typed_series(column, [_blank(column)] * n, n)
+    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    for extra in raw.columns:
+        if extra not in frame.columns:
+            frame[extra] = raw[extra].to_numpy()
+    return frame

@@ -1,0 +1,218 @@
+"""Load a dataset folder (CSV files) or one XLSX workbook into a typed, validated Dataset.
+
+``load_dataset`` converts lon/lat or postcodes to British National Grid, fills
+defaults from the schema, derives place costs from the national costing
+framework where a setting gives no fee, and validates everything, raising one
+:class:`DataValidationError` that lists every problem. Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from optimiser._errors import DataValidationError
+from optimiser.dataset.coerce import coerce_table
+from optimiser.dataset.model import Dataset, derive_place_costs
+from optimiser.dataset.postcodes import postcode_lookup
+from optimiser.dataset.readers import read_folder, read_workbook
+from optimiser.dataset.validate import collect_problems
+from optimiser.geography import fill_coordinates
+from optimiser.policy import Policy, load_policy, policy_from_mapping
+from optimiser.problems import Problem, raise_problems
+from optimiser.schema.tables import TABLES
+
+_COORD_TABLES = ("settings", "children", "candidates")
+
+
+def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
+    """Load a dataset folder of CSV files, or one XLSX workbook.
+
+    Parameters
+    ----------
+    path : folder holding packages.csv, settings.csv, places.csv, children.csv
+        (and optional policy.yaml, costing_framework.csv, candidates.csv,
+        wards.geojson, postcodes.csv), or an .xlsx workbook with one sheet per table.
+    validate : run every check of :mod:`optimiser.dataset.validate` (default True).
+
+    Raises
+    ------
+    DataValidationError
+        listing every problem: file, row, column, value found, expected, fix.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    if not path.exists():
+        raise_problems(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    "nothing at this path",
+                    "a dataset folder or an .xlsx workbook",
+                    "check the path (see docs/data-format.md)",
+                )
+            ]
+        )
+    folder = path if path.is_dir() else path.parent
+    if path.is_dir():
+        raw = read_folder(path, problems)
+        policy_path = path / "policy.yaml"
+        policy = _policy_or_problems(
+            lambda: load_policy(policy_path) if policy_path.exists() else Policy(), problems
+        )
+    else:
+        raw, mapping = read_workbook(path, problems)
+        policy = _policy_or_problems(
+            lambda: policy_from_mapping(mapping, file=path.name + ":policy"), problems
+        )
+    frames = _typed_frames(raw, folder, problems)
+    ds = Dataset(
+        children=frames["children"],
+        settings=frames["settings"],
+        places=frames["places"],
+        packages=frames["packages"],
+        policy=policy or Policy(),
+        costing=frames["costing_framework"],
+        candidates=frames.get("candidates"),
+        wards=_load_wards(folder, problems),
+        roads=_load_roads(folder, problems),
+        name=path.stem if path.is_file() else path.name,
+    )
+    ds = ds.replace(places=derive_place_costs(ds))
+    if validate:
+        unreadable = {p.file for p in problems if not p.column}
+        problems += [
+            p
+            for p in collect_problems(ds)
+            if not (p.file in unreadable and p.found == "no data rows")
+        ]
+    if any(p.severity == "error" for p in problems):
+        raise_problems(problems)
+    return ds
+
+
+def _policy_or_problems(make, problems: list[Problem]) -> Policy | None:
+    try:
+        return make()
+    except DataValidationError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _typed_frames(
+    raw: dict[str, pd.DataFrame], folder: Path, problems: list[Problem]
+) -> dict[str, pd.DataFrame | None]:
+    frames: dict[str, pd.DataFrame | None] = {}
+    for name, table in TABLES.items():
+        if name == "wards":
+            continue
+        frame = raw.get(name)
+        if frame is None:
+            frame = pd.DataFrame({c: pd.Series(dtype=str) for c in table.names})
+            if not table.required_file:
+                frames[name] = None if name == "candidates" else coerce_table(table, frame, [])
+                continue
+        if name in _COORD_TABLES:
+            frame = fill_coordinates(
+                frame,
+                file=table.file,
+                problems=problems,
+                lookup=lambda: postcode_lookup(folder),
+                personal=name == "children",
+            )
+        frames[name] = coerce_table(table, frame, problems)
+    return frames
+
+
+def _load_wards(folder: Path, problems: list[Problem]):
+    path = folder / "wards.geojson"
+    if not path.exists():
+        return None
+    import geopandas as gpd
+
+    try:
+        wards = gpd.read_file(path)
+    except Exception as exc:
+        problems.append(
+            Problem(
+                "wards.geojson",
+                None,
+                "",
+                f"an unreadable file ({exc})",
+                "GeoJSON polygons with ward_code, ward_name",
+                "export the wards again as GeoJSON",
+            )
+        )
+        return None
+    missing = [c for c in ("ward_code", "ward_name") if c not in wards.columns]
+    for col in missing:
+        problems.append(
+            Problem(
+                "wards.geojson",
+                None,
+                col,
+                "no such property",
+                f"a property {col!r} on every ward",
+                f"add {col} to each feature",
+            )
+        )
+    if wards.crs is None:
+        wards = wards.set_crs("EPSG:4326")
+    return wards.to_crs("EPSG:27700")
+
+
+def _load_roads(folder: Path, problems: list[Problem]):
+    path = folder / "roads.graphml"
+    if not path.exists():
+        return None
+    import networkx as nx
+
+    try:
+        graph = nx.read_graphml(path)
+    except Exception as exc:
+        problems.append(
+            Problem(
+                "roads.graphml",
+                None,
+                "",
+                f"an unreadable file ({exc})",
+                "GraphML with node x, y and edge length",
+                "export it again",
+            )
+        )
+        return None
+    for node, data in graph.nodes(data=True):
+        try:
+            data["x"], data["y"] = float(data["x"]), float(data["y"])
+        except (KeyError, ValueError):
+            problems.append(
+                Problem(
+                    "roads.graphml",
+                    None,
+                    "x, y",
+                    f"node {node!r} without numeric x, y",
+                    "BNG metres on every node",
+                    "add x and y (EPSG:27700) to every node",
+                )
+            )
+            return None
+    for a, b, data in graph.edges(data=True):
+        if "length" not in data:
+            problems.append(
+                Problem(
+                    "roads.graphml",
+                    None,
+                    "length",
+                    f"edge {a}-{b} without length",
+                    "length [m] on every edge",
+                    "add a length to every edge",
+                )
+            )
+            return None
+        data["length"] = float(data["length"])
+        if "speed_kph" in data:
+            data["speed_kph"] = float(data["speed_kph"])
+    return graph

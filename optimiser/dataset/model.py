@@ -1,0 +1,85 @@
+"""The Dataset: typed tables of children, settings, places and packages, plus the Policy.
+
+:func:`derive_place_costs` fills the place costs a setting does not give from the
+national costing framework.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimiser.policy import Policy
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything a run needs. Frames follow ``optimiser.schema.TABLES``.
+
+    Attributes
+    ----------
+    children, settings, places, packages : DataFrame
+    policy : Policy
+    costing : DataFrame, national costing framework (package_id, setting_type, annual_cost_gbp)
+    candidates : DataFrame or None, possible new inclusion bases
+    wards : GeoDataFrame or None, ward polygons in EPSG:27700
+    roads : networkx graph or None, road network (``roads.graphml``: nodes with x, y in
+        EPSG:27700 metres; edges with length [m] and optional speed_kph); when given,
+        journeys follow it instead of straight line × detour factor
+    name : label of the data set (folder or workbook name)
+    """
+
+    children: pd.DataFrame
+    settings: pd.DataFrame
+    places: pd.DataFrame
+    packages: pd.DataFrame
+    policy: Policy = dataclasses.field(default_factory=Policy)
+    costing: pd.DataFrame | None = None
+    candidates: pd.DataFrame | None = None
+    wards: pd.DataFrame | None = None
+    roads: object | None = None
+    name: str = "dataset"
+
+    @property
+    def setting_types(self) -> pd.Series:
+        """setting_type by setting_id (the first row of a duplicated id)."""
+        return self.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"]
+
+    def replace(self, **changes: object) -> Dataset:
+        """A copy with some fields replaced (the original is untouched)."""
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({self.name!r}: {len(self.children)} children, {len(self.settings)} "
+            f"settings, {len(self.places)} place rows, {len(self.packages)} packages)"
+        )
+
+
+def derive_place_costs(ds: Dataset) -> pd.DataFrame:
+    """Places with blank ``annual_cost_gbp`` filled from the costing framework.
+
+    Adds ``cost_source``: "setting" (own fee given), "framework" (derived), or
+    "missing" (no framework row for the package × setting type: a validation error).
+    """
+    places = ds.places.copy()
+    given = places["annual_cost_gbp"].notna()
+    framework = (
+        ds.costing
+        if ds.costing is not None
+        else pd.DataFrame(columns=["package_id", "setting_type", "annual_cost_gbp"])
+    )
+    types = places["setting_id"].map(ds.setting_types)
+    lookup = framework.drop_duplicates(["package_id", "setting_type"]).set_index(
+        ["package_id", "setting_type"]
+    )["annual_cost_gbp"]
+    keys = pd.MultiIndex.from_arrays([places["package_id"], types])
+    derived = lookup.reindex(keys).to_numpy()
+    places["annual_cost_gbp"] = np.where(given, places["annual_cost_gbp"], derived)
+    places["cost_source"] = np.where(
+        given, "setting", np.where(np.isnan(derived.astype(float)), "missing", "framework")
+    )
+    return places

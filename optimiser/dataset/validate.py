@@ -1,0 +1,327 @@
+"""Validation rules for a Dataset: one ``check_*`` function per rule.
+
+Each check returns a list of :class:`Problem` (errors and warnings); ``validate``
+runs them all and raises one :class:`DataValidationError` listing every error.
+Soft problems (e.g. a child whose package no setting offers) are warnings.
+Rows are spreadsheet rows (header = row 1). No check changes the data, and no
+message quotes a child's personal details (ids only).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from optimiser.dataset.coerce import found_text
+from optimiser.dataset.model import Dataset
+from optimiser.problems import Problem, raise_problems
+from optimiser.schema._columns import Table
+from optimiser.schema.tables import TABLES
+
+
+class DataWarning(UserWarning):
+    """A soft problem in the input data: the run goes on, but the planner should look."""
+
+
+def _frames(ds: Dataset) -> list[tuple[Table, pd.DataFrame]]:
+    pairs = [
+        (TABLES["packages"], ds.packages),
+        (TABLES["settings"], ds.settings),
+        (TABLES["places"], ds.places),
+        (TABLES["children"], ds.children),
+    ]
+    if ds.costing is not None:
+        pairs.append((TABLES["costing_framework"], ds.costing))
+    if ds.candidates is not None:
+        pairs.append((TABLES["candidates"], ds.candidates))
+    return pairs
+
+
+def _rows(mask: np.ndarray | pd.Series) -> list[int]:
+    return [int(i) + 2 for i in np.flatnonzero(np.asarray(mask, bool))]
+
+
+def check_not_empty(ds: Dataset) -> list[Problem]:
+    """Packages and settings need at least one row (children may be none)."""
+    return [
+        Problem(
+            t.file,
+            None,
+            "",
+            "no data rows",
+            f"at least one {t.row_is}",
+            "add the rows under the header",
+        )
+        for t, f in _frames(ds)[:3]
+        if len(f) == 0
+    ]
+
+
+def check_unique_ids(ds: Dataset) -> list[Problem]:
+    """Id columns (package_id, setting_id, child_id, site_id) hold no duplicates."""
+    out = []
+    for table, frame in _frames(ds):
+        key = table.key
+        if key is None or key not in frame.columns:
+            continue
+        ids = frame[key].astype(str)
+        dup = ids.duplicated(keep="first") & (ids != "")
+        out += [
+            Problem(
+                table.file,
+                r,
+                key,
+                repr(ids.iloc[r - 2]) + " again",
+                f"each {key} once",
+                "give this row its own id or remove the duplicate",
+            )
+            for r in _rows(dup)
+        ]
+    dup = ds.places.duplicated(["setting_id", "package_id"])
+    out += [
+        Problem(
+            "places.csv",
+            r,
+            "package_id",
+            f"{ds.places.at[r - 2, 'setting_id']} × {ds.places.at[r - 2, 'package_id']} again",
+            "one row per setting × package",
+            "merge the two rows into one",
+        )
+        for r in _rows(dup)
+    ]
+    return out
+
+
+def _fk(file: str, frame: pd.DataFrame, col: str, valid: set[str], target: str) -> list[Problem]:
+    values = frame[col].astype(str)
+    bad = ~values.isin(valid) & (values != "")
+    return [
+        Problem(
+            file,
+            r,
+            col,
+            repr(values.iloc[r - 2]),
+            f"an id listed in {target}",
+            f"correct the id or add it to {target}",
+        )
+        for r in _rows(bad)
+    ]
+
+
+def check_foreign_keys(ds: Dataset) -> list[Problem]:
+    """Foreign keys: places → settings, packages; children → packages; preferences → settings."""
+    settings = set(ds.settings["setting_id"].astype(str))
+    packages = set(ds.packages["package_id"].astype(str))
+    out = _fk("places.csv", ds.places, "setting_id", settings, "settings.csv")
+    out += _fk("places.csv", ds.places, "package_id", packages, "packages.csv")
+    out += _fk("children.csv", ds.children, "package_id", packages, "packages.csv")
+    out += _fk("children.csv", ds.children, "current_setting_id", settings, "settings.csv")
+    if ds.costing is not None:
+        out += _fk("costing_framework.csv", ds.costing, "package_id", packages, "packages.csv")
+    for pos, prefs in enumerate(ds.children["preferences"]):
+        for sid in prefs:
+            if sid not in settings:
+                out.append(
+                    Problem(
+                        "children.csv",
+                        pos + 2,
+                        "preferences",
+                        repr(sid),
+                        "setting_ids listed in settings.csv, separated by ';'",
+                        "correct the id or add the setting to settings.csv",
+                    )
+                )
+        if len(set(prefs)) < len(prefs):
+            out.append(
+                Problem(
+                    "children.csv",
+                    pos + 2,
+                    "preferences",
+                    "a setting named twice",
+                    "each preferred setting once",
+                    "remove the repeat",
+                )
+            )
+    if ds.candidates is not None:
+        for pos, pkgs in enumerate(ds.candidates["packages"]):
+            out += [
+                Problem(
+                    "candidates.csv",
+                    pos + 2,
+                    "packages",
+                    repr(p),
+                    "package_ids listed in packages.csv",
+                    "correct the package id",
+                )
+                for p in pkgs
+                if p not in packages
+            ]
+    return out
+
+
+def check_ranges(ds: Dataset) -> list[Problem]:
+    """Numbers within the schema's range: places ≥ 0, ages 0-25, costs ≥ 0, coordinates in GB."""
+    out = []
+    for table, frame in _frames(ds):
+        for col in table.columns:
+            if col.dtype not in ("int", "float") or col.name not in frame.columns:
+                continue
+            values = pd.to_numeric(frame[col.name], errors="coerce").astype(float)
+            low = values < col.min if col.min is not None else np.zeros(len(values), bool)
+            high = values > col.max if col.max is not None else np.zeros(len(values), bool)
+            out += [
+                Problem(
+                    table.file,
+                    r,
+                    col.name,
+                    found_text(col, values.iloc[r - 2]),
+                    col.expected(),
+                    _range_fix(col.name),
+                )
+                for r in _rows(np.asarray(low) | np.asarray(high))
+            ]
+    return out
+
+
+def _range_fix(column: str) -> str:
+    if column in ("easting", "northing"):
+        return "give British National Grid metres (EPSG:27700), or lon/lat columns instead"
+    return "correct the value"
+
+
+def check_allowed_values(ds: Dataset) -> list[Problem]:
+    """Text columns with a fixed vocabulary (setting_type) hold only allowed values."""
+    out = []
+    for table, frame in _frames(ds):
+        for col in table.columns:
+            if not col.allowed or col.name not in frame.columns:
+                continue
+            values = frame[col.name].astype(str)
+            bad = ~values.isin(col.allowed) & (values != "")
+            out += [
+                Problem(
+                    table.file,
+                    r,
+                    col.name,
+                    repr(values.iloc[r - 2]),
+                    col.expected(),
+                    "use one of the listed words",
+                )
+                for r in _rows(bad)
+            ]
+    return out
+
+
+def check_age_ranges(ds: Dataset) -> list[Problem]:
+    """age_min ≤ age_max for settings and candidates."""
+    out = []
+    for table, frame in _frames(ds):
+        if {"age_min", "age_max"} <= set(frame.columns):
+            bad = (frame["age_min"] > frame["age_max"]).fillna(False)
+            out += [
+                Problem(
+                    table.file,
+                    r,
+                    "age_min",
+                    f"{frame.at[r - 2, 'age_min']} above age_max {frame.at[r - 2, 'age_max']}",
+                    "age_min ≤ age_max",
+                    "swap or correct the two ages",
+                )
+                for r in _rows(bad)
+            ]
+    return out
+
+
+def check_place_costs(ds: Dataset) -> list[Problem]:
+    """Every place has a cost: its own fee or a costing-framework row for package × setting type."""
+    if "cost_source" not in ds.places.columns:
+        return []
+    types = ds.places["setting_id"].map(ds.setting_types)
+    bad = (ds.places["cost_source"] == "missing") & types.notna()
+    return [
+        Problem(
+            "places.csv",
+            r,
+            "annual_cost_gbp",
+            "a blank cost with no framework row for "
+            f"{ds.places.at[r - 2, 'package_id']} × {types.iloc[r - 2]}",
+            "a fee, or a matching row in costing_framework.csv",
+            "fill in annual_cost_gbp or add the framework row",
+        )
+        for r in _rows(bad)
+    ]
+
+
+def check_continuing_placements(ds: Dataset) -> list[Problem]:
+    """Warn when a continuing placement's setting does not list the child's package."""
+    offered = set(zip(ds.places["setting_id"], ds.places["package_id"], strict=True))
+    kids = ds.children
+    bad = [
+        (cs != "") and (cs, p) not in offered
+        for cs, p in zip(kids["current_setting_id"], kids["package_id"], strict=True)
+    ]
+    return [
+        Problem(
+            "children.csv",
+            r,
+            "current_setting_id",
+            f"{kids.at[r - 2, 'current_setting_id']} (no {kids.at[r - 2, 'package_id']} "
+            "places listed)",
+            "a setting with a places.csv row for the child's package",
+            "add the places row or correct the setting",
+            "warning",
+        )
+        for r in _rows(bad)
+    ]
+
+
+def check_packages_offered(ds: Dataset) -> list[Problem]:
+    """Warn when children need a package that no setting offers (they cannot be placed)."""
+    offered = set(ds.places.loc[ds.places["places"].fillna(0) > 0, "package_id"])
+    counts = ds.children.loc[~ds.children["package_id"].isin(offered), "package_id"].value_counts()
+    return [
+        Problem(
+            "children.csv",
+            None,
+            "package_id",
+            f"{n} child(ren) needing {pkg}",
+            "at least one setting with places for it",
+            "add places for the package, or expect these children to be unplaced",
+            "warning",
+        )
+        for pkg, n in sorted(counts.items())
+    ]
+
+
+CHECKS = (
+    check_not_empty,
+    check_unique_ids,
+    check_foreign_keys,
+    check_ranges,
+    check_allowed_values,
+    check_age_ranges,
+    check_place_costs,
+    check_continuing_placements,
+    check_packages_offered,
+)
+
+
+def collect_problems(ds: Dataset) -> list[Problem]:
+    """Every problem every check finds, errors and warnings."""
+    return [p for check in CHECKS for p in check(ds)]
+
+
+def validate(ds: Dataset) -> list[Problem]:
+    """Check ``ds``; raise DataValidationError listing every error, return the warnings.
+
+    Warnings are also issued as :class:`DataWarning`.
+    """
+    problems = collect_problems(ds)
+    if any(p.severity == "error" for p in problems):
+        raise_problems(problems)
+    soft = [p for p in problems if p.severity == "warning"]
+    for p in soft:
+        warnings.warn(str(p), DataWarning, stacklevel=2)
+    return soft

@@ -1,0 +1,152 @@
+"""Folium maps of an allocation: offline, in working or publish mode.
+
+``map_allocation(ds, res)`` draws, each as a layer in a layer control and with
+a legend that shows while its layer is on:
+
+* settings by group (special, inclusion base, INMSS, post-16, out of area),
+  sized by places and coloured by utilisation, with popups;
+* ward choropleths (mapclassify classes): INMSS reliance (children and share),
+  transport cost per child, unplaced children, mean journey time;
+* flows from wards to settings (one line per ward × setting, width by children);
+* candidate and chosen inclusion-base sites when a siting result is given;
+* with ``compare``, the change by ward in INMSS reliance and transport cost
+  for each option against the baseline;
+* ward and LA boundaries as context, a scale bar, full screen, a banner saying
+  which mode the map is in.
+
+**Offline.** Leaflet and the full-screen plugin are vendored, pinned, under
+the repository's ``maps/vendor/`` (installed as ``optimiser/_maps``) and their
+text is inlined into the page; folium's CDN lists are emptied. Base tiles are
+off unless ``tiles=True``; the map reads on ward boundaries alone.
+
+**Publish mode** (``publish=True``): no child-level data at all; every count is
+disclosure-controlled (:mod:`optimiser.disclosure`) and named ``*_children``;
+only the columns a layer shows reach folium (folium embeds every GeoJSON
+property in the page). Figures come from :mod:`optimiser.maps.ward_figures`.
+
+The parts: :mod:`optimiser.maps.layers` (the layers),
+:mod:`optimiser.maps.furniture` (banner, about box, legends) and
+:mod:`optimiser.maps.page` (offline assets, stable HTML, the file); this module
+puts them together and re-exports their public names.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import folium
+from folium.plugins import Fullscreen
+
+from optimiser.allocation.solve import AllocationResult
+from optimiser.dataset.model import Dataset
+from optimiser.maps.furniture import ATTRIBUTION, BANNERS, add_furniture
+from optimiser.maps.geometry import bounds
+from optimiser.maps.layers import (
+    ALIASES,
+    CHANGE_LAYERS,
+    UTILISATION,
+    WARD_LAYERS,
+    add_change_layers,
+    add_context,
+    add_flows,
+    add_setting_layers,
+    add_sites,
+    add_ward_layers,
+)
+from optimiser.maps.page import (
+    OWN_CSS,
+    VENDOR_CSS,
+    VENDOR_JS,
+    assets_dir,
+    inline_assets,
+    render_html,
+    save_map,
+)
+from optimiser.maps.ward_figures import ward_figures
+
+__all__ = [
+    "ALIASES",
+    "ATTRIBUTION",
+    "BANNERS",
+    "CHANGE_LAYERS",
+    "OWN_CSS",
+    "PANES",
+    "UTILISATION",
+    "VENDOR_CSS",
+    "VENDOR_JS",
+    "WARD_LAYERS",
+    "assets_dir",
+    "map_allocation",
+    "render_html",
+    "save_map",
+]
+
+PANES = (
+    ("context", 405, False),
+    ("wards", 410, True),
+    ("flows", 420, True),
+    ("sites", 430, True),
+    ("settings", 440, True),
+)
+
+
+def map_allocation(
+    ds: Dataset,
+    res: AllocationResult,
+    *,
+    publish: bool = False,
+    tiles: bool = False,
+    siting: object | None = None,
+    compare: object | None = None,
+) -> folium.Map:
+    """A self-contained folium map of an allocation (see the module docstring).
+
+    Parameters
+    ----------
+    ds : the dataset ``res`` was solved on (the baseline when comparing).
+    res : the allocation.
+    publish : disclosure-controlled figures only, for members and committee packs.
+    tiles : add an online base map (OpenStreetMap); off by default so the
+        page works with no network.
+    siting : an object with a ``sites`` DataFrame (site_id, name, easting,
+        northing, places): chosen sites, shown with ``ds.candidates``.
+    compare : a :class:`~optimiser.scenarios.compare.Comparison` (its options other
+        than "baseline") or a mapping name → AllocationResult: adds, for each,
+        the change by ward against ``res``.
+    """
+    m = folium.Map(location=None, tiles=None, control_scale=True, zoom_start=11)
+    fullscreen = Fullscreen(position="topleft")
+    inline_assets(m, [fullscreen])
+    fullscreen.add_to(m)
+    for name, z, events in PANES:
+        folium.map.CustomPane(name, z_index=z, pointer_events=events).add_to(m)
+    if tiles:
+        folium.TileLayer("OpenStreetMap", name="Base map (online)", control=False).add_to(m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # mapclassify: "Numba not installed"
+        if ds.wards is not None and len(ds.wards):
+            table = ward_figures(ds, res, publish=publish)
+            add_ward_layers(m, ds, table, publish=publish)
+            if compare is not None:
+                add_change_layers(m, ds, table, _options(compare, res), publish=publish)
+            add_context(m, ds)
+            add_flows(m, ds, res, publish=publish)
+    if siting is not None:
+        add_sites(m, ds, siting)
+    add_setting_layers(m, ds, res, publish=publish)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    add_furniture(m, ds, res, publish=publish)
+    m.fit_bounds(bounds(ds))
+    return m
+
+
+def _options(compare: object, res: AllocationResult) -> dict[str, AllocationResult]:
+    results = getattr(compare, "results", compare)
+    if not isinstance(results, Mapping):
+        msg = (
+            "compare must be a Comparison (optimiser.compare_scenarios) or a mapping of "
+            f"name → AllocationResult, not {type(compare).__name__}"
+        )
+        raise TypeError(msg)
+    return {str(k): v for k, v in results.items() if k != "baseline" and v is not res}

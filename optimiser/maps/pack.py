@@ -1,0 +1,120 @@
+"""Members' pack: the publish-mode map and a one-page summary by ward, ready to email.
+
+Both files are self-contained HTML (no scripts or styles fetched from the
+network) and hold only disclosure-controlled figures: counts of 1-7 children
+shown as "c", other counts rounded to the nearest 5, figures based on 1-7
+children withheld (:mod:`optimiser.disclosure`). No child-level data.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from optimiser._outputs import refuse_existing
+from optimiser.allocation.solve import AllocationResult
+from optimiser.dataset.model import Dataset
+from optimiser.disclosure import SUPPRESSED
+from optimiser.maps.build import map_allocation
+from optimiser.maps.furniture import ATTRIBUTION
+from optimiser.maps.page import save_map
+from optimiser.maps.ward_figures import la_figures, ward_figures
+
+MAP_FILE = "map.html"
+SUMMARY_FILE = "summary.html"
+COLUMNS = (  # (column of ward_figures, heading, format)
+    ("ward_name", "Ward", "text"),
+    ("spp_children", "Children with an SPP", "count"),
+    ("placed_children", "Placed", "count"),
+    ("inmss_children", "Placed in INMSS", "count"),
+    ("inmss_share_pct", "INMSS share", "pct"),
+    ("unplaced_children", "Not placed", "count"),
+    ("transport_gbp_per_child", "Transport £ per placed child", "gbp"),
+    ("mean_travel_min", "Mean journey (min)", "count"),
+)
+STYLE = """
+@page{size:A4;margin:12mm}
+body{font:10.5pt/1.35 Arial,sans-serif;color:#1b2631;max-width:190mm;margin:8mm auto}
+h1{font-size:15pt;margin:0 0 2mm}h2{font-size:11.5pt;margin:5mm 0 1.5mm}
+.banner{background:#1e6b52;color:#fff;font-weight:bold;padding:2mm 3mm;border-radius:2mm}
+table{border-collapse:collapse;width:100%}th,td{padding:1mm 2mm;border-bottom:1px solid #d5d8dc}
+th{background:#eaeded;text-align:left;font-size:9pt}td.n{text-align:right}
+tr.total td{font-weight:bold;border-top:2px solid #566573}
+.headline td:first-child{width:65%}.notes{font-size:8.5pt;color:#424949}
+"""
+
+
+def _cell(value: object, kind: str) -> str:
+    if kind == "text":
+        return html.escape(str(value))
+    if value == SUPPRESSED:
+        return SUPPRESSED
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    v = float(value)
+    return {"count": f"{v:,.0f}", "pct": f"{v:.0f}%", "gbp": f"£{v:,.0f}"}[kind]
+
+
+def summary_html(ds: Dataset, res: AllocationResult) -> str:
+    """The one-page members' summary (publish mode only): headline figures, then by ward."""
+    la = la_figures(res, publish=True)
+    wards = ward_figures(ds, res, publish=True) if ds.wards is not None else None
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td class='n'>{html.escape(v)}</td></tr>" for k, v in la
+    )
+    parts = [
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(ds.name)}: members' summary</title><style>{STYLE}</style></head>",
+        "<body>",
+        f"<h1>{html.escape(ds.name)}: places for children with Specialist Provision Packages</h1>",
+        "<p class='banner'>PUBLISH — disclosure-controlled: counts of 1-7 children are shown as "
+        "c, other counts are rounded to the nearest 5, and figures based on 1-7 children are "
+        "withheld. Totals may not add up because of rounding.</p>",
+        "<h2>Whole local authority</h2>",
+        f"<table class='headline'>{rows}</table>",
+    ]
+    if wards is not None:
+        head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in COLUMNS)
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f"<td{'' if kind == 'text' else ' class=n'}>{_cell(r[col], kind)}</td>"
+                for col, _, kind in COLUMNS
+            )
+            + "</tr>"
+            for _, r in wards.iterrows()
+        )
+        parts += [
+            "<h2>By ward (where the children live)</h2>",
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+        ]
+    parts += [
+        "<h2>Notes</h2><p class='notes'>",
+        "INMSS: independent and non-maintained special schools. Shares and means are worked out "
+        "from the unrounded figures and are withheld where the numbers behind them are 1-7. "
+        f"The interactive map is in {MAP_FILE} (opens without an internet connection). "
+        f"{html.escape(ATTRIBUTION)}</p>",
+        "</body></html>\n",
+    ]
+    return "\n".join(parts)
+
+
+def write_pack(
+    ds: Dataset,
+    res: AllocationResult,
+    out_dir: str | Path,
+    *,
+    siting: object | None = None,
+    compare: object | None = None,
+) -> list[Path]:
+    """Write ``map.html`` and ``summary.html`` into ``out_dir`` (created if needed).
+
+    Refuses (FileExistsError, before writing anything) when either file exists.
+    """
+    out_dir = Path(out_dir)
+    targets = [out_dir / MAP_FILE, out_dir / SUMMARY_FILE]
+    refuse_existing(*targets)
+    m = map_allocation(ds, res, publish=True, siting=siting, compare=compare)
+    save_map(m, targets[0])
+    targets[1].write_text(summary_html(ds, res), encoding="utf-8")
+    return targets

@@ -1,0 +1,212 @@
+"""The planner's XLSX workbook (xlsxwriter): KPIs, comparison, sufficiency, INMSS, transport,
+unplaced children and the multi-year horizon, with charts.
+
+Two modes share one switch with the maps:
+
+* ``working`` — exact figures, a placements sheet and child-level unplaced rows
+  (pseudonymous ids only); for the LA's own officers.
+* ``publish`` — no child-level rows at all; every count below LA level passes
+  through :mod:`optimiser.disclosure` (1-7 → "c", others rounded to 5) and
+  derived figures on small bases are withheld.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from optimiser._outputs import refuse_existing
+from optimiser.allocation.solve import AllocationResult, allocate
+from optimiser.dataset.model import Dataset
+from optimiser.disclosure import publish_table
+from optimiser.reports.labels import format_kpis
+from optimiser.scenarios.compare import Comparison, compare_scenarios
+from optimiser.scenarios.horizon import HorizonResult, roll_forward
+from optimiser.scenarios.scenario import Scenario
+from optimiser.schema.tables import INMSS_TYPES
+
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence "
+    "v3.0. Contains National Statistics and OS data © Crown copyright and database "
+    "right [2023-2025]. Children in the default data are synthetic."
+)
+
+
+@dataclass(frozen=True)
+class WorkbookTables:
+    """The tables a workbook holds, as DataFrames (also used by the tests)."""
+
+    summary: pd.DataFrame
+    sufficiency: pd.DataFrame
+    wards: pd.DataFrame
+    inmss: pd.DataFrame
+    transport: pd.DataFrame
+    unplaced: pd.DataFrame
+    comparison: pd.DataFrame | None
+    horizon: pd.DataFrame | None
+    placements: pd.DataFrame | None
+
+
+def build_tables(
+    ds: Dataset,
+    res: AllocationResult,
+    *,
+    publish: bool = False,
+    comparison: Comparison | None = None,
+    horizon: HorizonResult | None = None,
+) -> WorkbookTables:
+    """Every sheet's table, disclosure-controlled when ``publish``."""
+    wards = _ward_table(ds, res)
+    inmss = _inmss_table(ds, res)
+    transport = _transport_table(res)
+    unplaced = (
+        res.unplaced.groupby(["package_id", "reason"])
+        .size()
+        .rename("unplaced_children")
+        .reset_index()
+    )
+    suff = res.sufficiency.rename(
+        columns={
+            "demand": "demand_children",
+            "placed": "placed_children",
+            "placed_inmss": "inmss_children",
+            "unplaced": "unplaced_children",
+        }
+    )
+    if publish:
+        counts = ["demand_children", "placed_children", "inmss_children", "unplaced_children"]
+        suff = publish_table(suff, counts=counts, keep=["package_id", "phase", "places"])
+        wards = wards.assign(other_placed=wards["placed_children"] - wards["inmss_children"])
+        wards = publish_table(
+            wards,
+            counts=[c for c in wards if c.endswith("_children")],
+            derived={
+                "inmss_share": ("placed_children", "inmss_children", "other_placed"),
+                "transport_gbp_per_child": "placed_children",
+                "mean_travel_min": "placed_children",
+            },
+            keep=["ward_code", "ward_name"],
+        )
+        inmss = publish_table(
+            inmss,
+            counts=["inmss_children"],
+            derived={"fee_gbp": "inmss_children"},
+            keep=["setting_id", "name", "setting_type", "package_id"],
+        )
+        transport = publish_table(
+            transport,
+            counts=["placed_children"],
+            derived={
+                "transport_cost_gbp": "placed_children",
+                "transport_gbp_per_child": "placed_children",
+                "mean_travel_min": "placed_children",
+            },
+            keep=["setting_type"],
+        )
+        unplaced = publish_table(
+            unplaced, counts=["unplaced_children"], keep=["package_id", "reason"]
+        )
+    return WorkbookTables(
+        summary=pd.DataFrame(format_kpis(res.kpis), columns=["measure", "value"]),
+        sufficiency=suff,
+        wards=wards,
+        inmss=inmss,
+        transport=transport,
+        unplaced=unplaced,
+        comparison=None if comparison is None else _comparison_table(comparison),
+        horizon=None if horizon is None else horizon.years,
+        placements=None if publish else res.placements,
+    )
+
+
+def _ward_table(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
+    """Children by home ward: demand, placed, INMSS, unplaced, transport, journey time."""
+    ward_of = ds.children.set_index("child_id")["ward_code"]
+    p = res.placements.assign(ward_code=res.placements["child_id"].map(ward_of))
+    u = res.unplaced.assign(ward_code=res.unplaced["child_id"].map(ward_of))
+    g = p.groupby("ward_code")
+    table = pd.DataFrame(
+        {
+            "placed_children": g.size(),
+            "inmss_children": p[p["setting_type"].isin(INMSS_TYPES)].groupby("ward_code").size(),
+            "unplaced_children": u.groupby("ward_code").size(),
+            "transport_cost_gbp": g["transport_cost_gbp"].sum(),
+            "mean_travel_min": g["travel_min"].mean(),
+        }
+    ).fillna({"placed_children": 0, "inmss_children": 0, "unplaced_children": 0})
+    table["demand_children"] = table["placed_children"] + table["unplaced_children"]
+    table["inmss_share"] = table["inmss_children"] / table["placed_children"].where(
+        table["placed_children"] > 0
+    )
+    table["transport_gbp_per_child"] = table["transport_cost_gbp"] / table["placed_children"].where(
+        table["placed_children"] > 0
+    )
+    names = (
+        ds.wards.set_index("ward_code")["ward_name"]
+        if ds.wards is not None
+        else pd.Series(dtype=object)
+    )
+    table = table.rename_axis("ward_code").reset_index()
+    table.insert(1, "ward_name", table["ward_code"].map(names).astype(object).fillna(""))
+    return table[table["ward_code"] != ""].sort_values("ward_code").reset_index(drop=True)
+
+
+def _inmss_table(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
+    p = res.placements[res.placements["setting_type"].isin(INMSS_TYPES)]
+    names = ds.settings.set_index("setting_id")["name"]
+    out = (
+        p.groupby(["setting_id", "setting_type", "package_id"])
+        .agg(
+            inmss_children=("child_id", "size"),
+            fee_gbp=("place_cost_gbp", "mean"),
+            place_cost_gbp=("place_cost_gbp", "sum"),
+        )
+        .reset_index()
+    )
+    out.insert(1, "name", out["setting_id"].map(names))
+    return out.sort_values("place_cost_gbp", ascending=False).reset_index(drop=True)
+
+
+def _transport_table(res: AllocationResult) -> pd.DataFrame:
+    g = res.placements.groupby("setting_type")
+    out = pd.DataFrame(
+        {
+            "placed_children": g.size(),
+            "transport_cost_gbp": g["transport_cost_gbp"].sum(),
+            "mean_travel_min": g["travel_min"].mean(),
+        }
+    )
+    out["transport_gbp_per_child"] = out["transport_cost_gbp"] / out["placed_children"]
+    return out.reset_index()
+
+
+def _comparison_table(cmp: Comparison) -> pd.DataFrame:
+    deltas = cmp.deltas.add_prefix("change: ")
+    return pd.concat([cmp.kpis, deltas], axis=1).rename_axis("measure").reset_index()
+
+
+def write_workbook(
+    ds: Dataset,
+    path: str | Path,
+    *,
+    scenarios: list[Scenario] = (),
+    years: int = 5,
+    publish: bool = False,
+) -> Path:
+    """Solve ``ds`` (and any scenarios and the horizon) and write the workbook to ``path``.
+
+    Refuses to overwrite an existing file.
+    """
+    path = Path(path)
+    refuse_existing(path)
+    cmp = compare_scenarios(ds, list(scenarios)) if scenarios else None
+    res = cmp.results["baseline"] if cmp else allocate(ds)
+    hz = roll_forward(ds, years=years) if years > 0 else None
+    tables = build_tables(ds, res, publish=publish, comparison=cmp, horizon=hz)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from optimiser.reports.xlsx import write_tables
+
+    write_tables(tables, path, title=ds.name, publish=publish, note=ATTRIBUTION)
+    return path

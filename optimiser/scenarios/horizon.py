@@ -1,0 +1,174 @@
+"""Multi-year horizon: roll the cohort forward and allocate each year.
+
+Each year ``y = 1 … years``:
+
+1. every child is a year older; children older than ``leave_age`` leave;
+2. a placed child whose setting no longer takes their age must be placed
+   again: with ``age_max`` the oldest age a setting takes at the start of the
+   school year, a primary setting (4-10) hands its 11-year-olds on, a 11-15
+   secondary its 16-year-olds (the phase transfers at 11 and 16), while an
+   all-through setting (e.g. a 2-18 special school) keeps them; every other
+   placed child keeps their place (continuing placement);
+3. new EHCPs join so that the number of children with an SPP grows by
+   ``growth`` a year: ``round(last year's demand × (1 + growth)) − (those still
+   here)`` new children, drawn (seeded) from the base year's children still to
+   place (so the package and age mix of new EHCPs follows theirs); ``growth``
+   defaults to the national trend in EHC plans over the last three years of the
+   DfE SEN2 series (``data/sources``), about +10.5% a year;
+4. the year's data (with any scenario changes whose ``from_year`` ≤ y) is
+   allocated; placed children become continuing placements for the next year,
+   unplaced children wait to be placed again.
+
+Year 0 is the base data as it stands. Deterministic for a given ``seed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimiser.allocation.solve import AllocationResult, allocate
+from optimiser.dataset.model import Dataset
+from optimiser.dataset.paths import data_dir
+from optimiser.scenarios.scenario import Scenario
+from optimiser.schema.tables import INMSS_TYPES
+
+
+@dataclass(frozen=True)
+class HorizonResult:
+    """Per-year figures and each year's allocation.
+
+    Attributes
+    ----------
+    years : one row per year: year, demand_children, places, placed_children,
+        unplaced_children, shortfall_children, new_ehcp_children, leavers_children,
+        transfer_children, inmss_children, inmss_share, total_cost_gbp, place_cost_gbp,
+        transport_cost_gbp.
+    by_package : demand, places, placed, unplaced per year × package.
+    results : the AllocationResult of each year.
+    growth : the annual growth rate of new EHCPs used.
+    """
+
+    years: pd.DataFrame
+    by_package: pd.DataFrame
+    results: dict[int, AllocationResult]
+    growth: float
+
+
+def national_growth_rate(*, last_years: int = 3) -> float:
+    """Average annual growth of EHC plans in England over the last ``last_years`` years."""
+    path = data_dir() / "sources" / "ehcp_placements_by_la_jan2019-jan2025.csv"
+    table = pd.read_csv(path, usecols=["time_period", "geographic_level", "ehcplans"])
+    series = table[table["geographic_level"] == "National"].sort_values("time_period")["ehcplans"]
+    first, last = float(series.iloc[-1 - last_years]), float(series.iloc[-1])
+    return (last / first) ** (1.0 / last_years) - 1.0
+
+
+def roll_forward(
+    ds: Dataset,
+    *,
+    years: int = 5,
+    growth: float | None = None,
+    scenario: Scenario | None = None,
+    leave_age: int = 19,
+    seed: int = 0,
+) -> HorizonResult:
+    """Allocate year by year over ``years`` years (see the module docstring)."""
+    if years < 0:
+        msg = f"years must be 0 or more; found {years}"
+        raise ValueError(msg)
+    growth = national_growth_rate() if growth is None else float(growth)
+    rng = np.random.default_rng(seed)
+    joiners = ds.children[ds.children["current_setting_id"] == ""]
+    base_ds = scenario.apply(ds, year=0) if scenario else ds
+    results = {0: allocate(base_ds)}
+    rows = [_year_row(0, base_ds, results[0], new=0, leavers=0, transfers=0)]
+    kids, last_ds = ds.children, base_ds
+    for year in range(1, years + 1):
+        before = len(kids)
+        kids, leavers, transfers = _age_one_year(
+            kids, results[year - 1], last_ds, leave_age=leave_age
+        )
+        new = _new_children(joiners, max(0, round(before * (1 + growth)) - len(kids)), year, rng)
+        kids = pd.concat([kids, new], ignore_index=True)
+        year_ds = ds.replace(children=kids)
+        year_ds = scenario.apply(year_ds, year=year) if scenario else year_ds
+        results[year] = allocate(year_ds)
+        last_ds = year_ds
+        rows.append(
+            _year_row(
+                year, year_ds, results[year], new=len(new), leavers=leavers, transfers=transfers
+            )
+        )
+    by_package = pd.concat(
+        [
+            r.sufficiency.groupby("package_id")[["demand", "places", "placed", "unplaced"]]
+            .sum()
+            .assign(year=y)
+            .reset_index()
+            for y, r in results.items()
+        ],
+        ignore_index=True,
+    )
+    return HorizonResult(
+        years=pd.DataFrame(rows), by_package=by_package, results=results, growth=growth
+    )
+
+
+def _age_one_year(
+    kids: pd.DataFrame, last: AllocationResult, ds: Dataset, *, leave_age: int
+) -> tuple[pd.DataFrame, int, int]:
+    """Children a year on: leavers out, placements carried, phase transfers to place."""
+    placed = last.placements.set_index("child_id")["setting_id"]
+    kids = kids.copy()
+    kids["age"] = kids["age"] + 1
+    leaving = kids["age"] > leave_age
+    kids = kids[~leaving].reset_index(drop=True)
+    current = kids["child_id"].map(placed).fillna("")
+    hi = current.map(ds.settings.set_index("setting_id")["age_max"]).astype(float)
+    outgrown = (current != "") & (kids["age"].astype(float) > hi.fillna(99))
+    kids["current_setting_id"] = current.where(~outgrown, "")
+    kids.loc[outgrown, "preferences"] = pd.Series(
+        [()] * int(outgrown.sum()), index=kids.index[outgrown], dtype=object
+    )
+    return kids, int(leaving.sum()), int(outgrown.sum())
+
+
+def _new_children(
+    joiners: pd.DataFrame, n: int, year: int, rng: np.random.Generator
+) -> pd.DataFrame:
+    """``n`` new EHCP children drawn from the base year's joiners, with fresh ids."""
+    if n == 0 or joiners.empty:
+        return joiners.iloc[:0]
+    picks = np.sort(rng.choice(len(joiners), size=n, replace=True))
+    new = joiners.iloc[picks].copy()
+    new["child_id"] = [f"Y{year}-{i:05d}" for i in range(1, n + 1)]
+    new["current_setting_id"] = ""
+    return new.reset_index(drop=True)
+
+
+def _year_row(
+    year: int, ds: Dataset, res: AllocationResult, *, new: int, leavers: int, transfers: int
+) -> dict[str, float]:
+    k = res.kpis
+    open_places = ds.places.merge(ds.settings[["setting_id", "closed"]], on="setting_id")
+    places = float(open_places.loc[~open_places["closed"], "places"].sum())
+    inmss = res.placements["setting_type"].isin(INMSS_TYPES).sum()
+    return {
+        "year": year,
+        "demand_children": float(len(ds.children)),
+        "places": places,
+        "placed_children": k["placed_children"],
+        "unplaced_children": k["unplaced_children"],
+        "shortfall_children": float(res.sufficiency["shortfall"].sum()),
+        "new_ehcp_children": float(new),
+        "leavers_children": float(leavers),
+        "transfer_children": float(transfers),
+        "inmss_children": float(inmss),
+        "inmss_share": k["inmss_share"],
+        "total_cost_gbp": k["total_cost_gbp"],
+        "place_cost_gbp": k["place_cost_gbp"],
+        "transport_cost_gbp": k["transport_cost_gbp"],
+    }

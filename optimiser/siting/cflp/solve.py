@@ -1,0 +1,191 @@
+"""Capacitated facility location on plain arrays: the exact core of siting.
+
+Formulation
+-----------
+Sets: facilities (candidate sites) I = {0..m-1}; customers (demand zones) J =
+{0..n-1}; allowed pairs P ⊆ I × J, the pairs with a finite ``assign_cost``
+(in the single-source case also ``demand_j <= capacity_i``).
+
+Data: fixed cost f_i, capacity u_i, demand d_j, and c_ij = the cost of serving
+*all* of customer j's demand from facility i (a fraction x_ij of it costs
+c_ij x_ij).
+
+Variables: y_i ∈ {0, 1}, facility i is open; x_ij ∈ [0, 1] for (i, j) ∈ P,
+the fraction of j's demand served by i (x_ij ∈ {0, 1} when single-sourced).
+
+Objective: minimise Σ_i f_i y_i + Σ_(i,j)∈P c_ij x_ij.
+
+Constraints:
+
+1. Σ_i x_ij = 1 for every customer j (all demand is served);
+2. Σ_j d_j x_ij <= u_i y_i for every facility i (capacity, only when open);
+3. x_ij <= y_i for every (i, j) ∈ P (strong linking; redundant with 2 for
+   integers, it makes the LP relaxation much tighter);
+4. Σ_i u_i y_i >= Σ_j d_j (aggregate capacity cut, valid and tightening);
+5. Σ_i f_i y_i <= budget (only when ``budget`` is given);
+6. Σ_i y_i <= k (only when ``k`` is given);
+7. Σ_(i∈G) y_i <= 1 for every group G in ``groups`` (mutually exclusive facilities;
+   only when ``groups`` is given).
+
+Families (optional ``families``: a family id per facility) are alternative
+capacities of one site, e.g. the sizes of a base: at most one member opens
+(a row of 7), and the members share the assignment variables x_gj, so 2 and 3
+read Σ_j d_j x_gj <= Σ_(i∈g) u_i y_i and x_gj <= Σ_(i∈g) y_i (members must have
+equal ``assign_cost`` rows). Each facility alone is its own family by default,
+which is the model above; shared x make a model with s sizes up to s times
+smaller, and HiGHS proves LA-scale siting 3-7x faster (benchmarks/bench_site.py).
+
+Solvers (chosen by measurement, see benchmarks/bench_siting_core.py): split demand is a MIP
+with continuous x and goes to HiGHS (MathOpt); single sourcing with whole-number
+demands and capacities goes to CP-SAT with one worker (linearization level 2),
+which proves the Holmberg instances 1.3-4x faster than HiGHS; otherwise HiGHS. Both runs are
+deterministic unless the time limit is hit.
+
+The returned objective is recomputed in numpy from ``open`` and ``assignment``
+and the solution is re-checked by :func:`check_facility_location` before it is
+returned.
+
+Modules: :mod:`optimiser.siting.cflp.instance` (inputs validated, allowed pairs,
+families, groups), :mod:`optimiser.siting.cflp.feasibility` (causes of infeasibility
+provable without solving), :mod:`optimiser.siting.cflp.model` (constraints 1-7 as a
+MIP, and its answer read back), :mod:`optimiser.siting.cflp.solution` (the solution
+and its independent check); this module solves.
+"""
+
+from __future__ import annotations
+
+import time
+
+from optimiser._errors import DataValidationError, SolverError
+from optimiser._solver.mip import cp_sat_accepts, solve_mip
+from optimiser._solver.status import INFEASIBLE, OPTIMAL
+from optimiser.siting.cflp.feasibility import infeasibility_causes, raise_infeasible
+from optimiser.siting.cflp.instance import build_instance, check_options, parse_groups
+from optimiser.siting.cflp.model import assignment_from_values, build_facility_model
+from optimiser.siting.cflp.solution import (
+    FacilityLocationSolution,
+    check_facility_location,
+    relative_gap,
+    total_cost,
+)
+
+__all__ = ["FacilityLocationSolution", "check_facility_location", "solve_facility_location"]
+
+
+def solve_facility_location(
+    fixed_cost: object,
+    capacity: object,
+    demand: object,
+    assign_cost: object,
+    *,
+    single_source: bool = False,
+    budget: float | None = None,
+    k: int | None = None,
+    time_limit_s: float = 60.0,
+    groups: object = None,
+    families: object = None,
+    engine: str | None = None,
+) -> FacilityLocationSolution:
+    """Solve capacitated facility location exactly (see the module docstring).
+
+    Parameters
+    ----------
+    fixed_cost : array_like, shape (m,)
+        Cost of opening each facility (>= 0) [GBP, or any currency unit].
+    capacity : array_like, shape (m,)
+        Capacity of each facility (>= 0), in the units of ``demand`` [places].
+    demand : array_like, shape (n,)
+        Demand of each customer (>= 0) [places].
+    assign_cost : array_like, shape (m, n)
+        Cost of serving *all* of customer j's demand from facility i (>= 0);
+        a fraction pays pro rata. ``np.inf`` forbids the pair.
+    single_source : bool, default False
+        Serve each customer wholly from one facility.
+    budget : float, optional
+        Cap on the summed fixed cost of open facilities.
+    k : int, optional
+        Cap on the number of open facilities.
+    time_limit_s : float, default 60.0
+        Wall-clock cap on the solver [s]. A run stopped by it returns status
+        ``"feasible"`` with its gap (and is no longer reproducible).
+    groups : list of lists of int, optional
+        Sets of facility indices of which at most one may open (constraint 7).
+        A facility may be in several.
+    families : array_like, shape (m,), optional
+        A family id per facility: alternative capacities of one site (e.g. its
+        sizes), of which at most one opens, sharing assignment variables; members
+        need equal ``assign_cost`` rows. Default: each facility its own family.
+    engine : {"highs", "cp_sat"}, optional
+        Force a solver; default: the choice of the module docstring. CP-SAT
+        needs whole-number demands, capacities and budget-row coefficients.
+
+    Returns
+    -------
+    FacilityLocationSolution
+
+    Raises
+    ------
+    DataValidationError
+        If an argument has the wrong shape, a NaN, or a negative value.
+    InfeasibleError
+        If no plan exists; the message names the cause (a customer no facility
+        may serve, total capacity below total demand, k or budget too small,
+        or their combination with single sourcing).
+    SolverError
+        If no feasible plan is found within ``time_limit_s``, or the solver
+        fails, or its answer fails the independent check.
+    """
+    start = time.perf_counter()
+    check_options(budget, k, time_limit_s)
+    inst = build_instance(fixed_cost, capacity, demand, assign_cost, bool(single_source), families)
+    opts = {
+        "single_source": bool(single_source),
+        "budget": budget,
+        "k": k,
+        "groups": parse_groups(groups, inst.fixed_cost.size),
+    }
+    raise_infeasible(infeasibility_causes(inst, **opts), proven_by_solver=False, **opts)
+    model = build_facility_model(inst, **opts)
+    if engine not in (None, "highs", "cp_sat") or (
+        engine == "cp_sat" and not (single_source and cp_sat_accepts(model))
+    ):
+        msg = (
+            f"engine must be None, 'highs', or 'cp_sat' (single source with whole-number "
+            f"demands, capacities and fixed costs when budget is set); found {engine!r}."
+        )
+        raise DataValidationError(msg)
+    if engine is None:
+        engine = "cp_sat" if single_source and cp_sat_accepts(model) else "highs"
+    result = solve_mip(model, engine=engine, time_limit_s=float(time_limit_s))
+    if result.status == INFEASIBLE:
+        raise_infeasible([], proven_by_solver=True, **opts)
+    if result.values is None:
+        msg = (
+            f"{engine} found no feasible plan within time_limit_s={time_limit_s} "
+            f"(status {result.status}); raise time_limit_s or relax budget/k."
+        )
+        raise SolverError(msg)
+    assignment = assignment_from_values(inst, result.values, bool(single_source))
+    open_ = assignment.sum(axis=1) > 0
+    objective = total_cost(inst.fixed_cost, inst.assign_cost, open_, assignment)
+    bound = min(result.bound, objective)
+    gap = relative_gap(objective, bound)
+    status = OPTIMAL if result.status == OPTIMAL and gap <= 1e-6 else "feasible"
+    for arr in (open_, assignment):
+        arr.setflags(write=False)
+    solution = FacilityLocationSolution(
+        open_, assignment, objective, bound, gap, status, time.perf_counter() - start, engine
+    )
+    problems = check_facility_location(
+        inst.fixed_cost,
+        inst.capacity,
+        inst.demand,
+        inst.assign_cost,
+        solution,
+        families=inst.family,
+        **opts,
+    )
+    if problems:
+        msg = "the facility-location solution failed the independent check: " + "; ".join(problems)
+        raise SolverError(msg)
+    return solution

@@ -1,0 +1,367 @@
+"""Siting inclusion bases within a capital budget: the domain model over the siting core.
+
+Who is demand
+-------------
+Children needing a package who, in the baseline allocation, are unplaced, placed
+in INMSS, or placed beyond their phase's journey cap, and whom a re-allocation
+may move: with policy ``continuity: keep`` continuing placements stay put (the
+allocation never moves them), so only children being placed count; with
+``continuity: free`` everyone does. They are aggregated into zones of LSOA
+(else ward) × package × phase.
+
+Formulation (capacitated facility location, :func:`optimiser.siting.solve_facility_location`)
+-------------------------------------------------------------------------------------------
+Facilities: every option (candidate site s, package p in its ``packages``, size
+q in ``sizes`` with q ≤ ``max_places``), plus one *status quo* facility of
+unlimited capacity and no fixed cost. Customers: the zones, demand d_j = children,
+single-sourced (a zone's children all go to one base or all stay: whole children;
+it also lets HiGHS prove optimality at the root, where split zones took minutes).
+
+* fixed cost f_i = capital_i / A, annualised capital [GBP/yr]: capital_i = q ×
+  ``capital_cost_gbp_per_place`` and A = (1 − (1 + r)^−n) / r is the annuity
+  factor (defaults n = 25 years, r = 3.5%, HM Treasury Green Book discount rate;
+  keyword args ``life_years`` and ``discount_rate``); capacity u_i = q;
+* c_ij = Σ over the zone's children of place cost (the costing framework's
+  ``inclusion_base`` cost of the package) + transport cost, both exactly as the
+  allocation costs an arc to that base (:func:`optimiser.options` on a probe
+  scenario holding every candidate); forbidden unless every child of the zone
+  may use the base (age range, journey cap);
+* status quo: c_j = Σ of the children's baseline place + transport cost; an
+  unplaced child costs a proxy (the unplaced penalty is not money): the costing
+  framework's ``independent_special`` place for the package + the mean transport
+  cost of the baseline's INMSS placements (same package and phase, else all).
+
+Constraints: the core's (1)-(4); (5) budget: Σ f_i y_i ≤ budget_gbp / A, i.e.
+Σ capital_i y_i ≤ budget_gbp; the sizes of one site × package are a *family*
+(at most one opens; they share assignment variables); (7) groups: two bases at
+one site only when their places sum to ≤ ``max_places`` (a site offering three or
+more packages hosts at most one base).
+
+The model is a screen; the saving reported as ``annual_saving_gbp`` is the one
+re-allocation *confirms*: baseline ``total_cost_gbp`` minus ``total_cost_gbp``
+of ``allocate(ds, result.to_scenario())``. It can differ from the modelled
+saving (re-allocation also moves other children, and a newly placed child adds
+cost where the model counted the proxy).
+
+Modules: :mod:`optimiser.siting.instance` (the instance of a Dataset: demand, zones,
+costs), :mod:`optimiser.siting.candidates` (candidate bases, their sizes and groups),
+:mod:`optimiser.siting.confirm` (:class:`SitingResult`, confirmation by re-allocation,
+the marginal table); this module solves, once per budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from optimiser._errors import SolverError
+from optimiser._outputs import refuse_existing
+from optimiser.dataset.model import Dataset
+from optimiser.scenarios.scenario import Scenario
+from optimiser.siting.candidates import bases_scenario
+from optimiser.siting.cflp.solve import solve_facility_location
+from optimiser.siting.confirm import SITE_COLUMNS, confirm_plan, marginal_table
+from optimiser.siting.instance import (
+    DEFAULT_SIZES,
+    DISCOUNT_RATE,
+    LIFE_YEARS,
+    SiteInstance,
+    annuity_factor,
+    build_site_instance,
+    check_budget,
+)
+
+__all__ = ["SitingResult", "annuity_factor", "budget_curve", "site"]
+
+_EPS_GBP = 1e-6
+
+
+@dataclass(frozen=True)
+class SitingResult:
+    """A siting plan, checked by re-allocation.
+
+    Attributes
+    ----------
+    sites : one row per new base, best marginal saving first: rank, setting_id,
+        site_id, name, urn, package_id, places, capital_cost_gbp [GBP],
+        annualised_capital_gbp [GBP/yr], easting, northing, age_min, age_max,
+        modelled_children, annual_saving_gbp (modelled revenue saving [GBP/yr]),
+        children_served (placed there by the re-allocation), marginal_saving_gbp.
+    capital_cost_gbp : capital of the plan [GBP] (≤ the budget).
+    annual_saving_gbp : confirmed revenue saving [GBP/yr] (see :mod:`optimiser.siting.plan`).
+    modelled_saving_gbp : the model's revenue saving [GBP/yr] (capital excluded).
+    annualised_capital_gbp : capital_cost_gbp / annuity factor [GBP/yr].
+    children_served : children the re-allocation places in the new bases.
+    newly_placed_children : baseline unplaced minus unplaced after re-allocation.
+    saving_with_proxy_gbp : annual_saving_gbp plus the status-quo proxy of every
+        child unplaced before and placed after (a newly placed child adds cost to
+        total_cost_gbp; the proxy is what their place would otherwise cost) [GBP/yr].
+    inmss_places_avoided : baseline INMSS children minus INMSS children after.
+    journey_min_saved : Σ one-way journey [min] of children placed in both runs,
+        baseline minus after.
+    objective, bound, gap, status : the facility-location solve (annualised
+        capital + revenue cost of the demand [GBP/yr]); status "optimal" when proven.
+    baseline_total_cost_gbp, planned_total_cost_gbp : total_cost_gbp of both runs.
+    demand : the zones: zone_code, package_id, phase, children, status_quo_cost_gbp,
+        modelled_served.
+    marginal : ranked table: each base's contribution, the confirmed saving with
+        every base minus the saving without it [GBP/yr], and saving per £ capital.
+    budget_gbp, solve_time_s, parameters : inputs and timing.
+    dataset : the dataset sited on (with horizon growth, when asked).
+    """
+
+    sites: pd.DataFrame
+    capital_cost_gbp: float
+    annual_saving_gbp: float
+    modelled_saving_gbp: float
+    annualised_capital_gbp: float
+    children_served: int
+    newly_placed_children: int
+    saving_with_proxy_gbp: float
+    inmss_places_avoided: int
+    journey_min_saved: float
+    objective: float
+    bound: float
+    gap: float
+    status: str
+    baseline_total_cost_gbp: float
+    planned_total_cost_gbp: float
+    demand: pd.DataFrame
+    marginal: pd.DataFrame
+    budget_gbp: float
+    solve_time_s: float
+    parameters: dict = field(default_factory=dict)
+    dataset: Dataset | None = field(default=None, repr=False, compare=False)
+
+    def to_scenario(self, name: str | None = None) -> Scenario:
+        """The plan as a Scenario of ``add_setting`` changes (for compare and the maps)."""
+        return bases_scenario(self.sites, name or f"Inclusion bases within £{self.budget_gbp:,.0f}")
+
+    def save_scenario(self, path: str | Path, *, name: str | None = None) -> Path:
+        """Write :meth:`to_scenario` as YAML (for :func:`optimiser.load_scenario`); no overwrite."""
+        path = Path(path)
+        refuse_existing(path)
+        sc = self.to_scenario(name)
+        data = {
+            "name": sc.name,
+            "description": (
+                f"optimiser site: capital £{self.capital_cost_gbp:,.0f} "
+                f"of £{self.budget_gbp:,.0f}; "
+                f"confirmed saving £{self.annual_saving_gbp:,.0f}/yr; status {self.status}"
+            ),
+            "changes": [
+                {c.kind: c.model_dump(mode="json", exclude_defaults=True)} for c in sc.changes
+            ],
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def budget_curve(self, budgets: list[float]) -> pd.DataFrame:
+        """:func:`optimiser.siting.plan.budget_curve` on this plan's dataset and parameters."""
+        return budget_curve(self.dataset, budgets, **self.parameters)
+
+
+def _solve_model(
+    prep: SiteInstance, budget_gbp: float, time_limit_s: float
+) -> tuple[np.ndarray, np.ndarray, float, float, float, str, float]:
+    """Open options, their assignment, objective, bound, gap, status and solve time."""
+    opts, a, demand = prep.options, prep.annuity, prep.zones["children"].to_numpy(float)
+    if len(prep.zones) == 0:
+        return np.zeros(len(opts), bool), np.zeros((len(opts), 0)), 0.0, 0.0, 0.0, "optimal", 0.0
+    sol = solve_facility_location(
+        np.append(opts["capital_cost_gbp"].to_numpy(float) / a, 0.0),
+        np.append(opts["places"].to_numpy(float), demand.sum()),
+        demand,
+        prep.assign_cost,
+        budget=budget_gbp / a + _EPS_GBP,
+        groups=prep.groups,
+        families=np.append(opts["k"].to_numpy(), -1),
+        single_source=True,
+        engine="highs",
+        time_limit_s=time_limit_s,
+    )
+    return (
+        sol.open[:-1],
+        sol.assignment[:-1],
+        sol.objective,
+        sol.bound,
+        sol.gap,
+        sol.status,
+        sol.solve_time_s,
+    )
+
+
+def _solve_plan(
+    prep: SiteInstance, budget_gbp: float, *, time_limit_s: float, marginal: bool
+) -> SitingResult:
+    zones, opts, a = prep.zones, prep.options, prep.annuity
+    demand = zones["children"].to_numpy(float)
+    sol_open, x, objective, bound, gap, status, secs = _solve_model(prep, budget_gbp, time_limit_s)
+    chosen = np.flatnonzero(sol_open)
+    served = x[chosen] * demand
+    gain = (
+        np.where(
+            x[chosen] > 0,
+            (zones["status_quo_cost_gbp"].to_numpy(float) - prep.assign_cost[chosen]),
+            0.0,
+        )
+        * x[chosen]
+    )
+    sites = opts.iloc[chosen].copy()
+    sites["annualised_capital_gbp"] = sites["capital_cost_gbp"] / a
+    sites["modelled_children"] = served.sum(axis=1).round(6)
+    sites["annual_saving_gbp"] = gain.sum(axis=1).round(2)
+    capital = float(sites["capital_cost_gbp"].sum())
+    if capital > budget_gbp + 0.01:
+        msg = f"the plan's capital £{capital:,.0f} exceeds the budget £{budget_gbp:,.0f}; a bug."
+        raise SolverError(msg)
+    planned = confirm_plan(prep, sites)
+    at = planned.placements["setting_id"].value_counts()
+    sites["children_served"] = sites["setting_id"].map(at).fillna(0).astype(int)
+    table = (
+        marginal_table(prep, sites, planned)
+        if marginal
+        else pd.DataFrame({"setting_id": sites["setting_id"], "marginal_saving_gbp": np.nan})
+    )
+    sites["marginal_saving_gbp"] = table["marginal_saving_gbp"].to_numpy()
+    sites = sites.sort_values(
+        ["marginal_saving_gbp", "annual_saving_gbp", "setting_id"],
+        ascending=[False, False, True],
+        kind="stable",
+    )
+    sites["rank"] = np.arange(1, len(sites) + 1)
+    if marginal:
+        table = table.set_index("setting_id").loc[sites["setting_id"]].reset_index()
+        table.insert(0, "rank", sites["rank"].to_numpy())
+    base_k, plan_k = prep.baseline.kpis, planned.kpis
+    both = prep.baseline.placements.merge(planned.placements, on="child_id")
+    saving = base_k["total_cost_gbp"] - plan_k["total_cost_gbp"]
+    newly = prep.proxy_gbp.index.intersection(pd.Index(planned.placements["child_id"]))
+    z = zones.assign(modelled_served=(x * demand).sum(axis=0).round(6))
+    return SitingResult(
+        sites=sites[SITE_COLUMNS].reset_index(drop=True),
+        capital_cost_gbp=capital,
+        annual_saving_gbp=saving,
+        modelled_saving_gbp=float(sites["annual_saving_gbp"].sum()),
+        annualised_capital_gbp=capital / a,
+        children_served=int(sites["children_served"].sum()),
+        newly_placed_children=int(base_k["unplaced_children"] - plan_k["unplaced_children"]),
+        saving_with_proxy_gbp=saving + float(prep.proxy_gbp.reindex(newly).sum()),
+        inmss_places_avoided=int(base_k["inmss_children"] - plan_k["inmss_children"]),
+        journey_min_saved=float((both["travel_min_x"] - both["travel_min_y"]).sum()),
+        objective=float(objective),
+        bound=float(bound),
+        gap=float(gap),
+        status=status,
+        baseline_total_cost_gbp=base_k["total_cost_gbp"],
+        planned_total_cost_gbp=plan_k["total_cost_gbp"],
+        demand=z,
+        marginal=table if marginal else pd.DataFrame(),
+        budget_gbp=float(budget_gbp),
+        solve_time_s=float(secs),
+        parameters=dict(prep.parameters, time_limit_s=time_limit_s),
+        dataset=prep.ds,
+    )
+
+
+def site(
+    ds: Dataset,
+    *,
+    budget_gbp: float,
+    packages: object = None,
+    phases: object = None,
+    horizon_years: int | None = None,
+    sizes: tuple = DEFAULT_SIZES,
+    time_limit_s: float = 60.0,
+    life_years: float = LIFE_YEARS,
+    discount_rate: float = DISCOUNT_RATE,
+    growth: float | None = None,
+    seed: int = 0,
+    marginal: bool = True,
+) -> SitingResult:
+    """Choose new inclusion bases within a capital budget (formulation: module docstring).
+
+    Parameters
+    ----------
+    ds : the dataset; its ``candidates`` (candidates.csv) are the possible sites.
+    budget_gbp : capital budget [GBP] on Σ places × capital_cost_gbp_per_place.
+    packages, phases : restrict demand and bases to these package ids / phases
+        ("primary", "secondary", "post16"); default all.
+    horizon_years : site for demand this many years ahead: children still to
+        place are scaled by (1 + growth)^horizon_years (a seeded demand_growth
+        change; the result's ``dataset`` holds the grown data). Default: now.
+    sizes : module sizes a base may have [places]; only those ≤ max_places.
+    time_limit_s : wall-clock cap on the facility-location solve [s].
+    life_years, discount_rate : annualise capital over this life at this rate
+        (defaults 25 years, 3.5%; annuity factor ≈ 16.48).
+    growth : annual demand growth for ``horizon_years`` (default national EHCP trend).
+    seed : seed of the demand growth sample.
+    marginal : also re-allocate without each base to rank them (one allocation each).
+
+    Returns
+    -------
+    SitingResult
+
+    Raises
+    ------
+    DataValidationError
+        No candidates.csv, a negative budget, unknown packages/phases, bad sizes.
+    """
+    budget = check_budget(budget_gbp)
+    prep = build_site_instance(
+        ds,
+        packages=packages,
+        phases=phases,
+        horizon_years=horizon_years,
+        sizes=tuple(sizes),
+        life_years=life_years,
+        discount_rate=discount_rate,
+        growth=growth,
+        seed=seed,
+    )
+    return _solve_plan(prep, budget, time_limit_s=time_limit_s, marginal=marginal)
+
+
+def budget_curve(
+    ds: Dataset, budgets: list[float], *, time_limit_s: float = 60.0, **site_kwargs: object
+) -> pd.DataFrame:
+    """Saving against capital budget: one :func:`site` plan per budget (data prepared once).
+
+    Returns one row per budget (ascending): budget_gbp, capital_cost_gbp, sites, places,
+    modelled_saving_gbp, annual_saving_gbp (confirmed), saving_with_proxy_gbp, children_served,
+    inmss_places_avoided, extra_saving_per_extra_gbp (confirmed saving gained per
+    extra £ of capital used since the previous row: where it falls towards 0,
+    extra money stops paying), gap, status.
+    """
+    checked = sorted(check_budget(b) for b in budgets)
+    site_kwargs.pop("marginal", None)
+    prep = build_site_instance(ds, **site_kwargs)  # type: ignore[arg-type]
+    rows = []
+    for b in checked:
+        res = _solve_plan(prep, b, time_limit_s=time_limit_s, marginal=False)
+        rows.append(
+            {
+                "budget_gbp": b,
+                "capital_cost_gbp": res.capital_cost_gbp,
+                "sites": len(res.sites),
+                "places": int(res.sites["places"].sum()),
+                "modelled_saving_gbp": res.modelled_saving_gbp,
+                "annual_saving_gbp": res.annual_saving_gbp,
+                "saving_with_proxy_gbp": res.saving_with_proxy_gbp,
+                "children_served": res.children_served,
+                "inmss_places_avoided": res.inmss_places_avoided,
+                "gap": res.gap,
+                "status": res.status,
+            }
+        )
+    out = pd.DataFrame(rows)
+    if len(out):
+        d_cap = out["capital_cost_gbp"].diff().fillna(out["capital_cost_gbp"])
+        d_save = out["annual_saving_gbp"].diff().fillna(out["annual_saving_gbp"])
+        out.insert(8, "extra_saving_per_extra_gbp", d_save / d_cap.where(d_cap > 0))
+    return out

@@ -1,0 +1,113 @@
+"""Shared-route estimate: group each setting's transported children into vehicle routes.
+
+A report on a finished allocation, not part of the allocation model (docs/transport.md
+explains the split). For each setting, the children whose mode is a shared one
+(:mod:`optimiser.transport.rules`: minibus or shared taxi) are grouped into vehicle
+routes by a capacitated vehicle routing model, solved with OR-Tools routing
+(:func:`optimiser._solver.solve_vrp`):
+
+Sets: the setting's shared-mode children I; vehicle types K (minibus, shared taxi;
+rates, seats and wheelchair spaces from policy ``transport``), each with |I|-bounded
+numbers of vehicles. A route is the afternoon run: it leaves the school (the
+depot) and drops its children in turn; the morning run is the same route
+reversed. Objective: minimise Σ over used vehicles of (``vehicle_gbp_per_day`` +
+``vehicle_gbp_per_mile`` × 2 × the run's road miles) + Σ over children left off
+every route of their solo-taxi cost per day. Constraints: (1) each child on at
+most one route (a child left off travels by solo taxi); (2) seated children ≤
+seats and wheelchair users ≤ wheelchair spaces of the vehicle; (3) each child's
+ride (travel plus ``stop_min`` at each earlier stop) ≤ their phase's journey
+cap, or their direct journey time when that alone exceeds the cap.
+
+Then, per route: the cheapest vehicle type that fits it is used, and a route
+that costs more than solo taxis for its riders is split into solo taxis, so a
+plan never costs more than the solo-taxi baseline. Children travelling alone
+(``solo_taxi``) have a route of their own; personal travel budgets are costed
+at their mileage and not routed. Costs are per vehicle-day × school days.
+
+OR-Tools' local search does not prove optimality: each setting's status is
+"optimal" only when trivially so (one child), else "feasible" (a local optimum)
+or "time limit"; a simple lower bound (each child's share of the cheapest
+vehicle, or their solo taxi) gives the gap that remains.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from optimiser.dataset.model import Dataset
+from optimiser.transport.routes.costing import add_unrouted_rows, plan_rows
+from optimiser.transport.routes.instance import VEHICLES, build_routing_instance, lower_bound_gbp
+from optimiser.transport.routes.plan import RoutePlan, assemble_plan
+from optimiser.transport.routes.search import nearest_neighbour_routes, solve_routes
+from optimiser.transport.rules import mode_cost_gbp, placement_transport
+
+__all__ = ["METHODS", "VEHICLES", "RoutePlan", "estimate_routes"]
+
+METHODS = ("ortools", "nearest_neighbour")
+
+
+def estimate_routes(
+    ds: Dataset,
+    placements: object,
+    *,
+    time_limit_s: float = 10.0,
+    method: str = "ortools",
+    guided: bool = False,
+) -> RoutePlan:
+    """Estimate shared vehicle routes, setting by setting (see the module docstring).
+
+    Parameters
+    ----------
+    ds : the dataset the allocation was made on.
+    placements : an AllocationResult or its placements DataFrame.
+    time_limit_s : total time budget [s]: each setting gets the budget left in proportion
+        to its share of the children left (at least 0.02 s; model building counts).
+    method : "ortools" (the routing model) or "nearest_neighbour" (a baseline heuristic).
+    guided : use guided local search up to each setting's time limit (better plans,
+        not reproducible across machines) instead of greedy descent.
+
+    Returns
+    -------
+    RoutePlan; its ``summary`` holds transported_children, routed_children, routes,
+    vehicles, minibus / shared_taxi / solo_taxi / personal_budget counts, cost_gbp
+    [GBP/yr], cost_per_child_gbp, solo_baseline_gbp, saving_gbp, saving_share,
+    lower_bound_gbp, gap_share (of cost over the bound), riders_over_cap,
+    settings_not_proven_optimal, per_child_estimate_gbp (the allocation's own
+    transport cost of these children) and time_s.
+    """
+    if method not in METHODS:
+        msg = f"method must be one of {METHODS}; found {method!r}"
+        raise ValueError(msg)
+    start = time.perf_counter()
+    pol = ds.policy
+    view = placement_transport(ds, getattr(placements, "placements", placements))
+    moved = view[view["eligible"]].reset_index(drop=True)
+    xy = ds.children.set_index(ds.children["child_id"].astype(str))[["easting", "northing"]]
+    moved["x"] = moved["child_id"].map(xy["easting"]).to_numpy(float)
+    moved["y"] = moved["child_id"].map(xy["northing"]).to_numpy(float)
+    moved["solo_cost_gbp"] = mode_cost_gbp(
+        moved["distance_km"].to_numpy(), np.full(len(moved), "solo_taxi"), policy=pol
+    )
+    school = ds.settings.set_index("setting_id")[["easting", "northing"]].astype(float)
+    pooled = moved["mode"].isin(VEHICLES)
+    route_rows: list[dict] = []
+    rider_rows: list[dict] = []
+    status: dict[str, tuple[str, float, float]] = {}
+    left = int(pooled.sum())
+    for sid, kids in moved[pooled].groupby("setting_id", sort=True):
+        t0 = time.perf_counter()
+        site = build_routing_instance(pol, ds.roads, school.loc[sid].to_numpy(), kids)
+        if method == "ortools":  # the budget left, shared by the children left
+            spare = time_limit_s - (t0 - start)
+            routes, state = solve_routes(site, pol, max(0.02, spare * len(kids) / left), guided)
+            left -= len(kids)
+        else:
+            routes, state = nearest_neighbour_routes(site, pol), "heuristic"
+        rows, riders = plan_rows(str(sid), kids, site, routes, pol)
+        route_rows += rows
+        rider_rows += riders
+        status[str(sid)] = (state, time.perf_counter() - t0, lower_bound_gbp(site, pol))
+    route_rows, rider_rows = add_unrouted_rows(moved, route_rows, rider_rows)
+    return assemble_plan(moved, route_rows, rider_rows, status, method, start)

@@ -1,0 +1,109 @@
+"""Routes for one setting's children: OR-Tools routing, or a nearest-neighbour baseline.
+
+Both return routes as lists of instance nodes (:mod:`optimiser.transport.routes.instance`) in
+drop order; a child on no route travels by solo taxi. The OR-Tools model (the
+formulation is in :mod:`optimiser.transport.routes`) is solved by
+:func:`optimiser._solver.solve_vrp` in integer pence and seconds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from optimiser._solver.vrp import solve_vrp
+from optimiser.policy import Policy
+from optimiser.transport.routes.instance import VEHICLES, RoutingInstance, vehicle_capacity
+from optimiser.transport.travel import KM_PER_MILE
+
+_PENCE = 100.0
+
+
+def solve_routes(
+    site: RoutingInstance, policy: Policy, time_limit_s: float, guided: bool
+) -> tuple[list[list[int]], str]:
+    """Routes (lists of nodes in drop order) by OR-Tools, and the status."""
+    t = policy.transport
+    m = len(site.km)
+    rates = [getattr(t, v) for v in VEHICLES]
+    miles = site.km / KM_PER_MILE
+    cost = np.stack([np.rint(_PENCE * r.vehicle_gbp_per_mile * 2 * miles) for r in rates])
+    fixed = np.array([round(_PENCE * r.vehicle_gbp_per_day) for r in rates])
+    cap = vehicle_capacity(policy)
+    n_wheel, n = int(site.wheel.sum()), m - 1
+    count = [
+        min(n, math.ceil(2 * n / max(c.sum(), 1)) + math.ceil(n_wheel / max(c[1], 1)) + 1)
+        if c[0] + c[1] > 0
+        else 0
+        for c in cap
+    ]
+    demand = np.c_[~site.wheel, site.wheel].astype(np.int64)
+    demand[0] = 0
+    # Times rounded up and limits down, so a plan the solver accepts keeps every cap.
+    travel = np.ceil(site.minutes * 60 - 1e-9).astype(np.int64)
+    latest = np.maximum(np.floor(site.limit_min * 60 + 1e-9).astype(np.int64), travel[0])
+    service = np.r_[0, np.full(n, math.ceil(t.stop_min * 60 - 1e-9))]
+    penalty = np.rint(_PENCE * site.solo_gbp / policy.school_days_per_year)
+    # Two constructions: savings favours big vehicles, insertion small ones; keep the cheaper.
+    sol = min(
+        (
+            solve_vrp(
+                travel,
+                cost,
+                fixed_cost=fixed,
+                n_vehicles=count,
+                demand=demand,
+                capacity=cap,
+                max_arrival_s=latest,
+                service_s=service,
+                drop_penalty=penalty,
+                time_limit_s=time_limit_s / 2,
+                guided=guided,
+                first_solution=first,
+            )
+            for first in ("savings", "parallel_cheapest_insertion")
+        ),
+        key=lambda sol: (sol.status == "unknown", sol.objective),
+    )
+    routes = []
+    for v in np.unique(sol.vehicle[sol.vehicle >= 0]):
+        nodes = np.flatnonzero(sol.vehicle == v)
+        routes.append(nodes[np.argsort(sol.stop[nodes])].tolist())
+    status = {"optimal": "optimal", "feasible": "feasible", "unknown": "no plan"}[sol.status]
+    if sol.hit_time_limit and status != "no plan":
+        status = "time limit"
+    return routes, ("optimal" if n <= 1 and status != "no plan" else status)
+
+
+def nearest_neighbour_routes(site: RoutingInstance, policy: Policy) -> list[list[int]]:
+    """Baseline: fill the largest vehicle from the school, nearest feasible child next."""
+    cap = vehicle_capacity(policy)
+    big = cap[np.argmax(cap.sum(axis=1))]
+    stop = policy.transport.stop_min
+    left = list(range(1, len(site.km)))
+    need = np.c_[~site.wheel, site.wheel].astype(int)  # (seat, wheelchair space) per node
+    routes = []
+    while left:
+        here, clock, load, route = 0, 0.0, np.zeros(2, int), []
+        while True:
+            fits = [
+                j
+                for j in left
+                if (load + need[j] <= big).all()
+                and clock + (stop if here else 0.0) + site.minutes[here, j]
+                <= site.limit_min[j] + 1e-9
+            ]
+            if not fits:
+                break
+            j = min(fits, key=lambda j: (site.km[here, j], j))
+            clock += (stop if here else 0.0) + site.minutes[here, j]
+            load += need[j]
+            route.append(j)
+            left.remove(j)
+            here = j
+        if not route:  # no vehicle carries this child: a solo taxi
+            left.pop(0)
+            continue
+        routes.append(route)
+    return routes

@@ -33,6 +33,7 @@ import yaml
 from helpers import DESIGN_KPIS, FLAT_TRANSPORT
 
 import optimiser
+from optimiser.allocation import network
 from optimiser.allocation.arcs import build_arcs, child_frame
 from optimiser.allocation.network import build_flow_network, residual_capacities
 
@@ -901,3 +902,80 @@ def test_default_data_smoke(default_ds):
     ]
     kept = res.placements.set_index("child_id").loc[cont["child_id"], "setting_id"]
     assert (kept.to_numpy() == cont["current_setting_id"].to_numpy()).all()
+
+
+# ------------------------------------------------------- each family's arcs bind (removal tests)
+
+
+def _without(family: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replace ``network._add_<family>`` by one that adds its arcs with unlimited capacity."""
+    real = getattr(network, family)
+
+    def relaxed(net, *args, **kwargs):
+        before = len(net.parts)
+        real(net, *args, **kwargs)
+        tail, head, capacity, cost = net.parts[before]
+        net.parts[before] = (tail, head, np.full(len(tail), 10**6), cost)
+
+    monkeypatch.setattr(network, family, relaxed)
+
+
+def test_package_capacity_family_binds(case, monkeypatch):
+    # test_package_capacity_binds without (2): both children take S's single P1 place.
+    ds = case(
+        settings=[dict(setting_id="S"), dict(setting_id="T", easting=E0 + 2000)],
+        places=[
+            dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000),
+            dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000),
+        ],
+        children=[dict(child_id="K1"), dict(child_id="K2", easting=E0 + 1000)],
+    )
+    assert optimiser.allocate(ds).objective == 50798.0
+    _without("_add_package_capacity", monkeypatch)
+    res = optimiser.allocate(ds, check=False)
+    assert where(res) == {"K1": "S", "K2": "S"} and res.objective == 40798.0
+    with pytest.raises(optimiser.SolverError, match="independent check"):
+        optimiser.allocate(ds)
+
+
+def test_setting_capacity_family_binds(case, monkeypatch):
+    # test_total_places_below_package_places without (3): all three at S (65000).
+    ds = case(
+        settings=[dict(setting_id="S", total_places=2), dict(setting_id="T", easting=E0 + 2000)],
+        places=[
+            dict(setting_id="S", package_id="P1", places=2, annual_cost_gbp=20000),
+            dict(setting_id="S", package_id="P2", places=2, annual_cost_gbp=25000),
+            dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000),
+            dict(setting_id="T", package_id="P2", places=5, annual_cost_gbp=30000),
+        ],
+        children=[dict(child_id="A"), dict(child_id="B"), dict(child_id="C", package_id="P2")],
+    )
+    assert optimiser.allocate(ds).objective == 71596.0
+    _without("_add_setting_capacity", monkeypatch)
+    assert optimiser.allocate(ds, check=False).objective == 65000.0
+    with pytest.raises(optimiser.SolverError, match="independent check"):
+        optimiser.allocate(ds)
+
+
+def test_inmss_group_family_binds(case, monkeypatch):
+    # test_inmss_group_cap without (4): the cap of 1 is ignored, all three at X (60000).
+    ds = _inmss_case(case, cap=1, continuing=False)
+    assert optimiser.allocate(ds).objective == 100000.0
+    _without("_add_inmss_group", monkeypatch)
+    assert optimiser.allocate(ds, check=False).objective == 60000.0
+    with pytest.raises(optimiser.SolverError, match="independent check"):
+        optimiser.allocate(ds)
+
+
+def test_choice_arcs_and_supply_families(tiny_flat, monkeypatch):
+    # (1) and (5): the network has one unit-capacity choice arc per option of a child being
+    # placed, and one unit of supply per such child; with no choice arcs nobody is placed.
+    kids, arcs = child_frame(tiny_flat), build_arcs(tiny_flat)
+    net = build_flow_network(tiny_flat, arcs, kids)
+    assert (net.capacity[: net.n_choice] == 1).all()
+    assert net.supply[: len(kids)].tolist() == (~kids["fixed"]).astype(int).tolist()
+    assert net.supply.sum() == 0
+    monkeypatch.setattr(network, "_add_choice_arcs", lambda *a: 0)
+    res = optimiser.allocate(tiny_flat)
+    assert res.placements["continuing"].all()  # only C4, who keeps its place, is placed
+    assert len(res.unplaced) == 5

@@ -22,8 +22,9 @@ whatever the costs, and the model is never infeasible: a child with no flow is
 reported unplaced with a reason. Within (2) the mainstream duty dominates
 preferences and cost by the weight argument in :mod:`optimiser.allocation.arcs`.
 
-Constraints: (1) each child placed at most once (supply 1); (2) Σ_i x_iq ≤ u_q;
-(3) Σ_q∈s x ≤ U_s; (4) Σ over INMSS ≤ cap. Capacities are never below the
+Constraints, one function per family (``_add_*`` below): (1) choice arcs x_iq ≤ 1;
+(2) Σ_i x_iq ≤ u_q; (3) Σ_q∈s x ≤ U_s; (4) Σ over INMSS ≤ cap; (5) each child placed
+at most once (supply 1). Capacities are never below the
 number of continuing children already there (they keep their place).
 
 The reported objective is Σ arc_cost over placements + P × children unplaced,
@@ -78,17 +79,50 @@ def residual_capacities(ds: Dataset, kids: pd.DataFrame) -> tuple[pd.Series, pd.
     return places, total, cap
 
 
-def build_flow_network(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> FlowNetwork:
-    """Node and arc arrays of the model above for the children being placed (deterministic order).
+@dataclass(frozen=True)
+class _Nodes:
+    """Node numbering: children 0..n-1, then (setting, package) pairs, settings, G, sink."""
 
-    Nodes: children (in ``kids`` order); the (setting, package) pairs the arcs
-    use, sorted by setting id then package id; their settings, sorted by id;
-    the INMSS group node; the sink. Continuing children are not in the
-    network: they keep their setting and their places come off the capacities.
-    """
-    n = len(kids)
-    free = ~arcs["fixed"].to_numpy(bool)
-    row = arcs["p"].to_numpy()[free]  # the places row of each arc = its (setting, package) pair
+    n_children: int
+    pairs: np.ndarray  # places rows of the (setting, package) pairs, in node order
+    settings: np.ndarray  # setting ids, sorted, in node order
+    q_of_row: np.ndarray  # places row → pair node offset (-1 when no arc uses it)
+
+    @property
+    def q0(self) -> int:
+        return self.n_children
+
+    @property
+    def s0(self) -> int:
+        return self.n_children + len(self.pairs)
+
+    @property
+    def group(self) -> int:
+        return self.s0 + len(self.settings)
+
+    @property
+    def sink(self) -> int:
+        return self.group + 1
+
+
+class _Arcs:
+    """Arc arrays built family by family, in the order the families are added."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, tail: np.ndarray, head: np.ndarray, capacity: np.ndarray, cost=None) -> None:
+        cost = np.zeros(len(tail), np.int64) if cost is None else cost
+        self.parts.append((np.asarray(tail), np.asarray(head), np.asarray(capacity), cost))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        tail, head, capacity, cost = (np.concatenate(col) for col in zip(*self.parts, strict=True))
+        return tail.astype(np.int64), head.astype(np.int64), capacity.astype(np.int64), cost
+
+
+def _number_nodes(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> _Nodes:
+    """Children in ``kids`` order; the pairs the arcs use by setting id then package id."""
+    row = arcs["p"].to_numpy()[~arcs["fixed"].to_numpy(bool)]
     places = ds.places.reset_index(drop=True)
     used = np.unique(row)
     sid = places["setting_id"].to_numpy()[used]
@@ -97,40 +131,74 @@ def build_flow_network(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> F
     used = used[np.lexsort((np.unique(pid, return_inverse=True)[1], np.searchsorted(sets, sid)))]
     q_of_row = np.full(len(places), -1, np.int64)
     q_of_row[used] = np.arange(len(used))
-    free_places, total, cap = residual_capacities(ds, kids)
-    q0, s0 = n, n + len(used)
-    group, sink = s0 + len(sets), s0 + len(sets) + 1
-    inmss = ds.setting_types.reindex(sets).isin(INMSS_TYPES).to_numpy()
-    to_group = inmss if cap is not None else np.zeros(len(sets), bool)
-    tail = np.concatenate(
-        [arcs["c"].to_numpy()[free], q0 + np.arange(len(used)), s0 + np.arange(len(sets)), [group]]
+    return _Nodes(len(kids), used, sets, q_of_row)
+
+
+def _add_choice_arcs(net: _Arcs, nodes: _Nodes, arcs: pd.DataFrame) -> int:
+    """(1) x_iq ≤ 1 at cost c_iq for every eligible (i, q) ∈ A; returns |A| (the choice arcs)."""
+    free = ~arcs["fixed"].to_numpy(bool)
+    row = arcs["p"].to_numpy()[free]  # the places row of each arc = its (setting, package) pair
+    net.add(
+        arcs["c"].to_numpy()[free],
+        nodes.q0 + nodes.q_of_row[row],
+        np.ones(len(row)),
+        arcs["arc_cost"].to_numpy()[free].astype(np.int64),
     )
-    head = np.concatenate(
-        [
-            q0 + q_of_row[row],
-            s0 + np.searchsorted(sets, places["setting_id"].to_numpy()[used]),
-            np.where(to_group, group, sink),
-            [sink],
-        ]
+    return len(row)
+
+
+def _add_package_capacity(net: _Arcs, nodes: _Nodes, ds: Dataset, places: pd.Series) -> None:
+    """(2) Σ_i x_iq ≤ u_q for every pair q = (s, p): places for package p at s left free."""
+    setting_of_pair = ds.places["setting_id"].to_numpy()[nodes.pairs]
+    net.add(
+        nodes.q0 + np.arange(len(nodes.pairs)),
+        nodes.s0 + np.searchsorted(nodes.settings, setting_of_pair),
+        np.nan_to_num(places.to_numpy()[nodes.pairs]),
     )
-    capacity = np.concatenate(
-        [
-            np.ones(len(row)),
-            np.nan_to_num(free_places.to_numpy()[used]),
-            total.reindex(sets).fillna(0).to_numpy(),
-            [cap or 0],
-        ]
+
+
+def _add_setting_capacity(
+    net: _Arcs, nodes: _Nodes, ds: Dataset, total: pd.Series, cap: int | None
+) -> None:
+    """(3) Σ_(q∈s) Σ_i x_iq ≤ U_s for every setting s (to G for INMSS when capped, else sink)."""
+    inmss = ds.setting_types.reindex(nodes.settings).isin(INMSS_TYPES).to_numpy()
+    to_group = inmss if cap is not None else np.zeros(len(nodes.settings), bool)
+    net.add(
+        nodes.s0 + np.arange(len(nodes.settings)),
+        np.where(to_group, nodes.group, nodes.sink),
+        total.reindex(nodes.settings).fillna(0).to_numpy(),
     )
-    cost = np.zeros(len(tail), np.int64)
-    cost[: len(row)] = arcs["arc_cost"].to_numpy()[free]
-    supply = np.zeros(sink + 1, np.int64)
-    supply[:n] = ~kids["fixed"].to_numpy(bool)
-    supply[sink] = -supply[:n].sum()
-    return FlowNetwork(
-        tail.astype(np.int64),
-        head.astype(np.int64),
-        capacity.astype(np.int64),
-        cost,
-        supply,
-        len(row),
-    )
+
+
+def _add_inmss_group(net: _Arcs, nodes: _Nodes, cap: int | None) -> None:
+    """(4) Σ_(s∈INMSS) Σ_i x_is ≤ cap, the INMSS places left under ``inmss_max_places``."""
+    net.add(np.array([nodes.group]), np.array([nodes.sink]), np.array([cap or 0]))
+
+
+def _child_supply(nodes: _Nodes, kids: pd.DataFrame) -> np.ndarray:
+    """(5) Σ_q x_iq ≤ 1 for every child i: supply 1 at each child being placed, all to the sink."""
+    supply = np.zeros(nodes.sink + 1, np.int64)
+    supply[: nodes.n_children] = ~kids["fixed"].to_numpy(bool)
+    supply[nodes.sink] = -supply[: nodes.n_children].sum()
+    return supply
+
+
+def build_flow_network(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> FlowNetwork:
+    """Node and arc arrays of the model above for the children being placed (deterministic order).
+
+    Nodes: children (in ``kids`` order); the (setting, package) pairs the arcs
+    use, sorted by setting id then package id; their settings, sorted by id;
+    the INMSS group node; the sink. Continuing children are not in the
+    network: they keep their setting and their places come off the capacities.
+    Arcs, family by family: choice arcs, package capacity, setting capacity,
+    the INMSS group (always present; capacity 0 and unused when uncapped).
+    """
+    nodes = _number_nodes(ds, arcs, kids)
+    places, total, cap = residual_capacities(ds, kids)
+    net = _Arcs()
+    n_choice = _add_choice_arcs(net, nodes, arcs)
+    _add_package_capacity(net, nodes, ds, places)
+    _add_setting_capacity(net, nodes, ds, total, cap)
+    _add_inmss_group(net, nodes, cap)
+    tail, head, capacity, cost = net.arrays()
+    return FlowNetwork(tail, head, capacity, cost, _child_supply(nodes, kids), n_choice)

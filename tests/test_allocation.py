@@ -914,7 +914,7 @@ def _without(family: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def relaxed(net, *args, **kwargs):
         before = len(net.parts)
         real(net, *args, **kwargs)
-        tail, head, capacity, cost = net.parts[before]
+        tail, head, _capacity, cost = net.parts[before]
         net.parts[before] = (tail, head, np.full(len(tail), 10**6), cost)
 
     monkeypatch.setattr(network, family, relaxed)

@@ -13,10 +13,24 @@ from typing import Literal
 
 import numpy as np
 import yaml
+from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from optimiser._errors import DataValidationError
 from optimiser.problems import Problem, raise_problems
+
+#: How far over its cap a journey may be and still count as within it [min]: absorbs
+#: floating-point noise, so a journey of exactly the cap (e.g. 45.0 min) is within it.
+JOURNEY_CAP_TOL_MIN = 1e-6
+
+
+def over_journey_cap(travel_min: ArrayLike, cap_min: ArrayLike) -> np.ndarray:
+    """Whether each journey is over its cap: travel_min > cap_min + JOURNEY_CAP_TOL_MIN [min].
+
+    The one rule every part of the package uses (arcs, transport, KPIs, siting, routes,
+    the independent check), so they never disagree about a journey at the cap.
+    """
+    return np.asarray(travel_min, float) > np.asarray(cap_min, float) + JOURNEY_CAP_TOL_MIN
 
 
 class _Frozen(BaseModel):
@@ -243,7 +257,7 @@ class Policy(_Frozen):
         """Phase name (primary, secondary, post16) for an age [years]."""
         return str(self.phases_of_ages([age])[0])
 
-    def phases_of_ages(self, ages: object) -> np.ndarray:
+    def phases_of_ages(self, ages: ArrayLike) -> np.ndarray:
         """:meth:`phase_of_age` of each age in an array (object array of phase names)."""
         a = np.asarray(ages, float)
         pa = self.phase_age
@@ -251,7 +265,7 @@ class Policy(_Frozen):
             a >= pa.post16_from, "post16", np.where(a >= pa.secondary_from, "secondary", "primary")
         ).astype(object)
 
-    def travel_caps_min(self, ages: object) -> np.ndarray:
+    def travel_caps_min(self, ages: ArrayLike) -> np.ndarray:
         """Journey-time cap [min] of each age in an array, by its phase."""
         a = np.asarray(ages, float)
         pa, caps = self.phase_age, self.max_travel_min

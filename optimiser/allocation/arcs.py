@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser.dataset.model import Dataset
+from optimiser.policy import over_journey_cap
 from optimiser.schema.tables import MAINSTREAM_TYPES
 from optimiser.transport.rules import assess_codes, child_needs, is_eligible, mode_codes
 from optimiser.transport.travel import max_straight_km, pairs_within, road_km_and_min
@@ -205,7 +206,7 @@ def _apply_eligibility(
         policy=ds.policy,
         graph=ds.roads,
     )
-    within = mins <= kids["cap_min"].to_numpy()[c] + 1e-9
+    within = ~over_journey_cap(mins, kids["cap_min"].to_numpy()[c])
     ranked = ~np.isnan(a["rank"])
     reachable = np.isfinite(mins) & np.isfinite(km)
     costed = ~np.isnan(a["annual_cost_gbp"])

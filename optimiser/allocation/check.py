@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser.dataset.model import Dataset
+from optimiser.policy import over_journey_cap
 
 _INMSS = ("nmss", "independent_special")
 _MAINSTREAM = ("mainstream", "inclusion_base")
@@ -160,7 +161,7 @@ def _check_rules(ds: Dataset, rows: pd.DataFrame) -> list[str]:
     ranked = rows["pref_pos"].to_numpy() >= 0
     out += _say(
         rows,
-        new & (minutes > _phase_cap(ds, age) + 1e-6) & ~ranked,
+        new & over_journey_cap(minutes, _phase_cap(ds, age)) & ~ranked,
         "journey over the cap and not a parental preference",
     )
     if ds.roads is None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser.dataset.model import Dataset
+from optimiser.policy import over_journey_cap
 from optimiser.schema.tables import INMSS_TYPES, MAINSTREAM_TYPES
 from optimiser.transport.tables import transport_kpis
 
@@ -33,7 +34,7 @@ def allocation_kpis(
     ranked = free & (kids["n_prefs"].to_numpy() > 0)
     first = ranked[placed_c] & (placements["preference_rank"].to_numpy() == 1)
     travel = placements["travel_min"].to_numpy(float)
-    over = travel > kids["cap_min"].to_numpy()[placed_c] + 1e-9
+    over = over_journey_cap(travel, kids["cap_min"].to_numpy()[placed_c])
     wants = free & kids["prefers_mainstream"].to_numpy(bool)
     met = wants[placed_c] & placements["setting_type"].isin(MAINSTREAM_TYPES).to_numpy()
     place = placements["place_cost_gbp"].to_numpy(float)

@@ -1,4 +1,4 @@
-"""Where the embedded data lives: a source checkout's ``data/`` or the installed ``optimiser/_data``."""
+"""Where the embedded data lives: a checkout's ``data/`` or the installed ``optimiser/_data``."""
 
 from __future__ import annotations
 

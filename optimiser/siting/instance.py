@@ -19,6 +19,7 @@ from optimiser._errors import DataValidationError
 from optimiser.allocation.arcs import child_frame
 from optimiser.allocation.solve import AllocationResult, allocate, options
 from optimiser.dataset.model import Dataset
+from optimiser.policy import over_journey_cap
 from optimiser.scenarios.changes import DemandGrowth
 from optimiser.scenarios.horizon import national_growth_rate
 from optimiser.scenarios.scenario import Scenario
@@ -139,7 +140,7 @@ def _demand(
     mins = kids["child_id"].map(placed["travel_min"])
     cost = kids["child_id"].map(placed["place_cost_gbp"] + placed["transport_cost_gbp"])
     unplaced = kids["child_id"].isin(base.unplaced["child_id"])
-    want = unplaced | at.isin(INMSS_TYPES) | (mins > kids["cap_min"] + 1e-9)
+    want = unplaced | at.isin(INMSS_TYPES) | over_journey_cap(mins, kids["cap_min"])
     want &= ~kids["fixed"] & kids["package_id"].isin(packages) & kids["phase"].isin(phases)
     kids["proxy_gbp"] = _proxy(ds, base, kids)
     kids["status_quo_cost_gbp"] = cost.where(~unplaced, kids["proxy_gbp"])

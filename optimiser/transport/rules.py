@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser.dataset.model import Dataset
-from optimiser.policy import Policy
+from optimiser.policy import Policy, over_journey_cap
 from optimiser.schema.tables import TRAVEL_MODES
 from optimiser.transport.travel import KM_PER_MILE
 
@@ -278,7 +278,7 @@ def placement_transport(
     out["eligible"] = view["eligible"].to_numpy()
     out["mode"] = view["mode"].to_numpy()
     out["cap_min"] = ds.policy.travel_caps_min(out["age"].to_numpy())
-    out["over_cap"] = out["travel_min"].to_numpy(float) > out["cap_min"].to_numpy() + 1e-9
+    out["over_cap"] = over_journey_cap(out["travel_min"].to_numpy(float), out["cap_min"].to_numpy())
     out["alone"] = out["mode"] == "solo_taxi"
     found = si >= 0
     stype = np.full(len(out), np.nan, object)

@@ -20,7 +20,7 @@ import networkx as nx
 import numpy as np
 from scipy.spatial import cKDTree
 
-from optimiser.policy import Policy
+from optimiser.policy import JOURNEY_CAP_TOL_MIN, Policy
 
 KM_PER_MILE = 1.609344
 
@@ -114,7 +114,8 @@ def max_straight_km(
     With a road graph the fastest edge speed bounds it (a road is never shorter
     than the straight line).
     """
-    cap_h = np.asarray(cap_min, float) / 60.0 * (1 + 1e-9) + 1e-9  # keep pairs exactly at the cap
+    # keep every pair the cap rule keeps (its tolerance), and those one ulp over the radius
+    cap_h = (np.asarray(cap_min, float) + JOURNEY_CAP_TOL_MIN) / 60.0 * (1 + 1e-9)
     if graph is None:
         return cap_h * policy.speed_kmh / policy.detour_factor
     speeds = [float(d.get("speed_kph", policy.speed_kmh)) for _, _, d in graph.edges(data=True)]

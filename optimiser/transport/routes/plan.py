@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from optimiser.policy import over_journey_cap
 from optimiser.transport.routes.instance import VEHICLES
 
 
@@ -92,7 +93,7 @@ def assemble_plan(
     riders["mode"] = riders["child_id"].map(info["mode"])
     riders["direct_min"] = riders["child_id"].map(info["travel_min"])
     riders["cap_min"] = riders["child_id"].map(info["cap_min"])
-    riders["over_cap"] = riders["ride_min"] > riders["cap_min"] + 1e-6
+    riders["over_cap"] = over_journey_cap(riders["ride_min"], riders["cap_min"])
     riders["solo_cost_gbp"] = riders["child_id"].map(info["solo_cost_gbp"])
     riders = riders.sort_values("child_id", kind="stable").reset_index(drop=True)[_RIDER_COLUMNS]
     settings = _settings_table(routes, riders, status)

@@ -51,18 +51,21 @@ the marginal table); this module solves, once per budget.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from optimiser._errors import SolverError
+from optimiser._errors import DataValidationError, SolverError
 from optimiser._outputs import refuse_existing
+from optimiser._solver.status import OPTIMAL
+from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.scenarios.scenario import Scenario
 from optimiser.siting.candidates import bases_scenario
+from optimiser.siting.cflp.solution import FacilityLocationSolution
 from optimiser.siting.cflp.solve import solve_facility_location
 from optimiser.siting.confirm import SITE_COLUMNS, confirm_plan, marginal_table
 from optimiser.siting.instance import (
@@ -163,16 +166,29 @@ class SitingResult:
 
     def budget_curve(self, budgets: list[float]) -> pd.DataFrame:
         """:func:`optimiser.siting.plan.budget_curve` on this plan's dataset and parameters."""
+        if self.dataset is None:
+            msg = (
+                "this SitingResult holds no dataset (dataset=None); call "
+                "optimiser.siting.plan.budget_curve(ds, budgets, ...) with the dataset instead."
+            )
+            raise DataValidationError(msg)
         return budget_curve(self.dataset, budgets, **self.parameters)
 
 
 def _solve_model(
     prep: SiteInstance, budget_gbp: float, time_limit_s: float
-) -> tuple[np.ndarray, np.ndarray, float, float, float, str, float]:
-    """Open options, their assignment, objective, bound, gap, status and solve time."""
+) -> FacilityLocationSolution:
+    """Solve the facility-location model; the core's solution over the options only.
+
+    The status-quo facility (the last one) is dropped from ``open`` and ``assignment``;
+    ``objective``, ``bound`` and ``gap`` still count the demand it keeps. With no zones
+    nothing is solved: no option opens, at objective 0 (``engine`` "none").
+    """
     opts, a, demand = prep.options, prep.annuity, prep.zones["children"].to_numpy(float)
     if len(prep.zones) == 0:
-        return np.zeros(len(opts), bool), np.zeros((len(opts), 0)), 0.0, 0.0, 0.0, "optimal", 0.0
+        return FacilityLocationSolution(
+            np.zeros(len(opts), bool), np.zeros((len(opts), 0)), 0.0, 0.0, 0.0, OPTIMAL, 0.0, "none"
+        )
     sol = solve_facility_location(
         np.append(opts["capital_cost_gbp"].to_numpy(float) / a, 0.0),
         np.append(opts["places"].to_numpy(float), demand.sum()),
@@ -185,42 +201,34 @@ def _solve_model(
         engine="highs",
         time_limit_s=time_limit_s,
     )
-    return (
-        sol.open[:-1],
-        sol.assignment[:-1],
-        sol.objective,
-        sol.bound,
-        sol.gap,
-        sol.status,
-        sol.solve_time_s,
-    )
+    return replace(sol, open=sol.open[:-1], assignment=sol.assignment[:-1])
 
 
-def _solve_plan(
-    prep: SiteInstance, budget_gbp: float, *, time_limit_s: float, marginal: bool
-) -> SitingResult:
-    zones, opts, a = prep.zones, prep.options, prep.annuity
-    demand = zones["children"].to_numpy(float)
-    sol_open, x, objective, bound, gap, status, secs = _solve_model(prep, budget_gbp, time_limit_s)
-    chosen = np.flatnonzero(sol_open)
-    served = x[chosen] * demand
-    gain = (
-        np.where(
-            x[chosen] > 0,
-            (zones["status_quo_cost_gbp"].to_numpy(float) - prep.assign_cost[chosen]),
-            0.0,
-        )
-        * x[chosen]
-    )
-    sites = opts.iloc[chosen].copy()
-    sites["annualised_capital_gbp"] = sites["capital_cost_gbp"] / a
+def _read_plan(
+    prep: SiteInstance, sol: FacilityLocationSolution, budget_gbp: float
+) -> pd.DataFrame:
+    """The opened options with their annualised capital and modelled children and saving."""
+    chosen = np.flatnonzero(sol.open)
+    x = sol.assignment[chosen]
+    served = x * prep.zones["children"].to_numpy(float)
+    status_quo = prep.zones["status_quo_cost_gbp"].to_numpy(float)
+    gain = np.where(x > 0, (status_quo - prep.assign_cost[chosen]), 0.0) * x
+    sites = prep.options.iloc[chosen].copy()
+    sites["annualised_capital_gbp"] = sites["capital_cost_gbp"] / prep.annuity
     sites["modelled_children"] = served.sum(axis=1).round(6)
     sites["annual_saving_gbp"] = gain.sum(axis=1).round(2)
     capital = float(sites["capital_cost_gbp"].sum())
     if capital > budget_gbp + 0.01:
         msg = f"the plan's capital £{capital:,.0f} exceeds the budget £{budget_gbp:,.0f}; a bug."
         raise SolverError(msg)
-    planned = confirm_plan(prep, sites)
+    return sites
+
+
+def _rank_sites(
+    prep: SiteInstance, sites: pd.DataFrame, planned: AllocationResult, *, marginal: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sites with children served, marginal saving and rank (best first), and the marginal table."""
+    sites = sites.copy()
     at = planned.placements["setting_id"].value_counts()
     sites["children_served"] = sites["setting_id"].map(at).fillna(0).astype(int)
     table = (
@@ -235,14 +243,31 @@ def _solve_plan(
         kind="stable",
     )
     sites["rank"] = np.arange(1, len(sites) + 1)
-    if marginal:
-        table = table.set_index("setting_id").loc[sites["setting_id"]].reset_index()
-        table.insert(0, "rank", sites["rank"].to_numpy())
+    if not marginal:
+        return sites, pd.DataFrame()
+    table = table.set_index("setting_id").loc[sites["setting_id"]].reset_index()
+    table.insert(0, "rank", sites["rank"].to_numpy())
+    return sites, table
+
+
+def _confirm(
+    prep: SiteInstance,
+    sol: FacilityLocationSolution,
+    sites: pd.DataFrame,
+    budget_gbp: float,
+    *,
+    time_limit_s: float,
+    marginal: bool,
+) -> SitingResult:
+    """Re-allocate with the plan's bases and report the confirmed plan."""
+    capital, a = float(sites["capital_cost_gbp"].sum()), prep.annuity
+    planned = confirm_plan(prep, sites)
+    sites, table = _rank_sites(prep, sites, planned, marginal=marginal)
     base_k, plan_k = prep.baseline.kpis, planned.kpis
     both = prep.baseline.placements.merge(planned.placements, on="child_id")
     saving = base_k["total_cost_gbp"] - plan_k["total_cost_gbp"]
     newly = prep.proxy_gbp.index.intersection(pd.Index(planned.placements["child_id"]))
-    z = zones.assign(modelled_served=(x * demand).sum(axis=0).round(6))
+    served = (sol.assignment * prep.zones["children"].to_numpy(float)).sum(axis=0)
     return SitingResult(
         sites=sites[SITE_COLUMNS].reset_index(drop=True),
         capital_cost_gbp=capital,
@@ -254,19 +279,28 @@ def _solve_plan(
         saving_with_proxy_gbp=saving + float(prep.proxy_gbp.reindex(newly).sum()),
         inmss_places_avoided=int(base_k["inmss_children"] - plan_k["inmss_children"]),
         journey_min_saved=float((both["travel_min_x"] - both["travel_min_y"]).sum()),
-        objective=float(objective),
-        bound=float(bound),
-        gap=float(gap),
-        status=status,
+        objective=float(sol.objective),
+        bound=float(sol.bound),
+        gap=float(sol.gap),
+        status=sol.status,
         baseline_total_cost_gbp=base_k["total_cost_gbp"],
         planned_total_cost_gbp=plan_k["total_cost_gbp"],
-        demand=z,
-        marginal=table if marginal else pd.DataFrame(),
+        demand=prep.zones.assign(modelled_served=served.round(6)),
+        marginal=table,
         budget_gbp=float(budget_gbp),
-        solve_time_s=float(secs),
+        solve_time_s=float(sol.solve_time_s),
         parameters=dict(prep.parameters, time_limit_s=time_limit_s),
         dataset=prep.ds,
     )
+
+
+def _plan_for_budget(
+    prep: SiteInstance, budget_gbp: float, *, time_limit_s: float, marginal: bool
+) -> SitingResult:
+    """Solve, read the plan and confirm it, for one (checked) budget."""
+    sol = _solve_model(prep, budget_gbp, time_limit_s)
+    sites = _read_plan(prep, sol, budget_gbp)
+    return _confirm(prep, sol, sites, budget_gbp, time_limit_s=time_limit_s, marginal=marginal)
 
 
 def site(
@@ -312,8 +346,8 @@ def site(
     DataValidationError
         No candidates.csv, a negative budget, unknown packages/phases, bad sizes.
     """
-    budget = check_budget(budget_gbp)
-    prep = build_site_instance(
+    budget = check_budget(budget_gbp)  # consistency check
+    prep = build_site_instance(  # build instance
         ds,
         packages=packages,
         phases=phases,
@@ -324,7 +358,9 @@ def site(
         growth=growth,
         seed=seed,
     )
-    return _solve_plan(prep, budget, time_limit_s=time_limit_s, marginal=marginal)
+    sol = _solve_model(prep, budget, time_limit_s)  # solve
+    sites = _read_plan(prep, sol, budget)  # read plan
+    return _confirm(prep, sol, sites, budget, time_limit_s=time_limit_s, marginal=marginal)
 
 
 def budget_curve(
@@ -343,7 +379,7 @@ def budget_curve(
     prep = build_site_instance(ds, **site_kwargs)  # type: ignore[arg-type]
     rows = []
     for b in checked:
-        res = _solve_plan(prep, b, time_limit_s=time_limit_s, marginal=False)
+        res = _plan_for_budget(prep, b, time_limit_s=time_limit_s, marginal=False)
         rows.append(
             {
                 "budget_gbp": b,

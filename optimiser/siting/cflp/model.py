@@ -1,14 +1,18 @@
-"""The facility-location MIP: constraints 1-7 as sparse arrays, and its answer read back.
+"""The facility-location MIP: one function per constraint family, and its answer read back.
 
 :func:`build_facility_model` writes the formulation of :mod:`optimiser.siting.cflp.solve` as a
 :class:`~optimiser._solver.MipModel` (variables y_0..y_{m-1}, then x over the allowed
-(family, customer) pairs); :func:`assignment_from_values` maps solver values back to an
-(m, n) assignment matrix.
+(family, customer) pairs), calling one ``_add_*`` function per numbered constraint family in
+the order of the formulation; each appends its rows to a shared :class:`_RowBuilder`.
+:func:`assignment_from_values` maps solver values back to an (m, n) assignment matrix.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from optimiser._errors import SolverError
@@ -20,6 +24,123 @@ __all__ = ["assignment_from_values", "build_facility_model"]
 _CLEAN_TOL = 1e-7  # assignment fractions below this are solver noise
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """Column of each variable, and the facilities of each family.
+
+    ``y[i]`` is the column of y_i (= i); ``x[p]`` that of the x of allowed pair p (= m + p);
+    ``order`` lists the facilities family by family (stable), ``start[g]`` and ``size[g]``
+    locate family g's members in it.
+    """
+
+    y: np.ndarray
+    x: np.ndarray
+    order: np.ndarray
+    start: np.ndarray
+    size: np.ndarray
+
+    @classmethod
+    def of(cls, inst: FacilityInstance) -> _Columns:
+        m, npair = inst.fixed_cost.size, inst.pair_i.size
+        size = np.bincount(inst.family, minlength=int(inst.family.max()) + 1)
+        order = np.argsort(inst.family, kind="stable")
+        return cls(np.arange(m), m + np.arange(npair), order, np.cumsum(size) - size, size)
+
+
+@dataclass
+class _RowBuilder:
+    """Rows of the constraint matrix as coordinates and bounds, appended family by family."""
+
+    n_rows: int = 0
+    rows: list[np.ndarray] = field(default_factory=list)
+    cols: list[np.ndarray] = field(default_factory=list)
+    vals: list[np.ndarray] = field(default_factory=list)
+    lower: list[np.ndarray] = field(default_factory=list)
+    upper: list[np.ndarray] = field(default_factory=list)
+
+    def new_rows(self, count: int, lower: float, upper: float) -> int:
+        """Append ``count`` rows ``lower ≤ · ≤ upper``; return the index of the first."""
+        first = self.n_rows
+        self.lower.append(np.full(count, lower, dtype=float))
+        self.upper.append(np.full(count, upper, dtype=float))
+        self.n_rows += count
+        return first
+
+    def add_terms(self, rows: npt.ArrayLike, cols: npt.ArrayLike, vals: npt.ArrayLike) -> None:
+        """Add coefficients ``vals`` at (``rows``, ``cols``) of rows already appended."""
+        self.rows.append(np.asarray(rows))
+        self.cols.append(np.asarray(cols))
+        self.vals.append(np.asarray(vals, dtype=float))
+
+    def matrix(self, n_vars: int) -> sp.csr_matrix:
+        """The rows as a sparse matrix (explicit zeros dropped)."""
+        coords = (np.concatenate(self.rows), np.concatenate(self.cols))
+        matrix = sp.csr_matrix((np.concatenate(self.vals), coords), shape=(self.n_rows, n_vars))
+        matrix.eliminate_zeros()
+        return matrix
+
+
+def _add_demand_served(rows: _RowBuilder, inst: FacilityInstance, col: _Columns) -> None:
+    """(1) Σ_g x_gj = 1 for every customer j (one row per customer)."""
+    first = rows.new_rows(inst.demand.size, 1.0, 1.0)
+    rows.add_terms(first + inst.pair_j, col.x, np.ones(col.x.size))
+
+
+def _add_capacity(rows: _RowBuilder, inst: FacilityInstance, col: _Columns) -> None:
+    """(2) Σ_j d_j x_gj ≤ Σ_(i∈g) u_i y_i for every family g (one row per family)."""
+    first = rows.new_rows(col.size.size, -np.inf, 0.0)
+    rows.add_terms(first + inst.pair_i, col.x, inst.demand[inst.pair_j])
+    rows.add_terms(first + inst.family, col.y, -inst.capacity)
+
+
+def _add_linking(rows: _RowBuilder, inst: FacilityInstance, col: _Columns) -> None:
+    """(3) x_gj ≤ Σ_(i∈g) y_i for every allowed pair (g, j) (one row per pair)."""
+    npair = col.x.size
+    first = rows.new_rows(npair, -np.inf, 0.0)
+    rep = col.size[inst.pair_i]  # members linked to each pair's x
+    offset = np.arange(rep.sum()) - np.repeat(np.cumsum(rep) - rep, rep)
+    members = col.order[np.repeat(col.start[inst.pair_i], rep) + offset]
+    rows.add_terms(first + np.arange(npair), col.x, np.ones(npair))
+    rows.add_terms(first + np.repeat(np.arange(npair), rep), members, -np.ones(rep.sum()))
+
+
+def _add_aggregate_capacity(rows: _RowBuilder, inst: FacilityInstance, col: _Columns) -> None:
+    """(4) Σ_i u_i y_i ≥ Σ_j d_j (one row; the sum of (2) under (1), a cut for the solver)."""
+    first = rows.new_rows(1, float(inst.demand.sum()), np.inf)
+    rows.add_terms(np.full(col.y.size, first), col.y, inst.capacity)
+
+
+def _add_budget(
+    rows: _RowBuilder, inst: FacilityInstance, col: _Columns, budget: float | None
+) -> None:
+    """(5) Σ_i f_i y_i ≤ budget (one row when ``budget`` is given, else none)."""
+    if budget is not None:
+        first = rows.new_rows(1, -np.inf, float(budget))
+        rows.add_terms(np.full(col.y.size, first), col.y, inst.fixed_cost)
+
+
+def _add_open_limit(
+    rows: _RowBuilder, inst: FacilityInstance, col: _Columns, k: int | None
+) -> None:
+    """(6) Σ_i y_i ≤ k (one row when ``k`` is given, else none)."""
+    if k is not None:
+        first = rows.new_rows(1, -np.inf, float(k))
+        rows.add_terms(np.full(col.y.size, first), col.y, np.ones(col.y.size))
+
+
+def _add_exclusive_groups(
+    rows: _RowBuilder,
+    inst: FacilityInstance,
+    col: _Columns,
+    groups: tuple[np.ndarray, ...] | None,
+) -> None:
+    """(7) Σ_(i∈G) y_i ≤ 1 for every G in ``groups``, then every family of 2+ members."""
+    shared = [col.order[a : a + s] for a, s in zip(col.start, col.size, strict=True) if s > 1]
+    for g in [*(groups or ()), *shared]:
+        first = rows.new_rows(1, -np.inf, 1.0)
+        rows.add_terms(np.full(g.size, first), g, np.ones(g.size))
+
+
 def build_facility_model(
     inst: FacilityInstance,
     *,
@@ -28,68 +149,34 @@ def build_facility_model(
     k: int | None,
     groups: tuple[np.ndarray, ...] | None = None,
 ) -> MipModel:
-    """Build constraints 1-7 of the :mod:`optimiser.siting.cflp.solve` docstring as a sparse :class:`MipModel`.
+    """Build constraints 1-7 of :mod:`optimiser.siting.cflp.solve` as a sparse :class:`MipModel`.
 
     Variables are ordered y_0..y_{m-1}, then x over the allowed (family, customer) pairs in
-    row-major order; with singleton families (the default) a family is its facility.
+    row-major order; with singleton families (the default) a family is its facility. Rows
+    come family by family, in the order of the numbered constraints.
     """
-    m, n, npair = inst.fixed_cost.size, inst.demand.size, inst.pair_i.size
-    n_fam = int(inst.family.max()) + 1
-    xcol = m + np.arange(npair)
-    d = inst.demand[inst.pair_j]
-    order = np.argsort(inst.family, kind="stable")  # members of each family, family by family
-    size = np.bincount(inst.family, minlength=n_fam)
-    rep = size[inst.pair_i]  # members linked to each pair's x
-    offset = np.arange(rep.sum()) - np.repeat(np.cumsum(rep) - rep, rep)
-    members = order[np.repeat(np.cumsum(size)[inst.pair_i] - rep, rep) + offset]
-    rows = [
-        inst.pair_j,  # (1) assignment
-        n + inst.pair_i,
-        n + inst.family,  # (2) capacity
-        n + n_fam + np.arange(npair),
-        n + n_fam + np.repeat(np.arange(npair), rep),  # (3)
-        np.full(m, n + n_fam + npair),
-    ]  # (4) aggregate cut
-    cols = [xcol, xcol, np.arange(m), xcol, members, np.arange(m)]
-    vals = [np.ones(npair), d, -inst.capacity, np.ones(npair), -np.ones(rep.sum()), inst.capacity]
-    lower = [np.ones(n), np.full(n_fam, -np.inf), np.full(npair, -np.inf), [inst.demand.sum()]]
-    upper = [np.ones(n), np.zeros(n_fam), np.zeros(npair), [np.inf]]
-    n_rows = n + n_fam + npair + 1
-    shared = [
-        order[a:b]
-        for a, b in zip(np.cumsum(size) - size, np.cumsum(size), strict=True)
-        if b - a > 1
-    ]
-    for coeff, cap in ((inst.fixed_cost, budget), (np.ones(m), k)):  # (5) budget, (6) k
-        if cap is not None:
-            rows.append(np.full(m, n_rows))
-            cols.append(np.arange(m))
-            vals.append(coeff)
-            lower.append([-np.inf])
-            upper.append([float(cap)])
-            n_rows += 1
-    for g in [*(groups or ()), *shared]:  # (7) mutual exclusion
-        rows.append(np.full(g.size, n_rows))
-        cols.append(g)
-        vals.append(np.ones(g.size))
-        lower.append([-np.inf])
-        upper.append([1.0])
-        n_rows += 1
-    matrix = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(n_rows, m + npair),
-    )
-    matrix.eliminate_zeros()
-    first = order[np.cumsum(size) - size]  # a member of each family, for its costs
+    col = _Columns.of(inst)
+    rows = _RowBuilder()
+    _add_demand_served(rows, inst, col)
+    _add_capacity(rows, inst, col)
+    _add_linking(rows, inst, col)
+    _add_aggregate_capacity(rows, inst, col)
+    _add_budget(rows, inst, col, budget)
+    _add_open_limit(rows, inst, col, k)
+    _add_exclusive_groups(rows, inst, col, groups)
+    n_vars = col.y.size + col.x.size
+    first = col.order[col.start]  # a member of each family, for its costs
     objective = np.concatenate([inst.fixed_cost, inst.assign_cost[first[inst.pair_i], inst.pair_j]])
-    is_integer = np.concatenate([np.ones(m, bool), np.full(npair, bool(single_source))])
+    is_integer = np.concatenate(
+        [np.ones(col.y.size, bool), np.full(col.x.size, bool(single_source))]
+    )
     return MipModel(
         objective,
-        matrix,
-        np.concatenate(lower).astype(float),
-        np.concatenate(upper).astype(float),
-        np.zeros(m + npair),
-        np.ones(m + npair),
+        rows.matrix(n_vars),
+        np.concatenate(rows.lower),
+        np.concatenate(rows.upper),
+        np.zeros(n_vars),
+        np.ones(n_vars),
         is_integer,
     )
 

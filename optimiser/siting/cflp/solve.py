@@ -55,6 +55,11 @@ and its independent check); this module solves.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from typing import Literal, TypedDict
+
+import numpy as np
+import numpy.typing as npt
 
 from optimiser._errors import DataValidationError, SolverError
 from optimiser._solver.mip import cp_sat_accepts, solve_mip
@@ -72,19 +77,28 @@ from optimiser.siting.cflp.solution import (
 __all__ = ["FacilityLocationSolution", "check_facility_location", "solve_facility_location"]
 
 
+class _Options(TypedDict):
+    """The model options shared by the feasibility screen, the model and the check."""
+
+    single_source: bool
+    budget: float | None
+    k: int | None
+    groups: tuple[np.ndarray, ...] | None
+
+
 def solve_facility_location(
-    fixed_cost: object,
-    capacity: object,
-    demand: object,
-    assign_cost: object,
+    fixed_cost: npt.ArrayLike,
+    capacity: npt.ArrayLike,
+    demand: npt.ArrayLike,
+    assign_cost: npt.ArrayLike,
     *,
     single_source: bool = False,
     budget: float | None = None,
     k: int | None = None,
     time_limit_s: float = 60.0,
-    groups: object = None,
-    families: object = None,
-    engine: str | None = None,
+    groups: Iterable[npt.ArrayLike] | None = None,
+    families: npt.ArrayLike | None = None,
+    engine: Literal["highs", "cp_sat"] | None = None,
 ) -> FacilityLocationSolution:
     """Solve capacitated facility location exactly (see the module docstring).
 
@@ -138,12 +152,12 @@ def solve_facility_location(
     start = time.perf_counter()
     check_options(budget, k, time_limit_s)
     inst = build_instance(fixed_cost, capacity, demand, assign_cost, bool(single_source), families)
-    opts = {
-        "single_source": bool(single_source),
-        "budget": budget,
-        "k": k,
-        "groups": parse_groups(groups, inst.fixed_cost.size),
-    }
+    opts = _Options(
+        single_source=bool(single_source),
+        budget=budget,
+        k=k,
+        groups=parse_groups(groups, inst.fixed_cost.size),
+    )
     raise_infeasible(infeasibility_causes(inst, **opts), proven_by_solver=False, **opts)
     model = build_facility_model(inst, **opts)
     if engine not in (None, "highs", "cp_sat") or (

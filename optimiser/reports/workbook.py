@@ -12,6 +12,7 @@ Two modes share one switch with the maps:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,16 +23,11 @@ from optimiser.allocation.solve import AllocationResult, allocate
 from optimiser.dataset.model import Dataset
 from optimiser.disclosure import publish_table
 from optimiser.reports.labels import format_kpis
+from optimiser.reports.xlsx import write_tables
 from optimiser.scenarios.compare import Comparison, compare_scenarios
 from optimiser.scenarios.horizon import HorizonResult, roll_forward
 from optimiser.scenarios.scenario import Scenario
 from optimiser.schema.tables import INMSS_TYPES
-
-ATTRIBUTION = (
-    "Contains public sector information licensed under the Open Government Licence "
-    "v3.0. Contains National Statistics and OS data © Crown copyright and database "
-    "right [2023-2025]. Children in the default data are synthetic."
-)
 
 
 @dataclass(frozen=True)
@@ -81,7 +77,7 @@ def build_tables(
         wards = wards.assign(other_placed=wards["placed_children"] - wards["inmss_children"])
         wards = publish_table(
             wards,
-            counts=[c for c in wards if c.endswith("_children")],
+            counts=[str(c) for c in wards.columns if str(c).endswith("_children")],
             derived={
                 "inmss_share": ("placed_children", "inmss_children", "other_placed"),
                 "transport_gbp_per_child": "placed_children",
@@ -191,7 +187,7 @@ def write_workbook(
     ds: Dataset,
     path: str | Path,
     *,
-    scenarios: list[Scenario] = (),
+    scenarios: Sequence[Scenario] = (),
     years: int = 5,
     publish: bool = False,
 ) -> Path:
@@ -206,7 +202,5 @@ def write_workbook(
     hz = roll_forward(ds, years=years) if years > 0 else None
     tables = build_tables(ds, res, publish=publish, comparison=cmp, horizon=hz)
     path.parent.mkdir(parents=True, exist_ok=True)
-    from optimiser.reports.xlsx import write_tables
-
-    write_tables(tables, path, title=ds.name, publish=publish, note=ATTRIBUTION)
+    write_tables(tables, path, title=ds.name, publish=publish, note=ds.credit)
     return path

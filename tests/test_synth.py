@@ -30,6 +30,7 @@ FILES = [
     "candidates.csv",
     "wards.geojson",
     "policy.yaml",
+    "attribution.txt",
 ]
 INMSS = ("nmss", "independent_special")
 SPECIAL = ("maintained_special", "academy_special", *INMSS)

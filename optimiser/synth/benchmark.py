@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimiser.schema.tables import MAINSTREAM_TYPES
 from optimiser.synth.tables import (
     ELIGIBLE_SETTING_TYPES,
     ENGLAND_NEED_PC,
-    MAINSTREAM_TYPES,
     SETTING_COLUMNS,
     default_costing_framework,
     finalise_children,

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from optimiser.synth.tables import MAINSTREAM_TYPES, finalise_children, place_slots
+from optimiser.schema.tables import MAINSTREAM_TYPES
+from optimiser.synth.tables import finalise_children, place_slots
 
 __all__ = ["TO_PLACE_AGE_FACTORS", "TO_PLACE_AGE_WEIGHTS", "synth_children"]
 

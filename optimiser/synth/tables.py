@@ -19,7 +19,6 @@ __all__ = [
     "CHILD_COLUMNS",
     "ELIGIBLE_SETTING_TYPES",
     "ENGLAND_NEED_PC",
-    "MAINSTREAM_TYPES",
     "PLACEHOLDER_NEED_WEIGHTS",
     "PLACEHOLDER_PACKAGES",
     "SETTING_COLUMNS",
@@ -132,8 +131,6 @@ ELIGIBLE_SETTING_TYPES: dict[str, tuple[str, ...]] = {
     "SPP7": (*_SPECIAL, "mainstream"),
 }
 
-#: Setting types a child preferring mainstream can attend.
-MAINSTREAM_TYPES = ("inclusion_base", "mainstream")
 #: Columns of a generated settings table, in file order.
 SETTING_COLUMNS = [
     "setting_id",

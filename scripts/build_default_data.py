@@ -197,6 +197,12 @@ CANDIDATE_PLACES = {"primary": 16, "secondary": 20}
 CANDIDATE_PACKAGES = {"primary": "SPP2;SPP3", "secondary": "SPP3;SPP4"}
 CAPITAL_GBP_PER_PLACE = 20_000  # domain-facts §1.2 (range £15k-£35k)
 
+#: What every output of the embedded data credits (read by load_dataset as ``ds.attribution``).
+ATTRIBUTION_TXT = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. "
+    "Contains National Statistics and OS data © Crown copyright and database right "
+    "[2023-2025]. Children in the default data are synthetic.\n"
+)
 POLICY_YAML = """\
 # Default policy for the Trafford data set. Every figure with its source
 # (shared/research/domain-facts.md section and source tag). All configurable.
@@ -649,6 +655,7 @@ def build(src_dir: Path) -> dict[str, str]:
     files = {f"{k}.csv": csv_text(v) for k, v in frames.items()}
     files["wards.geojson"] = wards_geojson(wards)
     files["policy.yaml"] = POLICY_YAML
+    files["attribution.txt"] = ATTRIBUTION_TXT
     return files
 
 

@@ -377,3 +377,18 @@ def test_cli_compare_malformed_yaml_exits_1(tiny_path, tmp_path):
     assert result.exit_code == 1
     assert "broken.yaml" in result.output and "malformed YAML" in result.output
     assert "Traceback" not in result.output
+
+
+def test_cli_compare_one_option_twice_exits_1_without_traceback(tiny_path, tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("name: x\nchanges:\n  - close_setting: {setting_id: S2}\n")
+    result = runner.invoke(app, ["compare", str(tiny_path), str(path), str(path)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "'x' more than once" in result.output and "its own `name:`" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_option_named_baseline_is_refused(tiny):
+    with pytest.raises(optimiser.DataValidationError, match="reserved for the baseline"):
+        compare_scenarios(tiny, [scenario(name="baseline")])

@@ -534,3 +534,28 @@ def test_replace_returns_new_dataset_and_leaves_original(tiny):
     assert new.settings is tiny.settings
     with pytest.raises(TypeError):
         tiny.replace(no_such_field=1)
+
+
+def test_attribution_is_read_from_the_folder_and_saved_back(tiny_path, tmp_path):
+    import shutil
+
+    folder = tmp_path / "la"
+    shutil.copytree(tiny_path, folder)
+    assert optimiser.load_dataset(folder).attribution == ""
+    assert (
+        optimiser.load_dataset(folder).credit == "Data: the la dataset (no attribution.txt given)."
+    )
+    (folder / "attribution.txt").write_text("Contains LA data.\n  Second line.\n", encoding="utf-8")
+    ds = optimiser.load_dataset(folder)
+    assert ds.attribution == ds.credit == "Contains LA data. Second line."
+    saved = save_dataset(ds, tmp_path / "copy")
+    assert (saved / "attribution.txt").read_text(
+        encoding="utf-8"
+    ) == "Contains LA data. Second line.\n"
+    assert optimiser.load_dataset(saved).attribution == ds.attribution
+
+
+def test_embedded_data_credits_its_sources():
+    ds = optimiser.load_default()
+    assert ds.credit.startswith("Contains public sector information licensed under the Open")
+    assert ds.credit.endswith("Children in the default data are synthetic.")

@@ -468,3 +468,45 @@ def test_map_assets_are_found_in_the_checkout_or_the_package():
         Path(optimiser.__file__).parent / "_maps",
     )
     assert (found / "optimiser-map.css").exists()
+
+
+# ------------------------------------------------------------- attribution and warnings
+
+
+def test_outputs_credit_the_dataset_not_a_fixed_text(default_ds, res, tiny, tmp_path):
+    # the embedded data's attribution.txt: OGL, and that its children are synthetic
+    page = render_html(map_allocation(default_ds, res, publish=True))
+    assert (
+        "Open Government Licence" in page and "Children in the default data are synthetic" in page
+    )
+    # a user's folder without attribution.txt: a neutral line, no licence or "synthetic" claim
+    tiny_res = optimiser.allocate(tiny)
+    page = render_html(map_allocation(tiny, tiny_res, publish=True))
+    assert "Data: the tiny dataset" in page
+    assert "synthetic" not in page.lower() and "Open Government Licence" not in page
+    pack = summary_html(tiny, tiny_res)
+    assert "Data: the tiny dataset" in pack and "synthetic" not in pack.lower()
+
+
+def test_user_attribution_is_escaped_in_map_and_pack(tiny):
+    ds = tiny.replace(attribution='Council data <img src=x onerror="alert(1)">')
+    res = optimiser.allocate(ds)
+    for page in (render_html(map_allocation(ds, res, publish=True)), summary_html(ds, res)):
+        assert "<img src=x" not in page
+        assert "Council data &lt;img" in page
+
+
+def test_map_lets_the_packages_own_warnings_through(default_ds, res, monkeypatch):
+    import optimiser.maps.build as build
+
+    real = build.ward_figures
+
+    def noisy(*args, **kwargs):
+        import warnings
+
+        warnings.warn("a ward has no code", optimiser.DataWarning, stacklevel=2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build, "ward_figures", noisy)
+    with pytest.warns(optimiser.DataWarning, match="a ward has no code"):
+        map_allocation(default_ds, res)

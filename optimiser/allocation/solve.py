@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ from optimiser.allocation.kpis import allocation_kpis, sufficiency_table
 from optimiser.allocation.network import build_flow_network
 from optimiser.allocation.unplaced import unplaced_reasons
 from optimiser.dataset.model import Dataset
+
+if TYPE_CHECKING:  # scenarios sit above allocation: a reference for the types only
+    from optimiser.scenarios.scenario import Scenario
 
 # DESIGN §4: the placements carry every options column but arc_cost (appended after).
 PLACEMENT_COLUMNS = [c for c in ARC_COLUMNS if c != "arc_cost"]
@@ -54,7 +58,7 @@ class AllocationResult:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
-def _resolve(ds: Dataset, scenario: object | None) -> Dataset:
+def _resolve(ds: Dataset, scenario: Scenario | None) -> Dataset:
     if scenario is None:
         return ds
     apply = getattr(scenario, "apply", None)
@@ -64,7 +68,7 @@ def _resolve(ds: Dataset, scenario: object | None) -> Dataset:
     return apply(ds)
 
 
-def options(ds: Dataset, scenario: object | None = None) -> pd.DataFrame:
+def options(ds: Dataset, scenario: Scenario | None = None) -> pd.DataFrame:
     """Every eligible (child, setting, package) arc with its cost terms.
 
     Columns: child_id, setting_id, package_id, place_cost_gbp [GBP/yr],
@@ -76,7 +80,7 @@ def options(ds: Dataset, scenario: object | None = None) -> pd.DataFrame:
 
 
 def allocate(
-    ds: Dataset, scenario: object | None = None, *, check: bool = True
+    ds: Dataset, scenario: Scenario | None = None, *, check: bool = True
 ) -> AllocationResult:
     """Place every child it can at least total cost (see the module docstring).
 

@@ -8,6 +8,7 @@ framework where a setting gives no fee, and validates everything, raising one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,8 @@ from optimiser.problems import Problem, raise_problems
 from optimiser.schema.tables import TABLES
 
 _COORD_TABLES = ("settings", "children", "candidates")
+#: Optional file of a dataset folder: the sources and licences its outputs must credit.
+ATTRIBUTION_FILE = "attribution.txt"
 
 
 def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
@@ -33,7 +36,8 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
     ----------
     path : folder holding packages.csv, settings.csv, places.csv, children.csv
         (and optional policy.yaml, costing_framework.csv, candidates.csv,
-        wards.geojson, postcodes.csv), or an .xlsx workbook with one sheet per table.
+        wards.geojson, postcodes.csv, roads.graphml, attribution.txt), or an .xlsx
+        workbook with one sheet per table.
     validate : run every check of :mod:`optimiser.dataset.validate` (default True).
 
     Raises
@@ -70,16 +74,17 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
         )
     frames = _typed_frames(raw, folder, problems)
     ds = Dataset(
-        children=frames["children"],
-        settings=frames["settings"],
-        places=frames["places"],
-        packages=frames["packages"],
+        children=_required(frames, "children"),
+        settings=_required(frames, "settings"),
+        places=_required(frames, "places"),
+        packages=_required(frames, "packages"),
         policy=policy or Policy(),
         costing=frames["costing_framework"],
         candidates=frames.get("candidates"),
         wards=_load_wards(folder, problems),
         roads=_load_roads(folder, problems),
         name=path.stem if path.is_file() else path.name,
+        attribution=_read_attribution(path),
     )
     ds = ds.replace(places=derive_place_costs(ds))
     if validate:
@@ -94,7 +99,21 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
     return ds
 
 
-def _policy_or_problems(make, problems: list[Problem]) -> Policy | None:
+def _read_attribution(path: Path) -> str:
+    """The folder's ``attribution.txt`` (sources and licences of the data), "" when absent."""
+    file = path / ATTRIBUTION_FILE if path.is_dir() else None
+    if file is None or not file.is_file():
+        return ""
+    return " ".join(file.read_text(encoding="utf-8", errors="replace").split())
+
+
+def _required(frames: dict[str, pd.DataFrame | None], name: str) -> pd.DataFrame:
+    frame = frames[name]
+    assert frame is not None, name  # a required table comes back typed, empty when absent
+    return frame
+
+
+def _policy_or_problems(make: Callable[[], Policy], problems: list[Problem]) -> Policy | None:
     try:
         return make()
     except DataValidationError as exc:

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
 from optimiser.policy import Policy
+
+if TYPE_CHECKING:  # geopandas loads only when a dataset has wards
+    import geopandas as gpd
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class Dataset:
         EPSG:27700 metres; edges with length [m] and optional speed_kph); when given,
         journeys follow it instead of straight line × detour factor
     name : label of the data set (folder or workbook name)
+    attribution : the sources and licences of the data, as its folder's ``attribution.txt``
+        says ("" when it has none); outputs show :attr:`credit`
     """
 
     children: pd.DataFrame
@@ -39,16 +46,25 @@ class Dataset:
     policy: Policy = dataclasses.field(default_factory=Policy)
     costing: pd.DataFrame | None = None
     candidates: pd.DataFrame | None = None
-    wards: pd.DataFrame | None = None
-    roads: object | None = None
+    wards: gpd.GeoDataFrame | None = None
+    roads: nx.Graph | None = None
     name: str = "dataset"
+    attribution: str = ""
 
     @property
     def setting_types(self) -> pd.Series:
         """setting_type by setting_id (the first row of a duplicated id)."""
         return self.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"]
 
-    def replace(self, **changes: object) -> Dataset:
+    @property
+    def credit(self) -> str:
+        """The attribution every output carries: the dataset's own, else a neutral line.
+
+        Never claims a source or "synthetic children" the dataset does not state.
+        """
+        return self.attribution or f"Data: the {self.name} dataset (no attribution.txt given)."
+
+    def replace(self, **changes: Any) -> Dataset:
         """A copy with some fields replaced (the original is untouched)."""
         return dataclasses.replace(self, **changes)
 

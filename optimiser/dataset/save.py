@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimiser.dataset.load import ATTRIBUTION_FILE
 from optimiser.dataset.model import Dataset
 from optimiser.policy import Policy, save_policy
 
@@ -33,6 +34,8 @@ def save_dataset(ds: Dataset, path: str | Path) -> Path:
         for file, frame in tables.items():
             frame.to_csv(path / file, index=False, lineterminator="\n")
         save_policy(ds.policy, path / "policy.yaml")
+        if ds.attribution:
+            (path / ATTRIBUTION_FILE).write_text(ds.attribution + "\n", encoding="utf-8")
     if ds.wards is not None:
         target = path.parent if path.suffix.lower() == ".xlsx" else path
         ds.wards.to_crs("EPSG:4326").to_file(target / "wards.geojson", driver="GeoJSON")

@@ -27,7 +27,7 @@ property in the page). Figures come from :mod:`optimiser.maps.ward_figures`.
 The parts: :mod:`optimiser.maps.layers` (the layers),
 :mod:`optimiser.maps.furniture` (banner, about box, legends) and
 :mod:`optimiser.maps.page` (offline assets, stable HTML, the file); this module
-puts them together and re-exports their public names.
+puts them together.
 """
 
 from __future__ import annotations
@@ -40,13 +40,9 @@ from folium.plugins import Fullscreen
 
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
-from optimiser.maps.furniture import ATTRIBUTION, BANNERS, add_furniture
+from optimiser.maps.furniture import add_furniture
 from optimiser.maps.geometry import bounds
 from optimiser.maps.layers import (
-    ALIASES,
-    CHANGE_LAYERS,
-    UTILISATION,
-    WARD_LAYERS,
     add_change_layers,
     add_context,
     add_flows,
@@ -55,32 +51,13 @@ from optimiser.maps.layers import (
     add_ward_layers,
 )
 from optimiser.maps.page import (
-    OWN_CSS,
-    VENDOR_CSS,
-    VENDOR_JS,
-    assets_dir,
     inline_assets,
-    render_html,
-    save_map,
 )
 from optimiser.maps.ward_figures import ward_figures
+from optimiser.scenarios.compare import Comparison
+from optimiser.siting.plan import SitingResult
 
-__all__ = [
-    "ALIASES",
-    "ATTRIBUTION",
-    "BANNERS",
-    "CHANGE_LAYERS",
-    "OWN_CSS",
-    "PANES",
-    "UTILISATION",
-    "VENDOR_CSS",
-    "VENDOR_JS",
-    "WARD_LAYERS",
-    "assets_dir",
-    "map_allocation",
-    "render_html",
-    "save_map",
-]
+__all__ = ["PANES", "map_allocation"]
 
 PANES = (
     ("context", 405, False),
@@ -97,8 +74,8 @@ def map_allocation(
     *,
     publish: bool = False,
     tiles: bool = False,
-    siting: object | None = None,
-    compare: object | None = None,
+    siting: SitingResult | None = None,
+    compare: Comparison | Mapping[str, AllocationResult] | None = None,
 ) -> folium.Map:
     """A self-contained folium map of an allocation (see the module docstring).
 
@@ -124,7 +101,9 @@ def map_allocation(
     if tiles:
         folium.TileLayer("OpenStreetMap", name="Base map (online)", control=False).add_to(m)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # mapclassify: "Numba not installed"
+        # mapclassify's notice that it runs without numba; every other warning (the
+        # package's own DataWarning included) still reaches the user
+        warnings.filterwarnings("ignore", message="Numba not installed", category=UserWarning)
         if ds.wards is not None and len(ds.wards):
             table = ward_figures(ds, res, publish=publish)
             add_ward_layers(m, ds, table, publish=publish)
@@ -141,7 +120,9 @@ def map_allocation(
     return m
 
 
-def _options(compare: object, res: AllocationResult) -> dict[str, AllocationResult]:
+def _options(
+    compare: Comparison | Mapping[str, AllocationResult], res: AllocationResult
+) -> dict[str, AllocationResult]:
     results = getattr(compare, "results", compare)
     if not isinstance(results, Mapping):
         msg = (

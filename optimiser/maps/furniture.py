@@ -12,18 +12,13 @@ import html
 import json
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.maps.ward_figures import la_figures
 
-ATTRIBUTION = (
-    "Contains public sector information licensed under the Open Government Licence "
-    "v3.0. Contains National Statistics and OS data © Crown copyright and database "
-    "right [2023-2025]."
-)
 BANNERS = {
     "working": ("WORKING — contains unpublished figures (OFFICIAL-SENSITIVE, not for publication)"),
     "publish": (
@@ -95,7 +90,7 @@ def add_furniture(m: folium.Map, ds: Dataset, res: AllocationResult, *, publish:
     L.DomEvent.disableClickPropagation(banner);
     {{map}}.attributionControl.setPrefix('Leaflet');
     {{map}}.attributionControl.addAttribution({
-            json.dumps(html.escape(ATTRIBUTION), ensure_ascii=False)
+            json.dumps(html.escape(ds.credit), ensure_ascii=False)
         });
     var about = L.control({{position: 'bottomleft'}});
     about.onAdd = function () {{
@@ -106,4 +101,6 @@ def add_furniture(m: folium.Map, ds: Dataset, res: AllocationResult, *, publish:
         m,
     ).add_to(m)
     title = f"{ds.name}: placements map ({mode})"
-    m.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
+    root = m.get_root()
+    assert isinstance(root, Figure)  # a folium Map always sits in a Figure
+    root.header.add_child(Element(f"<title>{html.escape(title)}</title>"))

@@ -9,6 +9,7 @@ children withheld (:mod:`optimiser.disclosure`). No child-level data.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
 
 from optimiser._outputs import refuse_existing
@@ -16,9 +17,10 @@ from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.disclosure import SUPPRESSED
 from optimiser.maps.build import map_allocation
-from optimiser.maps.furniture import ATTRIBUTION
 from optimiser.maps.page import save_map
 from optimiser.maps.ward_figures import la_figures, ward_figures
+from optimiser.scenarios.compare import Comparison
+from optimiser.siting.plan import SitingResult
 
 MAP_FILE = "map.html"
 SUMMARY_FILE = "summary.html"
@@ -44,7 +46,7 @@ tr.total td{font-weight:bold;border-top:2px solid #566573}
 """
 
 
-def _cell(value: object, kind: str) -> str:
+def _cell(value: float | str | None, kind: str) -> str:
     if kind == "text":
         return html.escape(str(value))
     if value == SUPPRESSED:
@@ -93,7 +95,7 @@ def summary_html(ds: Dataset, res: AllocationResult) -> str:
         "INMSS: independent and non-maintained special schools. Shares and means are worked out "
         "from the unrounded figures and are withheld where the numbers behind them are 1-7. "
         f"The interactive map is in {MAP_FILE} (opens without an internet connection). "
-        f"{html.escape(ATTRIBUTION)}</p>",
+        f"{html.escape(ds.credit)}</p>",
         "</body></html>\n",
     ]
     return "\n".join(parts)
@@ -104,8 +106,8 @@ def write_pack(
     res: AllocationResult,
     out_dir: str | Path,
     *,
-    siting: object | None = None,
-    compare: object | None = None,
+    siting: SitingResult | None = None,
+    compare: Comparison | Mapping[str, AllocationResult] | None = None,
 ) -> list[Path]:
     """Write ``map.html`` and ``summary.html`` into ``out_dir`` (created if needed).
 

@@ -195,7 +195,7 @@ def _row_below(frame: pd.DataFrame) -> int:
 
 def _write_summary(out: _Book, summary: pd.DataFrame, *, title: str, note: str) -> None:
     sheet = out.sheet("Summary", summary, title=title)
-    sheet.write(_row_below(summary), 0, note, out.fmt["note"])
+    sheet.write_string(_row_below(summary), 0, note, out.fmt["note"])
 
 
 def _write_sufficiency(out: _Book, suff: pd.DataFrame, *, chart: bool) -> None:

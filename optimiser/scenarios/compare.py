@@ -6,9 +6,11 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
 
+from optimiser._errors import DataValidationError
 from optimiser.allocation.solve import AllocationResult, allocate
 from optimiser.dataset.model import Dataset
 from optimiser.scenarios.scenario import Scenario
@@ -58,9 +60,7 @@ def compare_scenarios(
     options solve in a process pool.
     """
     names = [s.name for s in scenarios]
-    if len(set(names)) != len(names) or BASELINE in names:
-        msg = f"scenario names must be unique and not {BASELINE!r}; found {names}"
-        raise ValueError(msg)
+    _check_names(names)
     # applied once, before any solve: raises DataValidationError naming the file and change
     jobs = [ds, *[sc.apply(ds) for sc in scenarios]]
     n = _workers(ds, len(jobs), workers)
@@ -88,6 +88,19 @@ def compare_scenarios(
     return Comparison(kpis=table, deltas=deltas, moves=moves, results=results)
 
 
+def _check_names(names: list[str]) -> None:
+    """Options are told apart by name: each must be unique and none may be the baseline."""
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice or BASELINE in names:
+        clash = ", ".join(repr(n) for n in twice) or repr(BASELINE)
+        msg = (
+            f"scenario names must be unique and not {BASELINE!r}; found {clash} "
+            f"{'more than once' if twice else '(reserved for the baseline)'} among {names}; "
+            "give each scenario file its own `name:` (a scenario cannot be compared with itself)"
+        )
+        raise DataValidationError(msg)
+
+
 def compare(ds: Dataset, scenarios: list[Scenario], *, workers: int | None = None) -> pd.DataFrame:
     """KPI table: one row per KPI, one column per option (baseline, then each scenario)."""
     return compare_scenarios(ds, scenarios, workers=workers).kpis
@@ -98,8 +111,8 @@ def kpi_column(res: AllocationResult, scenario: Scenario | None) -> pd.Series:
     values = dict(res.kpis)
     values["capital_cost_gbp"] = scenario.capital_cost_gbp if scenario else 0.0
     for row in res.sufficiency.itertuples():
-        values[f"placed_children_{row.package_id}_{row.phase}"] = float(row.placed)
-        values[f"unplaced_children_{row.package_id}_{row.phase}"] = float(row.unplaced)
+        values[f"placed_children_{row.package_id}_{row.phase}"] = float(cast(float, row.placed))
+        values[f"unplaced_children_{row.package_id}_{row.phase}"] = float(cast(float, row.unplaced))
     return pd.Series(values, dtype=float)
 
 

@@ -18,6 +18,11 @@ give `lon`/`lat` (WGS84) or `postcode` (looked up in the folder's
 `postcodes.csv` with columns postcode, easting, northing or lon, lat; the
 embedded Trafford ONSPD extract otherwise). Extra columns are kept.
 Rows in error messages are spreadsheet rows (the header is row 1).
+
+An optional `attribution.txt` in the folder holds the credit every output of the
+dataset carries (maps, members' pack, workbook): the sources and licences of the
+data, e.g. the Open Government Licence notice. Without it outputs say only
+"Data: the <folder> dataset", never a source or licence the data do not state.
 """
 
 

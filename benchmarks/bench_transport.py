@@ -164,8 +164,8 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
         "(1 − saving); NN = the nearest-neighbour heuristic on the same children and "
         "caps; riders over cap all have a direct journey already over their phase's cap "
         "unless the bracket says otherwise; the lower bound is the weak bound of "
-        "`optimiser.transport.routes` (geography and ride caps ignored), so the true optimality gap "
-        "is at most cost − bound. Times exclude `allocate` (" + alloc + ").",
+        "`optimiser.transport.routes` (geography and ride caps ignored), so the true "
+        "optimality gap is at most cost − bound. Times exclude `allocate` (" + alloc + ").",
     ]
     return "\n".join(lines) + "\n"
 

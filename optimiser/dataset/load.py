@@ -9,6 +9,7 @@ framework where a setting gives no fee, and validates everything, raising one
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -70,10 +71,11 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
         )
     frames = _typed_frames(raw, folder, problems)
     ds = Dataset(
-        children=frames["children"],
-        settings=frames["settings"],
-        places=frames["places"],
-        packages=frames["packages"],
+        # _typed_frames leaves only candidates as None
+        children=cast(pd.DataFrame, frames["children"]),
+        settings=cast(pd.DataFrame, frames["settings"]),
+        places=cast(pd.DataFrame, frames["places"]),
+        packages=cast(pd.DataFrame, frames["packages"]),
         policy=policy or Policy(),
         costing=frames["costing_framework"],
         candidates=frames.get("candidates"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 import pandas as pd
 
@@ -85,7 +86,7 @@ def publish_change(after: int | float | str, before: int | float | str) -> int |
     """
     if after == SUPPRESSED or before == SUPPRESSED:
         return SUPPRESSED
-    return after - before
+    return cast(float, after) - cast(float, before)  # neither is "c": both are numbers
 
 
 def is_publishable_count(value: object) -> bool:
@@ -94,7 +95,8 @@ def is_publishable_count(value: object) -> bool:
         return True
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
-    return value == 0 or (value > SMALL_MAX and value % ROUND_TO == 0)
+    number = cast(float, value)  # a Real; numbers.Real declares no comparison with int
+    return number == 0 or (number > SMALL_MAX and number % ROUND_TO == 0)
 
 
 def check_publishable(frame: pd.DataFrame, *, counts: Iterable[str] | None = None) -> None:

@@ -228,12 +228,13 @@ def _solve_scip(model: MipModel, time_limit_s: float) -> MipSolution:
     start = time.perf_counter()
     mb = model_builder.Model()
     n_vars = model.objective.size
+    # ortools' stub types each array as ndarray[float64[m, 1]] (a pybind11 shape): wrong
     mb.helper.fill_model_from_sparse_data(
-        np.asarray(model.var_lower, float),
-        np.asarray(model.var_upper, float),
-        np.asarray(model.objective, float),
-        np.asarray(model.row_lower, float),
-        np.asarray(model.row_upper, float),
+        np.asarray(model.var_lower, float),  # type: ignore[arg-type]  # ortools stub bug
+        np.asarray(model.var_upper, float),  # type: ignore[arg-type]  # ortools stub bug
+        np.asarray(model.objective, float),  # type: ignore[arg-type]  # ortools stub bug
+        np.asarray(model.row_lower, float),  # type: ignore[arg-type]  # ortools stub bug
+        np.asarray(model.row_upper, float),  # type: ignore[arg-type]  # ortools stub bug
         sp.csr_matrix(model.matrix, dtype=np.float64),
     )
     for k in np.flatnonzero(model.is_integer):

@@ -178,9 +178,9 @@ def solve_vrp(
     routing = pywrapcp.RoutingModel(manager)
     for k in range(cost.shape[0]):
         evaluator = routing.RegisterTransitMatrix(_open(cost[k]))
-        for v in np.flatnonzero(vtype == k):
-            routing.SetArcCostEvaluatorOfVehicle(evaluator, int(v))
-            routing.SetFixedCostOfVehicle(int(fixed[k]), int(v))
+        for veh in np.flatnonzero(vtype == k):
+            routing.SetArcCostEvaluatorOfVehicle(evaluator, int(veh))
+            routing.SetFixedCostOfVehicle(int(fixed[k]), int(veh))
     horizon = int(max(bound.max(), 0) + t.max() + serve.max() + 1)
     timed = t + serve[:, None]
     routing.AddDimension(routing.RegisterTransitMatrix(_open(timed)), 0, horizon, True, "time")

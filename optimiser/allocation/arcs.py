@@ -89,7 +89,7 @@ def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Index)
     """
     table = np.full((len(settings), len(package) + 1), -1, np.int64)
     s = pd.Index(settings["setting_id"]).get_indexer(places["setting_id"])
-    k = package.get_indexer(places["package_id"])
+    k = package.get_indexer(pd.Index(places["package_id"]))
     ok = np.flatnonzero((s >= 0) & (k >= 0))[::-1]  # reversed: the first row of a duplicate wins
     table[s[ok], k[ok]] = ok
     return table
@@ -124,7 +124,7 @@ def _ranked_pairs(
     counts = kids["n_prefs"].to_numpy()[free_pos]
     prefs = kids["prefs"].to_numpy()
     c = np.repeat(free_pos, counts)
-    s = setting_index.get_indexer(list(itertools.chain.from_iterable(prefs[free_pos])))
+    s = setting_index.get_indexer(list(itertools.chain.from_iterable(prefs[free_pos])))  # type: ignore[arg-type]  # stubs: Index only; pandas takes a list
     rank = (np.arange(len(c)) - np.repeat(np.cumsum(counts) - counts, counts) + 1).astype(float)
     known = s >= 0
     return c[known], s[known], rank[known]
@@ -144,7 +144,7 @@ def _candidate_pairs(
     setting_index = pd.Index(settings["setting_id"])
     package = pd.Index(pd.unique(places["package_id"]))
     table = _place_rows(settings, places, package)
-    kid_k = package.get_indexer(kids["package_id"])  # −1 → the "no package" column
+    kid_k = package.get_indexer(pd.Index(kids["package_id"]))  # −1 → the "no package" column
     near_c, near_s = _near_pairs(kids, settings, table, kid_k, ds)
     ranked_c, ranked_s, ranked_rank = _ranked_pairs(kids, setting_index)
     fixed_pos = np.flatnonzero(kids["fixed"].to_numpy(bool))

@@ -12,6 +12,7 @@ cost; and the objective. It returns a list of violations (empty when valid).
 from __future__ import annotations
 
 import itertools
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,7 @@ def _take(values: pd.Series, pos: np.ndarray) -> np.ndarray:
     """values[pos] by position; NaN/None where pos is −1 (not found)."""
     if len(pos) and pos.min() >= 0:
         return values.to_numpy()[pos]
-    return pd.api.extensions.take(values.to_numpy(), pos, allow_fill=True)
+    return cast(np.ndarray, pd.api.extensions.take(values.to_numpy(), pos, allow_fill=True))
 
 
 def _joined(ds: Dataset, placed: pd.DataFrame) -> pd.DataFrame:
@@ -91,9 +92,9 @@ def _joined(ds: Dataset, placed: pd.DataFrame) -> pd.DataFrame:
     table = np.full((len(settings) + 1, len(packages) + 1), -1, np.int64)
     ps = setting_index.get_indexer(places["setting_id"])
     ok = np.flatnonzero(ps >= 0)
-    table[ps[ok], packages.get_indexer(places["package_id"])[ok]] = ok
+    table[ps[ok], packages.get_indexer(pd.Index(places["package_id"]))[ok]] = ok
     cols["s_pos"] = si
-    cols["k_pos"] = packages.get_indexer(cols["child_package"])
+    cols["k_pos"] = packages.get_indexer(pd.Index(cols["child_package"]))
     pi = table[si, cols["k_pos"]]
     cols["fee"] = _take(places["annual_cost_gbp"].astype(float), pi)
     cols["n_places"] = _take(places["places"].astype(float), pi)
@@ -154,7 +155,7 @@ def _check_rules(ds: Dataset, rows: pd.DataFrame) -> list[str]:
     )
     dx = rows["cx"].astype(float) - rows["sx"].astype(float)
     dy = rows["cy"].astype(float) - rows["sy"].astype(float)
-    km = np.hypot(dx, dy) / 1000 * ds.policy.detour_factor
+    km = cast(pd.Series, np.hypot(dx, dy) / 1000 * ds.policy.detour_factor)  # ufunc of Series
     minutes = (km / ds.policy.speed_kmh * 60).to_numpy()
     if ds.roads is not None:
         minutes = _road_minutes(ds, rows)
@@ -182,7 +183,7 @@ def _road_minutes(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
     """Journey times [min] on the road graph, recomputed pair by pair with networkx."""
     import networkx as nx
 
-    graph, speed = ds.roads, ds.policy.speed_kmh
+    graph, speed = cast(nx.Graph, ds.roads), ds.policy.speed_kmh  # caller: roads is not None
     nodes = list(graph.nodes)
     xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in nodes])
 
@@ -206,7 +207,9 @@ def _road_minutes(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
     return np.asarray(out, float)
 
 
-def _overfull(rows: pd.DataFrame, codes: np.ndarray, limit: np.ndarray) -> np.ndarray:
+def _overfull(
+    rows: pd.DataFrame, codes: np.ndarray, limit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(first row, used, limit) of each group of ``codes`` holding more than its limit.
 
     The limit is never below the continuing children kept there; a NaN limit
@@ -253,7 +256,7 @@ def _check_costs(ds: Dataset, rows: pd.DataFrame, res) -> list[str]:
     new = ~rows["kept"].to_numpy(bool)
     out += _say(
         rows,
-        new & (np.abs(rows["fee"] - rows["place_cost_gbp"]) > 0.005).to_numpy(),
+        new & (cast(pd.Series, np.abs(rows["fee"] - rows["place_cost_gbp"])) > 0.005).to_numpy(),
         "place cost differs from places.csv / the costing framework",
     )
     pens = np.array(list(pol.preference_penalty_gbp) or [0.0])
@@ -295,7 +298,7 @@ def _transport_gbp(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
     tp = pol.transport
     n = len(rows)
 
-    def column(name: str, blank: object) -> np.ndarray:
+    def column(name: str, blank: str | float) -> np.ndarray:
         if name not in rows.columns:
             return np.full(n, blank, dtype=object)
         return rows[name].fillna(blank).to_numpy(object)

@@ -71,7 +71,7 @@ def _phase_places(ds: Dataset, packages: pd.Index) -> np.ndarray:
     bounds.append((pol.post16_from, 19))
     settings = ds.settings.drop_duplicates("setting_id")
     si = pd.Index(settings["setting_id"]).get_indexer(ds.places["setting_id"])
-    k = packages.get_indexer(ds.places["package_id"])
+    k = packages.get_indexer(pd.Index(ds.places["package_id"]))
     ok = (si >= 0) & (k >= 0)
     ok[ok] = ~settings["closed"].to_numpy(bool)[si[ok]]
     lo = settings["age_min"].to_numpy(float, na_value=np.nan)[si[ok]]
@@ -101,8 +101,8 @@ def sufficiency_table(
     ``placed_c`` is each placement's child position in ``kids``.
     """
     packages = pd.Index(ds.packages["package_id"])
-    k = packages.get_indexer(kids["package_id"])
-    phase = pd.Index(PHASES).get_indexer(kids["phase"])
+    k = packages.get_indexer(pd.Index(kids["package_id"]))
+    phase = pd.Index(PHASES).get_indexer(pd.Index(kids["phase"]))
     cell = np.where((k >= 0) & (phase >= 0), k * len(PHASES) + phase, -1)
     size = len(packages) * len(PHASES)
 

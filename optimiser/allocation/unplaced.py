@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
@@ -37,7 +39,10 @@ def unplaced_reasons(
     none = (np.zeros(0), np.zeros(0), np.zeros((0, 2)))
     package = kids["package_id"].to_numpy()[miss]
     age = kids["age"].to_numpy()[miss]
-    groups = pd.DataFrame({"p": package, "a": age}).groupby(["p", "a"]).indices
+    groups = cast(  # keyed by (package_id, age): the stubs say only Hashable
+        "dict[tuple[str, float], np.ndarray]",
+        pd.DataFrame({"p": package, "a": age}).groupby(["p", "a"]).indices,
+    )
     n_offer = np.zeros(len(miss), np.int64)
     for (pkg, a), idx in groups.items():
         lo, hi, _ = by_pkg.get(pkg, none)

@@ -11,7 +11,7 @@ import sys
 import warnings
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -92,7 +92,7 @@ def frame_table(
     cols: list[str],
     *,
     heading: Callable[[str], str],
-    cell: Callable[[str, object], str],
+    cell: Callable[[str, Any], str],  # called with each frame value
     left: Collection[str] = (),
 ) -> RichTable:
     """A table of ``frame[cols]``, headed ``heading(col)``; right-aligned unless in ``left``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,9 @@ import pandas as pd
 from optimiser.dataset.load import ATTRIBUTION_FILE
 from optimiser.dataset.model import Dataset
 from optimiser.policy import Policy, save_policy
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 def save_dataset(ds: Dataset, path: str | Path) -> Path:
@@ -38,7 +42,8 @@ def save_dataset(ds: Dataset, path: str | Path) -> Path:
             (path / ATTRIBUTION_FILE).write_text(ds.attribution + "\n", encoding="utf-8")
     if ds.wards is not None:
         target = path.parent if path.suffix.lower() == ".xlsx" else path
-        ds.wards.to_crs("EPSG:4326").to_file(target / "wards.geojson", driver="GeoJSON")
+        wards = cast("gpd.GeoDataFrame", ds.wards)  # a Dataset's wards are a GeoDataFrame
+        wards.to_crs("EPSG:4326").to_file(target / "wards.geojson", driver="GeoJSON")
     return path
 
 

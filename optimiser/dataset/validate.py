@@ -10,9 +10,11 @@ message quotes a child's personal details (ids only).
 from __future__ import annotations
 
 import warnings
+from typing import cast
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from optimiser.dataset.coerce import found_text
 from optimiser.dataset.model import Dataset
@@ -39,7 +41,7 @@ def _frames(ds: Dataset) -> list[tuple[Table, pd.DataFrame]]:
     return pairs
 
 
-def _rows(mask: np.ndarray | pd.Series) -> list[int]:
+def _rows(mask: ArrayLike) -> list[int]:
     return [int(i) + 2 for i in np.flatnonzero(np.asarray(mask, bool))]
 
 
@@ -85,7 +87,8 @@ def check_unique_ids(ds: Dataset) -> list[Problem]:
             "places.csv",
             r,
             "package_id",
-            f"{ds.places.at[r - 2, 'setting_id']} × {ds.places.at[r - 2, 'package_id']} again",
+            f"{cast(str, ds.places.at[r - 2, 'setting_id'])} × "
+            f"{cast(str, ds.places.at[r - 2, 'package_id'])} again",
             "one row per setting × package",
             "merge the two rows into one",
         )
@@ -225,7 +228,8 @@ def check_age_ranges(ds: Dataset) -> list[Problem]:
                     table.file,
                     r,
                     "age_min",
-                    f"{frame.at[r - 2, 'age_min']} above age_max {frame.at[r - 2, 'age_max']}",
+                    f"{cast(float, frame.at[r - 2, 'age_min'])} above age_max "
+                    f"{cast(float, frame.at[r - 2, 'age_max'])}",
                     "age_min ≤ age_max",
                     "swap or correct the two ages",
                 )
@@ -246,7 +250,7 @@ def check_place_costs(ds: Dataset) -> list[Problem]:
             r,
             "annual_cost_gbp",
             "a blank cost with no framework row for "
-            f"{ds.places.at[r - 2, 'package_id']} × {types.iloc[r - 2]}",
+            f"{cast(str, ds.places.at[r - 2, 'package_id'])} × {cast(object, types.iloc[r - 2])}",
             "a fee, or a matching row in costing_framework.csv",
             "fill in annual_cost_gbp or add the framework row",
         )
@@ -267,8 +271,8 @@ def check_continuing_placements(ds: Dataset) -> list[Problem]:
             "children.csv",
             r,
             "current_setting_id",
-            f"{kids.at[r - 2, 'current_setting_id']} (no {kids.at[r - 2, 'package_id']} "
-            "places listed)",
+            f"{cast(str, kids.at[r - 2, 'current_setting_id'])} "
+            f"(no {cast(str, kids.at[r - 2, 'package_id'])} places listed)",
             "a setting with a places.csv row for the child's package",
             "add the places row or correct the setting",
             "warning",

@@ -7,6 +7,8 @@ each ward, points from lon / lat columns, and the LA's bounds.
 
 from __future__ import annotations
 
+from typing import cast
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -24,9 +26,14 @@ def rounded_lonlat(easting: pd.Series, northing: pd.Series) -> tuple[np.ndarray,
     return np.round(lon, COORD_DECIMALS), np.round(lat, COORD_DECIMALS)
 
 
+def _wards(ds: Dataset) -> gpd.GeoDataFrame:
+    """``ds.wards``, which is a GeoDataFrame (the Dataset types it as a plain DataFrame)."""
+    return cast(gpd.GeoDataFrame, ds.wards)
+
+
 def ward_shapes(ds: Dataset) -> gpd.GeoDataFrame:
     """Ward polygons in EPSG:4326 with only ward_code and ward_name, coordinates to ~1 m."""
-    wards = ds.wards[["ward_code", "ward_name", "geometry"]].copy()
+    wards = _wards(ds)[["ward_code", "ward_name", "geometry"]].copy()
     wards[["ward_code", "ward_name"]] = wards[["ward_code", "ward_name"]].astype(str)
     wards = wards.to_crs(WGS84).reset_index(drop=True)
     wards["geometry"] = shapely.set_precision(wards.geometry.to_numpy(), 10.0**-COORD_DECIMALS)
@@ -35,7 +42,7 @@ def ward_shapes(ds: Dataset) -> gpd.GeoDataFrame:
 
 def la_outline(ds: Dataset) -> gpd.GeoDataFrame:
     """The LA boundary (union of the wards) in EPSG:4326, no properties but a name."""
-    union = shapely.union_all(ds.wards.to_crs(BNG).geometry.buffer(0.5).to_numpy()).buffer(-0.5)
+    union = shapely.union_all(_wards(ds).to_crs(BNG).geometry.buffer(0.5).to_numpy()).buffer(-0.5)
     outline = gpd.GeoDataFrame({"name": [ds.name]}, geometry=[union], crs=BNG).to_crs(WGS84)
     outline["geometry"] = shapely.set_precision(outline.geometry.to_numpy(), 10.0**-COORD_DECIMALS)
     return outline
@@ -43,12 +50,13 @@ def la_outline(ds: Dataset) -> gpd.GeoDataFrame:
 
 def ward_points(ds: Dataset) -> pd.DataFrame:
     """A point inside each ward (label and flow origin): ward_code, ward_name, lon, lat."""
-    pts = ds.wards.to_crs(BNG).geometry.representative_point()
+    wards = _wards(ds)
+    pts = wards.to_crs(BNG).geometry.representative_point()
     lon, lat = rounded_lonlat(pts.x, pts.y)
     return pd.DataFrame(
         {
-            "ward_code": ds.wards["ward_code"].astype(str).to_numpy(),
-            "ward_name": ds.wards["ward_name"].astype(str).to_numpy(),
+            "ward_code": wards["ward_code"].astype(str).to_numpy(),
+            "ward_name": wards["ward_name"].astype(str).to_numpy(),
             "lon": lon,
             "lat": lat,
         }
@@ -64,7 +72,7 @@ def points_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
 def bounds(ds: Dataset) -> list[list[float]]:
     """[[south, west], [north, east]] of the LA: its wards, else its in-area settings."""
     if ds.wards is not None and len(ds.wards):
-        w, s, e, n = ds.wards.to_crs(WGS84).total_bounds
+        w, s, e, n = _wards(ds).to_crs(WGS84).total_bounds
         return [[float(s), float(w)], [float(n), float(e)]]
     st = ds.settings[ds.settings["in_area"]] if ds.settings["in_area"].any() else ds.settings
     lon, lat = rounded_lonlat(st["easting"], st["northing"])

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Protocol, cast
 
 import folium
+import geopandas as gpd
 import pandas as pd
 
 from optimiser.allocation.solve import AllocationResult
@@ -106,7 +108,7 @@ def _class_style(classes: Classes, base: dict) -> list[dict]:
 
 
 def _geojson(
-    frame: pd.DataFrame,
+    frame: gpd.GeoDataFrame,
     styles: list[dict],
     *,
     name: str,
@@ -207,6 +209,14 @@ def add_change_layers(
             add_legend(m, layer, f"{title} (option − baseline)", _class_rows(classes, publish))
 
 
+class _WardPoint(Protocol):
+    """A row of :func:`ward_points` (pandas-stubs types itertuples fields broadly)."""
+
+    ward_name: str
+    lon: float
+    lat: float
+
+
 def add_context(m: folium.Map, ds: Dataset) -> None:
     """Ward and LA boundaries and ward names, as context (not interactive)."""
     group = folium.FeatureGroup(name="Ward and LA boundaries", show=True)
@@ -216,7 +226,7 @@ def add_context(m: folium.Map, ds: Dataset) -> None:
     _boundary(outline, {"color": "#17202a", "weight": 3, "fill": False}).add_to(group)
     group.add_to(m)
     labels = folium.FeatureGroup(name="Ward names", show=True)
-    for row in ward_points(ds).itertuples():
+    for row in cast(Iterator[_WardPoint], ward_points(ds).itertuples()):
         folium.Marker(
             [row.lat, row.lon],
             interactive=False,
@@ -230,7 +240,7 @@ def add_context(m: folium.Map, ds: Dataset) -> None:
     labels.add_to(m)
 
 
-def _boundary(frame: pd.DataFrame, style: dict) -> folium.GeoJson:
+def _boundary(frame: gpd.GeoDataFrame, style: dict) -> folium.GeoJson:
     """Lines of boundaries, for context only (not interactive)."""
     return folium.GeoJson(
         json.loads(frame.to_json(drop_id=True)),
@@ -240,7 +250,7 @@ def _boundary(frame: pd.DataFrame, style: dict) -> folium.GeoJson:
     )
 
 
-def _utilisation_class(v: object) -> int:
+def _utilisation_class(v: float | str) -> int:
     if v == SUPPRESSED:
         return -1
     return next(i for i, (upper, _) in enumerate(UTILISATION) if float(v) < upper)

@@ -15,10 +15,12 @@ import mimetypes
 import re
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import folium
 import jinja2
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure
+from folium.elements import JSCSSMixin
 
 from optimiser._outputs import refuse_existing
 
@@ -67,11 +69,11 @@ def _css_with_data_urls(path: Path) -> str:
     return re.sub(r"url\(([^)]*)\)", embed, path.read_text(encoding="utf-8"))
 
 
-def inline_assets(m: folium.Map, plugins: list[MacroElement]) -> None:
+def inline_assets(m: folium.Map, plugins: list[JSCSSMixin]) -> None:
     """Put the vendored Leaflet and plugin text, and the own CSS, in the page; no CDN links."""
     for element in (m, *plugins):
         element.default_js, element.default_css = [], []  # no CDN links
-    root, assets = m.get_root(), assets_dir()
+    root, assets = cast(Figure, m.get_root()), assets_dir()  # a Map's root is its Figure
     for rel in VENDOR_CSS:
         root.header.add_child(_Inline("style", _css_with_data_urls(assets / "vendor" / rel)))
     root.header.add_child(_Inline("style", (assets / OWN_CSS).read_text(encoding="utf-8")))

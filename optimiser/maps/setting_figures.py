@@ -9,6 +9,8 @@ Locations come back as lon / lat (EPSG:4326) for the map.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -102,15 +104,15 @@ def setting_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> pd.
 
 
 def _fee_text(fee: pd.DataFrame, setting_id: str) -> str:
-    if setting_id not in fee.index or pd.isna(fee.at[setting_id, "min"]):
+    if setting_id not in fee.index or pd.isna(cast(float, fee.at[setting_id, "min"])):
         return ""
-    lo, hi = fee.at[setting_id, "min"], fee.at[setting_id, "max"]
+    lo, hi = cast(float, fee.at[setting_id, "min"]), cast(float, fee.at[setting_id, "max"])
     return f"£{lo:,.0f}" if lo == hi else f"£{lo:,.0f}–£{hi:,.0f}"
 
 
 def candidate_figures(ds: Dataset) -> pd.DataFrame:
     """Candidate inclusion-base sites (public school data): site_id, name, packages, max_places."""
-    cand = ds.candidates
+    cand = cast(pd.DataFrame, ds.candidates)  # callers check the dataset has candidates
     lon, lat = rounded_lonlat(cand["easting"], cand["northing"])
     return pd.DataFrame(
         {

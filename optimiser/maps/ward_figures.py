@@ -19,6 +19,7 @@ the map geometry (:mod:`optimiser.maps.geometry`) and the colour classes
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -148,7 +149,9 @@ def ward_counts(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
     unplaced_children, transport_cost_gbp [GBP/yr], inmss_share (0-1),
     transport_gbp_per_child [GBP/yr], mean_travel_min [min].
     """
-    wards = ds.wards[["ward_code", "ward_name"]].astype(str).reset_index(drop=True)
+    wards = (
+        cast(pd.DataFrame, ds.wards)[["ward_code", "ward_name"]].astype(str).reset_index(drop=True)
+    )
     pl = res.placements.assign(
         ward_code=child_wards(ds, res.placements["child_id"]).to_numpy(),
         inmss=res.placements["setting_type"].isin(INMSS_TYPES),
@@ -234,7 +237,7 @@ def change_figures(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _change(after: object, before: object) -> object:
+def _change(after: float | str, before: float | str) -> float | str:
     if is_missing(after) or is_missing(before):
         return SUPPRESSED
     value = publish_change(after, before)
@@ -296,7 +299,7 @@ def la_figures(res: AllocationResult, *, publish: bool) -> list[tuple[str, str]]
     share = publish_share(inmss, placed) if publish else (inmss / placed if placed else np.nan)
     mean_min = publish_derived(k["mean_travel_min"], placed) if publish else k["mean_travel_min"]
     per_child = k["transport_cost_gbp"] / placed if placed else np.nan
-    per_child = publish_derived(per_child, placed) if publish else per_child
+    shown_per_child = publish_derived(per_child, placed) if publish else per_child
     step = 1000 if publish else 1
     return [
         (
@@ -309,18 +312,18 @@ def la_figures(res: AllocationResult, *, publish: bool) -> list[tuple[str, str]]
         ("Not placed (no suitable place)", _fmt(count(k["unplaced_children"]))),
         ("Total cost of places and transport", _fmt(_step(k["total_cost_gbp"], step), gbp=True)),
         ("Transport cost", _fmt(_step(k["transport_cost_gbp"], step), gbp=True)),
-        ("Transport cost per placed child", _fmt(_step(per_child, 10), gbp=True)),
+        ("Transport cost per placed child", _fmt(_step(shown_per_child, 10), gbp=True)),
         ("Mean journey time (minutes)", _fmt(_step(mean_min, 1 if publish else 0.1))),
     ]
 
 
-def _step(value: object, step: float) -> object:
+def _step(value: float | str, step: float) -> float | str:
     if value == SUPPRESSED or is_missing(value):
         return value
     return round(float(value) / step) * step
 
 
-def _fmt(value: object, *, pct: bool = False, gbp: bool = False) -> str:
+def _fmt(value: float | str, *, pct: bool = False, gbp: bool = False) -> str:
     if value == SUPPRESSED:
         return SUPPRESSED
     if is_missing(value):

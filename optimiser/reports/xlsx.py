@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -89,7 +89,7 @@ def _column_chart(
 ):
     chart = book.add_chart({"type": kind})
     n = len(frame)
-    cat_cols = [frame.columns.get_loc(c) for c in categories]
+    cat_cols = [cast(int, frame.columns.get_loc(c)) for c in categories]  # unique columns
     for name in series:
         j = frame.columns.get_loc(name)
         chart.add_series(

@@ -9,6 +9,8 @@ policy) and demand_growth (seeded sampling of the children still to place).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -157,7 +159,7 @@ def _demand_growth(ds: Dataset, ch: DemandGrowth, *, seed: int) -> Dataset:
     return ds.replace(children=children)
 
 
-_APPLY = {
+_APPLY: dict[type, Callable[..., Dataset]] = {  # change type -> its (ds, change, *, seed)
     AddSetting: _add_setting,
     SetPlaces: _set_places,
     CloseSetting: _close_setting,

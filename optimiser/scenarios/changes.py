@@ -110,7 +110,7 @@ class DemandGrowth(_Change):
 
 Change = AddSetting | SetPlaces | CloseSetting | CapFees | PolicyChange | DemandGrowth
 
-CHANGE_TYPES: dict[str, type[_Change]] = {
+CHANGE_TYPES: dict[str, type[Change]] = {
     "add_setting": AddSetting,
     "set_places": SetPlaces,
     "close_setting": CloseSetting,

@@ -9,6 +9,8 @@ as a Scenario of ``add_setting`` changes.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +24,7 @@ __all__ = ["bases_scenario", "probe_bases", "size_options"]
 
 def probe_bases(ds: Dataset, packages: set[str]) -> pd.DataFrame:
     """One row per (candidate, package) base the data allow, with its setting_id."""
+    assert ds.candidates is not None  # build_site_instance checks candidates first
     cand = ds.candidates.copy()
     cand["package_id"] = cand["packages"].map(
         lambda v: tuple(v) if isinstance(v, tuple) else tuple(str(v).split(";"))
@@ -78,7 +81,7 @@ def size_options(
         (k, q)
         for k in np.flatnonzero(usable)
         for q in sorted(set(sizes))
-        if q <= int(probe.at[k, "max_places"])
+        if q <= int(cast(float, probe.at[k, "max_places"]))
     ]
     opts = pd.DataFrame(rows, columns=["k", "places"], dtype=np.int64)
     opts = opts.join(probe, on="k")
@@ -95,6 +98,6 @@ def size_options(
                 [a, b]
                 for a in by_pkg[0]
                 for b in by_pkg[1]
-                if opts.at[a, "places"] + opts.at[b, "places"] > cap
+                if cast(int, opts.at[a, "places"]) + cast(int, opts.at[b, "places"]) > cap
             ]
     return opts, groups

@@ -10,7 +10,9 @@ every candidate base exactly as the allocation would; the result, a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -103,7 +105,7 @@ def _check_inputs(ds: Dataset, sizes: tuple, life_years: float, discount_rate: f
 def _filter(values: object, known: set[str], what: str) -> set[str]:
     if values is None:
         return set(known)
-    chosen = {values} if isinstance(values, str) else set(values)  # type: ignore[arg-type]
+    chosen = {values} if isinstance(values, str) else set(cast("Iterable[str]", values))
     unknown = sorted(chosen - known)
     if unknown:
         msg = f"{what} {unknown} not known; expected some of {sorted(known)}."

@@ -152,7 +152,7 @@ def _area_places(
         target = ratio * float(demand.get(p, 0.0))
         share = raw[idx] * target / raw[idx].sum()
         places[idx] = np.maximum(1, np.floor(share + rng.random(len(idx)))).astype(int)
-    out = offers.assign(places=places, annual_cost_gbp=pd.NA)
+    out = offers.assign(places=places, annual_cost_gbp=pd.NA)  # type: ignore[arg-type]  # stubs: no NA scalar
     inmss = out["setting_id"].map(types).isin(("nmss", "independent_special"))
     fee = np.rint(np.exp(rng.normal(np.log(63_000), 0.25, size=len(out))) / 100) * 100
     out.loc[inmss, "annual_cost_gbp"] = np.clip(fee, 45_000, 120_000)[inmss.to_numpy()]

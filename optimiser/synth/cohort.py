@@ -9,7 +9,8 @@ used: the same arguments always give the same frame.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,27 @@ TO_PLACE_AGE_FACTORS: dict[str, dict[int, float]] = {"SPP4": {2: 0.0, 3: 0.0, 4:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+class _SlotRow(Protocol):
+    """The fields of a slots row read here (pandas-stubs types itertuples fields broadly)."""
+
+    package_id: str
+    age_min: int
+    age_max: int
+
+
+class _KidRow(Protocol):
+    """The fields of a children row read here."""
+
+    package_id: str
+    age: int
+    easting: float
+    northing: float
+    phase: str
+    current_type: str
+    current_setting_id: str
+    prefers_mainstream: bool
 
 
 def _lsoa_table(population: pd.DataFrame, postcodes: pd.DataFrame) -> dict:
@@ -109,7 +131,7 @@ def _assign_continuing(
     supply = slots.groupby("package_id")["places"].sum()
     need = pd.Series(packages).value_counts()
     scarcity = (supply.reindex(need.index).fillna(0) / need).to_dict()
-    order = sorted(range(len(packages)), key=lambda i: scarcity[packages[i]])
+    order = sorted(range(len(packages)), key=lambda i: scarcity[cast(str, packages[i])])
     for i in order:
         package_id = packages[i]
         cand = slots[(pkg_col == package_id) & (free > 0)]
@@ -117,7 +139,8 @@ def _assign_continuing(
             continue
         k = _pick_type_then_slot(cand, free, quota, rng)
         free[k] -= 1
-        quota[slots.at[k, "setting_type"]] = quota.get(slots.at[k, "setting_type"], 0.0) - 1
+        setting_type = cast(str, slots.at[k, "setting_type"])
+        quota[setting_type] = quota.get(setting_type, 0.0) - 1
         out[i] = k
     return out
 
@@ -145,7 +168,7 @@ def _age_in_setting(age_min: int, age_max: int, rng: np.random.Generator) -> int
 def _offered_ages(slots: pd.DataFrame) -> dict[str, set[int]]:
     """Ages at which each package is offered somewhere."""
     offered: dict[str, set[int]] = {}
-    for row in slots.itertuples(index=False):
+    for row in cast(Iterator[_SlotRow], slots.itertuples(index=False)):
         offered.setdefault(row.package_id, set()).update(range(row.age_min, row.age_max + 1))
     return offered
 
@@ -233,7 +256,7 @@ def _mainstream_flags(
     """prefers_mainstream: only where an inclusion base or mainstream setting in reach offers
     the child's package; likelier for children already in one."""
     out = np.zeros(len(kids), dtype=bool)
-    for i, k in enumerate(kids.itertuples(index=False)):
+    for i, k in enumerate(cast(Iterator[_KidRow], kids.itertuples(index=False))):
         cand = _eligible(slots, k.package_id, k.age, types=MAINSTREAM_TYPES)
         d = np.hypot(
             cand["easting"].to_numpy() - k.easting, cand["northing"].to_numpy() - k.northing
@@ -262,7 +285,7 @@ def _preferences(
     ones likelier; a child preferring mainstream ranks inclusion bases only.
     """
     out = []
-    for k in kids.itertuples(index=False):
+    for k in cast(Iterator[_KidRow], kids.itertuples(index=False)):
         if rng.random() >= share:
             out.append("")
             continue
@@ -357,7 +380,11 @@ def synth_children(
         factors=TO_PLACE_AGE_FACTORS if age_factors is None else age_factors,
     )
     for i in np.flatnonzero(cont):
-        ages[i] = _age_in_setting(slots.at[k[i], "age_min"], slots.at[k[i], "age_max"], rng)
+        age_min, age_max = (
+            cast(int, slots.at[k[i], "age_min"]),
+            cast(int, slots.at[k[i], "age_max"]),
+        )
+        ages[i] = _age_in_setting(age_min, age_max, rng)
     anchors = np.full((n_children, 2), np.nan)
     anchors[cont] = slots.loc[k[cont], ["easting", "northing"]].to_numpy(dtype=float)
     kids = _draw_homes(ages, anchors, lsoas, scale_km=home_scale_km, rng=rng)

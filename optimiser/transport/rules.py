@@ -88,7 +88,7 @@ _MODE_NAMES = np.array([*MODES, NOT_TRANSPORTED], object)  # code -1 → ""
 
 def mode_codes(mode: object) -> np.ndarray:
     """Position of each agreed mode in ``MODES`` (−1 when blank or unknown: by the rules)."""
-    return pd.Index(MODES).get_indexer(np.asarray(mode, object))
+    return pd.Index(MODES).get_indexer(pd.Index(np.asarray(mode, object)))
 
 
 def _by_code(day: np.ndarray, code: np.ndarray, policy: Policy) -> np.ndarray:
@@ -207,7 +207,7 @@ def child_needs(ds: Dataset) -> pd.DataFrame:
     kids = ds.children.reset_index(drop=True)
     n = len(kids)
 
-    def col(name: str, fill: object) -> np.ndarray:
+    def col(name: str, fill: str | float) -> np.ndarray:
         if name not in kids.columns:
             return np.full(n, fill, dtype=object if isinstance(fill, str) else type(fill))
         return kids[name].fillna(fill).to_numpy()

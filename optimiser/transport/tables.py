@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -97,7 +99,7 @@ def transport_tables(ds: Dataset, res: object) -> dict[str, pd.DataFrame]:
     over_journey_cap, travelling_alone and its share of the transported.
     Working data (small numbers are not suppressed here).
     """
-    placements = getattr(res, "placements", res)
+    placements = cast(pd.DataFrame, getattr(res, "placements", res))  # a result or its frame
     view = placement_transport(ds, placements)
     inmss = view["setting_type"].isin(INMSS_TYPES)
     view["area"] = np.where(view["in_area"], "in area", "out of area")

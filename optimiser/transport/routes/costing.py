@@ -10,6 +10,8 @@ proportion to their solo-taxi cost.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from typing import Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -41,7 +43,8 @@ def plan_rows(
     sid: str, kids: pd.DataFrame, site: RoutingInstance, routes: list[list[int]], policy: Policy
 ) -> tuple[list[dict], list[dict]]:
     """Route and rider rows of one setting; costly routes and the unrouted go solo."""
-    route_rows, rider_rows = [], []
+    route_rows: list[dict] = []
+    rider_rows: list[dict] = []
     served: set[int] = set()
     ids = kids["child_id"].to_numpy()
     for route in routes:
@@ -130,11 +133,23 @@ def add_solo_route(
     return route_rows, rider_rows
 
 
+class _MovedRow(Protocol):
+    """The fields of a moved-child row read here (pandas-stubs types them broadly)."""
+
+    setting_id: str
+    child_id: str
+    solo_cost_gbp: float
+    travel_min: float
+    distance_km: float
+    wheelchair: bool
+    transport_cost_gbp: float
+
+
 def add_unrouted_rows(
     moved: pd.DataFrame, route_rows: list[dict], rider_rows: list[dict]
 ) -> tuple[list[dict], list[dict]]:
     """Rows of the children not routed: a solo taxi each, or their personal budget."""
-    for row in moved[moved["mode"] == "solo_taxi"].itertuples():
+    for row in cast(Iterator[_MovedRow], moved[moved["mode"] == "solo_taxi"].itertuples()):
         route_rows, rider_rows = add_solo_route(
             row.setting_id,
             row.child_id,
@@ -145,7 +160,7 @@ def add_unrouted_rows(
             route_rows,
             rider_rows,
         )
-    for row in moved[moved["mode"] == "personal_budget"].itertuples():
+    for row in cast(Iterator[_MovedRow], moved[moved["mode"] == "personal_budget"].itertuples()):
         rider_rows.append(
             dict(
                 child_id=row.child_id,

@@ -33,6 +33,7 @@ vehicle, or their solo taxi) gives the gap that remains.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -42,6 +43,9 @@ from optimiser.transport.routes.instance import VEHICLES, build_routing_instance
 from optimiser.transport.routes.plan import RoutePlan, assemble_plan
 from optimiser.transport.routes.search import nearest_neighbour_routes, solve_routes
 from optimiser.transport.rules import mode_cost_gbp, placement_transport
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["METHODS", "VEHICLES", "RoutePlan", "estimate_routes"]
 
@@ -82,7 +86,8 @@ def estimate_routes(
         raise ValueError(msg)
     start = time.perf_counter()
     pol = ds.policy
-    view = placement_transport(ds, getattr(placements, "placements", placements))
+    frame = cast("pd.DataFrame", getattr(placements, "placements", placements))  # result or frame
+    view = placement_transport(ds, frame)
     moved = view[view["eligible"]].reset_index(drop=True)
     xy = ds.children.set_index(ds.children["child_id"].astype(str))[["easting", "northing"]]
     moved["x"] = moved["child_id"].map(xy["easting"]).to_numpy(float)

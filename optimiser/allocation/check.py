@@ -12,7 +12,7 @@ cost; and the objective. It returns a list of violations (empty when valid).
 from __future__ import annotations
 
 import itertools
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -20,12 +20,15 @@ import pandas as pd
 from optimiser.dataset.model import Dataset
 from optimiser.policy import over_journey_cap
 
+if TYPE_CHECKING:  # solve.py imports this checker: the result type only, no cycle at run time
+    from optimiser.allocation.solve import AllocationResult
+
 _INMSS = ("nmss", "independent_special")
 _MAINSTREAM = ("mainstream", "inclusion_base")
 _MILE_KM = 1.609344
 
 
-def check_allocation(ds: Dataset, res) -> list[str]:
+def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
     """Violations of the rules above in ``res`` (an AllocationResult); empty when valid."""
     out: list[str] = []
     placed, unplaced = res.placements, res.unplaced

@@ -37,6 +37,7 @@ from optimiser.maps.setting_figures import (
     setting_figures,
 )
 from optimiser.maps.ward_figures import change_figures, flow_figures, ward_figures
+from optimiser.siting.plan import SitingResult
 
 # (column, layer title, number format, colour scheme); the first is shown on opening
 WARD_LAYERS = (
@@ -342,7 +343,7 @@ def add_flows(m: folium.Map, ds: Dataset, res: AllocationResult, *, publish: boo
     add_legend(m, layer, f"Journeys ward → setting ({note})", rows)
 
 
-def add_sites(m: folium.Map, ds: Dataset, siting: object) -> None:
+def add_sites(m: folium.Map, ds: Dataset, siting: SitingResult) -> None:
     """Candidate sites (``ds.candidates``) and the sites ``siting`` chose."""
     sites = getattr(siting, "sites", None)
     if not isinstance(sites, pd.DataFrame):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -10,6 +10,9 @@ import pandas as pd
 from optimiser.dataset.model import Dataset
 from optimiser.schema.tables import INMSS_TYPES
 from optimiser.transport.rules import placement_transport
+
+if TYPE_CHECKING:  # allocation sits above transport: a reference for the types only
+    from optimiser.allocation.solve import AllocationResult
 
 
 def _share(num: float, den: float) -> float:
@@ -81,7 +84,7 @@ def _summarise(view: pd.DataFrame, key: str) -> pd.DataFrame:
     return table.reset_index()
 
 
-def transport_tables(ds: Dataset, res: object) -> dict[str, pd.DataFrame]:
+def transport_tables(ds: Dataset, res: AllocationResult | pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Transport breakdowns of an allocation: one table per grouping.
 
     Parameters

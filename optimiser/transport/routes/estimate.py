@@ -44,8 +44,10 @@ from optimiser.transport.routes.plan import RoutePlan, assemble_plan
 from optimiser.transport.routes.search import nearest_neighbour_routes, solve_routes
 from optimiser.transport.rules import mode_cost_gbp, placement_transport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # allocation sits above transport: a reference for the types only
     import pandas as pd
+
+    from optimiser.allocation.solve import AllocationResult
 
 __all__ = ["METHODS", "VEHICLES", "RoutePlan", "estimate_routes"]
 
@@ -54,7 +56,7 @@ METHODS = ("ortools", "nearest_neighbour")
 
 def estimate_routes(
     ds: Dataset,
-    placements: object,
+    placements: AllocationResult | pd.DataFrame,
     *,
     time_limit_s: float = 10.0,
     method: str = "ortools",

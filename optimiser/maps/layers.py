@@ -122,25 +122,21 @@ def _geojson(
     """A GeoJson layer of *exactly* the columns given (plus geometry) and per-row styles."""
     keep = list(dict.fromkeys([*(tooltip or []), *(popup or [])]))
     data = frame[[*keep, "geometry"]].reset_index(drop=True).copy()
+    for col in keep:  # Leaflet puts tooltip and popup values in the page as HTML
+        data[col] = _inert(data[col])
     data.insert(0, "fid", [f"f{i}" for i in range(len(data))])
     if marker:  # folium drops `pane` from CircleMarker options; the style carries it
         styles = [{**style, "pane": pane} for style in styles]
     by_id = dict(zip(data["fid"], styles, strict=True))
     tip = (
-        folium.GeoJsonTooltip(
-            tooltip, aliases=[ALIASES.get(f, f) for f in tooltip], localize=True, sticky=True
-        )
+        folium.GeoJsonTooltip(tooltip, aliases=_aliases(tooltip), localize=True, sticky=True)
         if tooltip
         else None
     )
-    pop = (
-        folium.GeoJsonPopup(popup, aliases=[ALIASES.get(f, f) for f in popup], localize=True)
-        if popup
-        else None
-    )
+    pop = folium.GeoJsonPopup(popup, aliases=_aliases(popup), localize=True) if popup else None
     return folium.GeoJson(
         json.loads(data.to_json(drop_id=True)),
-        name=name,
+        name=html.escape(name),  # the layer control shows names as HTML
         show=show,
         pane=pane,
         style_function=lambda f: by_id[f["properties"]["fid"]],
@@ -149,6 +145,18 @@ def _geojson(
         popup=pop,
         marker=folium.CircleMarker() if marker else None,
     )
+
+
+def _inert(values: pd.Series) -> pd.Series:
+    """``values`` with every text value HTML-escaped (numbers and blanks as they are)."""
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return values
+    return values.map(lambda v: html.escape(v) if isinstance(v, str) else v)
+
+
+def _aliases(fields: list[str]) -> list[str]:
+    """The headings of ``fields`` in a tooltip or popup, HTML-escaped (shown as HTML)."""
+    return [html.escape(ALIASES.get(f, f)) for f in fields]
 
 
 def add_ward_layers(m: folium.Map, ds: Dataset, table: pd.DataFrame, *, publish: bool) -> None:

@@ -1,4 +1,8 @@
-"""Write WorkbookTables to XLSX with xlsxwriter: number formats by unit, frozen headers, charts."""
+"""Write WorkbookTables to XLSX with xlsxwriter: number formats by unit, frozen headers, charts.
+
+Text is inert: every string is written as a string (never a formula, a URL or a
+number), so a name such as ``=HYPERLINK(...)`` or ``@SUM(A1)`` stays text.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
+
+#: xlsxwriter options: a string is never turned into a formula, a URL or a number.
+TEXT_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
 def _formats(book) -> dict[str, object]:
@@ -47,11 +54,11 @@ def _write_frame(
     banner: str = "",
 ) -> object:
     sheet = book.add_worksheet(name)
-    sheet.write(0, 0, title or name, fmt["title"])
+    sheet.write_string(0, 0, title or name, fmt["title"])
     if banner:
-        sheet.write(1, 0, banner, fmt["banner"])
+        sheet.write_string(1, 0, banner, fmt["banner"])
     for j, col in enumerate(frame.columns):
-        sheet.write(start_row, j, str(col), fmt["head"])
+        sheet.write_string(start_row, j, str(col), fmt["head"])
         cell_fmt = fmt.get(_unit(str(col)) or "", None)
         for i, value in enumerate(frame[col].tolist(), start=start_row + 1):
             _write_cell(sheet, i, j, value, cell_fmt)
@@ -171,7 +178,9 @@ def write_tables(tables, path: Path, *, title: str, publish: bool, note: str) ->
 
     Working workbooks chart sufficiency and INMSS cost; every workbook charts the horizon.
     """
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+    with pd.ExcelWriter(
+        path, engine="xlsxwriter", engine_kwargs={"options": TEXT_OPTIONS}
+    ) as writer:
         book = writer.book
         out = _Book(book, _formats(book), _PUBLISH_BANNER if publish else _WORKING_BANNER)
         _write_summary(out, tables.summary, title=f"{title}: key figures", note=note)

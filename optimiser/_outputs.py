@@ -22,6 +22,7 @@ Every file the tool writes goes through this module (DESIGN.md §8, "Atomic outp
 
 from __future__ import annotations
 
+import csv
 import errno
 import os
 import secrets
@@ -104,9 +105,7 @@ def output_error(path: str | Path, exc: OSError) -> OutputError:
     what = exc.strerror or str(exc) or type(exc).__name__
     fix = _FIXES.get(exc.errno or 0, "check the folder and the free disk space, then rerun")
     msg = f"cannot write {path}: {what}; {fix}. Nothing was written"
-    out = OutputError(msg)
-    out.errno, out.filename = exc.errno, str(path)
-    return out
+    return OutputError(msg)
 
 
 def _temporary(path: Path) -> Path:
@@ -172,9 +171,28 @@ def write_text_output(path: str | Path, text: str, *, encoding: str = "utf-8") -
 
 
 def write_csv_output(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as a new CSV at ``path`` (no index, ``\\n`` lines), inert and atomic."""
-    text = inert_frame(frame).to_csv(index=False, lineterminator="\n")
+    """Write ``frame`` as a new CSV at ``path`` (no index, ``\\n`` lines), inert and atomic.
+
+    A table with a carriage return inside a text cell is written with every text cell
+    quoted (the csv module quotes only for the line terminator ``\\n``, so a bare ``\\r``
+    would split the row in a spreadsheet); other tables are written as before.
+    """
+    inert = inert_frame(frame)
+    if _has_carriage_return(inert):
+        text = inert.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    else:
+        text = inert.to_csv(index=False, lineterminator="\n")
     return write_text_output(path, text)
+
+
+def _has_carriage_return(frame: pd.DataFrame) -> bool:
+    cells = (
+        v
+        for col in range(frame.shape[1])
+        if not pd.api.types.is_numeric_dtype(frame.iloc[:, col])
+        for v in frame.iloc[:, col]
+    )
+    return any(isinstance(v, str) and "\r" in v for v in (*frame.columns, *cells))
 
 
 def _write_bytes(path: Path, data: bytes) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import errno
 import importlib
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -350,3 +353,20 @@ def test_moves_csv_is_inert_and_negative_numbers_stay_numbers(tiny_path, tmp_pat
     assert moves["place_change_gbp"].tolist() == [-45000]
     assert pd.api.types.is_numeric_dtype(moves["total_change_gbp"])
     assert moves["total_change_gbp"].iloc[0] < 0
+
+
+def test_two_concurrent_allocate_runs_to_one_out_exactly_one_exits_0(tiny_path, tmp_path):
+    """Two processes, one --out: one writes it, the other exits 1 with a message."""
+    target = tmp_path / "placements.csv"
+    env = {**os.environ, "PYTHONPATH": str(Path(optimiser.__file__).parents[1])}
+    cmd = [sys.executable, "-m", "optimiser", "allocate", str(tiny_path), "--out", str(target)]
+    procs = [
+        subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outs = [(*p.communicate(timeout=120), p.returncode) for p in procs]
+    assert sorted(rc for _, _, rc in outs) == [0, 1], outs
+    loser = next(err for _, err, rc in outs if rc == 1)
+    assert "already exists" in loser and "Traceback" not in loser
+    assert pd.read_csv(target)["child_id"].iloc[0] == "C1"
+    assert leftovers(tmp_path) == []

@@ -100,7 +100,10 @@ def output_error(path: str | Path, exc: OSError) -> OutputError:
     if isinstance(exc, OutputError):
         return exc
     if isinstance(exc, FileExistsError):
-        msg = f"{path} already exists; choose another name so nothing is overwritten"
+        msg = (
+            f"{path} already exists (another run wrote it while this one was working); "
+            "choose another name so nothing is overwritten"
+        )
         return OutputExistsError(msg)
     what = exc.strerror or str(exc) or type(exc).__name__
     fix = _FIXES.get(exc.errno or 0, "check the folder and the free disk space, then rerun")

@@ -36,3 +36,14 @@ class InfeasibleError(OptimiserError, RuntimeError):
 
 class SolverError(OptimiserError, RuntimeError):
     """The solver failed or returned a solution that the independent checker rejected."""
+
+
+class OutputError(OptimiserError, OSError):
+    """An output file cannot be written (folder missing or read-only, disk full, ...).
+
+    The message names the path, what went wrong and the fix; nothing is left half-written.
+    """
+
+
+class OutputExistsError(OutputError, FileExistsError):
+    """An output file already exists; outputs are never overwritten."""

@@ -15,6 +15,7 @@ from optimiser.cli.common import (
     console,
     frame_table,
     load_or_exit,
+    refuse_existing_or_exit,
     write_csv,
 )
 from optimiser.dataset.model import Dataset
@@ -56,6 +57,7 @@ def allocate_cmd(
     ] = None,
 ) -> None:
     """Place every child it can at least cost; print KPIs and the sufficiency table."""
+    refuse_existing_or_exit(out, unplaced_out)
     ds = load_or_exit(path)
     res = allocate_or_exit(ds)
     _print_allocation(res)
@@ -147,6 +149,7 @@ def transport_cmd(
     from optimiser.transport.routes.estimate import estimate_routes
     from optimiser.transport.tables import transport_tables
 
+    refuse_existing_or_exit(out)
     ds = load_or_exit(path)
     res = allocate_or_exit(ds)
     keys = (

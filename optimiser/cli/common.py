@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from optimiser._errors import OptimiserError
-from optimiser._outputs import refuse_existing
+from optimiser._outputs import check_outputs, write_csv_output
 from optimiser.dataset.load import load_dataset
 from optimiser.dataset.model import Dataset
 from optimiser.dataset.paths import default_path
@@ -53,11 +53,14 @@ def load_or_exit(path: Path | None) -> Dataset:
         raise typer.Exit(1) from None
 
 
-def refuse_existing_or_exit(*paths: Path) -> None:
-    """Exit 1 with a clear message when an output file already exists."""
+def refuse_existing_or_exit(*paths: Path | None) -> None:
+    """Check every output path before any work (``None`` = not asked for).
+
+    Exit 1 with a clear message when one already exists or its folder cannot be written.
+    """
     try:
-        refuse_existing(*paths)
-    except FileExistsError as exc:
+        check_outputs(*[p for p in paths if p is not None])
+    except (OptimiserError, OSError) as exc:
         fail(exc)
 
 
@@ -68,10 +71,15 @@ def fail(exc: Exception) -> None:
 
 
 def write_csv(frame, target: Path) -> None:
-    """Write a table to a new CSV (exit 1 if it exists) and say so."""
-    refuse_existing_or_exit(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(target, index=False, lineterminator="\n")
+    """Write a table to a new CSV, atomically and formula-inert, and say so.
+
+    Exit 1 with a clear message if it exists (e.g. a concurrent run wrote it first) or
+    cannot be written; nothing is left half-written.
+    """
+    try:
+        write_csv_output(frame, target)
+    except (OptimiserError, OSError) as exc:
+        fail(exc)
     console.print(f"wrote {target} ({len(frame)} rows)")
 
 

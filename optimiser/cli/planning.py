@@ -42,6 +42,7 @@ def compare_cmd(
     files = scenarios[1:] if path is not None else scenarios
     if not files:
         fail(ValueError("give at least one scenario file (.yaml)"))
+    refuse_existing_or_exit(moves_out)
     ds = load_or_exit(path)
     try:
         options_ = [load_scenario(f) for f in files]
@@ -159,8 +160,7 @@ def site_cmd(
     """Where to open inclusion bases within a capital budget: ranked sites, saving, bound/gap."""
     from optimiser.siting.plan import site
 
-    if out is not None:
-        refuse_existing_or_exit(out)
+    refuse_existing_or_exit(out)
     ds = load_or_exit(path)
     try:
         with console.status("Siting bases and confirming by re-allocation…"):

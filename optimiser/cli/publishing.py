@@ -38,12 +38,13 @@ def report_cmd(
     from optimiser.reports.workbook import write_workbook
     from optimiser.scenarios.scenario import load_scenario
 
+    refuse_existing_or_exit(xlsx)
     ds = load_or_exit(path)
     try:
         options_ = [load_scenario(f) for f in scenario or []]
         with console.status("Solving and writing the workbook…"):
             out = write_workbook(ds, xlsx, scenarios=options_, years=years, publish=publish)
-    except (OptimiserError, FileExistsError) as exc:
+    except (OptimiserError, OSError) as exc:
         fail(exc)
     console.print(f"wrote {out} ({'publish' if publish else 'working'} mode)")
 
@@ -96,7 +97,7 @@ def map_cmd(
         written = save_map(
             map_allocation(ds, res, publish=publish, tiles=tiles, compare=compare), out
         )
-    except (OptimiserError, FileExistsError) as exc:
+    except (OptimiserError, OSError) as exc:
         fail(exc)
     console.print(
         f"wrote {written} ({'publish' if publish else 'working'} mode, "
@@ -121,6 +122,6 @@ def pack_cmd(
     res = allocate_or_exit(ds)
     try:
         files = write_pack(ds, res, out)
-    except (OptimiserError, FileExistsError) as exc:
+    except (OptimiserError, OSError) as exc:
         fail(exc)
     console.print(f"wrote {', '.join(str(f) for f in files)} (publish mode)")

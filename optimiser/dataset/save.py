@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
+from optimiser._outputs import atomic_outputs, check_outputs
 from optimiser.dataset.load import ATTRIBUTION_FILE
 from optimiser.dataset.model import Dataset
 from optimiser.policy import Policy, save_policy
@@ -31,19 +32,31 @@ def save_dataset(ds: Dataset, path: str | Path) -> Path:
         msg = f"{wards_path} already exists; choose a new folder so nothing is overwritten"
         raise FileExistsError(msg)
     tables = _tables_for_saving(ds)
-    if path.suffix.lower() == ".xlsx":
-        _save_workbook(tables, ds.policy, path)
-    else:
-        path.mkdir(parents=True, exist_ok=True)
-        for file, frame in tables.items():
-            frame.to_csv(path / file, index=False, lineterminator="\n")
-        save_policy(ds.policy, path / "policy.yaml")
+    book = path.suffix.lower() == ".xlsx"
+    files: dict[str, Path] = {"workbook": path} if book else {f: path / f for f in tables}
+    if not book:
+        files["policy.yaml"] = path / "policy.yaml"
         if ds.attribution:
-            (path / ATTRIBUTION_FILE).write_text(ds.attribution + "\n", encoding="utf-8")
+            files[ATTRIBUTION_FILE] = path / ATTRIBUTION_FILE
     if ds.wards is not None:
-        target = path.parent if path.suffix.lower() == ".xlsx" else path
-        wards = cast("gpd.GeoDataFrame", ds.wards)  # a Dataset's wards are a GeoDataFrame
-        wards.to_crs("EPSG:4326").to_file(target / "wards.geojson", driver="GeoJSON")
+        files["wards.geojson"] = wards_path
+    check_outputs(*files.values())
+    # Every file goes to a temporary file first; all are published together at the end.
+    # The cells are written as they are, NOT made formula-inert (as the CLI's CSV outputs
+    # are): a dataset folder must load back to the same values.
+    with atomic_outputs(*files.values()) as temps:
+        tmp = dict(zip(files, temps, strict=True))
+        if book:
+            _save_workbook(tables, ds.policy, tmp["workbook"])
+        else:
+            for file, frame in tables.items():
+                frame.to_csv(tmp[file], index=False, lineterminator="\n")
+            save_policy(ds.policy, tmp["policy.yaml"])
+            if ds.attribution:
+                tmp[ATTRIBUTION_FILE].write_text(ds.attribution + "\n", encoding="utf-8")
+        if ds.wards is not None:
+            wards = cast("gpd.GeoDataFrame", ds.wards)  # a Dataset's wards are a GeoDataFrame
+            wards.to_crs("EPSG:4326").to_file(tmp["wards.geojson"], driver="GeoJSON")
     return path
 
 
@@ -77,7 +90,6 @@ def _to_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _save_workbook(tables: dict[str, pd.DataFrame], policy: Policy, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
         for file, frame in tables.items():
             frame.to_excel(writer, sheet_name=file.removesuffix(".csv"), index=False)

@@ -12,12 +12,12 @@ import html
 from collections.abc import Mapping
 from pathlib import Path
 
-from optimiser._outputs import refuse_existing
+from optimiser._outputs import atomic_outputs, check_outputs
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.disclosure import SUPPRESSED
 from optimiser.maps.build import map_allocation
-from optimiser.maps.page import save_map
+from optimiser.maps.page import render_html
 from optimiser.maps.ward_figures import la_figures, ward_figures
 from optimiser.scenarios.compare import Comparison
 from optimiser.siting.plan import SitingResult
@@ -111,12 +111,16 @@ def write_pack(
 ) -> list[Path]:
     """Write ``map.html`` and ``summary.html`` into ``out_dir`` (created if needed).
 
-    Refuses (FileExistsError, before writing anything) when either file exists.
+    Refuses (FileExistsError, before any work) when either file exists, and
+    (OutputError) when the folder cannot be written. Both files are written to
+    temporary files first and published together: never one without the other.
     """
     out_dir = Path(out_dir)
     targets = [out_dir / MAP_FILE, out_dir / SUMMARY_FILE]
-    refuse_existing(*targets)
+    check_outputs(*targets)
     m = map_allocation(ds, res, publish=True, siting=siting, compare=compare)
-    save_map(m, targets[0])
-    targets[1].write_text(summary_html(ds, res), encoding="utf-8")
+    texts = [render_html(m), summary_html(ds, res)]
+    with atomic_outputs(*targets) as temps:
+        for tmp, text in zip(temps, texts, strict=True):
+            tmp.write_text(text, encoding="utf-8")
     return targets

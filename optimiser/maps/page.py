@@ -22,7 +22,7 @@ import jinja2
 from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
 
-from optimiser._outputs import refuse_existing
+from optimiser._outputs import check_outputs, write_text_output
 
 VENDOR_JS = ("leaflet-1.9.4/leaflet.js", "leaflet.fullscreen-3.0.0/Control.FullScreen.js")
 VENDOR_CSS = ("leaflet-1.9.4/leaflet.css", "leaflet.fullscreen-3.0.0/Control.FullScreen.css")
@@ -98,9 +98,7 @@ def render_html(m: folium.Map) -> str:
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:
-    """Write the map to ``path`` (UTF-8 HTML); refuses to overwrite an existing file."""
+    """Write the map to ``path`` (UTF-8 HTML) atomically; refuses to overwrite an existing file."""
     path = Path(path)
-    refuse_existing(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(m), encoding="utf-8")
-    return path
+    check_outputs(path)
+    return write_text_output(path, render_html(m))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser._outputs import refuse_existing
+from optimiser._outputs import atomic_output, check_outputs
 from optimiser.allocation.solve import AllocationResult, allocate
 from optimiser.dataset.model import Dataset
 from optimiser.disclosure import publish_table
@@ -193,14 +193,16 @@ def write_workbook(
 ) -> Path:
     """Solve ``ds`` (and any scenarios and the horizon) and write the workbook to ``path``.
 
-    Refuses to overwrite an existing file.
+    Refuses to overwrite an existing file (checked before any work); the workbook is
+    written to a temporary file in the same folder and then published, so nothing is
+    ever half-written.
     """
     path = Path(path)
-    refuse_existing(path)
+    check_outputs(path)
     cmp = compare_scenarios(ds, list(scenarios)) if scenarios else None
     res = cmp.results["baseline"] if cmp else allocate(ds)
     hz = roll_forward(ds, years=years) if years > 0 else None
     tables = build_tables(ds, res, publish=publish, comparison=cmp, horizon=hz)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_tables(tables, path, title=ds.name, publish=publish, note=ds.credit)
+    with atomic_output(path) as tmp:
+        write_tables(tables, tmp, title=ds.name, publish=publish, note=ds.credit)
     return path

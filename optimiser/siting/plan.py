@@ -59,7 +59,7 @@ import pandas as pd
 import yaml
 
 from optimiser._errors import DataValidationError, SolverError
-from optimiser._outputs import refuse_existing
+from optimiser._outputs import check_outputs, write_text_output
 from optimiser._solver.status import OPTIMAL
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
@@ -147,7 +147,7 @@ class SitingResult:
     def save_scenario(self, path: str | Path, *, name: str | None = None) -> Path:
         """Write :meth:`to_scenario` as YAML (for :func:`optimiser.load_scenario`); no overwrite."""
         path = Path(path)
-        refuse_existing(path)
+        check_outputs(path)
         sc = self.to_scenario(name)
         data = {
             "name": sc.name,
@@ -160,9 +160,7 @@ class SitingResult:
                 {c.kind: c.model_dump(mode="json", exclude_defaults=True)} for c in sc.changes
             ],
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        return path
+        return write_text_output(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
     def budget_curve(self, budgets: list[float]) -> pd.DataFrame:
         """:func:`optimiser.siting.plan.budget_curve` on this plan's dataset and parameters."""

@@ -50,6 +50,15 @@ _FIXES = {
 }
 
 
+#: xlsxwriter options under which every string stays a string: never a formula, URL or number
+#: (user-supplied names such as "=HYPERLINK(...)" stay inert; DESIGN §8).
+XLSX_TEXT_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+
 def refuse_existing(*paths: str | Path) -> None:
     """Raise OutputExistsError (a FileExistsError) naming every path that already exists."""
     clash = [str(p) for p in paths if Path(p).exists()]

@@ -354,3 +354,15 @@ def test_cli_report_keeps_formula_like_names_as_text(default_ds, tmp_path):
     cells = _strings(out)
     assert cells["Summary"][0] == ("=SUM(1,2): key figures", "s")
     _assert_text(cells, FORMULAS)
+
+
+def test_saved_dataset_workbook_keeps_formula_like_names_as_text(tiny, tmp_path):
+    import openpyxl
+
+    name = '=HYPERLINK("http://x","click")'
+    settings = tiny.settings.copy()
+    settings.loc[0, "name"] = name
+    path = optimiser.save_dataset(tiny.replace(settings=settings), tmp_path / "ds.xlsx")
+    cell = openpyxl.load_workbook(path)["settings"].cell(row=2, column=2)
+    assert cell.value == name and cell.data_type == "s"
+    assert optimiser.load_dataset(path).settings.loc[0, "name"] == name

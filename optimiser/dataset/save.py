@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
-from optimiser._outputs import atomic_outputs, check_outputs
+from optimiser._outputs import XLSX_TEXT_OPTIONS, atomic_outputs, check_outputs
 from optimiser.dataset.load import ATTRIBUTION_FILE
 from optimiser.dataset.model import Dataset
 from optimiser.policy import Policy, save_policy
@@ -90,7 +90,9 @@ def _to_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _save_workbook(tables: dict[str, pd.DataFrame], policy: Policy, path: Path) -> None:
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+    with pd.ExcelWriter(
+        path, engine="xlsxwriter", engine_kwargs={"options": XLSX_TEXT_OPTIONS}
+    ) as writer:
         for file, frame in tables.items():
             frame.to_excel(writer, sheet_name=file.removesuffix(".csv"), index=False)
         items = policy.model_dump(mode="json")

@@ -12,8 +12,10 @@ from typing import Any, cast
 
 import pandas as pd
 
+from optimiser._outputs import XLSX_TEXT_OPTIONS
+
 #: xlsxwriter options: a string is never turned into a formula, a URL or a number.
-TEXT_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+TEXT_OPTIONS = XLSX_TEXT_OPTIONS
 
 
 def _formats(book) -> dict[str, object]:

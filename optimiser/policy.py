@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from optimiser._errors import DataValidationError
-from optimiser.problems import Problem, raise_problems
+from optimiser.problems import Problem, load_yaml, raise_problems
 
 #: How far over its cap a journey may be and still count as within it [min]: absorbs
 #: floating-point noise, so a journey of exactly the cap (e.g. 45.0 min) is within it.
@@ -315,7 +315,7 @@ def load_policy(path: str | Path) -> Policy:
     """Load ``policy.yaml``; raise :class:`DataValidationError` naming each bad key."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"), file=path.name)
     except UnicodeDecodeError:
         raise_problems(
             [

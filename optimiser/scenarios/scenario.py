@@ -31,7 +31,7 @@ import yaml
 from pydantic import ValidationError
 
 from optimiser.dataset.model import Dataset, derive_place_costs
-from optimiser.problems import Problem, raise_problems
+from optimiser.problems import Problem, load_yaml, raise_problems
 from optimiser.scenarios.apply import apply_change
 from optimiser.scenarios.changes import CHANGE_TYPES, Change, parse_change
 from optimiser.scenarios.checks import check_scenario
@@ -111,7 +111,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
             [Problem(str(path), None, "", "no such file", "a scenario YAML file", "check the path")]
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"), file=path.name)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         raise_problems(
@@ -122,7 +122,8 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
                     "",
                     "malformed YAML",
                     "valid YAML",
-                    f"fix the syntax ({exc})".replace("\n", " "),
+                    # the parser's own message quotes the file: never echo its contents
+                    f"fix the syntax ({getattr(exc, 'problem', None) or 'UTF-8 text'})",
                 )
             ]
         )

@@ -84,3 +84,90 @@ def test_alias_in_a_workbook_policy_sheet_is_a_problem(tiny, tmp_path):
     with pytest.raises(optimiser.DataValidationError, match=ALIAS_MSG) as info:
         optimiser.load_dataset(book)
     assert f"plan.xlsx:policy row {ws.max_row}" in str(info.value)
+
+
+# --- 2. NaN, inf and absurd numbers -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key", "match"),
+    [
+        ("unplaced_penalty_gbp: .inf", "unplaced_penalty_gbp", "finite number"),
+        ("unplaced_penalty_gbp: 1.0e+30", "unplaced_penalty_gbp", "typo"),
+        ("detour_factor: .nan", "detour_factor", "finite number"),
+        ("speed_kmh: .nan", "speed_kmh", "finite number"),
+        ("max_travel_min: {primary: .inf}", "max_travel_min.primary", "finite number"),
+        ("transport: {minibus: {gbp_per_mile: .nan}}", "transport.minibus.gbp_per_mile", "finite"),
+        ("preference_penalty_gbp: [0, .nan]", "preference_penalty_gbp", "finite number"),
+        ("mainstream_duty_gbp: -.inf", "mainstream_duty_gbp", "finite number"),
+    ],
+)
+def test_non_finite_or_absurd_policy_numbers_are_refused(tmp_path, yaml_text, key, match):
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml_text + "\n", encoding="utf-8")
+    with pytest.raises(optimiser.DataValidationError, match=match) as info:
+        load_policy(path)
+    assert f"policy.yaml, key {key}" in str(info.value)
+
+
+def test_inf_penalty_in_a_folder_fails_validate(broken_copy):
+    folder = broken_copy()
+    with (folder / "policy.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("unplaced_penalty_gbp: .inf\n")
+    out = validate_cli(folder)
+    assert "policy.yaml, key unplaced_penalty_gbp" in out
+    assert "finite number" in out
+
+
+def _scenario(tmp_path: Path, change: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: x\nchanges:\n  - {change}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ("set_places: {setting_id: S1, package_id: P1, places: 10001}", "less than or equal"),
+        (
+            "set_places: {setting_id: S1, package_id: P1, places: 2, annual_cost_gbp: .inf}",
+            "finite",
+        ),
+        (
+            "set_places: {setting_id: S1, package_id: P1, places: 2, annual_cost_gbp: 4.5e+9}",
+            "less",
+        ),
+        ("demand_growth: {P1: .nan}", "finite number"),
+        ("demand_growth: {P1: 1.0e+6}", "at most 10"),
+        ("cap_fees: {max_annual_cost_gbp: .inf}", "finite number"),
+        (
+            "add_setting: {setting_id: N, name: N, setting_type: inclusion_base, easting: 380000,"
+            " northing: 395000, age_min: 4, age_max: 11, places: {P1: 1000000000}}",
+            "at most 10,000",
+        ),
+        (
+            "add_setting: {setting_id: N, name: N, setting_type: inclusion_base, easting: .nan,"
+            " northing: 395000, age_min: 4, age_max: 11, places: {P1: 2}}",
+            "finite number",
+        ),
+    ],
+)
+def test_non_finite_or_absurd_scenario_numbers_are_refused(tmp_path, change, match):
+    with pytest.raises(optimiser.DataValidationError, match=match) as info:
+        load_scenario(_scenario(tmp_path, change))
+    assert "s.yaml, change 1" in str(info.value)
+
+
+def test_inf_policy_override_in_a_scenario_is_refused(tmp_path, tiny):
+    sc = load_scenario(_scenario(tmp_path, "policy: {unplaced_penalty_gbp: .inf}"))
+    with pytest.raises(optimiser.DataValidationError, match="unplaced_penalty_gbp"):
+        sc.apply(tiny)
+
+
+@pytest.mark.parametrize("growth", ["nan", "inf", "5"])
+def test_horizon_growth_must_be_a_finite_sane_rate(tiny_path, growth):
+    result = runner.invoke(app, ["horizon", str(tiny_path), "--years", "1", "--growth", growth])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "--growth" in result.output
+    assert "annual growth rate from -0.5 to 1" in " ".join(result.output.split())

@@ -171,3 +171,52 @@ def test_horizon_growth_must_be_a_finite_sane_rate(tiny_path, growth):
     assert "Traceback" not in result.output
     assert "--growth" in result.output
     assert "annual growth rate from -0.5 to 1" in " ".join(result.output.split())
+
+
+# --- 3. extends stays in the scenario's folder --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extends", "found"),
+    [
+        ("../secret.yaml", "a path outside the scenario's folder"),
+        ("/etc/passwd", "a path outside the scenario's folder"),
+        (".", "a folder"),
+        ("sub", "a folder"),
+    ],
+)
+def test_extends_is_confined_to_the_scenario_folder(tmp_path, extends, found):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("TOP-SECRET-CONTENTS: 1\nname: leaked\n", encoding="utf-8")
+    folder = tmp_path / "scenarios"
+    (folder / "sub").mkdir(parents=True)
+    path = folder / "s.yaml"
+    path.write_text(f"name: s\nextends: {extends}\nchanges: []\n", encoding="utf-8")
+    with pytest.raises(optimiser.DataValidationError, match=found) as info:
+        load_scenario(path)
+    assert "s.yaml, key extends" in str(info.value)
+    assert "TOP-SECRET" not in str(info.value)
+    assert "root:" not in str(info.value)
+
+
+def test_extends_below_the_folder_still_works(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "base.yaml").write_text(
+        "name: b\nchanges:\n  - close_setting: {setting_id: S1}\n", encoding="utf-8"
+    )
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nextends: sub/base.yaml\nchanges: []\n", encoding="utf-8")
+    assert len(load_scenario(path).changes) == 1
+
+
+def test_a_file_that_is_not_a_scenario_is_never_echoed(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("TOP-SECRET-CONTENTS\n", encoding="utf-8")
+    with pytest.raises(optimiser.DataValidationError) as info:
+        load_scenario(path)
+    assert "TOP-SECRET" not in str(info.value)
+    bad = tmp_path / "t.yaml"
+    bad.write_text("name: t\nTOP-SECRET: [unclosed\n", encoding="utf-8")
+    with pytest.raises(optimiser.DataValidationError) as info:
+        load_scenario(bad)
+    assert "TOP-SECRET" not in str(info.value)

@@ -89,10 +89,28 @@ def _seed(seed: int, index: int) -> int:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load a scenario YAML file (following ``extends`` chains); raise DataValidationError."""
-    return _load(Path(path), seen=())
+    path = Path(path)
+    return _load(path, seen=(), root=path.resolve().parent)
 
 
-def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
+def _extends_target(path: Path, extends: object, root: Path) -> Path:
+    """The file ``extends`` names, confined to ``root`` (the first scenario's folder) and below.
+
+    The message never quotes the target's contents: a scenario must not be a way to
+    read other files on the machine.
+    """
+    target = (path.parent / str(extends)).resolve()
+    fix = "name a scenario file in the scenario's own folder (or below), e.g. base.yaml"
+    if not target.is_relative_to(root):
+        found = "a path outside the scenario's folder"
+    elif target.is_dir():
+        found = "a folder"
+    else:
+        return target
+    raise_problems([Problem(path.name, None, "key extends", found, "a scenario YAML file", fix)])
+
+
+def _load(path: Path, seen: tuple[Path, ...], root: Path) -> Scenario:
     if path.resolve() in seen:
         raise_problems(
             [
@@ -129,7 +147,8 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
         )
     base = None
     if isinstance(data, dict) and data.get("extends"):
-        base = _load(path.parent / str(data["extends"]), seen=(*seen, path.resolve()))
+        target = _extends_target(path, data["extends"], root)
+        base = _load(target, seen=(*seen, path.resolve()), root=root)
     return scenario_from_mapping(data, source=path.name, base=base)
 
 
@@ -144,7 +163,8 @@ def scenario_from_mapping(
                     source,
                     None,
                     "key name",
-                    repr(data)[:40],
+                    # the type only: the file may not be a scenario at all
+                    f"a {type(data).__name__}" if data else "no name",
                     "a mapping with name: and changes:",
                     "add a name and a list of changes (see optimiser/scenarios.py)",
                 )

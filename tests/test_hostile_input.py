@@ -220,3 +220,78 @@ def test_a_file_that_is_not_a_scenario_is_never_echoed(tmp_path):
     with pytest.raises(optimiser.DataValidationError) as info:
         load_scenario(bad)
     assert "TOP-SECRET" not in str(info.value)
+
+
+# --- 4. coordinates that cannot be right --------------------------------------------------
+
+
+def _problems(folder: Path) -> tuple[str, list]:
+    with pytest.raises(optimiser.DataValidationError) as info:
+        optimiser.load_dataset(folder)
+    return str(info.value), info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("easting", "northing", "match"),
+    [
+        ("395000", "381000", "easting and northing swapped"),  # a home near the rest, swapped
+        ("50000", "180000", "easting and northing swapped"),  # Cornwall, swapped: off England
+        ("-2.31", "53.45", "look like longitude and latitude"),
+        ("53.45", "-2.31", "look like longitude and latitude"),
+        ("0", "0", "a placeholder, not a place"),
+        ("690000", "300000", "a place outside England"),  # North Sea
+        ("20000", "700000", "a place outside England"),  # the Atlantic
+    ],
+)
+def test_child_coordinates_that_cannot_be_right(broken_copy, set_cell, easting, northing, match):
+    folder = broken_copy()
+    set_cell(folder, "children.csv", 4, "easting", easting)
+    set_cell(folder, "children.csv", 4, "northing", northing)
+    before = (folder / "children.csv").read_bytes()
+    msg, problems = _problems(folder)
+    errors = [(p.file, p.row, p.column) for p in problems if p.severity == "error"]
+    assert errors == [("children.csv", 4, "easting, northing")]
+    assert match in msg
+    assert "not shown: personal data" in msg
+    for value in (easting, northing):
+        if value != "0":
+            assert value not in msg
+            assert value.lstrip("-") not in msg
+    assert (folder / "children.csv").read_bytes() == before
+    out = validate_cli(folder)
+    assert "children.csv row 4, column easting, northing" in out
+
+
+def test_swapped_setting_coordinates_are_quoted_and_fixed(broken_copy, set_cell):
+    folder = broken_copy()
+    set_cell(folder, "settings.csv", 3, "easting", "395000")
+    set_cell(folder, "settings.csv", 3, "northing", "383000")
+    msg, _ = _problems(folder)
+    assert "settings.csv row 3, column easting, northing: found 395000, 383000" in msg
+    assert "swap the easting and northing cells" in msg
+
+
+def test_setting_in_scotland_is_only_a_warning(broken_copy, set_cell):
+    folder = broken_copy()
+    set_cell(folder, "settings.csv", 4, "easting", "325000")
+    set_cell(folder, "settings.csv", 4, "northing", "673000")  # Edinburgh
+    with pytest.warns(optimiser.DataWarning, match="outside England"):
+        problems = optimiser.validate(optimiser.load_dataset(folder))
+    assert [(p.file, p.row, p.severity) for p in problems if "England" in p.found] == [
+        ("settings.csv", 4, "warning")
+    ]
+
+
+def test_a_swapped_trafford_home_is_caught(default_ds, broken_copy, edit_csv):
+    folder = broken_copy(Path(optimiser.__file__).parents[1] / "data" / "trafford", name="t")
+
+    def swap(frame):
+        frame.loc[9, ["easting", "northing"]] = frame.loc[9, ["northing", "easting"]].to_numpy()
+        return frame
+
+    edit_csv(folder, "children.csv", swap)
+    msg, problems = _problems(folder)
+    assert [(p.row, p.column) for p in problems if p.severity == "error"] == [
+        (11, "easting, northing")
+    ]
+    assert "easting and northing swapped" in msg

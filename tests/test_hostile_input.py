@@ -295,3 +295,44 @@ def test_a_swapped_trafford_home_is_caught(default_ds, broken_copy, edit_csv):
         (11, "easting, northing")
     ]
     assert "easting and northing swapped" in msg
+
+
+# --- 5. misspelt optional columns ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wrong", "right"),
+    [
+        ("current_setting", "current_setting_id"),
+        ("preference", "preferences"),
+        ("Current Setting ID", "current_setting_id"),
+    ],
+)
+def test_misspelt_optional_column_is_a_warning(broken_copy, edit_csv, wrong, right):
+    folder = broken_copy()
+    edit_csv(folder, "children.csv", lambda f: f.rename(columns={right: wrong}))
+    with pytest.warns(optimiser.DataWarning, match="did you mean"):
+        problems = optimiser.validate(optimiser.load_dataset(folder))
+    assert [(p.file, p.column, p.severity) for p in problems if "did you mean" in p.found] == [
+        ("children.csv", wrong, "warning")
+    ]
+    assert f"unknown column {wrong!r} in children.csv — did you mean {right!r}?" in str(
+        problems[-1]
+    )
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "did you mean" in " ".join(result.output.split())
+
+
+def test_misspelt_required_column_names_the_rename(broken_copy, edit_csv):
+    folder = broken_copy()
+    edit_csv(folder, "children.csv", lambda f: f.rename(columns={"package_id": "packageid"}))
+    msg, _ = _problems(folder)
+    assert "children.csv, column package_id: found no such column (but a column 'packageid')" in msg
+    assert "rename column 'packageid' to package_id" in msg
+
+
+def test_extra_columns_that_resemble_nothing_stay_allowed(broken_copy, edit_csv):
+    folder = broken_copy()
+    edit_csv(folder, "children.csv", lambda f: f.assign(caseworker_notes="x", school_year="2"))
+    assert optimiser.validate(optimiser.load_dataset(folder)) == []

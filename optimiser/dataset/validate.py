@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from optimiser.dataset.coerce import found_text
+from optimiser.dataset.coerce import found_text, misspelt_columns
 from optimiser.dataset.model import Dataset
 from optimiser.problems import Problem, raise_problems
-from optimiser.schema._columns import Table
+from optimiser.schema._columns import Column, Table
 from optimiser.schema.tables import TABLES
 
 
@@ -445,6 +445,45 @@ def check_packages_offered(ds: Dataset) -> list[Problem]:
     ]
 
 
+def _all_default(col: Column, values: pd.Series) -> bool:
+    """Whether every value of a typed column is its blank (the column was absent or empty)."""
+    if col.dtype == "id_list":
+        return bool(values.map(len).eq(0).all())
+    if col.dtype == "str":
+        return bool(values.astype(str).isin(["", str(col.default or "")]).all())
+    if col.dtype == "bool":
+        return bool(values.eq(bool(col.default)).all())
+    numbers = pd.to_numeric(values, errors="coerce")
+    return bool((numbers.isna() | (numbers == col.default)).all())
+
+
+def check_misspelt_columns(ds: Dataset) -> list[Problem]:
+    """Warn of an extra column that looks like a misspelt optional column left blank.
+
+    ``current_setting`` for ``current_setting_id`` would otherwise drop every continuing
+    placement without a word. Extra columns resembling no column stay allowed.
+    """
+    out = []
+    for table, frame in _frames(ds):
+        extras = [str(c) for c in frame.columns if c not in table.names]
+        if not extras or len(frame) == 0:
+            continue
+        blank = [c.name for c in table.columns if _all_default(c, frame[c.name])]
+        for right, wrong in misspelt_columns(table, extras, blank).items():
+            out.append(
+                Problem(
+                    table.file,
+                    None,
+                    wrong,
+                    f"unknown column {wrong!r} in {table.file} — did you mean {right!r}?",
+                    f"a column {right!r}: {table.column(right).description}",
+                    f"rename column {wrong!r} to {right}, or its values are ignored",
+                    "warning",
+                )
+            )
+    return out
+
+
 CHECKS = (
     check_not_empty,
     check_unique_ids,
@@ -456,6 +495,7 @@ CHECKS = (
     check_place_costs,
     check_continuing_placements,
     check_packages_offered,
+    check_misspelt_columns,
 )
 
 

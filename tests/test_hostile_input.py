@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -336,3 +337,54 @@ def test_extra_columns_that_resemble_nothing_stay_allowed(broken_copy, edit_csv)
     folder = broken_copy()
     edit_csv(folder, "children.csv", lambda f: f.assign(caseworker_notes="x", school_year="2"))
     assert optimiser.validate(optimiser.load_dataset(folder)) == []
+
+
+# --- 6. decimal commas and conflicting framework rows -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value"),
+    [
+        ("places.csv", 5, "annual_cost_gbp", "45000,50"),
+        ("settings.csv", 2, "total_places", "1,5"),
+        ("costing_framework.csv", 2, "annual_cost_gbp", "26000,00"),
+        ("places.csv", 2, "places", "1,50"),
+    ],
+)
+def test_decimal_comma_is_an_error_with_the_fix(broken_copy, set_cell, file, row, column, value):
+    folder = broken_copy()
+    set_cell(folder, file, row, column, value)
+    before = (folder / file).read_bytes()
+    msg, problems = _problems(folder)
+    errors = [(p.file, p.row, p.column) for p in problems if p.severity == "error"]
+    assert errors[0] == (file, row, column)  # then only what a blank cost entails
+    assert "write decimals with a point" in msg
+    assert (folder / file).read_bytes() == before
+    out = validate_cli(folder)
+    assert f"{file} row {row}, column {column}" in out
+
+
+@pytest.mark.parametrize(("value", "expected"), [("45,000", 45000.0), ("£1,234,567.5", 1234567.5)])
+def test_thousands_separators_still_read(broken_copy, set_cell, value, expected):
+    folder = broken_copy()
+    set_cell(folder, "places.csv", 5, "annual_cost_gbp", value)
+    ds = optimiser.load_dataset(folder)
+    assert float(ds.places.at[3, "annual_cost_gbp"]) == expected
+
+
+def test_conflicting_costing_framework_rows_are_an_error(broken_copy, edit_csv):
+    folder = broken_copy()
+
+    def conflict(frame):
+        extra = frame.iloc[[0]].copy()
+        extra["annual_cost_gbp"] = "31000"
+        return pd.concat([frame, extra, frame.iloc[[0]]], ignore_index=True)
+
+    edit_csv(folder, "costing_framework.csv", conflict)
+    n = len(pd.read_csv(folder / "costing_framework.csv"))
+    msg, problems = _problems(folder)
+    assert [(p.file, p.row, p.column) for p in problems if p.severity == "error"] == [
+        ("costing_framework.csv", n, "annual_cost_gbp")
+    ]
+    assert "but row 2 gives 26000" in msg
+    assert "costing_framework.csv row" in validate_cli(folder)

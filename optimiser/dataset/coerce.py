@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,24 @@ def found_text(column: Column, value: object) -> str:
     return repr(value)
 
 
+#: A number with thousands separators: 1,500 or £45,000.50. Any other comma is a decimal
+#: comma ("1,5", "45000,50") or a typo, and is refused rather than read as 15 or 4,500,050.
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_COMMA_FIX = (
+    "write decimals with a point (1.5, 45000.50); a comma may only separate thousands "
+    "(45,000); in Excel set the column's number format, or the file's locale, to English (UK)"
+)
+
+
+def _bad_comma(text: str) -> bool:
+    """Whether a numeric cell holds a comma that is not a thousands separator."""
+    cleaned = text.replace("£", "").strip()
+    return "," in cleaned and not _THOUSANDS.match(cleaned)
+
+
 def _parse_number(text: str) -> float | None:
+    if _bad_comma(text):
+        return None
     cleaned = text.replace(",", "").replace("£", "").strip()
     try:
         value = float(cleaned)
@@ -100,7 +118,9 @@ def coerce_column(
                     column.name,
                     found_text(column, text),
                     column.expected(),
-                    "correct the cell",
+                    _COMMA_FIX
+                    if column.dtype in ("int", "float") and _bad_comma(text)
+                    else "correct the cell",
                 )
             )
             value = _blank(column)

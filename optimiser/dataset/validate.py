@@ -484,6 +484,41 @@ def check_misspelt_columns(ds: Dataset) -> list[Problem]:
     return out
 
 
+def check_costing_conflicts(ds: Dataset) -> list[Problem]:
+    """The costing framework gives one cost per package × setting type.
+
+    Two rows for the same pair with different costs are an error (the first would win
+    silently); a repeated identical row is harmless.
+    """
+    frame = ds.costing
+    if frame is None or len(frame) == 0:
+        return []
+    out = []
+    first: dict[tuple[str, str], tuple[int, float]] = {}
+    for pos, (pkg, kind, cost) in enumerate(
+        zip(frame["package_id"], frame["setting_type"], frame["annual_cost_gbp"], strict=True)
+    ):
+        if pd.isna(cost):
+            continue
+        key = (str(pkg), str(kind))
+        if key not in first:
+            first[key] = (pos + 2, float(cost))
+            continue
+        row, seen = first[key]
+        if float(cost) != seen:
+            out.append(
+                Problem(
+                    "costing_framework.csv",
+                    pos + 2,
+                    "annual_cost_gbp",
+                    f"{float(cost):g} for {pkg} × {kind}, but row {row} gives {seen:g}",
+                    "one cost per package_id × setting_type",
+                    "keep the right cost and delete the other row",
+                )
+            )
+    return out
+
+
 CHECKS = (
     check_not_empty,
     check_unique_ids,
@@ -496,6 +531,7 @@ CHECKS = (
     check_continuing_placements,
     check_packages_offered,
     check_misspelt_columns,
+    check_costing_conflicts,
 )
 
 

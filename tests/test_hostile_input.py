@@ -388,3 +388,34 @@ def test_conflicting_costing_framework_rows_are_an_error(broken_copy, edit_csv):
     ]
     assert "but row 2 gives 26000" in msg
     assert "costing_framework.csv row" in validate_cli(folder)
+
+
+# --- the same rules for a scenario's new setting, and its seed ----------------------------
+
+_ADD = (
+    "add_setting: {{setting_id: N, name: N, setting_type: inclusion_base, easting: {e},"
+    " northing: {n}, age_min: 4, age_max: 11, places: {{P1: 2}}}}"
+)
+
+
+@pytest.mark.parametrize(
+    ("e", "n", "match"),
+    [
+        ("0", "0", "placeholder"),
+        ("2.3", "53.4", "longitude/latitude"),
+        ("-2.3", "53.4", "greater than or equal to 0"),
+        ("50000", "180000", "outside England \\(swap them\\)"),
+        ("690000", "300000", "outside England \\(a new setting is built in England\\)"),
+    ],
+)
+def test_scenario_new_setting_must_be_in_england(tmp_path, e, n, match):
+    with pytest.raises(optimiser.DataValidationError, match=match) as info:
+        load_scenario(_scenario(tmp_path, _ADD.format(e=e, n=n)))
+    assert "s.yaml, change 1 (add_setting)" in str(info.value)
+
+
+def test_scenario_seed_must_be_a_whole_number(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nseed: abc\nchanges: []\n", encoding="utf-8")
+    with pytest.raises(optimiser.DataValidationError, match=r"s\.yaml, key seed: found str"):
+        load_scenario(path)

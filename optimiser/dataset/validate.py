@@ -19,6 +19,8 @@ from numpy.typing import ArrayLike
 
 from optimiser.dataset.coerce import found_text, misspelt_columns
 from optimiser.dataset.model import Dataset
+from optimiser.geography import ENGLAND_E, ENGLAND_N
+from optimiser.geography import in_england as _in_england
 from optimiser.problems import Problem, raise_problems
 from optimiser.schema._columns import Column, Table
 from optimiser.schema.tables import TABLES
@@ -191,18 +193,9 @@ def check_ranges(ds: Dataset) -> list[Problem]:
     return out
 
 
-#: England's extent in British National Grid metres, with a 10 km margin: Bishop Rock
-#: (Isles of Scilly) ≈ E 80,000 to Lowestoft Ness ≈ E 655,000; the Scillies ≈ N 5,000 to
-#: Marshall Meadows (Berwick) ≈ N 657,000. Wales lies inside this box.
-ENGLAND_E = (70_000.0, 666_000.0)
-ENGLAND_N = (0.0, 668_000.0)
 #: The grid itself (Great Britain): values outside it are check_ranges' errors.
 _GRID_E, _GRID_N = 700_000.0, 1_300_000.0
 _COORD_FIX = "give British National Grid metres (EPSG:27700), or lon/lat or postcode columns"
-
-
-def _in_england(e: float, n: float) -> bool:
-    return ENGLAND_E[0] <= e <= ENGLAND_E[1] and ENGLAND_N[0] <= n <= ENGLAND_N[1]
 
 
 def _coords(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -171,6 +171,7 @@ def scenario_from_mapping(
             ]
         )
     unknown = set(data) - {"name", "description", "changes", "extends", "seed"}
+    seed = data.get("seed", 0)
     problems = [
         Problem(
             source,
@@ -182,6 +183,10 @@ def scenario_from_mapping(
         )
         for k in sorted(unknown)
     ]
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        problems.append(
+            Problem(source, None, "key seed", type(seed).__name__, "a whole number", "e.g. seed: 0")
+        )
     raw = data.get("changes") or []
     if not isinstance(raw, list):
         problems.append(
@@ -210,7 +215,7 @@ def scenario_from_mapping(
         name=str(data["name"]),
         changes=(*inherited, *changes),
         description=str(data.get("description", "")),
-        seed=int(data.get("seed", 0)),
+        seed=int(seed),
         source=source,
         origins=origins,
     )

@@ -24,6 +24,17 @@ _TO_WGS84 = Transformer.from_crs(BNG, WGS84, always_xy=True)
 
 PostcodeLookup = Callable[[], pd.DataFrame]
 
+#: England's extent in British National Grid metres, with a 10 km margin: Bishop Rock
+#: (Isles of Scilly) ≈ E 80,000 to Lowestoft Ness ≈ E 655,000; the Scillies ≈ N 5,000 to
+#: Marshall Meadows (Berwick) ≈ N 657,000. Wales lies inside this box.
+ENGLAND_E = (70_000.0, 666_000.0)
+ENGLAND_N = (0.0, 668_000.0)
+
+
+def in_england(easting: float, northing: float) -> bool:
+    """Whether a grid reference [m] lies in England's extent (:data:`ENGLAND_E`, ``_N``)."""
+    return ENGLAND_E[0] <= easting <= ENGLAND_E[1] and ENGLAND_N[0] <= northing <= ENGLAND_N[1]
+
 
 def bng_from_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Easting, northing [m] from lon, lat [degrees, WGS84]."""

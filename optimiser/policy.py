@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import yaml
@@ -17,11 +17,15 @@ from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from optimiser._errors import DataValidationError
-from optimiser.problems import Problem, raise_problems
+from optimiser.problems import Problem, load_yaml, raise_problems
 
 #: How far over its cap a journey may be and still count as within it [min]: absorbs
 #: floating-point noise, so a journey of exactly the cap (e.g. 45.0 min) is within it.
 JOURNEY_CAP_TOL_MIN = 1e-6
+#: Largest objective weight [GBP/yr]: far above any placement, and small enough that the
+#: solver's integer costs stay exact (a weight of 1e30 would swamp every real cost).
+MAX_PENALTY_GBP = 1e9
+_TOO_BIG = "a larger weight is a typo and breaks the solver's arithmetic"
 
 
 def over_journey_cap(travel_min: ArrayLike, cap_min: ArrayLike) -> np.ndarray:
@@ -34,15 +38,16 @@ def over_journey_cap(travel_min: ArrayLike, cap_min: ArrayLike) -> np.ndarray:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # nan and inf are never a rate, a cap or a weight: they would poison every cost
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class TravelCaps(_Frozen):
     """Maximum journey time each way by phase [min] (DfE guidance: 45 primary, 75 secondary)."""
 
-    primary: float = Field(45.0, gt=0)
-    secondary: float = Field(75.0, gt=0)
-    post16: float = Field(75.0, gt=0)
+    primary: float = Field(45.0, gt=0, le=300)
+    secondary: float = Field(75.0, gt=0, le=300)
+    post16: float = Field(75.0, gt=0, le=300)
 
 
 class PhaseAges(_Frozen):
@@ -62,8 +67,8 @@ class PhaseAges(_Frozen):
 class WalkingDistances(_Frozen):
     """Statutory walking distances [miles] (s444(5) Education Act 1996)."""
 
-    under_8: float = Field(2.0, ge=0)
-    from_8: float = Field(3.0, ge=0)
+    under_8: float = Field(2.0, ge=0, le=50)
+    from_8: float = Field(3.0, ge=0, le=50)
 
 
 class ModeRate(_Frozen):
@@ -74,8 +79,8 @@ class ModeRate(_Frozen):
     cost × ``school_days_per_year``. Sources and calibration: docs/transport.md.
     """
 
-    fixed_gbp_per_day: float = Field(0.0, ge=0)
-    gbp_per_mile: float = Field(0.0, ge=0)
+    fixed_gbp_per_day: float = Field(0.0, ge=0, le=10_000)
+    gbp_per_mile: float = Field(0.0, ge=0, le=1_000)
 
 
 class VehicleRate(ModeRate):
@@ -85,10 +90,10 @@ class VehicleRate(ModeRate):
     plus ``vehicle_gbp_per_mile`` × its loaded miles, both runs of the day.
     """
 
-    seats: int = Field(1, ge=1, description="Seated pupils per vehicle")
-    wheelchair_spaces: int = Field(0, ge=0, description="Wheelchair spaces per vehicle")
-    vehicle_gbp_per_day: float = Field(0.0, ge=0)
-    vehicle_gbp_per_mile: float = Field(0.0, ge=0)
+    seats: int = Field(1, ge=1, le=100, description="Seated pupils per vehicle")
+    wheelchair_spaces: int = Field(0, ge=0, le=100, description="Wheelchair spaces per vehicle")
+    vehicle_gbp_per_day: float = Field(0.0, ge=0, le=10_000)
+    vehicle_gbp_per_mile: float = Field(0.0, ge=0, le=1_000)
 
 
 class TransportPolicy(_Frozen):
@@ -215,6 +220,7 @@ class Policy(_Frozen):
     unranked_penalty_gbp: float = Field(
         10000.0,
         ge=0,
+        le=MAX_PENALTY_GBP,
         description=(
             "Penalty for a setting the parent did not rank, when they ranked some [GBP/yr]"
         ),
@@ -222,6 +228,7 @@ class Policy(_Frozen):
     mainstream_duty_gbp: float = Field(
         50000.0,
         ge=0,
+        le=MAX_PENALTY_GBP,
         description=(
             "Penalty for a non-mainstream place when the parent prefers mainstream and one is "
             "eligible [GBP/yr]"
@@ -230,6 +237,7 @@ class Policy(_Frozen):
     unplaced_penalty_gbp: float = Field(
         1_000_000.0,
         gt=0,
+        le=MAX_PENALTY_GBP,
         description=(
             "Penalty for leaving a child unplaced; raised automatically above any "
             "placement [GBP/yr]"
@@ -239,7 +247,10 @@ class Policy(_Frozen):
         "keep", description=("keep: continuing placements stay; free: everyone may be re-placed")
     )
     inmss_max_places: int | None = Field(
-        None, ge=0, description=("Cap on INMSS places used in total (blank = no cap)")
+        None,
+        ge=0,
+        le=1_000_000,
+        description=("Cap on INMSS places used in total (blank = no cap)"),
     )
 
     @model_validator(mode="after")
@@ -247,6 +258,9 @@ class Policy(_Frozen):
         pens = self.preference_penalty_gbp
         if any(b < a for a, b in itertools.pairwise(pens)) or any(p < 0 for p in pens):
             msg = "preference_penalty_gbp must be non-negative and rise with rank"
+            raise ValueError(msg)
+        if any(p > MAX_PENALTY_GBP for p in pens):
+            msg = f"preference_penalty_gbp must be at most {MAX_PENALTY_GBP:,.0f} ({_TOO_BIG})"
             raise ValueError(msg)
         if pens and self.unranked_penalty_gbp < pens[-1]:
             msg = "unranked_penalty_gbp must be at least the last preference_penalty_gbp"
@@ -302,7 +316,7 @@ def policy_from_mapping(data: object, *, file: str = "policy.yaml") -> Policy:
                 None,
                 "key " + (".".join(str(p) for p in err["loc"]) or "(top level)"),
                 repr(err.get("input"))[:60],
-                err["msg"],
+                _reason(err),
                 "correct or remove this key (see docs/data-format.md, Policy)",
             )
             for err in exc.errors()
@@ -311,11 +325,21 @@ def policy_from_mapping(data: object, *, file: str = "policy.yaml") -> Policy:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _reason(err: Any) -> str:
+    """Pydantic's message, with the reason when a bound or finiteness was broken."""
+    msg = str(err["msg"])
+    if err["type"] == "finite_number":
+        return msg + " (nan and inf are not numbers a plan can use)"
+    if err["type"] in ("less_than_equal", "less_than"):
+        return msg + " (a larger value is almost certainly a typo)"
+    return msg
+
+
 def load_policy(path: str | Path) -> Policy:
     """Load ``policy.yaml``; raise :class:`DataValidationError` naming each bad key."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"), file=path.name)
     except UnicodeDecodeError:
         raise_problems(
             [

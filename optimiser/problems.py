@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NoReturn
+from typing import Any, Literal, NoReturn
+
+import yaml
 
 from optimiser._errors import DataValidationError
 
@@ -51,3 +53,50 @@ def raise_problems(problems: list[Problem]) -> NoReturn:
     """Raise one :class:`DataValidationError` listing every problem."""
     msg = format_problems(problems)
     raise DataValidationError(msg, problems)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases (``&a``, ``*a``, ``<<: *a``).
+
+    Aliases let a few hundred bytes expand to gigabytes ("billion laughs"); the
+    dataset's YAML files never need them, so the first anchor or alias stops the read.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _YamlAliasError(event.start_mark)
+        return super().compose_node(parent, index)
+
+
+class _YamlAliasError(Exception):
+    def __init__(self, mark: Any) -> None:
+        super().__init__("YAML anchor or alias")
+        self.mark = mark
+
+
+def load_yaml(text: str, *, file: str, row_offset: int = 0) -> object:
+    """Parse YAML ``text`` safely: no Python objects, no anchors or aliases.
+
+    Raises :class:`DataValidationError` naming ``file`` (and the line) at the first
+    anchor or alias; other malformed YAML raises :class:`yaml.YAMLError` as usual.
+    ``row_offset`` is added to the line reported (for YAML held in one cell, pass the
+    cell's row and 0 for its line).
+    """
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
+    except _YamlAliasError as exc:
+        line = getattr(exc.mark, "line", None)
+        row = row_offset if row_offset else (None if line is None else line + 1)
+        raise_problems(
+            [
+                Problem(
+                    file,
+                    row,
+                    "",
+                    "a YAML anchor or alias (& or *)",
+                    "plain values",
+                    "YAML anchors/aliases (&, *) are not allowed; write the values out",
+                )
+            ]
+        )

@@ -584,8 +584,8 @@ def test_unknown_ids_name_the_file_and_each_change(tmp_path, tiny):
 name: bad ids
 changes:
   - set_places: {setting_id: S9, package_id: P7, places: 2}
-  - add_setting: {setting_id: S1, name: n, setting_type: inclusion_base, easting: 1,
-                  northing: 1, age_min: 4, age_max: 11, places: {PX: 1}}
+  - add_setting: {setting_id: S1, name: n, setting_type: inclusion_base, easting: 380000,
+                  northing: 395000, age_min: 4, age_max: 11, places: {PX: 1}}
   - close_setting: {setting_id: S8}
   - cap_fees: {package_id: PZ, max_annual_cost_gbp: 1}
   - demand_growth: {Q1: 1.1}
@@ -639,8 +639,8 @@ colour: red
 changes:
   - set_places: {setting_id: S1, package_id: P1, places: -2}
   - frobnicate: {x: 1}
-  - add_setting: {setting_id: N, name: n, setting_type: inclusion_base, easting: 1,
-                  northing: 1, age_min: 4, age_max: 11, places: {P1: -1}}
+  - add_setting: {setting_id: N, name: n, setting_type: inclusion_base, easting: 380000,
+                  northing: 395000, age_min: 4, age_max: 11, places: {P1: -1}}
   - demand_growth: {P1: -0.5}
   - set_places: {setting_id: S1, package_id: P1, places: 2, colour: blue}
   - close_setting: {setting_id: S1}

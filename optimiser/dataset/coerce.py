@@ -7,7 +7,9 @@ checks still run: the user gets every problem in one pass.
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -29,7 +31,24 @@ def found_text(column: Column, value: object) -> str:
     return repr(value)
 
 
+#: A number with thousands separators: 1,500 or £45,000.50. Any other comma is a decimal
+#: comma ("1,5", "45000,50") or a typo, and is refused rather than read as 15 or 4,500,050.
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_COMMA_FIX = (
+    "write decimals with a point (1.5, 45000.50); a comma may only separate thousands "
+    "(45,000); in Excel set the column's number format, or the file's locale, to English (UK)"
+)
+
+
+def _bad_comma(text: str) -> bool:
+    """Whether a numeric cell holds a comma that is not a thousands separator."""
+    cleaned = text.replace("£", "").strip()
+    return "," in cleaned and not _THOUSANDS.match(cleaned)
+
+
 def _parse_number(text: str) -> float | None:
+    if _bad_comma(text):
+        return None
     cleaned = text.replace(",", "").replace("£", "").strip()
     try:
         value = float(cleaned)
@@ -99,7 +118,9 @@ def coerce_column(
                     column.name,
                     found_text(column, text),
                     column.expected(),
-                    "correct the cell",
+                    _COMMA_FIX
+                    if column.dtype in ("int", "float") and _bad_comma(text)
+                    else "correct the cell",
                 )
             )
             value = _blank(column)
@@ -117,25 +138,56 @@ def _blank(column: Column) -> object:
     return column.default
 
 
+#: Extra columns the loader itself reads (coordinates by lon/lat or postcode).
+_HELPER_COLUMNS = frozenset({"lon", "lat", "postcode"})
+
+
+def misspelt_columns(table: Table, columns: list[str], absent: list[str]) -> dict[str, str]:
+    """Schema column → the extra column (of ``columns``) that looks like a misspelling of it.
+
+    Only the ``absent`` schema columns are candidates; an extra column that resembles
+    none of them is left alone (the format allows extra columns).
+    """
+    lowered = {c.lower(): c for c in absent}
+    out: dict[str, str] = {}
+    for extra in columns:
+        if extra in table.names or extra.lower() in _HELPER_COLUMNS:
+            continue
+        close = difflib.get_close_matches(extra.strip().lower(), list(lowered), n=1, cutoff=0.8)
+        if close and lowered[close[0]] not in out:
+            out[lowered[close[0]]] = extra
+    return out
+
+
 def coerce_table(table: Table, raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
-    """Typed frame in schema column order, then any extra columns as text."""
+    """Typed frame in schema column order, then any extra columns as text.
+
+    An extra column that looks like a misspelt required column is named in that
+    column's error (validate's check_misspelt_columns warns of optional ones).
+    """
     n = len(raw)
     out: dict[str, pd.Series] = {}
+    columns = [str(c) for c in raw.columns]
+    misspelt = misspelt_columns(table, columns, [c for c in table.names if c not in columns])
     for column in table.columns:
         if column.name in raw.columns:
             out[column.name] = coerce_column(table, column, raw[column.name], problems)
             continue
+        like = misspelt.get(column.name)
         if column.required:
             problems.append(
                 Problem(
                     table.file,
                     None,
                     column.name,
-                    "no such column",
+                    "no such column" + (f" (but a column {like!r})" if like else ""),
                     f"a column {column.name!r}: {column.description}",
-                    f"add a column headed {column.name}",
+                    f"rename column {like!r} to {column.name}"
+                    if like
+                    else f"add a column headed {column.name}",
                 )
             )
+
         out[column.name] = _typed_series(column, [_blank(column)] * n, n)
     frame = pd.DataFrame(out, index=pd.RangeIndex(n))
     for extra in raw.columns:

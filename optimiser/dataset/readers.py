@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from optimiser.problems import Problem
+from optimiser._errors import DataValidationError
+from optimiser.problems import Problem, load_yaml
 from optimiser.schema.tables import TABLES
 
 _UTF8_FIX = "save it as UTF-8 (in Excel: Save As > 'CSV UTF-8 (Comma delimited)')"
@@ -166,7 +167,12 @@ def _policy_from_sheet(frame: pd.DataFrame | None, file: str, problems: list[Pro
     out: dict[str, object] = {}
     for i, (key, value) in enumerate(zip(frame["key"], frame["value"], strict=True)):
         try:
-            out[str(key).strip()] = yaml.safe_load(str(value)) if str(value).strip() else None
+            text = str(value)
+            out[str(key).strip()] = (
+                load_yaml(text, file=f"{file}:policy", row_offset=i + 2) if text.strip() else None
+            )
+        except DataValidationError as exc:
+            problems.extend(exc.problems)
         except yaml.YAMLError:
             problems.append(
                 Problem(

@@ -10,16 +10,19 @@ message quotes a child's personal details (ids only).
 from __future__ import annotations
 
 import warnings
-from typing import cast
+from dataclasses import dataclass
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from optimiser.dataset.coerce import found_text
+from optimiser.dataset.coerce import found_text, misspelt_columns
 from optimiser.dataset.model import Dataset
+from optimiser.geography import ENGLAND_E, ENGLAND_N
+from optimiser.geography import in_england as _in_england
 from optimiser.problems import Problem, raise_problems
-from optimiser.schema._columns import Table
+from optimiser.schema._columns import Column, Table
 from optimiser.schema.tables import TABLES
 
 
@@ -174,6 +177,8 @@ def check_ranges(ds: Dataset) -> list[Problem]:
             values = pd.to_numeric(frame[col.name], errors="coerce").astype(float)
             low = values < col.min if col.min is not None else np.zeros(len(values), bool)
             high = values > col.max if col.max is not None else np.zeros(len(values), bool)
+            if col.name in ("easting", "northing"):  # degrees: check_coordinates says so
+                low = np.asarray(low) & ~_small_pair(frame)
             out += [
                 Problem(
                     table.file,
@@ -186,6 +191,140 @@ def check_ranges(ds: Dataset) -> list[Problem]:
                 for r in _rows(np.asarray(low) | np.asarray(high))
             ]
     return out
+
+
+#: The grid itself (Great Britain): values outside it are check_ranges' errors.
+_GRID_E, _GRID_N = 700_000.0, 1_300_000.0
+_COORD_FIX = "give British National Grid metres (EPSG:27700), or lon/lat or postcode columns"
+
+
+def _coords(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    e = pd.to_numeric(frame["easting"], errors="coerce").to_numpy(float)
+    n = pd.to_numeric(frame["northing"], errors="coerce").to_numpy(float)
+    return e, n
+
+
+def _small_pair(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose easting and northing are both under 1,000 m: degrees, or a (0, 0) blank."""
+    if not {"easting", "northing"} <= set(frame.columns):
+        return np.zeros(len(frame), bool)
+    e, n = _coords(frame)
+    return np.asarray((np.abs(e) < 1000) & (np.abs(n) < 1000), bool)
+
+
+def check_coordinates(ds: Dataset) -> list[Problem]:
+    """Grid references that are in Great Britain's grid but cannot be right for England.
+
+    (0, 0), longitude/latitude typed into easting/northing, easting and northing swapped,
+    and places outside England (``ENGLAND_E``, ``ENGLAND_N``) are errors; a setting
+    outside England is a warning (a placement in Scotland may be real). Values outside
+    the grid itself are :func:`check_ranges`' errors. A child's coordinates are never
+    quoted: the row and columns say where to look.
+    """
+    out = []
+    local = _LocalArea.of(ds.children)
+    for table, frame in _frames(ds):
+        if table.name not in ("settings", "children", "candidates"):
+            continue
+        if not {"easting", "northing"} <= set(frame.columns):
+            continue
+        personal = table.column("easting").personal
+        e, n = _coords(frame)
+        for pos in np.flatnonzero(np.isfinite(e) & np.isfinite(n)):
+            problem = _coordinate_problem(table.name, personal, float(e[pos]), float(n[pos]))
+            if problem is None and local is not None and local.looks_swapped(e[pos], n[pos]):
+                problem = _swapped(personal, float(e[pos]), float(n[pos]))
+            if problem is None:
+                continue
+            found, fix, severity = problem
+            out.append(
+                Problem(
+                    table.file,
+                    int(pos) + 2,
+                    "easting, northing",
+                    found,
+                    "a location in England in British National Grid metres "
+                    f"(easting {ENGLAND_E[0]:,.0f}-{ENGLAND_E[1]:,.0f}, "
+                    f"northing {ENGLAND_N[0]:,.0f}-{ENGLAND_N[1]:,.0f})",
+                    fix,
+                    severity,
+                )
+            )
+    return out
+
+
+def _swapped(personal: bool, e: float, n: float) -> tuple[str, str, Literal["error"]]:
+    shown = "coordinates (not shown: personal data)" if personal else f"{e:g}, {n:g}"
+    return (
+        f"{shown} that look like easting and northing swapped",
+        "swap the easting and northing cells",
+        "error",
+    )
+
+
+@dataclass(frozen=True)
+class _LocalArea:
+    """Where the LA's children live: their median home and twice their median distance [m].
+
+    A grid reference over 10 km from that centre whose swap (northing, easting) falls
+    within the radius and is three times nearer is almost certainly typed the wrong way
+    round: both are in England, so the box alone cannot tell (a Trafford home swapped
+    moves 21 km, to Stockport). Medians, so a few bad rows do not move the area.
+    """
+
+    e: float
+    n: float
+    radius: float
+
+    @classmethod
+    def of(cls, children: pd.DataFrame) -> _LocalArea | None:
+        if not {"easting", "northing"} <= set(children.columns):
+            return None
+        e, n = _coords(children)
+        ok = np.isfinite(e) & np.isfinite(n)
+        ok &= np.array([_in_england(a, b) for a, b in zip(e, n, strict=True)], bool)
+        if ok.sum() < 5:
+            return None
+        ce, cn = float(np.median(e[ok])), float(np.median(n[ok]))
+        radius = 2 * float(np.median(np.hypot(e[ok] - ce, n[ok] - cn)))
+        return cls(ce, cn, max(radius, 2000.0))
+
+    def looks_swapped(self, e: float, n: float) -> bool:
+        here = float(np.hypot(e - self.e, n - self.n))
+        swapped = float(np.hypot(n - self.e, e - self.n))
+        return here > 10_000 and swapped <= self.radius and here > 3 * swapped
+
+
+def _coordinate_problem(
+    table: str, personal: bool, e: float, n: float
+) -> tuple[str, str, Literal["error", "warning"]] | None:
+    """(found, fix, severity) for one grid reference, or None when it is plausible."""
+    shown = "coordinates (not shown: personal data)" if personal else f"{e:g}, {n:g}"
+    if abs(e) < 1000 and abs(n) < 1000:
+        if e == 0 and n == 0:
+            return (
+                f"{shown} at 0, 0: a placeholder, not a place"
+                if not personal
+                else f"{shown} that are a placeholder, not a place",
+                "give the real location, or leave the cells blank and give lon/lat or postcode",
+                "error",
+            )
+        return (
+            f"{shown} under 1,000 m: they look like longitude and latitude in degrees",
+            "move them into columns lon and lat and leave easting and northing blank",
+            "error",
+        )
+    if not (0 <= e <= _GRID_E and 0 <= n <= _GRID_N) or _in_england(e, n):
+        return None
+    if min(e, n) >= 1000 and _in_england(n, e):
+        return _swapped(personal, e, n)
+    if table == "settings":
+        return (
+            f"{shown}: a place outside England",
+            "check the coordinates; keep them if the setting really is outside England",
+            "warning",
+        )
+    return (f"{shown}: a place outside England", _COORD_FIX, "error")
 
 
 def _range_fix(column: str) -> str:
@@ -299,16 +438,93 @@ def check_packages_offered(ds: Dataset) -> list[Problem]:
     ]
 
 
+def _all_default(col: Column, values: pd.Series) -> bool:
+    """Whether every value of a typed column is its blank (the column was absent or empty)."""
+    if col.dtype == "id_list":
+        return bool(values.map(len).eq(0).all())
+    if col.dtype == "str":
+        return bool(values.astype(str).isin(["", str(col.default or "")]).all())
+    if col.dtype == "bool":
+        return bool(values.eq(bool(col.default)).all())
+    numbers = pd.to_numeric(values, errors="coerce")
+    return bool((numbers.isna() | (numbers == col.default)).all())
+
+
+def check_misspelt_columns(ds: Dataset) -> list[Problem]:
+    """Warn of an extra column that looks like a misspelt optional column left blank.
+
+    ``current_setting`` for ``current_setting_id`` would otherwise drop every continuing
+    placement without a word. Extra columns resembling no column stay allowed.
+    """
+    out = []
+    for table, frame in _frames(ds):
+        extras = [str(c) for c in frame.columns if c not in table.names]
+        if not extras or len(frame) == 0:
+            continue
+        blank = [c.name for c in table.columns if _all_default(c, frame[c.name])]
+        for right, wrong in misspelt_columns(table, extras, blank).items():
+            out.append(
+                Problem(
+                    table.file,
+                    None,
+                    wrong,
+                    f"unknown column {wrong!r} in {table.file} — did you mean {right!r}?",
+                    f"a column {right!r}: {table.column(right).description}",
+                    f"rename column {wrong!r} to {right}, or its values are ignored",
+                    "warning",
+                )
+            )
+    return out
+
+
+def check_costing_conflicts(ds: Dataset) -> list[Problem]:
+    """The costing framework gives one cost per package × setting type.
+
+    Two rows for the same pair with different costs are an error (the first would win
+    silently); a repeated identical row is harmless.
+    """
+    frame = ds.costing
+    if frame is None or len(frame) == 0:
+        return []
+    out = []
+    first: dict[tuple[str, str], tuple[int, float]] = {}
+    for pos, (pkg, kind, cost) in enumerate(
+        zip(frame["package_id"], frame["setting_type"], frame["annual_cost_gbp"], strict=True)
+    ):
+        if pd.isna(cost):
+            continue
+        key = (str(pkg), str(kind))
+        if key not in first:
+            first[key] = (pos + 2, float(cost))
+            continue
+        row, seen = first[key]
+        if float(cost) != seen:
+            out.append(
+                Problem(
+                    "costing_framework.csv",
+                    pos + 2,
+                    "annual_cost_gbp",
+                    f"{float(cost):g} for {pkg} × {kind}, but row {row} gives {seen:g}",
+                    "one cost per package_id × setting_type",
+                    "keep the right cost and delete the other row",
+                )
+            )
+    return out
+
+
 CHECKS = (
     check_not_empty,
     check_unique_ids,
     check_foreign_keys,
     check_ranges,
+    check_coordinates,
     check_allowed_values,
     check_age_ranges,
     check_place_costs,
     check_continuing_placements,
     check_packages_offered,
+    check_misspelt_columns,
+    check_costing_conflicts,
 )
 
 

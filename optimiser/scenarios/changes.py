@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from optimiser.geography import in_england
 from optimiser.schema.tables import INMSS_TYPES, SETTING_TYPES
+
+#: Upper bounds that catch typos (1e30 places, £4.5m for £45,000.50) with their reasons.
+MAX_PLACES = 10_000  # per setting and package: England's largest special schools have < 1,000
+MAX_PLACE_COST_GBP = 5_000_000.0  # a year: the dearest residential placements are < £1m
+MAX_CAPITAL_GBP = 1_000_000_000.0  # a new special school costs tens of millions
+MAX_GROWTH_FACTOR = 10.0  # demand × 10 in one scenario is a typo, not a forecast
 
 
 class _Change(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # nan and inf are never places, costs or growth factors
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     from_year: int = Field(0, ge=0, description="First horizon year the change applies in")
 
     @property
@@ -31,12 +39,12 @@ class AddSetting(_Change):
     age_max: int = Field(ge=0, le=25)
     places: dict[str, int]
     annual_cost_gbp: dict[str, float] = {}
-    total_places: int | None = Field(None, ge=0)
+    total_places: int | None = Field(None, ge=0, le=MAX_PLACES)
     urn: int | None = None
     la_code: int | None = None
     in_area: bool = True
     ward_code: str = ""
-    capital_cost_gbp: float = Field(0.0, ge=0)
+    capital_cost_gbp: float = Field(0.0, ge=0, le=MAX_CAPITAL_GBP)
 
     @field_validator("setting_type")
     @classmethod
@@ -46,11 +54,37 @@ class AddSetting(_Change):
             raise ValueError(msg)
         return v
 
+    @model_validator(mode="after")
+    def _in_england(self) -> AddSetting:
+        e, n = self.easting, self.northing
+        if abs(e) < 1000 and abs(n) < 1000:
+            msg = (
+                "easting and northing under 1,000 m are longitude/latitude or a 0, 0 "
+                "placeholder; give British National Grid metres"
+            )
+            raise ValueError(msg)
+        if not in_england(e, n):
+            hint = "swap them" if in_england(n, e) else "a new setting is built in England"
+            msg = f"easting {e:g}, northing {n:g} is outside England ({hint})"
+            raise ValueError(msg)
+        return self
+
     @field_validator("places")
     @classmethod
     def _non_negative(cls, v: dict[str, int]) -> dict[str, int]:
         if any(n < 0 for n in v.values()):
             msg = "places must not be negative"
+            raise ValueError(msg)
+        if any(n > MAX_PLACES for n in v.values()):
+            msg = f"places must be at most {MAX_PLACES:,} per package (larger is a typo)"
+            raise ValueError(msg)
+        return v
+
+    @field_validator("annual_cost_gbp")
+    @classmethod
+    def _sane_costs(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(not 0 <= c <= MAX_PLACE_COST_GBP for c in v.values()):
+            msg = f"annual_cost_gbp must be from 0 to {MAX_PLACE_COST_GBP:,.0f} a place"
             raise ValueError(msg)
         return v
 
@@ -60,9 +94,9 @@ class SetPlaces(_Change):
 
     setting_id: str
     package_id: str
-    places: int = Field(ge=0)
-    annual_cost_gbp: float | None = Field(None, ge=0)
-    capital_cost_gbp: float = Field(0.0, ge=0)
+    places: int = Field(ge=0, le=MAX_PLACES)
+    annual_cost_gbp: float | None = Field(None, ge=0, le=MAX_PLACE_COST_GBP)
+    capital_cost_gbp: float = Field(0.0, ge=0, le=MAX_CAPITAL_GBP)
 
 
 class CloseSetting(_Change):
@@ -76,7 +110,7 @@ class CapFees(_Change):
 
     setting_type: str | list[str] | None = None
     package_id: str | None = None
-    max_annual_cost_gbp: float = Field(ge=0)
+    max_annual_cost_gbp: float = Field(ge=0, le=MAX_PLACE_COST_GBP)
 
     @property
     def setting_types(self) -> tuple[str, ...]:
@@ -104,6 +138,9 @@ class DemandGrowth(_Change):
     def _positive(cls, v: dict[str, float]) -> dict[str, float]:
         if any(f < 0 for f in v.values()):
             msg = "growth factors must not be negative"
+            raise ValueError(msg)
+        if any(f > MAX_GROWTH_FACTOR for f in v.values()):
+            msg = f"growth factors must be at most {MAX_GROWTH_FACTOR:g} (larger is a typo)"
             raise ValueError(msg)
         return v
 

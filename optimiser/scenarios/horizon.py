@@ -24,6 +24,7 @@ Year 0 is the base data as it stands. Deterministic for a given ``seed``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,8 +33,12 @@ import pandas as pd
 from optimiser.allocation.solve import AllocationResult, allocate
 from optimiser.dataset.model import Dataset
 from optimiser.dataset.paths import data_dir
+from optimiser.problems import Problem, raise_problems
 from optimiser.scenarios.scenario import Scenario
 from optimiser.schema.tables import INMSS_TYPES
+
+#: Bounds of an annual growth rate: beyond them it is a typo (5 for 5%), not a forecast.
+MIN_GROWTH, MAX_GROWTH = -0.5, 1.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,20 @@ def roll_forward(
         msg = f"years must be 0 or more; found {years}"
         raise ValueError(msg)
     growth = national_growth_rate() if growth is None else float(growth)
+    if not (math.isfinite(growth) and MIN_GROWTH <= growth <= MAX_GROWTH):
+        raise_problems(
+            [
+                Problem(
+                    "--growth",
+                    None,
+                    "",
+                    f"{growth!r}",
+                    f"an annual growth rate from {MIN_GROWTH:g} to {MAX_GROWTH:g} "
+                    "(0.05 = 5% a year)",
+                    "give a finite rate such as 0.05; nan and inf are not rates",
+                )
+            ]
+        )
     rng = np.random.default_rng(seed)
     joiners = ds.children[ds.children["current_setting_id"] == ""]
     base_ds = scenario.apply(ds, year=0) if scenario else ds

@@ -31,7 +31,7 @@ import yaml
 from pydantic import ValidationError
 
 from optimiser.dataset.model import Dataset, derive_place_costs
-from optimiser.problems import Problem, raise_problems
+from optimiser.problems import Problem, load_yaml, raise_problems
 from optimiser.scenarios.apply import apply_change
 from optimiser.scenarios.changes import CHANGE_TYPES, Change, parse_change
 from optimiser.scenarios.checks import check_scenario
@@ -89,10 +89,28 @@ def _seed(seed: int, index: int) -> int:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load a scenario YAML file (following ``extends`` chains); raise DataValidationError."""
-    return _load(Path(path), seen=())
+    path = Path(path)
+    return _load(path, seen=(), root=path.resolve().parent)
 
 
-def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
+def _extends_target(path: Path, extends: object, root: Path) -> Path:
+    """The file ``extends`` names, confined to ``root`` (the first scenario's folder) and below.
+
+    The message never quotes the target's contents: a scenario must not be a way to
+    read other files on the machine.
+    """
+    target = (path.parent / str(extends)).resolve()
+    fix = "name a scenario file in the scenario's own folder (or below), e.g. base.yaml"
+    if not target.is_relative_to(root):
+        found = "a path outside the scenario's folder"
+    elif target.is_dir():
+        found = "a folder"
+    else:
+        return target
+    raise_problems([Problem(path.name, None, "key extends", found, "a scenario YAML file", fix)])
+
+
+def _load(path: Path, seen: tuple[Path, ...], root: Path) -> Scenario:
     if path.resolve() in seen:
         raise_problems(
             [
@@ -111,7 +129,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
             [Problem(str(path), None, "", "no such file", "a scenario YAML file", "check the path")]
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"), file=path.name)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         raise_problems(
@@ -122,13 +140,15 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
                     "",
                     "malformed YAML",
                     "valid YAML",
-                    f"fix the syntax ({exc})".replace("\n", " "),
+                    # the parser's own message quotes the file: never echo its contents
+                    f"fix the syntax ({getattr(exc, 'problem', None) or 'UTF-8 text'})",
                 )
             ]
         )
     base = None
     if isinstance(data, dict) and data.get("extends"):
-        base = _load(path.parent / str(data["extends"]), seen=(*seen, path.resolve()))
+        target = _extends_target(path, data["extends"], root)
+        base = _load(target, seen=(*seen, path.resolve()), root=root)
     return scenario_from_mapping(data, source=path.name, base=base)
 
 
@@ -143,13 +163,15 @@ def scenario_from_mapping(
                     source,
                     None,
                     "key name",
-                    repr(data)[:40],
+                    # the type only: the file may not be a scenario at all
+                    f"a {type(data).__name__}" if data else "no name",
                     "a mapping with name: and changes:",
                     "add a name and a list of changes (see optimiser/scenarios.py)",
                 )
             ]
         )
     unknown = set(data) - {"name", "description", "changes", "extends", "seed"}
+    seed = data.get("seed", 0)
     problems = [
         Problem(
             source,
@@ -161,6 +183,10 @@ def scenario_from_mapping(
         )
         for k in sorted(unknown)
     ]
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        problems.append(
+            Problem(source, None, "key seed", type(seed).__name__, "a whole number", "e.g. seed: 0")
+        )
     raw = data.get("changes") or []
     if not isinstance(raw, list):
         problems.append(
@@ -189,7 +215,7 @@ def scenario_from_mapping(
         name=str(data["name"]),
         changes=(*inherited, *changes),
         description=str(data.get("description", "")),
-        seed=int(data.get("seed", 0)),
+        seed=int(seed),
         source=source,
         origins=origins,
     )

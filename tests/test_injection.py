@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from helpers import CHROMIUM, CHROMIUM_ARGS, FakeSiting
 from typer.testing import CliRunner
 
 import optimiser
@@ -25,15 +26,6 @@ from optimiser.maps.page import render_html, save_map
 from optimiser.reports.workbook import write_workbook
 from optimiser.scenarios.scenario import scenario_from_mapping
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 # an attribute breakout, an image whose error handler runs, a script element; plus the
 # characters an ordinary name has, which must read back exactly (never double-escaped)
 HOSTILE = (
@@ -48,23 +40,6 @@ DATASET = f"Data {HOSTILE}"
 CREDIT = f"Credit {HOSTILE}"
 OPTION = f"Option {HOSTILE}"
 FORMULAS = ['=HYPERLINK("http://x","click")', "@SUM(A1)", "+1", "-1", "=1+1"]
-
-
-class FakeSiting:
-    """Duck-typed siting result: the first three candidates, two of them chosen."""
-
-    def __init__(self, ds):
-        c = ds.candidates.head(3)
-        self.sites = pd.DataFrame(
-            {
-                "site_id": c["site_id"],
-                "name": c["name"],
-                "easting": c["easting"],
-                "northing": c["northing"],
-                "places": [16, 0, 8],
-                "saving_gbp": [120000.4, 0.0, 5000.0],
-            }
-        )
 
 
 def _rename_package(ds: optimiser.Dataset, old: str, new: str) -> optimiser.Dataset:
@@ -156,7 +131,7 @@ def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
     exe = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=ARGS, headless=True)
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
 

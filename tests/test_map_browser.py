@@ -11,21 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import CHROMIUM, CHROMIUM_ARGS
 
 import optimiser
 from optimiser.maps.build import map_allocation
 from optimiser.maps.pack import write_pack
 from optimiser.maps.page import save_map
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,7 +32,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not ins
 def browser():
     exe = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=ARGS, headless=True)
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
 

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
+from helpers import FakeSiting
 from typer.testing import CliRunner
 
 import optimiser
@@ -82,23 +82,6 @@ NOT_COUNTS = {
     "option_transport_gbp_per_child",
 }
 POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b")
-
-
-class FakeSiting:
-    """Duck-typed siting result: an object with a ``sites`` DataFrame."""
-
-    def __init__(self, ds):
-        c = ds.candidates.head(3)
-        self.sites = pd.DataFrame(
-            {
-                "site_id": c["site_id"],
-                "name": c["name"],
-                "easting": c["easting"],
-                "northing": c["northing"],
-                "places": [16, 0, 8],
-                "saving_gbp": [120000.4, 0.0, 5000.0],
-            }
-        )
 
 
 @pytest.fixture(scope="module")

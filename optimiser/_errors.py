@@ -47,3 +47,11 @@ class OutputError(OptimiserError, OSError):
 
 class OutputExistsError(OutputError, FileExistsError):
     """An output file already exists; outputs are never overwritten."""
+
+
+class DisclosureError(OptimiserError, ValueError):
+    """A table meant for publication would disclose a suppressed count (fail closed).
+
+    The message names the cells whose values an attacker could recover or pin
+    from the published cells and their relations, and what to do about it.
+    """

@@ -11,7 +11,7 @@ Rules
 -----
 layers
     base (``_errors``, ``_outputs``, ``problems``, ``policy``, ``geography``,
-    ``disclosure``, ``schema/``, ``_solver/``) < dataset < transport < allocation <
+    ``disclosure``, ``suppression``, ``schema/``, ``_solver/``) < dataset < transport < allocation <
     scenarios < siting < reports = maps < cli, with ``optimiser/__init__.py`` and
     ``optimiser/__main__.py`` on top. A module imports only from its own layer or lower
     ones; an upward import only under ``TYPE_CHECKING``. ``synth/`` may import base
@@ -63,7 +63,17 @@ RANKS: dict[str, float] = {
     "api": 8,
 }
 BASE = frozenset(
-    {"_errors", "_outputs", "problems", "policy", "geography", "disclosure", "schema", "_solver"}
+    {
+        "_errors",
+        "_outputs",
+        "problems",
+        "policy",
+        "geography",
+        "disclosure",
+        "suppression",
+        "schema",
+        "_solver",
+    }
 )
 #: Modules (besides a subpackage's own ``__init__``) that may import a subpackage's façade.
 FACADE_USERS = frozenset({"optimiser", "optimiser.__main__", "optimiser.cli.__main__"})

@@ -11,7 +11,13 @@ small-area counts of children):
   complement is 1-7 (:func:`publish_share`), so it cannot be multiplied back
   into a small count;
 * a change between two published figures is computed from the published
-  figures (:func:`publish_change`), never from the exact ones.
+  figures (:func:`publish_change`), never from the exact ones;
+* shares are published as whole percentages (:func:`round_share`), £ per
+  child to the nearest £10 and £ totals to the nearest £100
+  (:func:`round_gbp`).
+
+Tables with totals also need secondary suppression and an audit
+(:mod:`optimiser.suppression`, ``docs/disclosure.md``).
 
 Published tables therefore never hold a count in 1-7 and every count is a
 multiple of 5. Functions here never modify their input.
@@ -87,6 +93,26 @@ def publish_change(after: int | float | str, before: int | float | str) -> int |
     if after == SUPPRESSED or before == SUPPRESSED:
         return SUPPRESSED
     return cast(float, after) - cast(float, before)  # neither is "c": both are numbers
+
+
+def round_share(value: float | str) -> float | str:
+    """A share (0-1) as published: rounded to a whole percentage; "c" stays "c"."""
+    if value == SUPPRESSED:
+        return SUPPRESSED
+    number = cast(float, value)
+    if math.isnan(number):
+        return SUPPRESSED
+    return math.floor(number * 100 + 0.5) / 100
+
+
+def round_gbp(value: float | str, step: int = 100) -> float | str:
+    """A money figure as published: rounded to the nearest ``step`` pounds; "c" stays "c"."""
+    if value == SUPPRESSED:
+        return SUPPRESSED
+    number = cast(float, value)
+    if math.isnan(number):
+        return SUPPRESSED
+    return int(math.floor(number / step + 0.5) * step)
 
 
 def is_publishable_count(value: object) -> bool:

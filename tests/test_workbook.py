@@ -124,20 +124,31 @@ def test_header_rows(books, fee_cap):
     ]
 
 
+def _summary(book) -> list[tuple[str, str]]:
+    return [
+        (r["measure"], r["value"]) for r in sheet_rows(book, "Summary") if r["value"] is not None
+    ]
+
+
 def test_summary_kpis_equal_the_api(books, baseline):
     expected = format_kpis(baseline.kpis)
     assert expected  # the labels exist
-    for book in books.values():
-        got = [
-            (r["measure"], r["value"])
-            for r in sheet_rows(book, "Summary")
-            if r["value"] is not None
-        ]
-        assert got == expected
+    assert _summary(books["working"]) == expected
     labels = dict(expected)
     assert labels["children placed"] == f"{baseline.kpis['placed_children']:,.0f}"
     assert labels["INMSS share of placements"] == f"{baseline.kpis['inmss_share']:.1%}"
     assert labels["total cost a year"] == f"£{baseline.kpis['total_cost_gbp']:,.0f}"
+
+
+def test_publish_summary_kpis_are_the_published_figures(books, baseline):
+    """LA totals too are rounded in publish mode: exact totals beside rounded parts leak."""
+    got = dict(_summary(books["publish"]))
+    assert [k for k, _ in _summary(books["publish"])] == [k for k, _ in format_kpis(baseline.kpis)]
+    assert got["children placed"] == f"{publish_count(baseline.kpis['placed_children']):,.0f}"
+    share = round(baseline.kpis["inmss_share"] * 100) / 100
+    assert got["INMSS share of placements"] == f"{share:.1%}"
+    total = round(baseline.kpis["total_cost_gbp"] / 100) * 100
+    assert got["total cost a year"] == f"£{total:,.0f}"
 
 
 def test_sufficiency_numbers_equal_the_api(books, baseline):
@@ -310,3 +321,94 @@ def test_cli_report_bad_scenario_exits_1(tiny_path, tmp_path):
     assert "bad.yaml, change 1 (add_setting)" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def _comparison_kind(measure: str) -> str:
+    for suffix in ("_gbp", "_share", "_min"):
+        if measure.endswith(suffix):
+            return "per_child" if measure == "transport_cost_per_transported_child_gbp" else suffix
+    return "count"
+
+
+def test_publish_comparison_counts_go_through_the_rule(books, fee_cap):
+    """Placed / unplaced by package × phase (and every KPI count) are "c" or rounded to 5."""
+    working = {r["measure"]: r for r in sheet_rows(books["working"], "Comparison")}
+    rows = {r["measure"]: r for r in sheet_rows(books["publish"], "Comparison")}
+    assert list(rows) == list(working)
+    options = ["baseline", fee_cap.name]
+    small = 0
+    for measure, r in rows.items():
+        if _comparison_kind(measure) != "count":
+            continue
+        for option in options:
+            assert publishable(r[option]), (measure, option, r[option])
+            assert r[option] == publish_count(working[measure][option])
+            small += 0 < working[measure][option] <= 7
+        change = r[f"change: {fee_cap.name}"]
+        if "c" in (r["baseline"], r[fee_cap.name]):
+            assert change == "c"
+        else:
+            assert change == r[fee_cap.name] - r["baseline"]  # from the published figures
+    assert small  # the working sheet does hold 1-7 counts (package × phase)
+
+
+def test_publish_comparison_has_no_full_precision_share_or_money(books, fee_cap):
+    rows = {r["measure"]: r for r in sheet_rows(books["publish"], "Comparison")}
+    step = {"_gbp": 100, "per_child": 10}
+    for measure, r in rows.items():
+        kind = _comparison_kind(measure)
+        for col in ("baseline", fee_cap.name, f"change: {fee_cap.name}"):
+            value = r[col]
+            if value == "c" or kind == "count":
+                continue
+            if kind == "_share":
+                assert round(value * 100, 6) == round(value * 100), (measure, col, value)
+            elif kind == "_min":
+                assert value == int(value), (measure, col, value)
+            else:
+                assert value % step[kind] == 0, (measure, col, value)
+    # a share whose counts are suppressed or not published is withheld
+    assert rows["first_preference_share"]["baseline"] == "c"
+
+
+def test_publish_summary_has_no_small_exact_counts(books):
+    for r in sheet_rows(books["publish"], "Summary"):
+        value = str(r["value"]).replace(",", "").replace("£", "")
+        if value.replace(".", "").isdigit() and "." not in value and "%" not in value:
+            number = int(value)
+            assert number == 0 or (number > 7 and number % 5 == 0), r
+
+
+def test_cli_publish_workbook_has_no_count_of_1_to_7(tmp_path):
+    """The issue's case: placed/unplaced SPP5 and SPP6 counts were printed exactly."""
+    out = tmp_path / "pub.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--xlsx",
+            str(out),
+            "--publish",
+            "--years",
+            "0",
+            "--scenario",
+            str(EXAMPLES / "autism_base_stretford_high.yaml"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    rows = sheet_rows(book, "Comparison")
+    counts = [r for r in rows if _comparison_kind(r["measure"]) == "count"]
+    assert any(r["measure"] == "placed_children_SPP5_primary" for r in counts)
+    for r in counts:
+        for col, value in r.items():
+            if col.startswith("change: "):  # a difference of published figures
+                assert value == "c" or value % 5 == 0, (r["measure"], col, value)
+            elif col != "measure":
+                assert publishable(value), (r["measure"], col, value)
+    for name in SUB_LA_SHEETS:
+        if name in book.sheetnames:
+            for r in sheet_rows(book, name):
+                for col, value in r.items():
+                    if str(col).endswith("_children"):
+                        assert publishable(value), (name, col, value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 _KPI_LABELS = {
     "placed_children": ("children placed", "{:,.0f}"),
     "continuing_children": ("  of whom continuing placements", "{:,.0f}"),
@@ -29,13 +31,19 @@ _KPI_LABELS = {
 }
 
 
-def format_kpis(kpis: dict[str, float]) -> list[tuple[str, str]]:
-    """(label, formatted value) pairs for display, in a reading order; NaN shows as n/a."""
+def format_kpis(kpis: Mapping[str, float | str]) -> list[tuple[str, str]]:
+    """(label, formatted value) pairs for display, in a reading order.
+
+    NaN shows as n/a; a string (a withheld figure, "c") is shown as it is.
+    """
     out = []
     for key, (label, fmt) in _KPI_LABELS.items():
         if key in kpis:
             value = kpis[key]
-            out.append((label, "n/a" if value != value else fmt.format(value)))
+            if isinstance(value, str):
+                out.append((label, value))
+            else:
+                out.append((label, "n/a" if value != value else fmt.format(value)))
     return out
 
 

@@ -15,13 +15,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
 from optimiser._outputs import atomic_output, check_outputs
 from optimiser.allocation.solve import AllocationResult, allocate
 from optimiser.dataset.model import Dataset
-from optimiser.disclosure import publish_table
+from optimiser.disclosure import (
+    SUPPRESSED,
+    publish_change,
+    publish_count,
+    publish_share,
+    publish_table,
+    round_gbp,
+    round_share,
+)
 from optimiser.reports.labels import format_kpis
 from optimiser.reports.xlsx import write_tables
 from optimiser.scenarios.compare import Comparison, compare_scenarios
@@ -105,13 +114,15 @@ def build_tables(
             unplaced, counts=["unplaced_children"], keep=["package_id", "reason"]
         )
     return WorkbookTables(
-        summary=pd.DataFrame(format_kpis(res.kpis), columns=["measure", "value"]),
+        summary=pd.DataFrame(
+            format_kpis(_summary_kpis(res.kpis, publish)), columns=["measure", "value"]
+        ),
         sufficiency=suff,
         wards=wards,
         inmss=inmss,
         transport=transport,
         unplaced=unplaced,
-        comparison=None if comparison is None else _comparison_table(comparison),
+        comparison=None if comparison is None else _comparison_table(comparison, publish=publish),
         horizon=None if horizon is None else horizon.years,
         placements=None if publish else res.placements,
     )
@@ -178,9 +189,89 @@ def _transport_table(res: AllocationResult) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _comparison_table(cmp: Comparison) -> pd.DataFrame:
+def _comparison_table(cmp: Comparison, *, publish: bool = False) -> pd.DataFrame:
+    if publish:
+        return _published_comparison(cmp)
     deltas = cmp.deltas.add_prefix("change: ")
     return pd.concat([cmp.kpis, deltas], axis=1).rename_axis("measure").reset_index()
+
+
+#: A published figure: a number or "c".
+Published = float | int | str
+
+#: Shares on the Comparison sheet -> (numerator count, denominator count) among the KPIs;
+#: a share whose counts are not among the KPIs (None) is withheld in publish mode.
+_SHARE_BASES: dict[str, tuple[str, str] | None] = {
+    "inmss_share": ("inmss_children", "placed_children"),
+    "travelling_alone_share": ("", "transported_children"),
+    "first_preference_share": None,
+    "mainstream_preference_met_share": None,
+}
+#: £ per child on the Comparison sheet -> the count of children it divides by.
+_PER_CHILD_BASES = {"transport_cost_per_transported_child_gbp": "transported_children"}
+
+
+def _published_value(measure: str, column: pd.Series) -> float | int | str:
+    """One option's figure for ``measure`` as published (column: that option's KPIs)."""
+    value = float(column[measure])
+    if measure in _PER_CHILD_BASES:
+        base = float(column.get(_PER_CHILD_BASES[measure], float("nan")))
+        return SUPPRESSED if publish_count(base) == SUPPRESSED else round_gbp(value, 10)
+    if measure.endswith("_gbp"):
+        return round_gbp(value, 100)
+    if measure.endswith("_share"):
+        bases = _SHARE_BASES.get(measure)
+        if bases is None:
+            return SUPPRESSED  # its counts are not published beside it
+        num_key, den_key = bases
+        den = float(column.get(den_key, float("nan")))
+        num = float(column[num_key]) if num_key else value * den
+        if den != den:
+            return SUPPRESSED
+        return round_share(publish_share(round(num), den))
+    if measure.endswith("_min"):
+        return SUPPRESSED if value != value else round(value)
+    return publish_count(value)  # every other measure is a count of children
+
+
+def _summary_kpis(kpis: dict[str, float], publish: bool) -> dict[str, float | str]:
+    """The Summary sheet's KPIs: exact, or through the same rules as the Comparison sheet."""
+    if not publish:
+        return dict(kpis)
+    column = pd.Series(kpis, dtype=float)
+    return {key: _published_value(key, column) for key in kpis}
+
+
+def _published_comparison(cmp: Comparison) -> pd.DataFrame:
+    """The Comparison sheet in publish mode: every figure through the disclosure rules.
+
+    Counts 1-7 → "c", other counts rounded to 5; shares to whole %, only when the
+    counts behind them are published; £ per child to £10, £ totals to £100,
+    minutes whole; changes computed from the published figures.
+    """
+    options = list(cmp.kpis.columns)
+    table = pd.DataFrame(
+        {name: [_published_value(m, cmp.kpis[name]) for m in cmp.kpis.index] for name in options},
+        index=cmp.kpis.index,
+        dtype=object,
+    )
+    for name in cmp.deltas.columns:
+        table[f"change: {name}"] = [
+            _published_change(
+                m, cast(Published, table.at[m, name]), cast(Published, table.at[m, options[0]])
+            )
+            for m in table.index
+        ]
+    return table.rename_axis("measure").reset_index()
+
+
+def _published_change(
+    measure: str, after: float | int | str, before: float | int | str
+) -> float | int | str:
+    change = publish_change(after, before)
+    if isinstance(change, float) and measure.endswith("_share"):
+        return round(change, 2)
+    return change
 
 
 def write_workbook(

@@ -412,3 +412,26 @@ def test_cli_publish_workbook_has_no_count_of_1_to_7(tmp_path):
                 for col, value in r.items():
                     if str(col).endswith("_children"):
                         assert publishable(value), (name, col, value)
+
+
+def test_publish_derived_figures_are_rounded_on_every_sheet(books):
+    """Shares whole %, £ per child and fees to £10, other £ to £100, minutes whole."""
+    checked = 0
+    for name in ("Wards", "INMSS", "Transport", "Comparison"):
+        for r in sheet_rows(books["publish"], name):
+            for col, value in r.items():
+                col = str(col)
+                if value == "c" or value is None or isinstance(value, str):
+                    continue
+                if col.endswith("_share"):
+                    assert round(value * 100, 6) == round(value * 100), (name, col, value)
+                elif col.endswith("_per_child") or col == "fee_gbp":
+                    assert value % 10 == 0, (name, col, value)
+                elif col.endswith("_gbp"):
+                    assert value % 100 == 0, (name, col, value)
+                elif col.endswith("_min"):
+                    assert value == int(value), (name, col, value)
+                else:
+                    continue
+                checked += 1
+    assert checked > 20

@@ -113,6 +113,7 @@ def build_tables(
         unplaced = publish_table(
             unplaced, counts=["unplaced_children"], keep=["package_id", "reason"]
         )
+        wards, inmss, transport = (_round_derived(t) for t in (wards, inmss, transport))
     return WorkbookTables(
         summary=pd.DataFrame(
             format_kpis(_summary_kpis(res.kpis, publish)), columns=["measure", "value"]
@@ -126,6 +127,23 @@ def build_tables(
         horizon=None if horizon is None else horizon.years,
         placements=None if publish else res.placements,
     )
+
+
+def _round_derived(frame: pd.DataFrame) -> pd.DataFrame:
+    """Published derived figures rounded: shares to whole %, £ per child and fees to £10,
+    other £ to £100, minutes whole ("c" stays "c")."""
+    out = frame.copy()
+    for col in out.columns:
+        name = str(col)
+        if name.endswith("_share"):
+            out[col] = [round_share(v) for v in out[col]]
+        elif name.endswith("_per_child") or name == "fee_gbp":
+            out[col] = [round_gbp(v, 10) for v in out[col]]
+        elif name.endswith("_gbp"):
+            out[col] = [round_gbp(v, 100) for v in out[col]]
+        elif name.endswith("_min"):
+            out[col] = [v if v == SUPPRESSED or v != v else round(v) for v in out[col]]
+    return out
 
 
 def _ward_table(ds: Dataset, res: AllocationResult) -> pd.DataFrame:

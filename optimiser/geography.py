@@ -9,6 +9,7 @@ coordinates on load (lon/lat by pyproj; postcodes from a lookup table).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,27 @@ ENGLAND_N = (0.0, 668_000.0)
 def in_england(easting: float, northing: float) -> bool:
     """Whether a grid reference [m] lies in England's extent (:data:`ENGLAND_E`, ``_N``)."""
     return ENGLAND_E[0] <= easting <= ENGLAND_E[1] and ENGLAND_N[0] <= northing <= ENGLAND_N[1]
+
+
+#: What can be wrong with a grid reference for England (:func:`grid_reference_fault`).
+GridFault = Literal["placeholder", "degrees", "swapped", "outside"]
+
+
+def grid_reference_fault(easting: float, northing: float) -> GridFault | None:
+    """What is wrong with a grid reference [m] for a place in England, or None.
+
+    "placeholder": (0, 0); "degrees": both under 1,000 m (longitude/latitude typed into
+    metre columns); "swapped": outside England but inside it with easting and northing
+    exchanged; "outside": outside England's extent. The one rule the loader's check and
+    a scenario's new setting share.
+    """
+    if abs(easting) < 1000 and abs(northing) < 1000:
+        return "placeholder" if easting == 0 and northing == 0 else "degrees"
+    if in_england(easting, northing):
+        return None
+    if min(easting, northing) >= 1000 and in_england(northing, easting):
+        return "swapped"
+    return "outside"
 
 
 def bng_from_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,9 +25,10 @@ single whole number. Everything works on plain arrays; nothing is modified.
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import scipy.linalg
 import scipy.optimize
@@ -36,10 +37,13 @@ import scipy.sparse
 from optimiser._errors import DisclosureError
 from optimiser.disclosure import ROUND_TO, SMALL_MAX
 
+#: The published linear relations R (R @ values = 0): a dense array or a scipy sparse matrix.
+Relations: TypeAlias = "npt.ArrayLike | scipy.sparse.spmatrix | scipy.sparse.sparray"
+
 _TOL = 1e-9
 
 
-def _dense(relations: object, n: int) -> np.ndarray:
+def _dense(relations: Relations, n: int) -> np.ndarray:
     if scipy.sparse.issparse(relations):
         relations = cast(Any, relations).toarray()
     matrix = np.asarray(relations, dtype=float)
@@ -55,7 +59,7 @@ def _dense(relations: object, n: int) -> np.ndarray:
     return matrix
 
 
-def _mask(mask: object, n: int, name: str) -> np.ndarray:
+def _mask(mask: npt.ArrayLike | None, n: int, name: str) -> np.ndarray:
     out = np.zeros(n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool).copy()
     if out.shape != (n,):
         msg = f"{name} must be a boolean mask with one entry per cell ({n}); got shape {out.shape}"
@@ -63,7 +67,7 @@ def _mask(mask: object, n: int, name: str) -> np.ndarray:
     return out
 
 
-def determined_cells(relations: object, suppressed: object) -> np.ndarray:
+def determined_cells(relations: Relations, suppressed: npt.ArrayLike) -> np.ndarray:
     """Mask of the suppressed cells whose value follows from the published cells.
 
     With the published cells known, the suppressed values ``x_S`` satisfy
@@ -137,13 +141,13 @@ def leaks(lower: float, upper: float, *, primary: bool) -> bool:
 
 
 def audit_intervals(
-    values: object,
-    relations: object,
-    suppressed: object,
+    values: npt.ArrayLike,
+    relations: Relations,
+    suppressed: npt.ArrayLike,
     *,
-    rounded: object = None,
+    rounded: npt.ArrayLike | None = None,
     step: int = ROUND_TO,
-    primary: object = None,
+    primary: npt.ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Attack a table: the feasible interval of every suppressed cell, by LP.
 
@@ -233,11 +237,11 @@ def _cover(
 
 
 def secondary_suppression(
-    values: object,
-    relations: object,
-    suppressed: object,
+    values: npt.ArrayLike,
+    relations: Relations,
+    suppressed: npt.ArrayLike,
     *,
-    cost: object = None,
+    cost: npt.ArrayLike | None = None,
 ) -> np.ndarray:
     """The primary mask extended until no suppressed cell can be recovered or narrowed.
 
@@ -309,13 +313,13 @@ def secondary_suppression(
 
 
 def check_table_publishable(
-    values: object,
-    relations: object,
-    suppressed: object,
+    values: npt.ArrayLike,
+    relations: Relations,
+    suppressed: npt.ArrayLike,
     *,
-    rounded: object = None,
+    rounded: npt.ArrayLike | None = None,
     step: int = ROUND_TO,
-    primary: object = None,
+    primary: npt.ArrayLike | None = None,
     name: str = "table",
 ) -> pd.DataFrame:
     """Audit a table (:func:`audit_intervals`) and raise DisclosureError if anything leaks.

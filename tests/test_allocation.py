@@ -253,11 +253,9 @@ def test_tiny_residual_capacities(tiny_flat):
 # --------------------------------------------------------------------------- constraint families
 
 
-def test_package_capacity_binds(case):
-    # S (380000) P1 ×1 @ 20000; T (382000) P1 ×5 @ 30000. K1 at 380000, K2 at 381000.
-    #   K1@S 20000, K1@T 30000+1596.18 = 31596; K2@S 20000+798.09 = 20798, K2@T 30798.
-    #   K1@S + K2@T = 50798 < K2@S + K1@T = 52394. Without the cap both at S (40798).
-    ds = case(
+def _package_capacity_case(case) -> optimiser.Dataset:
+    """S (380000) P1 ×1 @ 20000; T (382000) P1 ×5 @ 30000. K1 at 380000, K2 at 381000."""
+    return case(
         settings=[dict(setting_id="S"), dict(setting_id="T", easting=E0 + 2000)],
         places=[
             dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000),
@@ -265,6 +263,27 @@ def test_package_capacity_binds(case):
         ],
         children=[dict(child_id="K1"), dict(child_id="K2", easting=E0 + 1000)],
     )
+
+
+def _total_places_case(case) -> optimiser.Dataset:
+    """S: P1 ×2 @ 20000, P2 ×2 @ 25000 but total_places 2; T (2 km): P1, P2 @ 30000."""
+    return case(
+        settings=[dict(setting_id="S", total_places=2), dict(setting_id="T", easting=E0 + 2000)],
+        places=[
+            dict(setting_id="S", package_id="P1", places=2, annual_cost_gbp=20000),
+            dict(setting_id="S", package_id="P2", places=2, annual_cost_gbp=25000),
+            dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000),
+            dict(setting_id="T", package_id="P2", places=5, annual_cost_gbp=30000),
+        ],
+        children=[dict(child_id="A"), dict(child_id="B"), dict(child_id="C", package_id="P2")],
+    )
+
+
+def test_package_capacity_binds(case):
+    # S (380000) P1 ×1 @ 20000; T (382000) P1 ×5 @ 30000. K1 at 380000, K2 at 381000.
+    #   K1@S 20000, K1@T 30000+1596.18 = 31596; K2@S 20000+798.09 = 20798, K2@T 30798.
+    #   K1@S + K2@T = 50798 < K2@S + K1@T = 52394. Without the cap both at S (40798).
+    ds = _package_capacity_case(case)
     res = optimiser.allocate(ds)
     assert where(res) == {"K1": "S", "K2": "T"}
     assert res.objective == 50798.0
@@ -275,16 +294,7 @@ def test_total_places_below_package_places(case):
     # All three children at S. Saving of S over T: P1 child 31596.18−20000 = 11596.18,
     # P2 child 31596.18−25000 = 6596.18 → the two P1 children get S's two places.
     # Objective 20000 + 20000 + 31596 = 71596 (65000 if total_places were ignored).
-    ds = case(
-        settings=[dict(setting_id="S", total_places=2), dict(setting_id="T", easting=E0 + 2000)],
-        places=[
-            dict(setting_id="S", package_id="P1", places=2, annual_cost_gbp=20000),
-            dict(setting_id="S", package_id="P2", places=2, annual_cost_gbp=25000),
-            dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000),
-            dict(setting_id="T", package_id="P2", places=5, annual_cost_gbp=30000),
-        ],
-        children=[dict(child_id="A"), dict(child_id="B"), dict(child_id="C", package_id="P2")],
-    )
+    ds = _total_places_case(case)
     res = optimiser.allocate(ds)
     assert where(res) == {"A": "S", "B": "S", "C": "T"}
     assert res.objective == 71596.0
@@ -922,14 +932,7 @@ def _without(family: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_package_capacity_family_binds(case, monkeypatch):
     # test_package_capacity_binds without (2): both children take S's single P1 place.
-    ds = case(
-        settings=[dict(setting_id="S"), dict(setting_id="T", easting=E0 + 2000)],
-        places=[
-            dict(setting_id="S", package_id="P1", places=1, annual_cost_gbp=20000),
-            dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000),
-        ],
-        children=[dict(child_id="K1"), dict(child_id="K2", easting=E0 + 1000)],
-    )
+    ds = _package_capacity_case(case)
     assert optimiser.allocate(ds).objective == 50798.0
     _without("_add_package_capacity", monkeypatch)
     res = optimiser.allocate(ds, check=False)
@@ -940,16 +943,7 @@ def test_package_capacity_family_binds(case, monkeypatch):
 
 def test_setting_capacity_family_binds(case, monkeypatch):
     # test_total_places_below_package_places without (3): all three at S (65000).
-    ds = case(
-        settings=[dict(setting_id="S", total_places=2), dict(setting_id="T", easting=E0 + 2000)],
-        places=[
-            dict(setting_id="S", package_id="P1", places=2, annual_cost_gbp=20000),
-            dict(setting_id="S", package_id="P2", places=2, annual_cost_gbp=25000),
-            dict(setting_id="T", package_id="P1", places=5, annual_cost_gbp=30000),
-            dict(setting_id="T", package_id="P2", places=5, annual_cost_gbp=30000),
-        ],
-        children=[dict(child_id="A"), dict(child_id="B"), dict(child_id="C", package_id="P2")],
-    )
+    ds = _total_places_case(case)
     assert optimiser.allocate(ds).objective == 71596.0
     _without("_add_setting_capacity", monkeypatch)
     assert optimiser.allocate(ds, check=False).objective == 65000.0

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import pkgutil
 import subprocess
 import sys
 import tomllib
@@ -260,3 +261,22 @@ def test_console_script_resolves_to_a_callable() -> None:
     from optimiser.cli.app import main as app_main
 
     assert main is app_main
+
+
+#: A facade name that is also its own submodule's name; ``optimiser.cli.app`` is the Typer
+#: app (``from optimiser.cli.app import app`` still finds the module through sys.modules).
+SHADOWING_ALLOWED = {("optimiser.cli", "app")}
+
+
+@pytest.mark.parametrize("package", SUBPACKAGES)
+def test_facades_do_not_hide_their_own_modules(package: str) -> None:
+    # `import optimiser.dataset.validate as m` must give the module, not a re-exported
+    # function of the same name (monkeypatch paths and importers rely on it).
+    pkg = importlib.import_module(f"optimiser.{package}")
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if (pkg.__name__, info.name) in SHADOWING_ALLOWED:
+            continue
+        attr = getattr(pkg, info.name, None)
+        assert attr is None or isinstance(attr, ModuleType), (
+            f"{pkg.__name__}.{info.name} is {type(attr).__name__}, not the submodule"
+        )

@@ -2,7 +2,8 @@
 
 ``load_dataset`` reads a folder of CSV files or one XLSX workbook
 (:mod:`~optimiser.dataset.load`); ``validate`` lists every problem
-(:mod:`~optimiser.dataset.validate`); ``load_default`` is the embedded Trafford
+(:mod:`~optimiser.dataset.validate`; the function is ``optimiser.validate``, not
+re-exported here so that it does not hide its own module); ``load_default`` is the embedded Trafford
 data (:mod:`~optimiser.dataset.embedded`).
 """
 
@@ -17,7 +18,6 @@ from optimiser.dataset.paths import default_path as default_path
 from optimiser.dataset.postcodes import postcode_lookup as postcode_lookup
 from optimiser.dataset.save import save_dataset as save_dataset
 from optimiser.dataset.validate import DataWarning as DataWarning
-from optimiser.dataset.validate import validate as validate
 
 __all__ = [
     "DataWarning",
@@ -29,5 +29,4 @@ __all__ = [
     "load_default",
     "postcode_lookup",
     "save_dataset",
-    "validate",
 ]

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from optimiser.dataset.coerce import found_text, misspelt_columns
 from optimiser.dataset.model import Dataset
-from optimiser.geography import ENGLAND_E, ENGLAND_N
+from optimiser.geography import ENGLAND_E, ENGLAND_N, grid_reference_fault
 from optimiser.geography import in_england as _in_england
 from optimiser.problems import Problem, raise_problems
 from optimiser.schema._columns import Column, Table
@@ -299,24 +299,26 @@ def _coordinate_problem(
     table: str, personal: bool, e: float, n: float
 ) -> tuple[str, str, Literal["error", "warning"]] | None:
     """(found, fix, severity) for one grid reference, or None when it is plausible."""
+    fault = grid_reference_fault(e, n)
+    off_grid = not (0 <= e <= _GRID_E and 0 <= n <= _GRID_N)
+    if fault is None or (off_grid and fault not in ("placeholder", "degrees")):
+        return None  # plausible, or off the grid itself (check_ranges' error)
     shown = "coordinates (not shown: personal data)" if personal else f"{e:g}, {n:g}"
-    if abs(e) < 1000 and abs(n) < 1000:
-        if e == 0 and n == 0:
-            return (
-                f"{shown} at 0, 0: a placeholder, not a place"
-                if not personal
-                else f"{shown} that are a placeholder, not a place",
-                "give the real location, or leave the cells blank and give lon/lat or postcode",
-                "error",
-            )
+    if fault == "placeholder":
+        return (
+            f"{shown} at 0, 0: a placeholder, not a place"
+            if not personal
+            else f"{shown} that are a placeholder, not a place",
+            "give the real location, or leave the cells blank and give lon/lat or postcode",
+            "error",
+        )
+    if fault == "degrees":
         return (
             f"{shown} under 1,000 m: they look like longitude and latitude in degrees",
             "move them into columns lon and lat and leave easting and northing blank",
             "error",
         )
-    if not (0 <= e <= _GRID_E and 0 <= n <= _GRID_N) or _in_england(e, n):
-        return None
-    if min(e, n) >= 1000 and _in_england(n, e):
+    if fault == "swapped":
         return _swapped(personal, e, n)
     if table == "settings":
         return (

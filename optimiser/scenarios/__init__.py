@@ -2,14 +2,14 @@
 
 :mod:`~optimiser.scenarios.scenario` loads them (YAML), :mod:`~.changes` is
 the change vocabulary, :mod:`~.checks` checks them against a dataset,
-:mod:`~.apply` applies them, :mod:`~.compare` compares options and
-:mod:`~.horizon` rolls the cohort forward year by year.
+:mod:`~.apply` applies them, :mod:`~.compare` compares options
+(``compare_scenarios``; ``optimiser.compare`` is not re-exported here, so that it
+does not hide its own module) and :mod:`~.horizon` rolls the cohort forward.
 """
 
 from __future__ import annotations
 
 from optimiser.scenarios.compare import Comparison as Comparison
-from optimiser.scenarios.compare import compare as compare
 from optimiser.scenarios.compare import compare_scenarios as compare_scenarios
 from optimiser.scenarios.compare import who_moves as who_moves
 from optimiser.scenarios.horizon import HorizonResult as HorizonResult
@@ -22,7 +22,6 @@ __all__ = [
     "Comparison",
     "HorizonResult",
     "Scenario",
-    "compare",
     "compare_scenarios",
     "load_scenario",
     "roll_forward",

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from optimiser.geography import in_england
+from optimiser.geography import grid_reference_fault
 from optimiser.schema.tables import INMSS_TYPES, SETTING_TYPES
 
 #: Upper bounds that catch typos (1e30 places, £4.5m for £45,000.50) with their reasons.
@@ -57,14 +57,15 @@ class AddSetting(_Change):
     @model_validator(mode="after")
     def _in_england(self) -> AddSetting:
         e, n = self.easting, self.northing
-        if abs(e) < 1000 and abs(n) < 1000:
+        fault = grid_reference_fault(e, n)
+        if fault in ("placeholder", "degrees"):
             msg = (
                 "easting and northing under 1,000 m are longitude/latitude or a 0, 0 "
                 "placeholder; give British National Grid metres"
             )
             raise ValueError(msg)
-        if not in_england(e, n):
-            hint = "swap them" if in_england(n, e) else "a new setting is built in England"
+        if fault is not None:
+            hint = "swap them" if fault == "swapped" else "a new setting is built in England"
             msg = f"easting {e:g}, northing {n:g} is outside England ({hint})"
             raise ValueError(msg)
         return self

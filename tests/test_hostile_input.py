@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -419,3 +420,22 @@ def test_scenario_seed_must_be_a_whole_number(tmp_path):
     path.write_text("name: s\nseed: abc\nchanges: []\n", encoding="utf-8")
     with pytest.raises(optimiser.DataValidationError, match=r"s\.yaml, key seed: found str"):
         load_scenario(path)
+
+
+def test_swap_test_only_for_one_local_area():
+    # Children spread over England (the national benchmark) have no meaningful centre:
+    # the swap test is off, so real homes near the diagonal e ≈ n are not flagged.
+    import importlib
+
+    validate_module = importlib.import_module("optimiser.dataset.validate")
+    spread = pd.DataFrame(
+        {
+            "easting": [150_000, 300_000, 450_000, 550_000, 380_000, 420_000],
+            "northing": [60_000, 500_000, 300_000, 200_000, 400_000, 120_000],
+        }
+    )
+    assert validate_module._LocalArea.of(spread) is None
+    local = spread.assign(
+        easting=378_000 + np.arange(6) * 500, northing=391_000 + np.arange(6) * 400
+    )
+    assert validate_module._LocalArea.of(local) is not None

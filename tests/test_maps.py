@@ -248,10 +248,11 @@ def test_publish_map_says_so(publish_html, working_html):
     assert "PUBLISH — disclosure-controlled" not in working_html
 
 
-def test_publish_flows_only_for_eight_or_more(publish_html):
-    flows = [p for p in properties(publish_html) if "travelling_children" in p]
-    assert flows
-    assert all(p["travelling_children"] != "c" and p["travelling_children"] >= 10 for p in flows)
+def test_publish_map_has_no_ward_to_setting_flows(publish_html, working_html):
+    """Ward × setting flows are mostly 1-7 children and would give away suppressed cells."""
+    assert not [p for p in properties(publish_html) if "travelling_children" in p]
+    assert "Journeys: ward → setting" not in overlay_names(publish_html)
+    assert [p for p in properties(working_html) if "travelling_children" in p]
 
 
 # ------------------------------------------------------------------ working mode and layers

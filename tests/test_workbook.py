@@ -165,7 +165,8 @@ def test_sufficiency_numbers_equal_the_api(books, baseline):
         assert r["shortfall"] == pytest.approx(s.shortfall)
     published = sheet_rows(books["publish"], "Sufficiency")
     for r, s in zip(published, suff.itertuples(), strict=True):
-        assert r["demand_children"] == publish_count(s.demand)
+        # the rule, or "c" where secondary suppression protects a small cell
+        assert r["demand_children"] in (publish_count(s.demand), "c")
         assert r["places"] == pytest.approx(s.places)
         assert "shortfall" not in r
 

@@ -94,3 +94,24 @@ def _nearest_minutes(xy: np.ndarray, sxy: np.ndarray, ds: Dataset) -> np.ndarray
     rep = np.repeat(xy, len(sxy), axis=0)
     _, mins = road_km_and_min(rep, np.tile(sxy, (len(xy), 1)), policy=ds.policy, graph=ds.roads)
     return mins.reshape(len(xy), len(sxy)).min(axis=1)
+
+
+#: Reason categories without any child's numbers, for publish outputs (prefix → category).
+REASON_CATEGORIES = (
+    ("no setting delivers", "no setting delivers the package at the child's age"),
+    ("no eligible setting within", "no eligible setting within the journey cap"),
+    ("eligible settings full", "eligible settings full"),
+)
+
+
+def reason_category(reason: str) -> str:
+    """The category of an unplaced child's reason: the same text for every child in it.
+
+    Reasons carry numbers about one child (age, journey cap, nearest journey,
+    places at the settings that child could use); publish outputs group by
+    category instead, so no row describes one child.
+    """
+    for prefix, category in REASON_CATEGORIES:
+        if str(reason).startswith(prefix):
+            return category
+    return "other reason"

@@ -54,6 +54,8 @@ from optimiser.maps.page import (
     inline_assets,
 )
 from optimiser.maps.ward_figures import ward_figures
+from optimiser.reports.published import release_for
+from optimiser.reports.release import Release
 from optimiser.scenarios.compare import Comparison
 from optimiser.siting.plan import SitingResult
 
@@ -76,6 +78,7 @@ def map_allocation(
     tiles: bool = False,
     siting: SitingResult | None = None,
     compare: Comparison | Mapping[str, AllocationResult] | None = None,
+    release: Release | None = None,
 ) -> folium.Map:
     """A self-contained folium map of an allocation (see the module docstring).
 
@@ -91,6 +94,8 @@ def map_allocation(
     compare : a :class:`~optimiser.scenarios.compare.Comparison` (its options other
         than "baseline") or a mapping name → AllocationResult: adds, for each,
         the change by ward against ``res``.
+    release : publish mode: the disclosure release of ``res`` and the options
+        (:func:`optimiser.reports.published.release_for`); built when not given.
     """
     m = folium.Map(location=None, tiles=None, control_scale=True, zoom_start=11)
     fullscreen = Fullscreen(position="topleft")
@@ -104,18 +109,22 @@ def map_allocation(
         # mapclassify's notice that it runs without numba; every other warning (the
         # package's own DataWarning included) still reaches the user
         warnings.filterwarnings("ignore", message="Numba not installed", category=UserWarning)
+        options = _options(compare, res) if compare is not None else {}
+        if publish and release is None:
+            release = release_for(ds, res, options)
         if ds.wards is not None and len(ds.wards):
-            table = ward_figures(ds, res, publish=publish)
+            table = ward_figures(ds, res, publish=publish, release=release)
             add_ward_layers(m, ds, table, publish=publish)
-            if compare is not None:
-                add_change_layers(m, ds, table, _options(compare, res), publish=publish)
+            if options:
+                add_change_layers(m, ds, table, options, publish=publish, release=release)
             add_context(m, ds)
-            add_flows(m, ds, res, publish=publish)
+            if not publish:  # ward → setting flows are working detail (see flow_figures)
+                add_flows(m, ds, res, publish=publish)
     if siting is not None:
         add_sites(m, ds, siting)
-    add_setting_layers(m, ds, res, publish=publish)
+    add_setting_layers(m, ds, res, publish=publish, release=release)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    add_furniture(m, ds, res, publish=publish)
+    add_furniture(m, ds, res, publish=publish, release=release)
     m.fit_bounds(bounds(ds))
     return m
 

@@ -18,6 +18,7 @@ from folium.template import Template
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.maps.ward_figures import la_figures
+from optimiser.reports.release import Release
 
 BANNERS = {
     "working": ("WORKING — contains unpublished figures (OFFICIAL-SENSITIVE, not for publication)"),
@@ -66,17 +67,25 @@ def _swatch(cls: str, colour: str) -> str:
     return f"border-top-color:{colour}" if cls == "line" else ""
 
 
-def add_furniture(m: folium.Map, ds: Dataset, res: AllocationResult, *, publish: bool) -> None:
+def add_furniture(
+    m: folium.Map,
+    ds: Dataset,
+    res: AllocationResult,
+    *,
+    publish: bool,
+    release: Release | None = None,
+) -> None:
     """The mode banner, attribution, the about box of whole-LA figures and the page title."""
     mode = "publish" if publish else "working"
     figures = "".join(
         f"{html.escape(k)}: <b>{html.escape(v)}</b><br>"
-        for k, v in la_figures(res, publish=publish)
+        for k, v in la_figures(res, publish=publish, release=release)
     )
     about = json.dumps(
         f"<b>{html.escape(ds.name)} — whole LA</b><br>{figures}"
         + (
-            "<i>c = 1-7 children (suppressed); counts rounded to the nearest 5.</i><br>"
+            "<i>c = 1-7 children, or withheld so that such a count cannot be worked out; "
+            "counts rounded to the nearest 5.</i><br>"
             if publish
             else ""
         )

@@ -37,6 +37,7 @@ from optimiser.maps.setting_figures import (
     setting_figures,
 )
 from optimiser.maps.ward_figures import change_figures, flow_figures, ward_figures
+from optimiser.reports.release import Release
 from optimiser.siting.plan import SitingResult
 
 # (column, layer title, number format, colour scheme); the first is shown on opening
@@ -184,7 +185,9 @@ def add_ward_layers(m: folium.Map, ds: Dataset, table: pd.DataFrame, *, publish:
 def _class_rows(classes: Classes, publish: bool, cls: str = "") -> list[tuple[str, str, str]]:
     rows = [(c, label, cls) for c, label in zip(classes.colours, classes.labels, strict=True)]
     if (classes.codes == -1).any() or publish:
-        rows.append((SUPPRESSED_COLOUR, "c: based on 1-7 children (withheld)", cls))
+        rows.append(
+            (SUPPRESSED_COLOUR, "c: 1-7 children, or withheld to protect such a count", cls)
+        )
     if (classes.codes == -2).any():
         rows.append((NO_DATA_COLOUR, "no figure (no children)", cls))
     return rows
@@ -197,11 +200,16 @@ def add_change_layers(
     compare: Mapping[str, AllocationResult],
     *,
     publish: bool,
+    release: Release | None = None,
 ) -> None:
-    """For each option in ``compare``, the change by ward against ``table`` (the baseline)."""
+    """For each option in ``compare``, the change by ward against ``table`` (the baseline).
+
+    Publish mode: each option's figures are its own in ``release`` (which must hold it).
+    """
     shapes = ward_shapes(ds)
     for name, other in compare.items():
-        change = change_figures(table, ward_figures(ds, other, publish=publish))
+        figures = ward_figures(ds, other, publish=publish, release=release, scenario=name)
+        change = change_figures(table, figures)
         data = shapes.merge(change, on=["ward_code", "ward_name"], how="left")
         for col, what, kind, of in CHANGE_LAYERS:
             classes = change_classes(data[col], fmt=_fmt(kind, signed=True))
@@ -265,9 +273,16 @@ def _utilisation_class(v: float | str) -> int:
     return next(i for i, (upper, _) in enumerate(UTILISATION) if float(v) < upper)
 
 
-def add_setting_layers(m: folium.Map, ds: Dataset, res: AllocationResult, *, publish: bool) -> None:
+def add_setting_layers(
+    m: folium.Map,
+    ds: Dataset,
+    res: AllocationResult,
+    *,
+    publish: bool,
+    release: Release | None = None,
+) -> None:
     """Settings by group, sized by places and coloured by the share of places used."""
-    st = setting_figures(ds, res, publish=publish)
+    st = setting_figures(ds, res, publish=publish, release=release)
     st = points_frame(st)
     colours = palette("RdPu", len(UTILISATION))  # apart from the ward palettes
     fields = [
@@ -312,7 +327,7 @@ def add_setting_layers(m: folium.Map, ds: Dataset, res: AllocationResult, *, pub
     if first is not None:
         rows = [(c, label, "dot") for c, (_, label) in zip(colours, UTILISATION, strict=True)]
         rows.append(
-            (SUPPRESSED_COLOUR, "c: 1-7 children placed", "dot")
+            (SUPPRESSED_COLOUR, "c: 1-7 children placed, or withheld to protect one", "dot")
             if publish
             else ("#ffffff", "size: places; outline: setting group", "dot")
         )

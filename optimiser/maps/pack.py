@@ -19,6 +19,8 @@ from optimiser.disclosure import SUPPRESSED
 from optimiser.maps.build import map_allocation
 from optimiser.maps.page import render_html
 from optimiser.maps.ward_figures import la_figures, ward_figures
+from optimiser.reports.published import release_for
+from optimiser.reports.release import Release
 from optimiser.scenarios.compare import Comparison
 from optimiser.siting.plan import SitingResult
 
@@ -57,10 +59,15 @@ def _cell(value: float | str | None, kind: str) -> str:
     return {"count": f"{v:,.0f}", "pct": f"{v:.0f}%", "gbp": f"£{v:,.0f}"}[kind]
 
 
-def summary_html(ds: Dataset, res: AllocationResult) -> str:
-    """The one-page members' summary (publish mode only): headline figures, then by ward."""
-    la = la_figures(res, publish=True)
-    wards = ward_figures(ds, res, publish=True) if ds.wards is not None else None
+def summary_html(ds: Dataset, res: AllocationResult, release: Release | None = None) -> str:
+    """The one-page members' summary (publish mode only): headline figures, then by ward.
+
+    Every count is the ``release``'s (built from ``res`` when not given), the same
+    figures as the pack's map.
+    """
+    release = release if release is not None else release_for(ds, res)
+    la = la_figures(res, publish=True, release=release)
+    wards = ward_figures(ds, res, publish=True, release=release) if ds.wards is not None else None
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td class='n'>{html.escape(v)}</td></tr>" for k, v in la
     )
@@ -70,8 +77,9 @@ def summary_html(ds: Dataset, res: AllocationResult) -> str:
         "<body>",
         f"<h1>{html.escape(ds.name)}: places for children with Specialist Provision Packages</h1>",
         "<p class='banner'>PUBLISH — disclosure-controlled: counts of 1-7 children are shown as "
-        "c, other counts are rounded to the nearest 5, and figures based on 1-7 children are "
-        "withheld. Totals may not add up because of rounding.</p>",
+        "c, and so are the few other counts from which such a count could be worked out; "
+        "other counts are rounded to the nearest 5, and figures based on withheld counts are "
+        "withheld too. Totals may not add up because of rounding.</p>",
         "<h2>Whole local authority</h2>",
         f"<table class='headline'>{rows}</table>",
     ]
@@ -92,8 +100,9 @@ def summary_html(ds: Dataset, res: AllocationResult) -> str:
         ]
     parts += [
         "<h2>Notes</h2><p class='notes'>",
-        "INMSS: independent and non-maintained special schools. Shares and means are worked out "
-        "from the unrounded figures and are withheld where the numbers behind them are 1-7. "
+        "INMSS: independent and non-maintained special schools. Shares and £ per child are "
+        "worked out from the rounded counts shown, and are withheld where a count behind them "
+        "is. "
         f"The interactive map is in {MAP_FILE} (opens without an internet connection). "
         f"{html.escape(ds.credit)}</p>",
         "</body></html>\n",
@@ -118,8 +127,12 @@ def write_pack(
     out_dir = Path(out_dir)
     targets = [out_dir / MAP_FILE, out_dir / SUMMARY_FILE]
     check_outputs(*targets)
-    m = map_allocation(ds, res, publish=True, siting=siting, compare=compare)
-    texts = [render_html(m), summary_html(ds, res)]
+    options: Mapping[str, AllocationResult] = (
+        compare.results if isinstance(compare, Comparison) else (compare or {})
+    )
+    release = release_for(ds, res, {k: v for k, v in options.items() if v is not res})
+    m = map_allocation(ds, res, publish=True, siting=siting, compare=compare, release=release)
+    texts = [render_html(m), summary_html(ds, res, release)]
     with atomic_outputs(*targets) as temps:
         for tmp, text in zip(temps, texts, strict=True):
             tmp.write_text(text, encoding="utf-8")

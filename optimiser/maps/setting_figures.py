@@ -16,8 +16,10 @@ import pandas as pd
 
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
-from optimiser.disclosure import SUPPRESSED, check_publishable, publish_count
+from optimiser.disclosure import SUPPRESSED, check_publishable
 from optimiser.maps.geometry import rounded_lonlat
+from optimiser.reports.published import release_for
+from optimiser.reports.release import BASELINE, Release
 from optimiser.schema.tables import INMSS_TYPES
 
 #: Setting groups shown as map layers: key → (label, outline colour).
@@ -50,15 +52,17 @@ def setting_group(setting_type: str, in_area: bool) -> str:
     return "inclusion_base" if setting_type == "inclusion_base" else "post16"
 
 
-def setting_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> pd.DataFrame:
+def setting_figures(
+    ds: Dataset, res: AllocationResult, *, publish: bool, release: Release | None = None
+) -> pd.DataFrame:
     """One row per open setting: public details, places, children placed there, utilisation.
 
     Columns: setting_id, name, group, type_label, urn, packages, places (open to
     the LA's packages: Σ places per package, at most the capacity), capacity (all
     pupils), cost_per_place, filled_children, utilisation_pct (of places), lon, lat
     (+ placement_cost_gbp in working mode). In publish mode filled_children is
-    disclosure-controlled and utilisation is computed from the published count
-    ("c" where that is "c").
+    the count of the ``release`` (built from ``res`` when not given) and
+    utilisation is computed from the published count ("c" where that is "c").
     """
     st = ds.settings[~ds.settings["closed"]].reset_index(drop=True)
     filled = res.placements.groupby("setting_id").size()
@@ -90,7 +94,9 @@ def setting_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> pd.
     )
     n = st["setting_id"].map(filled).fillna(0).astype(int)
     if publish:
-        out["filled_children"] = [publish_count(v) for v in n]
+        release = release if release is not None else release_for(ds, res)
+        shown = release.table(BASELINE, "setting")["placed"]
+        out["filled_children"] = shown.reindex(out["setting_id"]).to_numpy()
     else:
         out["filled_children"] = n
         out["placement_cost_gbp"] = st["setting_id"].map(cost).fillna(0.0).round(0)
@@ -132,8 +138,10 @@ def candidate_figures(ds: Dataset) -> pd.DataFrame:
 def chosen_site_figures(sites: pd.DataFrame, *, publish: bool = True) -> pd.DataFrame:
     """Chosen sites of a siting result: site_id, name, places, any *_gbp figures, lon, lat.
 
-    Sites with no places are left out. Columns named ``*_children`` are
-    disclosure-controlled when ``publish``; any other column is dropped.
+    Sites with no places are left out. Columns named ``*_children`` are kept
+    in working mode only (a site's children come from another allocation than
+    the release's, so publish mode shows places and £ only); any other column
+    is dropped.
     """
     need = {"site_id", "name", "easting", "northing", "places"}
     if missing := need - set(sites.columns):
@@ -151,7 +159,7 @@ def chosen_site_figures(sites: pd.DataFrame, *, publish: bool = True) -> pd.Data
     for col in sites.columns:
         if str(col).endswith("_gbp"):
             out[col] = pd.to_numeric(sites[col], errors="coerce").round(0).to_numpy()
-        elif str(col).endswith("_children"):
-            out[col] = [publish_count(v) for v in sites[col]] if publish else sites[col].to_numpy()
+        elif str(col).endswith("_children") and not publish:
+            out[col] = sites[col].to_numpy()
     out["lon"], out["lat"] = lon, lat
     return out

@@ -18,7 +18,6 @@ the map geometry (:mod:`optimiser.maps.geometry`) and the colour classes
 
 from __future__ import annotations
 
-import re
 from typing import cast
 
 import geopandas as gpd
@@ -28,15 +27,14 @@ import shapely
 
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
+from optimiser.dataset.wards import child_wards
 from optimiser.disclosure import (
     SUPPRESSED,
     check_publishable,
     publish_change,
     publish_count,
-    publish_derived,
-    publish_share,
 )
-from optimiser.geography import BNG, WGS84
+from optimiser.geography import WGS84
 from optimiser.maps.classes import (
     NO_DATA_COLOUR,
     SUPPRESSED_COLOUR,
@@ -62,6 +60,8 @@ from optimiser.maps.setting_figures import (
     setting_figures,
     setting_group,
 )
+from optimiser.reports.published import release_for
+from optimiser.reports.release import BASELINE, Release
 from optimiser.schema.tables import INMSS_TYPES
 
 __all__ = [
@@ -95,50 +95,6 @@ __all__ = [
 
 #: Ward figures a map or pack may show (both modes); counts end in ``_children``.
 WARD_COUNTS = ("spp_children", "placed_children", "inmss_children", "unplaced_children")
-_CLONE_SUFFIX = re.compile(r"-g\d+\.\d+$")  # children added by a demand_growth change
-
-
-def child_wards(ds: Dataset, child_ids: pd.Series | list[str]) -> pd.Series:
-    """Ward code of each child ("" when outside every ward), indexed by child_id.
-
-    Uses ``children.ward_code``; where it is blank or absent, the ward whose
-    boundary holds the child's home. Children a scenario's ``demand_growth``
-    added (ids ``<id>-g<k>.<i>``) take the ward of the child they copy.
-    """
-    kids = ds.children
-    codes = (
-        kids["ward_code"].fillna("").astype(str)
-        if "ward_code" in kids
-        else pd.Series("", index=kids.index)
-    )
-    blank = (codes == "").to_numpy()
-    if blank.any() and ds.wards is not None and len(ds.wards):
-        codes = codes.copy()
-        codes[blank] = _ward_by_point(
-            ds.wards,
-            kids.loc[blank, "easting"].to_numpy(float),
-            kids.loc[blank, "northing"].to_numpy(float),
-        )
-    lookup = pd.Series(codes.to_numpy(), index=kids["child_id"].astype(str).to_numpy())
-    lookup = lookup[~lookup.index.duplicated()]
-    ids = pd.Index(pd.Series(list(child_ids), dtype=object).astype(str))
-    out = lookup.reindex(ids)
-    missing = out.isna().to_numpy()
-    if missing.any():
-        base = ids[missing].str.replace(_CLONE_SUFFIX, "", regex=True)
-        out.iloc[np.flatnonzero(missing)] = lookup.reindex(base).to_numpy()
-    return out.fillna("").rename("ward_code")
-
-
-def _ward_by_point(
-    wards: gpd.GeoDataFrame, easting: np.ndarray, northing: np.ndarray
-) -> np.ndarray:
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(easting, northing), crs=BNG)
-    hit = gpd.sjoin(
-        points, wards.to_crs(BNG)[["ward_code", "geometry"]], how="left", predicate="intersects"
-    )
-    hit = hit[~hit.index.duplicated()]  # a home on a boundary goes to the first ward
-    return hit["ward_code"].fillna("").astype(str).to_numpy()
 
 
 def ward_counts(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
@@ -173,14 +129,22 @@ def ward_counts(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
     return out.reset_index()
 
 
-def ward_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> pd.DataFrame:
+def ward_figures(
+    ds: Dataset,
+    res: AllocationResult,
+    *,
+    publish: bool,
+    release: Release | None = None,
+    scenario: str = BASELINE,
+) -> pd.DataFrame:
     """Ward figures as a map or pack shows them: ward_code, ward_name, counts, derived.
 
     Working: exact counts; derived figures rounded for display (share in %
-    to 0.1, £ to 1, minutes to 0.1). Publish: counts disclosure-controlled;
-    a share withheld when its numerator, denominator or complement is 1-7,
-    £ per child and mean minutes when the placed count is 1-7; shares to
-    whole %, £ to the nearest 10, minutes to whole minutes.
+    to 0.1, £ to 1, minutes to 0.1). Publish: the counts of ``scenario`` in
+    ``release`` (built from ``res`` alone when not given): 1-7 and the cells
+    protecting them "c", others rounded to 5; the INMSS share (whole %) and £
+    per placed child (£10) from the published figures; the mean journey
+    (whole minutes) only beside a published placed count.
     """
     exact = ward_counts(ds, res)
     out = exact[["ward_code", "ward_name"]].copy()
@@ -191,17 +155,24 @@ def ward_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> pd.Dat
         out["transport_gbp_per_child"] = exact["transport_gbp_per_child"].round(0)
         out["mean_travel_min"] = exact["mean_travel_min"].round(1)
         return out
-    for col in WARD_COUNTS:
-        out[col] = [publish_count(v) for v in exact[col]]
+    release = release if release is not None else release_for(ds, res)
+    counts = release.table(scenario, "ward").reindex(exact["ward_code"])
+    names = {"spp_children": "demand", "placed_children": "placed"}
+    names |= {"inmss_children": "inmss", "unplaced_children": "unplaced"}
+    for col, measure in names.items():
+        out[col] = counts[measure].to_numpy()
     out["inmss_share_pct"] = [
-        _rounded(publish_share(n, d), 100, 1)
-        for n, d in zip(exact["inmss_children"], exact["placed_children"], strict=True)
+        s if s == SUPPRESSED else round(100 * float(s))
+        for s in map(Release.share, out["inmss_children"], out["placed_children"])
     ]
-    for col, step in (("transport_gbp_per_child", 10), ("mean_travel_min", 1)):
-        out[col] = [
-            _rounded(publish_derived(v, b), 1, step)
-            for v, b in zip(exact[col], exact["placed_children"], strict=True)
-        ]
+    out["transport_gbp_per_child"] = [
+        Release.per_child(float(c), n)
+        for c, n in zip(exact["transport_cost_gbp"], out["placed_children"], strict=True)
+    ]
+    out["mean_travel_min"] = [
+        Release.gated(float(v), n, 0)
+        for v, n in zip(exact["mean_travel_min"], out["placed_children"], strict=True)
+    ]
     check_publishable(out)
     return out
 
@@ -252,9 +223,15 @@ def flow_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> gpd.Ge
 
     Columns: ward_name, setting_name, travelling_children, geometry. In publish
     mode counts are disclosure-controlled and flows shown as "c" are dropped
-    (a line is drawn only for 8 or more children).
+    Publish mode returns no flows: at ward × setting level most flows are 1-7
+    children, and the rest would let suppressed ward and setting counts be
+    worked out; the publish map shows no journeys layer.
     """
     pts = ward_points(ds).set_index("ward_code")
+    if publish:
+        empty: dict[str, list[object]] = {"ward_name": [], "setting_name": []}
+        empty["travelling_children"] = []
+        return gpd.GeoDataFrame(empty, geometry=[], crs=WGS84)
     st = setting_figures(ds, res, publish=False).set_index("setting_id")
     pl = res.placements.assign(ward_code=child_wards(ds, res.placements["child_id"]).to_numpy())
     pl = pl[pl["ward_code"].isin(pts.index) & pl["setting_id"].isin(st.index)]
@@ -287,33 +264,44 @@ def flow_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> gpd.Ge
     return out.reset_index(drop=True)
 
 
-def la_figures(res: AllocationResult, *, publish: bool) -> list[tuple[str, str]]:
+def la_figures(
+    res: AllocationResult, *, publish: bool, release: Release | None = None
+) -> list[tuple[str, str]]:
     """Headline figures for the whole LA as (label, text).
 
-    Publish mode applies the count rule at LA level too (stricter than the
-    minimum) and rounds £ totals to the nearest £1,000.
+    Publish mode (``release`` required): the release's LA counts, the INMSS
+    share and £ per placed child from them, £ totals to the nearest £1,000
+    and shown only beside a published count, the mean journey in whole minutes.
     """
     k = res.kpis
-    placed, inmss = k["placed_children"], k["inmss_children"]
-    count = publish_count if publish else (lambda v: int(v))
-    share = publish_share(inmss, placed) if publish else (inmss / placed if placed else np.nan)
-    mean_min = publish_derived(k["mean_travel_min"], placed) if publish else k["mean_travel_min"]
-    per_child = k["transport_cost_gbp"] / placed if placed else np.nan
-    shown_per_child = publish_derived(per_child, placed) if publish else per_child
-    step = 1000 if publish else 1
+    if publish:
+        if release is None:
+            msg = "la_figures(publish=True) needs the release (optimiser.reports.release)"
+            raise ValueError(msg)
+        la = release.table(BASELINE, "la").iloc[0]
+        placed, inmss, unplaced, demand = la["placed"], la["inmss"], la["unplaced"], la["demand"]
+        share = Release.share(inmss, placed)
+        total = Release.gated(k["total_cost_gbp"], placed, 1000)
+        transport = Release.gated(k["transport_cost_gbp"], la["transported"], 1000)
+        per_child = Release.per_child(k["transport_cost_gbp"], placed)
+        mean_min = Release.gated(k["mean_travel_min"], placed, 0)
+    else:
+        placed, inmss = k["placed_children"], k["inmss_children"]
+        unplaced, demand = k["unplaced_children"], placed + k["unplaced_children"]
+        share = inmss / placed if placed else np.nan
+        total, transport = k["total_cost_gbp"], k["transport_cost_gbp"]
+        per_child = k["transport_cost_gbp"] / placed if placed else np.nan
+        mean_min = _step(k["mean_travel_min"], 0.1)
     return [
-        (
-            "Children with a Specialist Provision Package",
-            _fmt(count(placed + k["unplaced_children"])),
-        ),
-        ("Placed", _fmt(count(placed))),
-        ("Placed in INMSS (independent / non-maintained special)", _fmt(count(inmss))),
+        ("Children with a Specialist Provision Package", _fmt(demand)),
+        ("Placed", _fmt(placed)),
+        ("Placed in INMSS (independent / non-maintained special)", _fmt(inmss)),
         ("INMSS share of placed children", _fmt(share, pct=True)),
-        ("Not placed (no suitable place)", _fmt(count(k["unplaced_children"]))),
-        ("Total cost of places and transport", _fmt(_step(k["total_cost_gbp"], step), gbp=True)),
-        ("Transport cost", _fmt(_step(k["transport_cost_gbp"], step), gbp=True)),
-        ("Transport cost per placed child", _fmt(_step(shown_per_child, 10), gbp=True)),
-        ("Mean journey time (minutes)", _fmt(_step(mean_min, 1 if publish else 0.1))),
+        ("Not placed (no suitable place)", _fmt(unplaced)),
+        ("Total cost of places and transport", _fmt(total, gbp=True)),
+        ("Transport cost", _fmt(transport, gbp=True)),
+        ("Transport cost per placed child", _fmt(_step(per_child, 10), gbp=True)),
+        ("Mean journey time (minutes)", _fmt(mean_min)),
     ]
 
 

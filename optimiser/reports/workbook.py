@@ -15,23 +15,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import pandas as pd
 
 from optimiser._outputs import atomic_output, check_outputs
 from optimiser.allocation.solve import AllocationResult, allocate
 from optimiser.dataset.model import Dataset
-from optimiser.disclosure import (
-    SUPPRESSED,
-    publish_change,
-    publish_count,
-    publish_share,
-    publish_table,
-    round_gbp,
-    round_share,
-)
+from optimiser.dataset.wards import child_wards
 from optimiser.reports.labels import format_kpis
+from optimiser.reports.published import (
+    published_comparison,
+    published_horizon,
+    published_inmss,
+    published_kpis,
+    published_sufficiency,
+    published_transport,
+    published_unplaced,
+    published_wards,
+    release_for,
+)
+from optimiser.reports.release import Release
 from optimiser.reports.xlsx import write_tables
 from optimiser.scenarios.compare import Comparison, compare_scenarios
 from optimiser.scenarios.horizon import HorizonResult, roll_forward
@@ -61,11 +64,15 @@ def build_tables(
     publish: bool = False,
     comparison: Comparison | None = None,
     horizon: HorizonResult | None = None,
+    release: Release | None = None,
 ) -> WorkbookTables:
-    """Every sheet's table, disclosure-controlled when ``publish``."""
-    wards = _ward_table(ds, res)
-    inmss = _inmss_table(ds, res)
-    transport = _transport_table(res)
+    """Every sheet's table; in publish mode every count comes from one disclosure release.
+
+    ``release`` (publish mode): the :class:`~optimiser.reports.release.Release` of
+    ``res`` and the comparison's options; built here when not given.
+    """
+    if publish:
+        return _published_tables(ds, res, comparison, horizon, release)
     unplaced = (
         res.unplaced.groupby(["package_id", "reason"])
         .size()
@@ -80,77 +87,48 @@ def build_tables(
             "unplaced": "unplaced_children",
         }
     )
-    if publish:
-        counts = ["demand_children", "placed_children", "inmss_children", "unplaced_children"]
-        suff = publish_table(suff, counts=counts, keep=["package_id", "phase", "places"])
-        wards = wards.assign(other_placed=wards["placed_children"] - wards["inmss_children"])
-        wards = publish_table(
-            wards,
-            counts=[str(c) for c in wards.columns if str(c).endswith("_children")],
-            derived={
-                "inmss_share": ("placed_children", "inmss_children", "other_placed"),
-                "transport_gbp_per_child": "placed_children",
-                "mean_travel_min": "placed_children",
-            },
-            keep=["ward_code", "ward_name"],
-        )
-        inmss = publish_table(
-            inmss,
-            counts=["inmss_children"],
-            derived={"fee_gbp": "inmss_children"},
-            keep=["setting_id", "name", "setting_type", "package_id"],
-        )
-        transport = publish_table(
-            transport,
-            counts=["placed_children"],
-            derived={
-                "transport_cost_gbp": "placed_children",
-                "transport_gbp_per_child": "placed_children",
-                "mean_travel_min": "placed_children",
-            },
-            keep=["setting_type"],
-        )
-        unplaced = publish_table(
-            unplaced, counts=["unplaced_children"], keep=["package_id", "reason"]
-        )
-        wards, inmss, transport = (_round_derived(t) for t in (wards, inmss, transport))
     return WorkbookTables(
-        summary=pd.DataFrame(
-            format_kpis(_summary_kpis(res.kpis, publish)), columns=["measure", "value"]
-        ),
+        summary=pd.DataFrame(format_kpis(res.kpis), columns=["measure", "value"]),
         sufficiency=suff,
-        wards=wards,
-        inmss=inmss,
-        transport=transport,
+        wards=_ward_table(ds, res),
+        inmss=_inmss_table(ds, res),
+        transport=_transport_table(res),
         unplaced=unplaced,
-        comparison=None if comparison is None else _comparison_table(comparison, publish=publish),
+        comparison=None if comparison is None else _comparison_table(comparison),
         horizon=None if horizon is None else horizon.years,
-        placements=None if publish else res.placements,
+        placements=res.placements,
     )
 
 
-def _round_derived(frame: pd.DataFrame) -> pd.DataFrame:
-    """Published derived figures rounded: shares to whole %, £ per child and fees to £10,
-    other £ to £100, minutes whole ("c" stays "c")."""
-    out = frame.copy()
-    for col in out.columns:
-        name = str(col)
-        if name.endswith("_share"):
-            out[col] = [round_share(v) for v in out[col]]
-        elif name.endswith("_per_child") or name == "fee_gbp":
-            out[col] = [round_gbp(v, 10) for v in out[col]]
-        elif name.endswith("_gbp"):
-            out[col] = [round_gbp(v, 100) for v in out[col]]
-        elif name.endswith("_min"):
-            out[col] = [v if v == SUPPRESSED or v != v else round(v) for v in out[col]]
-    return out
+def _published_tables(
+    ds: Dataset,
+    res: AllocationResult,
+    comparison: Comparison | None,
+    horizon: HorizonResult | None,
+    release: Release | None,
+) -> WorkbookTables:
+    """The publish workbook: no child-level rows; every count from the release."""
+    if release is None:
+        release = release_for(ds, res, comparison.results if comparison else None)
+    return WorkbookTables(
+        summary=pd.DataFrame(
+            format_kpis(published_kpis(release, res.kpis)), columns=["measure", "value"]
+        ),
+        sufficiency=published_sufficiency(release, res),
+        wards=published_wards(ds, release, res),
+        inmss=published_inmss(ds, release),
+        transport=published_transport(release, res),
+        unplaced=published_unplaced(release),
+        comparison=None if comparison is None else published_comparison(release, comparison.kpis),
+        horizon=None if horizon is None else published_horizon(horizon.years, release),
+        placements=None,
+    )
 
 
 def _ward_table(ds: Dataset, res: AllocationResult) -> pd.DataFrame:
     """Children by home ward: demand, placed, INMSS, unplaced, transport, journey time."""
-    ward_of = ds.children.set_index("child_id")["ward_code"]
-    p = res.placements.assign(ward_code=res.placements["child_id"].map(ward_of))
-    u = res.unplaced.assign(ward_code=res.unplaced["child_id"].map(ward_of))
+    p = res.placements.assign(ward_code=child_wards(ds, res.placements["child_id"]).to_numpy())
+    u = res.unplaced.assign(ward_code=child_wards(ds, res.unplaced["child_id"]).to_numpy())
     g = p.groupby("ward_code")
     table = pd.DataFrame(
         {
@@ -207,89 +185,9 @@ def _transport_table(res: AllocationResult) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _comparison_table(cmp: Comparison, *, publish: bool = False) -> pd.DataFrame:
-    if publish:
-        return _published_comparison(cmp)
+def _comparison_table(cmp: Comparison) -> pd.DataFrame:
     deltas = cmp.deltas.add_prefix("change: ")
     return pd.concat([cmp.kpis, deltas], axis=1).rename_axis("measure").reset_index()
-
-
-#: A published figure: a number or "c".
-Published = float | int | str
-
-#: Shares on the Comparison sheet -> (numerator count, denominator count) among the KPIs;
-#: a share whose counts are not among the KPIs (None) is withheld in publish mode.
-_SHARE_BASES: dict[str, tuple[str, str] | None] = {
-    "inmss_share": ("inmss_children", "placed_children"),
-    "travelling_alone_share": ("", "transported_children"),
-    "first_preference_share": None,
-    "mainstream_preference_met_share": None,
-}
-#: £ per child on the Comparison sheet -> the count of children it divides by.
-_PER_CHILD_BASES = {"transport_cost_per_transported_child_gbp": "transported_children"}
-
-
-def _published_value(measure: str, column: pd.Series) -> float | int | str:
-    """One option's figure for ``measure`` as published (column: that option's KPIs)."""
-    value = float(column[measure])
-    if measure in _PER_CHILD_BASES:
-        base = float(column.get(_PER_CHILD_BASES[measure], float("nan")))
-        return SUPPRESSED if publish_count(base) == SUPPRESSED else round_gbp(value, 10)
-    if measure.endswith("_gbp"):
-        return round_gbp(value, 100)
-    if measure.endswith("_share"):
-        bases = _SHARE_BASES.get(measure)
-        if bases is None:
-            return SUPPRESSED  # its counts are not published beside it
-        num_key, den_key = bases
-        den = float(column.get(den_key, float("nan")))
-        num = float(column[num_key]) if num_key else value * den
-        if den != den:
-            return SUPPRESSED
-        return round_share(publish_share(round(num), den))
-    if measure.endswith("_min"):
-        return SUPPRESSED if value != value else round(value)
-    return publish_count(value)  # every other measure is a count of children
-
-
-def _summary_kpis(kpis: dict[str, float], publish: bool) -> dict[str, float | str]:
-    """The Summary sheet's KPIs: exact, or through the same rules as the Comparison sheet."""
-    if not publish:
-        return dict(kpis)
-    column = pd.Series(kpis, dtype=float)
-    return {key: _published_value(key, column) for key in kpis}
-
-
-def _published_comparison(cmp: Comparison) -> pd.DataFrame:
-    """The Comparison sheet in publish mode: every figure through the disclosure rules.
-
-    Counts 1-7 → "c", other counts rounded to 5; shares to whole %, only when the
-    counts behind them are published; £ per child to £10, £ totals to £100,
-    minutes whole; changes computed from the published figures.
-    """
-    options = list(cmp.kpis.columns)
-    table = pd.DataFrame(
-        {name: [_published_value(m, cmp.kpis[name]) for m in cmp.kpis.index] for name in options},
-        index=cmp.kpis.index,
-        dtype=object,
-    )
-    for name in cmp.deltas.columns:
-        table[f"change: {name}"] = [
-            _published_change(
-                m, cast(Published, table.at[m, name]), cast(Published, table.at[m, options[0]])
-            )
-            for m in table.index
-        ]
-    return table.rename_axis("measure").reset_index()
-
-
-def _published_change(
-    measure: str, after: float | int | str, before: float | int | str
-) -> float | int | str:
-    change = publish_change(after, before)
-    if isinstance(change, float) and measure.endswith("_share"):
-        return round(change, 2)
-    return change
 
 
 def write_workbook(

@@ -393,7 +393,8 @@ def test_workbook_map_and_pack_together_recover_nothing(default_ds, compared, bo
     # the pack's ward table shows the same figures as the workbook's Wards sheet
     book = openpyxl.load_workbook(books[0], read_only=True)
     for r in rows(book, "Wards"):
-        cells = re.search(rf"<tr><td>{re.escape(html.escape(r['ward_name']))}</td>(.*?)</tr>", summary)
+        name = re.escape(html.escape(r["ward_name"]))
+        cells = re.search(rf"<tr><td>{name}</td>(.*?)</tr>", summary)
         assert cells, r["ward_name"]
         shown = re.findall(r"<td class=n>(.*?)</td>", cells.group(1))
         assert shown[0].replace(",", "") == str(r["demand_children"])

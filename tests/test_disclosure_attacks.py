@@ -121,6 +121,10 @@ class Reader:
         return out
 
 
+def half_up(x: float) -> int:
+    return math.floor(x + 0.5)
+
+
 def rows(book, sheet: str) -> list[dict]:
     data = list(book[sheet].iter_rows(min_row=HEADER_ROW, values_only=True))
     return [dict(zip(data[0], r, strict=True)) for r in data[1:] if any(v is not None for v in r)]
@@ -160,10 +164,12 @@ def read_workbook(reader: Reader, path: Path, *, options: list[str]) -> dict:
         unit(base, "ward", r["ward_code"], r)
         # derived figures must be functions of the published ones (no more information)
         if r["inmss_share"] != "c":
-            assert r["inmss_share"] == round(r["inmss_children"] / r["placed_children"], 2)
+            assert (
+                r["inmss_share"] == half_up(100 * r["inmss_children"] / r["placed_children"]) / 100
+            )
         if r["transport_gbp_per_child"] != "c":
-            cost = round(r["transport_cost_gbp"] / 100) * 100
-            assert r["transport_gbp_per_child"] == round(cost / r["placed_children"] / 10) * 10
+            cost = half_up(r["transport_cost_gbp"] / 100) * 100
+            assert r["transport_gbp_per_child"] == half_up(cost / r["placed_children"] / 10) * 10
     la_demand = (base, "la", "", "demand")
     reader.sums(la_demand, [(base, "la", "", "placed"), (base, "la", "", "unplaced")])
     for m in status:
@@ -412,3 +418,27 @@ def test_no_publish_workbook_cell_holds_1_to_7_or_unrounded_count(books):
                     if str(col).endswith("_children") or str(col) in ("value",):
                         if isinstance(v, (int, float)) and str(col).endswith("_children"):
                             assert v == 0 or (v > 7 and v % 5 == 0), (sheet, col, v)
+
+
+@pytest.mark.parametrize(("share", "seed"), [(0.2, 1), (0.5, 2)])
+def test_small_areas_recover_nothing(default_ds, tmp_path, share, seed):
+    """A fifth or half of the cohort: small counts everywhere, still nothing recovered."""
+    kids = default_ds.children.sample(frac=share, random_state=seed).sort_index()
+    ds = default_ds.replace(children=kids.reset_index(drop=True))
+    path = write_workbook(ds, tmp_path / "pub.xlsx", years=0, publish=True)
+    reader = Reader()
+    read_workbook(reader, path, options=[])
+    res = optimiser.allocate(ds)
+    assert not attack(reader, truth_of(ds, {"baseline": res}))
+
+
+def test_a_release_that_leaks_is_never_written(default_ds, tmp_path, monkeypatch):
+    """Fail closed: if protection fell short, the audit refuses and no file appears."""
+    import optimiser.reports.release as release
+
+    monkeypatch.setattr(release, "secondary_suppression", lambda v, r, s, **k: s)
+    out = tmp_path / "pub.xlsx"
+    with pytest.raises(optimiser.OptimiserError, match="would disclose"):
+        write_workbook(default_ds, out, years=0, publish=True)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []

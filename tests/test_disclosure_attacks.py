@@ -227,6 +227,7 @@ def read_map(reader: Reader, page: str, ds, wards: list[str], options: list[str]
     code_of = dict(zip(ds.wards["ward_name"], ds.wards["ward_code"], strict=True))
     settings = ds.settings.set_index("name")
     by_type = defaultdict(list)
+    merged: dict[str, dict] = defaultdict(dict)
     for p in props:
         if "ward_name" in p and "setting_name" not in p:
             code = code_of[html.unescape(p["ward_name"])]  # map text is HTML-escaped
@@ -239,6 +240,7 @@ def read_map(reader: Reader, page: str, ds, wards: list[str], options: list[str]
             ):
                 if col in p:
                     reader.shown(("baseline", "ward", code, m), p[col])
+            merged[code].update(p)
         if "filled_children" in p:
             sid = settings.loc[html.unescape(p["name"]), "setting_id"]
             sid = sid if isinstance(sid, str) else sid.iloc[0]
@@ -248,6 +250,15 @@ def read_map(reader: Reader, page: str, ds, wards: list[str], options: list[str]
             by_type[t].append(name)
     for t, names in by_type.items():
         reader.sums(("baseline", "type", t, "placed"), names)
+    shares = 0
+    for code, p in merged.items():
+        if "inmss_share_pct" in p:
+            # the share is the ratio of the counts shown in the other layers: it pins nothing
+            n, d = p["inmss_children"], p["placed_children"]
+            expected = "c" if "c" in (n, d) or not d else half_up(100 * n / d)
+            assert p["inmss_share_pct"] == expected, (code, p)
+            shares += 1
+    assert shares == len(ds.wards)
     assert wards, "the map has no ward figures"
 
 
@@ -442,3 +453,11 @@ def test_a_release_that_leaks_is_never_written(default_ds, tmp_path, monkeypatch
         write_workbook(default_ds, out, years=0, publish=True)
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_publish_unplaced_reasons_carry_no_childs_numbers(books):
+    """Reasons name a category; a child's age, journey cap or nearest journey never appears."""
+    book = openpyxl.load_workbook(books[0], read_only=True)
+    reasons = {r["reason"] for r in rows(book, "Unplaced")}
+    assert reasons
+    assert all(not re.search(r"\d", str(r)) for r in reasons), reasons

@@ -16,12 +16,14 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from optimiser._errors import DisclosureError
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.dataset.wards import child_wards
 from optimiser.disclosure import (
     SUPPRESSED,
     check_publishable,
+    is_publishable_count,
     publish_change,
     publish_count,
     round_gbp,
@@ -218,6 +220,10 @@ def published_kpis(
         else:
             msg = f"no publish rule for the KPI {key!r}; add one to optimiser.reports.published"
             raise KeyError(msg)
+    counts = [k for k in out if k in by_kpi or k.startswith(("placed_children_", "unplaced_"))]
+    if bad := [k for k in counts if not is_publishable_count(out[k])]:
+        msg = f"internal error: KPI count(s) {bad} are not disclosure-controlled; nothing written"
+        raise DisclosureError(msg)
     return out
 
 

@@ -120,8 +120,9 @@ def _column_chart(
 
 
 _PUBLISH_BANNER = (
-    "PUBLISH — disclosure-controlled: counts 1-7 shown as c, others rounded to 5; "
-    "no child-level data"
+    "PUBLISH — disclosure-controlled: counts 1-7, and counts from which one could be worked "
+    "out, shown as c; others rounded to 5; shares and £ per child from the rounded counts; "
+    "no child-level data (docs/disclosure.md)"
 )
 _WORKING_BANNER = "WORKING — exact figures with pseudonymous child ids; do not publish"
 

@@ -23,8 +23,8 @@ from optimiser.reports.release import Release
 BANNERS = {
     "working": ("WORKING — contains unpublished figures (OFFICIAL-SENSITIVE, not for publication)"),
     "publish": (
-        "PUBLISH — disclosure-controlled: counts of 1-7 children shown as c, other "
-        "counts rounded to the nearest 5, figures based on 1-7 children withheld"
+        "PUBLISH — disclosure-controlled: counts of 1-7 children, and counts from which "
+        "one could be worked out, shown as c; other counts rounded to the nearest 5"
     ),
 }
 

@@ -2,8 +2,9 @@
 
 Both files are self-contained HTML (no scripts or styles fetched from the
 network) and hold only disclosure-controlled figures: counts of 1-7 children
-shown as "c", other counts rounded to the nearest 5, figures based on 1-7
-children withheld (:mod:`optimiser.disclosure`). No child-level data.
+shown as "c" (and the counts that would let one be worked out), other counts
+rounded to the nearest 5, figures based on withheld counts withheld
+(:mod:`optimiser.reports.release`, ``docs/disclosure.md``). No child-level data.
 """
 
 from __future__ import annotations

@@ -135,7 +135,13 @@ def transport_cmd(
         ),
     ] = True,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", min=0.1, help="Time budget of the route estimate [s].")
+        float,
+        typer.Option(
+            "--time-limit",
+            min=0.1,
+            help="Safety cap on the route estimate [s]; the search stops by itself, so "
+            "runs repeat exactly unless a setting is marked 'time limit'.",
+        ),
     ] = 10.0,
     out: Annotated[
         Path | None,

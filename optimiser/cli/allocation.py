@@ -94,6 +94,8 @@ def _print_allocation(res) -> None:
         left=cols[:2],
     )
     console.print(suff)
+    for warning in res.warnings:
+        console.print(f"warning: {warning}", markup=False)
     if len(res.unplaced):
         console.print(f"{len(res.unplaced)} children could not be placed; reasons:")
         for reason, n in res.unplaced["reason"].value_counts().head(8).items():

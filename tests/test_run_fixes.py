@@ -4,8 +4,11 @@ reproducible route riders, scenario changes from a horizon year."""
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_allocation import E0, write_case
 from typer.testing import CliRunner
@@ -14,6 +17,9 @@ import optimiser
 from optimiser.allocation import allocation_warnings
 from optimiser.cli.app import app
 from optimiser.dataset.validate import DataWarning
+from optimiser.scenarios import roll_forward, scenario_from_mapping
+from optimiser.schema import INMSS_TYPES
+from optimiser.synth import synth_area
 
 runner = CliRunner()
 
@@ -106,3 +112,118 @@ def test_continuing_over_places_in_validate_and_cli(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "warning: S × P1: 2 continuing placements in 1 places (1 over)" in result.output
     assert "K1" not in result.output and "K3" not in result.output
+
+
+# --- siting: --time-limit is a wall-clock budget for the whole run ---------------------------
+
+
+def _synthetic_area_with_candidates(folder: Path, n_children: int) -> optimiser.Dataset:
+    """A seeded synthetic area (optimiser.synth) with a candidate site beside each setting."""
+    frames = synth_area(n_children=n_children, n_settings=max(20, n_children // 60), seed=2)
+    near = frames["settings"][~frames["settings"]["setting_type"].isin(INMSS_TYPES)]
+    frames["candidates"] = pd.DataFrame(
+        {
+            "site_id": [f"N{i:03d}" for i in range(len(near))],
+            "name": "candidate",
+            "urn": "",
+            "easting": near["easting"].to_numpy() + 500,
+            "northing": near["northing"].to_numpy(),
+            "age_min": 4,
+            "age_max": 18,
+            "packages": ";".join(frames["packages"]["package_id"]),
+            "max_places": 16,
+            "capital_cost_gbp_per_place": 20000,
+        }
+    )
+    folder.mkdir(parents=True)
+    for name, frame in frames.items():
+        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+    return optimiser.load_dataset(folder)
+
+
+#: Fixed allowance beyond the limit: the solve's 1 s minimum, one confirming allocation and
+#: the MIP's own overrun, with a wide margin for a loaded machine (measured: 0.6 s over).
+ALLOWANCE_S = 6.0
+
+
+def test_site_time_limit_bounds_the_whole_run(tmp_path: Path):
+    ds = _synthetic_area_with_candidates(tmp_path / "area", 2000)
+    limit = 6.0
+    start = time.perf_counter()
+    res = optimiser.site(ds, budget_gbp=3_000_000, time_limit_s=limit)
+    wall = time.perf_counter() - start
+    assert wall <= limit + ALLOWANCE_S
+    t = res.timings_s
+    assert set(t) == {"instance", "solve", "confirm", "marginal", "total"}
+    assert t["total"] <= wall and t["instance"] + t["solve"] <= limit + 2.0
+    assert res.capital_cost_gbp <= 3_000_000
+    # confirmation ran; marginal savings the budget left out are NaN and noted, never silent
+    assert math.isfinite(res.annual_saving_gbp)
+    left_out = int(res.sites["marginal_saving_gbp"].isna().sum())
+    if left_out:
+        assert any(f"marginal savings of {left_out} of" in n for n in res.notes)
+
+
+def test_site_notes_nothing_when_the_budget_suffices(tmp_path: Path):
+    from test_site_planning import write_case as write_site_case
+
+    ds = optimiser.load_dataset(write_site_case(tmp_path / "small"))
+    res = optimiser.site(ds, budget_gbp=1e6, sizes=(4, 8), time_limit_s=60)
+    assert res.status == "optimal" and res.notes == ()
+    assert not res.sites["marginal_saving_gbp"].isna().any()
+
+
+def test_facility_location_time_limit_counts_model_building(monkeypatch):
+    # the solver gets the budget left after checking and building the model
+    from optimiser.siting.cflp import solve as cflp_solve
+
+    seen: list[float] = []
+    real = cflp_solve.solve_mip
+
+    def spy(model, *, engine, time_limit_s):
+        seen.append(time_limit_s)
+        return real(model, engine=engine, time_limit_s=time_limit_s)
+
+    monkeypatch.setattr(cflp_solve, "solve_mip", spy)
+    cflp_solve.solve_facility_location(
+        [10.0, 10.0], [5.0, 5.0], [1.0, 2.0], [[1.0, 2.0], [2.0, 1.0]], time_limit_s=5.0
+    )
+    assert len(seen) == 1 and cflp_solve.MIN_SOLVER_S <= seen[0] < 5.0
+
+
+# --- horizon: a scenario change with from_year applies from that year on ------------------
+
+
+def test_horizon_applies_a_change_from_its_year_and_not_before(tiny):
+    # A new all-age base NEW (3 P1 + 3 P2 places at £1,000) opens from year 2: years 0-1
+    # are the baseline exactly; from year 2 its places count and children may use it.
+    change = {
+        "add_setting": {
+            "setting_id": "NEW",
+            "name": "new base",
+            "setting_type": "inclusion_base",
+            "easting": 380500,
+            "northing": 395500,
+            "age_min": 4,
+            "age_max": 19,
+            "places": {"P1": 3, "P2": 3},
+            "annual_cost_gbp": {"P1": 1000, "P2": 1000},
+            "from_year": 2,
+        }
+    }
+    sc = scenario_from_mapping({"name": "later base", "changes": [change]})
+    hz = roll_forward(tiny, years=3, growth=0.0, scenario=sc)
+    plain = roll_forward(tiny, years=3, growth=0.0)
+    for year in (0, 1):  # before from_year: as in the baseline
+        pd.testing.assert_frame_equal(hz.results[year].placements, plain.results[year].placements)
+        assert "NEW" not in set(hz.results[year].options["setting_id"])
+    places = hz.years.set_index("year")["places"]
+    assert places[2] == places[3] == plain.years.set_index("year")["places"][2] + 6
+    # from from_year on its places count (above); in year 2 every child continues where they
+    # are, in year 3 the child moving on from S2 (age 11 at a 4-11 base) may go there
+    assert "NEW" in set(hz.results[3].options["setting_id"])
+    assert "NEW" in set(hz.results[3].placements["setting_id"])
+    assert (
+        hz.years.set_index("year")["total_cost_gbp"][3]
+        < plain.years.set_index("year")["total_cost_gbp"][3]
+    )

@@ -76,6 +76,9 @@ from optimiser.siting.cflp.solution import (
 
 __all__ = ["FacilityLocationSolution", "check_facility_location", "solve_facility_location"]
 
+#: The least time the solver is given when building the model used up the budget [s].
+MIN_SOLVER_S = 0.05
+
 
 class _Options(TypedDict):
     """The model options shared by the feasibility screen, the model and the check."""
@@ -120,7 +123,9 @@ def solve_facility_location(
     k : int, optional
         Cap on the number of open facilities.
     time_limit_s : float, default 60.0
-        Wall-clock cap on the solver [s]. A run stopped by it returns status
+        Wall-clock budget of the whole call [s]: checking the input, the
+        feasibility screen and building the model count, and the solver gets what
+        is left (at least ``MIN_SOLVER_S``). A run stopped by it returns status
         ``"feasible"`` with its gap (and is no longer reproducible).
     groups : list of lists of int, optional
         Sets of facility indices of which at most one may open (constraint 7).
@@ -170,7 +175,8 @@ def solve_facility_location(
         raise DataValidationError(msg)
     if engine is None:
         engine = "cp_sat" if single_source and cp_sat_accepts(model) else "highs"
-    result = solve_mip(model, engine=engine, time_limit_s=float(time_limit_s))
+    left = max(float(time_limit_s) - (time.perf_counter() - start), MIN_SOLVER_S)
+    result = solve_mip(model, engine=engine, time_limit_s=left)
     if result.status == INFEASIBLE:
         raise_infeasible([], proven_by_solver=True, **opts)
     if result.values is None:

@@ -227,3 +227,27 @@ def test_horizon_applies_a_change_from_its_year_and_not_before(tiny):
         hz.years.set_index("year")["total_cost_gbp"][3]
         < plain.years.set_index("year")["total_cost_gbp"][3]
     )
+
+
+def test_horizon_demand_growth_applies_in_its_year_and_its_children_stay(tiny):
+    # P1 × 2 from year 1, 50% growth: year 0 is the baseline; in year 1 the P1 children
+    # still to place (that year's new EHCPs) are doubled by seeded clones; those children
+    # are carried on into year 2 (they were dropped before), not grown again.
+    sc = scenario_from_mapping(
+        {"name": "more P1", "changes": [{"demand_growth": {"P1": 2.0, "from_year": 1}}]}
+    )
+    hz = roll_forward(tiny, years=2, growth=0.5, scenario=sc, seed=3)
+    plain = roll_forward(tiny, years=2, growth=0.5, seed=3)
+
+    def ids(year: int) -> set[str]:
+        res = hz.results[year]
+        return set(res.placements["child_id"]) | set(res.unplaced["child_id"])
+
+    pd.testing.assert_frame_equal(hz.results[0].placements, plain.results[0].placements)
+    assert not any("-g" in c for c in ids(0))
+    grown = {c for c in ids(1) if "-g" in c}
+    assert grown
+    assert grown <= ids(2)  # still there a year on
+    assert {c for c in ids(2) if "-g" in c} == grown  # growth applied once, in year 1
+    demand = hz.years.set_index("year")["demand_children"]
+    assert demand[1] == plain.years.set_index("year")["demand_children"][1] + len(grown)

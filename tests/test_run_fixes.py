@@ -251,3 +251,20 @@ def test_horizon_demand_growth_applies_in_its_year_and_its_children_stay(tiny):
     assert {c for c in ids(2) if "-g" in c} == grown  # growth applied once, in year 1
     demand = hz.years.set_index("year")["demand_children"]
     assert demand[1] == plain.years.set_index("year")["demand_children"][1] + len(grown)
+
+
+def test_site_with_no_plan_in_time_opens_nothing_and_says_so(tmp_path: Path, monkeypatch):
+    from test_site_planning import write_case as write_site_case
+
+    from optimiser._errors import SolverTimeoutError
+    from optimiser.siting import plan
+
+    def no_plan_in_time(*args, **kwargs):
+        raise SolverTimeoutError("highs found no feasible plan within time_limit_s=1.0")
+
+    monkeypatch.setattr(plan, "solve_facility_location", no_plan_in_time)
+    ds = optimiser.load_dataset(write_site_case(tmp_path / "small"))
+    res = optimiser.site(ds, budget_gbp=1e6, sizes=(4, 8), time_limit_s=5)
+    assert res.status == "no plan (time limit)" and len(res.sites) == 0
+    assert res.capital_cost_gbp == 0 and res.annual_saving_gbp == 0
+    assert any("found no plan" in n and "raise the limit" in n for n in res.notes)

@@ -59,14 +59,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from optimiser._errors import DataValidationError, SolverError
+from optimiser._errors import DataValidationError, SolverError, SolverTimeoutError
 from optimiser._outputs import check_outputs, write_text_output
 from optimiser._solver.status import OPTIMAL
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.scenarios.scenario import Scenario
 from optimiser.siting.candidates import bases_scenario
-from optimiser.siting.cflp.solution import FacilityLocationSolution
+from optimiser.siting.cflp.solution import FacilityLocationSolution, relative_gap
 from optimiser.siting.cflp.solve import solve_facility_location
 from optimiser.siting.confirm import SITE_COLUMNS, confirm_plan, marginal_table
 from optimiser.siting.instance import (
@@ -82,6 +82,8 @@ from optimiser.siting.instance import (
 __all__ = ["SitingResult", "annuity_factor", "budget_curve", "site"]
 
 _EPS_GBP = 1e-6
+#: Status of a run whose solve found no plan within the time left (nothing is opened).
+NO_PLAN = "no plan (time limit)"
 #: The least time the facility-location solve is given when building the instance used up
 #: the budget [s] (part of the fixed allowance beyond ``time_limit_s``).
 MIN_SOLVE_S = 1.0
@@ -111,7 +113,9 @@ class SitingResult:
     journey_min_saved : Σ one-way journey [min] of children placed in both runs,
         baseline minus after.
     objective, bound, gap, status : the facility-location solve (annualised
-        capital + revenue cost of the demand [GBP/yr]); status "optimal" when proven.
+        capital + revenue cost of the demand [GBP/yr]); status "optimal" when proven,
+        "feasible" when stopped by the time limit, "no plan (time limit)" when it found
+        none in the time left (then nothing is opened and ``notes`` says so).
     baseline_total_cost_gbp, planned_total_cost_gbp : total_cost_gbp of both runs.
     demand : the zones: zone_code, package_id, phase, children, status_quo_cost_gbp,
         modelled_served.
@@ -197,12 +201,34 @@ def _solve_model(
     ``objective``, ``bound`` and ``gap`` still count the demand it keeps. With no zones
     nothing is solved: no option opens, at objective 0 (``engine`` "none").
     """
-    opts, a, demand = prep.options, prep.annuity, prep.zones["children"].to_numpy(float)
+    opts, demand = prep.options, prep.zones["children"].to_numpy(float)
     if len(prep.zones) == 0:
         return FacilityLocationSolution(
             np.zeros(len(opts), bool), np.zeros((len(opts), 0)), 0.0, 0.0, 0.0, OPTIMAL, 0.0, "none"
         )
-    sol = solve_facility_location(
+    try:
+        sol = _solve_core(prep, budget_gbp, time_limit_s)
+    except SolverTimeoutError:
+        # opening nothing (every zone at its status quo) is always a plan: report it, noted
+        cost = float(prep.zones["status_quo_cost_gbp"].sum())
+        return FacilityLocationSolution(
+            np.zeros(len(opts), bool),
+            np.zeros((len(opts), len(demand))),
+            cost,
+            0.0,
+            relative_gap(cost, 0.0),
+            NO_PLAN,
+            time_limit_s,
+            "highs",
+        )
+    return replace(sol, open=sol.open[:-1], assignment=sol.assignment[:-1])
+
+
+def _solve_core(
+    prep: SiteInstance, budget_gbp: float, time_limit_s: float
+) -> FacilityLocationSolution:
+    opts, a, demand = prep.options, prep.annuity, prep.zones["children"].to_numpy(float)
+    return solve_facility_location(
         np.append(opts["capital_cost_gbp"].to_numpy(float) / a, 0.0),
         np.append(opts["places"].to_numpy(float), demand.sum()),
         demand,
@@ -214,7 +240,6 @@ def _solve_model(
         engine="highs",
         time_limit_s=time_limit_s,
     )
-    return replace(sol, open=sol.open[:-1], assignment=sol.assignment[:-1])
 
 
 def _read_plan(
@@ -306,12 +331,17 @@ def _confirm(
     timings["marginal"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - start
     notes = []
+    if sol.status == NO_PLAN:
+        notes.append(
+            f"the facility-location solve found no plan in the {timings['solve_budget']:.1f} s "
+            f"left of the {time_limit_s:g} s time limit: nothing is opened; raise the limit"
+        )
     if timings.get("instance", 0.0) > time_limit_s:
         notes.append(
             f"building the instance took {timings['instance']:.1f} s, over the whole time "
             f"limit of {time_limit_s:g} s: the solve had only its minimum {MIN_SOLVE_S:g} s"
         )
-    if sol.status != OPTIMAL and sol.solve_time_s >= 0.95 * timings.get("solve_budget", np.inf):
+    if sol.status == "feasible" and sol.solve_time_s >= 0.95 * timings.get("solve_budget", np.inf):
         notes.append(
             f"the facility-location solve stopped at the time limit ({time_limit_s:g} s in all) "
             f"at gap {sol.gap:.2e}: the plan is the best found, not proven optimal"

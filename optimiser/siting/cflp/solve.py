@@ -61,7 +61,7 @@ from typing import Literal, TypedDict
 import numpy as np
 import numpy.typing as npt
 
-from optimiser._errors import DataValidationError, SolverError
+from optimiser._errors import DataValidationError, SolverError, SolverTimeoutError
 from optimiser._solver.mip import cp_sat_accepts, solve_mip
 from optimiser._solver.status import INFEASIBLE, OPTIMAL
 from optimiser.siting.cflp.feasibility import infeasibility_causes, raise_infeasible
@@ -151,7 +151,7 @@ def solve_facility_location(
         may serve, total capacity below total demand, k or budget too small,
         or their combination with single sourcing).
     SolverError
-        If no feasible plan is found within ``time_limit_s``, or the solver
+        If no feasible plan is found within ``time_limit_s`` (a SolverTimeoutError), or the solver
         fails, or its answer fails the independent check.
     """
     start = time.perf_counter()
@@ -184,7 +184,7 @@ def solve_facility_location(
             f"{engine} found no feasible plan within time_limit_s={time_limit_s} "
             f"(status {result.status}); raise time_limit_s or relax budget/k."
         )
-        raise SolverError(msg)
+        raise SolverTimeoutError(msg)
     assignment = assignment_from_values(inst, result.values, bool(single_source))
     open_ = assignment.sum(axis=1) > 0
     objective = total_cost(inst.fixed_cost, inst.assign_cost, open_, assignment)

@@ -38,6 +38,10 @@ class SolverError(OptimiserError, RuntimeError):
     """The solver failed or returned a solution that the independent checker rejected."""
 
 
+class SolverTimeoutError(SolverError):
+    """The solver found no feasible solution within its time limit (none was proven absent)."""
+
+
 class OutputError(OptimiserError, OSError):
     """An output file cannot be written (folder missing or read-only, disk full, ...).
 

@@ -118,6 +118,7 @@ def solve_vrp(
     time_limit_s: float = 1.0,
     guided: bool = False,
     first_solution: str = "savings",
+    solution_limit: int | None = None,
 ) -> VrpSolution:
     """Capacitated open vehicle routing from one depot, heterogeneous fleet (OR-Tools routing).
 
@@ -139,9 +140,13 @@ def solve_vrp(
     max_arrival_s : (m,) int latest arrival at each customer [s] (the depot's is ignored).
     service_s : (m,) int time spent at each node before leaving it [s] (default 0).
     drop_penalty : (m,) int cost of not serving each customer; None = all must be served.
-    time_limit_s : wall-clock cap [s].
-    guided : False: greedy descent to a local optimum (deterministic unless the limit
-        stops it); True: guided local search until the time limit.
+    time_limit_s : wall-clock cap [s]. A search it stops depends on the machine's speed
+        and load, so it may differ from run to run.
+    guided : False: greedy descent to a local optimum (deterministic unless the time
+        limit stops it); True: guided local search until a limit.
+    solution_limit : stop after this many solutions (the first plus each accepted
+        improving move): a cap on the work done, the same on every machine, so a search
+        it stops is reproducible. None: no cap.
     first_solution : construction heuristic, "savings" (Clarke-Wright) or
         "parallel_cheapest_insertion".
 
@@ -204,6 +209,8 @@ def solve_vrp(
         else routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
     )
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    if solution_limit is not None:
+        params.solution_limit = max(1, int(solution_limit))
     solution = routing.SolveWithParameters(params)
     elapsed = time.perf_counter() - start
     raw = routing_enums_pb2.RoutingSearchStatus.Value.Name(routing.status())

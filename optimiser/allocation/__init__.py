@@ -10,6 +10,7 @@ re-checks every result independently; :mod:`~optimiser.allocation.kpis` and
 
 from __future__ import annotations
 
+from optimiser.allocation.check import allocation_warnings as allocation_warnings
 from optimiser.allocation.check import check_allocation as check_allocation
 from optimiser.allocation.network import FlowNetwork as FlowNetwork
 from optimiser.allocation.network import build_flow_network as build_flow_network
@@ -21,6 +22,7 @@ __all__ = [
     "AllocationResult",
     "FlowNetwork",
     "allocate",
+    "allocation_warnings",
     "build_flow_network",
     "check_allocation",
     "options",

@@ -7,6 +7,10 @@ parent ranked the setting; continuing children kept (policy ``keep``);
 capacities per (setting, package), per setting and the INMSS cap (never below
 the continuing children already there); place and transport costs; each arc
 cost; and the objective. It returns a list of violations (empty when valid).
+
+Continuing children kept beyond a setting's places are no violation (they stay where
+they are) but a warning: :func:`allocation_warnings` recomputes them, and the check
+fails a result whose ``warnings`` leave one out.
 """
 
 from __future__ import annotations
@@ -45,6 +49,51 @@ def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
     out += _check_rules(ds, rows)
     out += _check_capacity(ds, rows)
     out += _check_costs(ds, rows, res)
+    reported = getattr(res, "warnings", None)
+    if reported is not None:
+        missing = sorted(set(_continuing_over_places(ds, rows)) - set(reported))
+        out += [f"not reported as a warning: {w}" for w in missing[:20]]
+    return out
+
+
+def over_places_warning(where: str, continuing: int, places: float, what: str = "places") -> str:
+    """The warning for ``continuing`` children kept in ``where`` beyond its ``places``.
+
+    ``where`` names the setting (and package), never a child; ``what`` names the places
+    ("places", "total places", "places under the INMSS cap").
+    """
+    return (
+        f"{where}: {continuing} continuing placements in {places:.0f} {what} "
+        f"({continuing - places:.0f} over); they stay where they are"
+    )
+
+
+def allocation_warnings(ds: Dataset, res: AllocationResult) -> list[str]:
+    """Soft problems of ``res``: continuing placements over places (recomputed from ``ds``).
+
+    Continuing children keep their place even when a setting × package (or a setting's
+    total) holds more of them than its places, so this is a warning, not a violation.
+    Each names the setting and package and by how much; never a child.
+    """
+    return _continuing_over_places(ds, _joined(ds, res.placements))
+
+
+def _continuing_over_places(ds: Dataset, rows: pd.DataFrame) -> list[str]:
+    kept = rows[rows["kept"].to_numpy(bool)]
+    out = []
+    pairs = kept.groupby(["setting_id", "child_package"], sort=True)
+    for (sid, pkg), group in pairs:
+        n, places = len(group), float(np.nan_to_num(group["n_places"].iloc[0]))
+        if n > places:
+            out.append(over_places_warning(f"{sid} × {pkg}", n, places))
+    for sid, group in kept.groupby("setting_id", sort=True):
+        n, total = len(group), group["total_places"].iloc[0]
+        if pd.notna(total) and n > float(total):
+            out.append(over_places_warning(str(sid), n, float(total), "total places"))
+    cap = ds.policy.inmss_max_places
+    n_inmss = int(kept["stype"].isin(_INMSS).sum())
+    if cap is not None and n_inmss > cap:
+        out.append(over_places_warning("INMSS", n_inmss, float(cap), "places under the INMSS cap"))
     return out
 
 

@@ -7,6 +7,7 @@ The formulation is in :mod:`optimiser.allocation.network`; the result is re-chec
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,11 +17,12 @@ import pandas as pd
 from optimiser._errors import SolverError
 from optimiser._solver.flow import solve_min_cost_flow
 from optimiser.allocation.arcs import ARC_COLUMNS, build_arcs, child_frame, options_frame
-from optimiser.allocation.check import check_allocation
+from optimiser.allocation.check import check_allocation, over_places_warning
 from optimiser.allocation.kpis import allocation_kpis, sufficiency_table
 from optimiser.allocation.network import build_flow_network
 from optimiser.allocation.unplaced import unplaced_reasons
 from optimiser.dataset.model import Dataset
+from optimiser.schema.tables import INMSS_TYPES
 
 if TYPE_CHECKING:  # scenarios sit above allocation: a reference for the types only
     from optimiser.scenarios.scenario import Scenario
@@ -45,6 +47,9 @@ class AllocationResult:
     duty_weight_gbp : the mainstream-duty weight W used [GBP/yr].
     unplaced_penalty_gbp : the penalty P per unplaced child in the objective [GBP/yr].
     timings_s : wall time of each stage [s].
+    warnings : soft problems, one sentence each naming the setting (and package), never a
+        child: continuing placements kept over a setting × package's places, a setting's
+        total places or the INMSS cap (the children stay where they are).
     """
 
     placements: pd.DataFrame
@@ -56,6 +61,7 @@ class AllocationResult:
     duty_weight_gbp: float
     unplaced_penalty_gbp: float = 0.0
     timings_s: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 def _resolve(ds: Dataset, scenario: Scenario | None) -> Dataset:
@@ -125,6 +131,7 @@ def allocate(
         duty_weight_gbp=weight,
         unplaced_penalty_gbp=penalty,
         timings_s=timings,
+        warnings=_continuing_over_places(ds, chosen, kids),
     )
     if check:
         t = time.perf_counter()
@@ -134,6 +141,39 @@ def allocate(
             msg = "the allocation failed the independent check: " + "; ".join(problems[:10])
             raise SolverError(msg)
     return res
+
+
+def _continuing_over_places(
+    ds: Dataset, chosen: pd.DataFrame, kids: pd.DataFrame
+) -> tuple[str, ...]:
+    """Warnings for continuing children kept beyond places (model side; the checker recomputes)."""
+    kept = chosen[chosen["fixed"].to_numpy(bool)]
+    sid = kept["setting_id"].to_numpy(object)
+    pkg = kids["package_id"].to_numpy(object)[kept["c"].to_numpy()]
+    places = ds.places.drop_duplicates(["setting_id", "package_id"])
+    offered = dict(
+        zip(
+            zip(places["setting_id"], places["package_id"], strict=True),
+            places["places"].astype(float).fillna(0.0),
+            strict=True,
+        )
+    )
+    out = []
+    for (s, p), n in sorted(Counter(zip(sid, pkg, strict=True)).items()):
+        if n > offered.get((s, p), 0.0):
+            out.append(over_places_warning(f"{s} × {p}", n, offered.get((s, p), 0.0)))
+    total = ds.settings.drop_duplicates("setting_id").set_index("setting_id")["total_places"]
+    for s, n in sorted(Counter(sid).items()):
+        cap = total.get(s)
+        if pd.notna(cap) and n > float(cap):
+            out.append(over_places_warning(str(s), int(n), float(cap), "total places"))
+    inmss_cap = ds.policy.inmss_max_places
+    n_inmss = int(pd.Series(sid).map(ds.setting_types).isin(INMSS_TYPES).sum())
+    if inmss_cap is not None and n_inmss > inmss_cap:
+        out.append(
+            over_places_warning("INMSS", n_inmss, float(inmss_cap), "places under the INMSS cap")
+        )
+    return tuple(out)
 
 
 def _placements(chosen: pd.DataFrame, kids: pd.DataFrame, ds: Dataset) -> pd.DataFrame:

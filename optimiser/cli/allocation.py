@@ -94,6 +94,8 @@ def _print_allocation(res) -> None:
         left=cols[:2],
     )
     console.print(suff)
+    for warning in res.warnings:
+        console.print(f"warning: {warning}", markup=False)
     if len(res.unplaced):
         console.print(f"{len(res.unplaced)} children could not be placed; reasons:")
         for reason, n in res.unplaced["reason"].value_counts().head(8).items():
@@ -135,7 +137,13 @@ def transport_cmd(
         ),
     ] = True,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", min=0.1, help="Time budget of the route estimate [s].")
+        float,
+        typer.Option(
+            "--time-limit",
+            min=0.1,
+            help="Safety cap on the route estimate [s]; the search stops by itself, so "
+            "runs repeat exactly unless a setting is marked 'time limit'.",
+        ),
     ] = 10.0,
     out: Annotated[
         Path | None,

@@ -154,7 +154,14 @@ def site_cmd(
         ),
     ] = None,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", min=0.1, help="Solver time cap [s].")
+        float,
+        typer.Option(
+            "--time-limit",
+            min=0.1,
+            help="Wall-clock budget of the whole run [s]: instance, solve and confirmation "
+            "(the confirming re-allocation always runs; per-base marginal savings stop "
+            "when the budget is spent, with a note).",
+        ),
     ] = 60.0,
 ) -> None:
     """Where to open inclusion bases within a capital budget: ranked sites, saving, bound/gap."""
@@ -202,6 +209,8 @@ def site_cmd(
         f"{res.solve_time_s:.1f} s.",
         markup=False,
     )
+    for note in res.notes:
+        console.print(f"note: {note}", markup=False)
     if out is not None:
         try:
             console.print(f"wrote {res.save_scenario(out)}")

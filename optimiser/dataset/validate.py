@@ -10,6 +10,7 @@ message quotes a child's personal details (ids only).
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal, cast
 
@@ -430,6 +431,47 @@ def check_continuing_placements(ds: Dataset) -> list[Problem]:
     ]
 
 
+def check_continuing_over_places(ds: Dataset) -> list[Problem]:
+    """Warn when continuing placements (policy ``keep``) exceed a setting × package's places.
+
+    The children stay where they are, so the allocation keeps them over the places; the
+    warning names the setting, package and excess, never a child.
+    """
+    if ds.policy.continuity != "keep":
+        return []
+    kids = ds.children
+    closed = set(ds.settings.loc[ds.settings["closed"].astype(bool), "setting_id"])
+    current = kids["current_setting_id"].astype(str)
+    keep = (current != "") & ~current.isin(closed)
+    counts = Counter(zip(current[keep], kids.loc[keep, "package_id"], strict=True))
+    places = ds.places
+    rows: dict[tuple[str, str], int] = {}
+    for r, pair in enumerate(zip(places["setting_id"], places["package_id"], strict=True)):
+        rows.setdefault(pair, r)  # the first row of a pair (a repeat is an id error)
+    values = pd.to_numeric(places["places"], errors="coerce").fillna(0.0).to_numpy(float)
+    out = []
+    for (sid, pkg), n in sorted(counts.items()):
+        if (sid, pkg) not in rows:
+            continue  # no places row at all: check_continuing_placements warns of it
+        r = rows[(sid, pkg)]
+        n_places = float(values[r])
+        if n > n_places:
+            out.append(
+                Problem(
+                    "places.csv",
+                    r + 2,
+                    "places",
+                    f"{n} continuing placements at {sid} × {pkg} in {n_places:.0f} places "
+                    f"({n - n_places:.0f} over)",
+                    "no more continuing placements than places",
+                    "raise the places to the children already there (they stay), "
+                    "or check current_setting_id in children.csv",
+                    "warning",
+                )
+            )
+    return out
+
+
 def check_packages_offered(ds: Dataset) -> list[Problem]:
     """Warn when children need a package that no setting offers (they cannot be placed)."""
     offered = set(ds.places.loc[ds.places["places"].fillna(0) > 0, "package_id"])
@@ -532,6 +574,7 @@ CHECKS = (
     check_age_ranges,
     check_place_costs,
     check_continuing_placements,
+    check_continuing_over_places,
     check_packages_offered,
     check_misspelt_columns,
     check_costing_conflicts,

@@ -15,9 +15,12 @@ Each year ``y = 1 … years``:
    place (so the package and age mix of new EHCPs follows theirs); ``growth``
    defaults to the national trend in EHC plans over the last three years of the
    DfE SEN2 series (``data/sources``), about +10.5% a year;
-4. the year's data (with any scenario changes whose ``from_year`` ≤ y) is
-   allocated; placed children become continuing placements for the next year,
-   unplaced children wait to be placed again.
+4. the year's data (with the scenario's setting, place and policy changes whose
+   ``from_year`` ≤ y, and its ``demand_growth`` changes whose ``from_year`` = y:
+   growth adds or removes children once, and those children stay) is allocated;
+   placed children become continuing placements for the next year, unplaced
+   children wait to be placed again. Before a change's ``from_year`` the settings,
+   places and policy are the baseline's.
 
 Year 0 is the base data as it stands. Deterministic for a given ``seed``.
 """
@@ -104,7 +107,8 @@ def roll_forward(
     base_ds = scenario.apply(ds, year=0) if scenario else ds
     results = {0: allocate(base_ds)}
     rows = [_year_row(0, base_ds, results[0], new=0, leavers=0, transfers=0)]
-    kids, last_ds = ds.children, base_ds
+    # the year's children as allocated (with any a demand_growth change added) go on
+    kids, last_ds = base_ds.children, base_ds
     for year in range(1, years + 1):
         before = len(kids)
         kids, leavers, transfers = _age_one_year(
@@ -115,7 +119,7 @@ def roll_forward(
         year_ds = ds.replace(children=kids)
         year_ds = scenario.apply(year_ds, year=year) if scenario else year_ds
         results[year] = allocate(year_ds)
-        last_ds = year_ds
+        kids, last_ds = year_ds.children, year_ds
         rows.append(
             _year_row(
                 year, year_ds, results[year], new=len(new), leavers=leavers, transfers=transfers

@@ -17,7 +17,8 @@ A scenario file (YAML)::
       - demand_growth: {SPP3: 1.10}    # keys: package ids, phases or ward codes
 
 Every change may carry ``from_year`` (default 0): the multi-year horizon applies
-it from that year on; a single-year run applies every change. Each change is
+it from that year on (a ``demand_growth`` once, in that year: the children it adds
+stay); a single-year run applies every change. Each change is
 checked against the base data; problems name the scenario file and the change.
 """
 
@@ -33,7 +34,7 @@ from pydantic import ValidationError
 from optimiser.dataset.model import Dataset, derive_place_costs
 from optimiser.problems import Problem, load_yaml, raise_problems
 from optimiser.scenarios.apply import apply_change
-from optimiser.scenarios.changes import CHANGE_TYPES, Change, parse_change
+from optimiser.scenarios.changes import CHANGE_TYPES, Change, DemandGrowth, parse_change
 from optimiser.scenarios.checks import check_scenario
 
 __all__ = ["CHANGE_TYPES", "Scenario", "load_scenario", "scenario_from_mapping"]
@@ -68,12 +69,20 @@ class Scenario:
         return self.source, index
 
     def apply(self, ds: Dataset, *, year: int | None = None) -> Dataset:
-        """A new Dataset with the changes applied (those with ``from_year`` ≤ ``year``)."""
+        """A new Dataset with the changes applied (with a ``year``: those in force then).
+
+        Without a ``year`` (a single-year run) every change applies. With one (the
+        multi-year horizon, which rebuilds settings, places and policy from the base data
+        each year) a change to settings, places or policy applies in every year from its
+        ``from_year`` on; a ``demand_growth`` change adds or removes children, so it
+        applies once, in its ``from_year``, and the horizon carries those children on.
+        """
         problems = check_scenario(self, ds)
         if problems:
             raise_problems(problems)
         for i, change in enumerate(self.changes, 1):
-            if year is None or change.from_year <= year:
+            once = isinstance(change, DemandGrowth)
+            if year is None or (change.from_year == year if once else change.from_year <= year):
                 ds = apply_change(ds, change, seed=_seed(self.seed, i))
         return ds.replace(places=derive_place_costs(ds), name=f"{ds.name} + {self.name}")
 

@@ -6,6 +6,9 @@ base by the confirmed saving lost without it.
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
 import pandas as pd
 
 from optimiser.allocation.solve import AllocationResult, allocate
@@ -39,12 +42,27 @@ def confirm_plan(prep: SiteInstance, sites: pd.DataFrame) -> AllocationResult:
 
 
 def marginal_table(
-    prep: SiteInstance, sites: pd.DataFrame, planned: AllocationResult
+    prep: SiteInstance,
+    sites: pd.DataFrame,
+    planned: AllocationResult,
+    *,
+    deadline: float | None = None,
+    run_s: float = 0.0,
 ) -> pd.DataFrame:
-    """Each base's marginal saving: confirmed cost without it minus with every base [GBP/yr]."""
-    rows = []
+    """Each base's marginal saving: confirmed cost without it minus with every base [GBP/yr].
+
+    With a ``deadline`` (a ``time.perf_counter()`` value) a re-allocation starts only
+    when one more (taking about ``run_s`` seconds) ends before it; the bases left
+    without one have NaN marginal figures.
+    """
+    rows: list[dict[str, float]] = []
     total = planned.kpis["total_cost_gbp"]
     for i in range(len(sites)):
+        if deadline is not None and time.perf_counter() + run_s > deadline:
+            rows += [dict.fromkeys(("marginal_saving_gbp", "marginal_inmss_avoided"), np.nan)] * (
+                len(sites) - i
+            )
+            break
         without = confirm_plan(prep, sites.drop(index=sites.index[i]))
         rows.append(
             {

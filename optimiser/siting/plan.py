@@ -51,6 +51,7 @@ the marginal table); this module solves, once per budget.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -58,14 +59,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from optimiser._errors import DataValidationError, SolverError
+from optimiser._errors import DataValidationError, SolverError, SolverTimeoutError
 from optimiser._outputs import check_outputs, write_text_output
 from optimiser._solver.status import OPTIMAL
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.scenarios.scenario import Scenario
 from optimiser.siting.candidates import bases_scenario
-from optimiser.siting.cflp.solution import FacilityLocationSolution
+from optimiser.siting.cflp.solution import FacilityLocationSolution, relative_gap
 from optimiser.siting.cflp.solve import solve_facility_location
 from optimiser.siting.confirm import SITE_COLUMNS, confirm_plan, marginal_table
 from optimiser.siting.instance import (
@@ -81,6 +82,11 @@ from optimiser.siting.instance import (
 __all__ = ["SitingResult", "annuity_factor", "budget_curve", "site"]
 
 _EPS_GBP = 1e-6
+#: Status of a run whose solve found no plan within the time left (nothing is opened).
+NO_PLAN = "no plan (time limit)"
+#: The least time the facility-location solve is given when building the instance used up
+#: the budget [s] (part of the fixed allowance beyond ``time_limit_s``).
+MIN_SOLVE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,9 @@ class SitingResult:
     journey_min_saved : Σ one-way journey [min] of children placed in both runs,
         baseline minus after.
     objective, bound, gap, status : the facility-location solve (annualised
-        capital + revenue cost of the demand [GBP/yr]); status "optimal" when proven.
+        capital + revenue cost of the demand [GBP/yr]); status "optimal" when proven,
+        "feasible" when stopped by the time limit, "no plan (time limit)" when it found
+        none in the time left (then nothing is opened and ``notes`` says so).
     baseline_total_cost_gbp, planned_total_cost_gbp : total_cost_gbp of both runs.
     demand : the zones: zone_code, package_id, phase, children, status_quo_cost_gbp,
         modelled_served.
@@ -115,6 +123,10 @@ class SitingResult:
         every base minus the saving without it [GBP/yr], and saving per £ capital.
     budget_gbp, solve_time_s, parameters : inputs and timing.
     dataset : the dataset sited on (with horizon growth, when asked).
+    timings_s : wall time of each stage [s]: instance (baseline allocation, probe
+        arcs, zones), solve, confirm (the re-allocation with every base), marginal
+        (one re-allocation per base), total.
+    notes : what the run left out to keep within its time budget (empty when nothing).
     """
 
     sites: pd.DataFrame
@@ -139,6 +151,8 @@ class SitingResult:
     solve_time_s: float
     parameters: dict = field(default_factory=dict)
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
+    timings_s: dict[str, float] = field(default_factory=dict, compare=False)
+    notes: tuple[str, ...] = ()
 
     def to_scenario(self, name: str | None = None) -> Scenario:
         """The plan as a Scenario of ``add_setting`` changes (for compare and the maps)."""
@@ -173,6 +187,11 @@ class SitingResult:
         return budget_curve(self.dataset, budgets, **self.parameters)
 
 
+def _left_s(deadline: float) -> float:
+    """Seconds left before ``deadline`` (a ``time.perf_counter()`` value), at least MIN_SOLVE_S."""
+    return max(deadline - time.perf_counter(), MIN_SOLVE_S)
+
+
 def _solve_model(
     prep: SiteInstance, budget_gbp: float, time_limit_s: float
 ) -> FacilityLocationSolution:
@@ -182,12 +201,34 @@ def _solve_model(
     ``objective``, ``bound`` and ``gap`` still count the demand it keeps. With no zones
     nothing is solved: no option opens, at objective 0 (``engine`` "none").
     """
-    opts, a, demand = prep.options, prep.annuity, prep.zones["children"].to_numpy(float)
+    opts, demand = prep.options, prep.zones["children"].to_numpy(float)
     if len(prep.zones) == 0:
         return FacilityLocationSolution(
             np.zeros(len(opts), bool), np.zeros((len(opts), 0)), 0.0, 0.0, 0.0, OPTIMAL, 0.0, "none"
         )
-    sol = solve_facility_location(
+    try:
+        sol = _solve_core(prep, budget_gbp, time_limit_s)
+    except SolverTimeoutError:
+        # opening nothing (every zone at its status quo) is always a plan: report it, noted
+        cost = float(prep.zones["status_quo_cost_gbp"].sum())
+        return FacilityLocationSolution(
+            np.zeros(len(opts), bool),
+            np.zeros((len(opts), len(demand))),
+            cost,
+            0.0,
+            relative_gap(cost, 0.0),
+            NO_PLAN,
+            time_limit_s,
+            "highs",
+        )
+    return replace(sol, open=sol.open[:-1], assignment=sol.assignment[:-1])
+
+
+def _solve_core(
+    prep: SiteInstance, budget_gbp: float, time_limit_s: float
+) -> FacilityLocationSolution:
+    opts, a, demand = prep.options, prep.annuity, prep.zones["children"].to_numpy(float)
+    return solve_facility_location(
         np.append(opts["capital_cost_gbp"].to_numpy(float) / a, 0.0),
         np.append(opts["places"].to_numpy(float), demand.sum()),
         demand,
@@ -199,7 +240,6 @@ def _solve_model(
         engine="highs",
         time_limit_s=time_limit_s,
     )
-    return replace(sol, open=sol.open[:-1], assignment=sol.assignment[:-1])
 
 
 def _read_plan(
@@ -223,14 +263,24 @@ def _read_plan(
 
 
 def _rank_sites(
-    prep: SiteInstance, sites: pd.DataFrame, planned: AllocationResult, *, marginal: bool
+    prep: SiteInstance,
+    sites: pd.DataFrame,
+    planned: AllocationResult,
+    *,
+    marginal: bool,
+    deadline: float | None = None,
+    run_s: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sites with children served, marginal saving and rank (best first), and the marginal table."""
+    """Sites with children served, marginal saving and rank (best first), and the marginal table.
+
+    Bases whose marginal re-allocation the ``deadline`` left out (NaN) rank after the
+    others, by modelled saving.
+    """
     sites = sites.copy()
     at = planned.placements["setting_id"].value_counts()
     sites["children_served"] = sites["setting_id"].map(at).fillna(0).astype(int)
     table = (
-        marginal_table(prep, sites, planned)
+        marginal_table(prep, sites, planned, deadline=deadline, run_s=run_s)
         if marginal
         else pd.DataFrame({"setting_id": sites["setting_id"], "marginal_saving_gbp": np.nan})
     )
@@ -256,11 +306,52 @@ def _confirm(
     *,
     time_limit_s: float,
     marginal: bool,
+    start: float,
+    timings: dict[str, float],
 ) -> SitingResult:
-    """Re-allocate with the plan's bases and report the confirmed plan."""
+    """Re-allocate with the plan's bases and report the confirmed plan.
+
+    The confirming re-allocation always runs (without it there is no confirmed saving);
+    the marginal re-allocations only while each can end within ``time_limit_s`` of
+    ``start``, the rest are noted.
+    """
     capital, a = float(sites["capital_cost_gbp"].sum()), prep.annuity
+    t = time.perf_counter()
     planned = confirm_plan(prep, sites)
-    sites, table = _rank_sites(prep, sites, planned, marginal=marginal)
+    timings["confirm"] = time.perf_counter() - t
+    t = time.perf_counter()
+    sites, table = _rank_sites(
+        prep,
+        sites,
+        planned,
+        marginal=marginal,
+        deadline=start + time_limit_s,
+        run_s=timings["confirm"],
+    )
+    timings["marginal"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - start
+    notes = []
+    if sol.status == NO_PLAN:
+        notes.append(
+            f"the facility-location solve found no plan in the {timings['solve_budget']:.1f} s "
+            f"left of the {time_limit_s:g} s time limit: nothing is opened; raise the limit"
+        )
+    if timings.get("instance", 0.0) > time_limit_s:
+        notes.append(
+            f"building the instance took {timings['instance']:.1f} s, over the whole time "
+            f"limit of {time_limit_s:g} s: the solve had only its minimum {MIN_SOLVE_S:g} s"
+        )
+    if sol.status == "feasible" and sol.solve_time_s >= 0.95 * timings.get("solve_budget", np.inf):
+        notes.append(
+            f"the facility-location solve stopped at the time limit ({time_limit_s:g} s in all) "
+            f"at gap {sol.gap:.2e}: the plan is the best found, not proven optimal"
+        )
+    missing = int(table["marginal_saving_gbp"].isna().sum()) if marginal and len(table) else 0
+    if missing:
+        notes.append(
+            f"time limit {time_limit_s:g} s reached: the marginal savings of {missing} of "
+            f"{len(table)} bases were not computed (NaN; they rank last, by modelled saving)"
+        )
     base_k, plan_k = prep.baseline.kpis, planned.kpis
     both = prep.baseline.placements.merge(planned.placements, on="child_id")
     saving = base_k["total_cost_gbp"] - plan_k["total_cost_gbp"]
@@ -289,16 +380,46 @@ def _confirm(
         solve_time_s=float(sol.solve_time_s),
         parameters=dict(prep.parameters, time_limit_s=time_limit_s),
         dataset=prep.ds,
+        timings_s={k: v for k, v in timings.items() if k != "solve_budget"},
+        notes=tuple(notes),
     )
 
 
 def _plan_for_budget(
     prep: SiteInstance, budget_gbp: float, *, time_limit_s: float, marginal: bool
 ) -> SitingResult:
-    """Solve, read the plan and confirm it, for one (checked) budget."""
-    sol = _solve_model(prep, budget_gbp, time_limit_s)
+    """Solve, read the plan and confirm it, for one (checked) budget, within ``time_limit_s``."""
+    start = time.perf_counter()
+    return _solve_and_confirm(
+        prep, budget_gbp, time_limit_s=time_limit_s, marginal=marginal, start=start, timings={}
+    )
+
+
+def _solve_and_confirm(
+    prep: SiteInstance,
+    budget_gbp: float,
+    *,
+    time_limit_s: float,
+    marginal: bool,
+    start: float,
+    timings: dict[str, float],
+) -> SitingResult:
+    """Solve with the budget left since ``start``, read the plan, confirm it."""
+    t = time.perf_counter()
+    timings["solve_budget"] = _left_s(start + time_limit_s)
+    sol = _solve_model(prep, budget_gbp, timings["solve_budget"])
     sites = _read_plan(prep, sol, budget_gbp)
-    return _confirm(prep, sol, sites, budget_gbp, time_limit_s=time_limit_s, marginal=marginal)
+    timings["solve"] = time.perf_counter() - t
+    return _confirm(
+        prep,
+        sol,
+        sites,
+        budget_gbp,
+        time_limit_s=time_limit_s,
+        marginal=marginal,
+        start=start,
+        timings=timings,
+    )
 
 
 def site(
@@ -328,7 +449,14 @@ def site(
         place are scaled by (1 + growth)^horizon_years (a seeded demand_growth
         change; the result's ``dataset`` holds the grown data). Default: now.
     sizes : module sizes a base may have [places]; only those ≤ max_places.
-    time_limit_s : wall-clock cap on the facility-location solve [s].
+    time_limit_s : wall-clock budget of the whole run [s]. Building the instance (the
+        baseline allocation, probe arcs, zones) counts; the facility-location solve gets
+        what is left (at least ``MIN_SOLVE_S`` = 1 s) and stops at it with its gap; the
+        confirming re-allocation always runs (there is no confirmed saving without it);
+        a marginal re-allocation starts only when it can end within the budget (it takes
+        about as long as the confirming one), and those left out are listed in
+        ``notes``. So the run ends within the budget plus at most 1 s of solve and one
+        allocation; ``timings_s`` gives each stage.
     life_years, discount_rate : annualise capital over this life at this rate
         (defaults 25 years, 3.5%; annuity factor ≈ 16.48).
     growth : annual demand growth for ``horizon_years`` (default national EHCP trend).
@@ -344,6 +472,7 @@ def site(
     DataValidationError
         No candidates.csv, a negative budget, unknown packages/phases, bad sizes.
     """
+    start = time.perf_counter()
     budget = check_budget(budget_gbp)  # consistency check
     prep = build_site_instance(  # build instance
         ds,
@@ -356,9 +485,10 @@ def site(
         growth=growth,
         seed=seed,
     )
-    sol = _solve_model(prep, budget, time_limit_s)  # solve
-    sites = _read_plan(prep, sol, budget)  # read plan
-    return _confirm(prep, sol, sites, budget, time_limit_s=time_limit_s, marginal=marginal)
+    timings = {"instance": time.perf_counter() - start}
+    return _solve_and_confirm(  # solve, read the plan, confirm
+        prep, budget, time_limit_s=time_limit_s, marginal=marginal, start=start, timings=timings
+    )
 
 
 def budget_curve(
@@ -366,6 +496,8 @@ def budget_curve(
 ) -> pd.DataFrame:
     """Saving against capital budget: one :func:`site` plan per budget (data prepared once).
 
+    ``time_limit_s`` is the wall-clock budget of each budget's plan (solve and
+    confirmation; the shared instance is built once, outside it), as in :func:`site`.
     Returns one row per budget (ascending): budget_gbp, capital_cost_gbp, sites, places,
     modelled_saving_gbp, annual_saving_gbp (confirmed), saving_with_proxy_gbp, children_served,
     inmss_places_avoided, extra_saving_per_extra_gbp (confirmed saving gained per

@@ -61,7 +61,7 @@ from typing import Literal, TypedDict
 import numpy as np
 import numpy.typing as npt
 
-from optimiser._errors import DataValidationError, SolverError
+from optimiser._errors import DataValidationError, SolverError, SolverTimeoutError
 from optimiser._solver.mip import cp_sat_accepts, solve_mip
 from optimiser._solver.status import INFEASIBLE, OPTIMAL
 from optimiser.siting.cflp.feasibility import infeasibility_causes, raise_infeasible
@@ -75,6 +75,9 @@ from optimiser.siting.cflp.solution import (
 )
 
 __all__ = ["FacilityLocationSolution", "check_facility_location", "solve_facility_location"]
+
+#: The least time the solver is given when building the model used up the budget [s].
+MIN_SOLVER_S = 0.05
 
 
 class _Options(TypedDict):
@@ -120,7 +123,9 @@ def solve_facility_location(
     k : int, optional
         Cap on the number of open facilities.
     time_limit_s : float, default 60.0
-        Wall-clock cap on the solver [s]. A run stopped by it returns status
+        Wall-clock budget of the whole call [s]: checking the input, the
+        feasibility screen and building the model count, and the solver gets what
+        is left (at least ``MIN_SOLVER_S``). A run stopped by it returns status
         ``"feasible"`` with its gap (and is no longer reproducible).
     groups : list of lists of int, optional
         Sets of facility indices of which at most one may open (constraint 7).
@@ -146,7 +151,7 @@ def solve_facility_location(
         may serve, total capacity below total demand, k or budget too small,
         or their combination with single sourcing).
     SolverError
-        If no feasible plan is found within ``time_limit_s``, or the solver
+        If no feasible plan is found within ``time_limit_s`` (a SolverTimeoutError), or the solver
         fails, or its answer fails the independent check.
     """
     start = time.perf_counter()
@@ -170,7 +175,8 @@ def solve_facility_location(
         raise DataValidationError(msg)
     if engine is None:
         engine = "cp_sat" if single_source and cp_sat_accepts(model) else "highs"
-    result = solve_mip(model, engine=engine, time_limit_s=float(time_limit_s))
+    left = max(float(time_limit_s) - (time.perf_counter() - start), MIN_SOLVER_S)
+    result = solve_mip(model, engine=engine, time_limit_s=left)
     if result.status == INFEASIBLE:
         raise_infeasible([], proven_by_solver=True, **opts)
     if result.values is None:
@@ -178,7 +184,7 @@ def solve_facility_location(
             f"{engine} found no feasible plan within time_limit_s={time_limit_s} "
             f"(status {result.status}); raise time_limit_s or relax budget/k."
         )
-        raise SolverError(msg)
+        raise SolverTimeoutError(msg)
     assignment = assignment_from_values(inst, result.values, bool(single_source))
     open_ = assignment.sum(axis=1) > 0
     objective = total_cost(inst.fixed_cost, inst.assign_cost, open_, assignment)

@@ -68,11 +68,15 @@ def estimate_routes(
     ----------
     ds : the dataset the allocation was made on.
     placements : an AllocationResult or its placements DataFrame.
-    time_limit_s : total time budget [s]: each setting gets the budget left in proportion
-        to its share of the children left (at least 0.02 s; model building counts).
+    time_limit_s : total time budget [s] (model building counts). Greedy descent (the
+        default) stops at each setting's local optimum or after a fixed number of improving
+        moves, so the plan is the same on every run; the budget left is only a safety cap
+        on each setting's search, and a setting it stops is marked "time limit" (such a
+        plan may differ between runs). Guided search gives each setting the budget left in
+        proportion to its share of the children left (at least 0.02 s).
     method : "ortools" (the routing model) or "nearest_neighbour" (a baseline heuristic).
     guided : use guided local search up to each setting's time limit (better plans,
-        not reproducible across machines) instead of greedy descent.
+        not reproducible across runs or machines) instead of greedy descent.
 
     Returns
     -------
@@ -106,9 +110,12 @@ def estimate_routes(
     for sid, kids in moved[pooled].groupby("setting_id", sort=True):
         t0 = time.perf_counter()
         site = build_routing_instance(pol, ds.roads, school.loc[sid].to_numpy(), kids)
-        if method == "ortools":  # the budget left, shared by the children left
+        if method == "ortools":
             spare = time_limit_s - (t0 - start)
-            routes, state = solve_routes(site, pol, max(0.02, spare * len(kids) / left), guided)
+            # guided search runs to its limit: the budget left, shared by the children left;
+            # greedy descent stops by itself (a work cap), the budget left is only a safety cap
+            share = spare * len(kids) / left if guided else spare / 2
+            routes, state = solve_routes(site, pol, max(0.02, share), guided)
             left -= len(kids)
         else:
             routes, state = nearest_neighbour_routes(site, pol), "heuristic"

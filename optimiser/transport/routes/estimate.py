@@ -54,6 +54,10 @@ __all__ = ["METHODS", "VEHICLES", "RoutePlan", "estimate_routes"]
 METHODS = ("ortools", "nearest_neighbour")
 
 
+#: Least safety cap [s] on one setting's greedy descent (its work cap binds long before).
+GREEDY_SAFETY_S = 5.0
+
+
 def estimate_routes(
     ds: Dataset,
     placements: AllocationResult | pd.DataFrame,
@@ -71,9 +75,11 @@ def estimate_routes(
     time_limit_s : total time budget [s] (model building counts). Greedy descent (the
         default) stops at each setting's local optimum or after a fixed number of improving
         moves, so the plan is the same on every run; the budget left is only a safety cap
-        on each setting's search, and a setting it stops is marked "time limit" (such a
-        plan may differ between runs). Guided search gives each setting the budget left in
-        proportion to its share of the children left (at least 0.02 s).
+        on each setting's search (at least GREEDY_SAFETY_S, so the budget can be overrun
+        on a heavily loaded machine rather than give a different plan), and a setting it
+        stops is marked "time limit" (such a plan may differ between runs). Guided search
+        gives each setting the budget left in proportion to its share of the children left
+        (at least 0.02 s).
     method : "ortools" (the routing model) or "nearest_neighbour" (a baseline heuristic).
     guided : use guided local search up to each setting's time limit (better plans,
         not reproducible across runs or machines) instead of greedy descent.
@@ -114,7 +120,9 @@ def estimate_routes(
             spare = time_limit_s - (t0 - start)
             # guided search runs to its limit: the budget left, shared by the children left;
             # greedy descent stops by itself (a work cap), the budget left is only a safety cap
-            share = spare * len(kids) / left if guided else spare / 2
+            # (never below GREEDY_SAFETY_S, so a loaded machine does not cut a search short
+            # and make the plan differ between runs: the work cap is what bounds it)
+            share = spare * len(kids) / left if guided else max(spare / 2, GREEDY_SAFETY_S)
             routes, state = solve_routes(site, pol, max(0.02, share), guided)
             left -= len(kids)
         else:

@@ -1813,11 +1813,12 @@ def _message(case: Case, text: str) -> str:
     if "Traceback" in text:
         errs = [ln for ln in lines if re.match(r"^[\w.]+(Error|Exception|Exit)\b", ln)]
         return errs[-1] if errs else lines[-1]
+    said = [ln for ln in lines if not ln.startswith(("Cannot use", "OK:"))]
     for needle in (*case.names, "warning", "Error", "error"):
-        hits = [ln for ln in lines if needle and needle in ln and not ln.startswith("Cannot use")]
+        hits = [ln for ln in said if needle and needle in ln]
         if hits:
             return hits[0]
-    return lines[0] if lines else ""
+    return said[-1] if said else (lines[0] if lines else "")
 
 
 def classify(case: Case, result: dict, base: dict | None) -> tuple[str, str, str]:

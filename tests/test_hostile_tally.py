@@ -7,6 +7,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("hostile_tally", ROOT / "scripts/hostile_tally.py")
 assert _spec is not None and _spec.loader is not None
@@ -51,6 +53,7 @@ def test_no_child_data_in_messages():
     assert text == "<child> at <number>, <number> (<postcode>)"
 
 
+@pytest.mark.slow  # four real CLI runs (about a minute); the full tally is scripts/hostile_tally.py
 def test_three_cases_run(tmp_path):
     out = tmp_path / "t.csv"
     names = ["children_blank_age", "children_bom", "site_budget_negative"]

@@ -84,6 +84,9 @@ def fill_coordinates(
     postcode, easting, northing.
     """
     has_en = {"easting", "northing"} <= set(raw.columns)
+    has_lonlat = {"lon", "lat"} <= set(raw.columns)
+    if not (has_lonlat or "postcode" in raw.columns):
+        return raw  # nothing to fill from: a missing column is one problem, not a blank per row
     need = np.ones(len(raw), bool)
     if has_en:
         need = np.array(
@@ -92,9 +95,10 @@ def fill_coordinates(
     if not need.any():
         return raw
     out = raw.copy()
-    if not has_en:
-        out["easting"], out["northing"] = "", ""
-    if {"lon", "lat"} <= set(raw.columns):
+    for col in ("easting", "northing"):
+        if col not in out.columns:  # never blank a column the user gave
+            out[col] = ""
+    if has_lonlat:
         need = _fill_from_lonlat(out, need)
     if need.any() and "postcode" in raw.columns:
         need = _fill_from_postcode(

@@ -180,7 +180,10 @@ def coerce_table(table: Table, raw: pd.DataFrame, problems: list[Problem]) -> pd
                     table.file,
                     None,
                     column.name,
-                    "no such column" + (f" (but a column {like!r})" if like else ""),
+                    f"unknown column {like!r} — did you mean {column.name!r}? "
+                    f"(required column {column.name!r} is missing)"
+                    if like
+                    else "no such column",
                     f"a column {column.name!r}: {column.description}",
                     f"rename column {like!r} to {column.name}"
                     if like

@@ -88,15 +88,30 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
     )
     ds = ds.replace(places=derive_place_costs(ds))
     if validate:
-        unreadable = {p.file for p in problems if not p.column}
-        problems += [
-            p
-            for p in collect_problems(ds)
-            if not (p.file in unreadable and p.found == "no data rows")
-        ]
+        problems += collect_problems(ds, absent=_absent_columns(raw))
     if any(p.severity == "error" for p in problems):
         raise_problems(problems)
     return ds
+
+
+def _absent_columns(raw: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
+    """(file, column) of each required column the input lacks; (file, "") for a missing file.
+
+    Checks leave out what only follows from these (one problem per cause): the reader or
+    :func:`coerce_table` has already reported each once.
+    """
+    out: set[tuple[str, str]] = set()
+    for name, table in TABLES.items():
+        frame = raw.get(name)
+        if frame is None:
+            if table.required_file:
+                out |= {(table.file, ""), *((table.file, c) for c in table.names)}
+            continue
+        columns = set(map(str, frame.columns))
+        if name in _COORD_TABLES and ({"lon", "lat"} <= columns or "postcode" in columns):
+            columns |= {"easting", "northing"}
+        out |= {(table.file, c.name) for c in table.columns if c.required and c.name not in columns}
+    return out
 
 
 def _read_attribution(path: Path) -> str:

@@ -10,6 +10,7 @@ message quotes a child's personal details (ids only).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal, cast
 
@@ -471,7 +472,8 @@ def check_misspelt_columns(ds: Dataset) -> list[Problem]:
         extras = [str(c) for c in frame.columns if c not in table.names]
         if not extras or len(frame) == 0:
             continue
-        blank = [c.name for c in table.columns if _all_default(c, frame[c.name])]
+        # optional columns only: a missing required column is already coerce's error
+        blank = [c.name for c in table.columns if not c.required and _all_default(c, frame[c.name])]
         for right, wrong in misspelt_columns(table, extras, blank).items():
             out.append(
                 Problem(
@@ -538,9 +540,59 @@ CHECKS = (
 )
 
 
-def collect_problems(ds: Dataset) -> list[Problem]:
-    """Every problem every check finds, errors and warnings."""
-    return [p for check in CHECKS for p in check(ds)]
+#: What each absent column (file, column) makes a check report in its place: (check, file,
+#: column) of problems that follow from the absence, not from the cells they name. A
+#: misspelt ``setting_id`` header in settings.csv would otherwise blame every row of
+#: places.csv; one problem per cause is the header's.
+_FOLLOWS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
+    ("settings.csv", "setting_id"): (
+        ("check_foreign_keys", "places.csv", "setting_id"),
+        ("check_foreign_keys", "children.csv", "current_setting_id"),
+        ("check_foreign_keys", "children.csv", "preferences"),
+    ),
+    ("settings.csv", "setting_type"): (("check_place_costs", "places.csv", "annual_cost_gbp"),),
+    ("packages.csv", "package_id"): (
+        ("check_foreign_keys", "places.csv", "package_id"),
+        ("check_foreign_keys", "children.csv", "package_id"),
+        ("check_foreign_keys", "costing_framework.csv", "package_id"),
+        ("check_foreign_keys", "candidates.csv", "packages"),
+    ),
+    ("places.csv", "setting_id"): (
+        ("check_unique_ids", "places.csv", "package_id"),
+        ("check_continuing_placements", "children.csv", "current_setting_id"),
+    ),
+    ("places.csv", "package_id"): (
+        ("check_unique_ids", "places.csv", "package_id"),
+        ("check_continuing_placements", "children.csv", "current_setting_id"),
+        ("check_packages_offered", "children.csv", "package_id"),
+    ),
+    ("places.csv", "places"): (("check_packages_offered", "children.csv", "package_id"),),
+    ("children.csv", "package_id"): (
+        ("check_continuing_placements", "children.csv", "current_setting_id"),
+        ("check_packages_offered", "children.csv", "package_id"),
+    ),
+    **{
+        ("costing_framework.csv", c): (("check_place_costs", "places.csv", "annual_cost_gbp"),)
+        for c in ("package_id", "setting_type", "annual_cost_gbp")
+    },
+}
+
+
+def collect_problems(ds: Dataset, *, absent: Collection[tuple[str, str]] = ()) -> list[Problem]:
+    """Every problem every check finds, errors and warnings.
+
+    ``absent`` names required columns (file, column) the input did not have (the loader
+    has reported each once): problems that only follow from their absence are left out.
+    """
+    follows = {f for a in absent for f in _FOLLOWS.get(a, ())}
+    files = {file for file, column in absent if column == ""}  # whole files missing
+    return [
+        p
+        for check in CHECKS
+        for p in check(ds)
+        if (check.__name__, p.file, p.column) not in follows
+        and not (p.file in files and check is check_not_empty)
+    ]
 
 
 def validate(ds: Dataset) -> list[Problem]:

@@ -1,0 +1,113 @@
+"""Hostile and careless input, root cause first (issue 12): one problem per cause.
+
+Each case breaks a copy of the default (Trafford, synthetic) dataset in ``tmp_path``:
+the load must fail (or warn) with one problem naming file, row and column, what was
+found, what was expected and the fix; no traceback, inputs untouched, and no child's
+id, postcode or coordinates in any message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import optimiser
+from optimiser.cli.app import app
+
+DEFAULT = Path(optimiser.__file__).resolve().parents[1] / "data" / "trafford"
+runner = CliRunner()
+
+
+@pytest.fixture
+def default_copy(default_ds, broken_copy) -> Path:
+    """A writable copy of the default dataset folder."""
+    return broken_copy(DEFAULT, name="trafford")
+
+
+def load_problems(folder: Path) -> tuple[str, list[optimiser.Problem]]:
+    """Message and problems of the DataValidationError that loading ``folder`` raises."""
+    with pytest.raises(optimiser.DataValidationError) as info:
+        optimiser.load_dataset(folder)
+    return str(info.value), info.value.problems
+
+
+def errors(problems: list[optimiser.Problem]) -> list[optimiser.Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def cli_output(folder: Path) -> str:
+    """``optimiser validate``: exit 1, no traceback; the output on one line."""
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split())
+
+
+def assert_no_child_data(text: str, folder: Path) -> None:
+    """No child id, easting or northing of children.csv appears in ``text``."""
+    kids = pd.read_csv(DEFAULT / "children.csv", dtype=str, keep_default_na=False)
+    for column in ("child_id", "easting", "northing"):
+        for value in kids[column].head(50):
+            assert value not in text, (column, "a child's value in a message")
+
+
+def rename_header(folder: Path, file: str, old: str, new: str) -> None:
+    path = folder / file
+    head, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    names = head.split(",")
+    assert old in names
+    path.write_text(",".join(new if n == old else n for n in names) + "\n" + rest, "utf-8")
+
+
+# --- 1. a misspelt required header is one problem, not one per cell ---------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "right", "wrong"),
+    [
+        ("children.csv", "northing", "nothing"),
+        ("settings.csv", "northing", "nothing"),
+        ("children.csv", "easting", "eastin"),
+        ("settings.csv", "setting_id", "settingid"),
+        ("packages.csv", "package_id", "packageid"),
+        ("places.csv", "setting_id", "setting"),
+        ("places.csv", "places", "place"),
+        ("settings.csv", "setting_type", "settingtype"),
+    ],
+)
+def test_misspelt_required_header_is_one_problem(default_copy, file, right, wrong):
+    rename_header(default_copy, file, right, wrong)
+    before = snapshot(default_copy)
+    msg, problems = load_problems(default_copy)
+    assert [(p.file, p.row, p.column) for p in problems] == [(file, None, right)]
+    assert (
+        f"unknown column {wrong!r} — did you mean {right!r}? (required column {right!r} "
+        "is missing)" in msg
+    )
+    assert f"rename column {wrong!r} to {right}" in msg
+    assert snapshot(default_copy) == before
+    out = cli_output(default_copy)
+    assert "1 problem(s)" in out
+    assert_no_child_data(out, default_copy)
+
+
+def test_missing_coordinate_columns_are_one_problem_each(default_copy, edit_csv):
+    edit_csv(default_copy, "children.csv", lambda f: f.drop(columns=["easting", "northing"]))
+    _, problems = load_problems(default_copy)
+    assert [(p.file, p.row, p.column) for p in problems] == [
+        ("children.csv", None, "easting"),
+        ("children.csv", None, "northing"),
+    ]
+
+
+def test_missing_settings_file_does_not_blame_every_place(default_copy):
+    (default_copy / "settings.csv").unlink()
+    _, problems = load_problems(default_copy)
+    assert [(p.file, p.row, p.column) for p in errors(problems)] == [("settings.csv", None, "")]

@@ -111,3 +111,45 @@ def test_missing_settings_file_does_not_blame_every_place(default_copy):
     (default_copy / "settings.csv").unlink()
     _, problems = load_problems(default_copy)
     assert [(p.file, p.row, p.column) for p in errors(problems)] == [("settings.csv", None, "")]
+
+
+# --- 5. huge numbers are refused against one bound per quantity -------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value", "bound"),
+    [
+        ("places.csv", 3, "places", "1e30", "from 0 to 10000 [places]"),
+        ("places.csv", 3, "annual_cost_gbp", "1e30", "from 0 to 5000000 [GBP/yr]"),
+        ("places.csv", 3, "annual_cost_gbp", "45000050", "5000000"),  # £450,000.50, no point
+        ("settings.csv", 3, "total_places", "1e30", "from 0 to 10000 [places]"),
+        ("costing_framework.csv", 3, "annual_cost_gbp", "1e30", "from 0 to 5000000 [GBP/yr]"),
+        ("costing_framework.csv", 3, "annual_cost_gbp", "inf", "finite number"),
+        ("candidates.csv", 3, "max_places", "1e30", "from 0 to 10000 [places]"),
+        ("candidates.csv", 3, "capital_cost_gbp_per_place", "inf", "finite number"),
+        ("children.csv", 3, "age", "1e30", "from 0 to 25 [years]"),
+    ],
+)
+def test_huge_numbers_are_refused_with_their_bound(
+    default_copy, set_cell, file, row, column, value, bound
+):
+    set_cell(default_copy, file, row, column, value)
+    before = snapshot(default_copy)
+    msg, problems = load_problems(default_copy)
+    assert [(p.file, p.row, p.column) for p in errors(problems)] == [(file, row, column)]
+    assert bound in msg
+    assert "typo" in msg or "finite" in msg
+    assert snapshot(default_copy) == before
+    assert_no_child_data(cli_output(default_copy), default_copy)
+
+
+def test_input_tables_and_scenarios_share_one_bound_per_quantity():
+    from optimiser import policy
+    from optimiser.scenarios import changes
+    from optimiser.schema import TABLES
+
+    assert changes.MAX_PLACES is policy.MAX_PLACES
+    assert changes.MAX_PLACE_COST_GBP is policy.MAX_PLACE_COST_GBP
+    assert TABLES["places"].column("places").max == policy.MAX_PLACES
+    assert TABLES["places"].column("annual_cost_gbp").max == policy.MAX_PLACE_COST_GBP
+    assert TABLES["costing_framework"].column("annual_cost_gbp").max == policy.MAX_PLACE_COST_GBP

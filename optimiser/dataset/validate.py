@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from optimiser.dataset.coerce import found_text, misspelt_columns
+from optimiser.dataset.coerce import TOO_BIG_FIX, found_text, misspelt_columns
 from optimiser.dataset.model import Dataset
 from optimiser.geography import ENGLAND_E, ENGLAND_N, grid_reference_fault
 from optimiser.geography import in_england as _in_england
@@ -187,7 +187,7 @@ def check_ranges(ds: Dataset) -> list[Problem]:
                     col.name,
                     found_text(col, values.iloc[r - 2]),
                     col.expected(),
-                    _range_fix(col.name),
+                    _range_fix(col.name, high=bool(np.asarray(high)[r - 2])),
                 )
                 for r in _rows(np.asarray(low) | np.asarray(high))
             ]
@@ -338,10 +338,10 @@ def _coordinate_problem(
     return (f"{shown}: a place outside England", _COORD_FIX, "error")
 
 
-def _range_fix(column: str) -> str:
+def _range_fix(column: str, *, high: bool = False) -> str:
     if column in ("easting", "northing"):
         return "give British National Grid metres (EPSG:27700), or lon/lat columns instead"
-    return "correct the value"
+    return TOO_BIG_FIX if high else "correct the value"
 
 
 def check_allowed_values(ds: Dataset) -> list[Problem]:
@@ -394,6 +394,18 @@ def check_place_costs(ds: Dataset) -> list[Problem]:
         return []
     types = ds.places["setting_id"].map(ds.setting_types)
     bad = (ds.places["cost_source"] == "missing") & types.notna()
+    if ds.costing is not None and len(ds.costing):
+        # a framework row whose cost cell is unreadable is that cell's error, not each place's
+        c = ds.costing
+        blank = set(zip(c["package_id"], c["setting_type"], strict=True)) - set(
+            zip(
+                c.loc[c["annual_cost_gbp"].notna(), "package_id"],
+                c.loc[c["annual_cost_gbp"].notna(), "setting_type"],
+                strict=True,
+            )
+        )
+        pairs = zip(ds.places["package_id"], types, strict=True)
+        bad &= ~np.array([pair in blank for pair in pairs], bool)
     return [
         Problem(
             "places.csv",

@@ -153,3 +153,67 @@ def test_input_tables_and_scenarios_share_one_bound_per_quantity():
     assert TABLES["places"].column("places").max == policy.MAX_PLACES
     assert TABLES["places"].column("annual_cost_gbp").max == policy.MAX_PLACE_COST_GBP
     assert TABLES["costing_framework"].column("annual_cost_gbp").max == policy.MAX_PLACE_COST_GBP
+
+
+# --- 3. a semicolon-separated CSV (Excel in a European locale) ----------------------------
+
+
+@pytest.mark.parametrize("file", ["children.csv", "settings.csv", "places.csv"])
+@pytest.mark.parametrize(("sep", "word"), [(";", "semicolon"), ("\t", "tab")])
+def test_semicolon_separated_csv_is_one_problem(default_copy, file, sep, word):
+    path = default_copy / file
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "annual_cost_gbp" in frame:  # as Excel writes it there: decimal commas
+        frame["annual_cost_gbp"] = frame["annual_cost_gbp"].str.replace(".", ",")
+    frame.to_csv(path, sep=sep, index=False)
+    before = snapshot(default_copy)
+    msg, problems = load_problems(default_copy)
+    assert [(p.file, p.row, p.column) for p in problems] == [(file, 1, "")]
+    header = sep.join(frame.columns)
+    shown = header if len(header) <= 80 else header[:79] + "…"
+    assert f"found a {word}-separated file (one column named {shown!r})" in msg
+    assert "save it as comma-separated" in msg
+    assert snapshot(default_copy) == before
+    assert_no_child_data(cli_output(default_copy), default_copy)
+
+
+def test_commas_inside_quoted_cells_are_not_a_separator_problem(default_copy):
+    # settings.csv's assumption column holds ';' and ',' inside quotes: still comma CSV
+    ds = optimiser.load_dataset(default_copy)
+    assert ds.settings["assumption"].str.contains(";").any()
+
+
+# --- 4. blank rows ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file", ["children.csv", "settings.csv", "places.csv", "packages.csv"])
+def test_trailing_blank_rows_are_ignored(default_copy, file):
+    path = default_copy / file
+    n_cols = len(path.read_text(encoding="utf-8").split("\n", 1)[0].split(","))
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(("," * (n_cols - 1) + "\n") * 5 + "\n\n" + " , ,\n")
+    ds = optimiser.load_dataset(default_copy)
+    clean = optimiser.load_dataset(DEFAULT)
+    table = file.removesuffix(".csv")
+    assert len(getattr(ds, table)) == len(getattr(clean, table))
+    assert optimiser.validate(ds) == optimiser.validate(clean)
+
+
+def test_blank_rows_in_the_middle_are_one_problem_and_rows_keep_their_numbers(
+    default_copy, set_cell
+):
+    set_cell(default_copy, "places.csv", 40, "places", "-1")  # a real error below the gap
+    path = default_copy / "places.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[5:5] = [",,,"]  # a blank row 6
+    lines[10:10] = [""]  # an empty line, row 11
+    path.write_text("\n".join(lines), encoding="utf-8")
+    before = snapshot(default_copy)
+    msg, problems = load_problems(default_copy)
+    assert [(p.file, p.row, p.column) for p in errors(problems)] == [
+        ("places.csv", None, ""),
+        ("places.csv", 42, "places"),  # row 40 before two rows went in above it
+    ]
+    assert "2 blank row(s) between the data rows (row 6, 11)" in msg
+    assert "delete the blank rows" in msg
+    assert snapshot(default_copy) == before

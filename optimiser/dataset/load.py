@@ -8,6 +8,7 @@ framework where a setting gives no fee, and validates everything, raising one
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,17 +62,19 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
             ]
         )
     folder = path if path.is_dir() else path.parent
+    rows: dict[str, list[int]] = {}  # spreadsheet rows kept, where blank rows went between
     if path.is_dir():
-        raw = read_folder(path, problems)
+        raw = read_folder(path, problems, rows)
         policy_path = path / "policy.yaml"
         policy = _policy_or_problems(
             lambda: load_policy(policy_path) if policy_path.exists() else Policy(), problems
         )
     else:
-        raw, mapping = read_workbook(path, problems)
+        raw, mapping = read_workbook(path, problems, rows)
         policy = _policy_or_problems(
             lambda: policy_from_mapping(mapping, file=path.name + ":policy"), problems
         )
+    read = len(problems)  # problems after this one count rows of the compacted tables
     frames = _typed_frames(raw, folder, problems)
     ds = Dataset(
         children=_required(frames, "children"),
@@ -90,8 +93,16 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
     if validate:
         problems += collect_problems(ds, absent=_absent_columns(raw))
     if any(p.severity == "error" for p in problems):
-        raise_problems(problems)
+        raise_problems(problems[:read] + [_spreadsheet_row(p, rows) for p in problems[read:]])
     return ds
+
+
+def _spreadsheet_row(problem: Problem, rows: dict[str, list[int]]) -> Problem:
+    """``problem`` with its row counted as in the file, blank rows between included."""
+    kept = rows.get(problem.file)
+    if kept is None or problem.row is None or not 2 <= problem.row < len(kept) + 2:
+        return problem
+    return dataclasses.replace(problem, row=kept[problem.row - 2])
 
 
 def _absent_columns(raw: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:

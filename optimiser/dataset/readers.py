@@ -53,9 +53,29 @@ def read_csv_text(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
             )
         )
         return None
+    separator = _other_separator(text)
+    if separator is not None:
+        word, header = separator
+        problems.append(
+            Problem(
+                name,
+                1,
+                "",
+                f"a {word}-separated file (one column named {_clip(header)!r})",
+                "comma-separated columns",
+                "save it as comma-separated: in Excel, Save As > 'CSV UTF-8 (Comma delimited)'"
+                " (if your Excel writes ';', set Windows' list separator to ',' and its "
+                "decimal symbol to '.' first, or the numbers will carry decimal commas)",
+            )
+        )
+        return None
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            skip_blank_lines=False,  # so rows keep the numbers a planner sees in Excel
         )
     except (pd.errors.ParserError, csv.Error) as exc:
         problems.append(
@@ -73,6 +93,69 @@ def read_csv_text(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
     return frame
 
 
+#: Separators other than a comma that a spreadsheet writes, by the word a message uses.
+_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _other_separator(text: str) -> tuple[str, str] | None:
+    """(word, header) when the header line is separated by ';', tab or '|' rather than ','.
+
+    Excel in a European locale saves "CSV" with ';' (and decimal commas). Such a file is
+    refused, not read: its numbers are ambiguous (45.000 is £45,000 there, £45 here),
+    and one re-save as comma-separated puts every number right.
+    """
+    header = text.lstrip().split("\n", 1)[0].rstrip("\r")
+    try:
+        sep = csv.Sniffer().sniff(header, delimiters="," + "".join(_SEPARATORS)).delimiter
+    except csv.Error:
+        return None
+    if sep == "," or len(next(csv.reader([header], delimiter=sep))) < 2:
+        return None
+    return _SEPARATORS[sep], header
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def drop_blank_rows(
+    frame: pd.DataFrame, file: str, problems: list[Problem]
+) -> tuple[pd.DataFrame, list[int] | None]:
+    """``frame`` without rows of only blank cells, and the spreadsheet rows it keeps.
+
+    Blank rows at the end (Excel leaves them after deleted rows) are dropped silently.
+    Blank rows between data rows are one error naming them (a gap may be a deleted
+    child or setting the planner did not mean to lose); they are dropped too, so they
+    give no per-cell problems. The kept rows (None when none in the middle went) let
+    later problems keep the row numbers a planner sees.
+    """
+    if frame.empty:
+        return frame, None
+    blank = frame.astype(str).apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy()
+    if not blank.any():
+        return frame, None
+    data = [i for i, b in enumerate(blank) if not b]
+    last = data[-1] if data else -1
+    middle = [i + 2 for i, b in enumerate(blank) if b and i < last]
+    kept = frame.iloc[data].reset_index(drop=True)
+    if not middle:
+        return kept, None
+    shown = ", ".join(map(str, middle[:10])) + (
+        f" and {len(middle) - 10} more" if len(middle) > 10 else ""
+    )
+    problems.append(
+        Problem(
+            file,
+            None,
+            "",
+            f"{len(middle)} blank row(s) between the data rows (row {shown})",
+            "one data row per line, no gaps",
+            "delete the blank rows (or fill them in, if something was deleted by mistake)",
+        )
+    )
+    return kept, [i + 2 for i in data]
+
+
 def _error_row(message: str) -> int | None:
     """Spreadsheet row named in a pandas parser message ('line N' is 1-based, 'row N' 0-based)."""
     line = re.search(r"line (\d+)", message)
@@ -82,8 +165,14 @@ def _error_row(message: str) -> int | None:
     return int(row.group(1)) + 1 if row else None
 
 
-def read_folder(folder: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
-    """Raw tables (name → text frame) from a dataset folder of CSV files."""
+def read_folder(
+    folder: Path, problems: list[Problem], rows: dict[str, list[int]] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Raw tables (name → text frame) from a dataset folder of CSV files.
+
+    ``rows`` receives, per file that had blank rows between its data rows, the
+    spreadsheet row of each row kept (see :func:`drop_blank_rows`).
+    """
     raw: dict[str, pd.DataFrame] = {}
     for table in TABLES.values():
         if table.file.endswith(".geojson"):
@@ -104,12 +193,19 @@ def read_folder(folder: Path, problems: list[Problem]) -> dict[str, pd.DataFrame
             continue
         frame = read_csv_text(path, problems)
         if frame is not None:
-            raw[table.name] = frame
+            raw[table.name], kept = drop_blank_rows(frame, table.file, problems)
+            if kept is not None and rows is not None:
+                rows[table.file] = kept
     return raw
 
 
-def read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, pd.DataFrame], object]:
-    """Raw tables and the policy mapping from one XLSX workbook (one sheet per table)."""
+def read_workbook(
+    path: Path, problems: list[Problem], rows: dict[str, list[int]] | None = None
+) -> tuple[dict[str, pd.DataFrame], object]:
+    """Raw tables and the policy mapping from one XLSX workbook (one sheet per table).
+
+    ``rows`` as for :func:`read_folder`.
+    """
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
     except (ValueError, OSError, zipfile.BadZipFile, KeyError) as exc:
@@ -144,7 +240,9 @@ def read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, pd.Dat
                 )
             continue
         frame.columns = [str(c).strip() for c in frame.columns]
-        raw[table.name] = frame
+        raw[table.name], kept = drop_blank_rows(frame, table.file, problems)
+        if kept is not None and rows is not None:
+            rows[table.file] = kept
     return raw, _policy_from_sheet(by_name.get("policy"), path.name, problems)
 
 

@@ -217,3 +217,78 @@ def test_blank_rows_in_the_middle_are_one_problem_and_rows_keep_their_numbers(
     assert "2 blank row(s) between the data rows (row 6, 11)" in msg
     assert "delete the blank rows" in msg
     assert snapshot(default_copy) == before
+
+
+# --- 2. longitude/latitude where grid metres belong, or lon and lat swapped -------------
+
+
+def _to_degrees(frame: pd.DataFrame, *, lat_first: bool) -> tuple[list[str], list[str]]:
+    from optimiser.geography import lonlat_from_bng
+
+    lon, lat = lonlat_from_bng(frame["easting"].astype(float), frame["northing"].astype(float))
+    lon_s, lat_s = [f"{v:.6f}" for v in lon], [f"{v:.6f}" for v in lat]
+    return (lat_s, lon_s) if lat_first else (lon_s, lat_s)
+
+
+@pytest.mark.parametrize("file", ["children.csv", "settings.csv"])
+@pytest.mark.parametrize("lat_first", [False, True], ids=["lon-lat", "lat-lon"])
+def test_degrees_in_easting_northing_is_one_problem_per_file(
+    default_copy, edit_csv, file, lat_first
+):
+    def degrees(frame: pd.DataFrame) -> pd.DataFrame:
+        frame["easting"], frame["northing"] = _to_degrees(frame, lat_first=lat_first)
+        return frame
+
+    edit_csv(default_copy, file, degrees)
+    before = snapshot(default_copy)
+    msg, problems = load_problems(default_copy)
+    assert [(p.file, p.row, p.column) for p in problems] == [(file, None, "easting, northing")]
+    assert "look like longitude and latitude in degrees" in msg
+    assert "EPSG:27700" in msg and "pyproj" in msg
+    lon_col, lat_col = ("northing", "easting") if lat_first else ("easting", "northing")
+    assert f"rename column {lon_col} to lon and {lat_col} to lat" in msg
+    assert snapshot(default_copy) == before
+    out = cli_output(default_copy)
+    assert_no_child_data(out, default_copy)
+    # the fix it names works
+    edit_csv(default_copy, file, lambda f: f.rename(columns={lon_col: "lon", lat_col: "lat"}))
+    ds = optimiser.load_dataset(default_copy)
+    clean = optimiser.load_dataset(DEFAULT)
+    table = file.removesuffix(".csv")
+    got, want = getattr(ds, table), getattr(clean, table)
+    assert (got["easting"] - want["easting"]).abs().max() < 2.0
+
+
+@pytest.mark.parametrize("file", ["children.csv", "settings.csv"])
+def test_swapped_lon_lat_columns_never_blame_easting(default_copy, edit_csv, file):
+    def swapped(frame: pd.DataFrame) -> pd.DataFrame:
+        frame["lon"], frame["lat"] = _to_degrees(frame, lat_first=True)
+        return frame.drop(columns=["easting", "northing"])
+
+    edit_csv(default_copy, file, swapped)
+    before = snapshot(default_copy)
+    msg, problems = load_problems(default_copy)
+    assert [(p.file, p.row, p.column) for p in problems] == [(file, None, "lon, lat")]
+    assert "lon and lat the wrong way round" in msg
+    assert "swap the headers of the lon and lat columns" in msg
+    assert "easting" not in msg
+    assert snapshot(default_copy) == before
+    assert_no_child_data(cli_output(default_copy), default_copy)
+
+
+def test_one_bad_child_lon_lat_is_that_row_only_and_not_shown(default_copy, edit_csv):
+    def one_bad(frame: pd.DataFrame) -> pd.DataFrame:
+        frame["lon"], frame["lat"] = _to_degrees(frame, lat_first=False)
+        frame.loc[3, ["lon", "lat"]] = ["53.41", "-2.31"]  # this row typed the wrong way
+        frame.loc[5, ["lon", "lat"]] = ["abc", "53.4"]
+        return frame.drop(columns=["easting", "northing"])
+
+    edit_csv(default_copy, "children.csv", one_bad)
+    msg, problems = load_problems(default_copy)
+    assert [(p.file, p.row, p.column) for p in problems] == [
+        ("children.csv", 5, "lon, lat"),
+        ("children.csv", 7, "lon, lat"),
+    ]
+    assert "swap the lon and lat cells" in msg
+    for text in ("53.41", "-2.31", "abc", "53.4"):
+        assert text not in msg

@@ -160,7 +160,9 @@ def _typed_frames(
             if not table.required_file:
                 frames[name] = None if name == "candidates" else coerce_table(table, frame, [])
                 continue
+        reported: set[int | None] = set()
         if name in _COORD_TABLES:
+            start = len(problems)
             frame = fill_coordinates(
                 frame,
                 file=table.file,
@@ -168,7 +170,16 @@ def _typed_frames(
                 lookup=lambda: postcode_lookup(folder),
                 personal=name == "children",
             )
+            reported = {p.row for p in problems[start:]}
+        start = len(problems)
         frames[name] = coerce_table(table, frame, problems)
+        # a row whose lon/lat or postcode is already a problem is not blamed again for the
+        # easting, northing they would have filled (one problem per cause)
+        problems[start:] = [
+            p
+            for p in problems[start:]
+            if not (p.column in ("easting", "northing") and ({p.row, None} & reported))
+        ]
     return frames
 
 

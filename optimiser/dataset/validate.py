@@ -231,6 +231,10 @@ def check_coordinates(ds: Dataset) -> list[Problem]:
             continue
         personal = table.column("easting").personal
         e, n = _coords(frame)
+        whole = _degrees_file(table, e, n)
+        if whole is not None:
+            out.append(whole)
+            continue
         for pos in np.flatnonzero(np.isfinite(e) & np.isfinite(n)):
             problem = _coordinate_problem(table.name, personal, float(e[pos]), float(n[pos]))
             if problem is None and local is not None and local.looks_swapped(e[pos], n[pos]):
@@ -252,6 +256,38 @@ def check_coordinates(ds: Dataset) -> list[Problem]:
                 )
             )
     return out
+
+
+_PYPROJ = (
+    "pyproj.Transformer.from_crs('EPSG:4326', 'EPSG:27700', always_xy=True).transform(lon, lat)"
+)
+
+
+def _degrees_file(table: Table, e: np.ndarray, n: np.ndarray) -> Problem | None:
+    """One problem for a file whose easting, northing are longitude/latitude on most rows.
+
+    Degrees typed into the metre columns is one cause (an export in WGS84), so it is one
+    problem for the file with the fix, not one per row. A few such rows among grid
+    references stay each row's own problem (:func:`check_coordinates`).
+    """
+    given = np.isfinite(e) & np.isfinite(n)
+    degrees = given & (np.abs(e) < 1000) & (np.abs(n) < 1000) & ~((e == 0) & (n == 0))
+    if degrees.sum() < 2 or degrees.sum() * 2 < given.sum():
+        return None
+    lat_first = bool(np.median(np.abs(e[degrees])) > np.median(np.abs(n[degrees])))
+    lon_col, lat_col = ("northing", "easting") if lat_first else ("easting", "northing")
+    return Problem(
+        table.file,
+        None,
+        "easting, northing",
+        f"values that look like longitude and latitude in degrees on {int(degrees.sum())} "
+        f"of {int(given.sum())} rows ({lon_col} holds longitudes, {lat_col} latitudes)",
+        "British National Grid metres (EPSG:27700): easting "
+        f"{ENGLAND_E[0]:,.0f}-{ENGLAND_E[1]:,.0f}, northing "
+        f"{ENGLAND_N[0]:,.0f}-{ENGLAND_N[1]:,.0f} in England",
+        f"rename column {lon_col} to lon and {lat_col} to lat (the loader converts lon/lat "
+        f"to the grid), or convert them to EPSG:27700 yourself, e.g. {_PYPROJ}",
+    )
 
 
 def _swapped(personal: bool, e: float, n: float) -> tuple[str, str, Literal["error"]]:

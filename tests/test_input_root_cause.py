@@ -292,3 +292,80 @@ def test_one_bad_child_lon_lat_is_that_row_only_and_not_shown(default_copy, edit
     assert "swap the lon and lat cells" in msg
     for text in ("53.41", "-2.31", "abc", "53.4"):
         assert text not in msg
+
+
+# --- 6. XLSX: formulas with no saved value, merged cells --------------------------------
+
+
+@pytest.fixture
+def default_book(default_ds, tmp_path) -> Path:
+    """The default dataset saved as one workbook (in its own folder)."""
+    (tmp_path / "book").mkdir()
+    return optimiser.save_dataset(default_ds, tmp_path / "book" / "plan.xlsx")
+
+
+def _header(ws) -> dict[str, int]:
+    return {str(c.value): c.column for c in ws[1]}
+
+
+def test_formula_with_no_saved_value_is_a_problem_naming_sheet_row_column(default_book):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(default_book)
+    places, settings = wb["places"], wb["settings"]
+    places.cell(row=5, column=_header(places)["places"], value="=C4*2")  # openpyxl saves no value
+    settings.cell(row=4, column=_header(settings)["total_places"], value="=SUM(J2:J3)")
+    wb.save(default_book)
+    before = default_book.read_bytes()
+    msg, problems = load_problems(default_book)
+    assert sorted((p.file, p.row, p.column) for p in errors(problems)) == [
+        ("plan.xlsx:places", 5, "places"),
+        ("plan.xlsx:settings", 4, "total_places"),
+    ]
+    assert "found a formula with no saved value" in msg
+    assert "open and save the file in Excel" in msg and "paste them as values" in msg
+    assert default_book.read_bytes() == before
+    assert_no_child_data(cli_output(default_book), default_book.parent)
+
+
+def test_formula_with_a_saved_value_is_read(default_book):
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(default_book)
+    ws = wb["places"]
+    ws.cell(row=5, column=_header(ws)["places"], value="=1+1")
+    wb.save(default_book)
+    # give the formula a cached value, as Excel does on save: <f>1+1</f><v>2</v>
+    tmp = default_book.with_suffix(".tmp")
+    with zipfile.ZipFile(default_book) as src, zipfile.ZipFile(tmp, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"<f>1+1</f><v></v>", b"<f>1+1</f><v>2</v>")
+                data = data.replace(b"<f>1+1</f><v />", b"<f>1+1</f><v>2</v>")
+                data = data.replace(b"<f>1+1</f></c>", b"<f>1+1</f><v>2</v></c>")
+            dst.writestr(item, data)
+    tmp.replace(default_book)
+    ds = optimiser.load_dataset(default_book)
+    assert int(ds.places.at[3, "places"]) == 2
+
+
+def test_merged_cells_are_one_problem_naming_the_range(default_book):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(default_book)
+    ws = wb["places"]
+    col = _header(ws)["setting_id"]
+    ids = [ws.cell(row=r, column=col).value for r in range(1, ws.max_row + 1)]
+    top = next(r for r in range(2, len(ids)) if ids[r - 1] == ids[r])  # rows top, top + 1 alike
+    letter = openpyxl.utils.get_column_letter(col)
+    ws.merge_cells(f"{letter}{top}:{letter}{top + 1}")  # as a planner groups a setting's rows
+    wb.save(default_book)
+    msg, problems = load_problems(default_book)
+    assert [(p.file, p.row, p.column) for p in problems] == [
+        ("plan.xlsx:places", top, "setting_id")
+    ]
+    assert f"found merged cells {letter}{top}:{letter}{top + 1}" in msg
+    assert "unmerge the cells" in msg

@@ -18,7 +18,7 @@ from optimiser._errors import DataValidationError
 from optimiser.dataset.coerce import coerce_table
 from optimiser.dataset.model import Dataset, derive_place_costs
 from optimiser.dataset.postcodes import postcode_lookup
-from optimiser.dataset.readers import read_folder, read_workbook
+from optimiser.dataset.readers import ReadNotes, read_folder, read_workbook
 from optimiser.dataset.validate import collect_problems
 from optimiser.geography import fill_coordinates
 from optimiser.policy import Policy, load_policy, policy_from_mapping
@@ -62,15 +62,15 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
             ]
         )
     folder = path if path.is_dir() else path.parent
-    rows: dict[str, list[int]] = {}  # spreadsheet rows kept, where blank rows went between
+    notes = ReadNotes()  # rows kept where blank rows went between; cells already reported
     if path.is_dir():
-        raw = read_folder(path, problems, rows)
+        raw = read_folder(path, problems, notes)
         policy_path = path / "policy.yaml"
         policy = _policy_or_problems(
             lambda: load_policy(policy_path) if policy_path.exists() else Policy(), problems
         )
     else:
-        raw, mapping = read_workbook(path, problems, rows)
+        raw, mapping = read_workbook(path, problems, notes)
         policy = _policy_or_problems(
             lambda: policy_from_mapping(mapping, file=path.name + ":policy"), problems
         )
@@ -93,8 +93,16 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
     if validate:
         problems += collect_problems(ds, absent=_absent_columns(raw))
     if any(p.severity == "error" for p in problems):
-        raise_problems(problems[:read] + [_spreadsheet_row(p, rows) for p in problems[read:]])
+        later = [_spreadsheet_row(p, notes.rows) for p in problems[read:]]
+        raise_problems(problems[:read] + [p for p in later if not _reported(p, notes.cells)])
     return ds
+
+
+def _reported(problem: Problem, cells: set[tuple[str, int, str]]) -> bool:
+    """Whether ``problem`` is about a cell the reader already reported (merged, formula)."""
+    if problem.row is None:
+        return False
+    return any((problem.file, problem.row, c) in cells for c in problem.column.split(", "))
 
 
 def _spreadsheet_row(problem: Problem, rows: dict[str, list[int]]) -> Problem:

@@ -369,3 +369,16 @@ def test_merged_cells_are_one_problem_naming_the_range(default_book):
     ]
     assert f"found merged cells {letter}{top}:{letter}{top + 1}" in msg
     assert "unmerge the cells" in msg
+
+
+def test_trailing_blank_rows_of_a_sheet_are_ignored(default_book, default_ds):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(default_book)
+    ws = wb["children"]
+    last = ws.max_row
+    for r in range(last + 1, last + 4):  # cells typed, then cleared: rows of empty strings
+        ws.cell(row=r, column=1, value=" ")
+    wb.save(default_book)
+    ds = optimiser.load_dataset(default_book)
+    assert len(ds.children) == len(default_ds.children)

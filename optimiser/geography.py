@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pyproj import Transformer
 
 from optimiser.problems import Problem
@@ -84,6 +85,9 @@ def fill_coordinates(
     postcode, easting, northing.
     """
     has_en = {"easting", "northing"} <= set(raw.columns)
+    has_lonlat = {"lon", "lat"} <= set(raw.columns)
+    if not (has_lonlat or "postcode" in raw.columns):
+        return raw  # nothing to fill from: a missing column is one problem, not a blank per row
     need = np.ones(len(raw), bool)
     if has_en:
         need = np.array(
@@ -92,10 +96,11 @@ def fill_coordinates(
     if not need.any():
         return raw
     out = raw.copy()
-    if not has_en:
-        out["easting"], out["northing"] = "", ""
-    if {"lon", "lat"} <= set(raw.columns):
-        need = _fill_from_lonlat(out, need)
+    for col in ("easting", "northing"):
+        if col not in out.columns:  # never blank a column the user gave
+            out[col] = ""
+    if has_lonlat:
+        need = _fill_from_lonlat(out, need, file=file, problems=problems, personal=personal)
     if need.any() and "postcode" in raw.columns:
         need = _fill_from_postcode(
             out, need, file=file, lookup=lookup, problems=problems, personal=personal
@@ -103,15 +108,78 @@ def fill_coordinates(
     return out
 
 
-def _fill_from_lonlat(out: pd.DataFrame, need: np.ndarray) -> np.ndarray:
+#: Longitude and latitude [degrees, WGS84] of Great Britain with a margin: a lon/lat outside
+#: this box is a typo or a place the grid does not cover.
+GB_LON = (-9.0, 2.5)
+GB_LAT = (49.0, 61.0)
+_LONLAT_EXPECTED = (
+    f"longitude {GB_LON[0]:g} to {GB_LON[1]:g} and latitude {GB_LAT[0]:g} to {GB_LAT[1]:g} "
+    "(degrees, WGS84, in Great Britain)"
+)
+
+
+def in_gb_lonlat(lon: ArrayLike, lat: ArrayLike) -> np.ndarray:
+    """Whether each lon, lat [degrees] lies in Great Britain's box (:data:`GB_LON`, ``_LAT``)."""
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    return np.asarray(
+        (GB_LON[0] <= lon) & (lon <= GB_LON[1]) & (GB_LAT[0] <= lat) & (lat <= GB_LAT[1]), bool
+    )
+
+
+def _fill_from_lonlat(
+    out: pd.DataFrame, need: np.ndarray, *, file: str, problems: list[Problem], personal: bool
+) -> np.ndarray:
+    """Fill the rows in ``need`` whose lon, lat are in Great Britain; one problem per bad cause.
+
+    lon and lat the wrong way round on most rows is one problem for the file (swap the
+    headers); a single bad row is that row's problem, on the lon, lat columns the user
+    gave, never on easting, northing.
+    """
     lon = pd.to_numeric(out["lon"], errors="coerce").to_numpy()
     lat = pd.to_numeric(out["lat"], errors="coerce").to_numpy()
-    ok = need & np.isfinite(lon) & np.isfinite(lat)
+    typed = need & ((out["lon"].str.strip() != "") | (out["lat"].str.strip() != "")).to_numpy()
+    good = np.isfinite(lon) & np.isfinite(lat) & in_gb_lonlat(lon, lat)
+    bad = typed & ~good
+    swapped = bad & in_gb_lonlat(lat, lon)
+    if swapped.sum() >= 2 and swapped.sum() * 2 >= typed.sum():
+        problems.append(
+            Problem(
+                file,
+                None,
+                "lon, lat",
+                f"lon and lat the wrong way round on {int(swapped.sum())} of {int(typed.sum())} "
+                "rows (lon holds latitudes, lat holds longitudes)",
+                _LONLAT_EXPECTED,
+                "swap the headers of the lon and lat columns",
+            )
+        )
+        return need & ~typed  # every typed row is this problem's; none is guessed
+    for pos in np.flatnonzero(bad):
+        shown = (
+            "a longitude and latitude (not shown: personal data)"
+            if personal
+            else f"{out.at[pos, 'lon']!r}, {out.at[pos, 'lat']!r}"
+        )
+        problems.append(
+            Problem(
+                file,
+                int(pos) + 2,
+                "lon, lat",
+                shown + (" the wrong way round" if swapped[pos] else " outside Great Britain")
+                if np.isfinite(lon[pos]) and np.isfinite(lat[pos])
+                else shown + " that are not two numbers",
+                _LONLAT_EXPECTED,
+                "swap the lon and lat cells"
+                if swapped[pos]
+                else "correct the cells, or give easting and northing in British National Grid",
+            )
+        )
+    ok = need & good
     if ok.any():
         e, n = bng_from_lonlat(lon[ok], lat[ok])
         out.loc[ok, "easting"] = [f"{v:.1f}" for v in e]
         out.loc[ok, "northing"] = [f"{v:.1f}" for v in n]
-    return need & ~ok
+    return need & ~ok & ~bad
 
 
 def _fill_from_postcode(

@@ -26,6 +26,11 @@ JOURNEY_CAP_TOL_MIN = 1e-6
 #: solver's integer costs stay exact (a weight of 1e30 would swamp every real cost).
 MAX_PENALTY_GBP = 1e9
 _TOO_BIG = "a larger weight is a typo and breaks the solver's arithmetic"
+#: Upper bounds that catch typos (1e30 places, £4.5m for £45,000.50), one per quantity,
+#: shared by the input tables (schema) and a scenario's changes.
+MAX_PLACES = 10_000  # per setting and package: England's largest special schools have < 1,000
+MAX_PLACE_COST_GBP = 5_000_000.0  # a year: the dearest residential placements are < £1m
+MAX_CAPITAL_GBP = 1_000_000_000.0  # a new special school costs tens of millions
 
 
 def over_journey_cap(travel_min: ArrayLike, cap_min: ArrayLike) -> np.ndarray:

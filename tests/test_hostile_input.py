@@ -330,7 +330,10 @@ def test_misspelt_required_column_names_the_rename(broken_copy, edit_csv):
     folder = broken_copy()
     edit_csv(folder, "children.csv", lambda f: f.rename(columns={"package_id": "packageid"}))
     msg, _ = _problems(folder)
-    assert "children.csv, column package_id: found no such column (but a column 'packageid')" in msg
+    assert (
+        "children.csv, column package_id: found unknown column 'packageid' — did you mean "
+        "'package_id'? (required column 'package_id' is missing)" in msg
+    )
     assert "rename column 'packageid' to package_id" in msg
 
 

@@ -72,10 +72,40 @@ def _parse_cell(column: Column, text: str) -> tuple[object, bool]:
     if number is None:
         return None, False
     if column.dtype == "int":
-        if number != int(number):
-            return None, False
+        if number != int(number) or above_max(column, number):
+            return None, False  # above the bound is refused here: 1e30 overflows Int64
         return int(number), True
     return number, True
+
+
+#: Why a number above its column's bound is refused, and what to do.
+TOO_BIG_FIX = "correct the value: a larger one is almost certainly a typo (an extra digit, 1e30)"
+
+
+def above_max(column: Column, number: float) -> bool:
+    """Whether ``number`` is above ``column``'s upper bound (the schema's; None = no bound)."""
+    return column.max is not None and number > column.max
+
+
+def _too_big(column: Column, text: str) -> float | None:
+    """The number in ``text`` when it is above the column's bound (quoted as check_ranges does)."""
+    number = _parse_number(text) if column.dtype in ("int", "float") else None
+    return number if number is not None and above_max(column, number) else None
+
+
+def _number_fix(column: Column, text: str) -> str:
+    """The fix for an unreadable cell of a numeric column."""
+    if _bad_comma(text):
+        return _COMMA_FIX
+    try:
+        value = float(text.replace(",", "").replace("£", "").strip())
+    except ValueError:
+        return "correct the cell"
+    if not math.isfinite(value):
+        return "write a finite number: inf and nan are not a count or a cost"
+    if above_max(column, value):
+        return TOO_BIG_FIX
+    return "correct the cell: write a whole number"
 
 
 def _typed_series(column: Column, values: list[object], n: int) -> pd.Series:
@@ -116,10 +146,10 @@ def coerce_column(
                     table.file,
                     pos + 2,
                     column.name,
-                    found_text(column, text),
+                    found_text(column, _too_big(column, text) or text),
                     column.expected(),
-                    _COMMA_FIX
-                    if column.dtype in ("int", "float") and _bad_comma(text)
+                    _number_fix(column, text)
+                    if column.dtype in ("int", "float")
                     else "correct the cell",
                 )
             )
@@ -180,7 +210,10 @@ def coerce_table(table: Table, raw: pd.DataFrame, problems: list[Problem]) -> pd
                     table.file,
                     None,
                     column.name,
-                    "no such column" + (f" (but a column {like!r})" if like else ""),
+                    f"unknown column {like!r} — did you mean {column.name!r}? "
+                    f"(required column {column.name!r} is missing)"
+                    if like
+                    else "no such column",
                     f"a column {column.name!r}: {column.description}",
                     f"rename column {like!r} to {column.name}"
                     if like

@@ -8,6 +8,7 @@ framework where a setting gives no fee, and validates everything, raising one
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from optimiser._errors import DataValidationError
 from optimiser.dataset.coerce import coerce_table
 from optimiser.dataset.model import Dataset, derive_place_costs
 from optimiser.dataset.postcodes import postcode_lookup
-from optimiser.dataset.readers import read_folder, read_workbook
+from optimiser.dataset.readers import ReadNotes, read_folder, read_workbook
 from optimiser.dataset.validate import collect_problems
 from optimiser.geography import fill_coordinates
 from optimiser.policy import Policy, load_policy, policy_from_mapping
@@ -61,17 +62,19 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
             ]
         )
     folder = path if path.is_dir() else path.parent
+    notes = ReadNotes()  # rows kept where blank rows went between; cells already reported
     if path.is_dir():
-        raw = read_folder(path, problems)
+        raw = read_folder(path, problems, notes)
         policy_path = path / "policy.yaml"
         policy = _policy_or_problems(
             lambda: load_policy(policy_path) if policy_path.exists() else Policy(), problems
         )
     else:
-        raw, mapping = read_workbook(path, problems)
+        raw, mapping = read_workbook(path, problems, notes)
         policy = _policy_or_problems(
             lambda: policy_from_mapping(mapping, file=path.name + ":policy"), problems
         )
+    read = len(problems)  # problems after this one count rows of the compacted tables
     frames = _typed_frames(raw, folder, problems)
     ds = Dataset(
         children=_required(frames, "children"),
@@ -88,15 +91,46 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
     )
     ds = ds.replace(places=derive_place_costs(ds))
     if validate:
-        unreadable = {p.file for p in problems if not p.column}
-        problems += [
-            p
-            for p in collect_problems(ds)
-            if not (p.file in unreadable and p.found == "no data rows")
-        ]
+        problems += collect_problems(ds, absent=_absent_columns(raw))
     if any(p.severity == "error" for p in problems):
-        raise_problems(problems)
+        later = [_spreadsheet_row(p, notes.rows) for p in problems[read:]]
+        raise_problems(problems[:read] + [p for p in later if not _reported(p, notes.cells)])
     return ds
+
+
+def _reported(problem: Problem, cells: set[tuple[str, int, str]]) -> bool:
+    """Whether ``problem`` is about a cell the reader already reported (merged, formula)."""
+    if problem.row is None:
+        return False
+    return any((problem.file, problem.row, c) in cells for c in problem.column.split(", "))
+
+
+def _spreadsheet_row(problem: Problem, rows: dict[str, list[int]]) -> Problem:
+    """``problem`` with its row counted as in the file, blank rows between included."""
+    kept = rows.get(problem.file)
+    if kept is None or problem.row is None or not 2 <= problem.row < len(kept) + 2:
+        return problem
+    return dataclasses.replace(problem, row=kept[problem.row - 2])
+
+
+def _absent_columns(raw: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
+    """(file, column) of each required column the input lacks; (file, "") for a missing file.
+
+    Checks leave out what only follows from these (one problem per cause): the reader or
+    :func:`coerce_table` has already reported each once.
+    """
+    out: set[tuple[str, str]] = set()
+    for name, table in TABLES.items():
+        frame = raw.get(name)
+        if frame is None:
+            if table.required_file:
+                out |= {(table.file, ""), *((table.file, c) for c in table.names)}
+            continue
+        columns = set(map(str, frame.columns))
+        if name in _COORD_TABLES and ({"lon", "lat"} <= columns or "postcode" in columns):
+            columns |= {"easting", "northing"}
+        out |= {(table.file, c.name) for c in table.columns if c.required and c.name not in columns}
+    return out
 
 
 def _read_attribution(path: Path) -> str:
@@ -134,7 +168,9 @@ def _typed_frames(
             if not table.required_file:
                 frames[name] = None if name == "candidates" else coerce_table(table, frame, [])
                 continue
+        reported: set[int | None] = set()
         if name in _COORD_TABLES:
+            start = len(problems)
             frame = fill_coordinates(
                 frame,
                 file=table.file,
@@ -142,7 +178,16 @@ def _typed_frames(
                 lookup=lambda: postcode_lookup(folder),
                 personal=name == "children",
             )
+            reported = {p.row for p in problems[start:]}
+        start = len(problems)
         frames[name] = coerce_table(table, frame, problems)
+        # a row whose lon/lat or postcode is already a problem is not blamed again for the
+        # easting, northing they would have filled (one problem per cause)
+        problems[start:] = [
+            p
+            for p in problems[start:]
+            if not (p.column in ("easting", "northing") and ({p.row, None} & reported))
+        ]
     return frames
 
 

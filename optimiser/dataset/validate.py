@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal, cast
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from optimiser.dataset.coerce import found_text, misspelt_columns
+from optimiser.dataset.coerce import TOO_BIG_FIX, found_text, misspelt_columns
 from optimiser.dataset.model import Dataset
 from optimiser.geography import ENGLAND_E, ENGLAND_N, grid_reference_fault
 from optimiser.geography import in_england as _in_england
@@ -187,7 +188,7 @@ def check_ranges(ds: Dataset) -> list[Problem]:
                     col.name,
                     found_text(col, values.iloc[r - 2]),
                     col.expected(),
-                    _range_fix(col.name),
+                    _range_fix(col.name, high=bool(np.asarray(high)[r - 2])),
                 )
                 for r in _rows(np.asarray(low) | np.asarray(high))
             ]
@@ -231,6 +232,10 @@ def check_coordinates(ds: Dataset) -> list[Problem]:
             continue
         personal = table.column("easting").personal
         e, n = _coords(frame)
+        whole = _degrees_file(table, e, n)
+        if whole is not None:
+            out.append(whole)
+            continue
         for pos in np.flatnonzero(np.isfinite(e) & np.isfinite(n)):
             problem = _coordinate_problem(table.name, personal, float(e[pos]), float(n[pos]))
             if problem is None and local is not None and local.looks_swapped(e[pos], n[pos]):
@@ -252,6 +257,38 @@ def check_coordinates(ds: Dataset) -> list[Problem]:
                 )
             )
     return out
+
+
+_PYPROJ = (
+    "pyproj.Transformer.from_crs('EPSG:4326', 'EPSG:27700', always_xy=True).transform(lon, lat)"
+)
+
+
+def _degrees_file(table: Table, e: np.ndarray, n: np.ndarray) -> Problem | None:
+    """One problem for a file whose easting, northing are longitude/latitude on most rows.
+
+    Degrees typed into the metre columns is one cause (an export in WGS84), so it is one
+    problem for the file with the fix, not one per row. A few such rows among grid
+    references stay each row's own problem (:func:`check_coordinates`).
+    """
+    given = np.isfinite(e) & np.isfinite(n)
+    degrees = given & (np.abs(e) < 1000) & (np.abs(n) < 1000) & ~((e == 0) & (n == 0))
+    if degrees.sum() < 2 or degrees.sum() * 2 < given.sum():
+        return None
+    lat_first = bool(np.median(np.abs(e[degrees])) > np.median(np.abs(n[degrees])))
+    lon_col, lat_col = ("northing", "easting") if lat_first else ("easting", "northing")
+    return Problem(
+        table.file,
+        None,
+        "easting, northing",
+        f"values that look like longitude and latitude in degrees on {int(degrees.sum())} "
+        f"of {int(given.sum())} rows ({lon_col} holds longitudes, {lat_col} latitudes)",
+        "British National Grid metres (EPSG:27700): easting "
+        f"{ENGLAND_E[0]:,.0f}-{ENGLAND_E[1]:,.0f}, northing "
+        f"{ENGLAND_N[0]:,.0f}-{ENGLAND_N[1]:,.0f} in England",
+        f"rename column {lon_col} to lon and {lat_col} to lat (the loader converts lon/lat "
+        f"to the grid), or convert them to EPSG:27700 yourself, e.g. {_PYPROJ}",
+    )
 
 
 def _swapped(personal: bool, e: float, n: float) -> tuple[str, str, Literal["error"]]:
@@ -338,10 +375,10 @@ def _coordinate_problem(
     return (f"{shown}: a place outside England", _COORD_FIX, "error")
 
 
-def _range_fix(column: str) -> str:
+def _range_fix(column: str, *, high: bool = False) -> str:
     if column in ("easting", "northing"):
         return "give British National Grid metres (EPSG:27700), or lon/lat columns instead"
-    return "correct the value"
+    return TOO_BIG_FIX if high else "correct the value"
 
 
 def check_allowed_values(ds: Dataset) -> list[Problem]:
@@ -394,6 +431,18 @@ def check_place_costs(ds: Dataset) -> list[Problem]:
         return []
     types = ds.places["setting_id"].map(ds.setting_types)
     bad = (ds.places["cost_source"] == "missing") & types.notna()
+    if ds.costing is not None and len(ds.costing):
+        # a framework row whose cost cell is unreadable is that cell's error, not each place's
+        c = ds.costing
+        blank = set(zip(c["package_id"], c["setting_type"], strict=True)) - set(
+            zip(
+                c.loc[c["annual_cost_gbp"].notna(), "package_id"],
+                c.loc[c["annual_cost_gbp"].notna(), "setting_type"],
+                strict=True,
+            )
+        )
+        pairs = zip(ds.places["package_id"], types, strict=True)
+        bad &= ~np.array([pair in blank for pair in pairs], bool)
     return [
         Problem(
             "places.csv",
@@ -513,7 +562,8 @@ def check_misspelt_columns(ds: Dataset) -> list[Problem]:
         extras = [str(c) for c in frame.columns if c not in table.names]
         if not extras or len(frame) == 0:
             continue
-        blank = [c.name for c in table.columns if _all_default(c, frame[c.name])]
+        # optional columns only: a missing required column is already coerce's error
+        blank = [c.name for c in table.columns if not c.required and _all_default(c, frame[c.name])]
         for right, wrong in misspelt_columns(table, extras, blank).items():
             out.append(
                 Problem(
@@ -581,9 +631,59 @@ CHECKS = (
 )
 
 
-def collect_problems(ds: Dataset) -> list[Problem]:
-    """Every problem every check finds, errors and warnings."""
-    return [p for check in CHECKS for p in check(ds)]
+#: What each absent column (file, column) makes a check report in its place: (check, file,
+#: column) of problems that follow from the absence, not from the cells they name. A
+#: misspelt ``setting_id`` header in settings.csv would otherwise blame every row of
+#: places.csv; one problem per cause is the header's.
+_FOLLOWS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
+    ("settings.csv", "setting_id"): (
+        ("check_foreign_keys", "places.csv", "setting_id"),
+        ("check_foreign_keys", "children.csv", "current_setting_id"),
+        ("check_foreign_keys", "children.csv", "preferences"),
+    ),
+    ("settings.csv", "setting_type"): (("check_place_costs", "places.csv", "annual_cost_gbp"),),
+    ("packages.csv", "package_id"): (
+        ("check_foreign_keys", "places.csv", "package_id"),
+        ("check_foreign_keys", "children.csv", "package_id"),
+        ("check_foreign_keys", "costing_framework.csv", "package_id"),
+        ("check_foreign_keys", "candidates.csv", "packages"),
+    ),
+    ("places.csv", "setting_id"): (
+        ("check_unique_ids", "places.csv", "package_id"),
+        ("check_continuing_placements", "children.csv", "current_setting_id"),
+    ),
+    ("places.csv", "package_id"): (
+        ("check_unique_ids", "places.csv", "package_id"),
+        ("check_continuing_placements", "children.csv", "current_setting_id"),
+        ("check_packages_offered", "children.csv", "package_id"),
+    ),
+    ("places.csv", "places"): (("check_packages_offered", "children.csv", "package_id"),),
+    ("children.csv", "package_id"): (
+        ("check_continuing_placements", "children.csv", "current_setting_id"),
+        ("check_packages_offered", "children.csv", "package_id"),
+    ),
+    **{
+        ("costing_framework.csv", c): (("check_place_costs", "places.csv", "annual_cost_gbp"),)
+        for c in ("package_id", "setting_type", "annual_cost_gbp")
+    },
+}
+
+
+def collect_problems(ds: Dataset, *, absent: Collection[tuple[str, str]] = ()) -> list[Problem]:
+    """Every problem every check finds, errors and warnings.
+
+    ``absent`` names required columns (file, column) the input did not have (the loader
+    has reported each once): problems that only follow from their absence are left out.
+    """
+    follows = {f for a in absent for f in _FOLLOWS.get(a, ())}
+    files = {file for file, column in absent if column == ""}  # whole files missing
+    return [
+        p
+        for check in CHECKS
+        for p in check(ds)
+        if (check.__name__, p.file, p.column) not in follows
+        and not (p.file in files and check is check_not_empty)
+    ]
 
 
 def validate(ds: Dataset) -> list[Problem]:

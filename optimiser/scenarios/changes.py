@@ -7,12 +7,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from optimiser.geography import grid_reference_fault
+from optimiser.policy import MAX_CAPITAL_GBP, MAX_PLACE_COST_GBP, MAX_PLACES
 from optimiser.schema.tables import INMSS_TYPES, SETTING_TYPES
 
-#: Upper bounds that catch typos (1e30 places, £4.5m for £45,000.50) with their reasons.
-MAX_PLACES = 10_000  # per setting and package: England's largest special schools have < 1,000
-MAX_PLACE_COST_GBP = 5_000_000.0  # a year: the dearest residential placements are < £1m
-MAX_CAPITAL_GBP = 1_000_000_000.0  # a new special school costs tens of millions
+#: Upper bounds that catch typos: places, costs and capital share the input tables' bounds
+#: (optimiser.policy); growth is a scenario's own.
 MAX_GROWTH_FACTOR = 10.0  # demand × 10 in one scenario is a typo, not a forecast
 
 

@@ -16,6 +16,11 @@ DTYPE_WORDS: dict[str, str] = {
 }
 
 
+def _number(value: float) -> str:
+    """A bound as typed: 5000000, not 5e+06; 0.5 stays 0.5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of an input table.
@@ -52,9 +57,9 @@ class Column:
         if self.allowed:
             text = "one of " + ", ".join(self.allowed)
         if self.min is not None and self.max is not None:
-            text += f" from {self.min:g} to {self.max:g}"
+            text += f" from {_number(self.min)} to {_number(self.max)}"
         elif self.min is not None:
-            text += f" of at least {self.min:g}"
+            text += f" of at least {_number(self.min)}"
         if self.unit:
             text += f" [{self.unit}]"
         return text

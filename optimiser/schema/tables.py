@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from optimiser.policy import MAX_CAPITAL_GBP, MAX_PLACE_COST_GBP, MAX_PLACES
 from optimiser.schema._columns import Column, Table
 
 SETTING_TYPES: tuple[str, ...] = (
@@ -94,7 +95,14 @@ COSTING = Table(
     columns=(
         Column("package_id", "str", description="Package id (packages.csv)"),
         Column("setting_type", "str", allowed=SETTING_TYPES, description="Setting type"),
-        Column("annual_cost_gbp", "float", "GBP/yr", min=0, description="Annual cost of one place"),
+        Column(
+            "annual_cost_gbp",
+            "float",
+            "GBP/yr",
+            min=0,
+            max=MAX_PLACE_COST_GBP,
+            description="Annual cost of one place",
+        ),
     ),
 )
 
@@ -134,6 +142,7 @@ SETTINGS = Table(
             "int",
             "places",
             min=0,
+            max=MAX_PLACES,
             description="All places at the setting open to the LA, across packages",
         ),
         Column(
@@ -168,7 +177,9 @@ PLACES = Table(
     columns=(
         Column("setting_id", "str", description="Setting id (settings.csv)"),
         Column("package_id", "str", description="Package id (packages.csv)"),
-        Column("places", "int", "places", min=0, description="Places for this package"),
+        Column(
+            "places", "int", "places", min=0, max=MAX_PLACES, description="Places for this package"
+        ),
         Column(
             "annual_cost_gbp",
             "float",
@@ -176,6 +187,7 @@ PLACES = Table(
             required=False,
             default=None,
             min=0,
+            max=MAX_PLACE_COST_GBP,
             description="Annual cost of a place; blank = national costing framework "
             "(give the fee for INMSS)",
         ),
@@ -278,7 +290,14 @@ CANDIDATES = Table(
         _age("age_min", "Youngest age the base would take"),
         _age("age_max", "Oldest age the base would take"),
         Column("packages", "id_list", description="Packages the base could offer, ';'-separated"),
-        Column("max_places", "int", "places", min=0, description="Largest base the site can host"),
+        Column(
+            "max_places",
+            "int",
+            "places",
+            min=0,
+            max=MAX_PLACES,
+            description="Largest base the site can host",
+        ),
         Column(
             "capital_cost_gbp_per_place",
             "float",
@@ -286,6 +305,7 @@ CANDIDATES = Table(
             required=False,
             default=20000.0,
             min=0,
+            max=MAX_CAPITAL_GBP,
             description="Capital cost of one new place",
         ),
     ),

@@ -382,3 +382,78 @@ def test_trailing_blank_rows_of_a_sheet_are_ignored(default_book, default_ds):
     wb.save(default_book)
     ds = optimiser.load_dataset(default_book)
     assert len(ds.children) == len(default_ds.children)
+
+
+# --- found by scripts/hostile_tally.py: tracebacks and silent answers it measured ----------
+
+
+@pytest.mark.parametrize("name", ["children.csv", "policy.yaml"])
+def test_a_folder_where_a_file_belongs_is_one_problem(default_copy, name):
+    (default_copy / name).unlink()
+    (default_copy / name).mkdir()
+    message, problems = load_problems(default_copy)
+    assert [(p.file, p.severity) for p in problems] == [(name, "error")]
+    assert "a folder named" in message
+    assert "a folder named" in cli_output(default_copy)
+
+
+def test_a_nul_byte_is_refused_naming_its_row(default_copy):
+    path = default_copy / "children.csv"
+    data = path.read_bytes()
+    cut = data.index(b"\n", data.index(b"\n") + 1) + 5  # inside row 3
+    path.write_bytes(data[:cut] + b"\x00" + data[cut:])
+    before = snapshot(default_copy)
+    _, problems = load_problems(default_copy)
+    nul = [p for p in errors(problems) if "NUL" in p.found]
+    assert [(p.file, p.row) for p in nul] == [("children.csv", 3)]
+    assert snapshot(default_copy) == before
+
+
+def _warnings(folder: Path) -> list[optimiser.Problem]:
+    return [
+        p for p in optimiser.validate(optimiser.load_dataset(folder)) if p.severity == "warning"
+    ]
+
+
+def test_a_misspelt_optional_column_filled_from_elsewhere_is_still_named(default_copy, edit_csv):
+    # annual_cost for annual_cost_gbp: the national framework fills the fees, so the column
+    # is not blank, but every fee the file gives would be ignored without a word
+    edit_csv(
+        default_copy, "places.csv", lambda f: f.rename(columns={"annual_cost_gbp": "annual_cost"})
+    )
+    found = [p for p in _warnings(default_copy) if p.column == "annual_cost"]
+    assert found and "did you mean 'annual_cost_gbp'" in found[0].found
+
+
+def test_suspicious_values_are_warnings_naming_rows(default_copy, edit_csv):
+    def age0(f: pd.DataFrame) -> pd.DataFrame:
+        f.loc[3, "age"] = "0"
+        return f
+
+    edit_csv(default_copy, "children.csv", age0)
+    settings = pd.read_csv(default_copy / "settings.csv", dtype=str)
+    inmss = set(settings.loc[settings["setting_type"] == "independent_special", "setting_id"])
+
+    def fee0(f: pd.DataFrame) -> pd.DataFrame:
+        f.loc[f.index[f["setting_id"].isin(inmss)][0], "annual_cost_gbp"] = "0"
+        return f
+
+    edit_csv(default_copy, "places.csv", fee0)
+    text = " ".join(str(p) for p in _warnings(default_copy))
+    assert "children.csv row 5, column age: found an age under 2" in text
+    assert "a £0 fee at an INMSS setting" in text
+    assert_no_child_data(text, default_copy)
+
+
+def test_no_children_is_a_warning(default_copy, edit_csv):
+    edit_csv(default_copy, "children.csv", lambda f: f.head(0))
+    assert any("no children" in p.found for p in _warnings(default_copy))
+
+
+def test_extends_naming_a_missing_file_names_the_scenario_that_says_so(tmp_path):
+    (tmp_path / "option.yaml").write_text("name: a\nextends: nothing.yaml\nchanges: []\n")
+    with pytest.raises(optimiser.DataValidationError) as info:
+        optimiser.load_scenario(tmp_path / "option.yaml")
+    (p,) = info.value.problems
+    assert (p.file, p.column) == ("option.yaml", "key extends")
+    assert "nothing.yaml" in p.found

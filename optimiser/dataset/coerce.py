@@ -172,6 +172,10 @@ def _blank(column: Column) -> object:
 _HELPER_COLUMNS = frozenset({"lon", "lat", "postcode"})
 
 
+#: ``DataFrame.attrs`` key of the schema columns a file did not have.
+ABSENT_ATTR = "optimiser_absent_columns"
+
+
 def misspelt_columns(table: Table, columns: list[str], absent: list[str]) -> dict[str, str]:
     """Schema column → the extra column (of ``columns``) that looks like a misspelling of it.
 
@@ -226,4 +230,7 @@ def coerce_table(table: Table, raw: pd.DataFrame, problems: list[Problem]) -> pd
     for extra in raw.columns:
         if extra not in frame.columns:
             frame[extra] = raw[extra].to_numpy()
+    # which schema columns the file lacked (filled with defaults here, or later from
+    # another table): validate warns of an extra column that looks like one of them
+    frame.attrs[ABSENT_ATTR] = [c for c in table.names if c not in columns]
     return frame

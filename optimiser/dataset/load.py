@@ -64,6 +64,8 @@ def load_dataset(path: str | Path, *, validate: bool = True) -> Dataset:
     folder = path if path.is_dir() else path.parent
     notes = ReadNotes()  # rows kept where blank rows went between; cells already reported
     if path.is_dir():
+        if folders := _folders_not_files(path):
+            raise_problems(problems + folders)
         raw = read_folder(path, problems, notes)
         policy_path = path / "policy.yaml"
         policy = _policy_or_problems(
@@ -131,6 +133,24 @@ def _absent_columns(raw: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
             columns |= {"easting", "northing"}
         out |= {(table.file, c.name) for c in table.columns if c.required and c.name not in columns}
     return out
+
+
+def _folders_not_files(folder: Path) -> list[Problem]:
+    """A folder where the dataset expects one of its files (read as a file, it would crash)."""
+    names = [t.file for t in TABLES.values()]
+    names += ["policy.yaml", "wards.geojson", "roads.graphml", ATTRIBUTION_FILE]
+    return [
+        Problem(
+            name,
+            None,
+            "",
+            f"a folder named {name} in {folder.name}",
+            f"{name} as a file",
+            f"move the folder away and put the {name} file there (see docs/data-format.md)",
+        )
+        for name in dict.fromkeys(names)
+        if (folder / name).is_dir()
+    ]
 
 
 def _read_attribution(path: Path) -> str:

@@ -56,6 +56,20 @@ def read_csv_text(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
             )
         )
         return None
+    if "\x00" in text:
+        row = text.count("\n", 0, text.index("\x00")) + 1
+        problems.append(
+            Problem(
+                name,
+                row,
+                "",
+                "a NUL byte (binary data, not text)",
+                "plain text in every cell",
+                "export the table again as CSV UTF-8; a NUL byte usually means a damaged or "
+                "non-CSV file",
+            )
+        )
+        return None
     separator = _other_separator(text)
     if separator is not None:
         word, header = separator

@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from optimiser.dataset.coerce import TOO_BIG_FIX, found_text, misspelt_columns
+from optimiser.dataset.coerce import ABSENT_ATTR, TOO_BIG_FIX, found_text, misspelt_columns
 from optimiser.dataset.model import Dataset
 from optimiser.geography import ENGLAND_E, ENGLAND_N, grid_reference_fault
 from optimiser.geography import in_england as _in_england
 from optimiser.problems import Problem, raise_problems
 from optimiser.schema._columns import Column, Table
-from optimiser.schema.tables import TABLES
+from optimiser.schema.tables import INMSS_TYPES, TABLES
 
 
 class DataWarning(UserWarning):
@@ -64,6 +64,71 @@ def check_not_empty(ds: Dataset) -> list[Problem]:
         for t, f in _frames(ds)[:3]
         if len(f) == 0
     ]
+
+
+def check_suspicious_values(ds: Dataset) -> list[Problem]:
+    """Warnings for values that may be right but usually are a slip.
+
+    No children at all (every figure 0); a child aged under 2 (often a blank typed as
+    0); a £0 fee at an independent or non-maintained special school (INMSS places are
+    never free, and a £0 fee makes every saving from them vanish). Rows are named,
+    never a child's values.
+    """
+    out = []
+    if len(ds.children) == 0:
+        out.append(
+            Problem(
+                "children.csv",
+                None,
+                "",
+                "no children (a header only)",
+                "one row per child with a Specialist Provision Package",
+                "add the children; with none every figure is 0",
+                "warning",
+            )
+        )
+    ages = (
+        pd.to_numeric(ds.children["age"], errors="coerce").to_numpy(float, na_value=np.nan)
+        if "age" in ds.children
+        else np.zeros(0)
+    )
+    young = _rows(ages < 2)
+    if young:
+        out.append(
+            Problem(
+                "children.csv",
+                young[0],
+                "age",
+                f"an age under 2 on {len(young)} row(s): {_row_list(young)}",
+                "the child's age in whole years (2-25)",
+                "check these rows: a blank age typed as 0?",
+                "warning",
+            )
+        )
+    kinds = ds.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"]
+    inmss = ds.places["setting_id"].map(kinds).isin(INMSS_TYPES).to_numpy(bool)
+    fee = pd.to_numeric(ds.places["annual_cost_gbp"], errors="coerce").to_numpy(
+        float, na_value=np.nan
+    )
+    free = _rows(inmss & (fee == 0))
+    if free:
+        out.append(
+            Problem(
+                "places.csv",
+                free[0],
+                "annual_cost_gbp",
+                f"a £0 fee at an INMSS setting on {len(free)} row(s): {_row_list(free)}",
+                "the setting's annual fee per place [£]",
+                "give the fee (or leave it blank for the national costing framework)",
+                "warning",
+            )
+        )
+    return out
+
+
+def _row_list(rows: list[int], limit: int = 8) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
 def check_unique_ids(ds: Dataset) -> list[Problem]:
@@ -563,7 +628,12 @@ def check_misspelt_columns(ds: Dataset) -> list[Problem]:
         if not extras or len(frame) == 0:
             continue
         # optional columns only: a missing required column is already coerce's error
-        blank = [c.name for c in table.columns if not c.required and _all_default(c, frame[c.name])]
+        absent = set(frame.attrs.get(ABSENT_ATTR, ()))
+        blank = [
+            c.name
+            for c in table.columns
+            if not c.required and (c.name in absent or _all_default(c, frame[c.name]))
+        ]
         for right, wrong in misspelt_columns(table, extras, blank).items():
             out.append(
                 Problem(
@@ -616,6 +686,7 @@ def check_costing_conflicts(ds: Dataset) -> list[Problem]:
 
 CHECKS = (
     check_not_empty,
+    check_suspicious_values,
     check_unique_ids,
     check_foreign_keys,
     check_ranges,
@@ -657,7 +728,10 @@ _FOLLOWS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
         ("check_continuing_placements", "children.csv", "current_setting_id"),
         ("check_packages_offered", "children.csv", "package_id"),
     ),
-    ("places.csv", "places"): (("check_packages_offered", "children.csv", "package_id"),),
+    ("places.csv", "places"): (
+        ("check_packages_offered", "children.csv", "package_id"),
+        ("check_continuing_over_places", "places.csv", "places"),
+    ),
     ("children.csv", "package_id"): (
         ("check_continuing_placements", "children.csv", "current_setting_id"),
         ("check_packages_offered", "children.csv", "package_id"),
@@ -682,7 +756,7 @@ def collect_problems(ds: Dataset, *, absent: Collection[tuple[str, str]] = ()) -
         for check in CHECKS
         for p in check(ds)
         if (check.__name__, p.file, p.column) not in follows
-        and not (p.file in files and check is check_not_empty)
+        and not (p.file in files and check in (check_not_empty, check_suspicious_values))
     ]
 
 

@@ -114,6 +114,8 @@ def _extends_target(path: Path, extends: object, root: Path) -> Path:
         found = "a path outside the scenario's folder"
     elif target.is_dir():
         found = "a folder"
+    elif not target.exists():
+        found = f"{target.name}, which does not exist beside {path.name}"
     else:
         return target
     raise_problems([Problem(path.name, None, "key extends", found, "a scenario YAML file", fix)])

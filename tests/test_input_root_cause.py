@@ -441,7 +441,7 @@ def test_suspicious_values_are_warnings_naming_rows(default_copy, edit_csv):
     edit_csv(default_copy, "places.csv", fee0)
     text = " ".join(str(p) for p in _warnings(default_copy))
     assert "children.csv row 5, column age: found an age under 2" in text
-    assert "a £0 fee at an INMSS setting" in text
+    assert "a £0 fee at an INMSS or specialist post-16 setting" in text
     assert_no_child_data(text, default_copy)
 
 

@@ -70,8 +70,9 @@ def check_suspicious_values(ds: Dataset) -> list[Problem]:
     """Warnings for values that may be right but usually are a slip.
 
     No children at all (every figure 0); a child aged under 2 (often a blank typed as
-    0); a £0 fee at an independent or non-maintained special school (INMSS places are
-    never free, and a £0 fee makes every saving from them vanish). Rows are named,
+    0); a £0 fee at an independent or non-maintained special school or a specialist
+    post-16 institution (their places are never free, and a £0 fee makes every saving
+    from them vanish). Rows are named,
     never a child's values.
     """
     out = []
@@ -106,7 +107,8 @@ def check_suspicious_values(ds: Dataset) -> list[Problem]:
             )
         )
     kinds = ds.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"]
-    inmss = ds.places["setting_id"].map(kinds).isin(INMSS_TYPES).to_numpy(bool)
+    fee_charging = (*INMSS_TYPES, "post16_specialist")  # independent providers' own fees
+    inmss = ds.places["setting_id"].map(kinds).isin(fee_charging).to_numpy(bool)
     fee = pd.to_numeric(ds.places["annual_cost_gbp"], errors="coerce").to_numpy(
         float, na_value=np.nan
     )
@@ -117,7 +119,8 @@ def check_suspicious_values(ds: Dataset) -> list[Problem]:
                 "places.csv",
                 free[0],
                 "annual_cost_gbp",
-                f"a £0 fee at an INMSS setting on {len(free)} row(s): {_row_list(free)}",
+                f"a £0 fee at an INMSS or specialist post-16 setting on {len(free)} row(s): "
+                f"{_row_list(free)}",
                 "the setting's annual fee per place [£]",
                 "give the fee (or leave it blank for the national costing framework)",
                 "warning",

@@ -261,6 +261,15 @@ class Policy(_Frozen):
             "recorded); `optimiser init` writes it, calibration reads the LA's SEN2 by it"
         ),
     )
+    demand_growth_per_year: float | None = Field(
+        None,
+        ge=-0.5,
+        le=1.0,
+        description=(
+            "The LA's own specialist-cohort growth a year, e.g. 0.072 = +7.2%/yr (SEN2 trend; "
+            "written by `optimiser init`; blank = not recorded)"
+        ),
+    )
     inmss_max_places: int | None = Field(
         None,
         ge=0,

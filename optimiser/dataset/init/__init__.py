@@ -7,6 +7,7 @@ from optimiser.dataset.init.national import LocalAuthority as LocalAuthority
 from optimiser.dataset.init.national import all_las as all_las
 from optimiser.dataset.init.national import resolve_la as resolve_la
 from optimiser.dataset.init.national import sen2_needs as sen2_needs
+from optimiser.dataset.init.national import sen2_needs_by_group as sen2_needs_by_group
 from optimiser.dataset.init.national import sen2_placements as sen2_placements
 from optimiser.dataset.init.national import sen2_years as sen2_years
 
@@ -18,6 +19,7 @@ __all__ = [
     "all_las",
     "resolve_la",
     "sen2_needs",
+    "sen2_needs_by_group",
     "sen2_placements",
     "sen2_years",
 ]

@@ -212,6 +212,40 @@ def sen2_placements(la: str | LocalAuthority) -> pd.DataFrame:
     return out
 
 
+def sen2_needs_by_group(la: str | LocalAuthority) -> pd.DataFrame:
+    """Primary-need counts of one LA's specialist cohort by placement group, Jan 2025.
+
+    Like :func:`sen2_needs`, one row per group of :data:`NEED_PLACEMENT_ROWS` (columns
+    :data:`NEEDS`); ``attrs["fallback"]`` lists the placement types split by the LA's
+    All-EHC-plans shares because their need counts are suppressed.
+    """
+    la = resolve_la(la)
+    raw = _table("sen2_needs")
+    raw = raw[raw.old_la_code == la.code].set_index("breakdown")
+    num = _numeric(raw, ["ehc_plans", *[n if n != "unknown" else "need_unknown" for n in NEEDS]])
+    num.columns = ["ehc_plans", *NEEDS]
+    all_row = num.loc["All EHC plans", list(NEEDS)].to_numpy(dtype=float)
+    shares = all_row / np.nansum(all_row)
+    out = pd.DataFrame(0.0, index=list(NEED_PLACEMENT_ROWS), columns=list(NEEDS))
+    fallback: list[str] = []
+    plans = num["ehc_plans"].to_dict()
+    for group, rows in NEED_PLACEMENT_ROWS.items():
+        for row in rows:
+            if row not in num.index:
+                continue
+            counts = num.loc[row, list(NEEDS)].to_numpy(dtype=float)
+            if np.isnan(counts).any():
+                fallback.append(row)
+                counts = shares * float(plans[row])
+            out.loc[group] = out.loc[group].to_numpy() + counts
+    out.attrs = {
+        "time_period": int(raw.time_period.iloc[0]),
+        "fallback": fallback,
+        "la_code": la.code,
+    }
+    return out
+
+
 def sen2_needs(la: str | LocalAuthority) -> pd.Series:
     """Primary-need counts of one LA's specialist cohort in the latest SEN2 year (Jan 2025).
 
@@ -225,29 +259,8 @@ def sen2_needs(la: str | LocalAuthority) -> pd.Series:
     Series indexed by :data:`NEEDS` (float counts; fallback rows may be fractional), with
     ``attrs`` ``time_period``, ``fallback`` and ``la_code``.
     """
-    la = resolve_la(la)
-    raw = _table("sen2_needs")
-    raw = raw[raw.old_la_code == la.code].set_index("breakdown")
-    num = _numeric(raw, ["ehc_plans", *[n if n != "unknown" else "need_unknown" for n in NEEDS]])
-    num.columns = ["ehc_plans", *NEEDS]
-    all_row = num.loc["All EHC plans"]
-    shares = all_row[list(NEEDS)] / all_row[list(NEEDS)].sum()
-    total = pd.Series(0.0, index=list(NEEDS))
-    fallback: list[str] = []
-    plans = num["ehc_plans"].to_dict()
-    for rows in NEED_PLACEMENT_ROWS.values():
-        for row in rows:
-            if row not in num.index:
-                continue
-            counts = num.loc[row, list(NEEDS)].to_numpy(dtype=float)
-            if np.isnan(counts).any():
-                fallback.append(row)
-                counts = shares.to_numpy(dtype=float) * float(plans[row])
-            total = total + counts
+    by_group = sen2_needs_by_group(la)
+    total = by_group.sum(axis=0)
     total.name = "children"
-    total.attrs = {
-        "time_period": int(raw.time_period.iloc[0]),
-        "fallback": fallback,
-        "la_code": la.code,
-    }
+    total.attrs = dict(by_group.attrs)
     return total

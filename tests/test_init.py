@@ -125,3 +125,101 @@ def test_shipped_extracts_are_deterministic_gzip() -> None:
         assert head[4:8] == b"\0\0\0\0", path.name
         with gzip.open(path) as fh:
             assert fh.read(1)
+
+
+# --------------------------------------------------------------------------- init_la
+
+import optimiser  # noqa: E402
+from optimiser.dataset.init.build import init_la  # noqa: E402
+
+GROUPS = ("state_special", "inmss", "rp_units", "spi")
+
+
+def model_groups(ds: optimiser.Dataset, res: optimiser.AllocationResult) -> pd.Series:
+    """Placements of an allocation by SEN2 placement group."""
+    st = ds.settings.set_index("setting_id")["setting_type"]
+    return res.placements["setting_id"].map(st).map(init.SETTING_GROUP).value_counts()
+
+
+def check_calibrated(code: str, out) -> dict[str, float]:
+    """Build, validate, allocate: SEN2 groups within ±10%, under 5% unplaced."""
+    path = init_la(code, out)
+    ds = optimiser.load_dataset(path)
+    optimiser.validate(ds)  # raises on any hard problem; soft warnings are allowed
+    res = optimiser.allocate(ds)
+    assert optimiser.check_allocation(ds, res) == []
+    sen2 = init.sen2_placements(code).iloc[-1]
+    got = model_groups(ds, res)
+    dev = {}
+    for g in GROUPS:
+        want, have = float(sen2[g]), float(got.get(g, 0))
+        if np.isnan(want):
+            continue
+        dev[g] = (have - want) / want if want else float(have)
+        assert abs(have - want) <= max(0.10 * want, 1), (code, g, want, have)
+    assert len(res.unplaced) < 0.05 * len(ds.children), (code, len(res.unplaced))
+    assert ds.policy.la_code == init.resolve_la(code).code
+    return dev
+
+
+@pytest.mark.parametrize("code", ["356", "202", "908", "886"])  # metropolitan, London,
+def test_init_la_reproduces_sen2(code: str, tmp_path) -> None:  # rural unitary, county
+    check_calibrated(code, tmp_path / "ds")
+
+
+def test_init_la_folder_is_complete_and_deterministic(tmp_path) -> None:
+    a = init_la("Trafford", tmp_path / "a")
+    b = init_la("358", tmp_path / "b", seed=optimiser.dataset.init.build.DEFAULT_SEED)
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted([
+        "README.md", "attribution.txt", "candidates.csv", "children.csv",
+        "costing_framework.csv", "need_packages.csv", "packages.csv", "places.csv",
+        "policy.yaml", "settings.csv", "wards.geojson",
+    ])  # fmt: skip
+    for n in names:
+        assert (a / n).read_bytes() == (b / n).read_bytes(), n
+    ds = optimiser.load_dataset(a)
+    assert ds.policy.la_code == "358" and ds.policy.demand_growth_per_year > 0
+    assert len(ds.wards) == 21
+    readme = (a / "README.md").read_text(encoding="utf-8")
+    assert "synthetic" in readme and "need_packages.csv" in readme
+    np_ = pd.read_csv(a / "need_packages.csv")
+    assert np.allclose(np_.groupby("need")["share"].sum(), 1.0)
+    assert set(np_["need"]) == set(init.NEEDS)
+
+
+def test_init_la_never_overwrites(tmp_path) -> None:
+    out = tmp_path / "x"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="already exists"):
+        init_la("358", out)
+    assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_init_la_unknown_year_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(OptimiserError, match="SEN2 years for Trafford are"):
+        init_la("358", tmp_path / "y", year=201011)
+    assert not (tmp_path / "y").exists()
+
+
+def test_init_cli_writes_a_folder_and_refuses_to_overwrite(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from optimiser.cli.app import app
+
+    runner = CliRunner()
+    out = tmp_path / "camden"
+    r = runner.invoke(app, ["init", "--la", "Camden", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert (out / "README.md").exists()
+    r = runner.invoke(app, ["init", "--la", "Camden", "--out", str(out)])
+    assert r.exit_code == 1 and "already exists" in r.output and "Traceback" not in r.output
+    r = runner.invoke(app, ["init", "--la", "Camdn", "--out", str(tmp_path / "z")])
+    assert r.exit_code == 1 and "did you mean Camden (202)" in r.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("code", sorted(LA_CODES))
+def test_every_la_builds_validates_and_reproduces_sen2(code: str, tmp_path) -> None:
+    check_calibrated(code, tmp_path / "ds")

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 import yaml
 from pyproj import Transformer
+from shapely.geometry import shape
 
 from optimiser._errors import DataNotFoundError, OptimiserError
 from optimiser.dataset.init import cohort, supply
@@ -89,11 +91,14 @@ def _wards(la: LocalAuthority) -> dict:
 
 
 def _area_km2(wards: dict) -> float:
-    from shapely.geometry import shape
-    from shapely.ops import transform
+    """Area of the wards [km²] in British National Grid."""
+    t = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
-    t = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform
-    return sum(transform(t, shape(f["geometry"])).area for f in wards["features"]) / 1e6
+    def bng(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
+
+    geoms = [shapely.transform(shape(f["geometry"]), bng) for f in wards["features"]]
+    return float(shapely.area(geoms).sum()) / 1e6
 
 
 def group_counts(la: LocalAuthority, year: int | None) -> tuple[int, pd.Series, list[str]]:
@@ -107,14 +112,14 @@ def group_counts(la: LocalAuthority, year: int | None) -> tuple[int, pd.Series, 
         msg = f"--year {year}: SEN2 years for {la.name} are {', '.join(map(str, p.index))}"
         raise OptimiserError(msg)
     counts = p.loc[year, list(PLACEMENT_GROUPS)].copy()
-    notes = []
+    notes: list[str] = []
     for g in PLACEMENT_GROUPS:
         if pd.isna(counts[g]):
             earlier = p.loc[: year - 1, g].dropna()
             counts[g] = float(earlier.iloc[-1]) if len(earlier) else 0.0
             src = f"{earlier.index[-1]}" if len(earlier) else "none (taken as 0)"
             notes.append(f"SEN2 {year} {g} is suppressed (x); the latest known year used: {src}")
-    return year, counts.astype(int), notes
+    return year, pd.Series(counts.astype(int), dtype=int), notes
 
 
 def growth_per_year(la: LocalAuthority, year: int) -> tuple[float, str]:
@@ -125,7 +130,8 @@ def growth_per_year(la: LocalAuthority, year: int) -> tuple[float, str]:
         return 0.0, "fewer than two SEN2 years: no growth assumed"
     span = (p.index[-1] - p.index[0]) // 101
     rate = float((p.iloc[-1] / p.iloc[0]) ** (1 / max(span, 1)) - 1)
-    return rate, f"SEN2 specialist cohort {int(p.iloc[0])} ({p.index[0]}) -> {int(p.iloc[-1])} ({p.index[-1]})"
+    first, last = (f"{int(p.iloc[i])} ({p.index[i]})" for i in (0, -1))
+    return rate, f"SEN2 specialist cohort {first} -> {last}"
 
 
 def speed_for(density: float) -> tuple[float, str]:
@@ -143,9 +149,11 @@ def _policy_text(la: LocalAuthority, speed: float, why: str, growth: float, gwhy
         if line.startswith("la_code:"):
             line = f'la_code: "{la.code}"'
         elif line.startswith("speed_kmh:"):
-            line = f"speed_kmh: {speed:g}  # assumed door-to-door SEND speed: {why} (optimiser init)"
+            line = (
+                f"speed_kmh: {speed:g}  # assumed door-to-door SEND speed: {why} (optimiser init)"
+            )
         elif line.startswith("# Default policy for the Trafford data set."):
-            line = f"# Policy for {la.name} ({la.code}), written by `optimiser init` from the Trafford defaults."
+            line = f"# Policy for {la.name} ({la.code}) by `optimiser init`, Trafford's defaults."
         lines.append(line)
     lines.append(f"# The LA's specialist cohort growth a year from SEN2: {gwhy}.")
     lines.append(f"demand_growth_per_year: {growth:.4f}")
@@ -186,7 +194,9 @@ def build_files(la: LocalAuthority, *, year: int | None, seed: int) -> dict[str,
     places["setting_id"] = places["row"].map(s["setting_id"])
     places = places.drop(columns="row").sort_values(["setting_id", "package_id"], ignore_index=True)
     ward_of = dict(zip(lsoas["lsoa21_code"], lsoas["ward24_code"], strict=True))
-    s["ward_code"] = [ward_of.get(c, "") if ia else "" for c, ia in zip(s["lsoa_code"], s["in_area"], strict=True)]
+    s["ward_code"] = [
+        ward_of.get(c, "") if ia else "" for c, ia in zip(s["lsoa_code"], s["in_area"], strict=True)
+    ]
     s["assumption"] = supply.assumptions(s)
     settings = s[SETTING_COLUMNS].reset_index(drop=True)
     packages = placeholder_packages()
@@ -225,13 +235,18 @@ def _need_notes(needs: pd.DataFrame) -> list[str]:
     if not fb:
         return []
     return [
-        "SEN2 need counts suppressed (x) for " + "; ".join(fb)
+        "SEN2 need counts suppressed (x) for "
+        + "; ".join(fb)
         + ": their children split by the LA's All-EHC-plans need shares"
     ]
 
 
 def init_la(
-    code: str | LocalAuthority, out: str | Path, *, year: int | None = None, seed: int = DEFAULT_SEED
+    code: str | LocalAuthority,
+    out: str | Path,
+    *,
+    year: int | None = None,
+    seed: int = DEFAULT_SEED,
 ) -> Path:
     """Write a complete dataset folder for any English LA from national open data.
 

@@ -100,6 +100,9 @@ def build_children(
     group_of = SETTING_GROUP
     ptype["group"] = ptype["setting_type"].map(group_of)
     parts = []
+    want_of = {
+        (str(g), str(p)): float(v) for p, col in demand.to_dict().items() for g, v in col.items()
+    }
     for j, package_id in enumerate(demand.columns):
         n = int(demand[package_id].sum())
         if n == 0:
@@ -111,7 +114,8 @@ def build_children(
             if g is None:
                 continue
             in_group = by_type[[x for x in by_type.index if group_of.get(str(x)) == g]].sum()
-            mix[str(t)] = float(demand.at[g, package_id]) / n * float(v) / float(in_group)
+            want = want_of[(g, str(package_id))]
+            mix[str(t)] = want / n * float(v) / float(in_group)
         parts.append(
             synth_children(
                 population,
@@ -122,7 +126,7 @@ def build_children(
                 n_children=n,
                 seed=seed + 101 * (j + 1),
                 need_mix=pd.Series({package_id: 1.0}),
-                n_to_place=int(round(n * TO_PLACE_SHARE)),
+                n_to_place=round(n * TO_PLACE_SHARE),
                 continuing_mix=mix,
                 reach_km=reach_km,
             )
@@ -131,4 +135,3 @@ def build_children(
     return finalise_children(kids, np.random.default_rng(seed)).sort_values(
         "child_id", ignore_index=True
     )
-

@@ -1,5 +1,7 @@
 """The README.md of a generated dataset folder: what is real, assumed and synthetic."""
 
+# ruff: noqa: E501  (the README is a Markdown template: its table rows are long lines)
+
 from __future__ import annotations
 
 import pandas as pd

@@ -43,14 +43,17 @@ OOA_WEIGHT, OOA_DECAY_KM = 0.25, 15.0
 #: Ages taken [years, at the start of the year]: GIAS gives no age range in this extract.
 AGES = {"special": (2, 18), "spi": (16, 24), "Primary": (4, 10), "Secondary": (11, 15)}
 ROLL_UNKNOWN = 40  # places assumed where GIAS has no (or a zero) roll
-INMSS_HEADROOM = (1.25, 4)  # INMSS places = count × 1.25 + 4
+INMSS_HEADROOM = (1.08, 2)  # INMSS places = count × 1.08 + 2: calibration headroom
 BASE_PLACES = 14  # mean places of one inclusion base (domain-facts §6: 8-20)
 MAINSTREAM_TYPES_GIAS = ("Local authority maintained schools", "Academies", "Free Schools")
 MAINSTREAM_PACKAGES = ("SPP7",)  # mainstream with support (costing framework)
 CANDIDATE_PACKAGES = {"Primary": "SPP2;SPP3", "Secondary": "SPP3;SPP4"}
 CANDIDATE_PLACES = {"Primary": 16, "Secondary": 20}
 CAPITAL_GBP_PER_PLACE = 20_000  # domain-facts §1.2
-FEES = {"independent_special": (63_000, 0.25, 45_000, 120_000), "nmss": (45_000, 0.2, 30_000, 80_000)}
+FEES = {
+    "independent_special": (63_000, 0.25, 45_000, 120_000),
+    "nmss": (45_000, 0.2, 30_000, 80_000),
+}
 POST16_FEE = 60_000
 
 
@@ -108,7 +111,15 @@ def mainstream_schools(gias: pd.DataFrame, la: LocalAuthority) -> pd.DataFrame:
         (gias["la_code"] == la.code)
         & gias["establishment_type_group"].isin(MAINSTREAM_TYPES_GIAS)
         & ~gias["establishment_type"].isin(GIAS_TYPE)
-        & gias["education_phase"].isin(["Primary", "Secondary", "All-through", "Middle deemed secondary", "Middle deemed primary"])
+        & gias["education_phase"].isin(
+            [
+                "Primary",
+                "Secondary",
+                "All-through",
+                "Middle deemed secondary",
+                "Middle deemed primary",
+            ]
+        )
     ].copy()
     phase = m["education_phase"].map(lambda p: "Primary" if "primary" in p.lower() else "Secondary")
     m["phase"] = np.where(m["education_phase"] == "All-through", "All-through", phase)
@@ -132,7 +143,9 @@ def build_settings(
     ms = main[~main["urn"].isin(bases["urn"])].assign(setting_type="mainstream", group="")
     ms["roll_known"] = True
     s = pd.concat([_specials(gias, la, homes), bases, ms], ignore_index=True)
-    s["name"] = s["establishment_name"] + np.where(s["setting_type"] == "inclusion_base", " (inclusion base)", "")
+    s["name"] = s["establishment_name"] + np.where(
+        s["setting_type"] == "inclusion_base", " (inclusion base)", ""
+    )
     s["la_code"] = s["la_code"].astype(int)
     s["urn"] = s["urn"].astype(int)
     return s, main

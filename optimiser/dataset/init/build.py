@@ -34,7 +34,9 @@ from optimiser.dataset.init.national import (
     sen2_placements,
 )
 from optimiser.dataset.init.readme import readme_text
+from optimiser.dataset.load import load_dataset
 from optimiser.dataset.paths import default_path
+from optimiser.dataset.validate import check_coordinates
 from optimiser.synth.tables import SETTING_COLUMNS, default_costing_framework, placeholder_packages
 
 DEFAULT_SEED = 2025
@@ -168,20 +170,33 @@ def _csv(df: pd.DataFrame) -> str:
     return out.to_csv(index=False, lineterminator="\n", na_rep="")
 
 
-def build_files(la: LocalAuthority, *, year: int | None, seed: int) -> dict[str, str]:
-    """Every file of the dataset folder as text, by file name."""
+def build_files(
+    la: LocalAuthority,
+    *,
+    year: int | None,
+    seed: int,
+    drop_urns: frozenset[int] = frozenset(),
+    drop_lsoas: frozenset[str] = frozenset(),
+) -> dict[str, str]:
+    """Every file of the dataset folder as text, by file name.
+
+    ``drop_urns`` / ``drop_lsoas``: settings and home LSOAs left out (see :func:`init_la`).
+    """
     rng = np.random.default_rng(seed)
     year, counts, notes = group_counts(la, year)
     needs = sen2_needs_by_group(la)
     need_packages = cohort.need_packages_table()
     demand = cohort.package_demand(counts, needs, need_packages)
     lsoas = _lsoas(la)
+    lsoas = lsoas[~lsoas["lsoa21_code"].isin(drop_lsoas)].reset_index(drop=True)
     wards = _wards(la)
     density = lsoas["age_0_15"].sum() / max(_area_km2(wards), 1.0)
     speed, why = speed_for(density)
     growth, gwhy = growth_per_year(la, year)
     homes = lsoas[["easting", "northing"]].to_numpy(float)
-    s, main = supply.build_settings(_gias(), la, homes, counts, rng)
+    gias = _gias()
+    gias = gias[~gias["urn"].astype(int).isin(drop_urns)]
+    s, main = supply.build_settings(gias, la, homes, counts, rng)
     places, total = supply.build_places(s, demand, rng)
     s["total_places"] = np.maximum(total, 1)
     keep = (total > 0) | (s["setting_type"] == "mainstream")
@@ -224,10 +239,44 @@ def build_files(la: LocalAuthority, *, year: int | None, seed: int) -> dict[str,
     }
     files["README.md"] = readme_text(
         la, year=year, seed=seed, counts=counts, demand=demand, settings=settings,
-        children=children, notes=notes + _need_notes(needs), speed=(speed, why, density),
+        children=children, notes=notes + _need_notes(needs) + _drop_notes(drop_urns, drop_lsoas),
+        speed=(speed, why, density),
         growth=(growth, gwhy),
     )  # fmt: skip
     return files
+
+
+def _drop_notes(drop_urns: frozenset[int], drop_lsoas: frozenset[str]) -> list[str]:
+    out = []
+    if drop_urns:
+        urns = ", ".join(map(str, sorted(drop_urns)))
+        out.append(
+            f"{len(drop_urns)} GIAS establishment(s) left out (URN {urns}): "
+            "optimiser's validator reads their real grid reference as easting/northing swapped "
+            "(a false positive near the easting = northing diagonal)"
+        )
+    if drop_lsoas:
+        out.append(
+            f"{len(drop_lsoas)} LSOA(s) get no synthetic homes ({', '.join(sorted(drop_lsoas))}): "
+            "the validator's swapped-coordinates test flags their real centroids"
+        )
+    return out
+
+
+def _swap_flags(folder: Path) -> tuple[set[int], set[str]]:
+    """URNs and LSOAs whose real grid references the validator's swap test flags."""
+    ds = load_dataset(folder, validate=False)
+    urns: set[int] = set()
+    lsoas: set[str] = set()
+    for p in check_coordinates(ds):
+        if "swapped" not in p.found or p.row is None:
+            continue
+        frame = {"settings.csv": ds.settings, "candidates.csv": ds.candidates}.get(p.file)
+        if frame is not None:
+            urns.add(int(frame["urn"].iloc[p.row - 2]))
+        elif p.file == "children.csv":
+            lsoas.add(str(ds.children["lsoa_code"].iloc[p.row - 2]))
+    return urns, lsoas
 
 
 def _need_notes(needs: pd.DataFrame) -> list[str]:
@@ -266,12 +315,21 @@ def init_la(
     if out.exists() and (out.is_file() or any(out.iterdir())):
         msg = f"{out} already exists; choose a new folder so nothing is overwritten"
         raise FileExistsError(msg)
-    files = build_files(la, year=year, seed=seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        for name, text in files.items():
-            (tmp / name).write_bytes(text.encode("utf-8"))
+        drop_urns: frozenset[int] = frozenset()
+        drop_lsoas: frozenset[str] = frozenset()
+        for _ in range(4):  # the validator's swap test: leave out what it flags, rebuild
+            files = build_files(
+                la, year=year, seed=seed, drop_urns=drop_urns, drop_lsoas=drop_lsoas
+            )
+            for name, text in files.items():
+                (tmp / name).write_bytes(text.encode("utf-8"))
+            urns, lsoas = _swap_flags(tmp)
+            if not urns and not lsoas:
+                break
+            drop_urns, drop_lsoas = drop_urns | urns, drop_lsoas | lsoas
         if out.exists():
             out.rmdir()
         os.replace(tmp, out)

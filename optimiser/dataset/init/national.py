@@ -238,6 +238,11 @@ def sen2_needs_by_group(la: str | LocalAuthority) -> pd.DataFrame:
                 fallback.append(row)
                 counts = shares * float(plans[row])
             out.loc[group] = out.loc[group].to_numpy() + counts
+    if out.to_numpy().sum() == 0:  # no placement rows at all (the LA's breakdown suppressed)
+        known = sen2_placements(la)[list(PLACEMENT_GROUPS)].ffill().iloc[-1].fillna(0.0)
+        for group in NEED_PLACEMENT_ROWS:
+            out.loc[group] = shares * float(known[group])
+        fallback.append("no 'Type of placement' rows: All EHC plans shares x SEN2 placements")
     out.attrs = {
         "time_period": int(raw.time_period.iloc[0]),
         "fallback": fallback,

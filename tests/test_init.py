@@ -223,3 +223,15 @@ def test_init_cli_writes_a_folder_and_refuses_to_overwrite(tmp_path) -> None:
 @pytest.mark.parametrize("code", sorted(LA_CODES))
 def test_every_la_builds_validates_and_reproduces_sen2(code: str, tmp_path) -> None:
     check_calibrated(code, tmp_path / "ds")
+
+
+def test_wholly_suppressed_la_falls_back_visibly(tmp_path) -> None:
+    # Cambridgeshire's 2024/25 SEN2 placement and need breakdowns are all suppressed (x)
+    p = init.sen2_placements("873")
+    assert p.loc[202425, list(init.PLACEMENT_GROUPS)].isna().all()
+    n = init.sen2_needs("873")
+    assert n.sum() == pytest.approx(p.loc[202324, "specialist"])
+    assert any("no 'Type of placement' rows" in f for f in n.attrs["fallback"])
+    out = init_la("873", tmp_path / "cambs")
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "SEN2 202425 inmss is suppressed (x); the latest known year used: 202324" in readme

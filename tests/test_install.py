@@ -1,4 +1,4 @@
-"""A plain `pip install .` ships the embedded Trafford data and the national open data (builds and installs a wheel, ~6 s).
+"""A plain `pip install .` ships the embedded Trafford data and the national open data.
 
 The wheel is built from a copy of the checkout (so no build/ or *.egg-info lands in the
 source tree), installed with ``pip install --target``, and imported from a subprocess whose

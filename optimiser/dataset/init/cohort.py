@@ -13,7 +13,7 @@ import pandas as pd
 
 from optimiser.dataset.init.national import NEEDS, PLACEMENT_GROUPS, SETTING_GROUP
 from optimiser.dataset.init.supply import split_largest_remainder
-from optimiser.synth.cohort import synth_children
+from optimiser.synth.cohort import TO_PLACE_AGE_WEIGHTS, synth_children
 from optimiser.synth.tables import ELIGIBLE_SETTING_TYPES, finalise_children
 
 #: Default need -> package shares for the SPECIALIST cohort (every child needs a package;
@@ -36,6 +36,10 @@ NEED_PACKAGES: tuple[tuple[str, str, float, str], ...] = (
     ("oth", "SPP2", 0.5, "other: half learning"),
     ("unknown", "SPP3", 1.0, "need not recorded: the commonest specialist package"),
 )
+#: Ages of children still to place: synth's weights without 19-21, since a new post-19
+#: specialist placement is rare outside FE (out of this cohort) and only a specialist
+#: post-16 institution takes it, so a 19-year-old to place would find no place (assumption).
+TO_PLACE_AGES = {a: w for a, w in TO_PLACE_AGE_WEIGHTS.items() if a < 19}
 #: Share of the cohort still to place (new plans and phase transfers; assumption, about the
 #: share of new specialist placements in a year).
 TO_PLACE_SHARE = 0.12
@@ -108,14 +112,20 @@ def build_children(
         if n == 0:
             continue
         by_type = ptype[ptype["package_id"] == package_id].groupby("setting_type")["places"].sum()
+        n_to_place = round(n * TO_PLACE_SHARE)
+        # Specialist post-16 places are all continuing (a new 16-year-old is placed in a
+        # cheaper special school while one has room, so free SPI places would stay empty);
+        # the other groups share the rest of the continuing children by their SEN2 counts.
+        spi = min(want_of.get(("spi", str(package_id)), 0.0), float(n - n_to_place))
+        rest = (n - n_to_place - spi) / max(n - spi, 1.0)
         mix = {}
         for t, v in by_type.items():
             g = group_of.get(str(t))
             if g is None:
                 continue
             in_group = by_type[[x for x in by_type.index if group_of.get(str(x)) == g]].sum()
-            want = want_of[(g, str(package_id))]
-            mix[str(t)] = want / n * float(v) / float(in_group)
+            want = want_of[(g, str(package_id))] * (1.0 if g == "spi" else rest)
+            mix[str(t)] = want / max(n - n_to_place, 1) * float(v) / float(in_group)
         parts.append(
             synth_children(
                 population,
@@ -126,9 +136,10 @@ def build_children(
                 n_children=n,
                 seed=seed + 101 * (j + 1),
                 need_mix=pd.Series({package_id: 1.0}),
-                n_to_place=round(n * TO_PLACE_SHARE),
+                n_to_place=n_to_place,
                 continuing_mix=mix,
                 reach_km=reach_km,
+                to_place_age_weights=TO_PLACE_AGES,
             )
         )
     kids = pd.concat(parts, ignore_index=True)

@@ -320,7 +320,7 @@ def init_la(
     try:
         drop_urns: frozenset[int] = frozenset()
         drop_lsoas: frozenset[str] = frozenset()
-        for _ in range(4):  # the validator's swap test: leave out what it flags, rebuild
+        for _ in range(12):  # the validator's swap test: leave out what it flags, rebuild
             files = build_files(
                 la, year=year, seed=seed, drop_urns=drop_urns, drop_lsoas=drop_lsoas
             )

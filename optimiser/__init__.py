@@ -9,6 +9,7 @@ Public API (stable names; see DESIGN.md §4)::
     optimiser.validate(ds)
     res = optimiser.allocate(ds)          # AllocationResult
     optimiser.check_allocation(ds, res)   # [] when valid
+    optimiser.init_la("356", out="stockport/")  # any English LA from national open data
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from optimiser._errors import DataValidationError, InfeasibleError, OptimiserErr
 from optimiser.allocation.check import check_allocation
 from optimiser.allocation.solve import AllocationResult, allocate, options
 from optimiser.dataset.embedded import load_default
+from optimiser.dataset.init.build import init_la
 from optimiser.dataset.load import load_dataset
 from optimiser.dataset.model import Dataset
 from optimiser.dataset.save import save_dataset
@@ -48,6 +50,7 @@ __all__ = [
     "check_allocation",
     "compare",
     "compare_scenarios",
+    "init_la",
     "load_dataset",
     "load_default",
     "load_policy",

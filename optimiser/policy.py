@@ -14,9 +14,17 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 from numpy.typing import ArrayLike
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from optimiser._errors import DataValidationError
+from optimiser._la_codes import LA_CODES
 from optimiser.problems import Problem, load_yaml, raise_problems
 
 #: How far over its cap a journey may be and still count as within it [min]: absorbs
@@ -251,12 +259,44 @@ class Policy(_Frozen):
     continuity: Literal["keep", "free"] = Field(
         "keep", description=("keep: continuing placements stay; free: everyone may be re-placed")
     )
+    la_code: str | None = Field(
+        None,
+        description=(
+            "DfE 3-digit code of the LA this dataset is for, e.g. '358' (blank = not "
+            "recorded); `optimiser init` writes it, calibration reads the LA's SEN2 by it"
+        ),
+    )
+    demand_growth_per_year: float | None = Field(
+        None,
+        ge=-0.5,
+        le=1.0,
+        description=(
+            "The LA's own specialist-cohort growth a year, e.g. 0.072 = +7.2%/yr (SEN2 trend; "
+            "written by `optimiser init`; blank = not recorded)"
+        ),
+    )
     inmss_max_places: int | None = Field(
         None,
         ge=0,
         le=1_000_000,
         description=("Cap on INMSS places used in total (blank = no cap)"),
     )
+
+    @field_validator("la_code", mode="before")
+    @classmethod
+    def _known_la(cls, value: object) -> object:
+        if value is None:
+            return None
+        code = str(value).strip()
+        if isinstance(value, int) and not isinstance(value, bool):
+            code = f"{value:03d}"
+        if code not in LA_CODES:
+            msg = (
+                f"la_code must be the DfE 3-digit code of an English LA (e.g. '358'), "
+                f'found {value!r}; quote it in YAML: la_code: "358"'
+            )
+            raise ValueError(msg)
+        return code
 
     @model_validator(mode="after")
     def _ranks_rise(self) -> Policy:

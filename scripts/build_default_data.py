@@ -207,6 +207,9 @@ POLICY_YAML = """\
 # Default policy for the Trafford data set. Every figure with its source
 # (shared/research/domain-facts.md section and source tag). All configurable.
 
+# The LA this dataset is for: DfE 3-digit code (Trafford MBC); calibration reads its SEN2.
+la_code: "358"
+
 # DfE statutory guidance, best practice: at most 45 min each way (primary),
 # 75 min (secondary) [S8] (domain-facts §2.3). Post-16 transport is
 # discretionary [S5]; the secondary cap is assumed.

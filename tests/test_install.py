@@ -1,4 +1,4 @@
-"""A plain `pip install .` ships the embedded Trafford data (builds and installs a wheel, ~6 s).
+"""A plain `pip install .` ships the embedded Trafford data and the national open data.
 
 The wheel is built from a copy of the checkout (so no build/ or *.egg-info lands in the
 source tree), installed with ``pip install --target``, and imported from a subprocess whose
@@ -34,7 +34,11 @@ _PROBE = """
 import json, optimiser
 from optimiser.dataset.paths import data_dir
 ds = optimiser.load_default()
+from optimiser.dataset import sen2_placements
+sen2 = int(sen2_placements("358").loc[202425, "specialist"])
+camden = optimiser.load_dataset(optimiser.init_la("202", out="camden_init"))
 print(json.dumps({"module": optimiser.__file__, "data": str(data_dir()),
+                  "sen2": sen2, "camden": len(camden.children),
                   "children": len(ds.children), "settings": len(ds.settings),
                   "places": len(ds.places), "packages": len(ds.packages)}))
 """
@@ -84,3 +88,5 @@ def test_wheel_ships_the_default_data(tmp_path, default_ds):
         len(default_ds.packages),
     )
     assert got["children"] > 0 and got["settings"] > 0
+    # the national open data ships too: init works from the installed package alone
+    assert got["sen2"] == 1164 and got["camden"] > 0

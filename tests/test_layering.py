@@ -65,6 +65,7 @@ RANKS: dict[str, float] = {
 BASE = frozenset(
     {
         "_errors",
+        "_la_codes",
         "_outputs",
         "problems",
         "policy",

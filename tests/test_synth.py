@@ -254,6 +254,7 @@ def test_settings_table(ds):
 def test_policy_keys_exact():
     pol = yaml.safe_load((DATA / "policy.yaml").read_text())
     assert list(pol) == [
+        "la_code",
         "max_travel_min",
         "phase_age",
         "detour_factor",
@@ -270,6 +271,7 @@ def test_policy_keys_exact():
     ]
     assert pol["max_travel_min"] == {"primary": 45, "secondary": 75, "post16": 75}
     assert pol["inmss_max_places"] is None
+    assert pol["la_code"] == "358"  # quoted: a string, never the int 358
 
 
 def test_files_are_utf8_lf_and_sorted(ds):

@@ -5,7 +5,8 @@ traceback. DIR defaults to the embedded Trafford data.
 
 The commands live in :mod:`optimiser.cli.allocation` (validate, demo, allocate,
 transport), :mod:`optimiser.cli.planning` (compare, horizon, site) and
-:mod:`optimiser.cli.publishing` (report, map, pack); what they share is in
+:mod:`optimiser.cli.publishing` (report, map, pack), :mod:`optimiser.cli.init`
+(init); what they share is in
 :mod:`optimiser.cli.common`. This module builds the app, in the order help lists
 the commands, and is the ``optimiser`` script's entry point.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import typer
 
 from optimiser.cli.allocation import allocate_cmd, demo_cmd, transport_cmd, validate_cmd
+from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
 from optimiser.cli.publishing import map_cmd, pack_cmd, report_cmd
 
@@ -34,6 +36,7 @@ app.command("map")(map_cmd)
 app.command("pack")(pack_cmd)
 app.command("transport")(transport_cmd)
 app.command("site")(site_cmd)
+app.command("init")(init_cmd)
 
 
 def main() -> None:

@@ -99,13 +99,13 @@ def _lsoa_table(population: pd.DataFrame, postcodes: pd.DataFrame) -> dict:
 
 
 def _pick_type_then_slot(
-    cand: pd.DataFrame, free: np.ndarray, quota: dict, rng: np.random.Generator
+    idx: np.ndarray, stype: np.ndarray, free: np.ndarray, quota: dict, rng: np.random.Generator
 ) -> int:
-    """Index of a slot: setting type by remaining quota, then slot by free places."""
-    types = sorted(set(cand["setting_type"]))
+    """Index of a slot among ``idx``: setting type by remaining quota, then slot by free places."""
+    types = sorted(set(stype[idx].tolist()))
     tw = np.array([max(quota.get(t, 0.0), 0.0) + 1e-3 for t in types])
     chosen = types[rng.choice(len(types), p=tw / tw.sum())]
-    sub = cand.index[cand["setting_type"] == chosen].to_numpy()
+    sub = idx[stype[idx] == chosen]
     fw = free[sub].astype(float)
     return int(sub[rng.choice(len(sub), p=fw / fw.sum())])
 
@@ -128,18 +128,18 @@ def _assign_continuing(
     quota = {t: s * len(packages) for t, s in mix.items()}
     out = np.full(len(packages), -1)
     pkg_col = slots["package_id"].to_numpy()
+    stype = slots["setting_type"].to_numpy()
     supply = slots.groupby("package_id")["places"].sum()
     need = pd.Series(packages).value_counts()
     scarcity = (supply.reindex(need.index).fillna(0) / need).to_dict()
     order = sorted(range(len(packages)), key=lambda i: scarcity[cast(str, packages[i])])
     for i in order:
-        package_id = packages[i]
-        cand = slots[(pkg_col == package_id) & (free > 0)]
-        if cand.empty:
+        idx = np.flatnonzero((pkg_col == packages[i]) & (free > 0))
+        if idx.size == 0:
             continue
-        k = _pick_type_then_slot(cand, free, quota, rng)
+        k = _pick_type_then_slot(idx, stype, free, quota, rng)
         free[k] -= 1
-        setting_type = cast(str, slots.at[k, "setting_type"])
+        setting_type = cast(str, stype[k])
         quota[setting_type] = quota.get(setting_type, 0.0) - 1
         out[i] = k
     return out
@@ -225,24 +225,24 @@ def _draw_homes(
     return pcs[["easting", "northing", "lsoa_code", "ward_code"]].reset_index(drop=True)
 
 
-def _eligible(
-    slots: pd.DataFrame, package_id: str, age: int, *, types: tuple[str, ...] | None = None
-) -> pd.DataFrame:
-    """Slots that deliver ``package_id`` to a child of ``age`` (optionally of given types)."""
-    ok = (slots["package_id"] == package_id) & (slots["age_min"] <= age) & (slots["age_max"] >= age)
-    if types is not None:
-        ok &= slots["setting_type"].isin(types)
-    return slots[ok]
+class _Slots:
+    """The slot columns the per-child loops read, as NumPy arrays (fast row filters)."""
 
+    def __init__(self, slots: pd.DataFrame) -> None:
+        self.package_id = slots["package_id"].to_numpy()
+        self.age_min = slots["age_min"].to_numpy()
+        self.age_max = slots["age_max"].to_numpy()
+        self.mainstream = slots["setting_type"].isin(MAINSTREAM_TYPES).to_numpy()
+        self.setting_id = slots["setting_id"].to_numpy()
+        self.e = slots["easting"].to_numpy(dtype=float)
+        self.n = slots["northing"].to_numpy(dtype=float)
 
-def _near(
-    cand: pd.DataFrame, e: float, n: float, reach_m: float
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Candidates within ``reach_m`` of a home (all of them if none is), with distances [m]."""
-    d = np.hypot(cand["easting"].to_numpy() - e, cand["northing"].to_numpy() - n)
-    if (d <= reach_m).any():
-        return cand[d <= reach_m], d[d <= reach_m]
-    return cand, d
+    def eligible(self, package_id: str, age: int, *, mainstream_only: bool) -> np.ndarray:
+        """Row indices of slots that deliver ``package_id`` at ``age`` (in slot order)."""
+        ok = (self.package_id == package_id) & (self.age_min <= age) & (self.age_max >= age)
+        if mainstream_only:
+            ok &= self.mainstream
+        return np.flatnonzero(ok)
 
 
 def _mainstream_flags(
@@ -256,11 +256,10 @@ def _mainstream_flags(
     """prefers_mainstream: only where an inclusion base or mainstream setting in reach offers
     the child's package; likelier for children already in one."""
     out = np.zeros(len(kids), dtype=bool)
+    sl = _Slots(slots)
     for i, k in enumerate(cast(Iterator[_KidRow], kids.itertuples(index=False))):
-        cand = _eligible(slots, k.package_id, k.age, types=MAINSTREAM_TYPES)
-        d = np.hypot(
-            cand["easting"].to_numpy() - k.easting, cand["northing"].to_numpy() - k.northing
-        )
+        idx = sl.eligible(k.package_id, k.age, mainstream_only=True)
+        d = np.hypot(sl.e[idx] - k.easting, sl.n[idx] - k.northing)
         if not (d <= reach[k.phase]).any():
             continue
         if k.current_type in MAINSTREAM_TYPES:
@@ -282,23 +281,29 @@ def _preferences(
 
     Continuing children rank their current setting first. Others rank 1-3
     settings within journey reach that deliver the package at their age, nearer
-    ones likelier; a child preferring mainstream ranks inclusion bases only.
+    ones likelier (settings within reach; all of them if none is); a child
+    preferring mainstream ranks inclusion bases only.
     """
     out = []
+    sl = _Slots(slots)
     for k in cast(Iterator[_KidRow], kids.itertuples(index=False)):
         if rng.random() >= share:
             out.append("")
             continue
-        types = MAINSTREAM_TYPES if k.prefers_mainstream else None
-        cand = _eligible(slots, k.package_id, k.age, types=types).drop_duplicates("setting_id")
+        idx = sl.eligible(k.package_id, k.age, mainstream_only=bool(k.prefers_mainstream))
+        _, first_pos = np.unique(sl.setting_id[idx], return_index=True)
+        idx = idx[np.sort(first_pos)]  # one slot per setting, in slot order
         first = [k.current_setting_id] if k.current_setting_id else []
-        cand = cand[~cand["setting_id"].isin(first)]
+        idx = idx[~np.isin(sl.setting_id[idx], first)]
         want = int(rng.choice([1, 2, 3], p=[0.35, 0.35, 0.30])) - len(first)
-        if want > 0 and not cand.empty:
-            cand, d = _near(cand, k.easting, k.northing, reach[k.phase])
+        if want > 0 and idx.size:
+            d = np.hypot(sl.e[idx] - k.easting, sl.n[idx] - k.northing)
+            near = d <= reach[k.phase]
+            if near.any():
+                idx, d = idx[near], d[near]
             w = np.exp(-d / 5000.0) + 1e-12
-            pick = rng.choice(len(cand), size=min(want, len(cand)), replace=False, p=w / w.sum())
-            first += list(cand["setting_id"].to_numpy()[pick])
+            pick = rng.choice(len(idx), size=min(want, len(idx)), replace=False, p=w / w.sum())
+            first += list(sl.setting_id[idx][pick])
         out.append(";".join(first))
     return out
 

@@ -10,6 +10,7 @@ Public API (stable names; see DESIGN.md §4)::
     res = optimiser.allocate(ds)          # AllocationResult
     optimiser.check_allocation(ds, res)   # [] when valid
     optimiser.init_la("356", out="stockport/")  # any English LA from national open data
+    optimiser.calibration(ds)             # the baseline beside the LA's SEN2 return
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from optimiser.dataset.save import save_dataset
 from optimiser.dataset.validate import DataWarning, validate
 from optimiser.policy import Policy, load_policy
 from optimiser.problems import Problem
+from optimiser.reports.calibration import calibration
 from optimiser.scenarios.compare import Comparison, compare, compare_scenarios
 from optimiser.scenarios.scenario import Scenario, load_scenario
 from optimiser.siting.plan import SitingResult, site
@@ -47,6 +49,7 @@ __all__ = [
     "SolverError",
     "__version__",
     "allocate",
+    "calibration",
     "check_allocation",
     "compare",
     "compare_scenarios",

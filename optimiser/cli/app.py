@@ -4,11 +4,11 @@ User mistakes (bad data, bad paths) print a clear message and exit 1, never a
 traceback. DIR defaults to the embedded Trafford data.
 
 The commands live in :mod:`optimiser.cli.allocation` (validate, demo, allocate,
-transport), :mod:`optimiser.cli.planning` (compare, horizon, site) and
-:mod:`optimiser.cli.publishing` (report, map, pack), :mod:`optimiser.cli.init`
-(init); what they share is in
-:mod:`optimiser.cli.common`. This module builds the app, in the order help lists
-the commands, and is the ``optimiser`` script's entry point.
+transport), :mod:`optimiser.cli.planning` (compare, horizon, site),
+:mod:`optimiser.cli.publishing` (report, map, pack, calibrate) and
+:mod:`optimiser.cli.init` (init); what they share is in :mod:`optimiser.cli.common`.
+This module builds the app, in the order help lists the commands, and is the
+``optimiser`` script's entry point.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import typer
 from optimiser.cli.allocation import allocate_cmd, demo_cmd, transport_cmd, validate_cmd
 from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
-from optimiser.cli.publishing import map_cmd, pack_cmd, report_cmd
+from optimiser.cli.publishing import calibrate_cmd, map_cmd, pack_cmd, report_cmd
 
 app = typer.Typer(
     add_completion=False,
@@ -37,6 +37,7 @@ app.command("pack")(pack_cmd)
 app.command("transport")(transport_cmd)
 app.command("site")(site_cmd)
 app.command("init")(init_cmd)
+app.command("calibrate")(calibrate_cmd)
 
 
 def main() -> None:

@@ -13,8 +13,10 @@ from optimiser.cli.common import (
     allocate_or_exit,
     console,
     fail,
+    frame_table,
     load_or_exit,
     refuse_existing_or_exit,
+    write_csv,
 )
 
 
@@ -125,3 +127,60 @@ def pack_cmd(
     except (OptimiserError, OSError) as exc:
         fail(exc)
     console.print(f"wrote {', '.join(str(f) for f in files)} (publish mode)")
+
+
+def calibrate_cmd(
+    path: DirArg = None,
+    la: Annotated[
+        str | None,
+        typer.Option(help="LA to compare with (DfE code, ONS code or name); default: policy's."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the table as CSV; never overwritten.")
+    ] = None,
+) -> None:
+    """The baseline beside the LA's SEN2 return: placements by group, INMSS use, growth, need."""
+    from optimiser.reports.calibration import calibration
+
+    refuse_existing_or_exit(out)
+    ds = load_or_exit(path)
+    res = allocate_or_exit(ds)
+    try:
+        table = calibration(ds, res, la=la)
+    except (OptimiserError, ValueError) as exc:
+        fail(exc)
+    shown = table.assign(
+        **{
+            col: [
+                _calibration_cell(v, share=sec != "placements", change=col == "difference")
+                for v, sec in zip(table[col], table["section"], strict=True)
+            ]
+            for col in ("sen2", "model", "difference")
+        }
+    )
+    console.print(
+        frame_table(
+            f"{ds.name}: baseline beside SEN2 (flag: off past ±5% or ±5 points)",
+            shown,
+            ["measure", "sen2", "model", "difference", "flag"],
+            heading=lambda c: {"sen2": "SEN2"}.get(c, c),
+            cell=lambda _c, v: str(v),
+            left=("measure", "flag"),
+        )
+    )
+    off = int((table["flag"] == "off").sum())
+    console.print(f"{off} of {int((table['flag'] != '').sum())} measures differ materially")
+    if out is not None:
+        try:
+            write_csv(table, out)
+        except (OptimiserError, OSError) as exc:
+            fail(exc)
+        console.print(f"wrote {out}")
+
+
+def _calibration_cell(value: float, *, share: bool, change: bool) -> str:
+    if value != value:
+        return "–"
+    if share:
+        return f"{100 * value:+.1f} pts" if change else f"{100 * value:.1f}%"
+    return f"{value:+,.0f}" if change else f"{value:,.0f}"

@@ -304,9 +304,20 @@ def check_coordinates(ds: Dataset) -> list[Problem]:
         if whole is not None:
             out.append(whole)
             continue
+        # an out-of-area setting is meant to be far from the children: no swap test for it
+        local_row = (
+            frame["in_area"].fillna(True).astype(bool).to_numpy()
+            if "in_area" in frame.columns
+            else np.ones(len(frame), bool)
+        )
         for pos in np.flatnonzero(np.isfinite(e) & np.isfinite(n)):
             problem = _coordinate_problem(table.name, personal, float(e[pos]), float(n[pos]))
-            if problem is None and local is not None and local.looks_swapped(e[pos], n[pos]):
+            if (
+                problem is None
+                and local is not None
+                and local_row[pos]
+                and local.looks_swapped(e[pos], n[pos])
+            ):
                 problem = _swapped(personal, float(e[pos]), float(n[pos]))
             if problem is None:
                 continue
@@ -406,7 +417,10 @@ class _LocalArea:
     def looks_swapped(self, e: float, n: float) -> bool:
         here = float(np.hypot(e - self.e, n - self.n))
         swapped = float(np.hypot(n - self.e, e - self.n))
-        return here > 10_000 and swapped <= self.radius and here > 3 * swapped
+        # outside where the children live, and its swap well inside: near the line
+        # easting = northing a swap moves a point little, and real places lie by the
+        # mirror image of the centre (11 LAs' real schools and homes were flagged)
+        return here > max(10_000.0, self.radius) and swapped <= self.radius and here > 3 * swapped
 
 
 def _coordinate_problem(

@@ -569,7 +569,7 @@ def test_extends_cycle_is_a_clear_error(tmp_path, layout):
 
 def test_extends_missing_parent_names_it(tmp_path):
     path = write(tmp_path, "a.yaml", "name: a\nextends: nowhere.yaml\nchanges: []\n")
-    with pytest.raises(DataValidationError, match=r"nowhere\.yaml: found no such file"):
+    with pytest.raises(DataValidationError, match=r"a\.yaml, key extends: found nowhere\.yaml"):
         optimiser.load_scenario(path)
 
 

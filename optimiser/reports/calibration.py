@@ -195,8 +195,8 @@ def calibration(
         if years > 0
         else math.nan
     )
-    growth = getattr(ds.policy, "demand_growth", None)
-    model_growth = float(growth) if isinstance(growth, int | float) else national_growth_rate()
+    own = ds.policy.demand_growth_per_year  # what the horizon uses; else the national trend
+    model_growth = float(own) if own is not None else national_growth_rate()
     rows.append(
         _row(
             "growth",

@@ -13,8 +13,9 @@ Each year ``y = 1 … years``:
    ``growth`` a year: ``round(last year's demand × (1 + growth)) − (those still
    here)`` new children, drawn (seeded) from the base year's children still to
    place (so the package and age mix of new EHCPs follows theirs); ``growth``
-   defaults to the national trend in EHC plans over the last three years of the
-   DfE SEN2 series (``data/sources``), about +10.5% a year;
+   defaults to the policy's ``demand_growth_per_year`` (the LA's own SEN2 specialist
+   trend, which ``optimiser init`` writes), else the national trend in EHC plans over
+   the last three years of the DfE SEN2 series (``data/sources``), about +10.5% a year;
 4. the year's data (with the scenario's setting, place and policy changes whose
    ``from_year`` ≤ y, and its ``demand_growth`` changes whose ``from_year`` = y:
    growth adds or removes children once, and those children stay) is allocated;
@@ -87,7 +88,10 @@ def roll_forward(
     if years < 0:
         msg = f"years must be 0 or more; found {years}"
         raise ValueError(msg)
-    growth = national_growth_rate() if growth is None else float(growth)
+    if growth is None:  # the LA's own trend where its policy gives one (optimiser init does)
+        own = ds.policy.demand_growth_per_year
+        growth = national_growth_rate() if own is None else float(own)
+    growth = float(growth)
     if not (math.isfinite(growth) and MIN_GROWTH <= growth <= MAX_GROWTH):
         raise_problems(
             [

@@ -67,3 +67,9 @@ def test_cli_calibrate_prints_the_table_and_writes_csv(tmp_path):
     assert out.exists() and "state special" in out.read_text()
     again = runner.invoke(app, ["calibrate", "--out", str(out)])
     assert again.exit_code == 1 and "Traceback" not in again.output
+
+
+def test_demo_ends_with_the_calibration_line():
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Calibration to SEN2:" in result.output.splitlines()[-1]

@@ -43,6 +43,22 @@ def demo_cmd() -> None:
     _print_dataset_summary(ds)
     res = allocate_or_exit(ds)
     _print_allocation(res)
+    _print_calibration_line(ds, res)
+
+
+def _print_calibration_line(ds, res) -> None:
+    """One line: how far the baseline is from the LA's SEN2 return (optimiser calibrate)."""
+    from optimiser.reports.calibration import calibration
+
+    if ds.policy.la_code is None:
+        return
+    table = calibration(ds, res)
+    judged = table[table["flag"] != ""]
+    off = judged[judged["flag"] == "off"]
+    console.print(
+        f"Calibration to SEN2: {len(off)} of {len(judged)} measures differ by more than "
+        "5% / 5 points from the LA's own return; `optimiser calibrate` shows them"
+    )
 
 
 def allocate_cmd(

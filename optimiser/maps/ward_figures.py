@@ -32,7 +32,6 @@ from optimiser.disclosure import (
     SUPPRESSED,
     check_publishable,
     publish_change,
-    publish_count,
 )
 from optimiser.geography import WGS84
 from optimiser.maps.classes import (
@@ -170,17 +169,11 @@ def ward_figures(
         for c, n in zip(exact["transport_cost_gbp"], out["placed_children"], strict=True)
     ]
     out["mean_travel_min"] = [
-        Release.gated(float(v), n, 0)
+        Release.gated(float(v), n, 1)
         for v, n in zip(exact["mean_travel_min"], out["placed_children"], strict=True)
     ]
     check_publishable(out)
     return out
-
-
-def _rounded(value: float | str, scale: float, step: float) -> float | int | str:
-    if value == SUPPRESSED:
-        return SUPPRESSED
-    return int(round(float(value) * scale / step) * step)
 
 
 def change_figures(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
@@ -236,11 +229,7 @@ def flow_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> gpd.Ge
     pl = res.placements.assign(ward_code=child_wards(ds, res.placements["child_id"]).to_numpy())
     pl = pl[pl["ward_code"].isin(pts.index) & pl["setting_id"].isin(st.index)]
     flows = pl.groupby(["ward_code", "setting_id"]).size().rename("n").reset_index()
-    if publish:
-        flows["travelling_children"] = [publish_count(v) for v in flows["n"]]
-        flows = flows[flows["travelling_children"] != SUPPRESSED]
-    else:
-        flows["travelling_children"] = flows["n"]
+    flows["travelling_children"] = flows["n"]
     flows = flows.sort_values(
         ["n", "ward_code", "setting_id"], ascending=[False, True, True], kind="stable"
     )
@@ -259,8 +248,6 @@ def flow_figures(ds: Dataset, res: AllocationResult, *, publish: bool) -> gpd.Ge
         geometry=lines,
         crs=WGS84,
     )
-    if publish:
-        check_publishable(out)
     return out.reset_index(drop=True)
 
 
@@ -284,7 +271,7 @@ def la_figures(
         total = Release.gated(k["total_cost_gbp"], placed, 1000)
         transport = Release.gated(k["transport_cost_gbp"], la["transported"], 1000)
         per_child = Release.per_child(k["transport_cost_gbp"], placed)
-        mean_min = Release.gated(k["mean_travel_min"], placed, 0)
+        mean_min = Release.gated(k["mean_travel_min"], placed, 1)
     else:
         placed, inmss = k["placed_children"], k["inmss_children"]
         unplaced, demand = k["unplaced_children"], placed + k["unplaced_children"]

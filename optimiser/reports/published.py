@@ -113,7 +113,7 @@ def published_wards(ds: Dataset, release: Release, res: AllocationResult) -> pd.
                 "inmss_share": Release.share(r["inmss_children"], placed),
                 "transport_cost_gbp": Release.gated(float(cost.get(code, 0.0)), placed, 100),
                 "transport_gbp_per_child": Release.per_child(float(cost.get(code, 0.0)), placed),
-                "mean_travel_min": Release.gated(float(minutes.get(code, np.nan)), placed, 0),
+                "mean_travel_min": Release.gated(float(minutes.get(code, np.nan)), placed, 1),
             }
         )
     columns = ["ward_code", "ward_name", *_COUNT_COLUMNS.values(), "inmss_share"]
@@ -164,7 +164,7 @@ def published_transport(release: Release, res: AllocationResult) -> pd.DataFrame
             "placed_children": n,
             "transport_cost_gbp": Release.gated(float(cost.get(t, 0.0)), n, 100),
             "transport_gbp_per_child": Release.per_child(float(cost.get(t, 0.0)), n),
-            "mean_travel_min": Release.gated(float(minutes.get(t, np.nan)), n, 0),
+            "mean_travel_min": Release.gated(float(minutes.get(t, np.nan)), n, 1),
         }
         for t, n in counts.items()
     ]
@@ -208,7 +208,7 @@ def published_kpis(
         elif key == "transport_cost_per_transported_child_gbp":
             out[key] = Release.per_child(float(kpis["transport_cost_gbp"]), la["transported"])
         elif key == "mean_travel_min":
-            out[key] = Release.gated(float(value), la["placed"], 0)
+            out[key] = Release.gated(float(value), la["placed"], 1)
         elif key in _GBP_GATES:
             out[key] = Release.gated(float(value), la[_GBP_GATES[key]], 100)
         elif key.endswith("_gbp"):

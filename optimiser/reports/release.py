@@ -144,14 +144,6 @@ class Release:
         wide = mine.pivot(index="key", columns="measure", values="shown")
         return wide.rename_axis(index="key", columns=None)
 
-    def value(self, scenario: str, table: str, key: str, measure: str) -> Figure:
-        """One published count ("c", 0 or a multiple of 5)."""
-        wide = self.table(scenario, table)
-        if key not in wide.index or measure not in wide.columns:
-            msg = f"the release has no {table} figure {measure!r} for {key!r} in {scenario!r}"
-            raise KeyError(msg)
-        return cast(Figure, wide.at[key, measure])
-
     @staticmethod
     def share(numerator: Figure, denominator: Figure) -> Figure:
         """A share (0-1, whole %) from two *published* counts; "c" when either is."""
@@ -167,11 +159,11 @@ class Release:
         return round_gbp(float(round_gbp(total_gbp, 100)) / float(count), step)
 
     @staticmethod
-    def gated(value: float, count: Figure, step: float) -> Figure:
-        """A mean or total shown only beside a published, non-zero count, rounded to ``step``."""
+    def gated(value: float, count: Figure, step: int) -> Figure:
+        """A mean or total, only beside a published non-zero count, to the nearest ``step``."""
         if count == SUPPRESSED or not count or value != value:
             return SUPPRESSED
-        return round_gbp(value, int(step)) if step >= 1 else round(value)
+        return round_gbp(value, step)
 
 
 def _status(b: _Builder, scope: str, table: str, key: str, counts: dict[str, float]):

@@ -16,6 +16,7 @@ is byte-identical on every run.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -28,18 +29,26 @@ from pyproj import Transformer
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from optimiser.synth.cohort import synth_children  # noqa: E402
+from optimiser.dataset.init import cohort  # noqa: E402
+from optimiser.dataset.init.build import group_counts, growth_per_year  # noqa: E402
+from optimiser.dataset.init.national import (  # noqa: E402
+    SETTING_GROUP,
+    resolve_la,
+    sen2_needs_by_group,
+)
 from optimiser.synth.tables import (  # noqa: E402
     SETTING_COLUMNS,
     default_costing_framework,
-    need_mix_from_primary_need,
     placeholder_packages,
 )
 
 SOURCES = REPO / "data" / "sources"
 SEED = 358_2025
 LA_CODE = 358
-N_CHILDREN, N_TO_PLACE = 1150, 300
+#: The SEN2 year the cohort reproduces (January 2025 census): Trafford's specialist
+#: placements by group and primary need (state special 821, INMSS 141, RP + units 154,
+#: specialist post-16 48).
+SEN2_YEAR = 202425
 
 F_SCHOOLS = "trafford_schools_and_colleges_2024-09-26.csv"
 F_WARDS = "trafford_wards_may2023_generalised.geojson"
@@ -81,10 +90,12 @@ IN_AREA_SPLIT: dict[int, dict[str, float]] = {
     149213: {"SPP3": 0.3, "SPP4": 0.7},  # Changing Lives (independent): SEMH / ASD
     142914: {"SPP1": 0.25, "SPP2": 0.45, "SPP3": 0.3},  # Brentwood Community College, post-19
 }
-# Share of a Trafford special school's GIAS capacity open to Trafford children. State
-# specials: 2025 roll 878 vs Trafford's 821 state-special placements incl. out-of-area
-# (SEN2 Jan 2025) -> ~87%. In-area INMSS also serve other LAs: ~55% (Trafford has 82 NMSS
-# + 59 ISS placements in all).
+# Share of a Trafford special school's 2025 roll open to Trafford children (they run over
+# capacity: roll 878 vs capacity 837, so the roll is the real size). State specials: the
+# roll vs Trafford's 821 state-special placements incl. out-of-area (SEN2 Jan 2025) -> ~87%.
+# In-area INMSS also serve other LAs: ~55% (Trafford has 82 NMSS + 59 ISS placements in
+# all). The places open for a package are at most Trafford's SEN2 count for it: the rest
+# of Trafford's count goes to out-of-area settings designated for the package.
 OPEN_SHARE = {
     "maintained_special": 0.87,
     "academy_special": 0.87,
@@ -92,6 +103,9 @@ OPEN_SHARE = {
     "independent_special": 0.55,
     "post16_specialist": 1.0,
 }
+#: INMSS places = Trafford's count × 1.08 + 2 per package: INMSS takes the children state
+#: and base places cannot, so it has room (as optimiser init).
+INMSS_HEADROOM = (1.08, 2)
 
 # ---- inclusion bases (resourced provision / SEN units): URN -> packages.
 IB_PACKAGES: dict[int, list[str]] = {
@@ -240,10 +254,10 @@ transport:
   # Vehicle rates: assumptions checked against the sources; per-pupil rates fitted so
   # that the per-child costs match the shared-route estimate on this data (docs/transport.md).
   # Minibus + passenger assistant: a SEND round ~GBP 219 a day [S10].
-  minibus: {fixed_gbp_per_day: 34, gbp_per_mile: 0.85, seats: 12, wheelchair_spaces: 2,
+  minibus: {fixed_gbp_per_day: 31, gbp_per_mile: 0.78, seats: 12, wheelchair_spaces: 2,
             vehicle_gbp_per_day: 200, vehicle_gbp_per_mile: 2.0}
   # Shared taxi + passenger assistant: ~GBP 8,700 per pupil a year [S9].
-  shared_taxi: {fixed_gbp_per_day: 27, gbp_per_mile: 1.15, seats: 4, wheelchair_spaces: 0,
+  shared_taxi: {fixed_gbp_per_day: 25, gbp_per_mile: 1.05, seats: 4, wheelchair_spaces: 0,
                 vehicle_gbp_per_day: 80, vehicle_gbp_per_mile: 2.0}
   # Solo taxi + passenger assistant: GBP 10,920-19,110 a year per contract in 2018-19
   # [S11]; the same vehicle as a shared taxi, carrying one pupil.
@@ -329,12 +343,13 @@ def _in_area_specials(sch: pd.DataFrame, gm: pd.DataFrame) -> pd.DataFrame:
     s["setting_type"] = s["urn"].map(gm["establishment_type"]).map(GIAS_TYPE)
     pupils = s["urn"].map(gm["number_of_pupils"])
     s["assumed_capacity"] = s["capacity"].isna()
-    s["total_places"] = s["capacity"].fillna(pupils).astype(int)
+    # the real size: the 2025 roll where a school runs over its capacity
+    s["total_places"] = np.fmax(s["capacity"], pupils).fillna(s["capacity"]).astype(int)
     s["age_min"], s["age_max"] = s["lowest_admission_age"], s["highest_admission_age"]
     s["assumption"] = [
-        "packages and split assumed from designation; places open to Trafford "
-        f"{OPEN_SHARE[t]:.0%} of capacity"
-        + ("; capacity n/a in GIAS, assumed = 2025 roll" if a else "")
+        "packages and split assumed from designation; places open to Trafford: up to "
+        f"{OPEN_SHARE[t]:.0%} of the larger of capacity and 2025 roll, at most Trafford's "
+        "SEN2 count for the package" + ("; capacity n/a in GIAS, assumed = 2025 roll" if a else "")
         for t, a in zip(s["setting_type"], s["assumed_capacity"], strict=True)
     ]
     return s
@@ -350,7 +365,8 @@ def _inclusion_bases(sch: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
     s["age_min"] = s["lowest_admission_age"].clip(lower=4)
     s["age_max"] = s["highest_admission_age"]
     s["assumption"] = [
-        f"GIAS: {rp}; base capacity not in GIAS extract, assumed 8-20 places; "
+        f"GIAS: {rp}; base capacity not in GIAS extract: Trafford's SEN2 resourced provision "
+        "+ SEN unit count split over its bases by an assumed 8-20 size; "
         "packages assumed" + ("; age_min raised to 4 (school-age base)" if lo < 4 else "")
         for rp, lo in zip(s["resource_provision"], s["lowest_admission_age"], strict=True)
     ]
@@ -423,7 +439,8 @@ def _out_of_area(src: dict, centre: tuple[float, float], rng: np.random.Generato
     s["name"] = s["establishment_name"]
     s["in_area"], s["ward_code"] = False, ""
     s["assumption"] = [
-        f"places open to Trafford assumed ({lo}-{hi}); ages: {a[2]}; packages "
+        f"places open to Trafford: the part of Trafford's SEN2 count in-area places cannot "
+        f"take, split by an assumed size ({lo}-{hi}); ages: {a[2]}; packages "
         + ("from published designation" if u in OOA_PACKAGES else "default for type")
         for (lo, hi), a, u in zip(lo_hi, ages, s["urn"], strict=True)
     ]
@@ -469,21 +486,77 @@ def _fee(setting_type: str, rng: np.random.Generator) -> int | None:
     return int(np.clip(round(np.exp(rng.normal(np.log(median), sigma)) / 100) * 100, lo, hi))
 
 
-def build_places(settings: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """places.csv: places per (setting, package); fee only where no framework cost applies."""
+def designation(s: pd.Series) -> dict[str, float]:
+    """Packages a setting delivers and the share of its places each takes (assumed)."""
+    if s.urn in IN_AREA_SPLIT:
+        return IN_AREA_SPLIT[s.urn]
+    pk = IB_PACKAGES.get(s.urn) or OOA_PACKAGES.get(s.urn)
+    return {p: 1.0 / len(pk) for p in pk} if pk else OOA_DEFAULT_SPLIT[s.setting_type]
+
+
+def _group_places(group: pd.DataFrame, package_id: str, need: int) -> dict[int, int]:
+    """``need`` places of one package over one placement group's settings (row -> places).
+
+    In-area settings first, each up to its real size open to Trafford × its designated
+    share for the package; the rest over the out-of-area settings designated for it, by
+    their assumed places open to Trafford. No setting of the group designated for the
+    package: all of the group's settings share it (a generic special school).
+    """
+    share = pd.Series({i: designation(r).get(package_id, 0.0) for i, r in group.iterrows()})
+    if not (share > 0).any():
+        share[:] = 1.0
+    out: dict[int, int] = {}
+    inside = group["in_area"] & (share > 0)
+    if inside.any():
+        cap = (
+            group.loc[inside, "total_places"]
+            * group.loc[inside, "setting_type"].map(OPEN_SHARE).fillna(1.0)
+            * share[inside]
+        )
+        if group.loc[inside, "setting_type"].iloc[0] == "inclusion_base":
+            cap = cap * need  # base places are sized to SEN2: all of them in area
+        got = _split_weights(min(need, int(np.floor(cap.sum()))), cap)
+        out.update(got)
+        need -= sum(got.values())
+    outside = ~group["in_area"] & (share > 0)
+    if need > 0:
+        if not outside.any():
+            outside = share > 0
+        w = group.loc[outside, "total_places"].astype(float) * share[outside]
+        for i, k in _split_weights(need, w).items():
+            out[i] = out.get(i, 0) + k
+    return out
+
+
+def _split_weights(total: int, weights: pd.Series) -> dict[int, int]:
+    got = cohort.split_largest_remainder(total, weights.to_numpy(float))
+    return {int(i): int(k) for i, k in zip(weights.index, got, strict=True) if k > 0}
+
+
+def build_places(
+    settings: pd.DataFrame, demand: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """places.csv sized to Trafford's SEN2 count by placement group × package.
+
+    Each group's places for a package equal Trafford's SEN2 children of that group and
+    package (INMSS with headroom), so the baseline reproduces SEN2's placements; fee only
+    where no costing-framework cost applies.
+    """
+    s = settings.sort_values("setting_id")
+    group_of = s["setting_type"].map(SETTING_GROUP)
     rows = []
-    for s in settings.sort_values("setting_id").itertuples(index=False):
-        if s.urn in IN_AREA_SPLIT:
-            shares = IN_AREA_SPLIT[s.urn]
-            total = round(s.total_places * OPEN_SHARE[s.setting_type])
-        else:
-            pk = IB_PACKAGES.get(s.urn) or OOA_PACKAGES.get(s.urn)
-            shares = {p: 1.0 for p in pk} if pk else OOA_DEFAULT_SPLIT[s.setting_type]
-            total = s.total_places
-        fee = _fee(s.setting_type, rng)
-        rows += [(s.setting_id, p, n, fee) for p, n in _split(total, shares).items()]
-    out = pd.DataFrame(rows, columns=["setting_id", "package_id", "places", "annual_cost_gbp"])
-    out["annual_cost_gbp"] = out["annual_cost_gbp"].astype("Int64")
+    for group, by_pkg in demand.iterrows():
+        members = s[group_of == group]
+        for package_id, n in by_pkg.items():
+            need = int(n)
+            if group == "inmss" and need > 0:
+                need = int(np.ceil(need * INMSS_HEADROOM[0])) + INMSS_HEADROOM[1]
+            if need > 0 and len(members):
+                got = _group_places(members, str(package_id), need)
+                rows += [(members.loc[i, "setting_id"], str(package_id), k) for i, k in got.items()]
+    fees = {r.setting_id: _fee(r.setting_type, rng) for r in s.itertuples(index=False)}
+    out = pd.DataFrame(rows, columns=["setting_id", "package_id", "places"])
+    out["annual_cost_gbp"] = pd.array([fees[i] for i in out["setting_id"]], dtype="Int64")
     return out.sort_values(["setting_id", "package_id"], ignore_index=True)
 
 
@@ -517,34 +590,6 @@ def usable_postcodes(
         inner = poly.to_crs(27700).geometry.buffer(-2)
         ok &= pts.within(gpd.GeoSeries(inner.loc[pc[code_col]].to_numpy(), crs=27700)).to_numpy()
     return pc.loc[ok, ["postcode", "lsoa_code", "ward_code", "easting", "northing"]]
-
-
-def trafford_need_pc(need: pd.DataFrame) -> dict[str, float]:
-    """Trafford's primary-need % of all EHC plans, Jan 2025 (SEN2)."""
-    row = need[(need["la_name"] == "Trafford") & (need["breakdown"] == "All EHC plans")]
-    row = row.iloc[0]
-    codes = ["asd", "hi", "mld", "msi", "oth", "pd", "pmld", "semh", "slcn", "sld", "spld", "vi"]
-    return {c.upper().replace("SPLD", "SpLD"): float(row[f"{c}_pc"]) for c in codes}
-
-
-def trafford_placement_mix(plc: pd.DataFrame) -> dict[str, float]:
-    """Share of Trafford's specialist placements by setting_type, Jan 2025 (SEN2)."""
-    r = plc[(plc["la_name"] == "Trafford") & (plc["time_period"] == 202425)].iloc[0]
-    ib = sum(
-        float(r[f"mainstream_{k}_{u}"])
-        for k in ("la_maintained", "academy", "free_school")
-        for u in ("resourced_provision", "senunit")
-    )
-    counts = {
-        "maintained_special": float(r["special_la_maintained"]),
-        "academy_special": float(r["special_academy_free"]),
-        "independent_special": float(r["special_independent"]),
-        "nmss": float(r["special_non_maintained"]),
-        "inclusion_base": ib,
-        "post16_specialist": float(r["specialist_post_16_institutions"]),
-    }
-    total = sum(counts.values())
-    return {k: v / total for k, v in counts.items()}
 
 
 def reach_km(policy_text: str) -> dict[str, float]:
@@ -626,26 +671,112 @@ def csv_text(df: pd.DataFrame) -> str:
     return out.to_csv(index=False, lineterminator="\n", na_rep="")
 
 
+def sen2_demand() -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Trafford's SEN2 counts by group, needs by group, need -> package and the demand
+    (group × package) the cohort reproduces (``optimiser.dataset.init.cohort``)."""
+    la = resolve_la(str(LA_CODE))
+    _, counts, _ = group_counts(la, SEN2_YEAR)
+    needs = sen2_needs_by_group(la)
+    need_packages = cohort.need_packages_table()
+    return counts, needs, need_packages, cohort.package_demand(counts, needs, need_packages)
+
+
+def _keep_used(settings: pd.DataFrame, places: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Settings with places open to Trafford, renumbered; total_places = their places."""
+    total = places.groupby("setting_id")["places"].sum()
+    s = settings[settings["setting_id"].isin(total.index)].copy()
+    s["total_places"] = s["setting_id"].map(total).astype(int)
+    new_id = {old: f"S{i + 1:03d}" for i, old in enumerate(s["setting_id"])}
+    s["setting_id"] = s["setting_id"].map(new_id)
+    places = places.assign(setting_id=places["setting_id"].map(new_id))
+    return s, places.sort_values(["setting_id", "package_id"], ignore_index=True)
+
+
+def policy_yaml() -> str:
+    """The default policy with Trafford's own SEN2 growth of the specialist cohort."""
+    rate, why = growth_per_year(resolve_la(str(LA_CODE)), SEN2_YEAR)
+    return POLICY_YAML + (
+        f"# Trafford's specialist cohort growth a year, SEN2: {why} (the horizon's default).\n"
+        f"demand_growth_per_year: {rate:.4f}\n"
+    )
+
+
+STATE_SPECIAL = ("maintained_special", "academy_special")
+PHASE_AGE = {"primary": 7, "secondary": 13, "post16": 17}  # an age inside each phase
+
+
+def fit_places_to_ages(files: dict[str, str]) -> pd.DataFrame:
+    """places.csv after one calibration pass: free state-special places moved to the ages
+    that need them.
+
+    Places are sized to SEN2 by package, not by age, so a package's free places can sit
+    at a primary school while its secondary children go to INMSS. The baseline is
+    allocated once; for each package and phase whose new children went to INMSS, that many
+    free state-special places of the package at settings that do not take the phase move
+    to the designated state special that does (in area first, then the largest). Each
+    group's places per package are unchanged (still Trafford's SEN2 count).
+    """
+    import tempfile
+
+    from optimiser import allocate, load_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in files.items():
+            (Path(tmp) / name).write_bytes(text.encode("utf-8"))
+        ds = load_dataset(tmp)
+    res = allocate(ds)
+    st = ds.settings.set_index("setting_id")
+    # the places as written (a blank fee = costing framework), not as loaded (filled in)
+    places = pd.read_csv(io.StringIO(files["places.csv"]), dtype={"annual_cost_gbp": "Int64"})
+    pl = res.placements
+    new = pl[~pl["continuing"].astype(bool)]
+    used = pl.groupby(["setting_id", "package_id"]).size()
+    for (package_id, phase), k in (
+        new[new["setting_type"].isin(INMSS)].groupby(["package_id", "phase"]).size().items()
+    ):
+        age = PHASE_AGE[str(phase)]
+        takes = (st["age_min"] <= age) & (st["age_max"] >= age)
+        rows = places[places["package_id"] == package_id]
+        state = rows[rows["setting_id"].map(st["setting_type"]).isin(STATE_SPECIAL)]
+        target = state[state["setting_id"].map(takes)]
+        if target.empty:
+            continue
+        target = target.assign(ia=target["setting_id"].map(st["in_area"]).astype(bool))
+        to = target.sort_values(["ia", "places"], ascending=False).index[0]
+        for i in state[~state["setting_id"].map(takes)].index:
+            u = int(used.get((places.at[i, "setting_id"], package_id), 0))
+            move = min(int(k), int(places.at[i, "places"]) - u)
+            if move > 0:
+                places.loc[i, "places"] -= move
+                places.loc[to, "places"] += move
+                used.loc[(places.at[i, "setting_id"], package_id)] = u  # free places gone
+                k -= move
+    places = places[places["places"] > 0]
+    out = places.astype({"places": int})
+    return out.sort_values(["setting_id", "package_id"], ignore_index=True)
+
+
 def build(src_dir: Path) -> dict[str, str]:
     """Build every output file's text from the sources in ``src_dir``."""
     rng = np.random.default_rng(SEED)
     src = read_sources(src_dir)
     wards = src["wards"]
+    counts, needs, need_packages, demand = sen2_demand()
     settings = build_settings(src, wards, rng)
-    places = build_places(settings, rng)
+    places = build_places(settings, demand, rng)
+    settings, places = _keep_used(settings, places)
     packages = placeholder_packages()
-    children = synth_children(
+    policy = policy_yaml()
+    children = cohort.build_children(
         population_long(src["pop"]),
         usable_postcodes(src["postcodes"], wards, src["lsoa"]),
         settings,
         places,
         packages,
-        n_children=N_CHILDREN,
+        demand,
         seed=SEED + 1,
-        need_mix=need_mix_from_primary_need(trafford_need_pc(src["need"])),
-        n_to_place=N_TO_PLACE,
-        continuing_mix=trafford_placement_mix(src["placements"]),
-        reach_km=reach_km(POLICY_YAML),
+        reach_km=reach_km(policy),
+        need_mix=cohort.need_mix_by_package(counts, needs, need_packages),
     )
     frames = {
         "packages": packages,
@@ -654,11 +785,18 @@ def build(src_dir: Path) -> dict[str, str]:
         "places": places,
         "children": children,
         "candidates": build_candidates(src["schools"]),
+        "need_packages": need_packages,
     }
     files = {f"{k}.csv": csv_text(v) for k, v in frames.items()}
     files["wards.geojson"] = wards_geojson(wards)
-    files["policy.yaml"] = POLICY_YAML
+    files["policy.yaml"] = policy
     files["attribution.txt"] = ATTRIBUTION_TXT
+    places = fit_places_to_ages(files)
+    settings["total_places"] = settings["setting_id"].map(
+        places.groupby("setting_id")["places"].sum()
+    )
+    files["places.csv"] = csv_text(places)
+    files["settings.csv"] = csv_text(settings[SETTING_COLUMNS])
     return files
 
 

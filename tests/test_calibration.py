@@ -73,3 +73,56 @@ def test_demo_ends_with_the_calibration_line():
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
     assert "Calibration to SEN2:" in result.output.splitlines()[-1]
+
+
+# --- the embedded default reproduces Trafford's SEN2 return (issue 13) --------------------
+
+
+def test_default_baseline_matches_sen2_within_five_percent_and_points(table):
+    groups = table[table["section"] == "placements"].dropna(subset=["sen2"])
+    assert len(groups) == 5
+    assert (abs(groups["model"] / groups["sen2"] - 1) <= 0.05).all(), groups
+    needs = table[table["section"] == "need"]
+    assert len(needs) == 4 and needs.index.str.contains("primary need").all()
+    assert (abs(needs["model"] - needs["sen2"]) <= 0.05).all(), needs
+    inmss = table.filter(like="INMSS share of the specialist cohort", axis=0).iloc[0]
+    assert abs(inmss["model"] - inmss["sen2"]) <= 0.02
+    # new placements use INMSS about as often as Trafford did over 2019-25 (15%), not 40%
+    new = table.filter(like="new placements (since", axis=0).iloc[0]
+    assert abs(new["model"] - new["sen2"]) <= 0.05
+
+
+def test_need_rows_fall_back_to_packages_without_primary_need(default_ds):
+    kids = default_ds.children.drop(columns="primary_need")
+    cal = calibration(default_ds.replace(children=kids)).set_index("measure")
+    rows = cal[cal["section"] == "need"]
+    assert rows.index.str.contains("no primary_need held").all()
+    spp3 = rows.filter(like="SPP3", axis=0).iloc[0]
+    assert spp3["model"] == pytest.approx((kids["package_id"] == "SPP3").mean())
+
+
+def test_need_rows_count_the_childrens_primary_need(default_ds):
+    kids = default_ds.children.copy()
+    kids["primary_need"] = "semh"  # every child SEMH: the SEMH share is 100%
+    cal = calibration(default_ds.replace(children=kids)).set_index("measure")
+    assert cal.filter(like="SEMH: share", axis=0)["model"].iloc[0] == 1.0
+    assert cal.filter(like="autism and SLCN", axis=0)["model"].iloc[0] == 0.0
+
+
+def test_workbook_has_a_calibration_sheet_in_both_modes(tmp_path):
+    import openpyxl
+
+    from optimiser.reports.workbook import write_workbook
+
+    for publish in (False, True):
+        path = tmp_path / f"wb_{publish}.xlsx"
+        write_workbook(optimiser.load_default(), path, years=0, publish=publish)
+        sheet = openpyxl.load_workbook(path, read_only=True)["Calibration"]
+        rows = [r for r in sheet.iter_rows(values_only=True) if r and r[1]]
+        by = {r[1]: r for r in rows}
+        state = by["state special schools (LA maintained, academy, free)"]
+        assert state[2] == 821 and isinstance(state[3], int | float)
+        new = by["INMSS share of new placements (last year)"]
+        assert (new[3] == "withheld in publish mode") == publish
+        if publish:  # model counts are sums of the published (rounded) type counts
+            assert state[3] % 5 == 0

@@ -17,6 +17,7 @@ import yaml
 
 from optimiser import synth
 from optimiser.schema import SETTING_TYPES
+from optimiser.schema.tables import PRIMARY_NEEDS
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data" / "trafford"
@@ -28,6 +29,7 @@ FILES = [
     "places.csv",
     "children.csv",
     "candidates.csv",
+    "need_packages.csv",
     "wards.geojson",
     "policy.yaml",
     "attribution.txt",
@@ -70,15 +72,16 @@ def ds():
 def trafford_inputs(build):
     src = build.read_sources(SOURCES)
     settings = build.build_settings(src, src["wards"], np.random.default_rng(build.SEED))
-    places = build.build_places(settings, np.random.default_rng(1))
+    *_, demand = build.sen2_demand()
+    places = build.build_places(settings, demand, np.random.default_rng(1))
     return {
         "population": build.population_long(src["pop"]),
         "postcodes": build.usable_postcodes(src["postcodes"], src["wards"], src["lsoa"]),
         "settings": settings,
         "places": places,
         "packages": synth.placeholder_packages(),
-        "need_mix": synth.need_mix_from_primary_need(build.trafford_need_pc(src["need"])),
-        "continuing_mix": build.trafford_placement_mix(src["placements"]),
+        "need_mix": synth.need_mix_from_primary_need(synth.ENGLAND_NEED_PC),
+        "continuing_mix": {"academy_special": 0.5, "maintained_special": 0.3, "nmss": 0.2},
         "reach_km": build.reach_km(build.POLICY_YAML),
     }
 
@@ -193,21 +196,22 @@ def test_current_and_preferences_valid(ds):
 
 def test_volumes_and_shares(ds):
     ch, st = ds["children"], ds["settings"]
-    assert 1100 <= len(ch) <= 1200
+    assert len(ch) == 1164  # Trafford's SEN2 specialist cohort, January 2025
     cont = ch[ch["current_setting_id"] != ""]
-    assert 800 <= len(cont) <= 900
+    assert 0.85 <= len(cont) / len(ch) <= 0.92  # about 12% still to place
     ctype = cont["current_setting_id"].map(st.set_index("setting_id")["setting_type"])
     inmss = ctype.isin(INMSS).sum() / ctype.isin(SPECIAL).sum()
-    assert 0.12 <= inmss <= 0.20
+    assert 0.12 <= inmss <= 0.16  # SEN2: 141 of 962 special-school placements
     assert 0.40 <= (ch["preferences"] != "").mean() <= 0.60
-    assert 0.08 <= (ch["prefers_mainstream"] == "true").mean() <= 0.15
+    assert 0.06 <= (ch["prefers_mainstream"] == "true").mean() <= 0.15
     assert 0.06 <= (ch["solo_transport"] == "true").mean() <= 0.12
     assert ch["age"].between(2, 25).all()
     assert ch["age"].between(4, 19).mean() > 0.95
     to_place = ch[ch["current_setting_id"] == ""]
     assert to_place["age"].isin([4, 5, 11, 16]).mean() > 0.4
     shares = ch["package_id"].value_counts(normalize=True)
-    assert shares.idxmax() == "SPP3" and 0.2 < shares["SPP4"] < 0.35
+    assert shares.idxmax() == "SPP3" and 0.15 < shares["SPP4"] < 0.25  # SEN2 SEMH 18.7%
+    assert set(ch["primary_need"]) <= set(PRIMARY_NEEDS) and (ch["primary_need"] != "").all()
 
 
 def test_prefers_mainstream_only_where_a_base_offers_the_package(ds):
@@ -268,10 +272,12 @@ def test_policy_keys_exact():
         "unplaced_penalty_gbp",
         "continuity",
         "inmss_max_places",
+        "demand_growth_per_year",
     ]
     assert pol["max_travel_min"] == {"primary": 45, "secondary": 75, "post16": 75}
     assert pol["inmss_max_places"] is None
     assert pol["la_code"] == "358"  # quoted: a string, never the int 358
+    assert pol["demand_growth_per_year"] == pytest.approx(0.072, abs=0.001)  # SEN2 2019-25
 
 
 def test_files_are_utf8_lf_and_sorted(ds):

@@ -77,6 +77,7 @@ def test_sheet_names(books):
         "Transport",
         "Unplaced",
         "Horizon",
+        "Calibration",
     ]
     assert books["working"].sheetnames == [*common, "Placements"]
     assert books["publish"].sheetnames == common

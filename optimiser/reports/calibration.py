@@ -13,7 +13,8 @@ flags every difference past ±5% (counts) or ±5 points (shares):
   INMSS over the change in the cohort, last year and over the whole series);
 * the cohort's annual growth (SEN2 trend) beside the growth the horizon uses;
 * primary need groups of the cohort (SEN2's needs with a known need, beside the
-  share of children in the packages that serve them).
+  children's ``primary_need`` where the dataset holds it, else the share of children in
+  the packages that serve them, labelled as that proxy).
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ from optimiser.dataset.init.national import (
     sen2_placements,
 )
 from optimiser.dataset.model import Dataset
+from optimiser.disclosure import SUPPRESSED
+from optimiser.reports.release import BASELINE, Release
 from optimiser.scenarios.horizon import national_growth_rate
 
-__all__ = ["GROUP_LABELS", "NEED_GROUPS", "calibration"]
+__all__ = ["GROUP_LABELS", "NEED_GROUPS", "calibration", "calibration_for_workbook"]
 
 GROUP_LABELS = {
     "state_special": "state special schools (LA maintained, academy, free)",
@@ -51,6 +54,8 @@ NEED_GROUPS = {
     "learning (PMLD, SLD, MLD, SpLD)": (("pmld", "sld", "mld", "spld"), ("SPP1", "SPP2")),
     "sensory and physical (HI, VI, MSI, PD)": (("hi", "vi", "msi", "pd"), ("SPP5", "SPP6", "SPP7")),
 }
+#: Needs left out of the shares on both sides (SEN2 "other" and not recorded).
+_UNCOUNTED = ("oth", "unknown")
 #: A count differs materially past this share; a share past this many points.
 COUNT_TOLERANCE = 0.05
 SHARE_TOLERANCE = 0.05
@@ -215,12 +220,86 @@ def calibration(
 
 def _need_rows(ds: Dataset, authority: LocalAuthority) -> list[dict]:
     needs = sen2_needs(authority)
-    known = float(needs.drop(["oth", "unknown"], errors="ignore").sum())
-    packages = ds.children["package_id"].astype(str)
+    known = float(needs.drop(list(_UNCOUNTED), errors="ignore").sum())
+    kids = ds.children
+    need = (
+        kids["primary_need"].astype(str).str.strip().str.lower()
+        if "primary_need" in kids.columns
+        else pd.Series("", index=kids.index)
+    )
+    by_need = bool((need != "").any())
+    counted = need[(need != "") & ~need.isin(_UNCOUNTED)]
+    packages = kids["package_id"].astype(str)
     rows = []
     for label, (codes, pkgs) in NEED_GROUPS.items():
         sen2 = float(needs.reindex(list(codes)).fillna(0).sum()) / known if known else math.nan
-        model = float(packages.isin(pkgs).mean()) if len(packages) else math.nan
-        name = f"{label} ({', '.join(pkgs)}): share of the cohort"
+        if by_need:
+            model = float(counted.isin(codes).mean()) if len(counted) else math.nan
+            name = f"{label}: share of the cohort (primary need)"
+        else:
+            model = float(packages.isin(pkgs).mean()) if len(packages) else math.nan
+            name = f"{label} ({', '.join(pkgs)}, no primary_need held): share of the cohort"
         rows.append(_row("need", name, sen2, model, share=True))
     return rows
+
+
+#: setting types whose published placed counts make up each group (publish mode).
+_GROUP_TYPES = {
+    g: tuple(t for t, gg in SETTING_GROUP.items() if gg == g)
+    for g in ("state_special", "inmss", "rp_units", "spi")
+}
+WITHHELD = "withheld in publish mode"
+
+
+def calibration_for_workbook(
+    ds: Dataset, res: AllocationResult, release: Release | None = None
+) -> pd.DataFrame | None:
+    """The workbook's Calibration sheet, or None when the dataset names no LA.
+
+    Working mode (``release`` None): :func:`calibration` as it is. Publish mode: the
+    model's counts are sums of the release's published placed counts by setting type
+    (so they add nothing a reader cannot already sum); shares of new placements and the
+    need mix, which rest on counts the release does not publish, are withheld.
+    """
+    try:
+        cal = calibration(ds, res)
+    except (OptimiserError, ValueError):
+        return None
+    if release is None:
+        return cal
+    rel = release
+    placed = rel.table(BASELINE, "type").get("placed", pd.Series(dtype=object))
+
+    def total(types: tuple[str, ...]) -> float | str:
+        vals = [placed.get(t, 0) for t in types]
+        if any(v == SUPPRESSED for v in vals):
+            return SUPPRESSED
+        return float(sum(float(v) for v in vals))
+
+    groups = {g: total(ts) for g, ts in _GROUP_TYPES.items()}
+    groups["specialist"] = total(tuple(t for ts in _GROUP_TYPES.values() for t in ts))
+    label_group = {label: g for g, label in GROUP_LABELS.items()}
+    out = []
+    for r in cal.to_dict("records"):
+        m = r["measure"]
+        if m in label_group:
+            value = groups[label_group[m]]
+        elif m == "mainstream with support (not a SEN2 group)":
+            value = total(("mainstream",))
+        elif m == "not placed (model only)":
+            value = rel.table(BASELINE, "la").iloc[0].get("unplaced", WITHHELD)
+            value = value if value == SUPPRESSED else float(value)
+        elif m == "INMSS share of the specialist cohort":
+            value = rel.share(groups["inmss"], groups["specialist"])
+        elif r["section"] == "growth":
+            out.append(r)
+            continue
+        else:
+            value = WITHHELD
+        if isinstance(value, str):
+            out.append({**r, "model": value, "difference": "", "difference_pct": "", "flag": ""})
+        else:
+            out.append(
+                _row(r["section"], m, r["sen2"], float(value), share=r["section"] != "placements")
+            )
+    return pd.DataFrame(out, columns=_COLUMNS)

@@ -22,6 +22,7 @@ from optimiser._outputs import atomic_output, check_outputs
 from optimiser.allocation.solve import AllocationResult, allocate
 from optimiser.dataset.model import Dataset
 from optimiser.dataset.wards import child_wards
+from optimiser.reports.calibration import calibration_for_workbook
 from optimiser.reports.labels import format_kpis
 from optimiser.reports.published import (
     published_comparison,
@@ -55,6 +56,7 @@ class WorkbookTables:
     comparison: pd.DataFrame | None
     horizon: pd.DataFrame | None
     placements: pd.DataFrame | None
+    calibration: pd.DataFrame | None = None
 
 
 def build_tables(
@@ -97,6 +99,7 @@ def build_tables(
         comparison=None if comparison is None else _comparison_table(comparison),
         horizon=None if horizon is None else horizon.years,
         placements=res.placements,
+        calibration=calibration_for_workbook(ds, res),
     )
 
 
@@ -122,6 +125,7 @@ def _published_tables(
         comparison=None if comparison is None else published_comparison(release, comparison.kpis),
         horizon=None if horizon is None else published_horizon(horizon.years, release),
         placements=None,
+        calibration=calibration_for_workbook(ds, res, release),
     )
 
 

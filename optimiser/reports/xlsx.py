@@ -135,6 +135,7 @@ _TITLES = {
     "Unplaced": "Children without a suitable place, and why",
     "Horizon": "Multi-year horizon",
     "Placements": "Placements (working data: pseudonymous child ids)",
+    "Calibration": "The baseline beside the LA's SEN2 return (flag: off past ±5% or ±5 points)",
 }
 
 _CHARTS: dict[str, dict[str, Any]] = {
@@ -196,6 +197,8 @@ def write_tables(tables, path: Path, *, title: str, publish: bool, note: str) ->
         out.sheet("Unplaced", tables.unplaced)
         if tables.horizon is not None:
             _write_horizon(out, tables.horizon)
+        if getattr(tables, "calibration", None) is not None:
+            out.sheet("Calibration", tables.calibration)
         if tables.placements is not None:
             out.sheet("Placements", tables.placements)
 

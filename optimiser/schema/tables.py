@@ -18,6 +18,10 @@ INMSS_TYPES: tuple[str, ...] = ("nmss", "independent_special")
 MAINSTREAM_TYPES: tuple[str, ...] = ("mainstream", "inclusion_base")
 # Home-to-school travel modes (optimiser.transport; rates in policy.yaml `transport`).
 TRAVEL_MODES: tuple[str, ...] = ("personal_budget", "minibus", "shared_taxi", "solo_taxi")
+#: SEN2 primary-need codes (DfE "Education, health and care plans"; ``unknown`` = not recorded).
+PRIMARY_NEEDS: tuple[str, ...] = (
+    "asd", "hi", "mld", "msi", "oth", "pd", "pmld", "semh", "slcn", "sld", "spld", "vi", "unknown",
+)  # fmt: skip
 
 # British National Grid extent [m]: the grid covers Great Britain within these bounds.
 _E_MAX, _N_MAX = 700_000, 1_300_000
@@ -219,6 +223,17 @@ CHILDREN = Table(
             default="",
             personal=True,
             description="GSS ward code of home (E05…)",
+        ),
+        Column(
+            "primary_need",
+            "str",
+            required=False,
+            default="",
+            personal=True,
+            allowed=PRIMARY_NEEDS,
+            description="SEN2 primary need code (asd, slcn, semh, mld, sld, pmld, spld, hi, "
+            "vi, msi, pd, oth, unknown); blank = not held. Used only to compare the cohort "
+            "with SEN2 (optimiser calibrate); placement goes by package_id",
         ),
         Column(
             "preferences",

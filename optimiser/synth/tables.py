@@ -252,4 +252,7 @@ def finalise_children(
     kids["child_id"] = [f"{prefix}{i + 1:0{width}d}" for i in range(len(kids))]
     for c in ("age", "easting", "northing"):
         kids[c] = kids[c].astype(int)
-    return kids[CHILD_COLUMNS]
+    cols = list(CHILD_COLUMNS)
+    if "primary_need" in kids.columns:  # optimiser init: the SEN2 need each child stands for
+        cols.insert(cols.index("package_id") + 1, "primary_need")
+    return kids[cols]

@@ -221,9 +221,12 @@ def build_files(
         ph: pol["max_travel_min"][ph] / 60 * speed / pol["detour_factor"]
         for ph in ("primary", "secondary")
     }
+    population, postcodes = cohort.lsoa_homes(lsoas)
     children = cohort.build_children(
-        lsoas, settings, places, packages, demand, seed=seed + 1, reach_km=reach
-    )
+        population, postcodes, settings, places, packages, demand,
+        seed=seed + 1, reach_km=reach,
+        need_mix=cohort.need_mix_by_package(counts, needs, need_packages),
+    )  # fmt: skip
     bases = set(s.loc[s["setting_type"] == "inclusion_base", "urn"].astype(int))
     files = {
         "packages.csv": _csv(packages),

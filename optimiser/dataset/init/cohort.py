@@ -50,6 +50,33 @@ def need_packages_table() -> pd.DataFrame:
     return pd.DataFrame(list(NEED_PACKAGES), columns=["need", "package_id", "share", "why"])
 
 
+def _group_flows(
+    counts: pd.Series, needs_by_group: pd.DataFrame, need_packages: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """Expected children by need (rows) × package (columns) of each placement group.
+
+    A group's SEN2 count follows that group's SEN2 need mix, then the need -> package
+    shares; a package the group's settings cannot deliver (SPP1 in a base) goes to the
+    group's other packages.
+    """
+    m = need_packages.pivot_table(
+        index="need", columns="package_id", values="share", aggfunc="sum", fill_value=0.0
+    ).reindex(index=list(NEEDS), fill_value=0.0)
+    pk = sorted(m.columns)
+    out = {}
+    for group in PLACEMENT_GROUPS:
+        mix = needs_by_group.loc[group].to_numpy(float) if group in needs_by_group.index else 0
+        if np.nansum(mix) <= 0:
+            mix = needs_by_group.sum(axis=0).to_numpy(float)
+        types = [t for t, g in SETTING_GROUP.items() if g == group]
+        ok = np.array([any(t in ELIGIBLE_SETTING_TYPES.get(p, ()) for t in types) for p in pk])
+        flow = np.nan_to_num(mix)[:, None] * m[pk].to_numpy(float) * ok[None, :]
+        total = flow.sum()
+        flow = flow * (float(counts.get(group, 0)) / total) if total > 0 else flow * 0.0
+        out[group] = pd.DataFrame(flow, index=list(NEEDS), columns=pk)
+    return out
+
+
 def package_demand(
     counts: pd.Series, needs_by_group: pd.DataFrame, need_packages: pd.DataFrame
 ) -> pd.DataFrame:
@@ -58,39 +85,49 @@ def package_demand(
     Each group's SEN2 count is split by that group's SEN2 need mix, then by the need ->
     package shares, rounded by largest remainder so each group sums to its count exactly.
     """
-    m = need_packages.pivot_table(
-        index="need", columns="package_id", values="share", aggfunc="sum", fill_value=0.0
-    ).reindex(index=list(NEEDS), fill_value=0.0)
-    pk = sorted(m.columns)
-    rows = {}
-    for group in PLACEMENT_GROUPS:
-        mix = needs_by_group.loc[group].to_numpy(float) if group in needs_by_group.index else 0
-        if np.nansum(mix) <= 0:
-            mix = needs_by_group.sum(axis=0).to_numpy(float)
-        w = np.nan_to_num(mix) @ m[pk].to_numpy(float)
-        # a package the group's settings cannot deliver (SPP1 in a base) goes to the others
-        types = [t for t, g in SETTING_GROUP.items() if g == group]
-        ok = np.array([any(t in ELIGIBLE_SETTING_TYPES.get(p, ()) for t in types) for p in pk])
-        w = np.where(ok, w, 0.0)
-        rows[group] = split_largest_remainder(int(counts.get(group, 0)), w)
+    flows = _group_flows(counts, needs_by_group, need_packages)
+    rows = {
+        group: split_largest_remainder(int(counts.get(group, 0)), f.sum(axis=0).to_numpy())
+        for group, f in flows.items()
+    }
+    pk = next(iter(flows.values())).columns
     return pd.DataFrame(rows, index=pk).T
 
 
-def build_children(
-    lsoas: pd.DataFrame,
-    settings: pd.DataFrame,
-    places: pd.DataFrame,
-    packages: pd.DataFrame,
-    demand: pd.DataFrame,
-    *,
-    seed: int,
-    reach_km: dict[str, float],
+def need_mix_by_package(
+    counts: pd.Series, needs_by_group: pd.DataFrame, need_packages: pd.DataFrame
 ) -> pd.DataFrame:
-    """children.csv: one synth_children draw per package, then shuffled and numbered.
+    """Expected children by package (rows) × SEN2 primary need (columns), all groups."""
+    flows = list(_group_flows(counts, needs_by_group, need_packages).values())
+    total = flows[0].copy()
+    for f in flows[1:]:
+        total = total + f
+    return total.T
 
-    Continuing children follow the package's SEN2 group mix (by setting type, split within a
-    group by the places open); homes at LSOA centroids weighted by the 0-15 population.
-    """
+
+def assign_needs(
+    packages: pd.Series, need_mix: pd.DataFrame, rng: np.random.Generator
+) -> pd.Series:
+    """A primary need for each child: each package's children split over the needs that
+    feed it (largest remainder, so the cohort's need counts match SEN2's to rounding),
+    in a seeded random order."""
+    out = pd.Series("unknown", index=packages.index, dtype=object)
+    for package_id, idx in packages.groupby(packages).groups.items():
+        if package_id not in need_mix.index:
+            continue
+        w = need_mix.loc[[package_id]].to_numpy(float)[0]
+        if np.sum(w) <= 0:
+            continue
+        n = split_largest_remainder(len(idx), w)
+        codes = np.repeat(need_mix.columns.to_numpy(), n)
+        out.loc[rng.permutation(np.asarray(idx))] = codes
+    return out
+
+
+def lsoa_homes(lsoas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(population, postcodes) for synth_children from the national LSOA table: homes at
+    LSOA centroids (one 'postcode' per LSOA), weighted by the Census 0-15 population
+    spread evenly over ages 0-25."""
     population = pd.DataFrame(
         {
             "lsoa_code": np.repeat(lsoas["lsoa21_code"].to_numpy(), 26),
@@ -100,6 +137,29 @@ def build_children(
     )
     postcodes = lsoas.rename(columns={"lsoa21_code": "lsoa_code", "ward24_code": "ward_code"})
     postcodes = postcodes.assign(postcode=postcodes["lsoa_code"])
+    return population, postcodes
+
+
+def build_children(
+    population: pd.DataFrame,
+    postcodes: pd.DataFrame,
+    settings: pd.DataFrame,
+    places: pd.DataFrame,
+    packages: pd.DataFrame,
+    demand: pd.DataFrame,
+    *,
+    seed: int,
+    reach_km: dict[str, float],
+    need_mix: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """children.csv: one synth_children draw per package, then shuffled and numbered.
+
+    Continuing children follow the package's SEN2 group mix (by setting type, split within a
+    group by the places open); homes from ``population`` / ``postcodes`` (as
+    :func:`optimiser.synth.cohort.synth_children` takes them). With ``need_mix`` (package ×
+    need, :func:`need_mix_by_package`) each child also gets the SEN2 ``primary_need`` it
+    stands for.
+    """
     ptype = places.merge(settings[["setting_id", "setting_type"]], on="setting_id")
     group_of = SETTING_GROUP
     ptype["group"] = ptype["setting_type"].map(group_of)
@@ -143,6 +203,10 @@ def build_children(
             )
         )
     kids = pd.concat(parts, ignore_index=True)
+    if need_mix is not None:
+        kids["primary_need"] = assign_needs(
+            kids["package_id"], need_mix, np.random.default_rng(seed + 7)
+        )
     return finalise_children(kids, np.random.default_rng(seed)).sort_values(
         "child_id", ignore_index=True
     )

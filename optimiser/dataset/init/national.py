@@ -26,6 +26,7 @@ import pandas as pd
 
 from optimiser._errors import OptimiserError
 from optimiser.dataset.paths import data_dir
+from optimiser.schema.tables import PRIMARY_NEEDS
 
 #: SEN2's markers for a suppressed or not-applicable cell: read as missing, never as zero.
 SUPPRESSED = ("x", "c", "z", "u", "low", ":")
@@ -65,9 +66,7 @@ NEED_PLACEMENT_ROWS: dict[str, tuple[str, ...]] = {
     "spi": ("FE - specialist post-16 institutions",),
 }
 #: Primary needs, in SEN2's order (``unknown`` = need not recorded).
-NEEDS = (
-    "asd", "hi", "mld", "msi", "oth", "pd", "pmld", "semh", "slcn", "sld", "spld", "vi", "unknown",
-)  # fmt: skip
+NEEDS = PRIMARY_NEEDS
 LAKind = Literal["london_borough", "metropolitan_borough", "unitary", "county"]
 _KIND_OF_PREFIX: dict[str, LAKind] = {
     "E09": "london_borough",

@@ -148,9 +148,10 @@ def _excluded_line(excluded: pd.DataFrame) -> str:
     """How many (candidate, package) options the policy's host rules kept out, by rule."""
     rules = excluded["rule"].str.split("; ").explode().value_counts().sort_index()
     by_rule = ", ".join(f"{rule} {n}" for rule, n in rules.items())
+    sites = excluded["site_id"].nunique()
     return (
         f"host rules (policy host_exclusions) kept out {len(excluded)} (candidate, package) "
-        f"options at {excluded['site_id'].nunique()} sites: {by_rule}."
+        f"options at {sites} site{'' if sites == 1 else 's'}: {by_rule}."
     )
 
 

@@ -757,6 +757,7 @@ _FOLLOWS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
         ("check_foreign_keys", "children.csv", "package_id"),
         ("check_foreign_keys", "costing_framework.csv", "package_id"),
         ("check_foreign_keys", "candidates.csv", "packages"),
+        *(("check_policy_packages", "policy.yaml", f"key host_exclusions.{r}") for r in HOST_RULES),
     ),
     ("places.csv", "setting_id"): (
         ("check_unique_ids", "places.csv", "package_id"),

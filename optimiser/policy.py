@@ -185,6 +185,46 @@ class TransportPolicy(_Frozen):
         return merged
 
 
+#: The host rules of :class:`HostExclusions`: what each keeps out, for the docs and notes.
+HOST_RULES: dict[str, str] = {
+    "selective": "admissions_policy Selective (a grammar school)",
+    "single_sex": "gender Boys or Girls (a single-sex school)",
+}
+
+
+class HostExclusions(_Frozen):
+    """Candidate hosts kept out of siting, by package: each rule lists the packages it bars.
+
+    A candidate whose host matches a rule hosts no base of the packages the rule lists;
+    it may still host the others. A blank attribute in candidates.csv is unknown and
+    never matches. Package ids must be in packages.csv (checked when the dataset loads).
+    """
+
+    selective: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Packages no selective host (candidates.csv admissions_policy Selective) may "
+            "offer a base for"
+        ),
+    )
+    single_sex: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Packages no single-sex host (candidates.csv gender Boys or Girls) may offer a base for"
+        ),
+    )
+
+    @field_validator("selective", "single_sex", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        """A rule left blank in YAML (``single_sex:``) bars no package."""
+        return () if value is None else value
+
+    def packages(self) -> set[str]:
+        """Every package id any rule names."""
+        return {p for rule in HOST_RULES for p in getattr(self, rule)}
+
+
 class Policy(_Frozen):
     """The LA's placement policy: journey caps, travel model, rates and objective weights.
 
@@ -280,6 +320,15 @@ class Policy(_Frozen):
         ge=0,
         le=1_000_000,
         description=("Cap on INMSS places used in total (blank = no cap)"),
+    )
+    host_exclusions: HostExclusions = Field(
+        HostExclusions(),
+        description=(
+            "Candidate hosts kept out of siting by package: `selective` and `single_sex` "
+            "each list the packages those hosts may not offer a base for (candidates.csv "
+            "admissions_policy, gender; blank = unknown, kept in). Default none; the "
+            "embedded and `optimiser init` policies set it"
+        ),
     )
 
     @field_validator("la_code", mode="before")
@@ -423,4 +472,11 @@ def save_policy(policy: Policy, path: str | Path) -> None:
     )
 
 
-__all__ = ["DataValidationError", "Policy", "load_policy", "policy_from_mapping", "save_policy"]
+__all__ = [
+    "DataValidationError",
+    "HostExclusions",
+    "Policy",
+    "load_policy",
+    "policy_from_mapping",
+    "save_policy",
+]

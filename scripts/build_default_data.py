@@ -269,6 +269,14 @@ mainstream_duty_gbp: 50000       # strong duty to honour a mainstream preference
 unplaced_penalty_gbp: 1000000    # larger than any placement cost: place everyone first
 continuity: keep                 # continuing children keep their current setting
 inmss_max_places: null           # no cap on INMSS places (a scenario may set one)
+# Candidate hosts kept out of siting, by package (assumption): a selective (grammar)
+# school hosts no base for packages whose children follow an adapted curriculum or need
+# a specialist environment (groups A, B); children.csv records no sex, so a base at a
+# single-sex school would be filled with a mixed cohort: single-sex hosts are kept out
+# for every package. Host attributes: candidates.csv admissions_policy and gender.
+host_exclusions:
+  selective: [SPP1, SPP2, SPP3, SPP4]
+  single_sex: [SPP1, SPP2, SPP3, SPP4, SPP5, SPP6, SPP7]
 """
 
 
@@ -607,8 +615,27 @@ def reach_km(policy_text: str) -> dict[str, float]:
 # =========================================================================== other outputs
 
 
-def build_candidates(sch: pd.DataFrame) -> pd.DataFrame:
-    """candidates.csv: Trafford mainstream schools without a resourced provision."""
+#: Trafford's selective schools whose name does not say "Grammar" (assumption A24).
+SELECTIVE_NOT_NAMED = ("Saint Ambrose College",)  # Catholic boys' grammar school, Hale Barns
+
+
+def admissions_policy(names: pd.Series) -> list[str]:
+    """Selective for a Trafford grammar school (assumption A24), else blank (unknown).
+
+    Trafford is a selective LA; the schools file has no admissions policy, so a school
+    is taken as selective when its name contains "Grammar" or is in SELECTIVE_NOT_NAMED.
+    """
+    grammar = names.str.contains("Grammar", regex=False) | names.isin(SELECTIVE_NOT_NAMED)
+    return ["Selective" if g else "" for g in grammar]
+
+
+def build_candidates(sch: pd.DataFrame, gm: pd.DataFrame | None = None) -> pd.DataFrame:
+    """candidates.csv: Trafford mainstream schools without a resourced provision.
+
+    Host attributes: ``phase`` by admission age, ``establishment_type`` from the GM
+    GIAS file by URN (blank when absent), ``gender`` from the schools file and
+    ``admissions_policy`` by :func:`admissions_policy`.
+    """
     mainstream = ("Local authority maintained schools", "Academies", "Free Schools")
     est = sch["establishment_number"]
     rp = sch["resource_provision"].fillna("Not applicable") != "Not applicable"
@@ -617,6 +644,11 @@ def build_candidates(sch: pd.DataFrame) -> pd.DataFrame:
     ].copy()
     phase = np.where(c["highest_admission_age"] <= 11, "primary", "secondary")
     c["easting"], c["northing"] = to_bng(c["lon"], c["lat"])
+    types = (
+        pd.Series(dtype=str)
+        if gm is None
+        else gm.drop_duplicates("urn").set_index("urn")["establishment_type"]
+    )
     c = c.assign(
         urn=c["unique_reference_number"],
         age_min=c["lowest_admission_age"].clip(lower=4),
@@ -624,6 +656,10 @@ def build_candidates(sch: pd.DataFrame) -> pd.DataFrame:
         packages=[CANDIDATE_PACKAGES[p] for p in phase],
         max_places=[CANDIDATE_PLACES[p] for p in phase],
         capital_cost_gbp_per_place=CAPITAL_GBP_PER_PLACE,
+        phase=[p.capitalize() for p in phase],
+        establishment_type=c["unique_reference_number"].map(types).fillna(""),
+        gender=c["gender"].fillna(""),
+        admissions_policy=admissions_policy(c["name"]),
     )
     c = c.sort_values(["name", "urn"], ignore_index=True)
     c["site_id"] = [f"N{i + 1:03d}" for i in range(len(c))]
@@ -638,6 +674,10 @@ def build_candidates(sch: pd.DataFrame) -> pd.DataFrame:
         "packages",
         "max_places",
         "capital_cost_gbp_per_place",
+        "phase",
+        "establishment_type",
+        "gender",
+        "admissions_policy",
     ]
     return c[cols]
 
@@ -784,7 +824,7 @@ def build(src_dir: Path) -> dict[str, str]:
         "settings": settings[SETTING_COLUMNS],
         "places": places,
         "children": children,
-        "candidates": build_candidates(src["schools"]),
+        "candidates": build_candidates(src["schools"], src["gm"]),
         "need_packages": need_packages,
     }
     files = {f"{k}.csv": csv_text(v) for k, v in frames.items()}

@@ -272,8 +272,10 @@ def test_policy_keys_exact():
         "unplaced_penalty_gbp",
         "continuity",
         "inmss_max_places",
+        "host_exclusions",
         "demand_growth_per_year",
     ]
+    assert pol["host_exclusions"]["single_sex"] == [f"SPP{i}" for i in range(1, 8)]
     assert pol["max_travel_min"] == {"primary": 45, "secondary": 75, "post16": 75}
     assert pol["inmss_max_places"] is None
     assert pol["la_code"] == "358"  # quoted: a string, never the int 358

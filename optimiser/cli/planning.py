@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table as RichTable
@@ -18,6 +18,9 @@ from optimiser.cli.common import (
     refuse_existing_or_exit,
     write_csv,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def compare_cmd(
@@ -141,6 +144,17 @@ def horizon_cmd(
     console.print(table)
 
 
+def _excluded_line(excluded: pd.DataFrame) -> str:
+    """How many (candidate, package) options the policy's host rules kept out, by rule."""
+    rules = excluded["rule"].str.split("; ").explode().value_counts().sort_index()
+    by_rule = ", ".join(f"{rule} {n}" for rule, n in rules.items())
+    sites = excluded["site_id"].nunique()
+    return (
+        f"host rules (policy host_exclusions) kept out {len(excluded)} (candidate, package) "
+        f"options at {sites} site{'' if sites == 1 else 's'}: {by_rule}."
+    )
+
+
 def site_cmd(
     path: DirArg = None,
     budget: Annotated[float, typer.Option(help="Capital budget [GBP].", min=0)] = 1_500_000.0,
@@ -211,6 +225,8 @@ def site_cmd(
     )
     for note in res.notes:
         console.print(f"note: {note}", markup=False)
+    if len(res.excluded_hosts):
+        console.print(_excluded_line(res.excluded_hosts), markup=False)
     if out is not None:
         try:
             console.print(f"wrote {res.save_scenario(out)}")

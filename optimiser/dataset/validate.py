@@ -23,6 +23,7 @@ from optimiser.dataset.coerce import ABSENT_ATTR, TOO_BIG_FIX, found_text, missp
 from optimiser.dataset.model import Dataset
 from optimiser.geography import ENGLAND_E, ENGLAND_N, grid_reference_fault
 from optimiser.geography import in_england as _in_england
+from optimiser.policy import HOST_RULES
 from optimiser.problems import Problem, raise_problems
 from optimiser.schema._columns import Column, Table
 from optimiser.schema.tables import INMSS_TYPES, TABLES
@@ -701,6 +702,26 @@ def check_costing_conflicts(ds: Dataset) -> list[Problem]:
     return out
 
 
+def check_policy_packages(ds: Dataset) -> list[Problem]:
+    """Package ids in policy ``host_exclusions`` are in packages.csv (a typo bars nothing)."""
+    packages = set(ds.packages["package_id"].astype(str))
+    listed = ", ".join(sorted(packages)[:12])
+    rules = ds.policy.host_exclusions
+    return [
+        Problem(
+            "policy.yaml",
+            None,
+            f"key host_exclusions.{rule}",
+            repr(p),
+            f"package_ids listed in packages.csv ({listed})",
+            f"correct the package id {p!r} in host_exclusions.{rule} or remove it",
+        )
+        for rule in HOST_RULES
+        for p in getattr(rules, rule)
+        if p not in packages
+    ]
+
+
 CHECKS = (
     check_not_empty,
     check_suspicious_values,
@@ -716,6 +737,7 @@ CHECKS = (
     check_packages_offered,
     check_misspelt_columns,
     check_costing_conflicts,
+    check_policy_packages,
 )
 
 
@@ -735,6 +757,7 @@ _FOLLOWS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
         ("check_foreign_keys", "children.csv", "package_id"),
         ("check_foreign_keys", "costing_framework.csv", "package_id"),
         ("check_foreign_keys", "candidates.csv", "packages"),
+        *(("check_policy_packages", "policy.yaml", f"key host_exclusions.{r}") for r in HOST_RULES),
     ),
     ("places.csv", "setting_id"): (
         ("check_unique_ids", "places.csv", "package_id"),

@@ -16,6 +16,8 @@ SETTING_TYPES: tuple[str, ...] = (
 )
 INMSS_TYPES: tuple[str, ...] = ("nmss", "independent_special")
 MAINSTREAM_TYPES: tuple[str, ...] = ("mainstream", "inclusion_base")
+# GIAS gender of a school: Boys and Girls are single-sex (policy host_exclusions).
+HOST_GENDERS: tuple[str, ...] = ("Mixed", "Boys", "Girls", "Not applicable")
 # Home-to-school travel modes (optimiser.transport; rates in policy.yaml `transport`).
 TRAVEL_MODES: tuple[str, ...] = ("personal_budget", "minibus", "shared_taxi", "solo_taxi")
 #: SEN2 primary-need codes (DfE "Education, health and care plans"; ``unknown`` = not recorded).
@@ -322,6 +324,37 @@ CANDIDATES = Table(
             min=0,
             max=MAX_CAPITAL_GBP,
             description="Capital cost of one new place",
+        ),
+        Column(
+            "phase",
+            "str",
+            required=False,
+            default="",
+            description="Host school's phase, e.g. Primary, Secondary, All-through (GIAS)",
+        ),
+        Column(
+            "establishment_type",
+            "str",
+            required=False,
+            default="",
+            description="Host school's GIAS establishment type, e.g. Academy converter",
+        ),
+        Column(
+            "gender",
+            "str",
+            required=False,
+            default="",
+            allowed=HOST_GENDERS,
+            description="Host school's GIAS gender; Boys or Girls = single-sex (policy "
+            "host_exclusions.single_sex); blank = unknown",
+        ),
+        Column(
+            "admissions_policy",
+            "str",
+            required=False,
+            default="",
+            description="Host school's GIAS admissions policy, e.g. Selective, Non-selective; "
+            "Selective = a grammar school (policy host_exclusions.selective); blank = unknown",
         ),
     ),
 )

@@ -1,6 +1,7 @@
 """Candidate inclusion bases: the bases candidates.csv allows, their sizes and exclusion groups.
 
-:func:`probe_bases` lists one base per (candidate site, package) the data allow;
+:func:`probe_bases` lists one base per (candidate site, package) the data and the
+policy's ``host_exclusions`` allow (:func:`excluded_bases` lists those the policy keeps out);
 :func:`size_options` makes the facilities of the siting model (base × module size
 ``q ≤ max_places``: the sizes of one base are a family) and the groups of options
 that cannot open together at one site; :func:`bases_scenario` writes chosen bases
@@ -19,11 +20,22 @@ from optimiser.dataset.model import Dataset
 from optimiser.scenarios.changes import AddSetting
 from optimiser.scenarios.scenario import Scenario
 
-__all__ = ["bases_scenario", "probe_bases", "size_options"]
+__all__ = [
+    "EXCLUDED_COLUMNS",
+    "bases_scenario",
+    "excluded_bases",
+    "host_rules_broken",
+    "probe_bases",
+    "size_options",
+]
 
 
-def probe_bases(ds: Dataset, packages: set[str]) -> pd.DataFrame:
-    """One row per (candidate, package) base the data allow, with its setting_id."""
+#: Columns of :func:`excluded_bases` (and of ``SitingResult.excluded_hosts``).
+EXCLUDED_COLUMNS = ("site_id", "name", "urn", "package_id", "rule")
+
+
+def _allowed_bases(ds: Dataset, packages: set[str]) -> pd.DataFrame:
+    """One row per (candidate, package) the data allow, before the policy's host rules."""
     assert ds.candidates is not None  # build_site_instance checks candidates first
     cand = ds.candidates.copy()
     cand["package_id"] = cand["packages"].map(
@@ -38,12 +50,64 @@ def probe_bases(ds: Dataset, packages: set[str]) -> pd.DataFrame:
     )
     priced = set(costing.loc[costing["setting_type"] == "inclusion_base", "package_id"])
     rows = rows[rows["package_id"].isin(priced) & (rows["max_places"].fillna(0) > 0)]
+    return rows.sort_values(["site_id", "package_id"]).reset_index(drop=True)
+
+
+def _attribute(rows: pd.DataFrame, column: str) -> pd.Series:
+    """A host attribute, trimmed and lower-case; blank (unknown) when the column is absent."""
+    if column not in rows.columns:
+        return pd.Series("", index=rows.index)
+    return rows[column].fillna("").astype(str).str.strip().str.lower()
+
+
+def host_rules_broken(ds: Dataset, rows: pd.DataFrame) -> pd.Series:
+    """The policy host rules each (candidate, package) row breaks, '; '-joined ('' = none).
+
+    ``selective``: admissions_policy Selective; ``single_sex``: gender Boys or Girls;
+    each only for the packages the policy's ``host_exclusions`` lists under it. A blank
+    attribute is unknown and breaks no rule.
+    """
+    rules = ds.policy.host_exclusions
+    matches = {
+        "selective": _attribute(rows, "admissions_policy") == "selective",
+        "single_sex": _attribute(rows, "gender").isin(["boys", "girls"]),
+    }
+    barred = {
+        rule: (hit & rows["package_id"].isin(getattr(rules, rule))).to_numpy()
+        for rule, hit in matches.items()
+    }
+    return pd.Series(
+        ["; ".join(rule for rule, bar in barred.items() if bar[i]) for i in range(len(rows))],
+        index=rows.index,
+        dtype=object,
+    )
+
+
+def excluded_bases(ds: Dataset, packages: set[str]) -> pd.DataFrame:
+    """The (candidate, package) bases the policy's host rules keep out, with the ``rule``.
+
+    Columns :data:`EXCLUDED_COLUMNS`: site_id, name, urn, package_id, rule (the rules
+    broken, '; '-joined).
+    """
+    rows = _allowed_bases(ds, packages)
+    rows = rows.assign(rule=host_rules_broken(ds, rows))
+    return rows.loc[rows["rule"] != "", list(EXCLUDED_COLUMNS)].reset_index(drop=True)
+
+
+def probe_bases(ds: Dataset, packages: set[str]) -> pd.DataFrame:
+    """One row per (candidate, package) base the data and policy allow, with its setting_id.
+
+    Bases whose host the policy's ``host_exclusions`` rules out are left out
+    (:func:`excluded_bases` lists them).
+    """
+    rows = _allowed_bases(ds, packages)
+    rows = rows[host_rules_broken(ds, rows) == ""]
     rows = rows.assign(setting_id="NEW-" + rows["site_id"].astype(str) + "-" + rows["package_id"])
     taken = set(ds.settings["setting_id"])
     if rows["setting_id"].isin(taken).any():
         msg = "a setting id NEW-<site_id>-<package_id> already exists in settings.csv; rename it."
         raise DataValidationError(msg)
-    return rows.sort_values(["site_id", "package_id"]).reset_index(drop=True)
+    return rows.reset_index(drop=True)
 
 
 def _base_change(row: pd.Series, places: int, capital: float) -> AddSetting:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -26,7 +26,13 @@ from optimiser.scenarios.changes import DemandGrowth
 from optimiser.scenarios.horizon import national_growth_rate
 from optimiser.scenarios.scenario import Scenario
 from optimiser.schema.tables import INMSS_TYPES
-from optimiser.siting.candidates import bases_scenario, probe_bases, size_options
+from optimiser.siting.candidates import (
+    EXCLUDED_COLUMNS,
+    bases_scenario,
+    excluded_bases,
+    probe_bases,
+    size_options,
+)
 
 __all__ = [
     "DEFAULT_SIZES",
@@ -63,6 +69,10 @@ class SiteInstance:
     annuity: float
     parameters: dict
     proxy_gbp: pd.Series  # status-quo proxy of each baseline-unplaced child, by child_id
+    #: (candidate, package) bases the policy's host_exclusions kept out (excluded_bases)
+    excluded_hosts: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(EXCLUDED_COLUMNS))
+    )
 
 
 # ----------------------------------------------------------------------- inputs
@@ -222,6 +232,7 @@ def build_site_instance(
         annuity_factor(life_years, discount_rate),
         params,
         proxy,
+        excluded_bases(ds, pkgs),
     )
 
 

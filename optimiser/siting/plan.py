@@ -65,7 +65,7 @@ from optimiser._solver.status import OPTIMAL
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.scenarios.scenario import Scenario
-from optimiser.siting.candidates import bases_scenario
+from optimiser.siting.candidates import EXCLUDED_COLUMNS, bases_scenario
 from optimiser.siting.cflp.solution import FacilityLocationSolution, relative_gap
 from optimiser.siting.cflp.solve import solve_facility_location
 from optimiser.siting.confirm import SITE_COLUMNS, confirm_plan, marginal_table
@@ -127,6 +127,9 @@ class SitingResult:
         arcs, zones), solve, confirm (the re-allocation with every base), marginal
         (one re-allocation per base), total.
     notes : what the run left out to keep within its time budget (empty when nothing).
+    excluded_hosts : the (candidate, package) bases the policy's ``host_exclusions``
+        kept out of the plan: site_id, name, urn, package_id, rule (``selective``,
+        ``single_sex``; '; '-joined when both). Empty when the policy sets no rule.
     """
 
     sites: pd.DataFrame
@@ -153,6 +156,9 @@ class SitingResult:
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
     timings_s: dict[str, float] = field(default_factory=dict, compare=False)
     notes: tuple[str, ...] = ()
+    excluded_hosts: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(EXCLUDED_COLUMNS)), compare=False
+    )
 
     def to_scenario(self, name: str | None = None) -> Scenario:
         """The plan as a Scenario of ``add_setting`` changes (for compare and the maps)."""
@@ -382,6 +388,7 @@ def _confirm(
         dataset=prep.ds,
         timings_s={k: v for k, v in timings.items() if k != "solve_budget"},
         notes=tuple(notes),
+        excluded_hosts=prep.excluded_hosts,
     )
 
 

@@ -62,7 +62,7 @@ Children by group × package (from SEN2's need mix of each group and `need_packa
 | settings.csv | {len(settings)} settings: special schools and specialist post-16 institutions in and around the LA, assumed inclusion bases, the LA's mainstream schools | names, URNs, types, locations real (GIAS 2025-05-24); ages, places open to the LA, bases assumed |
 | places.csv | places per setting × package; fees for INMSS and post-16 | assumed |
 | children.csv | {len(children)} children ({cont} continuing, {len(children) - cont} to place) | **synthetic** |
-| candidates.csv | the LA's mainstream schools without a base, as hosts for a new one (with GIAS phase and type) | schools real; packages, sizes, capital cost assumed |
+| candidates.csv | the LA's mainstream schools without a base, as hosts for a new one (with GIAS phase and type; gender and admissions policy read from the name) | schools, phase, type real; gender, admissions policy, packages, sizes, capital cost assumed |
 | need_packages.csv | need → package shares of the specialist cohort (edit and rebuild to change) | assumed |
 | packages.csv, costing_framework.csv | placeholder SPP1-7 and national default costs | placeholder / assumed |
 | wards.geojson | the LA's wards (May 2024, BSC 200 m) | real (ONS) |
@@ -102,6 +102,12 @@ Settings by type (in area true/false):
 10. **Fees**: independent specials lognormal around £63k, NMSS £45k, post-16 £60k (domain-facts §1.1).
 11. **Travel speed** {kmh:g} km/h: {band} ({density:,.0f} children aged 0-15 per km²).
 12. **Growth** {rate:+.1%} a year ({gwhy}), in policy.yaml `demand_growth_per_year`.
+13. **Host attributes**: the GIAS extract has no gender or admissions policy, so candidates.csv
+    reads them from the school's name: "Boys" / "Girls" → gender Boys / Girls, a secondary or
+    all-through "Grammar" school → admissions_policy Selective, else blank (unknown). A
+    selective school not named Grammar, or a single-sex one whose name does not say so, is
+    missed: fill both columns from the LA's own GIAS export. policy.yaml `host_exclusions`
+    keeps selective hosts out of SPP1-SPP4 bases and single-sex hosts out of every base.
 
 Suppressed or filled SEN2 figures:
 

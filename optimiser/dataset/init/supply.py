@@ -204,8 +204,28 @@ def _fee(setting_type: str, rng: np.random.Generator) -> int | None:
     return int(np.clip(round(np.exp(rng.normal(np.log(median), sigma)) / 100) * 100, lo, hi))
 
 
+def host_gender(names: pd.Series) -> list[str]:
+    """Boys or Girls when a school's name says so, else blank (unknown): the extract has no
+    GIAS gender (an assumption until a full GIAS import gives it)."""
+    boys = names.str.contains(r"\bBoys\b", regex=True)
+    girls = names.str.contains(r"\bGirls\b", regex=True)
+    pairs = zip(boys, girls, strict=True)
+    return ["Boys" if b and not g else "Girls" if g and not b else "" for b, g in pairs]
+
+
+def host_admissions(names: pd.Series, phases: pd.Series) -> list[str]:
+    """Selective for a non-primary school named "Grammar", else blank (unknown): the extract
+    has no GIAS admissions policy (an assumption until a full GIAS import gives it)."""
+    grammar = names.str.contains("Grammar", regex=False) & (phases != "Primary")
+    return ["Selective" if g else "" for g in grammar]
+
+
 def build_candidates(main: pd.DataFrame, base_urns: set[int]) -> pd.DataFrame:
-    """candidates.csv: the LA's mainstream schools without a base, with GIAS host attributes."""
+    """candidates.csv: the LA's mainstream schools without a base, with GIAS host attributes.
+
+    ``phase`` and ``establishment_type`` are GIAS's; ``gender`` and ``admissions_policy``
+    are read from the name (:func:`host_gender`, :func:`host_admissions`).
+    """
     c = main[~main["urn"].astype(int).isin(base_urns)].copy()
     key = ["Secondary" if p == "Secondary" else "Primary" for p in c["phase"]]
     c = c.assign(
@@ -215,12 +235,15 @@ def build_candidates(main: pd.DataFrame, base_urns: set[int]) -> pd.DataFrame:
         max_places=[CANDIDATE_PLACES[k] for k in key],
         capital_cost_gbp_per_place=CAPITAL_GBP_PER_PLACE,
         establishment_type=c["establishment_type"],
+        gender=host_gender(c["establishment_name"]),
+        admissions_policy=host_admissions(c["establishment_name"], c["phase"]),
     )
     c = c.sort_values(["name", "urn"], ignore_index=True)
     c["site_id"] = [f"N{i + 1:03d}" for i in range(len(c))]
     cols = [
         "site_id", "name", "urn", "easting", "northing", "age_min", "age_max", "packages",
-        "max_places", "capital_cost_gbp_per_place", "phase", "establishment_type",
+        "max_places", "capital_cost_gbp_per_place", "phase", "establishment_type", "gender",
+        "admissions_policy",
     ]  # fmt: skip
     return c[cols]
 

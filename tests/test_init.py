@@ -242,3 +242,12 @@ def test_wholly_suppressed_la_falls_back_visibly(tmp_path) -> None:
     out = init_la("873", tmp_path / "cambs")
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert "SEN2 202425 inmss is suppressed (x); the latest known year used: 202324" in readme
+
+
+def test_readme_names_missing_rolls_and_rp_jumps(tmp_path) -> None:
+    """Newham's SEN2 RP + unit count falls 223 -> 0 in 2024/25: the README says so."""
+    text = (init_la("Newham", tmp_path / "nh") / "README.md").read_text(encoding="utf-8")
+    assert "2023/24 223, 2024/25 0" in text and "Jumps past 30% in" in text
+    assert "post-16 institutions here have no roll" in text
+    steady = (init_la("356", tmp_path / "sp") / "README.md").read_text(encoding="utf-8")
+    assert "This LA's SEN2 RP + unit children:" in steady

@@ -245,8 +245,22 @@ def build_files(
         children=children, notes=notes + _need_notes(needs) + _drop_notes(drop_urns, drop_lsoas),
         speed=(speed, why, density),
         growth=(growth, gwhy),
+        rolls=_roll_counts(s),
+        rp_series=sen2_placements(la)["rp_units"].loc[:year],
     )  # fmt: skip
     return files
+
+
+def _roll_counts(s: pd.DataFrame) -> tuple[int, int, int, int]:
+    """(specials + SPIs without a GIAS roll, their number; SPIs without, SPIs)."""
+    sp = s[s["group"].isin(["state_special", "inmss", "spi"])]
+    spi = sp[sp["group"] == "spi"]
+    return (
+        int((~sp["roll_known"].astype(bool)).sum()),
+        len(sp),
+        int((~spi["roll_known"].astype(bool)).sum()),
+        len(spi),
+    )
 
 
 def _drop_notes(drop_urns: frozenset[int], drop_lsoas: frozenset[str]) -> list[str]:

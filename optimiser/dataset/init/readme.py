@@ -18,6 +18,36 @@ def _table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _rolls(rolls: tuple[int, int, int, int]) -> str:
+    missing, total, spi_missing, spi_total = rolls
+    return (
+        f"{missing} of the {total} special schools and post-16 institutions here have no roll "
+        f"({spi_missing} of the {spi_total} post-16 institutions)"
+    )
+
+
+def _rp(series: pd.Series | None, year: int) -> str:
+    """The LA's own RP + unit series, flagged where a year moves by more than 30%."""
+    if series is None or series.dropna().empty:
+        return ""
+    s = series.dropna().astype(int).tail(4)
+    years = [int(str(y)) for y in s.index]
+    values = [int(v) for v in s]
+    text = ", ".join(f"{y // 100}/{y % 100:02d} {v}" for y, v in zip(years, values, strict=True))
+    jumps = [
+        f"{years[i] // 100}/{years[i] % 100:02d} ({values[i] / values[i - 1] - 1:+.0%})"
+        for i in range(1, len(values))
+        if values[i - 1] > 0 and abs(values[i] / values[i - 1] - 1) > 0.30
+    ]
+    flag = (
+        f" **Jumps past 30% in {', '.join(jumps)}: check the LA's own base count; "
+        "`optimiser init --year` builds another year.**"
+        if jumps
+        else ""
+    )
+    return f"This LA's SEN2 RP + unit children: {text}.{flag}"
+
+
 def readme_text(
     la: LocalAuthority,
     *,
@@ -30,8 +60,14 @@ def readme_text(
     notes: list[str],
     speed: tuple[float, str, float],
     growth: tuple[float, str],
+    rolls: tuple[int, int, int, int] = (0, 0, 0, 0),
+    rp_series: pd.Series | None = None,
 ) -> str:
-    """README text listing every assumption of the build."""
+    """README text listing every assumption of the build.
+
+    ``rolls``: (specials and SPIs without a GIAS roll, of how many; SPIs without, of how
+    many). ``rp_series``: the LA's SEN2 resourced provision + unit counts by year.
+    """
     kmh, band, density = speed
     rate, gwhy = growth
     by_type = settings.groupby(["setting_type", "in_area"]).size().unstack(fill_value=0)
@@ -90,14 +126,14 @@ Settings by type (in area true/false):
    LA home (INMSS {supply.REACH_KM["inmss"]:g} km, post-16 {supply.REACH_KM["spi"]:g} km), at least
    {supply.MIN_SETTINGS["state_special"]}/{supply.MIN_SETTINGS["inmss"]}/{supply.MIN_SETTINGS["spi"]} nearest.
 6. **Rolls**: GIAS number_of_pupils; where missing or 0 (often SPIs and new schools) {supply.ROLL_UNKNOWN}
-   is assumed for weighting only.
+   is assumed for weighting only: {_rolls(rolls)}.
 7. **Ages**: special schools 2-18, post-16 institutions 16-24, bases and mainstream by phase
    (primary 4-10, secondary 11-15, all-through 4-15), ages at the start of the school year:
    the GIAS extract has no age range.
 8. **Inclusion bases**: SEN2 counts children in resourced provision and SEN units but GIAS
    (this extract) does not say which schools host them: {int((settings["setting_type"] == "inclusion_base").sum())}
    bases of about {supply.BASE_PLACES} places are placed at LA mainstream schools drawn by roll.
-   SEN2's RP/unit counts jump between years; this build uses {year} only.
+   SEN2's RP/unit counts jump between years; this build uses {year} only. {_rp(rp_series, year)}
 9. **Mainstream with support**: every LA mainstream school offers 1 SPP7 place (costing framework).
 10. **Fees**: independent specials lognormal around £63k, NMSS £45k, post-16 £60k (domain-facts §1.1).
 11. **Travel speed** {kmh:g} km/h: {band} ({density:,.0f} children aged 0-15 per km²).

@@ -75,7 +75,7 @@ def child_position(ds: Dataset, child_id: str) -> int:
     try:
         return ids.index(str(child_id))
     except ValueError:
-        close = difflib.get_close_matches(str(child_id), ids, n=3)
+        close = difflib.get_close_matches(str(child_id), ids, n=3, cutoff=0.5)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         msg = (
             f"child_id {child_id!r} is not in this dataset's {len(ids)} children{hint}; the ids "

@@ -105,7 +105,7 @@ def test_explain_gives_every_setting_its_reason(tmp_path):
         "costs £3,192 a year more (1 other child moves)"
     )
     assert got["S1"].startswith("full: its 1 P1 place is held by a continuing child")
-    assert got["S4"].startswith("dearer by £3,404 a year than S3 (place + transport)")
+    assert got["S4"].startswith("dearer by £3,404 a year than S3 (place + transport), with a place")
     assert got["S5"] == "wrong age: takes ages 11-16, the child is 8"
     assert got["S6"] == "package not offered: P1 (it has P2)"
     assert got["S7"].startswith("beyond the journey cap: 65.0 min against the 45-min primary")
@@ -205,6 +205,10 @@ def test_audit_costs_an_unmet_preference_with_a_spare_place(tmp_path):
     low = preference_audit(ds, res, threshold_gbp=12000).iloc[0]["verdict"]
     assert low == "efficient use of resources: £12,000 a year or more"
     assert preference_audit(ds, res).iloc[0]["verdict"] == "no threshold set"
+    assert explain(ds, "K1").attrs["summary"][1] == (
+        "The parent's 1st preference School B (B): dearer by £12,798 a year than A "
+        "(place + transport), with a place free; ranked 1st."
+    )
     with pytest.raises(ValueError, match="not the allocation of this dataset"):
         preference_audit(preference_case(tmp_path, honour_preference_below_gbp=20000), res)
 

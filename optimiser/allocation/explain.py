@@ -147,7 +147,7 @@ def _why_not_chosen(a: pd.Series, best: pd.Series, prefers_mainstream: bool) -> 
     rank = a["preference_rank"]
     pref = "not ranked by the parent" if np.isnan(rank) else f"ranked {ordinal(rank)}"
     if money > 0:
-        return f"dearer by {_gbp(money)} a year {vs} (place + transport); {pref}"
+        return f"dearer by {_gbp(money)} a year {vs} (place + transport), with a place free; {pref}"
     return (
         f"{_gbp(money)} a year cheaper {vs} but {pref}: the preference weight "
         f"{_gbp(a['preference_penalty_gbp'])} against {_gbp(best['preference_penalty_gbp'])}"
@@ -290,7 +290,9 @@ def explain(
     kid = w.kids.iloc[pos]
     arcs = _arc_rows(w, pos, bool(kid["prefers_mainstream"]))
     others = _other_rows(ds, w, pos, set(arcs["setting_id"]), nearest)
-    arcs = arcs.sort_values(["chosen", "arc_cost"], ascending=[False, True], kind="stable")
+    arcs = arcs.sort_values(  # the placement, the parent's ranking, then the model's cost
+        ["chosen", "preference_rank", "arc_cost"], ascending=[False, True, True], kind="stable"
+    )
     others = others.sort_values("travel_min", kind="stable")
     out = pd.concat([arcs, others], ignore_index=True) if len(others) else arcs
     info = ds.settings.drop_duplicates("setting_id").set_index("setting_id")
@@ -317,7 +319,8 @@ def _summary(ds: Dataset, w: WhatIf, pos: int, table: pd.DataFrame) -> list[str]
         return [
             f"{who} {verb} {c['name']} ({c['setting_id']}){pref}: "
             f"place {_gbp(c['place_cost_gbp'])} + transport {_gbp(c['transport_cost_gbp'])} "
-            f"a year, {c['travel_min']:.0f} min."
+            f"a year, {c['travel_min']:.0f} min.",
+            *_unmet(table, rank),
         ]
     placed = np.flatnonzero(w.base >= 0)
     reason = unplaced_reasons(ds, w.kids, w.arcs, placed)
@@ -352,3 +355,21 @@ def _ranked_alternative(offers: pd.DataFrame, best: pd.Series) -> str:
         f"; at the parent's {ordinal(r['preference_rank'])} preference {r['name']} "
         f"({r['setting_id']}) one more place costs {_gbp(r['one_more_place_gbp'])} a year"
     )
+
+
+def _unmet(table: pd.DataFrame, placed_rank: float) -> list[str]:
+    """One line per setting the parent ranked above the placement, with its reason."""
+    ranked = table[~table["chosen"] & table["preference_rank"].notna()]
+    if not np.isnan(placed_rank):
+        ranked = ranked[ranked["preference_rank"] < placed_rank]
+    ranked = ranked.sort_values("preference_rank")
+    return [
+        f"The parent's {ordinal(rank)} preference {name} ({sid}): {reason}."
+        for rank, name, sid, reason in zip(
+            ranked["preference_rank"].to_numpy(float),
+            ranked["name"],
+            ranked["setting_id"],
+            ranked["reason"],
+            strict=True,
+        )
+    ]

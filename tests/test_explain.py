@@ -284,7 +284,7 @@ def test_cli_explain_and_audit(tmp_path):
     out = tmp_path / "audit.csv"
     result = runner.invoke(app, ["audit", str(folder), "--threshold", "15000", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "1 ranked preferences above the placement (1 children): 1 with a spare place" in (
+    assert "1 ranked preferences above the placement (1 child): 1 with a spare place" in (
         result.output
     )
     assert pd.read_csv(out)["verdict"].tolist() == ["honour: costs under £15,000 a year"]

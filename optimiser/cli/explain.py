@@ -34,6 +34,10 @@ def _num(v: object, fmt: str = "{:.0f}") -> str:
     return "" if v is None or v != v else fmt.format(v)
 
 
+def _kids(n: int) -> str:
+    return f"{n} child" if n == 1 else f"{n} children"
+
+
 def explain_cmd(
     args: Annotated[
         list[str],
@@ -125,8 +129,8 @@ def audit_cmd(
     m = audit_summary(audit)
     t = ds.policy.honour_preference_below_gbp if threshold is None else threshold
     console.print(
-        f"{m['pairs']} ranked preferences above the placement ({m['children']} children): "
-        f"{m['spare_pairs']} with a spare place ({m['spare_children']} children), "
+        f"{m['pairs']} ranked preferences above the placement ({_kids(m['children'])}): "
+        f"{m['spare_pairs']} with a spare place ({_kids(m['spare_children'])}), "
         f"{m['nearer_displaced_pairs']} full where a child living further away holds a place; "
         + (
             f"{m['honour_pairs']} cost under £{t:,.0f} a year to honour."

@@ -157,7 +157,7 @@ def _why_not_chosen(a: pd.Series, best: pd.Series, prefers_mainstream: bool) -> 
 def _arc_rows(w: WhatIf, pos: int, prefers_mainstream: bool) -> pd.DataFrame:
     arcs = w.arcs[w.arcs["c"] == pos]
     chosen_row = int(w.base[pos])
-    left, spare = w.left(), w.spare()
+    left, spare = w.left(), w.spare(arcs.index.to_numpy())
     best = w.arcs.iloc[chosen_row] if chosen_row >= 0 else None
     out = arcs[[*_COSTS, "preference_rank", "arc_cost"]].copy()
     out["chosen"] = out.index == chosen_row

@@ -171,13 +171,15 @@ class WhatIf:
             flow[self.path(int(row))] += 1
         return self.net.capacity - flow
 
-    def spare(self) -> pd.Series:
+    def spare(self, rows: np.ndarray | None = None) -> pd.Series:
         """Whether each arc row has a spare place in the optimum (package, setting, INMSS cap).
 
-        Continuing arcs are never spare (they are not choices).
+        ``rows``: only these arc rows are looked at (default every free arc); continuing
+        arcs are never spare (they are not choices).
         """
         left = self.left()
         out = np.zeros(len(self.arcs), bool)
-        for row in self.free:
+        free = self.free if rows is None else np.intersect1d(rows, self.free)
+        for row in free:
             out[row] = bool((left[self.path(int(row))] > 0).all())
         return pd.Series(out, index=self.arcs.index)

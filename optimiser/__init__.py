@@ -11,6 +11,8 @@ Public API (stable names; see DESIGN.md §4)::
     optimiser.check_allocation(ds, res)   # [] when valid
     optimiser.init_la("356", out="stockport/")  # any English LA from national open data
     optimiser.calibration(ds)             # the baseline beside the LA's SEN2 return
+    optimiser.explain(ds, "C00190")       # why this child went there (one row per setting)
+    optimiser.preference_audit(ds, res)   # ranked preferences not met, and their cost
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ __version__ = "0.1.0"
 from optimiser import siting
 from optimiser._errors import DataValidationError, InfeasibleError, OptimiserError, SolverError
 from optimiser.allocation.check import check_allocation
+from optimiser.allocation.explain import explain
+from optimiser.allocation.preferences import preference_audit
 from optimiser.allocation.solve import AllocationResult, allocate, options
 from optimiser.dataset.embedded import load_default
 from optimiser.dataset.init.build import init_la
@@ -53,12 +57,14 @@ __all__ = [
     "check_allocation",
     "compare",
     "compare_scenarios",
+    "explain",
     "init_la",
     "load_dataset",
     "load_default",
     "load_policy",
     "load_scenario",
     "options",
+    "preference_audit",
     "save_dataset",
     "site",
     "siting",

@@ -59,3 +59,10 @@ class DisclosureError(OptimiserError, ValueError):
     The message names the cells whose values an attacker could recover or pin
     from the published cells and their relations, and what to do about it.
     """
+
+
+class UnknownChildError(OptimiserError, LookupError):
+    """A child id asked about is not in the dataset; the message says how to list the ids."""
+
+    def __str__(self) -> str:  # LookupError quotes its message; print it plainly
+        return str(self.args[0]) if self.args else ""

@@ -278,6 +278,17 @@ class Policy(_Frozen):
             "Penalty for a setting the parent did not rank, when they ranked some [GBP/yr]"
         ),
     )
+    honour_preference_below_gbp: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_PENALTY_GBP,
+        description=(
+            "Honour a parent's ranked preference whenever it costs less than this much more "
+            "a year (place + transport) than the placement the model would otherwise make and "
+            "has a place: each step down the parent's ranking weighs this much more [GBP/yr] "
+            "(blank = off; docs/explain.md)"
+        ),
+    )
     mainstream_duty_gbp: float = Field(
         50000.0,
         ge=0,

@@ -18,7 +18,15 @@ penalty + mainstream-duty penalty, where
 * the preference penalty (0 for a continuing placement) is
   ``preference_penalty_gbp[rank-1]`` for a ranked setting (the last value for
   ranks beyond the list) and ``unranked_penalty_gbp`` for any other setting
-  when the parent ranked some; 0 when they ranked none;
+  when the parent ranked some; 0 when they ranked none; policy
+  ``honour_preference_below_gbp`` = T raises these weights just enough that any
+  step up the parent's ranking (unranked counting as one step below the last
+  rank) weighs at least T (:func:`honour_terms`). Hence, for a child placed at a,
+  a setting b the parent ranked above a, with a spare place and a place +
+  transport cost m_b < m_a + T, always lowers the objective: moving the child
+  changes it by (m_b − m_a) − (w'_a − w'_b) ≤ m_b − m_a − T < 0, so the optimum
+  never leaves such a preference unmet (unless the mainstream duty below ranks a
+  above b);
 * the mainstream duty (``duty_term_gbp``): when the parent prefers mainstream,
   each mainstream or inclusion-base arc of that child gets a bonus −W, with
   W = max(policy ``mainstream_duty_gbp``, Σ_i M_i + 1), M_i being child i's
@@ -242,6 +250,9 @@ def _add_costs(
     pref_pen = np.where(
         np.isnan(rank), np.where(has_prefs, pol.unranked_penalty_gbp, 0.0), ranked_pen
     )
+    t_gbp = pol.honour_preference_below_gbp or 0.0
+    n_prefs = kids["n_prefs"].to_numpy()[c]
+    pref_pen += honour_terms(rank, n_prefs, pens, pol.unranked_penalty_gbp, t_gbp)
     pref_pen = np.where(a["fixed"], 0.0, pref_pen)  # continuing: no choice
     arcs = pd.DataFrame(
         {
@@ -265,6 +276,28 @@ def _add_costs(
     arcs["duty_term_gbp"] = duty_terms(arcs, base, kids, pol.mainstream_duty_gbp)
     arcs["arc_cost"] = np.rint(base + arcs["duty_term_gbp"]).astype(np.int64)
     return arcs
+
+
+def honour_terms(
+    rank: np.ndarray, n_prefs: np.ndarray, pens: np.ndarray, unranked_gbp: float, t_gbp: float
+) -> np.ndarray:
+    """Extra preference weight per arc under policy ``honour_preference_below_gbp`` = T.
+
+    The weights become w'(1) = w(1), w'(r) = max(w(r), w'(r − 1) + T) for rank r and
+    max(unranked, w'(n) + T) for an unranked setting of a child whose parent ranked
+    n settings: every step up the parent's ranking weighs at least T, and weights
+    already that far apart are left as they are. 0 where the parent ranked none.
+    """
+    if not t_gbp or not len(rank):
+        return np.zeros(len(rank))
+    top = int(max(np.nanmax(np.r_[rank, 1.0]), n_prefs.max(initial=1)))
+    base = pens[np.minimum(np.arange(top), len(pens) - 1)]
+    adj = np.maximum.accumulate(base - t_gbp * np.arange(top)) + t_gbp * np.arange(top)
+    r = np.clip(np.nan_to_num(rank, nan=1).astype(int), 1, top) - 1
+    n = np.clip(n_prefs, 1, top) - 1
+    unranked = np.maximum(unranked_gbp, adj[n] + t_gbp) - unranked_gbp
+    ranked = adj[r] - base[r]
+    return np.where(np.isnan(rank), np.where(n_prefs > 0, unranked, 0.0), ranked)
 
 
 def duty_terms(

@@ -319,6 +319,8 @@ def _check_costs(ds: Dataset, rows: pd.DataFrame, res) -> list[str]:
         pens[np.minimum(np.maximum(pos, 0), len(pens) - 1)],
         np.where(ranked_any, pol.unranked_penalty_gbp, 0.0),
     )
+    if pol.honour_preference_below_gbp:
+        pen = _honoured_weights(pos, rows["n_prefs"].to_numpy(), pol)
     pen = np.where(new, pen, 0.0)
     extra = rows["arc_cost"] - (rows["place_cost_gbp"] + rows["transport_cost_gbp"] + pen)
     wants = rows["prefers_mainstream"].fillna(False).to_numpy(bool)
@@ -334,6 +336,25 @@ def _check_costs(ds: Dataset, rows: pd.DataFrame, res) -> list[str]:
     total = rows["arc_cost"].sum() + len(res.unplaced) * penalty
     if abs(total - res.objective) > 0.5:
         out.append(f"objective {res.objective:.0f} ≠ recomputed {total:.0f}")
+    return out
+
+
+def _honoured_weights(pos: np.ndarray, n_prefs: np.ndarray, pol) -> np.ndarray:
+    """Preference weights under ``honour_preference_below_gbp`` = T, rank by rank.
+
+    w'(1) = w(1), w'(r) = max(w(r), w'(r − 1) + T); unranked: max(unranked, w'(n) + T).
+    """
+    t, pens = float(pol.honour_preference_below_gbp), list(pol.preference_penalty_gbp) or [0.0]
+    top = int(max(pos.max(initial=0) + 1, n_prefs.max(initial=1)))
+    w = [float(pens[0])]
+    for r in range(1, top):
+        w.append(max(float(pens[min(r, len(pens) - 1)]), w[-1] + t))
+    out = np.zeros(len(pos))
+    for i, (p, n) in enumerate(zip(pos, n_prefs, strict=True)):
+        if p >= 0:
+            out[i] = w[p]
+        elif n > 0:
+            out[i] = max(pol.unranked_penalty_gbp, w[n - 1] + t)
     return out
 
 

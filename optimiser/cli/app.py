@@ -5,8 +5,9 @@ traceback. DIR defaults to the embedded Trafford data.
 
 The commands live in :mod:`optimiser.cli.allocation` (validate, demo, allocate,
 transport), :mod:`optimiser.cli.planning` (compare, horizon, site),
-:mod:`optimiser.cli.publishing` (report, map, pack, calibrate) and
-:mod:`optimiser.cli.init` (init); what they share is in :mod:`optimiser.cli.common`.
+:mod:`optimiser.cli.publishing` (report, map, pack, calibrate),
+:mod:`optimiser.cli.init` (init) and :mod:`optimiser.cli.explain` (explain, audit);
+what they share is in :mod:`optimiser.cli.common`.
 This module builds the app, in the order help lists the commands, and is the
 ``optimiser`` script's entry point.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import typer
 
 from optimiser.cli.allocation import allocate_cmd, demo_cmd, transport_cmd, validate_cmd
+from optimiser.cli.explain import audit_cmd, explain_cmd
 from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
 from optimiser.cli.publishing import calibrate_cmd, map_cmd, pack_cmd, report_cmd
@@ -29,6 +31,8 @@ app = typer.Typer(
 app.command("validate")(validate_cmd)
 app.command("demo")(demo_cmd)
 app.command("allocate")(allocate_cmd)
+app.command("explain")(explain_cmd)
+app.command("audit")(audit_cmd)
 app.command("compare")(compare_cmd)
 app.command("horizon")(horizon_cmd)
 app.command("report")(report_cmd)

@@ -159,13 +159,15 @@ def check_calibrated(code: str, out) -> dict[str, float]:
         assert abs(have - want) <= max(0.10 * want, 1), (code, g, want, have)
     assert len(res.unplaced) < 0.05 * len(ds.children), (code, len(res.unplaced))
     assert ds.policy.la_code == init.resolve_la(code).code
-    # every child carries a SEN2 primary need; the need groups match SEN2 to 2 points
+    # every child carries a SEN2 primary need; the need groups match SEN2 within the issue's
+    # ±5 points (measured: up to 2 points where a group cannot deliver a need's package, e.g.
+    # PD -> SPP7 in a base, whose children are spread over the group's other needs)
     from optimiser.reports.calibration import calibration
 
     assert (ds.children["primary_need"] != "").all()
     needs = calibration(ds, res).query("section == 'need'")
     assert needs["measure"].str.contains("primary need").all()
-    assert (abs(needs["model"] - needs["sen2"]) <= 0.02).all(), needs
+    assert (abs(needs["model"] - needs["sen2"]) <= 0.05).all(), needs
     return dev
 
 

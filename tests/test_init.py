@@ -240,7 +240,7 @@ def test_wholly_suppressed_la_falls_back_visibly(tmp_path) -> None:
     assert p.loc[202425, list(init.PLACEMENT_GROUPS)].isna().all()
     n = init.sen2_needs("873")
     assert n.sum() == pytest.approx(p.loc[202324, "specialist"])
-    assert any("no 'Type of placement' rows" in f for f in n.attrs["fallback"])
+    assert any("SEN2 need rows hold 0 of" in f for f in n.attrs["fallback"])
     out = init_la("873", tmp_path / "cambs")
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert "SEN2 202425 inmss is suppressed (x); the latest known year used: 202324" in readme

@@ -237,11 +237,18 @@ def sen2_needs_by_group(la: str | LocalAuthority) -> pd.DataFrame:
                 fallback.append(row)
                 counts = shares * float(plans[row])
             out.loc[group] = out.loc[group].to_numpy() + counts
-    if out.to_numpy().sum() == 0:  # no placement rows at all (the LA's breakdown suppressed)
-        known = sen2_placements(la)[list(PLACEMENT_GROUPS)].ffill().iloc[-1].fillna(0.0)
-        for group in NEED_PLACEMENT_ROWS:
-            out.loc[group] = shares * float(known[group])
-        fallback.append("no 'Type of placement' rows: All EHC plans shares x SEN2 placements")
+    # A group whose need rows hold under half its SEN2 children (rows missing or
+    # suppressed away, e.g. North East Lincolnshire 2025: 20 of 589) takes the LA's
+    # All-EHC-plans shares x its latest known SEN2 count instead.
+    known = sen2_placements(la)[list(PLACEMENT_GROUPS)].ffill().iloc[-1].fillna(0.0)
+    for group in NEED_PLACEMENT_ROWS:
+        have, want = float(out.loc[group].sum()), float(known.get(group, 0.0))
+        if have < 0.5 * want:
+            out.loc[group] = shares * want
+            fallback.append(
+                f"{group}: SEN2 need rows hold {have:.0f} of its {want:.0f} children, so "
+                "All EHC plans shares x SEN2 placements"
+            )
     out.attrs = {
         "time_period": int(raw.time_period.iloc[0]),
         "fallback": fallback,

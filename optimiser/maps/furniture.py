@@ -41,10 +41,12 @@ class Script(MacroElement):
 
 
 def js_text(text: str) -> str:
-    """``text`` as a JavaScript string literal safe inside ``<script>`` (no ``<``, ``>``, ``&``):
-    for text the page sets with ``textContent`` (never parsed as HTML)."""
+    """``text`` as a JavaScript string literal safe inside ``<script>`` (no ``<``, ``>``, ``&``,
+    nor ``{``, which :class:`Script` would read as its ``{map}`` placeholder)."""
     literal = json.dumps(text, ensure_ascii=False)
-    return literal.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    for char in "<>&{":
+        literal = literal.replace(char, f"\\u{ord(char):04x}")
+    return literal
 
 
 def add_legend(

@@ -142,7 +142,8 @@ def map_allocation(
             m, option_ds, other, publish=publish, release=release, prefix=prefix, show=False
         )
         proposals = proposal_figures(ds, option_ds, sc, None if publish else other)
-        add_proposals(m, name, proposals, publish=publish)
+        (_, west), (_, east) = bounds(ds)
+        add_proposals(m, name, proposals, publish=publish, centre_lon=(west + east) / 2)
         places = int((proposals["places_after"] - proposals["places_before"]).sum())
         headlines[name] = option_headline(
             name,

@@ -362,14 +362,21 @@ def add_setting_layers(
 
 
 def add_proposals(
-    m: folium.Map, name: str, proposals: pd.DataFrame, *, publish: bool
+    m: folium.Map,
+    name: str,
+    proposals: pd.DataFrame,
+    *,
+    publish: bool,
+    centre_lon: float | None = None,
 ) -> folium.FeatureGroup | None:
     """The settings an option adds, expands, reduces or closes, each marked and labelled.
 
     ``proposals`` is :func:`optimiser.maps.proposals.proposal_figures`. Shown on
     opening, above every other layer; each marker carries its label ("Stretford High
     School autism base: +16 SPP3 places (new base)") and a popup of the change.
-    Children placed at a setting are shown in working mode only.
+    Children placed at a setting are shown in working mode only. A label east of
+    ``centre_lon`` (the LA's middle) reads to the left of its marker, clear of the
+    layer control.
     """
     if proposals.empty:
         return None
@@ -383,6 +390,7 @@ def add_proposals(
     for row in proposals.to_dict("records"):
         symbol, colour, _ = PROPOSAL_KINDS[str(row["kind"])]
         label = f"{row['name']}: {row['change']}"
+        side = " left" if centre_lon is not None and float(row["lon"]) > centre_lon else ""
         details = [
             ("Option", name),
             ("Setting", str(row["name"])),
@@ -403,7 +411,7 @@ def add_proposals(
                 html=(
                     f'<div class="optimiser-proposal {html.escape(str(row["kind"]))}">'
                     f'<span class="sym" style="background:{colour}">{symbol}</span>'
-                    f'<span class="lbl">{html.escape(label)}</span></div>'
+                    f'<span class="lbl{side}">{html.escape(label)}</span></div>'
                 ),
                 class_name="optimiser-proposal-icon",
                 icon_size=(22, 22),

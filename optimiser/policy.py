@@ -310,6 +310,23 @@ class Policy(_Frozen):
     continuity: Literal["keep", "free"] = Field(
         "keep", description=("keep: continuing placements stay; free: everyone may be re-placed")
     )
+    area_name: str | None = Field(
+        None,
+        max_length=100,
+        description=(
+            "The area's name as every output shows it, e.g. 'Trafford' (blank = the "
+            "folder's name); `optimiser init` writes the LA's name"
+        ),
+    )
+    data_notice: str | None = Field(
+        None,
+        max_length=600,
+        description=(
+            "A notice every output (map, pack, workbook, CLI) carries about the data, e.g. "
+            "that the children are synthetic (blank = none); the embedded data and "
+            "`optimiser init` say so"
+        ),
+    )
     la_code: str | None = Field(
         None,
         description=(
@@ -341,6 +358,14 @@ class Policy(_Frozen):
             "embedded and `optimiser init` policies set it"
         ),
     )
+
+    @field_validator("area_name", "data_notice", mode="before")
+    @classmethod
+    def _text_or_blank(cls, value: object) -> object:
+        if value is None or not isinstance(value, str):
+            return value  # a number or a list is pydantic's to refuse
+        text = " ".join(value.split())  # one line: outputs show it in a title or a box
+        return text or None
 
     @field_validator("la_code", mode="before")
     @classmethod

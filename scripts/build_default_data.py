@@ -221,6 +221,11 @@ POLICY_YAML = """\
 # Default policy for the Trafford data set. Every figure with its source
 # (shared/research/domain-facts.md section and source tag). All configurable.
 
+# The area every output names, and the notice every output carries about the data.
+area_name: Trafford
+data_notice: >-
+  Synthetic data: the children in this dataset are made up (a seeded cohort sized to
+  Trafford's SEN2 return), not real pupils; settings, places and wards are public data.
 # The LA this dataset is for: DfE 3-digit code (Trafford MBC); calibration reads its SEN2.
 la_code: "358"
 

@@ -77,6 +77,8 @@ def hostile(ds: optimiser.Dataset, busy_setting: str = "S013") -> optimiser.Data
         packages=packages,
         name=DATASET,
         attribution=CREDIT,
+        # outputs name the area by policy area_name (the folder's name when blank)
+        policy=ds.policy.model_copy(update={"area_name": DATASET}),
     )
     return _rename_package(out, "SPP4", PACKAGE)
 
@@ -278,7 +280,14 @@ def _formula_ds(ds: optimiser.Dataset) -> optimiser.Dataset:
     wards = ds.wards.copy()
     for i, text in zip(wards.index, FORMULAS, strict=False):
         wards.loc[i, "ward_name"] = text
-    return ds.replace(settings=settings, wards=wards, name="=1+2", attribution="@SUM(B1:B9)")
+    return ds.replace(
+        settings=settings,
+        wards=wards,
+        name="=1+2",
+        attribution="@SUM(B1:B9)",
+        # the title is the name, the note the credit alone (as it was before area_name)
+        policy=ds.policy.model_copy(update={"area_name": None, "data_notice": None}),
+    )
 
 
 def _strings(path: Path) -> dict[str, list[tuple[object, str]]]:

@@ -134,3 +134,43 @@ def test_members_pack_opens_offline(browser, default_ds, tmp_path):
     assert summary.locator("table tr").count() > 20
     summary.screenshot(path=str(tmp_path / "summary.png"), full_page=True)
     context.close()
+
+
+def test_scenario_map_shows_the_new_base_and_swaps_baseline_and_option(
+    browser, default_ds, tmp_path
+):
+    sc = optimiser.load_scenario(
+        Path(__file__).resolve().parents[1] / "examples" / "autism_base_stretford_high.yaml"
+    )
+    cmp = optimiser.compare_scenarios(default_ds, [sc])
+    path = save_map(
+        map_allocation(default_ds, cmp.results["baseline"], compare=cmp), tmp_path / "option.html"
+    )
+    page, errors, blocked = open_offline(browser, path)
+    assert not errors and not blocked, (errors, blocked)
+    label = page.locator(".optimiser-proposal .lbl")
+    assert label.all_inner_texts() == [
+        "Stretford High School autism base: +16 SPP3 places (new base)"
+    ]
+    assert label.is_visible()
+    notice = page.locator(".optimiser-notice").inner_text()
+    assert notice == default_ds.data_notice
+    assert page.locator(".optimiser-title b").inner_text() == "Trafford: placements map (working)"
+
+    def checked(name: str) -> bool:
+        row = page.locator(".leaflet-control-layers-overlays label", has_text=name)
+        return row.locator("input").is_checked()
+
+    base, option = "Settings: Inclusion bases (10)", "Settings: Inclusion bases (11)"
+    assert checked(base) and not checked(option)
+    page.locator(".optimiser-views input").nth(1).check()
+    assert not checked(base) and checked(option)
+    legends = page.locator(".optimiser-legend").all_inner_texts()
+    assert any(
+        "Option: Autism base at Stretford High — Settings: places used" in t for t in legends
+    )
+    page.locator(".optimiser-proposal .sym").click()
+    assert "Capital" in page.locator(".leaflet-popup-content").inner_text()
+    page.screenshot(path=str(tmp_path / "option.png"))
+    assert not errors, errors
+    page.context.close()

@@ -175,12 +175,16 @@ def _public_points(ds) -> set[tuple[float, float]]:
     return pts
 
 
-def test_publish_map_geometry_is_only_public_places(publish_html, default_ds):
+def test_publish_map_geometry_is_only_public_places(publish_html, default_ds, compared):
     settings = setting_figures(default_ds, optimiser.allocate(default_ds), publish=True)
+    # the option's settings (its new base is the scenario's, public) are drawn too
+    ((name, sc),) = compared.scenarios.items()
+    option = setting_figures(sc.apply(default_ds), compared.results[name], publish=False)
     known = {
         (round(x, 5), round(y, 5))
         for f in (
             settings,
+            option,
             candidate_figures(default_ds),
             ward_points(default_ds),
             chosen_site_figures(FakeSiting(default_ds).sites),

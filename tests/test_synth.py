@@ -258,6 +258,8 @@ def test_settings_table(ds):
 def test_policy_keys_exact():
     pol = yaml.safe_load((DATA / "policy.yaml").read_text())
     assert list(pol) == [
+        "area_name",
+        "data_notice",
         "la_code",
         "max_travel_min",
         "phase_age",
@@ -279,6 +281,8 @@ def test_policy_keys_exact():
     assert pol["max_travel_min"] == {"primary": 45, "secondary": 75, "post16": 75}
     assert pol["inmss_max_places"] is None
     assert pol["la_code"] == "358"  # quoted: a string, never the int 358
+    assert pol["area_name"] == "Trafford"
+    assert "synthetic" in pol["data_notice"].lower() and "\n" not in pol["data_notice"]
     assert pol["demand_growth_per_year"] == pytest.approx(0.072, abs=0.001)  # SEN2 2019-25
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from optimiser.cli.common import (
@@ -75,6 +76,7 @@ def allocate_cmd(
     """Place every child it can at least cost; print KPIs and the sufficiency table."""
     refuse_existing_or_exit(out, unplaced_out)
     ds = load_or_exit(path)
+    print_header(ds)
     res = allocate_or_exit(ds)
     _print_allocation(res)
     for target, frame in ((out, res.placements), (unplaced_out, res.unplaced)):
@@ -118,11 +120,20 @@ def _print_allocation(res) -> None:
             console.print(f"  {n} × {reason}", markup=False)
 
 
+def print_header(ds: Dataset) -> None:
+    """The area's name and the dataset's notice (e.g. synthetic children), before any figure."""
+    where = ds.area_name if ds.area_name == ds.name else f"{ds.area_name} (data: {ds.name})"
+    console.print(f"[bold]{escape(where)}[/bold]")
+    if ds.data_notice:
+        console.print(f"[bold yellow]{escape(ds.data_notice)}[/bold yellow]")
+
+
 def _print_dataset_summary(ds: Dataset) -> None:
     kids = ds.children
     continuing = int((kids["current_setting_id"] != "").sum())
+    print_header(ds)
     console.print(
-        f"[bold]{ds.name}[/bold]: {len(kids)} children with an SPP "
+        f"{len(kids)} children with an SPP "
         f"({continuing} continuing placements, {len(kids) - continuing} to place), "
         f"{len(ds.settings)} settings "
         f"({int(ds.settings['in_area'].sum())} in area)."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,11 @@ from optimiser.cli.common import (
     refuse_existing_or_exit,
     write_csv,
 )
+
+if TYPE_CHECKING:  # imported when a command runs (the CLI starts fast)
+    from optimiser.allocation.solve import AllocationResult
+    from optimiser.dataset.model import Dataset
+    from optimiser.scenarios.compare import Comparison
 
 
 def report_cmd(
@@ -63,7 +68,10 @@ def map_cmd(
     ] = None,
     scenario: Annotated[
         Path | None,
-        typer.Option(help="Scenario YAML: add layers of the change by ward against the baseline."),
+        typer.Option(
+            help="Scenario YAML: the settings it adds, expands or closes (labelled), its "
+            "settings beside the baseline's, and layers of the change by ward."
+        ),
     ] = None,
     publish: Annotated[
         bool,
@@ -85,17 +93,8 @@ def map_cmd(
         out = Path("optimiser-map-publish.html" if publish else "optimiser-map.html")
     refuse_existing_or_exit(out)
     ds = load_or_exit(path)
-    compare = None
     try:
-        if scenario is None:
-            res = allocate_or_exit(ds)
-        else:
-            from optimiser.scenarios.compare import compare_scenarios
-            from optimiser.scenarios.scenario import load_scenario
-
-            with console.status("Solving the baseline and the scenario…"):
-                compare = compare_scenarios(ds, [load_scenario(scenario)])
-            res = compare.results["baseline"]
+        res, compare = _baseline_and_option(ds, scenario)
         written = save_map(
             map_allocation(ds, res, publish=publish, tiles=tiles, compare=compare), out
         )
@@ -107,6 +106,20 @@ def map_cmd(
     )
 
 
+def _baseline_and_option(
+    ds: Dataset, scenario: Path | None
+) -> tuple[AllocationResult, Comparison | None]:
+    """The baseline's allocation, and the Comparison with ``scenario`` (None without one)."""
+    if scenario is None:
+        return allocate_or_exit(ds), None
+    from optimiser.scenarios.compare import compare_scenarios
+    from optimiser.scenarios.scenario import load_scenario
+
+    with console.status("Solving the baseline and the scenario…"):
+        compare = compare_scenarios(ds, [load_scenario(scenario)])
+    return compare.results["baseline"], compare
+
+
 def pack_cmd(
     path: DirArg = None,
     out: Annotated[
@@ -115,15 +128,22 @@ def pack_cmd(
             help="Folder for map.html and summary.html; files there are never overwritten."
         ),
     ] = Path("members-pack"),
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            help="Scenario YAML: the option's headline (capital, revenue change, INMSS "
+            "placements avoided, children newly placed) and its settings on the map."
+        ),
+    ] = None,
 ) -> None:
     """Write the members' pack: publish-mode map and a one-page summary by ward."""
     from optimiser.maps.pack import MAP_FILE, SUMMARY_FILE, write_pack
 
     refuse_existing_or_exit(out / MAP_FILE, out / SUMMARY_FILE)
     ds = load_or_exit(path)
-    res = allocate_or_exit(ds)
     try:
-        files = write_pack(ds, res, out)
+        res, compare = _baseline_and_option(ds, scenario)
+        files = write_pack(ds, res, out, compare=compare)
     except (OptimiserError, OSError) as exc:
         fail(exc)
     console.print(f"wrote {', '.join(str(f) for f in files)} (publish mode)")

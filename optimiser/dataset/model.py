@@ -64,6 +64,19 @@ class Dataset:
         """
         return self.attribution or f"Data: the {self.name} dataset (no attribution.txt given)."
 
+    @property
+    def area_name(self) -> str:
+        """The area's name as outputs show it: policy ``area_name``, else the folder's name."""
+        return self.policy.area_name or self.name
+
+    @property
+    def data_notice(self) -> str:
+        """What every output must say about the data (policy ``data_notice``; "" when none).
+
+        For the embedded and ``optimiser init`` data: that the children are synthetic.
+        """
+        return self.policy.data_notice or ""
+
     def replace(self, **changes: Any) -> Dataset:
         """A copy with some fields replaced (the original is untouched)."""
         return dataclasses.replace(self, **changes)

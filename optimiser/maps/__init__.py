@@ -3,7 +3,8 @@
 :func:`map_allocation` (:mod:`~optimiser.maps.build`) puts together the layers
 (:mod:`~.layers`), the page furniture (:mod:`~.furniture`) and the offline
 page (:mod:`~.page`), from figures in :mod:`~.ward_figures` and
-:mod:`~.setting_figures`; :mod:`~.pack` writes the members' pack.
+:mod:`~.setting_figures`, and an option's new, expanded and closed settings and its
+headline from :mod:`~.proposals`; :mod:`~.pack` writes the members' pack.
 """
 
 from __future__ import annotations

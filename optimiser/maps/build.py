@@ -10,7 +10,15 @@ a legend that shows while its layer is on:
 * flows from wards to settings (one line per ward × setting, width by children);
 * candidate and chosen inclusion-base sites when a siting result is given;
 * with ``compare``, the change by ward in INMSS reliance and transport cost
-  for each option against the baseline;
+  for each option against the baseline; when ``compare`` is a
+  :class:`~optimiser.scenarios.compare.Comparison` (which holds each option's
+  scenario), also the settings each option adds, expands or closes, marked and
+  labelled ("+16 SPP3 places (new base)", "SPP4 57 → 81", "closed";
+  :mod:`optimiser.maps.proposals`), the option's settings as layers of their own
+  ("Option: <name> — Settings: …", with the option's counts) and a control to show
+  the baseline's or an option's settings (before / after), and the option's
+  headline (capital, revenue change, INMSS placements avoided, children newly placed)
+  in the about box;
 * ward and LA boundaries as context, a scale bar, full screen, a banner saying
   which mode the map is in.
 
@@ -40,12 +48,13 @@ from folium.plugins import Fullscreen
 
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
-from optimiser.maps.furniture import add_furniture
+from optimiser.maps.furniture import add_furniture, add_view_switch
 from optimiser.maps.geometry import bounds
 from optimiser.maps.layers import (
     add_change_layers,
     add_context,
     add_flows,
+    add_proposals,
     add_setting_layers,
     add_sites,
     add_ward_layers,
@@ -53,10 +62,12 @@ from optimiser.maps.layers import (
 from optimiser.maps.page import (
     inline_assets,
 )
+from optimiser.maps.proposals import option_headline, proposal_figures
 from optimiser.maps.ward_figures import ward_figures
 from optimiser.reports.published import release_for
 from optimiser.reports.release import Release
 from optimiser.scenarios.compare import Comparison
+from optimiser.scenarios.scenario import Scenario
 from optimiser.siting.plan import SitingResult
 
 __all__ = ["PANES", "map_allocation"]
@@ -122,11 +133,42 @@ def map_allocation(
                 add_flows(m, ds, res, publish=publish)
     if siting is not None:
         add_sites(m, ds, siting)
-    add_setting_layers(m, ds, res, publish=publish, release=release)
+    views = {"Baseline": add_setting_layers(m, ds, res, publish=publish, release=release)}
+    headlines = {}
+    for name, sc in _scenarios(compare, options).items():
+        option_ds, other = sc.apply(ds), options[name]
+        prefix = f"Option: {name} — "
+        views[f"Option: {name}"] = add_setting_layers(
+            m, option_ds, other, publish=publish, release=release, prefix=prefix, show=False
+        )
+        proposals = proposal_figures(ds, option_ds, sc, None if publish else other)
+        (_, west), (_, east) = bounds(ds)
+        add_proposals(m, name, proposals, publish=publish, centre_lon=(west + east) / 2)
+        places = int((proposals["places_after"] - proposals["places_before"]).sum())
+        headlines[name] = option_headline(
+            name,
+            res,
+            other,
+            capital_gbp=sc.capital_cost_gbp,
+            places_added=places,
+            publish=publish,
+            release=release,
+        )
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    add_furniture(m, ds, res, publish=publish, release=release)
-    m.fit_bounds(bounds(ds))
+    add_view_switch(m, views)
+    add_furniture(m, ds, res, publish=publish, release=release, headlines=headlines)
+    # with an option, keep the LA clear of the (long) layer control, so labels show
+    m.fit_bounds(bounds(ds), padding_bottom_right=(420, 0) if headlines else None)
     return m
+
+
+def _scenarios(
+    compare: Comparison | Mapping[str, AllocationResult] | None,
+    options: Mapping[str, AllocationResult],
+) -> dict[str, Scenario]:
+    """The scenario of each compared option, when ``compare`` is a Comparison holding them."""
+    held = getattr(compare, "scenarios", None) or {}
+    return {name: sc for name, sc in held.items() if name in options}
 
 
 def _options(

@@ -28,8 +28,9 @@ from optimiser.maps.classes import (
     palette,
     sequential_classes,
 )
-from optimiser.maps.furniture import add_legend
+from optimiser.maps.furniture import Script, add_legend, js_text
 from optimiser.maps.geometry import la_outline, points_frame, ward_points, ward_shapes
+from optimiser.maps.proposals import PROPOSAL_KINDS
 from optimiser.maps.setting_figures import (
     SETTING_GROUPS,
     candidate_figures,
@@ -280,9 +281,22 @@ def add_setting_layers(
     *,
     publish: bool,
     release: Release | None = None,
-) -> None:
-    """Settings by group, sized by places and coloured by the share of places used."""
-    st = setting_figures(ds, res, publish=publish, release=release)
+    prefix: str = "",
+    show: bool = True,
+) -> list[folium.GeoJson]:
+    """Settings by group, sized by places and coloured by the share of places used.
+
+    With a ``prefix`` ("Option: …") these are an option's settings (``ds`` the option's
+    dataset, ``res`` its allocation): in publish mode they show places only, since the
+    release publishes the baseline's settings alone. Returns the layers drawn.
+    """
+    counts = not (publish and prefix)
+    if counts:
+        st = setting_figures(ds, res, publish=publish, release=release)
+    else:  # an option's settings in publish mode: public details and places, no children
+        st = setting_figures(ds, res, publish=False).drop(
+            columns=["filled_children", "utilisation_pct", "placement_cost_gbp"]
+        )
     st = points_frame(st)
     colours = palette("RdPu", len(UTILISATION))  # apart from the ward palettes
     fields = [
@@ -293,14 +307,22 @@ def add_setting_layers(
         "places",
         "capacity",
         "cost_per_place",
-        "filled_children",
-        "utilisation_pct",
-    ] + ([] if publish else ["placement_cost_gbp"])
-    first = None
+        *(["filled_children", "utilisation_pct"] if counts else []),
+        *([] if publish else ["placement_cost_gbp"]),
+    ]
+    layers = []
     for key, (label, outline) in SETTING_GROUPS.items():
         mine = st[st["group"] == key]
         if mine.empty:
             continue
+        fills = (
+            [
+                SUPPRESSED_COLOUR if (c := _utilisation_class(u)) < 0 else colours[c]
+                for u in mine["utilisation_pct"]
+            ]
+            if counts
+            else ["#ffffff"] * len(mine)
+        )
         styles = [
             {
                 "radius": round(3 + 1.6 * float(p) ** 0.5, 1),
@@ -308,31 +330,110 @@ def add_setting_layers(
                 "weight": 2,
                 "fill": True,
                 "fillOpacity": 0.9,
-                "fillColor": SUPPRESSED_COLOUR if (c := _utilisation_class(u)) < 0 else colours[c],
+                "fillColor": fill,
             }
-            for p, u in zip(mine["places"], mine["utilisation_pct"], strict=True)
+            for p, fill in zip(mine["places"], fills, strict=True)
         ]
         layer = _geojson(
             mine,
             styles,
-            name=f"Settings: {label} ({len(mine)})",
-            show=True,
+            name=f"{prefix}Settings: {label} ({len(mine)})",
+            show=show,
             pane="settings",
-            tooltip=["name", "filled_children", "places"],
+            tooltip=["name", "filled_children", "places"] if counts else ["name", "places"],
             popup=fields,
             marker=True,
         )
         layer.add_to(m)
-        first = first or layer
-    if first is not None:
+        layers.append(layer)
+    if layers:
         rows = [(c, label, "dot") for c, (_, label) in zip(colours, UTILISATION, strict=True)]
         rows.append(
             (SUPPRESSED_COLOUR, "c: 1-7 children placed, or withheld to protect one", "dot")
             if publish
             else ("#ffffff", "size: places; outline: setting group", "dot")
         )
-        title = "Settings: places used" + (" (from the rounded count)" if publish else "")
-        add_legend(m, first, title, rows)
+        title = f"{prefix}Settings: places used" + (" (from the rounded count)" if publish else "")
+        if not counts:
+            rows = [("#ffffff", "size: places; outline: setting group", "dot")]
+            title = f"{prefix}Settings: places (children placed are not published by setting)"
+        add_legend(m, layers[0], title, rows)
+    return layers
+
+
+def add_proposals(
+    m: folium.Map,
+    name: str,
+    proposals: pd.DataFrame,
+    *,
+    publish: bool,
+    centre_lon: float | None = None,
+) -> folium.FeatureGroup | None:
+    """The settings an option adds, expands, reduces or closes, each marked and labelled.
+
+    ``proposals`` is :func:`optimiser.maps.proposals.proposal_figures`. Shown on
+    opening, above every other layer; each marker carries its label ("Stretford High
+    School autism base: +16 SPP3 places (new base)") and a popup of the change.
+    Children placed at a setting are shown in working mode only. A label east of
+    ``centre_lon`` (the LA's middle) reads to the left of its marker, clear of the
+    layer control.
+    """
+    if proposals.empty:
+        return None
+    kinds = proposals["kind"].value_counts()
+    what = ", ".join(f"{int(kinds[k])} {k}" for k in PROPOSAL_KINDS if k in kinds)
+    group = folium.FeatureGroup(
+        name=html.escape(f"Option: {name}: proposed changes ({len(proposals)}: {what})"),
+        show=True,
+    )
+    scripts: list[str] = []
+    for row in proposals.to_dict("records"):
+        symbol, colour, _ = PROPOSAL_KINDS[str(row["kind"])]
+        label = f"{row['name']}: {row['change']}"
+        side = " left" if centre_lon is not None and float(row["lon"]) > centre_lon else ""
+        details = [
+            ("Option", name),
+            ("Setting", str(row["name"])),
+            ("Change", str(row["change"])),
+            ("Places before", f"{int(row['places_before']):,}"),
+            ("Places after", f"{int(row['places_after']):,}"),
+        ]
+        if row["capital_cost_gbp"]:
+            details.append(("Capital", f"£{float(row['capital_cost_gbp']):,.0f}"))
+        if not publish and "option_children" in row:
+            details.append(("Children placed here (option)", f"{int(row['option_children']):,}"))
+        popup = "<table>" + "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in details
+        )
+        marker = folium.Marker(
+            [row["lat"], row["lon"]],
+            icon=folium.DivIcon(
+                html=(
+                    f'<div class="optimiser-proposal {html.escape(str(row["kind"]))}">'
+                    f'<span class="sym" style="background:{colour}">{symbol}</span>'
+                    f'<span class="lbl{side}">{html.escape(label)}</span></div>'
+                ),
+                class_name="optimiser-proposal-icon",
+                icon_size=(22, 22),
+                icon_anchor=(11, 11),
+            ),
+        )
+        marker.add_to(group)
+        # bound here, not with folium's Popup / Tooltip: those put the text in a JS template
+        # literal (and the popup needs jQuery); this is a plain string of escaped HTML
+        scripts.append(
+            f"{marker.get_name()}.bindPopup({js_text(popup + '</table>')}, {{maxWidth: 320}});"
+            f"{marker.get_name()}.bindTooltip({js_text(html.escape(label))});"
+        )
+    group.add_to(m)
+    Script("\n".join(scripts), m).add_to(m)
+    rows = [
+        (colour, f"{symbol} {text}", "dot")
+        for kind, (symbol, colour, text) in PROPOSAL_KINDS.items()
+        if kind in kinds
+    ]
+    add_legend(m, cast(folium.map.Layer, group), f"Option: {name}: proposed changes", rows)
+    return group
 
 
 def add_flows(m: folium.Map, ds: Dataset, res: AllocationResult, *, publish: bool) -> None:

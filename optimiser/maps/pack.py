@@ -19,10 +19,12 @@ from optimiser.dataset.model import Dataset
 from optimiser.disclosure import SUPPRESSED
 from optimiser.maps.build import map_allocation
 from optimiser.maps.page import render_html
+from optimiser.maps.proposals import option_headline, proposal_figures
 from optimiser.maps.ward_figures import la_figures, ward_figures
 from optimiser.reports.published import release_for
-from optimiser.reports.release import Release
+from optimiser.reports.release import BASELINE, Release
 from optimiser.scenarios.compare import Comparison
+from optimiser.scenarios.scenario import Scenario
 from optimiser.siting.plan import SitingResult
 
 MAP_FILE = "map.html"
@@ -46,6 +48,8 @@ table{border-collapse:collapse;width:100%}th,td{padding:1mm 2mm;border-bottom:1p
 th{background:#eaeded;text-align:left;font-size:9pt}td.n{text-align:right}
 tr.total td{font-weight:bold;border-top:2px solid #566573}
 .headline td:first-child{width:65%}.notes{font-size:8.5pt;color:#424949}
+.notice{background:#fcf3cf;border:1px solid #b7950b;padding:2mm 3mm;border-radius:2mm}
+table.option td{font-weight:bold}table.changes{margin-top:2mm}
 """
 
 
@@ -60,28 +64,50 @@ def _cell(value: float | str | None, kind: str) -> str:
     return {"count": f"{v:,.0f}", "pct": f"{v:.0f}%", "gbp": f"£{v:,.0f}"}[kind]
 
 
-def summary_html(ds: Dataset, res: AllocationResult, release: Release | None = None) -> str:
+def summary_html(
+    ds: Dataset,
+    res: AllocationResult,
+    release: Release | None = None,
+    *,
+    compare: Comparison | None = None,
+) -> str:
     """The one-page members' summary (publish mode only): headline figures, then by ward.
 
-    Every count is the ``release``'s (built from ``res`` when not given), the same
-    figures as the pack's map.
+    Every count is the ``release``'s (built from ``res`` and ``compare``'s options
+    when not given), the same figures as the pack's map. With ``compare`` (a
+    :class:`~optimiser.scenarios.compare.Comparison`) each option comes first: what it
+    changes (settings and places, :mod:`optimiser.maps.proposals`) and its headline
+    against the baseline (capital, revenue change a year, INMSS placements avoided,
+    children newly placed: counts from the release, £ only beside published counts).
     """
-    release = release if release is not None else release_for(ds, res)
+    options = _options(compare, res)
+    release = release if release is not None else release_for(ds, res, options)
     la = la_figures(res, publish=True, release=release)
     wards = ward_figures(ds, res, publish=True, release=release) if ds.wards is not None else None
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td class='n'>{html.escape(v)}</td></tr>" for k, v in la
     )
+    area = html.escape(ds.area_name)
     parts = [
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(ds.name)}: members' summary</title><style>{STYLE}</style></head>",
+        f"<title>{area}: members' summary</title><style>{STYLE}</style></head>",
         "<body>",
-        f"<h1>{html.escape(ds.name)}: places for children with Specialist Provision Packages</h1>",
+        f"<h1>{area}: places for children with Specialist Provision Packages</h1>",
+        *(
+            [f"<p class='notice'><b>{html.escape(ds.data_notice)}</b></p>"]
+            if ds.data_notice
+            else []
+        ),
         "<p class='banner'>PUBLISH — disclosure-controlled: counts of 1-7 children are shown as "
         "c, and so are the few other counts from which such a count could be worked out; "
         "other counts are rounded to the nearest 5, and figures based on withheld counts are "
         "withheld too. Totals may not add up because of rounding.</p>",
-        "<h2>Whole local authority</h2>",
+    ]
+    for name, sc in (compare.scenarios if compare is not None else {}).items():
+        if name in options:
+            parts += _option_section(ds, res, name, sc, options[name], release)
+    parts += [
+        "<h2>Whole local authority" + (" (baseline)" if options else "") + "</h2>",
         f"<table class='headline'>{rows}</table>",
     ]
     if wards is not None:
@@ -96,7 +122,7 @@ def summary_html(ds: Dataset, res: AllocationResult, release: Release | None = N
             for _, r in wards.iterrows()
         )
         parts += [
-            "<h2>By ward (where the children live)</h2>",
+            "<h2>By ward (where the children live)" + (", baseline" if options else "") + "</h2>",
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
         ]
     parts += [
@@ -104,11 +130,65 @@ def summary_html(ds: Dataset, res: AllocationResult, release: Release | None = N
         "INMSS: independent and non-maintained special schools. Shares and £ per child are "
         "worked out from the rounded counts shown, and are withheld where a count behind them "
         "is. "
-        f"The interactive map is in {MAP_FILE} (opens without an internet connection). "
+        + (
+            "An option's changes are the published counts' changes against the baseline; its "
+            "places and capital are planning figures, not counts of children. "
+            if options
+            else ""
+        )
+        + f"The interactive map is in {MAP_FILE} (opens without an internet connection). "
         f"{html.escape(ds.credit)}</p>",
         "</body></html>\n",
     ]
     return "\n".join(parts)
+
+
+def _options(compare: Comparison | None, res: AllocationResult) -> dict[str, AllocationResult]:
+    if compare is None:
+        return {}
+    return {k: v for k, v in compare.results.items() if k != BASELINE and v is not res}
+
+
+def _option_section(
+    ds: Dataset,
+    res: AllocationResult,
+    name: str,
+    sc: Scenario,
+    other: AllocationResult,
+    release: Release,
+) -> list[str]:
+    """An option's headline and the settings it changes (no child counts by setting)."""
+    proposals = proposal_figures(ds, sc.apply(ds), sc)
+    places = int((proposals["places_after"] - proposals["places_before"]).sum())
+    headline = option_headline(
+        name,
+        res,
+        other,
+        capital_gbp=sc.capital_cost_gbp,
+        places_added=places,
+        publish=True,
+        release=release,
+    )
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td class='n'>{html.escape(v)}</td></tr>"
+        for k, v in headline
+    )
+    out = [
+        f"<h2>Option: {html.escape(name)}</h2>",
+        *([f"<p>{html.escape(sc.description)}</p>"] if sc.description else []),
+        f"<table class='headline option'>{rows}</table>",
+    ]
+    if len(proposals):
+        changes = "".join(
+            f"<tr><td>{html.escape(str(r['name']))}</td><td>{html.escape(str(r['change']))}</td>"
+            f"<td class='n'>{_cell(float(r['capital_cost_gbp']), 'gbp')}</td></tr>"
+            for r in proposals.to_dict("records")
+        )
+        out += [
+            "<table class='changes'><thead><tr><th>Setting</th><th>Change</th>"
+            f"<th>Capital</th></tr></thead><tbody>{changes}</tbody></table>"
+        ]
+    return out
 
 
 def write_pack(
@@ -133,7 +213,8 @@ def write_pack(
     )
     release = release_for(ds, res, {k: v for k, v in options.items() if v is not res})
     m = map_allocation(ds, res, publish=True, siting=siting, compare=compare, release=release)
-    texts = [render_html(m), summary_html(ds, res, release)]
+    held = compare if isinstance(compare, Comparison) else None
+    texts = [render_html(m), summary_html(ds, res, release, compare=held)]
     with atomic_outputs(*targets) as temps:
         for tmp, text in zip(temps, texts, strict=True):
             tmp.write_text(text, encoding="utf-8")

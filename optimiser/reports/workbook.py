@@ -215,5 +215,6 @@ def write_workbook(
     hz = roll_forward(ds, years=years) if years > 0 else None
     tables = build_tables(ds, res, publish=publish, comparison=cmp, horizon=hz)
     with atomic_output(path) as tmp:
-        write_tables(tables, tmp, title=ds.name, publish=publish, note=ds.credit)
+        note = f"{ds.data_notice} {ds.credit}" if ds.data_notice else ds.credit
+        write_tables(tables, tmp, title=ds.area_name, publish=publish, note=note)
     return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import pandas as pd
@@ -30,12 +30,15 @@ class Comparison:
     moves : who changes setting in each scenario: scenario, package_id, from_type,
         to_type, children, and the change in place, transport and total cost [GBP/yr].
     results : the AllocationResult of each option, by name.
+    scenarios : the Scenario of each option other than the baseline, by name (maps draw
+        its added, expanded and closed settings; the pack states its capital).
     """
 
     kpis: pd.DataFrame
     deltas: pd.DataFrame
     moves: pd.DataFrame
     results: dict[str, AllocationResult]
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
 
 
 def _solve(ds: Dataset) -> AllocationResult:
@@ -85,7 +88,13 @@ def compare_scenarios(
         if names
         else who_moves(solved[0], solved[0], scenario="")
     )
-    return Comparison(kpis=table, deltas=deltas, moves=moves, results=results)
+    return Comparison(
+        kpis=table,
+        deltas=deltas,
+        moves=moves,
+        results=results,
+        scenarios=dict(zip(names, scenarios, strict=True)),
+    )
 
 
 def _check_names(names: list[str]) -> None:

@@ -146,10 +146,24 @@ def speed_for(density: float) -> tuple[float, str]:
 
 def _policy_text(la: LocalAuthority, speed: float, why: str, growth: float, gwhy: str) -> str:
     text = (default_path() / "policy.yaml").read_text(encoding="utf-8")
-    lines = []
+    lines: list[str] = []
+    in_notice = False  # the default's data_notice is a folded block: its lines follow
     for line in text.splitlines():
+        if in_notice and line.startswith("  "):
+            continue
+        in_notice = line.startswith("data_notice:")
         if line.startswith("la_code:"):
             line = f'la_code: "{la.code}"'
+        elif line.startswith("area_name:"):
+            line = f"area_name: {json.dumps(la.name, ensure_ascii=False)}"
+        elif line.startswith("data_notice:"):
+            notice = (
+                f"Synthetic data: the children in this dataset are made up by optimiser init "
+                f"(a seeded cohort sized to {la.name}'s SEN2 return), not real pupils; settings, "
+                "places and wards are public data. Replace children.csv with the LA's own "
+                "records and remove this notice."
+            )
+            line = f"data_notice: {json.dumps(notice, ensure_ascii=False)}"
         elif line.startswith("speed_kmh:"):
             line = (
                 f"speed_kmh: {speed:g}  # assumed door-to-door SEND speed: {why} (optimiser init)"

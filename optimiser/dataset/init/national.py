@@ -242,7 +242,7 @@ def sen2_needs_by_group(la: str | LocalAuthority) -> pd.DataFrame:
     # All-EHC-plans shares x its latest known SEN2 count instead.
     known = sen2_placements(la)[list(PLACEMENT_GROUPS)].ffill().iloc[-1].fillna(0.0)
     for group in NEED_PLACEMENT_ROWS:
-        have, want = float(out.loc[group].sum()), float(known.get(group, 0.0))
+        have, want = float(out.loc[group].sum()), float(known[group]) if group in known.index else 0.0
         if have < 0.5 * want:
             out.loc[group] = shares * want
             fallback.append(

@@ -240,9 +240,10 @@ def sen2_needs_by_group(la: str | LocalAuthority) -> pd.DataFrame:
     # A group whose need rows hold under half its SEN2 children (rows missing or
     # suppressed away, e.g. North East Lincolnshire 2025: 20 of 589) takes the LA's
     # All-EHC-plans shares x its latest known SEN2 count instead.
-    known = sen2_placements(la)[list(PLACEMENT_GROUPS)].ffill().iloc[-1].fillna(0.0)
+    last = sen2_placements(la)[list(PLACEMENT_GROUPS)].ffill().iloc[-1].fillna(0.0)
+    known = {str(k): float(v) for k, v in last.items()}
     for group in NEED_PLACEMENT_ROWS:
-        have, want = float(out.loc[group].sum()), float(known[group]) if group in known.index else 0.0
+        have, want = float(out.loc[group].sum()), known.get(group, 0.0)
         if have < 0.5 * want:
             out.loc[group] = shares * want
             fallback.append(

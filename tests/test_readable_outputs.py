@@ -124,6 +124,23 @@ def test_compare_out_never_overwrites_and_checks_first(tmp_path):
     assert "Solving" not in bad.output and not (tmp_path / "c.txt").exists()
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_compare_out_keeps_a_formula_like_option_name_inert(tiny_path, tmp_path, suffix):
+    sc = tmp_path / "option.yaml"
+    sc.write_text(
+        "name: '=SUM(1,2)'\nchanges:\n  - set_places: {setting_id: S2, package_id: P1, places: 3}\n"
+    )
+    out = tmp_path / f"compare{suffix}"
+    run(["compare", tiny_path, sc, "--out", out], 120)
+    if suffix == ".csv":
+        assert "'=SUM(1,2)" in pd.read_csv(out).columns
+    else:
+        ws = openpyxl.load_workbook(out)["Comparison"]
+        cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+        assert not [c for c in cells if c.data_type == "f"]
+        assert any(c.value == "=SUM(1,2)" and c.data_type == "s" for c in cells)
+
+
 def test_csv_outputs_round_by_unit(tiny_path, tmp_path):
     out = tmp_path / "placements.csv"
     result = runner.invoke(app, ["allocate", str(tiny_path), "--out", str(out)])

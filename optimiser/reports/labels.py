@@ -79,7 +79,6 @@ COLUMN_LABELS = {
     "ward_name": "Ward",
     "child_id": "Child id (pseudonymous)",
     "reason": "Reason",
-    "reason_category": "Reason",
     "year": "Year",
     "academic_year": "Academic year",
     "places": "Places",

@@ -214,6 +214,7 @@ _PUBLISH_BANNER = (
     "no child-level data (docs/disclosure.md)"
 )
 _WORKING_BANNER = "WORKING — exact figures with pseudonymous child ids; do not publish"
+_COMPARISON_BANNER = "WORKING — exact figures, not disclosure-controlled; do not publish"
 
 _TITLES = {
     "Comparison": "Options compared (change = option − baseline)",
@@ -336,7 +337,8 @@ def write_comparison_sheet(comparison: pd.DataFrame, path: Path, *, title: str) 
         path, engine="xlsxwriter", engine_kwargs={"options": TEXT_OPTIONS}
     ) as writer:
         book = writer.book
-        _write_comparison(_Book(book, _formats(book), _WORKING_BANNER), comparison, title=title)
+        out = _Book(book, _formats(book), _COMPARISON_BANNER)
+        _write_comparison(out, comparison, title=title)
 
 
 def _row_below(frame: pd.DataFrame) -> int:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimiser.reports.labels import _KPI_LABELS, COLUMN_LABELS, kpi_label
+
 #: Debian's Chromium and the flags it needs as root, headless, offline (browser tests).
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,3 +61,39 @@ FLAT_TRANSPORT = {
     "shared_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 2.6},
     "solo_taxi": {"fixed_gbp_per_day": 0.0, "gbp_per_mile": 3.5},
 }
+
+
+# --- reading a workbook back ----------------------------------------------------------------
+
+#: The workbook's plain-English headers back to the tables' column names.
+COLUMN_OF = {label: key for key, label in COLUMN_LABELS.items()} | {"Baseline": "baseline"}
+_KPI_OF = {kpi_label(k): k for k in [*_KPI_LABELS, "capital_cost_gbp"]}
+
+
+def kpi_key(label: str) -> str:
+    """The KPI key of a Summary or Comparison row label (``kpi_label`` read backwards)."""
+    label = str(label).strip()
+    if label in _KPI_OF:
+        return _KPI_OF[label]
+    for prefix, measure in (
+        ("children placed: ", "placed"),
+        ("children without a suitable place: ", "unplaced"),
+    ):
+        if label.startswith(prefix):
+            package, phase = label.removeprefix(prefix).split(" ")
+            return f"{measure}_children_{package}_{phase}"
+    return label
+
+
+def workbook_rows(book, name: str, *, header_row: int = 3, keys: bool = True) -> list[dict]:
+    """Data rows of a sheet as dicts keyed by column name (headers read back to names).
+
+    With ``keys`` the Comparison sheet's measures are read back to KPI keys too.
+    """
+    rows = list(book[name].iter_rows(min_row=header_row, values_only=True))
+    header = [COLUMN_OF.get(str(h), h) for h in rows[0]]
+    out = [dict(zip(header, r, strict=True)) for r in rows[1:] if any(v is not None for v in r)]
+    if keys and name == "Comparison":
+        for r in out:
+            r["measure"] = kpi_key(r["measure"])
+    return out

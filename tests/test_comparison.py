@@ -338,8 +338,8 @@ def test_cli_compare_on_the_default_data():
         "baseline",
         "INMSS fee cap 55k",
         "SEMH expansion at Egerton High",
-        "inmss_children",
-        "capital_cost_gbp",
+        "children in INMSS",  # KPIs in plain English
+        "capital cost of the option",
         "Who moves",
     ):
         assert text in result.output

@@ -27,6 +27,7 @@ import openpyxl
 import pytest
 import scipy.optimize
 import scipy.sparse
+from helpers import workbook_rows
 
 import optimiser
 from optimiser.maps.build import map_allocation
@@ -126,8 +127,8 @@ def half_up(x: float) -> int:
 
 
 def rows(book, sheet: str) -> list[dict]:
-    data = list(book[sheet].iter_rows(min_row=HEADER_ROW, values_only=True))
-    return [dict(zip(data[0], r, strict=True)) for r in data[1:] if any(v is not None for v in r)]
+    """A sheet's rows keyed by column name (and Comparison rows by KPI key)."""
+    return workbook_rows(book, sheet, header_row=HEADER_ROW)
 
 
 def read_workbook(reader: Reader, path: Path, *, options: list[str]) -> dict:

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers import workbook_rows
 from typer.testing import CliRunner
 
 import optimiser
 from optimiser.cli.app import app
 from optimiser.disclosure import publish_count
-from optimiser.reports.labels import format_kpis
+from optimiser.reports.labels import format_kpis, kpi_rows, kpi_unit
 from optimiser.reports.workbook import build_tables, write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,10 +29,8 @@ runner = CliRunner()
 
 
 def sheet_rows(book, name: str) -> list[dict]:
-    """Data rows of a sheet as dicts keyed by the header (row 3)."""
-    rows = list(book[name].iter_rows(min_row=HEADER_ROW, values_only=True))
-    header = rows[0]
-    return [dict(zip(header, r, strict=True)) for r in rows[1:] if any(v is not None for v in r)]
+    """Data rows of a sheet as dicts keyed by column name (the row 3 headers read back)."""
+    return workbook_rows(book, name, header_row=HEADER_ROW)
 
 
 def header(book, name: str) -> list[str]:
@@ -98,58 +97,83 @@ def test_without_scenarios_or_horizon_those_sheets_are_absent(tiny, tmp_path):
 
 def test_header_rows(books, fee_cap):
     for mode, book in books.items():
-        assert header(book, "Summary") == ["measure", "value"]
+        assert header(book, "Summary") == ["Measure", "Value"]
         assert header(book, "Comparison") == [
-            "measure",
-            "baseline",
-            fee_cap.name,
+            "Measure",
+            "Baseline",
+            fee_cap.name,  # an option keeps its name as the scenario file gives it
             f"change: {fee_cap.name}",
         ]
-        assert header(book, "Sufficiency")[:2] == ["package_id", "phase"]
-        assert header(book, "Wards")[:2] == ["ward_code", "ward_name"]
-        assert header(book, "Unplaced")[:2] == ["package_id", "reason"]
-        assert header(book, "Horizon")[:3] == ["year", "demand_children", "places"]
+        assert header(book, "Sufficiency")[:2] == ["Package", "Phase"]
+        assert header(book, "Wards")[:2] == ["Ward code", "Ward"]
+        assert header(book, "Unplaced")[:2] == ["Package", "Reason"]
+        assert header(book, "Horizon")[:4] == [
+            "Year",
+            "Academic year",
+            "Demand (children)",
+            "Places",
+        ]
         for name in book.sheetnames:
             assert book[name]["A1"].value, (mode, name)  # a title
             assert ("PUBLISH" if mode == "publish" else "WORKING") in book[name]["A2"].value
-    assert header(books["working"], "Placements")[:3] == ["child_id", "setting_id", "package_id"]
+    assert header(books["working"], "Placements")[:4] == [
+        "Child id (pseudonymous)",
+        "Setting id",
+        "Setting name",
+        "Package",
+    ]
     assert header(books["working"], "Sufficiency") == [
-        "package_id",
-        "phase",
-        "demand_children",
-        "places",
-        "placed_children",
-        "inmss_children",
-        "unplaced_children",
-        "shortfall",
+        "Package",
+        "Phase",
+        "Demand (children)",
+        "Places",
+        "Placed (children)",
+        "In INMSS (children)",
+        "Without a place (children)",
+        "Shortfall (places)",
     ]
 
 
-def _summary(book) -> list[tuple[str, str]]:
+def _summary(book) -> list[tuple[str, object]]:
     return [
         (r["measure"], r["value"]) for r in sheet_rows(book, "Summary") if r["value"] is not None
     ]
 
 
 def test_summary_kpis_equal_the_api(books, baseline):
-    expected = format_kpis(baseline.kpis)
+    """Every value a number in its unit's format, with the labels the terminal shows."""
+    expected = kpi_rows(baseline.kpis)
     assert expected  # the labels exist
-    assert _summary(books["working"]) == expected
-    labels = dict(expected)
-    assert labels["children placed"] == f"{baseline.kpis['placed_children']:,.0f}"
-    assert labels["INMSS share of placements"] == f"{baseline.kpis['inmss_share']:.1%}"
-    assert labels["total cost a year"] == f"£{baseline.kpis['total_cost_gbp']:,.0f}"
+    got = _summary(books["working"])
+    assert [label for label, _ in got] == [label for label, _ in format_kpis(baseline.kpis)]
+    for (label, value), (_key, _, want) in zip(got, expected, strict=True):
+        assert isinstance(value, (int, float)), (label, value)
+        assert value == pytest.approx(want), label
+    labels = dict(got)
+    assert labels["children placed"] == baseline.kpis["placed_children"]
+    assert labels["INMSS share of placements"] == pytest.approx(baseline.kpis["inmss_share"])
+    assert labels["total cost a year"] == pytest.approx(baseline.kpis["total_cost_gbp"])
+    formats = {
+        r[0].value: r[1].number_format
+        for r in books["working"]["Summary"].iter_rows(min_row=HEADER_ROW + 1, max_col=2)
+        if r[1].value is not None
+    }
+    assert formats["total cost a year"] == "£#,##0"
+    assert formats["INMSS share of placements"] == "0.0%"
+    assert formats["children placed"] == "#,##0"
+    assert formats["mean journey (min)"] == "0.0"
 
 
 def test_publish_summary_kpis_are_the_published_figures(books, baseline):
     """LA totals too are rounded in publish mode: exact totals beside rounded parts leak."""
     got = dict(_summary(books["publish"]))
     assert [k for k, _ in _summary(books["publish"])] == [k for k, _ in format_kpis(baseline.kpis)]
-    assert got["children placed"] == f"{publish_count(baseline.kpis['placed_children']):,.0f}"
+    assert got["children placed"] == publish_count(baseline.kpis["placed_children"])
     share = round(baseline.kpis["inmss_share"] * 100) / 100
-    assert got["INMSS share of placements"] == f"{share:.1%}"
+    assert got["INMSS share of placements"] == pytest.approx(share)
     total = round(baseline.kpis["total_cost_gbp"] / 100) * 100
-    assert got["total cost a year"] == f"£{total:,.0f}"
+    assert got["total cost a year"] == total
+    assert got["longest journey (min)"] == "c"  # a withheld figure stays text
 
 
 def test_sufficiency_numbers_equal_the_api(books, baseline):
@@ -187,6 +211,10 @@ def test_comparison_sheet_equals_compare(books, default_ds, fee_cap):
 def test_horizon_sheet_has_each_year(books):
     rows = sheet_rows(books["working"], "Horizon")
     assert [r["year"] for r in rows] == [0, 1]
+    first = int(rows[0]["academic_year"][:4])
+    assert [r["academic_year"] for r in rows] == [
+        f"{y}/{(y + 1) % 100:02d}" for y in (first, first + 1)
+    ]
     assert rows[1]["demand_children"] == (
         rows[0]["demand_children"] - rows[1]["leavers_children"] + rows[1]["new_ehcp_children"]
     )
@@ -373,12 +401,14 @@ def test_publish_comparison_has_no_full_precision_share_or_money(books, fee_cap)
     assert rows["first_preference_share"]["baseline"] == "c"
 
 
-def test_publish_summary_has_no_small_exact_counts(books):
+def test_publish_summary_has_no_small_exact_counts(books, baseline):
+    units = {label.strip(): kpi_unit(key) for key, label, _ in kpi_rows(baseline.kpis)}
+    counts = 0
     for r in sheet_rows(books["publish"], "Summary"):
-        value = str(r["value"]).replace(",", "").replace("£", "")
-        if value.replace(".", "").isdigit() and "." not in value and "%" not in value:
-            number = int(value)
-            assert number == 0 or (number > 7 and number % 5 == 0), r
+        if r["value"] is not None and units[r["measure"].strip()] == "count":
+            assert publishable(r["value"]), r
+            counts += 1
+    assert counts >= 8
 
 
 def test_cli_publish_workbook_has_no_count_of_1_to_7(tmp_path):
@@ -437,3 +467,138 @@ def test_publish_derived_figures_are_rounded_on_every_sheet(books):
                     continue
                 checked += 1
     assert checked > 20
+
+
+# --- numbers as numbers, plain English, print set-up (issue 14) ---------------------------
+
+NUMBER_TEXT = re.compile(r"^[-+]?£?[\d,]+(\.\d+)?%?$")
+
+
+def test_no_figure_is_stored_as_text(books):
+    """Every figure is a number (the Summary used to hold '£46,098,115'); only "c" is text."""
+    for mode, book in books.items():
+        for ws in book.worksheets:
+            for row in ws.iter_rows(min_row=HEADER_ROW + 1):
+                for c in row:
+                    if isinstance(c.value, str):
+                        assert not NUMBER_TEXT.match(c.value.replace(" ", "")), (
+                            mode,
+                            ws.title,
+                            c.coordinate,
+                            c.value,
+                        )
+
+
+def test_every_number_has_a_unit_format(books):
+    """£, %, minutes and counts each in their format; the Comparison is no longer raw floats."""
+    plain = {"Year", "Preference rank"}  # numbers shown as they are
+    for mode, book in books.items():
+        for ws in book.worksheets:
+            head = [c.value for c in ws[HEADER_ROW]]
+            for row in ws.iter_rows(min_row=HEADER_ROW + 1):
+                for c in row:
+                    if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                        if head[c.column - 1] in plain:
+                            continue
+                        assert c.number_format != "General", (mode, ws.title, c.coordinate)
+    working = books["working"]
+    comparison = {r[0].value: r for r in working["Comparison"].iter_rows(min_row=HEADER_ROW + 1)}
+    total = comparison["total cost a year"]
+    assert [c.number_format for c in total[1:]] == ["£#,##0", "£#,##0", "+£#,##0;-£#,##0;£0"]
+    assert comparison["INMSS share of placements"][1].number_format == "0.0%"
+    assert comparison["children in INMSS"][1].number_format == "#,##0"
+    wards = working["Wards"]
+    head = [c.value for c in wards[HEADER_ROW]]
+    first = {h: c for h, c in zip(head, wards[HEADER_ROW + 1], strict=True)}
+    assert first["Transport per child a year (£)"].number_format == "£#,##0"
+    assert first["INMSS share (%)"].number_format == "0.0%"
+    assert first["Mean journey (min)"].number_format == "0.0"
+
+
+def test_withheld_figures_stay_text_beside_numbers(books):
+    """Publish mode: a column mixes numbers and "c"; "c" is a string, never a formula."""
+    wards = books["publish"]["Wards"]
+    head = [c.value for c in wards[HEADER_ROW]]
+    col = head.index("Without a place (children)") + 1
+    cells = [r[col - 1] for r in wards.iter_rows(min_row=HEADER_ROW + 1) if r[0].value]
+    assert {c.data_type for c in cells if c.value == "c"} == {"s"}
+    assert any(c.data_type == "n" for c in cells)
+
+
+def test_headers_and_measures_are_plain_english(books, fee_cap):
+    for mode, book in books.items():
+        for ws in book.worksheets:
+            for h in header(book, ws.title):
+                if h in (fee_cap.name, f"change: {fee_cap.name}"):
+                    continue
+                assert "_" not in h, (mode, ws.title, h)
+        for r in book["Comparison"].iter_rows(min_row=HEADER_ROW + 1, max_col=1, values_only=True):
+            assert r[0] and "_" not in r[0], (mode, r[0])
+    placements = sheet_rows(books["working"], "Placements")
+    assert placements[0]["setting_name"]  # the setting's name beside its id
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_headers(books):
+    for mode, book in books.items():
+        for ws in book.worksheets:
+            ps = ws.page_setup
+            assert ps.orientation == "landscape", (mode, ws.title)
+            assert int(ps.paperSize) == 9, (mode, ws.title)  # A4
+            assert ws.sheet_properties.pageSetUpPr.fitToPage, (mode, ws.title)
+            assert ps.fitToWidth in (None, 1) and ps.fitToHeight == 0, (mode, ws.title)
+            assert ws.print_title_rows == "$1:$3", (mode, ws.title)
+
+
+def estimated_pages(ws) -> int:
+    """Pages a print of ``ws`` gives: its columns scaled to the paper, 15 pt rows."""
+    from openpyxl.utils import get_column_letter
+
+    paper = {9: (8.27, 11.69), 1: (8.5, 11.0)}.get(int(ws.page_setup.paperSize or 9))
+    w, h = paper if ws.page_setup.orientation != "landscape" else paper[::-1]
+    m = ws.page_margins
+    width_pt = (w - m.left - m.right) * 72
+    height_pt = (h - m.top - m.bottom) * 72
+    columns = []
+    for j in range(1, ws.max_column + 1):
+        dim = ws.column_dimensions.get(get_column_letter(j))
+        columns.append(((dim.width if dim is not None and dim.width else 8.43) * 7 + 5) * 0.75)
+    fit = ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage
+    scale = min(1.0, width_pt / sum(columns)) if fit else 1.0
+    across = 1 if fit else -(-sum(columns) // width_pt)
+    rows_per_page = int(height_pt / (15 * scale)) - 3
+    return int(across * -(-max(ws.max_row - 3, 1) // rows_per_page))
+
+
+def test_a_print_is_a_few_pages_a_sheet(books):
+    """Fit to one page wide: only the long tables run over pages (the issue: 129 pages)."""
+    for mode, book in books.items():
+        pages = {ws.title: estimated_pages(ws) for ws in book.worksheets}
+        assert pages["Summary"] == 1
+        assert all(n <= 3 for name, n in pages.items() if name != "Placements"), (mode, pages)
+    # the working Placements sheet: one row per child, 1 page wide
+    assert estimated_pages(books["working"]["Placements"]) <= 30
+
+
+def test_charts_have_titled_axes_in_pounds_and_children(default_ds, fee_cap, tmp_path):
+    import zipfile
+
+    path = write_workbook(default_ds, tmp_path / "w.xlsx", scenarios=[fee_cap], years=1)
+    with zipfile.ZipFile(path) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 4  # sufficiency, INMSS cost, horizon children, horizon cost
+    text = "".join(charts)
+    for axis in ("Children (places)", "Place cost a year (£)", "Cost a year (£)"):
+        assert axis in text
+    assert "£#,##0" in text  # the money axes' number format
+    assert "Academic year" in text
+
+
+def test_academic_years_follow_the_first_year(tiny, tmp_path):
+    res = optimiser.allocate(tiny)
+    from optimiser.scenarios.horizon import roll_forward
+
+    hz = roll_forward(tiny, years=2)
+    tables = build_tables(tiny, res, horizon=hz, first_year=2026)
+    assert tables.horizon["academic_year"].tolist() == ["2026/27", "2027/28", "2028/29"]
+    published = build_tables(tiny, res, horizon=hz, first_year=2099, publish=True)
+    assert published.horizon["academic_year"].tolist() == ["2099/00", "2100/01", "2101/02"]

@@ -115,3 +115,35 @@ def reason_category(reason: str) -> str:
         if str(reason).startswith(prefix):
             return category
     return "other reason"
+
+
+#: Columns of :func:`reason_summary`.
+SUMMARY_COLUMNS = ["reason_category", "package_id", "phase", "unplaced_children"]
+
+
+def reason_summary(ds: Dataset, unplaced: pd.DataFrame) -> pd.DataFrame:
+    """Unplaced children counted by reason category × package × phase (largest first).
+
+    The counts add up to ``len(unplaced)``: every child is in exactly one row (a
+    child whose age is unknown to ``ds`` is counted under phase "unknown").
+    """
+    if len(unplaced) == 0:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    ages = ds.children.drop_duplicates("child_id").set_index("child_id")["age"]
+    age = unplaced["child_id"].map(ages)
+    phase = pd.Series("unknown", index=unplaced.index, dtype=object)
+    known = age.notna()
+    if known.any():
+        phase[known] = ds.policy.phases_of_ages(age[known].to_numpy())
+    frame = pd.DataFrame(
+        {
+            "reason_category": unplaced["reason"].map(reason_category),
+            "package_id": unplaced["package_id"].astype(str),
+            "phase": phase,
+        }
+    )
+    out = frame.groupby(SUMMARY_COLUMNS[:3]).size().rename("unplaced_children").reset_index()
+    out = out.sort_values(
+        ["unplaced_children", *SUMMARY_COLUMNS[:3]], ascending=[False, True, True, True]
+    )
+    return out.reset_index(drop=True)

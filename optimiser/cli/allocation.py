@@ -43,7 +43,7 @@ def demo_cmd() -> None:
     ds = load_or_exit(None)
     _print_dataset_summary(ds)
     res = allocate_or_exit(ds)
-    _print_allocation(res)
+    _print_allocation(res, ds)
     _print_calibration_line(ds, res)
 
 
@@ -70,7 +70,11 @@ def allocate_cmd(
     ] = None,
     unplaced_out: Annotated[
         Path | None,
-        typer.Option("--unplaced-out", help="Write the unplaced children and reasons to this CSV."),
+        typer.Option(
+            "--unplaced-out",
+            help="Write each unplaced child's reason, with its numbers, to this CSV "
+            "(working data: contains child ids).",
+        ),
     ] = None,
 ) -> None:
     """Place every child it can at least cost; print KPIs and the sufficiency table."""
@@ -78,13 +82,13 @@ def allocate_cmd(
     ds = load_or_exit(path)
     print_header(ds)
     res = allocate_or_exit(ds)
-    _print_allocation(res)
+    _print_allocation(res, ds, detail_written=unplaced_out is not None)
     for target, frame in ((out, res.placements), (unplaced_out, res.unplaced)):
         if target is not None:
             write_csv(frame, target)
 
 
-def _print_allocation(res) -> None:
+def _print_allocation(res, ds: Dataset, *, detail_written: bool = False) -> None:
     from optimiser.reports.labels import format_kpis
 
     table = RichTable(title="Allocation: key figures")
@@ -115,9 +119,32 @@ def _print_allocation(res) -> None:
     for warning in res.warnings:
         console.print(f"warning: {warning}", markup=False)
     if len(res.unplaced):
-        console.print(f"{len(res.unplaced)} children could not be placed; reasons:")
-        for reason, n in res.unplaced["reason"].value_counts().head(8).items():
-            console.print(f"  {n} × {reason}", markup=False)
+        _print_unplaced(res.unplaced, ds, detail_written=detail_written)
+
+
+def _print_unplaced(unplaced, ds: Dataset, *, detail_written: bool) -> None:
+    """Every unplaced child in one row of reason × package × phase, and the total."""
+    from optimiser.allocation.unplaced import reason_summary
+
+    summary = reason_summary(ds, unplaced)
+    cols = ["reason_category", "package_id", "phase", "unplaced_children"]
+    table = frame_table(
+        f"{len(unplaced)} children could not be placed: why, by package and phase",
+        summary,
+        cols,
+        heading=lambda c: {"reason_category": "reason", "unplaced_children": "children"}.get(
+            c, c.replace("_id", "")
+        ),
+        cell=lambda _c, v: str(v),
+        left=cols[:3],
+        total=["total", "", "", str(int(summary["unplaced_children"].sum()))],
+    )
+    console.print(table)
+    if not detail_written:
+        console.print(
+            "each child's reason, with the numbers: optimiser allocate --unplaced-out FILE.csv "
+            "(working data: child ids)"
+        )
 
 
 def print_header(ds: Dataset) -> None:

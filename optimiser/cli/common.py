@@ -6,15 +6,15 @@ message and exit 1, never a traceback. DIR defaults to the embedded Trafford dat
 
 from __future__ import annotations
 
+import io
 import os
-import sys
 import warnings
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions, Group, RenderableType
 from rich.table import Table as RichTable
 
 from optimiser._errors import OptimiserError
@@ -24,12 +24,33 @@ from optimiser.dataset.model import Dataset
 from optimiser.dataset.paths import default_path
 from optimiser.dataset.validate import DataWarning
 
-# Wide enough for the tables when output goes to a file or pipe (rich assumes 80 there).
-console = Console(
-    highlight=False,
-    soft_wrap=True,
-    width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 150)),
-)
+#: Width of the tables when output goes to a file or pipe and COLUMNS is not set.
+PIPE_COLUMNS = 150
+
+
+class _Console(Console):
+    """A console whose width follows COLUMNS at each print (not once, at import).
+
+    ``COLUMNS=80 optimiser ...`` and a test runner's environment are honoured; off a
+    terminal (a file or pipe, where rich would assume 80) without COLUMNS the tables
+    are PIPE_COLUMNS wide.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return ConsoleDimensions(int(columns), 25)
+        if not self.is_terminal:
+            return ConsoleDimensions(PIPE_COLUMNS, 25)
+        return Console.size.fget(self)  # type: ignore[attr-defined]
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+console = _Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DirArg = Annotated[
@@ -70,14 +91,41 @@ def fail(exc: Exception) -> None:
     raise typer.Exit(1) from None
 
 
+#: Decimals a CSV keeps by the unit in a column's name: pence, 4 dp shares, 0.1 min, 10 m.
+CSV_DECIMALS = (("_gbp", 2), ("_share", 4), ("_pct", 4), ("_min", 1), ("_km", 2))
+
+
+def csv_decimals(name: str) -> int | None:
+    """The decimals a CSV column named ``name`` is rounded to (None: left as it is)."""
+    if name == "arc_cost":
+        return 2
+    for unit, places in CSV_DECIMALS:
+        if name.endswith(unit) or f"{unit}_" in name:
+            return places
+    return None
+
+
+def rounded_for_csv(frame):
+    """``frame`` with float columns rounded by unit (money to pence, shares to 4 dp, …)."""
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        places = csv_decimals(str(col))
+        if places is not None and pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(places)
+    return out
+
+
 def write_csv(frame, target: Path) -> None:
     """Write a table to a new CSV, atomically and formula-inert, and say so.
 
-    Exit 1 with a clear message if it exists (e.g. a concurrent run wrote it first) or
-    cannot be written; nothing is left half-written.
+    Float columns are rounded by their unit (:func:`rounded_for_csv`). Exit 1 with a
+    clear message if it exists (e.g. a concurrent run wrote it first) or cannot be
+    written; nothing is left half-written.
     """
     try:
-        write_csv_output(frame, target)
+        write_csv_output(rounded_for_csv(frame), target)
     except (OptimiserError, OSError) as exc:
         fail(exc)
     console.print(f"wrote {target} ({len(frame)} rows)")
@@ -102,11 +150,62 @@ def frame_table(
     heading: Callable[[str], str],
     cell: Callable[[str, Any], str],  # called with each frame value
     left: Collection[str] = (),
-) -> RichTable:
-    """A table of ``frame[cols]``, headed ``heading(col)``; right-aligned unless in ``left``."""
-    table = RichTable(title=title)
-    for col in cols:
-        table.add_column(heading(col), justify="left" if col in left else "right")
-    for row in frame[cols].itertuples(index=False):
-        table.add_row(*[cell(c, v) for c, v in zip(cols, row, strict=True)])
-    return table
+    total: list[str] | None = None,
+) -> RenderableType:
+    """A table of ``frame[cols]``, headed ``heading(col)``; right-aligned unless in ``left``.
+
+    Figures (the right-aligned columns) are never cut: each keeps the width of its
+    longest figure; headers wrap and text folds (never "…"). A table too wide for
+    the terminal drops its outer edge and cell padding; still too wide, its figures
+    are split over several tables, each repeating the ``left`` columns (or the
+    first). ``total``: a last row below a line (one cell per column).
+    """
+    cells = {c: [cell(c, v) for v in frame[c]] for c in cols}
+
+    def build(name: str, shown: list[str], *, compact: bool) -> RichTable:
+        table = RichTable(title=name)
+        if compact:
+            table.show_edge, table.padding = False, (0, 0)
+        for col in shown:
+            if col in left:
+                table.add_column(heading(col), justify="left", overflow="fold")
+            else:
+                width = max(map(len, cells[col]), default=1)
+                table.add_column(heading(col), justify="right", overflow="fold", min_width=width)
+        for r in range(len(frame)):
+            table.add_row(*[cells[c][r] for c in shown])
+        if total is not None:
+            table.add_section()
+            table.add_row(*[v for c, v in zip(cols, total, strict=True) if c in shown])
+        return table
+
+    def fits(table: RichTable, shown: list[str]) -> bool:
+        """Rendered at the terminal's width: no line longer, every figure whole on a line."""
+        width = console.width
+        probe = Console(file=io.StringIO(), width=width, highlight=False, soft_wrap=True)
+        probe.print(table)
+        text = cast(io.StringIO, probe.file).getvalue()
+        if "…" in text or max(map(len, text.splitlines()), default=0) > width:
+            return False
+        return all(v in text for c in shown if c not in left for v in cells[c])
+
+    for compact in (False, True):
+        whole = build(title, cols, compact=compact)
+        if fits(whole, cols):
+            return whole
+    keys = [c for c in cols if c in left] or cols[:1]
+    groups: list[list[str]] = [[]]
+    for col in (c for c in cols if c not in keys):
+        trial = [c for c in cols if c in keys or c in [*groups[-1], col]]
+        if groups[-1] and not fits(build(title, trial, compact=True), trial):
+            groups.append([])
+        groups[-1].append(col)
+    tables = [
+        build(
+            f"{title} ({i + 1} of {len(groups)})",
+            [c for c in cols if c in keys or c in group],
+            compact=True,
+        )
+        for i, group in enumerate(groups)
+    ]
+    return tables[0] if len(tables) == 1 else Group(*tables)

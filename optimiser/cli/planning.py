@@ -34,6 +34,13 @@ def compare_cmd(
             "--moves-out", help="Write who moves (counts by package and setting type) to CSV."
         ),
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the KPI table (baseline, options, changes) to this .csv or .xlsx; "
+            "never overwritten."
+        ),
+    ] = None,
 ) -> None:
     """Solve the baseline and each scenario; print KPIs side by side, deltas and who moves."""
     from optimiser.scenarios.compare import compare_scenarios
@@ -45,7 +52,9 @@ def compare_cmd(
     files = scenarios[1:] if path is not None else scenarios
     if not files:
         fail(ValueError("give at least one scenario file (.yaml)"))
-    refuse_existing_or_exit(moves_out)
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        fail(ValueError(f"--out {out}: give a .csv or .xlsx file"))
+    refuse_existing_or_exit(moves_out, out)
     ds = load_or_exit(path)
     try:
         options_ = [load_scenario(f) for f in files]
@@ -56,45 +65,60 @@ def compare_cmd(
     _print_comparison(cmp)
     if moves_out is not None:
         write_csv(cmp.moves, moves_out)
+    if out is not None:
+        from optimiser.reports.workbook import write_comparison
+
+        try:
+            written = write_comparison(cmp, out, title=f"{ds.name}: options compared")
+        except (OptimiserError, OSError) as exc:
+            fail(exc)
+        console.print(f"wrote {written} ({len(cmp.kpis)} measures)")
+
+
+#: Width the measure column keeps at least (it wraps below its longest label).
+_MEASURE_MIN = 24
 
 
 def _print_comparison(cmp) -> None:
-    from optimiser.reports.labels import format_value
+    """The KPI table; when the options do not fit the terminal, one table per option.
 
-    table = RichTable(title="Options compared (Δ = change against the baseline)")
-    table.add_column("measure", no_wrap=True)
+    Figures keep their full width (never cut): with many options on a narrow
+    terminal each option gets its own table of baseline, option and change.
+    """
+    from optimiser.reports.labels import format_value, kpi_label
+
     names = list(cmp.kpis.columns)
-    for name in names:
-        table.add_column(name, justify="right")
-    for name in names[1:]:
-        table.add_column(f"Δ {name}", justify="right")
-    for key in cmp.kpis.index:
-        if "_SPP" in key and not cmp.kpis.loc[key].any():
-            continue
-        row = [format_value(key, cmp.kpis.at[key, n]) for n in names]
-        row += [format_value(key, cmp.deltas.at[key, n], delta=True) for n in names[1:]]
-        table.add_row(key, *row)
-    console.print(table)
+    keys = [k for k in cmp.kpis.index if not ("_SPP" in k and not cmp.kpis.loc[k].any())]
+    cells = {n: [format_value(k, cmp.kpis.at[k, n]) for k in keys] for n in names} | {
+        f"Δ {n}": [format_value(k, cmp.deltas.at[k, n], delta=True) for k in keys]
+        for n in names[1:]
+    }
+    widths = {c: max(len(c), *map(len, v)) + 3 for c, v in cells.items()}
+    groups = [list(cells)]
+    if _MEASURE_MIN + sum(widths.values()) > console.width and len(names) > 2:
+        groups = [[names[0], n, f"Δ {n}"] for n in names[1:]]
+    for columns in groups:
+        title = "Options compared (Δ = change against the baseline)"
+        if len(groups) > 1:
+            title = f"{columns[1]} against the baseline (Δ = change)"
+        table = RichTable(title=title)
+        table.add_column("measure", overflow="fold", min_width=_MEASURE_MIN // 2)
+        for col in columns:
+            width = max(map(len, cells[col]), default=1)
+            table.add_column(col, justify="right", overflow="fold", min_width=width)
+        for i, key in enumerate(keys):
+            table.add_row(kpi_label(key), *[cells[c][i] for c in columns])
+        console.print(table)
     if len(cmp.moves):
-        moves = RichTable(title="Who moves (children changing setting; negative £ = saving)")
-        for col in (
-            "scenario",
-            "package_id",
-            "from_type",
-            "to_type",
-            "children",
-            "total_change_gbp",
-        ):
-            moves.add_column(col.replace("_", " "))
-        for r in cmp.moves.itertuples():
-            moves.add_row(
-                r.scenario,
-                r.package_id,
-                r.from_type,
-                r.to_type,
-                str(r.children),
-                format_value("total_change_gbp", r.total_change_gbp),
-            )
+        cols = ["scenario", "package_id", "from_type", "to_type", "children", "total_change_gbp"]
+        moves = frame_table(
+            "Who moves (children changing setting; negative £ = saving)",
+            cmp.moves,
+            cols,
+            heading=lambda col: col.replace("_gbp", " £").replace("_", " "),
+            cell=lambda col, v: format_value(col, v) if col.endswith("_gbp") else str(v),
+            left=cols[:4],
+        )
         console.print(moves)
 
 

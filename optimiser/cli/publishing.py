@@ -40,6 +40,17 @@ def report_cmd(
             "--publish", help="Disclosure-controlled: no child rows; small counts suppressed."
         ),
     ] = False,
+    first_year: Annotated[
+        int | None,
+        typer.Option(
+            "--first-year",
+            min=2000,
+            max=2100,
+            help="Year in which the horizon's year 0 starts (2026 = 2026/27); "
+            "default: the current academic year.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write the planner's XLSX workbook: KPIs, options, sufficiency, INMSS, transport, horizon."""
     from optimiser.reports.workbook import write_workbook
@@ -50,7 +61,9 @@ def report_cmd(
     try:
         options_ = [load_scenario(f) for f in scenario or []]
         with console.status("Solving and writing the workbook…"):
-            out = write_workbook(ds, xlsx, scenarios=options_, years=years, publish=publish)
+            out = write_workbook(
+                ds, xlsx, scenarios=options_, years=years, publish=publish, first_year=first_year
+            )
     except (OptimiserError, OSError) as exc:
         fail(exc)
     console.print(f"wrote {out} ({'publish' if publish else 'working'} mode)")

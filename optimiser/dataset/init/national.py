@@ -243,7 +243,7 @@ def sen2_needs_by_group(la: str | LocalAuthority) -> pd.DataFrame:
     last = sen2_placements(la)[list(PLACEMENT_GROUPS)].ffill().iloc[-1].fillna(0.0)
     known = {str(k): float(v) for k, v in last.items()}
     for group in NEED_PLACEMENT_ROWS:
-        have, want = float(out.loc[group].sum()), known.get(group, 0.0)
+        have, want = float(out.loc[group].to_numpy(float).sum()), known.get(group, 0.0)
         if have < 0.5 * want:
             out.loc[group] = shares * want
             fallback.append(

@@ -26,6 +26,9 @@ def allocation_kpis(
 ) -> dict[str, float]:
     """Headline figures (DESIGN §4 names first); costs [GBP/yr], times [min].
 
+    ``total_cost_gbp`` = place + transport + unplaced cost: ``unplaced_cost_gbp`` is
+    the sum of ``unplaced["unplaced_cost_gbp"]`` (each unplaced child at its rate).
+
     ``placed_c`` is each placement's child position in ``kids`` (row order of
     ``placements``).
     """
@@ -40,10 +43,17 @@ def allocation_kpis(
     place = placements["place_cost_gbp"].to_numpy(float)
     transport = placements["transport_cost_gbp"].to_numpy(float)
     continuing = placements["continuing"].to_numpy(bool)
+    # no free unplaced children (DESIGN §8): each costs its rate (allocation.unplaced_cost)
+    unplaced_gbp = (
+        float(unplaced["unplaced_cost_gbp"].astype(float).sum())
+        if "unplaced_cost_gbp" in unplaced
+        else 0.0
+    )
     return {
-        "total_cost_gbp": float(place.sum() + transport.sum()),
+        "total_cost_gbp": float(place.sum()) + float(transport.sum()) + unplaced_gbp,
         "place_cost_gbp": float(place.sum()),
         "transport_cost_gbp": float(transport.sum()),
+        "unplaced_cost_gbp": unplaced_gbp,
         "inmss_children": float(inmss.sum()),
         "inmss_share": _share(inmss.sum(), len(placements)),
         "inmss_cost_gbp": float(place[inmss].sum()),

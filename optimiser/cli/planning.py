@@ -59,6 +59,7 @@ def compare_cmd(
 
 
 def _print_comparison(cmp) -> None:
+    from optimiser.allocation.unplaced_cost import unplaced_cost_note
     from optimiser.reports.labels import format_value
 
     table = RichTable(title="Options compared (Δ = change against the baseline)")
@@ -75,6 +76,9 @@ def _print_comparison(cmp) -> None:
         row += [format_value(key, cmp.deltas.at[key, n], delta=True) for n in names[1:]]
         table.add_row(key, *row)
     console.print(table)
+    for name, res in cmp.results.items():
+        line = unplaced_cost_note(res.unplaced, res.unplaced_rates)
+        console.print(f"{name}: {line}", markup=False)
     if len(cmp.moves):
         moves = RichTable(title="Who moves (children changing setting; negative £ = saving)")
         for col in (
@@ -132,6 +136,7 @@ def horizon_cmd(
         "leavers_children",
         "inmss_children",
         "inmss_share",
+        "unplaced_cost_gbp",
         "total_cost_gbp",
     ]
     table = frame_table(
@@ -142,6 +147,11 @@ def horizon_cmd(
         cell=format_value,
     )
     console.print(table)
+    console.print(
+        "total cost = place + transport + unplaced: each unplaced child costed at policy "
+        "unplaced_cost_gbp (blank: mean INMSS fee of the package + mean INMSS transport)",
+        markup=False,
+    )
 
 
 def _excluded_line(excluded: pd.DataFrame) -> str:
@@ -213,8 +223,8 @@ def site_cmd(
     console.print(
         f"capital £{res.capital_cost_gbp:,.0f} of £{budget:,.0f} "
         f"(£{res.annualised_capital_gbp:,.0f} a year annualised); confirmed saving "
-        f"£{res.annual_saving_gbp:,.0f} a year by re-allocation (£{res.saving_with_proxy_gbp:,.0f} "
-        f"counting newly placed children at their INMSS proxy; modelled "
+        f"£{res.annual_saving_gbp:,.0f} a year by re-allocation (total cost counting each "
+        f"unplaced child at policy unplaced_cost_gbp; modelled "
         f"£{res.modelled_saving_gbp:,.0f}); children in new bases "
         f"{res.children_served}, newly placed {res.newly_placed_children}, INMSS places avoided "
         f"{res.inmss_places_avoided}, journey minutes saved {res.journey_min_saved:,.0f}; "

@@ -49,6 +49,7 @@ _WITHHELD = frozenset(
 )
 #: £ totals over a count of children: shown only beside that count (a total over one
 #: child at a public fee would give the count away).
+#: (total_cost_gbp and unplaced_cost_gbp: from the published parts and unplaced count, below)
 _GBP_GATES = {
     "total_cost_gbp": "placed",
     "place_cost_gbp": "placed",
@@ -220,7 +221,18 @@ def published_kpis(
         else:
             msg = f"no publish rule for the KPI {key!r}; add one to optimiser.reports.published"
             raise KeyError(msg)
+    if "unplaced_cost_gbp" in kpis:  # beside the published unplaced count only
+        out["unplaced_cost_gbp"] = Release.unplaced_cost(
+            float(kpis["unplaced_cost_gbp"]), float(kpis["unplaced_children"]), la["unplaced"], 100
+        )
+    if "total_cost_gbp" in kpis:  # the sum of the published parts: no part is a difference
+        out["total_cost_gbp"] = Release.total_cost(
+            out.get("place_cost_gbp", SUPPRESSED),
+            out.get("transport_cost_gbp", SUPPRESSED),
+            out.get("unplaced_cost_gbp", 0),
+        )
     counts = [k for k in out if k in by_kpi or k.startswith(("placed_children_", "unplaced_"))]
+    counts = [k for k in counts if not k.endswith("_gbp")]
     if bad := [k for k in counts if not is_publishable_count(out[k])]:
         msg = f"internal error: KPI count(s) {bad} are not disclosure-controlled; nothing written"
         raise DisclosureError(msg)
@@ -276,6 +288,25 @@ def published_horizon(horizon: pd.DataFrame, release: Release) -> pd.DataFrame:
             out[name] = [round_gbp(float(v), 100) for v in horizon[col]]
         elif name == "places":
             out[name] = horizon[col].round(0).astype(int)
+    if "unplaced_cost_gbp" in horizon:  # beside the published count; total from the parts
+        out["unplaced_cost_gbp"] = [
+            Release.unplaced_cost(float(c), float(n), p, 100)
+            for c, n, p in zip(
+                horizon["unplaced_cost_gbp"],
+                horizon["unplaced_children"],
+                out["unplaced_children"],
+                strict=True,
+            )
+        ]
+        out["total_cost_gbp"] = [
+            Release.total_cost(*parts)
+            for parts in zip(
+                out["place_cost_gbp"],
+                out["transport_cost_gbp"],
+                out["unplaced_cost_gbp"],
+                strict=True,
+            )
+        ]
     if "inmss_share" in horizon:
         out["inmss_share"] = [
             Release.share(a, b)

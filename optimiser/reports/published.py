@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser._errors import DisclosureError
+from optimiser.allocation.kpis import PHASES, phase_places
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.dataset.wards import child_wards
@@ -78,12 +79,30 @@ def _counts(release: Release, scenario: str, table: str) -> pd.DataFrame:
     return wide.rename(columns=_COUNT_COLUMNS)
 
 
-def published_sufficiency(release: Release, res: AllocationResult) -> pd.DataFrame:
-    """Package × phase: places (public), demand, placed, INMSS and unplaced children."""
+def published_sufficiency(
+    release: Release, res: AllocationResult, *, ds: Dataset | None = None
+) -> pd.DataFrame:
+    """Package × phase: places (public), demand, placed, INMSS and unplaced children.
+
+    The working places put a setting's places where its placed children are first
+    (:func:`optimiser.allocation.kpis.phase_places`): a row with no spare place would
+    show its exact placed count. Published places use public information only, each
+    setting's places split over phases by age overlap in whole places ("c" without ``ds``).
+    """
     suff = res.sufficiency
     counts = _counts(release, BASELINE, "phase")
     keys = suff["package_id"].astype(str) + "|" + suff["phase"].astype(str)
-    out = suff[["package_id", "phase", "places"]].reset_index(drop=True)
+    out = suff[["package_id", "phase"]].reset_index(drop=True)
+    if ds is None:
+        out["places"] = SUPPRESSED
+    else:
+        packages = pd.Index(ds.packages["package_id"])
+        by_age = pd.Series(
+            phase_places(ds, packages).ravel().astype(int),
+            index=pd.MultiIndex.from_product([packages, PHASES]),
+        )
+        rows = pd.MultiIndex.from_arrays([out["package_id"], out["phase"]])
+        out["places"] = by_age.reindex(rows).to_numpy()
     for col in _COUNT_COLUMNS.values():
         out[col] = counts[col].reindex(keys.to_numpy()).to_numpy()
     check_publishable(out)

@@ -117,7 +117,7 @@ def _published_tables(
         summary=pd.DataFrame(
             format_kpis(published_kpis(release, res.kpis)), columns=["measure", "value"]
         ),
-        sufficiency=published_sufficiency(release, res),
+        sufficiency=published_sufficiency(release, res, ds=ds),
         wards=published_wards(ds, release, res),
         inmss=published_inmss(ds, release),
         transport=published_transport(release, res),

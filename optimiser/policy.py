@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import yaml
@@ -34,6 +34,8 @@ JOURNEY_CAP_TOL_MIN = 1e-6
 #: solver's integer costs stay exact (a weight of 1e30 would swamp every real cost).
 MAX_PENALTY_GBP = 1e9
 _TOO_BIG = "a larger weight is a typo and breaks the solver's arithmetic"
+#: The school phases, youngest first (``phase_age`` sets where they start).
+PHASE_NAMES = ("primary", "secondary", "post16")
 #: Upper bounds that catch typos (1e30 places, £4.5m for £45,000.50), one per quantity,
 #: shared by the input tables (schema) and a scenario's changes.
 MAX_PLACES = 10_000  # per setting and package: England's largest special schools have < 1,000
@@ -307,6 +309,16 @@ class Policy(_Frozen):
             "placement [GBP/yr]"
         ),
     )
+    unplaced_cost_gbp: float | dict[str, float | dict[str, float]] | None = Field(
+        None,
+        description=(
+            "What each unplaced child costs the LA a year in reports [GBP/yr] (the duty "
+            "remains: a spot-purchased or otherwise-educated place): blank = derived from the "
+            "data (mean INMSS fee of the package + mean INMSS transport, docs/measures.md); a "
+            "number for every child; or by package, optionally by phase, e.g. {SPP4: 70000} "
+            "or {SPP4: {primary: 60000, secondary: 75000}}. Not the objective's penalty"
+        ),
+    )
     continuity: Literal["keep", "free"] = Field(
         "keep", description=("keep: continuing placements stay; free: everyone may be re-placed")
     )
@@ -366,6 +378,37 @@ class Policy(_Frozen):
             return value  # a number or a list is pydantic's to refuse
         text = " ".join(value.split())  # one line: outputs show it in a title or a box
         return text or None
+
+    @field_validator("unplaced_cost_gbp", mode="after")
+    @classmethod
+    def _unplaced_costs(cls, value: object) -> object:
+        """Every rate a finite £ a year in range; phases by name (package ids: validate)."""
+
+        def check(rate: float, where: str) -> None:
+            if not (0 <= rate <= MAX_PLACE_COST_GBP):
+                msg = (
+                    f"unplaced_cost_gbp{where} must be from 0 to {MAX_PLACE_COST_GBP:,.0f} "
+                    f"[GBP/yr], found {rate!r}"
+                )
+                raise ValueError(msg)
+
+        if isinstance(value, dict):
+            for pkg, rate in value.items():
+                if isinstance(rate, dict):
+                    bad = sorted(set(rate) - set(PHASE_NAMES))
+                    if bad or not rate:
+                        msg = (
+                            f"unplaced_cost_gbp.{pkg} by phase must name phases "
+                            f"{', '.join(PHASE_NAMES)}; found {bad or 'none'}"
+                        )
+                        raise ValueError(msg)
+                    for ph, r in rate.items():
+                        check(r, f".{pkg}.{ph}")
+                else:
+                    check(rate, f".{pkg}")
+        elif value is not None:
+            check(float(cast(float, value)), "")
+        return value
 
     @field_validator("la_code", mode="before")
     @classmethod

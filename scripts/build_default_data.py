@@ -272,6 +272,12 @@ preference_penalty_gbp: [0, 3000, 6000]   # rank 1, 2, 3 ...
 unranked_penalty_gbp: 10000      # placement at a setting the parent did not rank (assumption)
 mainstream_duty_gbp: 50000       # strong duty to honour a mainstream preference (assumption)
 unplaced_penalty_gbp: 1000000    # larger than any placement cost: place everyone first
+# What an unplaced child costs in every total [GBP/yr]: the duty stays, so the LA
+# spot-purchases (usually independent) or educates otherwise. Blank = derived from the
+# data: mean INMSS fee of the package (places.csv, else the costing framework) + mean
+# transport of the INMSS placements (docs/measures.md). Or a number for every child, or
+# by package, optionally by phase: {SPP4: 70000} or {SPP4: {primary: 60000, secondary: 75000}}.
+unplaced_cost_gbp: null
 continuity: keep                 # continuing children keep their current setting
 inmss_max_places: null           # no cap on INMSS places (a scenario may set one)
 # Candidate hosts kept out of siting, by package (assumption): a selective (grammar)

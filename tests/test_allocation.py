@@ -904,7 +904,7 @@ def test_default_data_smoke(default_ds):
     assert 0.05 <= res.kpis["inmss_share"] <= 0.40
     assert res.kpis["unplaced_children"] == len(res.unplaced) < 0.1 * len(default_ds.children)
     assert res.kpis["total_cost_gbp"] == pytest.approx(
-        res.kpis["place_cost_gbp"] + res.kpis["transport_cost_gbp"]
+        res.kpis["place_cost_gbp"] + res.kpis["transport_cost_gbp"] + res.kpis["unplaced_cost_gbp"]
     )
     # every continuing child is kept (default policy: keep)
     cont = default_ds.children.loc[

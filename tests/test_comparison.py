@@ -116,6 +116,7 @@ def test_who_moves_counts_by_type_and_package(tiny_cmp):
         "children",
         "place_change_gbp",
         "transport_change_gbp",
+        "unplaced_change_gbp",
         "total_change_gbp",
     ]
 
@@ -317,7 +318,9 @@ def test_fee_cap_example_lowers_inmss_cost_only(default_ds):
     assert cmp.kpis.at["capital_cost_gbp", cap.name] == 0
     assert np.isclose(
         cmp.deltas.at["total_cost_gbp", cap.name],
-        cmp.deltas.at["place_cost_gbp", cap.name] + cmp.deltas.at["transport_cost_gbp", cap.name],
+        cmp.deltas.at["place_cost_gbp", cap.name]
+        + cmp.deltas.at["transport_cost_gbp", cap.name]
+        + cmp.deltas.at["unplaced_cost_gbp", cap.name],
     )
 
 

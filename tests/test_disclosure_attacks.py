@@ -462,3 +462,72 @@ def test_publish_unplaced_reasons_carry_no_childs_numbers(books):
     reasons = {r["reason"] for r in rows(book, "Unplaced")}
     assert reasons
     assert all(not re.search(r"\d", str(r)) for r in reasons), reasons
+
+
+def _gbp(value) -> float | None:
+    """'£43,605,200' → 43605200.0; 'c' (or blank) → None."""
+    text = str(value).replace("£", "").replace(",", "").strip()
+    return None if text in ("c", "", "None") else float(text)
+
+
+def read_costs(reader: Reader, path: Path, rates) -> None:
+    """What the Summary's £ say about the unplaced count, to a reader who knows the rates.
+
+    Every unplaced child costs a public rate (policy, or the published fees + transport),
+    so total − place − transport = the unplaced £ ∈ [n × min rate, n × max rate] would
+    bound the count n: each £ figure rounded to £100, so ± £50 each.
+    """
+    book = openpyxl.load_workbook(path, read_only=True)
+    by = {str(r["measure"]).strip(): r["value"] for r in rows(book, "Summary")}
+    total = _gbp(by["total cost a year (place + transport + unplaced)"])
+    place, transport = _gbp(by["place cost"]), _gbp(by["transport cost"])
+    unplaced_gbp = _gbp(by["unplaced children's cost (INMSS proxy)"])
+    lo_rate, hi_rate = (
+        float(rates["unplaced_cost_gbp"].min()),
+        float(rates["unplaced_cost_gbp"].max()),
+    )
+    n = reader.var(("baseline", "la", "", "unplaced"))
+    if total is not None and place is not None and transport is not None:
+        cost_lo, cost_hi = total - place - transport - 150, total - place - transport + 150
+        reader.lo[n] = max(reader.lo[n], cost_lo / hi_rate)
+        reader.hi[n] = min(reader.hi[n], cost_hi / lo_rate)
+    if unplaced_gbp is not None and by["children without a suitable place"] == "c":
+        reader.lo[n] = max(reader.lo[n], (unplaced_gbp - 50) / hi_rate)
+        reader.hi[n] = min(reader.hi[n], (unplaced_gbp + 50) / lo_rate)
+
+
+def test_total_cost_gives_no_suppressed_unplaced_count_away(default_ds, compared, books):
+    """Unplaced children are costed in total_cost_gbp at a known rate each: with their count
+    suppressed (2 on the default data → "c"), total − place − transport would give it back.
+    The publish rule: the unplaced £ only beside a published count, the total only as the
+    sum of its published parts ("c" when one is)."""
+    res = compared.results["baseline"]
+    assert 1 <= res.kpis["unplaced_children"] <= 7  # the case under attack
+    book = openpyxl.load_workbook(books[0], read_only=True)
+    by = {str(r["measure"]).strip(): r["value"] for r in rows(book, "Summary")}
+    assert by["children without a suitable place"] == "c"
+    assert by["total cost a year (place + transport + unplaced)"] == "c"
+    assert by["unplaced children's cost (INMSS proxy)"] == "c"
+    reader = Reader()
+    read_workbook(reader, books[0], options=[compared.kpis.columns[1]])
+    read_costs(reader, books[0], res.unplaced_rates)
+    truth = truth_of(
+        default_ds,
+        {"baseline": res, compared.kpis.columns[1]: compared.results[compared.kpis.columns[1]]},
+    )
+    assert not attack(reader, truth)
+
+
+def test_the_cost_attack_is_not_vacuous(default_ds, compared, tmp_path, monkeypatch):
+    """Had the total been published rounded, as the other £ are, the count would be pinned."""
+    import optimiser.reports.published as published
+
+    def naive_total(place, transport, unplaced):
+        return published.round_gbp(compared.results["baseline"].kpis["total_cost_gbp"], 100)
+
+    monkeypatch.setattr(published.Release, "total_cost", staticmethod(naive_total))
+    path = write_workbook(default_ds, tmp_path / "naive.xlsx", years=0, publish=True)
+    reader = Reader()
+    read_workbook(reader, path, options=[])
+    read_costs(reader, path, compared.results["baseline"].unplaced_rates)
+    assert attack(reader, truth_of(default_ds, {"baseline": compared.results["baseline"]}))

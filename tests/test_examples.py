@@ -24,7 +24,7 @@ FILES = [
 ]
 # README table row label → KPI (deltas.csv row)
 README_ROWS = {
-    "total cost (place + transport)": "total_cost_gbp",
+    "total cost (place + transport + unplaced)": "total_cost_gbp",
     "INMSS children": "inmss_children",
     "INMSS place cost": "inmss_cost_gbp",
     "children without a suitable place": "unplaced_children",

@@ -272,6 +272,7 @@ def test_policy_keys_exact():
         "unranked_penalty_gbp",
         "mainstream_duty_gbp",
         "unplaced_penalty_gbp",
+        "unplaced_cost_gbp",
         "continuity",
         "inmss_max_places",
         "host_exclusions",

@@ -11,11 +11,13 @@ import re
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from helpers import workbook_rows
 from typer.testing import CliRunner
 
 import optimiser
+from optimiser.allocation.kpis import phase_places
 from optimiser.cli.app import app
 from optimiser.disclosure import publish_count
 from optimiser.reports.labels import format_kpis, kpi_rows, kpi_unit
@@ -131,6 +133,7 @@ def test_header_rows(books, fee_cap):
         "In INMSS (children)",
         "Without a place (children)",
         "Shortfall (places)",
+        "Spare places",
     ]
 
 
@@ -152,13 +155,15 @@ def test_summary_kpis_equal_the_api(books, baseline):
     labels = dict(got)
     assert labels["children placed"] == baseline.kpis["placed_children"]
     assert labels["INMSS share of placements"] == pytest.approx(baseline.kpis["inmss_share"])
-    assert labels["total cost a year"] == pytest.approx(baseline.kpis["total_cost_gbp"])
+    assert labels["total cost a year (place + transport + unplaced)"] == pytest.approx(
+        baseline.kpis["total_cost_gbp"]
+    )
     formats = {
         r[0].value: r[1].number_format
         for r in books["working"]["Summary"].iter_rows(min_row=HEADER_ROW + 1, max_col=2)
         if r[1].value is not None
     }
-    assert formats["total cost a year"] == "£#,##0"
+    assert formats["total cost a year (place + transport + unplaced)"] == "£#,##0"
     assert formats["INMSS share of placements"] == "0.0%"
     assert formats["children placed"] == "#,##0"
     assert formats["mean journey (min)"] == "0.0"
@@ -176,7 +181,7 @@ def test_publish_summary_kpis_are_the_published_figures(books, baseline):
     assert got["longest journey (min)"] == "c"  # a withheld figure stays text
 
 
-def test_sufficiency_numbers_equal_the_api(books, baseline):
+def test_sufficiency_numbers_equal_the_api(books, baseline, default_ds):
     rows = sheet_rows(books["working"], "Sufficiency")
     suff = baseline.sufficiency
     assert len(rows) == len(suff)
@@ -189,10 +194,12 @@ def test_sufficiency_numbers_equal_the_api(books, baseline):
         assert r["unplaced_children"] == s.unplaced
         assert r["shortfall"] == pytest.approx(s.shortfall)
     published = sheet_rows(books["publish"], "Sufficiency")
-    for r, s in zip(published, suff.itertuples(), strict=True):
+    # published places: public information only, the age split (no placed child behind them)
+    by_age = phase_places(default_ds, pd.Index(default_ds.packages["package_id"])).ravel()
+    for r, s, places in zip(published, suff.itertuples(), by_age, strict=True):
         # the rule, or "c" where secondary suppression protects a small cell
         assert r["demand_children"] in (publish_count(s.demand), "c")
-        assert r["places"] == pytest.approx(s.places)
+        assert r["places"] == places
         assert "shortfall" not in r
 
 

@@ -26,6 +26,9 @@ def allocation_kpis(
 ) -> dict[str, float]:
     """Headline figures (DESIGN §4 names first); costs [GBP/yr], times [min].
 
+    ``total_cost_gbp`` = place + transport + unplaced cost: ``unplaced_cost_gbp`` is
+    the sum of ``unplaced["unplaced_cost_gbp"]`` (each unplaced child at its rate).
+
     ``placed_c`` is each placement's child position in ``kids`` (row order of
     ``placements``).
     """
@@ -40,10 +43,17 @@ def allocation_kpis(
     place = placements["place_cost_gbp"].to_numpy(float)
     transport = placements["transport_cost_gbp"].to_numpy(float)
     continuing = placements["continuing"].to_numpy(bool)
+    # no free unplaced children (DESIGN §8): each costs its rate (allocation.unplaced_cost)
+    unplaced_gbp = (
+        float(unplaced["unplaced_cost_gbp"].astype(float).sum())
+        if "unplaced_cost_gbp" in unplaced
+        else 0.0
+    )
     return {
-        "total_cost_gbp": float(place.sum() + transport.sum()),
+        "total_cost_gbp": float(place.sum()) + float(transport.sum()) + unplaced_gbp,
         "place_cost_gbp": float(place.sum()),
         "transport_cost_gbp": float(transport.sum()),
+        "unplaced_cost_gbp": unplaced_gbp,
         "inmss_children": float(inmss.sum()),
         "inmss_share": _share(inmss.sum(), len(placements)),
         "inmss_cost_gbp": float(place[inmss].sum()),
@@ -60,29 +70,85 @@ def allocation_kpis(
     }
 
 
-def _phase_places(ds: Dataset, packages: pd.Index) -> np.ndarray:
-    """Places per package × phase (rows: ``packages``; columns: PHASES).
+def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """``total`` whole places split in proportion to ``weights`` (Hamilton's rule).
 
-    A setting's places are split across phases by the overlap of its age range
-    with each phase's ages (ages 4-19).
+    Each part gets the floor of its quota, then the parts with the largest remainders
+    one more each until the total is reached; ties go to the earlier part (the
+    younger phase). All weights 0: everything to the first part.
+    """
+    out = np.zeros(len(weights), np.int64)
+    if total <= 0:
+        return out
+    w = np.asarray(weights, float)
+    if w.sum() <= 0:
+        out[0] = total
+        return out
+    quota = total * w / w.sum()
+    out[:] = np.floor(quota + 1e-9)
+    left = total - int(out.sum())
+    order = np.lexsort((np.arange(len(w)), -(quota - out)))
+    out[order[:left]] += 1
+    return out
+
+
+def phase_places(
+    ds: Dataset, packages: pd.Index, placements: pd.DataFrame | None = None
+) -> np.ndarray:
+    """Whole places per package × phase (rows: ``packages``; columns: PHASES).
+
+    Each open setting's places for a package (N, a whole number) go to phases in whole
+    places, where its children are first:
+
+    1. each phase gets the c_ph children placed there (this setting × package, this
+       allocation), so the placed never exceed the places of their own row;
+    2. the spare N − Σ c_ph go to the phases by the overlap of the setting's age range
+       with each phase's ages (ages 4-19), by largest remainder.
+
+    When continuing placements keep Σ c_ph > N (the allocation warns), the N places are
+    split over the phases by largest remainder on c_ph. Either way Σ_ph = N exactly.
+    Without ``placements`` (publish mode: public information only) every c_ph is 0, so
+    the split is by age overlap alone.
     """
     pol = ds.policy.phase_age
     bounds = [(4, pol.secondary_from - 1), (pol.secondary_from, pol.post16_from - 1)]
     bounds.append((pol.post16_from, 19))
     settings = ds.settings.drop_duplicates("setting_id")
-    si = pd.Index(settings["setting_id"]).get_indexer(ds.places["setting_id"])
-    k = packages.get_indexer(pd.Index(ds.places["package_id"]))
+    rows = ds.places.drop_duplicates(["setting_id", "package_id"])
+    si = pd.Index(settings["setting_id"]).get_indexer(rows["setting_id"])
+    k = packages.get_indexer(pd.Index(rows["package_id"]))
     ok = (si >= 0) & (k >= 0)
     ok[ok] = ~settings["closed"].to_numpy(bool)[si[ok]]
     lo = settings["age_min"].to_numpy(float, na_value=np.nan)[si[ok]]
     hi = settings["age_max"].to_numpy(float, na_value=np.nan)[si[ok]]
-    n_places = ds.places["places"].to_numpy(float, na_value=np.nan)[ok]
-    span = np.maximum(np.minimum(hi, 19) - np.maximum(lo, 4) + 1, 1)
+    n_places = np.nan_to_num(rows["places"].to_numpy(float, na_value=np.nan)[ok])
+    overlap = np.column_stack(
+        [np.maximum(np.minimum(hi, b) - np.maximum(lo, a) + 1, 0) for a, b in bounds]
+    )
+    overlap = np.nan_to_num(overlap)
+    placed = (
+        placements.groupby(["setting_id", "package_id", "phase"]).size()
+        if placements is not None and len(placements)
+        else pd.Series(dtype=float)
+    )
     out = np.zeros((len(packages), len(PHASES)))
-    for j, (a, b) in enumerate(bounds):
-        overlap = np.maximum(np.minimum(hi, b) - np.maximum(lo, a) + 1, 0)
-        share = np.nan_to_num(n_places * overlap / span)
-        out[:, j] = np.bincount(k[ok], weights=share, minlength=len(packages))
+    for r, (sid, pkg, n, share) in enumerate(
+        zip(
+            rows["setting_id"].to_numpy()[ok],
+            rows["package_id"].to_numpy()[ok],
+            np.floor(n_places + 1e-9).astype(np.int64),
+            overlap,
+            strict=True,
+        )
+    ):
+        c = np.array([placed.get((sid, pkg, ph), 0) for ph in PHASES], np.int64)
+        if c.sum() > n:
+            split = _largest_remainder(int(n), c.astype(float))
+        elif share.sum() > 0 or c.sum() > 0:
+            split = c + _largest_remainder(int(n - c.sum()), share if share.sum() > 0 else c)
+        else:
+            split = np.zeros(len(PHASES), np.int64)  # no phase overlaps ages 4-19: none
+        out[k[ok][r]] += split
     return out
 
 
@@ -93,11 +159,16 @@ def sufficiency_table(
     kids: pd.DataFrame,
     placed_c: np.ndarray,
 ) -> pd.DataFrame:
-    """Demand, places, placed (in INMSS) and shortfall by package × phase.
+    """Demand, places, placed (in INMSS), unplaced and shortfall by package × phase.
 
-    ``places`` splits each setting's places across phases by the overlap of its
-    age range with the phase's ages (ages 4-19). ``shortfall`` = max(demand −
-    places, 0); ``unplaced`` counts children the model could not place.
+    Whole numbers throughout (docs/measures.md defines each): ``places`` splits each
+    setting's places over phases in whole places, its placed children first
+    (:func:`phase_places`); ``spare_places`` = places − placed; ``shortfall`` =
+    max(demand − places, 0). With demand = placed + unplaced and placed ≤ places
+    (every row, unless continuing placements are kept over places), it follows that
+    shortfall = max(unplaced − spare_places, 0) ≤ unplaced: the unplaced beyond the
+    shortfall are children who cannot use the row's spare places (journey cap, the
+    setting's ages or total places, the INMSS cap).
     ``placed_c`` is each placement's child position in ``kids``.
     """
     packages = pd.Index(ds.packages["package_id"])
@@ -118,11 +189,12 @@ def sufficiency_table(
             "package_id": np.repeat(packages.to_numpy(), len(PHASES)),
             "phase": np.tile(np.array(PHASES, object), len(packages)),
             "demand": count(np.arange(len(kids))),
-            "places": _phase_places(ds, packages).ravel().round(1),
+            "places": phase_places(ds, packages, placements).ravel().astype(np.int64),
             "placed": count(placed_c),
             "placed_inmss": count(placed_c[inmss]),
             "unplaced": count(np.flatnonzero(~placed)),
         }
     )
-    table["shortfall"] = (table["demand"] - table["places"]).clip(lower=0).round(1)
+    table["shortfall"] = (table["demand"] - table["places"]).clip(lower=0)
+    table["spare_places"] = (table["places"] - table["placed"]).clip(lower=0)
     return table

@@ -21,6 +21,7 @@ from optimiser.allocation.check import check_allocation, over_places_warning
 from optimiser.allocation.kpis import allocation_kpis, sufficiency_table
 from optimiser.allocation.network import build_flow_network
 from optimiser.allocation.unplaced import unplaced_reasons
+from optimiser.allocation.unplaced_cost import RATE_COLUMNS, unplaced_child_costs, unplaced_rates
 from optimiser.dataset.model import Dataset
 from optimiser.schema.tables import INMSS_TYPES
 
@@ -39,7 +40,9 @@ class AllocationResult:
     ----------
     placements : DataFrame, one row per placed child (DESIGN §4 columns, then
         arc_cost, setting_type, phase, continuing).
-    unplaced : DataFrame, child_id, package_id, reason (with the numbers).
+    unplaced : DataFrame, child_id, package_id, reason (with the numbers),
+        unplaced_cost_gbp (what the child costs the LA all the same, [GBP/yr]; see
+        :mod:`optimiser.allocation.unplaced_cost`).
     objective : float, Σ arc_cost over placements + penalties for the unplaced [GBP/yr].
     kpis : dict of headline figures (see :func:`optimiser.allocation.kpis.allocation_kpis`).
     sufficiency : DataFrame, demand, places, placed and shortfall by package × phase.
@@ -50,6 +53,8 @@ class AllocationResult:
     warnings : soft problems, one sentence each naming the setting (and package), never a
         child: continuing placements kept over a setting × package's places, a setting's
         total places or the INMSS cap (the children stay where they are).
+    unplaced_rates : DataFrame, the cost of an unplaced child by package × phase
+        (:func:`optimiser.allocation.unplaced_cost.unplaced_rates`).
     """
 
     placements: pd.DataFrame
@@ -62,6 +67,9 @@ class AllocationResult:
     unplaced_penalty_gbp: float = 0.0
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    unplaced_rates: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=RATE_COLUMNS), compare=False
+    )
 
 
 def _resolve(ds: Dataset, scenario: Scenario | None) -> Dataset:
@@ -116,6 +124,11 @@ def allocate(
     placements = _placements(chosen, kids, ds)
     placed_c = chosen["c"].to_numpy()
     unplaced = unplaced_reasons(ds, kids, arcs, placed_c)
+    rates = unplaced_rates(ds, placements)
+    phase = unplaced["child_id"].map(
+        kids.drop_duplicates("child_id").set_index("child_id")["phase"]
+    )
+    unplaced["unplaced_cost_gbp"] = unplaced_child_costs(rates, unplaced["package_id"], phase)
     penalty = max(
         ds.policy.unplaced_penalty_gbp, float(arcs["arc_cost"].max()) + 1.0 if len(arcs) else 0.0
     )
@@ -132,6 +145,7 @@ def allocate(
         unplaced_penalty_gbp=penalty,
         timings_s=timings,
         warnings=_continuing_over_places(ds, chosen, kids),
+        unplaced_rates=rates,
     )
     if check:
         t = time.perf_counter()

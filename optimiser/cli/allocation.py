@@ -89,6 +89,7 @@ def allocate_cmd(
 
 
 def _print_allocation(res, ds: Dataset, *, detail_written: bool = False) -> None:
+    from optimiser.allocation.unplaced_cost import unplaced_cost_note
     from optimiser.reports.labels import format_kpis
 
     table = RichTable(title="Allocation: key figures")
@@ -97,6 +98,7 @@ def _print_allocation(res, ds: Dataset, *, detail_written: bool = False) -> None
     for label, value in format_kpis(res.kpis):
         table.add_row(label, value)
     console.print(table)
+    console.print(unplaced_cost_note(res.unplaced, res.unplaced_rates), markup=False)
     cols = [
         "package_id",
         "phase",

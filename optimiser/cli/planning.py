@@ -85,6 +85,7 @@ def _print_comparison(cmp) -> None:
     Figures keep their full width (never cut): with many options on a narrow
     terminal each option gets its own table of baseline, option and change.
     """
+    from optimiser.allocation.unplaced_cost import unplaced_cost_note
     from optimiser.reports.labels import format_value, kpi_label
 
     names = list(cmp.kpis.columns)
@@ -109,6 +110,9 @@ def _print_comparison(cmp) -> None:
         for i, key in enumerate(keys):
             table.add_row(kpi_label(key), *[cells[c][i] for c in columns])
         console.print(table)
+    for name, res in cmp.results.items():
+        line = unplaced_cost_note(res.unplaced, res.unplaced_rates)
+        console.print(f"{name}: {line}", markup=False)
     if len(cmp.moves):
         cols = ["scenario", "package_id", "from_type", "to_type", "children", "total_change_gbp"]
         moves = frame_table(
@@ -156,6 +160,7 @@ def horizon_cmd(
         "leavers_children",
         "inmss_children",
         "inmss_share",
+        "unplaced_cost_gbp",
         "total_cost_gbp",
     ]
     table = frame_table(
@@ -166,6 +171,11 @@ def horizon_cmd(
         cell=format_value,
     )
     console.print(table)
+    console.print(
+        "total cost = place + transport + unplaced: each unplaced child costed at policy "
+        "unplaced_cost_gbp (blank: mean INMSS fee of the package + mean INMSS transport)",
+        markup=False,
+    )
 
 
 def _excluded_line(excluded: pd.DataFrame) -> str:
@@ -237,8 +247,8 @@ def site_cmd(
     console.print(
         f"capital £{res.capital_cost_gbp:,.0f} of £{budget:,.0f} "
         f"(£{res.annualised_capital_gbp:,.0f} a year annualised); confirmed saving "
-        f"£{res.annual_saving_gbp:,.0f} a year by re-allocation (£{res.saving_with_proxy_gbp:,.0f} "
-        f"counting newly placed children at their INMSS proxy; modelled "
+        f"£{res.annual_saving_gbp:,.0f} a year by re-allocation (total cost counting each "
+        f"unplaced child at policy unplaced_cost_gbp; modelled "
         f"£{res.modelled_saving_gbp:,.0f}); children in new bases "
         f"{res.children_served}, newly placed {res.newly_placed_children}, INMSS places avoided "
         f"{res.inmss_places_avoided}, journey minutes saved {res.journey_min_saved:,.0f}; "

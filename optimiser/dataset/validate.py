@@ -703,10 +703,13 @@ def check_costing_conflicts(ds: Dataset) -> list[Problem]:
 
 
 def check_policy_packages(ds: Dataset) -> list[Problem]:
-    """Package ids in policy ``host_exclusions`` are in packages.csv (a typo bars nothing)."""
+    """Package ids in policy ``host_exclusions`` and ``unplaced_cost_gbp`` are in packages.csv
+    (a typo bars nothing, or costs nobody)."""
     packages = set(ds.packages["package_id"].astype(str))
     listed = ", ".join(sorted(packages)[:12])
     rules = ds.policy.host_exclusions
+    rates = ds.policy.unplaced_cost_gbp
+    costed = set(rates) if isinstance(rates, dict) else set()
     return [
         Problem(
             "policy.yaml",
@@ -718,6 +721,17 @@ def check_policy_packages(ds: Dataset) -> list[Problem]:
         )
         for rule in HOST_RULES
         for p in getattr(rules, rule)
+        if p not in packages
+    ] + [
+        Problem(
+            "policy.yaml",
+            None,
+            "key unplaced_cost_gbp",
+            repr(p),
+            f"package_ids listed in packages.csv ({listed})",
+            f"correct the package id {p!r} in unplaced_cost_gbp or remove it",
+        )
+        for p in sorted(costed)
         if p not in packages
     ]
 
@@ -758,6 +772,7 @@ _FOLLOWS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
         ("check_foreign_keys", "costing_framework.csv", "package_id"),
         ("check_foreign_keys", "candidates.csv", "packages"),
         *(("check_policy_packages", "policy.yaml", f"key host_exclusions.{r}") for r in HOST_RULES),
+        ("check_policy_packages", "policy.yaml", "key unplaced_cost_gbp"),
     ),
     ("places.csv", "setting_id"): (
         ("check_unique_ids", "places.csv", "package_id"),

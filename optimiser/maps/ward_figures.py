@@ -268,8 +268,12 @@ def la_figures(
         la = release.table(BASELINE, "la").iloc[0]
         placed, inmss, unplaced, demand = la["placed"], la["inmss"], la["unplaced"], la["demand"]
         share = Release.share(inmss, placed)
-        total = Release.gated(k["total_cost_gbp"], placed, 1000)
         transport = Release.gated(k["transport_cost_gbp"], la["transported"], 1000)
+        total = Release.total_cost(  # the sum of published parts: no unplaced £ by difference
+            Release.gated(k["place_cost_gbp"], placed, 1000),
+            transport,
+            Release.unplaced_cost(k["unplaced_cost_gbp"], k["unplaced_children"], unplaced),
+        )
         per_child = Release.per_child(k["transport_cost_gbp"], placed)
         mean_min = Release.gated(k["mean_travel_min"], placed, 1)
     else:
@@ -285,7 +289,7 @@ def la_figures(
         ("Placed in INMSS (independent / non-maintained special)", _fmt(inmss)),
         ("INMSS share of placed children", _fmt(share, pct=True)),
         ("Not placed (no suitable place)", _fmt(unplaced)),
-        ("Total cost of places and transport", _fmt(total, gbp=True)),
+        ("Total cost (places + transport + unplaced children)", _fmt(total, gbp=True)),
         ("Transport cost", _fmt(transport, gbp=True)),
         ("Transport cost per placed child", _fmt(_step(per_child, 10), gbp=True)),
         ("Mean journey time (minutes)", _fmt(mean_min)),

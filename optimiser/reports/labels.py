@@ -9,9 +9,10 @@ _KPI_LABELS = {
     "continuing_children": ("  of whom continuing placements", "{:,.0f}"),
     "new_placements": ("  of whom newly placed", "{:,.0f}"),
     "unplaced_children": ("children without a suitable place", "{:,.0f}"),
-    "total_cost_gbp": ("total cost a year", "£{:,.0f}"),
+    "total_cost_gbp": ("total cost a year (place + transport + unplaced)", "£{:,.0f}"),
     "place_cost_gbp": ("  place cost", "£{:,.0f}"),
     "transport_cost_gbp": ("  transport cost", "£{:,.0f}"),
+    "unplaced_cost_gbp": ("  unplaced children's cost (INMSS proxy)", "£{:,.0f}"),
     "transported_children": ("children transported", "{:,.0f}"),
     "transport_cost_per_transported_child_gbp": (
         "  transport cost per child transported",

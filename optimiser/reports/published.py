@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser._errors import DisclosureError
+from optimiser.allocation.kpis import PHASES, phase_places
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.dataset.wards import child_wards
@@ -49,6 +50,7 @@ _WITHHELD = frozenset(
 )
 #: £ totals over a count of children: shown only beside that count (a total over one
 #: child at a public fee would give the count away).
+#: (total_cost_gbp and unplaced_cost_gbp: from the published parts and unplaced count, below)
 _GBP_GATES = {
     "total_cost_gbp": "placed",
     "place_cost_gbp": "placed",
@@ -77,12 +79,30 @@ def _counts(release: Release, scenario: str, table: str) -> pd.DataFrame:
     return wide.rename(columns=_COUNT_COLUMNS)
 
 
-def published_sufficiency(release: Release, res: AllocationResult) -> pd.DataFrame:
-    """Package × phase: places (public), demand, placed, INMSS and unplaced children."""
+def published_sufficiency(
+    release: Release, res: AllocationResult, *, ds: Dataset | None = None
+) -> pd.DataFrame:
+    """Package × phase: places (public), demand, placed, INMSS and unplaced children.
+
+    The working places put a setting's places where its placed children are first
+    (:func:`optimiser.allocation.kpis.phase_places`): a row with no spare place would
+    show its exact placed count. Published places use public information only, each
+    setting's places split over phases by age overlap in whole places ("c" without ``ds``).
+    """
     suff = res.sufficiency
     counts = _counts(release, BASELINE, "phase")
     keys = suff["package_id"].astype(str) + "|" + suff["phase"].astype(str)
-    out = suff[["package_id", "phase", "places"]].reset_index(drop=True)
+    out = suff[["package_id", "phase"]].reset_index(drop=True)
+    if ds is None:
+        out["places"] = SUPPRESSED
+    else:
+        packages = pd.Index(ds.packages["package_id"])
+        by_age = pd.Series(
+            phase_places(ds, packages).ravel().astype(int),
+            index=pd.MultiIndex.from_product([packages, PHASES]),
+        )
+        rows = pd.MultiIndex.from_arrays([out["package_id"], out["phase"]])
+        out["places"] = by_age.reindex(rows).to_numpy()
     for col in _COUNT_COLUMNS.values():
         out[col] = counts[col].reindex(keys.to_numpy()).to_numpy()
     check_publishable(out)
@@ -220,7 +240,18 @@ def published_kpis(
         else:
             msg = f"no publish rule for the KPI {key!r}; add one to optimiser.reports.published"
             raise KeyError(msg)
+    if "unplaced_cost_gbp" in kpis:  # beside the published unplaced count only
+        out["unplaced_cost_gbp"] = Release.unplaced_cost(
+            float(kpis["unplaced_cost_gbp"]), float(kpis["unplaced_children"]), la["unplaced"], 100
+        )
+    if "total_cost_gbp" in kpis:  # the sum of the published parts: no part is a difference
+        out["total_cost_gbp"] = Release.total_cost(
+            out.get("place_cost_gbp", SUPPRESSED),
+            out.get("transport_cost_gbp", SUPPRESSED),
+            out.get("unplaced_cost_gbp", 0),
+        )
     counts = [k for k in out if k in by_kpi or k.startswith(("placed_children_", "unplaced_"))]
+    counts = [k for k in counts if not k.endswith("_gbp")]
     if bad := [k for k in counts if not is_publishable_count(out[k])]:
         msg = f"internal error: KPI count(s) {bad} are not disclosure-controlled; nothing written"
         raise DisclosureError(msg)
@@ -276,6 +307,25 @@ def published_horizon(horizon: pd.DataFrame, release: Release) -> pd.DataFrame:
             out[name] = [round_gbp(float(v), 100) for v in horizon[col]]
         elif name == "places":
             out[name] = horizon[col].round(0).astype(int)
+    if "unplaced_cost_gbp" in horizon:  # beside the published count; total from the parts
+        out["unplaced_cost_gbp"] = [
+            Release.unplaced_cost(float(c), float(n), p, 100)
+            for c, n, p in zip(
+                horizon["unplaced_cost_gbp"],
+                horizon["unplaced_children"],
+                out["unplaced_children"],
+                strict=True,
+            )
+        ]
+        out["total_cost_gbp"] = [
+            Release.total_cost(*parts)
+            for parts in zip(
+                out["place_cost_gbp"],
+                out["transport_cost_gbp"],
+                out["unplaced_cost_gbp"],
+                strict=True,
+            )
+        ]
     if "inmss_share" in horizon:
         out["inmss_share"] = [
             Release.share(a, b)

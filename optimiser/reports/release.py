@@ -159,6 +159,34 @@ class Release:
         return round_gbp(float(round_gbp(total_gbp, 100)) / float(count), step)
 
     @staticmethod
+    def unplaced_cost(
+        cost_gbp: float, unplaced: float, published: Figure, step: int = 1000
+    ) -> Figure:
+        """The unplaced children's £ from their *published* count: count × mean rate.
+
+        ``cost_gbp`` is the exact Σ of the ``unplaced`` children's rates. A rate per child
+        is public (policy or fees), so the exact total would give the exact count away:
+        the figure is the published count × the mean rate, rounded; "c" beside "c".
+        """
+        if published == SUPPRESSED or cost_gbp != cost_gbp:
+            return SUPPRESSED
+        if not published or not unplaced:
+            return 0
+        return round_gbp(float(published) * cost_gbp / unplaced, step)
+
+    @staticmethod
+    def total_cost(place: Figure, transport: Figure, unplaced: Figure) -> Figure:
+        """Total cost as the sum of its *published* parts; "c" when any part is.
+
+        An exact total beside published place and transport £ would leave the unplaced
+        £ (and so their count) as the difference.
+        """
+        parts = (place, transport, unplaced)
+        if any(p == SUPPRESSED for p in parts):
+            return SUPPRESSED
+        return sum(float(p) for p in parts)
+
+    @staticmethod
     def gated(value: float, count: Figure, step: int) -> Figure:
         """A mean or total, only beside a published non-zero count, to the nearest ``step``."""
         if count == SUPPRESSED or not count or value != value:

@@ -139,7 +139,7 @@ def _published_tables(
         release = release_for(ds, res, comparison.results if comparison else None)
     return WorkbookTables(
         summary=summary_table(published_kpis(release, res.kpis)),
-        sufficiency=published_sufficiency(release, res),
+        sufficiency=published_sufficiency(release, res, ds=ds),
         wards=published_wards(ds, release, res),
         inmss=published_inmss(ds, release),
         transport=published_transport(release, res),

@@ -28,7 +28,8 @@ class Comparison:
     kpis : one row per KPI, one column per option (baseline first).
     deltas : each scenario minus the baseline, same rows.
     moves : who changes setting in each scenario: scenario, package_id, from_type,
-        to_type, children, and the change in place, transport and total cost [GBP/yr].
+        to_type, children, and the change in place, transport, unplaced and total cost
+        [GBP/yr].
     results : the AllocationResult of each option, by name.
     scenarios : the Scenario of each option other than the baseline, by name (maps draw
         its added, expanded and closed settings; the pack states its capital).
@@ -125,11 +126,20 @@ def kpi_column(res: AllocationResult, scenario: Scenario | None) -> pd.Series:
     return pd.Series(values, dtype=float)
 
 
+def _unplaced_costs(res: AllocationResult) -> pd.Series:
+    """Each unplaced child's cost by child_id [GBP/yr] (0 for a result without the column)."""
+    un = res.unplaced
+    if "unplaced_cost_gbp" not in un:
+        return pd.Series(0.0, index=pd.Index(un["child_id"]))
+    return un.set_index("child_id")["unplaced_cost_gbp"].astype(float)
+
+
 def who_moves(base: AllocationResult, other: AllocationResult, *, scenario: str) -> pd.DataFrame:
     """Children whose setting differs between two results, counted by package and type change.
 
     Children only in one of the two (demand growth) are left out. ``total_change_gbp``
-    is the change in place + transport cost: negative values are savings.
+    is the change in place + transport + unplaced cost (a child left unplaced costs their
+    ``unplaced_cost_gbp``): negative values are savings.
     """
     cols = ["setting_id", "setting_type", "place_cost_gbp", "transport_cost_gbp"]
     a = base.placements.set_index("child_id")[cols]
@@ -157,12 +167,19 @@ def who_moves(base: AllocationResult, other: AllocationResult, *, scenario: str)
             - a.loc[moved, "transport_cost_gbp"].fillna(0),
         }
     )
-    frame["total_change_gbp"] = frame["place_change_gbp"] + frame["transport_change_gbp"]
+    # an unplaced child costs its rate in either result (allocation.unplaced_cost)
+    cost_a = _unplaced_costs(base).reindex(ids)[moved].fillna(0)
+    cost_b = _unplaced_costs(other).reindex(ids)[moved].fillna(0)
+    frame["unplaced_change_gbp"] = (cost_b - cost_a).to_numpy()
+    frame["total_change_gbp"] = (
+        frame["place_change_gbp"] + frame["transport_change_gbp"] + frame["unplaced_change_gbp"]
+    )
     keys = ["scenario", "package_id", "from_type", "to_type"]
     out = frame.groupby(keys, as_index=False).agg(
         children=("package_id", "size"),
         place_change_gbp=("place_change_gbp", "sum"),
         transport_change_gbp=("transport_change_gbp", "sum"),
+        unplaced_change_gbp=("unplaced_change_gbp", "sum"),
         total_change_gbp=("total_change_gbp", "sum"),
     )
     return out.sort_values(["scenario", "total_change_gbp"], kind="stable").reset_index(drop=True)

@@ -53,8 +53,10 @@ class HorizonResult:
     ----------
     years : one row per year: year, demand_children, places, placed_children,
         unplaced_children, shortfall_children, new_ehcp_children, leavers_children,
-        transfer_children, inmss_children, inmss_share, total_cost_gbp, place_cost_gbp,
-        transport_cost_gbp.
+        transfer_children, inmss_children, inmss_share, total_cost_gbp (place + transport +
+        unplaced: each year's unplaced children at their rate, so a year does not look
+        cheaper for leaving more children unplaced), place_cost_gbp, transport_cost_gbp,
+        unplaced_cost_gbp.
     by_package : demand, places, placed, unplaced per year × package.
     results : the AllocationResult of each year.
     growth : the annual growth rate of new EHCPs used.
@@ -198,4 +200,5 @@ def _year_row(
         "total_cost_gbp": k["total_cost_gbp"],
         "place_cost_gbp": k["place_cost_gbp"],
         "transport_cost_gbp": k["transport_cost_gbp"],
+        "unplaced_cost_gbp": k["unplaced_cost_gbp"],
     }

@@ -20,6 +20,7 @@ import pandas as pd
 from optimiser._errors import DataValidationError
 from optimiser.allocation.arcs import child_frame
 from optimiser.allocation.solve import AllocationResult, allocate, options
+from optimiser.allocation.unplaced_cost import unplaced_child_costs
 from optimiser.dataset.model import Dataset
 from optimiser.policy import over_journey_cap
 from optimiser.scenarios.changes import DemandGrowth
@@ -161,24 +162,14 @@ def _demand(
 
 
 def _proxy(ds: Dataset, base: AllocationResult, kids: pd.DataFrame) -> pd.Series:
-    """Status-quo cost of an unplaced child: framework INMSS place + mean INMSS transport."""
-    costing = (
-        ds.costing
-        if ds.costing is not None
-        else pd.DataFrame(columns=["package_id", "setting_type", "annual_cost_gbp"])
-    )
-    fee = (
-        costing[costing["setting_type"] == "independent_special"]
-        .drop_duplicates("package_id")
-        .set_index("package_id")["annual_cost_gbp"]
-    )
-    worst = ds.places.groupby("package_id")["annual_cost_gbp"].max()
-    place = kids["package_id"].map(fee).fillna(kids["package_id"].map(worst)).fillna(0.0)
-    inm = base.placements[base.placements["setting_type"].isin(INMSS_TYPES)]
-    by = inm.groupby(["package_id", "phase"])["transport_cost_gbp"].mean()
-    keys = pd.MultiIndex.from_arrays([kids["package_id"], kids["phase"]])
-    overall = float(inm["transport_cost_gbp"].mean()) if len(inm) else 0.0
-    return place + pd.Series(by.reindex(keys).to_numpy(), kids.index).fillna(overall)
+    """Status-quo cost of an unplaced child: the baseline's unplaced_cost_gbp rate.
+
+    The one rule of :mod:`optimiser.allocation.unplaced_cost` (policy ``unplaced_cost_gbp``,
+    else mean INMSS fee of the package + mean INMSS transport), so the model's status quo
+    and the confirmed ``total_cost_gbp`` cost an unplaced child alike.
+    """
+    costs = unplaced_child_costs(base.unplaced_rates, kids["package_id"], kids["phase"])
+    return pd.Series(costs, kids.index)
 
 
 def build_site_instance(

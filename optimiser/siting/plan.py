@@ -27,9 +27,10 @@ it also lets HiGHS prove optimality at the root, where split zones took minutes)
   scenario holding every candidate); forbidden unless every child of the zone
   may use the base (age range, journey cap);
 * status quo: c_j = Σ of the children's baseline place + transport cost; an
-  unplaced child costs a proxy (the unplaced penalty is not money): the costing
-  framework's ``independent_special`` place for the package + the mean transport
-  cost of the baseline's INMSS placements (same package and phase, else all).
+  unplaced child costs its ``unplaced_cost_gbp`` (the unplaced penalty is not money):
+  the one rule of :mod:`optimiser.allocation.unplaced_cost` that every
+  ``total_cost_gbp`` uses (policy ``unplaced_cost_gbp``, else the mean INMSS fee of
+  the package + the mean transport cost of the baseline's INMSS placements).
 
 Constraints: the core's (1)-(4); (5) budget: Σ f_i y_i ≤ budget_gbp / A, i.e.
 Σ capital_i y_i ≤ budget_gbp; the sizes of one site × package are a *family*
@@ -40,8 +41,9 @@ more packages hosts at most one base).
 The model is a screen; the saving reported as ``annual_saving_gbp`` is the one
 re-allocation *confirms*: baseline ``total_cost_gbp`` minus ``total_cost_gbp``
 of ``allocate(ds, result.to_scenario())``. It can differ from the modelled
-saving (re-allocation also moves other children, and a newly placed child adds
-cost where the model counted the proxy).
+saving (re-allocation also moves other children). Both totals count every unplaced
+child at its ``unplaced_cost_gbp``, so a newly placed child's saving is its rate less
+what its place costs, in the model and in the confirmation alike.
 
 Modules: :mod:`optimiser.siting.instance` (the instance of a Dataset: demand, zones,
 costs), :mod:`optimiser.siting.candidates` (candidate bases, their sizes and groups),
@@ -106,9 +108,9 @@ class SitingResult:
     annualised_capital_gbp : capital_cost_gbp / annuity factor [GBP/yr].
     children_served : children the re-allocation places in the new bases.
     newly_placed_children : baseline unplaced minus unplaced after re-allocation.
-    saving_with_proxy_gbp : annual_saving_gbp plus the status-quo proxy of every
-        child unplaced before and placed after (a newly placed child adds cost to
-        total_cost_gbp; the proxy is what their place would otherwise cost) [GBP/yr].
+    saving_with_proxy_gbp : equal to annual_saving_gbp [GBP/yr], kept for callers of
+        the earlier API: total_cost_gbp now counts every unplaced child at its
+        unplaced_cost_gbp (the former proxy), so the confirmed saving already does.
     inmss_places_avoided : baseline INMSS children minus INMSS children after.
     journey_min_saved : Σ one-way journey [min] of children placed in both runs,
         baseline minus after.
@@ -361,7 +363,6 @@ def _confirm(
     base_k, plan_k = prep.baseline.kpis, planned.kpis
     both = prep.baseline.placements.merge(planned.placements, on="child_id")
     saving = base_k["total_cost_gbp"] - plan_k["total_cost_gbp"]
-    newly = prep.proxy_gbp.index.intersection(pd.Index(planned.placements["child_id"]))
     served = (sol.assignment * prep.zones["children"].to_numpy(float)).sum(axis=0)
     return SitingResult(
         sites=sites[SITE_COLUMNS].reset_index(drop=True),
@@ -371,7 +372,7 @@ def _confirm(
         annualised_capital_gbp=capital / a,
         children_served=int(sites["children_served"].sum()),
         newly_placed_children=int(base_k["unplaced_children"] - plan_k["unplaced_children"]),
-        saving_with_proxy_gbp=saving + float(prep.proxy_gbp.reindex(newly).sum()),
+        saving_with_proxy_gbp=saving,
         inmss_places_avoided=int(base_k["inmss_children"] - plan_k["inmss_children"]),
         journey_min_saved=float((both["travel_min_x"] - both["travel_min_y"]).sum()),
         objective=float(sol.objective),

@@ -1,0 +1,153 @@
+"""What an unplaced child costs: the one rule every total uses (DESIGN §8, no free unplaced).
+
+An unplaced child is not free: the LA keeps its statutory duty and ends up spot-purchasing
+a place (usually independent) or educating the child otherwise. Every report therefore
+costs each unplaced child at a rate by package × phase [GBP/yr]:
+
+* policy ``unplaced_cost_gbp`` when it gives one: a number for every child, or by
+  package (``{SPP4: 70000}``), optionally by phase (``{SPP4: {primary: 60000}}``);
+* otherwise derived from the data: **place** = the mean annual fee of the INMSS
+  (nmss, independent_special) settings delivering the package whose age range meets the
+  phase, closed ones included (a closure leaves the market rate as it was; each
+  setting × package row once, its fee from places.csv, else the costing framework),
+  else of those delivering the package at any age, else the mean of the costing
+  framework's INMSS rows for the package, else the dearest place of the package
+  anywhere, else 0; plus **transport** = the mean transport cost of this allocation's
+  INMSS placements, else of all its placements, else 0.
+
+``kpis["unplaced_cost_gbp"]`` = Σ over unplaced children of their rate, and
+``total_cost_gbp`` = place + transport + unplaced cost. Reporting only: the allocation's
+objective keeps its own penalty (policy ``unplaced_penalty_gbp``), which is not money.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimiser.dataset.model import Dataset
+from optimiser.policy import PHASE_NAMES
+from optimiser.schema.tables import INMSS_TYPES
+
+RATE_COLUMNS = [
+    "package_id",
+    "phase",
+    "place_gbp",
+    "transport_gbp",
+    "unplaced_cost_gbp",
+    "source",
+]
+#: The phases' ages for the place-fee rule (ages 4-19, as the sufficiency table).
+_LAST_AGE = 19
+
+
+def _phase_bounds(ds: Dataset) -> dict[str, tuple[int, int]]:
+    pa = ds.policy.phase_age
+    return {
+        "primary": (4, pa.secondary_from - 1),
+        "secondary": (pa.secondary_from, pa.post16_from - 1),
+        "post16": (pa.post16_from, _LAST_AGE),
+    }
+
+
+def _inmss_fees(ds: Dataset) -> pd.DataFrame:
+    """INMSS setting × package rows: package_id, age_min, age_max, fee [GBP/yr].
+
+    Closed settings count too: the LA no longer using a school does not change what
+    a place in the market costs (and a closure must not lower the rate it is judged by).
+    """
+    settings = ds.settings.drop_duplicates("setting_id")
+    inmss = settings[settings["setting_type"].isin(INMSS_TYPES)]
+    rows = ds.places.drop_duplicates(["setting_id", "package_id"]).merge(
+        inmss[["setting_id", "age_min", "age_max"]], on="setting_id"
+    )
+    rows = rows.assign(fee=pd.to_numeric(rows["annual_cost_gbp"], errors="coerce"))
+    return rows[rows["fee"].notna()][["package_id", "age_min", "age_max", "fee"]]
+
+
+def _fallback_fee(ds: Dataset, package: str) -> float:
+    """Framework INMSS mean for the package, else its dearest place anywhere, else 0."""
+    if ds.costing is not None:
+        rows = ds.costing[
+            (ds.costing["package_id"] == package) & ds.costing["setting_type"].isin(INMSS_TYPES)
+        ]
+        fees = pd.to_numeric(rows["annual_cost_gbp"], errors="coerce").dropna()
+        if len(fees):
+            return float(fees.mean())
+    own = pd.to_numeric(
+        ds.places.loc[ds.places["package_id"] == package, "annual_cost_gbp"], errors="coerce"
+    ).dropna()
+    return float(own.max()) if len(own) else 0.0
+
+
+def _transport(placements: pd.DataFrame) -> float:
+    """Mean transport of the INMSS placements, else of all placements, else 0 [GBP/yr]."""
+    inm = placements["setting_type"].isin(INMSS_TYPES)
+    for rows in (placements.loc[inm, "transport_cost_gbp"], placements["transport_cost_gbp"]):
+        if len(rows):
+            return float(rows.astype(float).mean())
+    return 0.0
+
+
+def _policy_rate(ds: Dataset, package: str, phase: str) -> float | None:
+    """The policy's rate for a package × phase, or None when it leaves it to the data."""
+    given = ds.policy.unplaced_cost_gbp
+    if given is None or isinstance(given, int | float):
+        return None if given is None else float(given)
+    rate = given.get(package)
+    if isinstance(rate, dict):
+        rate = rate.get(phase)
+    return None if rate is None else float(rate)
+
+
+def unplaced_rates(ds: Dataset, placements: pd.DataFrame) -> pd.DataFrame:
+    """The rate of an unplaced child by package × phase (see the module docstring).
+
+    Columns: package_id, phase, place_gbp and transport_gbp (the derived parts, NaN where
+    the policy gives the rate), unplaced_cost_gbp [GBP/yr], source ("policy" or "derived").
+    """
+    fees = _inmss_fees(ds)
+    transport = _transport(placements)
+    bounds = _phase_bounds(ds)
+    rows = []
+    for package in ds.packages["package_id"].astype(str):
+        mine = fees[fees["package_id"] == package]
+        for phase in PHASE_NAMES:
+            given = _policy_rate(ds, package, phase)
+            if given is not None:
+                rows.append((package, phase, np.nan, np.nan, given, "policy"))
+                continue
+            lo, hi = bounds[phase]
+            meets = (mine["age_min"].astype(float) <= hi) & (mine["age_max"].astype(float) >= lo)
+            pool = mine.loc[meets, "fee"] if meets.any() else mine["fee"]
+            place = float(pool.mean()) if len(pool) else _fallback_fee(ds, package)
+            rows.append((package, phase, place, transport, place + transport, "derived"))
+    return pd.DataFrame(rows, columns=RATE_COLUMNS)
+
+
+def unplaced_child_costs(rates: pd.DataFrame, packages: pd.Series, phases: pd.Series) -> np.ndarray:
+    """Each unplaced child's cost [GBP/yr] from the rates (0 for an unknown package)."""
+    lookup = rates.set_index(["package_id", "phase"])["unplaced_cost_gbp"]
+    keys = pd.MultiIndex.from_arrays([packages.astype(str), phases.astype(str)])
+    return np.nan_to_num(lookup.reindex(keys).to_numpy(float))
+
+
+def unplaced_cost_note(unplaced: pd.DataFrame, rates: pd.DataFrame) -> str:
+    """One line for every output showing a total: how the unplaced children were costed."""
+    n = len(unplaced)
+    sources = set(rates["source"])
+    how = (
+        "policy unplaced_cost_gbp"
+        if sources == {"policy"}
+        else "INMSS place + transport, policy unplaced_cost_gbp"
+        + (" in part" if "policy" in sources else " blank")
+    )
+    if n == 0:
+        return f"no child unplaced (an unplaced child would be costed: {how})"
+    costs = unplaced["unplaced_cost_gbp"].astype(float)
+    lo, hi = float(costs.min()), float(costs.max())
+    each = f"£{lo:,.0f}" if round(lo) == round(hi) else f"£{lo:,.0f}-£{hi:,.0f}"
+    return (
+        f"{n} unplaced {'child' if n == 1 else 'children'} costed at {each} a year each "
+        f"({how}): £{float(costs.sum()):,.0f} in total cost"
+    )

@@ -88,7 +88,7 @@ def test_compare_out_csv_is_the_kpi_table_rounded(default_ds, tmp_path):
     kpis = optimiser.compare(default_ds, [sc])
     assert table["measure"].tolist() == list(kpis.index)
     rows = table.set_index("measure")
-    assert rows.at["total_cost_gbp", "label"] == "total cost a year"
+    assert rows.at["total_cost_gbp", "label"] == "total cost a year (place + transport + unplaced)"
     for key in kpis.index:
         tol = 0.05 if key.endswith("_min") else 0.01  # minutes to 0.1
         for col in ("baseline", sc.name):
@@ -107,7 +107,7 @@ def test_compare_out_xlsx_holds_numbers_in_their_formats(tmp_path):
     run(["compare", OPTIONS[0], "--out", out], 120)
     ws = openpyxl.load_workbook(out)["Comparison"]
     rows = {r[0].value: r for r in ws.iter_rows(min_row=4) if r[0].value}
-    total = rows["total cost a year"]
+    total = rows["total cost a year (place + transport + unplaced)"]
     assert isinstance(total[1].value, float) and total[1].number_format == "£#,##0"
     assert total[3].number_format == "+£#,##0;-£#,##0;£0"
     assert ws.page_setup.orientation == "landscape"

@@ -21,6 +21,7 @@ from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
 from optimiser.disclosure import SUPPRESSED, publish_change, round_gbp
 from optimiser.maps.geometry import rounded_lonlat
+from optimiser.reports.published import published_kpis
 from optimiser.reports.release import BASELINE, Release
 from optimiser.scenarios.scenario import Scenario
 
@@ -161,21 +162,35 @@ def option_headline(
 
     Publish mode (``release`` must hold ``name``): the two counts are changes of the
     release's published LA counts ("c" when either is); the revenue change is the
-    change of the two totals each shown only beside its published placed count, to
-    the nearest £1,000 (as the about box shows totals). Capital and places are
+    change of the two totals as published (each the sum of its published parts,
+    :func:`~optimiser.reports.published.published_kpis`; "c" when either is). Capital and places are
     planning figures, published as they are (capital to the nearest £1,000).
     """
     kb, ko = base.kpis, result.kpis
+    revenue_text = ""
     if publish:
         if release is None:
             msg = "option_headline(publish=True) needs the release (optimiser.reports.release)"
             raise ValueError(msg)
         lb = release.table(BASELINE, "la").iloc[0]
         lo = release.table(name, "la").iloc[0]
+        # each total as published (the sum of its published parts, unplaced £ beside the
+        # published unplaced count): an exact total would give a suppressed count away
+        po, pb = published_kpis(release, ko, name), published_kpis(release, kb)
         revenue = publish_change(
-            Release.gated(float(ko["total_cost_gbp"]), lo["placed"], 1000),
-            Release.gated(float(kb["total_cost_gbp"]), lb["placed"], 1000),
+            po.get("total_cost_gbp", SUPPRESSED), pb.get("total_cost_gbp", SUPPRESSED)
         )
+        if revenue == SUPPRESSED:  # the unplaced £ is withheld: say what is still known
+            parts = [
+                publish_change(po.get(k, SUPPRESSED), pb.get(k, SUPPRESSED))
+                for k in ("place_cost_gbp", "transport_cost_gbp")
+            ]
+            if SUPPRESSED not in parts:
+                known = sum(float(p) for p in parts)
+                revenue_text = (
+                    f"c (the unplaced children's cost is withheld); place + transport "
+                    f"{_text(known, signed=True)}"
+                )
         avoided = publish_change(lb["inmss"], lo["inmss"])
         newly = publish_change(lb["unplaced"], lo["unplaced"])
         capital: float | str = round_gbp(capital_gbp, 1000)
@@ -184,10 +199,12 @@ def option_headline(
         avoided = float(kb["inmss_children"]) - float(ko["inmss_children"])
         newly = float(kb["unplaced_children"]) - float(ko["unplaced_children"])
         capital = capital_gbp
+    if not publish or revenue_text == "":
+        revenue_text = _text(revenue, signed=True)
     return [
         ("Capital cost", _text(capital, gbp=True)),
         ("Places added (all packages, net)", f"{places_added:+,}"),
-        ("Change in total cost a year (revenue; minus = saving)", _text(revenue, signed=True)),
+        ("Change in total cost a year (revenue; minus = saving)", revenue_text),
         ("INMSS placements avoided", _text(avoided)),
         ("Children newly placed (fewer without a suitable place)", _text(newly)),
     ]

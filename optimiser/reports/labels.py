@@ -84,6 +84,7 @@ COLUMN_LABELS = {
     "academic_year": "Academic year",
     "places": "Places",
     "shortfall": "Shortfall (places)",
+    "spare_places": "Spare places",
     "demand_children": "Demand (children)",
     "placed_children": "Placed (children)",
     "inmss_children": "In INMSS (children)",

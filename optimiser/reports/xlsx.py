@@ -72,6 +72,7 @@ def _unit(column: str) -> str | None:
         "demand",
         "placed",
         "shortfall",
+        "spare_places",
         "new_placements",
     ):
         return "count"

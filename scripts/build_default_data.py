@@ -30,12 +30,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from optimiser.dataset.init import cohort  # noqa: E402
-from optimiser.dataset.init.build import group_counts, growth_per_year  # noqa: E402
+from optimiser.dataset.init.build import csv_text, group_counts, growth_per_year  # noqa: E402
 from optimiser.dataset.init.national import (  # noqa: E402
     SETTING_GROUP,
     resolve_la,
     sen2_needs_by_group,
 )
+from optimiser.dataset.init.supply import GIAS_TYPE, draw_fee  # noqa: E402
+from optimiser.schema.tables import INMSS_TYPES as INMSS  # noqa: E402
 from optimiser.synth.tables import (  # noqa: E402
     SETTING_COLUMNS,
     default_costing_framework,
@@ -61,18 +63,6 @@ F_SPECIAL = "gias_special_schools_open_2025-05-24.csv"
 F_PLACEMENTS = "ehcp_placements_by_la_jan2019-jan2025.csv"
 F_NEED = "ehcp_primary_need_by_la_and_placement_jan2025.csv"
 
-# GIAS establishment type -> setting_type.
-GIAS_TYPE = {
-    "Community special school": "maintained_special",
-    "Foundation special school": "maintained_special",
-    "Academy special converter": "academy_special",
-    "Academy special sponsor led": "academy_special",
-    "Free schools special": "academy_special",
-    "Non-maintained special school": "nmss",
-    "Other independent special school": "independent_special",
-    "Special post 16 institution": "post16_specialist",
-}
-INMSS = ("nmss", "independent_special")
 
 # ---- in-area specialist settings: assumed packages and split of places (URN -> {SPP: share}).
 # Designations from the schools' published descriptions (domain-facts §6 and the brief);
@@ -198,13 +188,6 @@ OOA_AGES = {
     "independent_special": (7, 18),
     "post16_specialist": (16, 25),
 }
-
-# ---- fees [GBP/yr] (domain-facts §1.1): lognormal median, sigma, clip range.
-FEES = {
-    "independent_special": (63_000, 0.25, 45_000, 120_000),
-    "nmss": (45_000, 0.20, 30_000, 80_000),
-}
-POST16_FEE = 60_000
 
 # ---- candidates for new inclusion bases.
 CANDIDATE_PLACES = {"primary": 16, "secondary": 20}
@@ -484,27 +467,6 @@ def build_settings(src: dict, wards: gpd.GeoDataFrame, rng: np.random.Generator)
 # =========================================================================== places
 
 
-def _split(total: int, shares: dict[str, float]) -> dict[str, int]:
-    """Split ``total`` places over packages by shares (largest remainder, ties by id)."""
-    keys = sorted(shares)
-    raw = np.array([total * shares[k] / sum(shares.values()) for k in keys])
-    out = np.floor(raw).astype(int)
-    order = sorted(range(len(keys)), key=lambda i: (-(raw[i] - out[i]), keys[i]))
-    for i in order[: total - out.sum()]:
-        out[i] += 1
-    return dict(zip(keys, out.tolist(), strict=True))
-
-
-def _fee(setting_type: str, rng: np.random.Generator) -> int | None:
-    """Per-setting annual fee [GBP/yr] for INMSS and post-16; None = costing framework."""
-    if setting_type == "post16_specialist":
-        return POST16_FEE
-    if setting_type not in FEES:
-        return None
-    median, sigma, lo, hi = FEES[setting_type]
-    return int(np.clip(round(np.exp(rng.normal(np.log(median), sigma)) / 100) * 100, lo, hi))
-
-
 def designation(s: pd.Series) -> dict[str, float]:
     """Packages a setting delivers and the share of its places each takes (assumed)."""
     if s.urn in IN_AREA_SPLIT:
@@ -532,9 +494,10 @@ def _group_places(group: pd.DataFrame, package_id: str, need: int) -> dict[int, 
             * group.loc[inside, "setting_type"].map(OPEN_SHARE).fillna(1.0)
             * share[inside]
         )
-        if group.loc[inside, "setting_type"].iloc[0] == "inclusion_base":
-            cap = cap * need  # base places are sized to SEN2: all of them in area
-        got = _split_weights(min(need, int(np.floor(cap.sum()))), cap)
+        # base places are sized to SEN2 (all of them in area); a special school's are
+        # at most its real size
+        bases = group.loc[inside, "setting_type"].iloc[0] == "inclusion_base"
+        got = _split_weights(need if bases else min(need, int(np.floor(cap.sum()))), cap)
         out.update(got)
         need -= sum(got.values())
     outside = ~group["in_area"] & (share > 0)
@@ -573,7 +536,7 @@ def build_places(
             if need > 0 and len(members):
                 got = _group_places(members, str(package_id), need)
                 rows += [(members.loc[i, "setting_id"], str(package_id), k) for i, k in got.items()]
-    fees = {r.setting_id: _fee(r.setting_type, rng) for r in s.itertuples(index=False)}
+    fees = {r.setting_id: draw_fee(r.setting_type, rng) for r in s.itertuples(index=False)}
     out = pd.DataFrame(rows, columns=["setting_id", "package_id", "places"])
     out["annual_cost_gbp"] = pd.array([fees[i] for i in out["setting_id"]], dtype="Int64")
     return out.sort_values(["setting_id", "package_id"], ignore_index=True)
@@ -713,15 +676,6 @@ def wards_geojson(wards: gpd.GeoDataFrame) -> str:
 # =========================================================================== writing
 
 
-def csv_text(df: pd.DataFrame) -> str:
-    """CSV text: UTF-8, ``\\n`` line ends, no index, booleans as true/false, NA as empty."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == bool:
-            out[c] = np.where(out[c], "true", "false")
-    return out.to_csv(index=False, lineterminator="\n", na_rep="")
-
-
 def sen2_demand() -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Trafford's SEN2 counts by group, needs by group, need -> package and the demand
     (group × package) the cohort reproduces (``optimiser.dataset.init.cohort``)."""
@@ -800,7 +754,6 @@ def fit_places_to_ages(files: dict[str, str]) -> pd.DataFrame:
             if move > 0:
                 places.loc[i, "places"] -= move
                 places.loc[to, "places"] += move
-                used.loc[(places.at[i, "setting_id"], package_id)] = u  # free places gone
                 k -= move
     places = places[places["places"] > 0]
     out = places.astype({"places": int})

@@ -176,7 +176,8 @@ def _policy_text(la: LocalAuthority, speed: float, why: str, growth: float, gwhy
     return "\n".join(lines) + "\n"
 
 
-def _csv(df: pd.DataFrame) -> str:
+def csv_text(df: pd.DataFrame) -> str:
+    """CSV text: UTF-8, ``\\n`` line ends, no index, booleans as true/false, NA as empty."""
     out = df.copy()
     for c in out.columns:
         if out[c].dtype == bool:
@@ -243,13 +244,13 @@ def build_files(
     )  # fmt: skip
     bases = set(s.loc[s["setting_type"] == "inclusion_base", "urn"].astype(int))
     files = {
-        "packages.csv": _csv(packages),
-        "costing_framework.csv": _csv(default_costing_framework()),
-        "settings.csv": _csv(settings),
-        "places.csv": _csv(places[["setting_id", "package_id", "places", "annual_cost_gbp"]]),
-        "children.csv": _csv(children),
-        "candidates.csv": _csv(supply.build_candidates(main, bases)),
-        "need_packages.csv": _csv(need_packages),
+        "packages.csv": csv_text(packages),
+        "costing_framework.csv": csv_text(default_costing_framework()),
+        "settings.csv": csv_text(settings),
+        "places.csv": csv_text(places[["setting_id", "package_id", "places", "annual_cost_gbp"]]),
+        "children.csv": csv_text(children),
+        "candidates.csv": csv_text(supply.build_candidates(main, bases)),
+        "need_packages.csv": csv_text(need_packages),
         "wards.geojson": json.dumps(wards, separators=(",", ":")) + "\n",
         "policy.yaml": policy_text,
         "attribution.txt": ATTRIBUTION,

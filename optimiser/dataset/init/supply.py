@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 
 from optimiser.dataset.init.national import LocalAuthority
 
-#: GIAS establishment type -> setting_type (as scripts/build_default_data.py).
+#: GIAS establishment type -> setting_type (also used by scripts/build_default_data.py).
 GIAS_TYPE = {
     "Community special school": "maintained_special",
     "Foundation special school": "maintained_special",
@@ -188,13 +188,13 @@ def build_places(
         for package_id in MAINSTREAM_PACKAGES:
             rows.append((int(i), package_id, 1))
             total[i] += 1
-    fees = {i: _fee(t, rng) for i, t in enumerate(s["setting_type"])}
+    fees = {i: draw_fee(t, rng) for i, t in enumerate(s["setting_type"])}
     places = pd.DataFrame(rows, columns=["row", "package_id", "places"])
     places["annual_cost_gbp"] = pd.array([fees[i] for i in places["row"]], dtype="Int64")
     return places, total
 
 
-def _fee(setting_type: str, rng: np.random.Generator) -> int | None:
+def draw_fee(setting_type: str, rng: np.random.Generator) -> int | None:
     """Per-setting fee [GBP/yr] for INMSS (lognormal, domain-facts §1.1) and SPIs."""
     if setting_type == "post16_specialist":
         return POST16_FEE

@@ -12,7 +12,7 @@ Rules
 layers
     base (``_errors``, ``_outputs``, ``problems``, ``policy``, ``geography``,
     ``disclosure``, ``suppression``, ``schema/``, ``_solver/``) < dataset < transport < allocation <
-    scenarios < siting < reports = maps < cli, with ``optimiser/__init__.py`` and
+    scenarios < siting < reports = maps < cli = app, with ``optimiser/__init__.py`` and
     ``optimiser/__main__.py`` on top. A module imports only from its own layer or lower
     ones; an upward import only under ``TYPE_CHECKING``. ``synth/`` may import base
     only (it is ranked between base and dataset, so anything above base is upward).
@@ -60,6 +60,7 @@ RANKS: dict[str, float] = {
     "reports": 6,
     "maps": 6,
     "cli": 7,
+    "app": 7,
     "api": 8,
 }
 BASE = frozenset(

@@ -1,0 +1,1 @@
+"""The planner's web app (``optimiser app``): Streamlit pages over the public API."""

@@ -6,7 +6,8 @@ traceback. DIR defaults to the embedded Trafford data.
 The commands live in :mod:`optimiser.cli.allocation` (validate, demo, allocate,
 transport), :mod:`optimiser.cli.planning` (compare, horizon, site),
 :mod:`optimiser.cli.publishing` (report, map, pack, calibrate),
-:mod:`optimiser.cli.init` (init) and :mod:`optimiser.cli.explain` (explain, audit);
+:mod:`optimiser.cli.init` (init), :mod:`optimiser.cli.explain` (explain, audit) and
+:mod:`optimiser.cli.webapp` (app);
 what they share is in :mod:`optimiser.cli.common`.
 This module builds the app, in the order help lists the commands, and is the
 ``optimiser`` script's entry point.
@@ -21,6 +22,7 @@ from optimiser.cli.explain import audit_cmd, explain_cmd
 from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
 from optimiser.cli.publishing import calibrate_cmd, map_cmd, pack_cmd, report_cmd
+from optimiser.cli.webapp import app_cmd
 
 app = typer.Typer(
     add_completion=False,
@@ -42,6 +44,7 @@ app.command("transport")(transport_cmd)
 app.command("site")(site_cmd)
 app.command("init")(init_cmd)
 app.command("calibrate")(calibrate_cmd)
+app.command("app")(app_cmd)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import cast
@@ -55,26 +56,37 @@ def _workers(ds: Dataset, n_jobs: int, workers: int | None) -> int:
 
 
 def compare_scenarios(
-    ds: Dataset, scenarios: list[Scenario], *, workers: int | None = None
+    ds: Dataset,
+    scenarios: list[Scenario],
+    *,
+    workers: int | None = None,
+    solved: Mapping[str, AllocationResult] | None = None,
 ) -> Comparison:
     """Solve the baseline and every scenario; KPIs, deltas and who moves.
 
     Scenarios are validated against ``ds`` before any solve; ``ds`` is never
     changed. With ``workers`` > 1 (default: automatic for large areas) the
-    options solve in a process pool.
+    options solve in a process pool. ``solved``: allocations already made, by name
+    ("baseline" for ``ds`` itself, else a scenario's name), each of exactly that data
+    (``optimiser.allocate(ds, scenario)``); they are used instead of solving again
+    (the app keeps every solve it has made).
     """
     names = [s.name for s in scenarios]
     _check_names(names)
     # applied once, before any solve: raises DataValidationError naming the file and change
     jobs = [ds, *[sc.apply(ds) for sc in scenarios]]
-    n = _workers(ds, len(jobs), workers)
+    known = dict(solved or {})
+    todo = [(k, job) for k, job in zip([BASELINE, *names], jobs, strict=True) if k not in known]
+    n = _workers(ds, len(todo), workers)
     if n > 1:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-            solved = list(pool.map(_solve, jobs))
+            fresh = list(pool.map(_solve, [job for _, job in todo]))
     else:
-        solved = [_solve(job) for job in jobs]
-    results = dict(zip([BASELINE, *names], solved, strict=True))
+        fresh = [_solve(job) for _, job in todo]
+    known.update(zip([k for k, _ in todo], fresh, strict=True))
+    results = {k: known[k] for k in [BASELINE, *names]}
+    solved_list = list(results.values())
     table = pd.DataFrame(
         {
             name: kpi_column(res, sc)
@@ -87,7 +99,7 @@ def compare_scenarios(
             [who_moves(results[BASELINE], results[n], scenario=n) for n in names], ignore_index=True
         )
         if names
-        else who_moves(solved[0], solved[0], scenario="")
+        else who_moves(solved_list[0], solved_list[0], scenario="")
     )
     return Comparison(
         kpis=table,

@@ -1,0 +1,123 @@
+"""Data page: open a folder or workbook, or build an LA; every problem; calibration; templates."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import streamlit as st
+
+import optimiser
+from optimiser._errors import DataValidationError, OptimiserError
+from optimiser.app import state, ui
+from optimiser.dataset.model import Dataset
+from optimiser.reports.calibration import calibration_for_workbook
+from optimiser.reports.published import release_for
+from optimiser.schema.tables import TABLES
+
+
+def render() -> None:
+    """Draw the page."""
+    st.header("Data")
+    path, sig = state.current()
+    st.write(f"In use: **{state.source_label(path)}**")
+    _open_form(path)
+    _init_form()
+    try:
+        ds = state.dataset(path, sig)
+    except DataValidationError as exc:
+        ui.problems(exc.problems or [exc], title=f"{state.source_label(path)} cannot be used")
+        return
+    except (OptimiserError, OSError) as exc:
+        st.error(str(exc))
+        return
+    _summary(ds)
+    _validation(ds)
+    _calibration(path, sig, ds)
+    _templates()
+
+
+def _open_form(path: str) -> None:
+    with st.form("open"):
+        new = st.text_input(
+            "Dataset folder or .xlsx workbook (blank: the embedded default data)",
+            value=path,
+            help="A folder of CSV files (settings.csv, children.csv, …) or one workbook.",
+        )
+        if st.form_submit_button("Open"):
+            new = new.strip()
+            if new and not Path(new).exists():
+                st.error(f"{new} does not exist; give the folder or workbook's full path.")
+            else:
+                st.session_state["data_path"] = new
+                st.rerun()
+
+
+def _init_form() -> None:
+    with st.expander("Build a dataset for any English LA from national open data (init)"):
+        with st.form("init"):
+            la = st.text_input("LA: DfE code (356), ONS code (E08000007) or name (Stockport)")
+            out = st.text_input("Folder to create (must not exist)")
+            if st.form_submit_button("Build"):
+                try:
+                    with st.spinner(f"Building {la} from national open data…"):
+                        built = optimiser.init_la(la.strip(), out.strip())
+                except (OptimiserError, FileExistsError, OSError, ValueError) as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["data_path"] = str(built)
+                    st.rerun()
+
+
+def _summary(ds: Dataset) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Children with an SPP", f"{len(ds.children):,}")
+    cols[1].metric("Settings", f"{len(ds.settings):,}")
+    cols[2].metric("Places offered", f"{int(ds.places['places'].sum()):,}")
+    n_cand = 0 if ds.candidates is None else len(ds.candidates)
+    cols[3].metric("Candidate sites for a base", f"{n_cand:,}")
+
+
+def _validation(ds: Dataset) -> None:
+    st.subheader("Validation")
+    try:
+        optimiser.validate(ds)
+    except DataValidationError as exc:
+        ui.problems(exc.problems or [exc], title="The data breaks the format")
+        return
+    st.success("Every file passes validation: no problems found.")
+
+
+def _calibration(path: str, sig: tuple, ds: Dataset) -> None:
+    st.subheader("The baseline beside the LA's SEN2 return")
+    res = state.allocation(path, sig)
+    try:
+        if state.publish():
+            table = calibration_for_workbook(ds, res, release_for(ds, res))
+        else:
+            table = calibration_for_workbook(ds, res)
+    except (OptimiserError, ValueError, KeyError) as exc:
+        st.info(f"No calibration for this data: {exc}")
+        return
+    ui.table(table, empty="No SEN2 figures for this LA (the policy names no la_code).")
+
+
+def template_zip() -> bytes:
+    """Empty, correctly headed CSVs, one per table of the dataset format, zipped."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for spec in TABLES.values():
+            if spec.file.endswith(".csv"):
+                zf.writestr(spec.file, ",".join(spec.names) + "\n")
+    return buf.getvalue()
+
+
+def _templates() -> None:
+    st.subheader("Templates")
+    st.download_button(
+        "Download empty, headed CSV templates (zip)",
+        data=template_zip(),
+        file_name="optimiser-templates.zip",
+        mime="application/zip",
+    )

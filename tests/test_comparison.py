@@ -395,3 +395,21 @@ def test_cli_compare_one_option_twice_exits_1_without_traceback(tiny_path, tmp_p
 def test_an_option_named_baseline_is_refused(tiny):
     with pytest.raises(optimiser.DataValidationError, match="reserved for the baseline"):
         compare_scenarios(tiny, [scenario(name="baseline")])
+
+
+def test_solves_already_made_are_used_and_give_the_same_comparison(tiny_cmp, monkeypatch):
+    ds, sc, cmp = tiny_cmp
+    solved = {"baseline": cmp.results["baseline"], sc.name: cmp.results[sc.name]}
+    import optimiser.scenarios.compare as compare_module
+
+    def no_solve(job):
+        raise AssertionError("solved again")
+
+    monkeypatch.setattr(compare_module, "_solve", no_solve)
+    again = compare_scenarios(ds, [sc], solved=solved)
+    pd.testing.assert_frame_equal(again.kpis, cmp.kpis)
+    pd.testing.assert_frame_equal(again.moves, cmp.moves)
+    monkeypatch.undo()
+    # only the missing one is solved
+    partial = compare_scenarios(ds, [sc], solved={"baseline": cmp.results["baseline"]})
+    pd.testing.assert_frame_equal(partial.kpis, cmp.kpis)

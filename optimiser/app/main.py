@@ -53,8 +53,9 @@ def main() -> None:
         n = len([d for d in state.options().values() if d.changes])
         st.caption(f"Options built: {n}")
     mode = "publish" if state.publish() else "working"
-    # keyed by mode: switching mode replaces the page at once (no faded working figures)
-    with st.container(key=f"page-{mode}"):
+    # keyed by page and mode: a switch replaces the page at once (no faded figures of the
+    # other mode or page left on screen while the new one is computed)
+    with st.container(key=f"page-{page}-{mode}"):
         ui.banner(state.publish())
         if page != "Data":
             try:

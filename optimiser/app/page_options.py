@@ -308,12 +308,9 @@ def _results(path: str, sig: tuple, draft: OptionDraft) -> None:
         return
     st.subheader("The option against the baseline")
     try:
-        tables = state.tables(path, sig, state.publish(), (draft.to_yaml(),))
+        cmp = state.comparison_table(path, sig, state.publish(), (draft.to_yaml(),))
     except (OptimiserError, ValueError) as exc:
         st.error(str(exc))
-        return
-    cmp = tables.comparison
-    if cmp is None:
         return
     values = dict(zip(cmp["measure"], cmp[draft.name], strict=True))
     deltas = dict(zip(cmp["measure"], cmp[f"change: {draft.name}"], strict=True))

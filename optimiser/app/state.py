@@ -26,6 +26,7 @@ from optimiser.dataset.validate import DataWarning
 from optimiser.maps.build import map_allocation
 from optimiser.maps.page import render_html
 from optimiser.reports.workbook import WorkbookTables, build_tables
+from optimiser.reports.workbook import comparison_table as workbook_comparison_table
 from optimiser.scenarios.compare import Comparison
 from optimiser.scenarios.scenario import Scenario
 from optimiser.siting.plan import SitingResult
@@ -71,8 +72,9 @@ def scenario_of(text: str) -> Scenario:
 @st.cache_resource(max_entries=CACHE, show_spinner="Solving the allocation…")
 def allocation(path: str, sig: tuple, option_yaml: str = "") -> AllocationResult:
     """The allocation of the baseline ("") or of one option (its YAML text)."""
-    ds = dataset(path, sig)
-    return optimiser.allocate(ds, scenario_of(option_yaml) if option_yaml else None)
+    if not option_yaml:
+        return optimiser.allocate(dataset(path, sig))
+    return optimiser.allocate(option_data(path, sig, option_yaml))  # applied once, cached
 
 
 @st.cache_resource(max_entries=CACHE, show_spinner="Applying the option…")
@@ -91,6 +93,15 @@ def comparison(path: str, sig: tuple, option_yamls: tuple[str, ...]) -> Comparis
         {sc.name: allocation(path, sig, t) for sc, t in zip(scenarios, option_yamls, strict=True)}
     )
     return optimiser.compare_scenarios(ds, scenarios, solved=solved)
+
+
+@st.cache_resource(max_entries=CACHE, show_spinner="Comparing with the baseline…")
+def comparison_table(
+    path: str, sig: tuple, publish: bool, option_yamls: tuple[str, ...]
+) -> pd.DataFrame:
+    """The Comparison table alone (publish mode: through the disclosure release)."""
+    cmp = comparison(path, sig, option_yamls)
+    return workbook_comparison_table(dataset(path, sig), cmp, publish=publish)
 
 
 @st.cache_resource(max_entries=CACHE, show_spinner="Building the tables…")

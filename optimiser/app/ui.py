@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -65,14 +66,20 @@ def kpi_cards(
         cols = st.columns(4)
         for col, key in zip(cols, shown[start : start + 4], strict=False):
             delta = None if deltas is None else deltas.get(key)
-            delta_text = None
+            delta_text: str | None = None
+            arrow: Literal["auto", "off"] = "auto"
             if delta is not None and not (isinstance(delta, float) and pd.isna(delta)):
                 delta_text = value_text(key, delta, delta=True)
+                if not isinstance(delta, str) and float(delta) == 0:  # type: ignore[arg-type]
+                    arrow = "off"  # no change: no arrow, no colour
+                if delta == WITHHELD:
+                    arrow = "off"
             col.metric(
                 kpi_label(key),
                 value_text(key, values[key]),
                 delta=delta_text,
-                delta_color="inverse",
+                delta_color="off" if arrow == "off" else "inverse",
+                delta_arrow=arrow,
             )
 
 

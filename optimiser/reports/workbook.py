@@ -37,7 +37,7 @@ from optimiser.reports.published import (
     published_wards,
     release_for,
 )
-from optimiser.reports.release import Release
+from optimiser.reports.release import BASELINE, Release
 from optimiser.reports.xlsx import write_comparison_sheet, write_tables
 from optimiser.scenarios.compare import Comparison, compare_scenarios
 from optimiser.scenarios.horizon import HorizonResult, roll_forward
@@ -244,6 +244,18 @@ def _transport_table(res: AllocationResult) -> pd.DataFrame:
     )
     out["transport_gbp_per_child"] = out["transport_cost_gbp"] / out["placed_children"]
     return out.reset_index()
+
+
+def comparison_table(ds: Dataset, cmp: Comparison, *, publish: bool = False) -> pd.DataFrame:
+    """The Comparison sheet alone: measure, baseline, each option, ``change: <option>``.
+
+    Publish mode: every figure through the disclosure release of the baseline and the
+    options (as in the publish workbook); changes from the published figures.
+    """
+    if not publish:
+        return _comparison_table(cmp)
+    release = release_for(ds, cmp.results[BASELINE], cmp.results)
+    return published_comparison(release, cmp.kpis)
 
 
 def _comparison_table(cmp: Comparison) -> pd.DataFrame:

@@ -73,10 +73,11 @@ def compare_scenarios(
     """
     names = [s.name for s in scenarios]
     _check_names(names)
-    # applied once, before any solve: raises DataValidationError naming the file and change
-    jobs = [ds, *[sc.apply(ds) for sc in scenarios]]
     known = dict(solved or {})
-    todo = [(k, job) for k, job in zip([BASELINE, *names], jobs, strict=True) if k not in known]
+    # applied once, before any solve: raises DataValidationError naming the file and change
+    # (an option already solved was applied then)
+    todo = [(BASELINE, ds)] if BASELINE not in known else []
+    todo += [(sc.name, sc.apply(ds)) for sc in scenarios if sc.name not in known]
     n = _workers(ds, len(todo), workers)
     if n > 1:
         ctx = multiprocessing.get_context("spawn")

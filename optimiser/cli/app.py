@@ -18,9 +18,11 @@ import typer
 
 from optimiser.cli.allocation import allocate_cmd, demo_cmd, transport_cmd, validate_cmd
 from optimiser.cli.explain import audit_cmd, explain_cmd
+from optimiser.cli.imports import import_app
 from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
 from optimiser.cli.publishing import calibrate_cmd, map_cmd, pack_cmd, report_cmd
+from optimiser.cli.template import template_cmd
 
 app = typer.Typer(
     add_completion=False,
@@ -42,6 +44,8 @@ app.command("transport")(transport_cmd)
 app.command("site")(site_cmd)
 app.command("init")(init_cmd)
 app.command("calibrate")(calibrate_cmd)
+app.add_typer(import_app, name="import")
+app.command("template")(template_cmd)
 
 
 def main() -> None:

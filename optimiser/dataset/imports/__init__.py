@@ -3,3 +3,10 @@
 Each importer reads a file in the layout its source publishes and updates a dataset folder,
 reporting every row it could not use as a problem (file, row, column, fix).
 """
+
+from optimiser.dataset.imports.gias import load_provision_mapping as load_provision_mapping
+from optimiser.dataset.imports.gias import read_gias as read_gias
+from optimiser.dataset.imports.gias_update import GiasImport as GiasImport
+from optimiser.dataset.imports.gias_update import import_gias as import_gias
+
+__all__ = ["GiasImport", "import_gias", "load_provision_mapping", "read_gias"]

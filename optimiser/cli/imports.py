@@ -14,6 +14,7 @@ import typer
 from optimiser._errors import OptimiserError
 from optimiser.cli.common import console, err_console, fail, frame_table
 from optimiser.dataset.imports.gias_update import import_gias
+from optimiser.dataset.imports.ons import import_ons
 from optimiser.problems import Problem
 
 import_app = typer.Typer(
@@ -99,4 +100,33 @@ def gias_cmd(
         console.print(f"Nothing to change in {into}")
 
 
+def ons_cmd(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="ONS ward boundaries (WD24CD…), LSOA file (LSOA21CD…) or ONSPD CSV, as published.",
+            show_default=False,
+        ),
+    ],
+    into: IntoOpt,
+    la: Annotated[
+        str | None,
+        typer.Option("--la", help="Keep only this LA's rows (DfE code, ONS code or name)."),
+    ] = None,
+) -> None:
+    """Write an ONS file into the dataset: wards.geojson, lsoas.csv or postcodes.csv."""
+    try:
+        with console.status(f"Reading {file.name}…"):
+            result = import_ons(file, into=into, la=la)
+    except (OptimiserError, OSError) as exc:
+        fail(exc)
+    cut = f" ({result.dropped} outside the LA left out)" if la else ""
+    where = f"; the old file is in {result.backup}" if result.backup else ""
+    where = where if result.written else " (unchanged)"
+    console.print(
+        f"{file.name}: {result.kind}, {result.rows} row(s){cut} -> {into / result.file}{where}"
+    )
+
+
 import_app.command("gias")(gias_cmd)
+import_app.command("ons")(ons_cmd)

@@ -23,7 +23,15 @@ from optimiser.dataset.load import load_dataset
 from optimiser.dataset.validate import DataWarning
 from optimiser.problems import Problem, raise_problems
 
-__all__ = ["BACKUPS", "check_folder", "check_updated", "read_table_text", "replace_tables"]
+__all__ = [
+    "BACKUPS",
+    "check_folder",
+    "check_updated",
+    "problems_or_none",
+    "read_table_text",
+    "replace_tables",
+    "table_text",
+]
 
 #: Folder (inside the dataset folder) holding the files each import replaced.
 BACKUPS = "backups"
@@ -89,13 +97,15 @@ def _backup_dir(folder: Path, tag: str) -> Path:
     return root / f"{tag}-{n:03d}"
 
 
-def replace_tables(folder: Path, texts: dict[str, str], *, tag: str) -> Path | None:
+def replace_tables(
+    folder: Path, texts: dict[str, str], *, tag: str
+) -> tuple[list[str], Path | None]:
     """Replace the files named in ``texts`` inside ``folder``, keeping a backup of each.
 
     The old files are first copied into a new folder ``folder/backups/<tag>-NNN/``
     (written atomically, never over an existing file); each new file is then written to a
     temporary file and renamed over the old one. Files whose text is unchanged are left
-    alone. Returns the backup folder, or None when nothing changed.
+    alone. Returns the names written and the backup folder (None when no file was replaced).
     """
     changed = {
         name: text
@@ -103,7 +113,7 @@ def replace_tables(folder: Path, texts: dict[str, str], *, tag: str) -> Path | N
         if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text
     }
     if not changed:
-        return None
+        return [], None
     backup = _backup_dir(folder, tag)
     olds = [name for name in changed if (folder / name).is_file()]
     with atomic_outputs(*(backup / name for name in olds)) as temps:
@@ -119,7 +129,7 @@ def replace_tables(folder: Path, texts: dict[str, str], *, tag: str) -> Path | N
         except OSError as exc:
             staged.unlink(missing_ok=True)
             raise output_error(final, exc) from exc
-    return backup
+    return list(changed), backup if olds else None
 
 
 def problems_or_none(problems: list[Problem]) -> None:

@@ -251,7 +251,7 @@ def import_gias(
         gias, records, name, la=la, settings=new_s, candidates=candidates, places=places
     )
     check_updated(folder, texts, source=f"GIAS ({name})")
-    backup = None if dry_run else replace_tables(folder, texts, tag="gias")
+    backup = None if dry_run else replace_tables(folder, texts, tag="gias")[1]
     return GiasImport(
         changes=pd.DataFrame(changes, columns=list(CHANGE_COLUMNS)),
         problems=sorted(

@@ -6,7 +6,9 @@ traceback. DIR defaults to the embedded Trafford data.
 The commands live in :mod:`optimiser.cli.allocation` (validate, demo, allocate,
 transport), :mod:`optimiser.cli.planning` (compare, horizon, site),
 :mod:`optimiser.cli.publishing` (report, map, pack, calibrate),
-:mod:`optimiser.cli.init` (init) and :mod:`optimiser.cli.explain` (explain, audit);
+:mod:`optimiser.cli.init` (init), :mod:`optimiser.cli.explain` (explain, audit),
+:mod:`optimiser.cli.imports` (the ``import`` group: gias, ons) and
+:mod:`optimiser.cli.template` (template);
 what they share is in :mod:`optimiser.cli.common`.
 This module builds the app, in the order help lists the commands, and is the
 ``optimiser`` script's entry point.

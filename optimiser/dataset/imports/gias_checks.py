@@ -143,7 +143,9 @@ def parse_rows(
         )
     out: dict[int, dict] = {}
     seen: dict[int, int] = {}
-    for rec, in_la in zip(gias.to_dict("records"), la_rows, strict=True):
+    # only the LA's rows and the dataset's URNs are looked at, row by row (50,000 rows)
+    looked = la_rows | gias["urn"].str.removesuffix(".0").isin({str(u) for u in wanted})
+    for rec, in_la in zip(gias[looked].to_dict("records"), la_rows[looked], strict=True):
         row = _Row(gias, rec, file, problems)
         urn = _urn(rec["urn"])
         if urn is None:
@@ -243,9 +245,8 @@ def _missing_from_file(
 def _lacking(gias: pd.DataFrame, file: str, la: LocalAuthority, urns: set[int]) -> list[Problem]:
     """The LA's open special schools and resourced provisions that the dataset lacks."""
     out = []
-    for rec in gias.to_dict("records"):
-        if str(rec["la_code"]).removesuffix(".0") != la.code:
-            continue
+    of_la = gias[gias["la_code"].str.removesuffix(".0") == la.code]
+    for rec in of_la.to_dict("records"):
         status = str(rec.get("status", "open")).lower() or "open"
         special = rec.get("type", "") in GIAS_TYPE
         unit = str(rec.get("rp_type", "")).strip().lower() not in _NO_PROVISION

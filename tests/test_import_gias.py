@@ -229,8 +229,11 @@ def test_library_reports_changes_and_counts(folder: Path, tmp_path: Path) -> Non
     # 5 rows give a capacity and a gender; only The Shires' ages change (2 -> 8; 18 = 19 - 1)
     assert res.counts().to_dict() == {
         "total_places": 1, "school_capacity": 5, "gender": 5, "admissions_policy": 5,
-        "provision_type": 4, "sen_provision": 2, "packages": 2, "age_min": 1,
+        "provision_type": 4, "sen_provision": 2, "packages": 2, "age_min": 1, "assumption": 4,
     }  # fmt: skip
+    note = res.changes.query("id == 'S0018' and field == 'assumption'")["new"].iloc[0]
+    assert note.endswith("; from GIAS: age_min, school_capacity, gender, admissions_policy, "
+                         "provision_type, sen_provision, packages")  # fmt: skip
     assert res.changes.query("field == 'age_min'")[["id", "old", "new"]].values.tolist() == [
         ["S0018", "2", "8"]]  # fmt: skip
 
@@ -299,3 +302,24 @@ def test_updated_folder_that_would_not_validate_writes_nothing(
     ):
         import_gias(path, la=LA, into=folder)
     assert _snapshot(folder) == before
+
+
+def test_utf8_file_without_suffixes_gives_the_same_changes(folder: Path, tmp_path: Path) -> None:
+    rows = [
+        {k.replace(" (name)", ""): v for k, v in r.items() if not k.endswith(" (code)")}
+        | {"LA (code)": r["LA (code)"]}
+        for r in good_rows()
+    ]
+    plain = tmp_path / "edubaseallstatefunded20250524.csv"
+    pd.DataFrame(rows).to_csv(plain, index=False, encoding="utf-8")
+    cp1252 = write_gias(tmp_path / "edubasealldata20250524.csv", good_rows())
+    before = _snapshot(folder)
+    res = CliRunner().invoke(
+        app, ["import", "gias", str(plain), "--la", LA, "--into", str(folder), "--dry-run"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "(utf-8)" in res.output and "29 cell(s) would change" in res.output
+    assert _snapshot(folder) == before  # --dry-run writes nothing
+    a = import_gias(plain, la=LA, into=folder, dry_run=True).changes
+    b = import_gias(cp1252, la=LA, into=folder, dry_run=True).changes
+    pd.testing.assert_frame_equal(a, b)

@@ -22,7 +22,8 @@ phase, type         —                             PhaseOfEducation, TypeOfEsta
 =================== ============================= ==========================================
 
 ``age_max`` is the oldest age at the start of a school year (data/README.md): GIAS's
-StatutoryHighAge − 1. Every cell the import does not change is written back as it was.
+StatutoryHighAge − 1. Every cell the import does not change is written back as it was;
+a setting's ``assumption`` cell gets "; from GIAS: <fields>" naming the fields GIAS gave.
 Rows it cannot use are errors (nothing is written): a matched row with ages that are not
 whole numbers or are the wrong way round, without coordinates, or with a capacity that is
 not a whole number; a URN that is not a number. What it notices but need not stop for is a
@@ -33,6 +34,7 @@ a closed establishment, places for a package GIAS's provision types do not name.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,6 +175,7 @@ def _apply(
         matched += 1
         kind = "candidate" if file == "candidates.csv" else str(out.at[pos, "setting_type"])
         new = _new_values(records[int(urn)], kind=kind, packages=packages, mapping=mapping)
+        done: list[str] = []
         for field in fields:
             if field not in new:
                 continue
@@ -182,11 +185,35 @@ def _apply(
             if _same(old, new[field]):
                 continue
             out.at[pos, field] = new[field]
+            done.append(field)
             changes.append(
                 (file, pos + 2, out.at[pos, id_col], out.at[pos, "name"], int(urn), field, old,
                  new[field])
             )  # fmt: skip
+        if done and "assumption" in out.columns:
+            old = str(out.at[pos, "assumption"])
+            out.at[pos, "assumption"] = noted(old, done)
+            changes.append(
+                (file, pos + 2, out.at[pos, id_col], out.at[pos, "name"], int(urn), "assumption",
+                 old, out.at[pos, "assumption"])
+            )  # fmt: skip
     return out, changes, matched
+
+
+_NOTE = re.compile(r"(?:^|; )from GIAS: ([a-z_, ]+)$")
+
+
+def noted(assumption: str, fields: list[str]) -> str:
+    """``assumption`` ending "; from GIAS: <fields>" (the fields of earlier imports kept).
+
+    The ``assumption`` column says which figures are not published ones; a field GIAS
+    now gives is named so a reader knows it no longer is an assumption.
+    """
+    m = _NOTE.search(assumption)
+    before = assumption[: m.start()] if m else assumption
+    have = [f.strip() for f in m.group(1).split(",")] if m else []
+    note = "from GIAS: " + ", ".join(dict.fromkeys(have + fields))
+    return f"{before}; {note}" if before else note
 
 
 def import_gias(

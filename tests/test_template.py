@@ -35,6 +35,7 @@ def test_template_writes_one_headed_csv_per_table_and_a_readme(tmp_path: Path) -
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert "optimiser validate" in readme and "`settings.csv`" in readme
     assert "optimiser import ons" in readme  # where the ward boundaries come from
+    assert "do not edit by hand" not in readme  # the docs' own note is left out
 
 
 def test_workbook_has_a_sheet_per_table_with_described_headers(tmp_path: Path) -> None:

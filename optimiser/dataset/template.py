@@ -81,7 +81,8 @@ def column_comment(table: Table, col: Column) -> str:
 
 def _readme_text(folder: Path) -> str:
     body = render_markdown().split("\n", 1)[1]  # the column reference, without its title
-    return _README.format(folder=folder, book=TEMPLATE_WORKBOOK) + "## Columns\n" + body
+    body = body.split("\n\n", 1)[1]  # nor its note on how the docs are generated
+    return _README.format(folder=folder, book=TEMPLATE_WORKBOOK) + "## Columns\n\n" + body
 
 
 def _csv_header(table: Table) -> str:

@@ -66,16 +66,20 @@ def _key(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(header).lower())
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding): UTF-8 (with or without BOM) when it decodes, else Windows-1252."""
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "windows-1252"
-    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
-        return data.decode("latin-1"), "latin-1"
+#: Python's codec for each encoding :func:`encoding_of` names.
+_CODECS = {"utf-8": "utf-8-sig", "windows-1252": "cp1252", "latin-1": "latin-1"}
+
+
+def encoding_of(data: bytes) -> str:
+    """ "utf-8" (with or without BOM) when ``data`` decodes as UTF-8, else "windows-1252"
+    (GIAS's own), or "latin-1" when a byte Windows-1252 leaves undefined occurs."""
+    for name in ("utf-8", "windows-1252"):
+        try:
+            data.decode(_CODECS[name])
+        except UnicodeDecodeError:
+            continue
+        return name
+    return "latin-1"
 
 
 def _columns(header: list[str]) -> dict[str, str]:
@@ -103,8 +107,10 @@ def read_gias(path: str | Path, problems: list[Problem]) -> pd.DataFrame | None:
     if not path.is_file():
         problems.append(Problem(name, None, "", "no such file", "a GIAS CSV", _DOWNLOAD_FIX))
         return None
-    text, encoding = decode(path.read_bytes())
-    header_line = text.split("\n", 1)[0]
+    data = path.read_bytes()
+    encoding = encoding_of(data)
+    header_line = data.split(b"\n", 1)[0].decode(_CODECS[encoding], errors="replace")
+    del data  # pandas reads the file itself, only the columns used (a download is ~60 MB)
     try:
         header = [str(h) for h in pd.read_csv(io.StringIO(header_line), nrows=0).columns]
     except (pd.errors.ParserError, pd.errors.EmptyDataError):
@@ -127,7 +133,8 @@ def read_gias(path: str | Path, problems: list[Problem]) -> pd.DataFrame | None:
         return None
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            path,
+            encoding=_CODECS[encoding],
             dtype=str,
             keep_default_na=False,
             usecols=list(cols.values()),

@@ -274,6 +274,8 @@ def test_wrong_la_and_missing_columns_are_errors(folder: Path, tmp_path: Path) -
     res = CliRunner().invoke(app, ["import", "gias", str(bad), "--la", LA, "--into", str(folder)])
     assert res.exit_code == 1
     assert "not_gias.csv row 1, column URN: found no such column" in " ".join(res.output.split())
+    res = CliRunner().invoke(app, ["import", "gias", str(path), "--la", LA, "--into", str(bad)])
+    assert res.exit_code == 1 and "give a dataset folder holding settings.csv" in res.output
 
 
 def test_mapping_override_and_bad_mapping(folder: Path, tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def check_updated(folder: Path, texts: dict[str, str], *, source: str) -> None:
         copy.mkdir()
         for item in folder.iterdir():
             if item.is_file() and item.name not in texts:
-                shutil.copy2(item, copy / item.name)
+                _link_or_copy(item.resolve(), copy / item.name)
         for name, text in texts.items():
             (copy / name).write_text(text, encoding="utf-8")
         try:
@@ -87,6 +87,14 @@ def check_updated(folder: Path, texts: dict[str, str], *, source: str) -> None:
                 f"written:\n{exc}"
             )
             raise DataValidationError(msg, exc.problems) from None
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """``dst`` as a symbolic link to ``src`` (a road graph may be large), else a copy."""
+    try:
+        dst.symlink_to(src)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _backup_dir(folder: Path, tag: str) -> Path:

@@ -325,3 +325,27 @@ def test_utf8_file_without_suffixes_gives_the_same_changes(folder: Path, tmp_pat
     a = import_gias(plain, la=LA, into=folder, dry_run=True).changes
     b = import_gias(cp1252, la=LA, into=folder, dry_run=True).changes
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_failed_replace_leaves_the_old_files_and_no_temporary_file(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from optimiser._errors import OutputError
+    from optimiser.dataset.imports import folder as folder_mod
+
+    path = write_gias(tmp_path / "edubasealldata.csv", good_rows())
+    before = (folder / "settings.csv").read_bytes()
+
+    def full_disk(src: object, dst: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(folder_mod.os, "replace", full_disk)
+    with pytest.raises(OutputError, match=r"settings.csv: No space left on device; free some"):
+        import_gias(path, la=LA, into=folder)
+    monkeypatch.setattr(folder_mod.os, "replace", os.replace)
+    assert (folder / "settings.csv").read_bytes() == before
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    assert (folder / "backups" / "gias-001" / "settings.csv").read_bytes() == before

@@ -6,8 +6,9 @@ traceback. DIR defaults to the embedded Trafford data.
 The commands live in :mod:`optimiser.cli.allocation` (validate, demo, allocate,
 transport), :mod:`optimiser.cli.planning` (compare, horizon, site),
 :mod:`optimiser.cli.publishing` (report, map, pack, calibrate),
-:mod:`optimiser.cli.init` (init), :mod:`optimiser.cli.explain` (explain, audit) and
-:mod:`optimiser.cli.webapp` (app);
+:mod:`optimiser.cli.init` (init), :mod:`optimiser.cli.explain` (explain, audit),
+:mod:`optimiser.cli.imports` (the ``import`` group: gias, ons, children),
+:mod:`optimiser.cli.template` (template) and :mod:`optimiser.cli.webapp` (app);
 what they share is in :mod:`optimiser.cli.common`.
 This module builds the app, in the order help lists the commands, and is the
 ``optimiser`` script's entry point.
@@ -19,9 +20,11 @@ import typer
 
 from optimiser.cli.allocation import allocate_cmd, demo_cmd, transport_cmd, validate_cmd
 from optimiser.cli.explain import audit_cmd, explain_cmd
+from optimiser.cli.imports import import_app
 from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
 from optimiser.cli.publishing import calibrate_cmd, map_cmd, pack_cmd, report_cmd
+from optimiser.cli.template import template_cmd
 from optimiser.cli.webapp import app_cmd
 
 app = typer.Typer(
@@ -44,6 +47,8 @@ app.command("transport")(transport_cmd)
 app.command("site")(site_cmd)
 app.command("init")(init_cmd)
 app.command("calibrate")(calibrate_cmd)
+app.add_typer(import_app, name="import")
+app.command("template")(template_cmd)
 app.command("app")(app_cmd)
 
 

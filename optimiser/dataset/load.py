@@ -17,6 +17,7 @@ import pandas as pd
 from optimiser._errors import DataValidationError
 from optimiser.dataset.coerce import coerce_table
 from optimiser.dataset.model import Dataset, derive_place_costs
+from optimiser.dataset.ons import ward_columns
 from optimiser.dataset.postcodes import postcode_lookup
 from optimiser.dataset.readers import ReadNotes, read_folder, read_workbook
 from optimiser.dataset.validate import collect_problems
@@ -231,6 +232,7 @@ def _load_wards(folder: Path, problems: list[Problem]):
             )
         )
         return None
+    wards = _ons_ward_names(wards)
     missing = [c for c in ("ward_code", "ward_name") if c not in wards.columns]
     for col in missing:
         problems.append(
@@ -246,6 +248,18 @@ def _load_wards(folder: Path, problems: list[Problem]):
     if wards.crs is None:
         wards = wards.set_crs("EPSG:4326")
     return wards.to_crs("EPSG:27700")
+
+
+def _ons_ward_names(wards):
+    """ONS's ward columns of any vintage (WD24CD, WD24NM; WD23CD …) as ward_code, ward_name."""
+    if "ward_code" in wards.columns:
+        return wards
+    found = ward_columns(wards.columns)
+    if found is None:
+        return wards
+    code, name = found
+    renames = {code: "ward_code"} | ({name: "ward_name"} if name else {})
+    return wards.rename(columns=renames)
 
 
 def _load_roads(folder: Path, problems: list[Problem]):

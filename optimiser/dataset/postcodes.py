@@ -1,4 +1,9 @@
-"""Postcode → British National Grid lookups: the dataset folder's own, else the embedded ONSPD."""
+"""Postcode → British National Grid lookups: the dataset folder's own, else the embedded ONSPD.
+
+The folder's ``postcodes.csv`` may be in the dataset's layout (postcode, easting, northing
+or postcode, lon, lat) or an ONS Postcode Directory extract as ONS publishes it (``pcds``,
+``oseast1m``, ``osnrth1m``, …: :func:`optimiser.dataset.ons.postcode_table`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimiser.dataset.ons import onspd_columns, postcode_table
 from optimiser.dataset.paths import data_dir
-from optimiser.geography import bng_from_lonlat
 
 
 def _read_lookup(path: str) -> pd.DataFrame:
@@ -18,11 +23,11 @@ def _read_lookup(path: str) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=8)
 def _read_lookup_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype={"postcode": str})
-    if {"easting", "northing"} <= set(frame.columns):
-        return frame[["postcode", "easting", "northing"]]
-    e, n = bng_from_lonlat(frame["lon"].to_numpy(), frame["lat"].to_numpy())
-    return pd.DataFrame({"postcode": frame["postcode"], "easting": e, "northing": n})
+    header = pd.read_csv(path, nrows=0).columns
+    onspd = {} if "postcode" in header else onspd_columns(header)
+    usecols = list(onspd.values()) or None  # ONSPD has ~50 columns: read only these
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=usecols)
+    return postcode_table(frame)[["postcode", "easting", "northing"]]
 
 
 def postcode_lookup(folder: Path | None = None) -> pd.DataFrame:

@@ -3,3 +3,21 @@
 Each importer reads a file in the layout its source publishes and updates a dataset folder,
 reporting every row it could not use as a problem (file, row, column, fix).
 """
+
+from optimiser.dataset.imports.gias import load_provision_mapping as load_provision_mapping
+from optimiser.dataset.imports.gias import read_gias as read_gias
+from optimiser.dataset.imports.gias_update import GiasImport as GiasImport
+from optimiser.dataset.imports.gias_update import import_gias as import_gias
+from optimiser.dataset.imports.ons import OnsImport as OnsImport
+from optimiser.dataset.imports.ons import import_ons as import_ons
+from optimiser.dataset.imports.ons import read_ons as read_ons
+
+__all__ = [
+    "GiasImport",
+    "OnsImport",
+    "import_gias",
+    "import_ons",
+    "load_provision_mapping",
+    "read_gias",
+    "read_ons",
+]

@@ -18,6 +18,7 @@ import typer
 
 from optimiser.cli.allocation import allocate_cmd, demo_cmd, transport_cmd, validate_cmd
 from optimiser.cli.explain import audit_cmd, explain_cmd
+from optimiser.cli.import_children import children_cmd
 from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
 from optimiser.cli.publishing import calibrate_cmd, map_cmd, pack_cmd, report_cmd
@@ -42,6 +43,9 @@ app.command("transport")(transport_cmd)
 app.command("site")(site_cmd)
 app.command("init")(init_cmd)
 app.command("calibrate")(calibrate_cmd)
+import_app = typer.Typer(help="Read the LA's own files into a dataset folder.")
+app.add_typer(import_app, name="import")
+import_app.command("children")(children_cmd)
 
 
 def main() -> None:

@@ -1,14 +1,118 @@
-"""Postcode → British National Grid lookups: the dataset folder's own, else the embedded ONSPD."""
+"""Postcode → British National Grid lookups: the dataset folder's own, else the embedded ONSPD.
+
+A lookup file is either the simple layout (``postcode`` with ``easting``/``northing`` or
+``lon``/``lat``) or the ONS Postcode Directory (ONSPD) as ONS publishes it (``pcds``,
+``oseast1m``, ``osnrth1m``, ``lsoa21``, ``lat``, ``long`` …; the newer ``pcd7``/``pcd8``,
+``east1m``/``north1m``, ``lsoa21cd`` spellings too), in either case of header.
+:func:`read_postcode_file` reads both.
+"""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from optimiser.dataset.paths import data_dir
-from optimiser.geography import bng_from_lonlat
+from optimiser.geography import bng_from_lonlat, normalise_postcode
+from optimiser.problems import Problem, raise_problems
+
+#: Lookup field → the headers that hold it (ONSPD's own first, then the simple layout's),
+#: matched ignoring case. The first header present wins.
+POSTCODE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "postcode": ("pcds", "pcd", "pcd2", "pcd7", "pcd8", "postcode"),
+    "easting": ("oseast1m", "east1m", "easting"),
+    "northing": ("osnrth1m", "north1m", "nrth1m", "northing"),
+    "lsoa_code": ("lsoa21", "lsoa21cd", "lsoa_code"),
+    "lon": ("long", "lon"),
+    "lat": ("lat",),
+}
+
+
+def _find_columns(header: list[str]) -> dict[str, str]:
+    """Lookup field → the file's header holding it (fields the file lacks are left out)."""
+    lower = {h.strip().lower(): h for h in header}
+    found = {}
+    for field, names in POSTCODE_COLUMNS.items():
+        for name in names:
+            if name in lower:
+                found[field] = lower[name]
+                break
+    return found
+
+
+def read_postcode_file(path: str | Path) -> pd.DataFrame:
+    """A postcode lookup in ONSPD's own layout or the simple one.
+
+    Parameters
+    ----------
+    path : CSV file (an ONSPD extract as downloaded, or ``postcode,easting,northing``).
+
+    Returns
+    -------
+    DataFrame with ``postcode`` (normalised: upper case, one space before the inward code),
+    ``easting`` and ``northing`` [m, EPSG:27700; NaN where the file gives no grid
+    reference, as ONSPD does for some non-geographic postcodes] and ``lsoa_code`` (GSS LSOA
+    2021 code, "" when the file has none). Grid references come from the easting/northing
+    columns, else from lat/long.
+
+    Raises
+    ------
+    DataValidationError
+        when the file has no postcode column or no coordinates (file, row 1, the fix).
+    """
+    path = Path(path)
+    header = list(pd.read_csv(path, nrows=0, dtype=str, encoding="utf-8-sig").columns)
+    cols = _find_columns([str(h) for h in header])
+    has_en = {"easting", "northing"} <= set(cols)
+    has_ll = {"lon", "lat"} <= set(cols)
+    if "postcode" not in cols or not (has_en or has_ll):
+        raise_problems(
+            [
+                Problem(
+                    path.name,
+                    1,
+                    "",
+                    "no postcode column" if "postcode" not in cols else "no coordinate columns",
+                    "an ONSPD extract (pcds, oseast1m, osnrth1m, lsoa21, …) or the columns "
+                    "postcode, easting, northing (or postcode, lon, lat)",
+                    "give the ONS Postcode Directory CSV as ONS publishes it, or rename the "
+                    "header cells",
+                )
+            ]
+        )
+    frame = pd.read_csv(
+        path,
+        usecols=list(cols.values()),
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+    ).rename(columns={v: k for k, v in cols.items()})
+    easting = pd.to_numeric(frame["easting"], errors="coerce") if has_en else None
+    northing = pd.to_numeric(frame["northing"], errors="coerce") if has_en else None
+    if has_ll:
+        lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(float)
+        ok = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90)  # ONSPD: 99.999999 = none
+        e, n = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
+        if ok.any():
+            e[ok], n[ok] = bng_from_lonlat(lon[ok], lat[ok])
+        if easting is None or northing is None:
+            easting, northing = pd.Series(e), pd.Series(n)
+        else:  # grid reference where given, else from lon/lat
+            easting = easting.fillna(pd.Series(e, index=easting.index))
+            northing = northing.fillna(pd.Series(n, index=northing.index))
+    assert easting is not None and northing is not None
+    return pd.DataFrame(
+        {
+            "postcode": frame["postcode"].map(normalise_postcode),
+            "easting": easting.to_numpy(float),
+            "northing": northing.to_numpy(float),
+            "lsoa_code": frame["lsoa_code"].str.strip() if "lsoa_code" in frame else "",
+        }
+    )
 
 
 def _read_lookup(path: str) -> pd.DataFrame:
@@ -18,11 +122,9 @@ def _read_lookup(path: str) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=8)
 def _read_lookup_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype={"postcode": str})
-    if {"easting", "northing"} <= set(frame.columns):
-        return frame[["postcode", "easting", "northing"]]
-    e, n = bng_from_lonlat(frame["lon"].to_numpy(), frame["lat"].to_numpy())
-    return pd.DataFrame({"postcode": frame["postcode"], "easting": e, "northing": n})
+    frame = read_postcode_file(path)
+    frame = frame[np.isfinite(frame["easting"]) & np.isfinite(frame["northing"])]
+    return frame[["postcode", "easting", "northing"]].reset_index(drop=True)
 
 
 def postcode_lookup(folder: Path | None = None) -> pd.DataFrame:

@@ -21,16 +21,11 @@ from typer.testing import CliRunner
 import optimiser
 from optimiser._errors import DataValidationError, OptimiserError, OutputExistsError
 from optimiser.cli.app import app
-from optimiser.dataset.imports.children import (
-    age_on,
-    build_children,
-    import_children,
-    lsoa_table,
-    pseudonym,
-    read_key,
-    year_start,
-)
+from optimiser.dataset.imports.children import build_children, import_children
+from optimiser.dataset.imports.export import age_on, year_start
+from optimiser.dataset.imports.homes import lsoa_table
 from optimiser.dataset.imports.mapping import load_mapping
+from optimiser.dataset.imports.pseudonyms import pseudonym, read_key
 from optimiser.dataset.paths import default_path
 from optimiser.dataset.postcodes import read_postcode_file
 
@@ -303,7 +298,12 @@ def test_onspd_layout_is_read(onspd) -> None:
 
 def test_example_mappings_load() -> None:
     names = sorted(p.name for p in MAPPINGS.glob("*.yaml"))
-    assert names == ["capita_one.yaml", "liquid_logic.yaml", "sen2_person_level.yaml"]
+    assert names == [
+        "capita_one.yaml",
+        "liquid_logic.yaml",
+        "sen2_person_level.yaml",
+        "synergy.yaml",
+    ]
     for path in MAPPINGS.glob("*.yaml"):
         assert load_mapping(path).columns.pupil_id
 
@@ -456,3 +456,111 @@ def test_export_and_key_never_live_in_the_folder(folder, onspd, capita, tmp_path
     assert out.exit_code == 1 and "key file is inside the dataset folder" in out.output
     with pytest.raises(OptimiserError, match="at least 16"):
         build_children(capita[0], load_mapping(MAPPINGS / "capita_one.yaml"), into, key=b"k")
+
+
+# --------------------------------------------------------------------------- other layouts
+
+
+def test_sen2_person_level_csv(folder, onspd, tmp_path) -> None:
+    """SEN2's own codes (NSA = not recorded), ISO dates and placement URNs."""
+    codes = _postcodes(30)
+    table = pd.DataFrame(
+        {
+            "UPN": [_upn(300 + i) for i in range(8)],
+            "PersonBirthDate": [_born(6 + i, i).isoformat() for i in range(8)],
+            "SENType": ["ASD", "SEMH", "pmld", "NSA", "HI", "SpLD", "", "XYZ"],
+            "URN": ["142782", "131885", "106394", "", "", "", "", ""],
+            "Postcode": codes[:8],
+        }
+    )
+    export = tmp_path / "sen2_person_level.csv"
+    table.to_csv(export, index=False)
+    res = build_children(export, load_mapping(MAPPINGS / "sen2_person_level.yaml"), folder,
+                         key=KEY, postcodes=onspd[0], as_of=AS_OF)  # fmt: skip
+    kids = res.children.set_index("child_id")
+    need = {i: kids.at[pseudonym(_upn(300 + i), KEY), "primary_need"] for i in range(7)}
+    assert need == {0: "asd", 1: "semh", 2: "pmld", 3: "unknown", 4: "hi", 5: "spld", 6: "unknown"}
+    assert kids.at[pseudonym(_upn(302), KEY), "package_id"] == "SPP1"  # pmld -> SPP1
+    assert kids.at[pseudonym(_upn(304), KEY), "package_id"] == "SPP5"  # hi -> SPP5
+    assert kids.at[pseudonym(_upn(300), KEY), "current_setting_id"] == "S018"
+    assert kids.at[pseudonym(_upn(300), KEY), "age"] == 6
+    assert [(p.row, p.column) for p in res.left_out] == [(9, "SENType")]
+    # spld feeds SPP2 and SPP4 (0.5 each): the pick is keyed, so stable for the child
+    again = build_children(export, load_mapping(MAPPINGS / "sen2_person_level.yaml"), folder,
+                           key=KEY, postcodes=onspd[0], as_of=AS_OF)  # fmt: skip
+    pd.testing.assert_frame_equal(res.children, again.children)
+
+
+def test_need_shares_split_children_by_share(folder, onspd, tmp_path) -> None:
+    """A need feeding two packages splits its children about by the shares (slcn 0.6/0.4)."""
+    n = 400
+    table = pd.DataFrame(
+        {
+            "UPN": [_upn(1000 + i) for i in range(n)],
+            "PersonBirthDate": [_born(8, i).isoformat() for i in range(n)],
+            "SENType": ["SLCN"] * n,
+            "URN": [""] * n,
+            "Postcode": [_postcodes(30)[i % 30] for i in range(n)],
+        }
+    )
+    export = tmp_path / "slcn.csv"
+    table.to_csv(export, index=False)
+    res = build_children(export, load_mapping(MAPPINGS / "sen2_person_level.yaml"), folder,
+                         key=KEY, postcodes=onspd[0], as_of=AS_OF)  # fmt: skip
+    share = float((res.children["package_id"] == "SPP3").mean())
+    assert 0.53 < share < 0.67, share  # 0.6 +- 3 standard errors of 400 draws
+    assert set(res.children["package_id"]) == {"SPP2", "SPP3"}
+
+
+def test_synergy_ages_and_lsoas_without_postcodes(folder, tmp_path) -> None:
+    """The export's own ages, homes at LSOA centroids (no lookup needed), setting aliases."""
+    lsoas = _trafford_lsoas()
+    table = pd.DataFrame(
+        {
+            "Pupil Reference (UPN)": [_upn(400 + i) for i in range(6)],
+            "Age at 31 August": ["7", "12", "26", "", "9", "15"],
+            "Primary Need Code": ["ASC", "SEMH", "ASD", "ASD", "SLD", "PD"],
+            "Placement Establishment": ["Manor Academy", "", "", "", "S007", "Nowhere High"],
+            "Home LSOA21": [lsoas[0], lsoas[1], lsoas[2], lsoas[3], "e01999999", lsoas[5]],
+            "First Preference": ["", "Egerton High School", "", "", "", ""],
+            "Second Preference": ["", "the orchards", "", "", "", ""],
+            "Transport - Solo": ["", "Yes", "", "", "maybe", ""],
+        }
+    )
+    export = tmp_path / "synergy.csv"
+    table.to_csv(export, index=False)
+    res = build_children(export, load_mapping(MAPPINGS / "synergy.yaml"), folder, key=KEY,
+                         as_of=AS_OF)  # fmt: skip
+    kids = res.children.set_index("child_id")
+    k0, k1 = pseudonym(_upn(400), KEY), pseudonym(_upn(401), KEY)
+    assert kids.at[k0, "current_setting_id"] == "S013" and kids.at[k0, "primary_need"] == "asd"
+    assert kids.at[k0, "age"] == 7 and kids.at[k0, "lsoa_code"] == lsoas[0]
+    centroid = lsoa_table().loc[lsoas[0]]
+    assert (kids.at[k0, "easting"], kids.at[k0, "northing"]) == (
+        centroid["easting"],
+        centroid["northing"],
+    )
+    assert kids.at[k0, "ward_code"] == centroid["ward24_code"]
+    assert tuple(kids.at[k1, "preferences"].split(";")) == ("S008", "S018")
+    assert bool(kids.at[k1, "solo_transport"])
+    left = {(p.row, p.column) for p in res.left_out}
+    assert left == {(4, "Age at 31 August"), (5, "Age at 31 August"), (6, "Home LSOA21")}
+    warned = {(p.row, p.column) for p in res.warnings}
+    assert warned == {(7, "Placement Establishment")}
+    assert res.counts["home_lsoa_centroid"] == 3
+
+
+def test_imports_are_deterministic_and_the_embedded_data_is_never_written(
+    folder, onspd, capita, tmp_path
+) -> None:
+    outs = []
+    for name in ("a", "b"):
+        into = tmp_path / name
+        shutil.copytree(folder, into)
+        import_children(capita[0], MAPPINGS / "capita_one.yaml", into, key=KEY,
+                        postcodes=onspd[0], as_of=AS_OF, force=True)  # fmt: skip
+        outs.append((into / "children.csv").read_bytes())
+    assert outs[0] == outs[1]
+    with pytest.raises(OptimiserError, match="embedded Trafford data"):
+        import_children(capita[0], MAPPINGS / "capita_one.yaml", default_path(), key=KEY,
+                        postcodes=onspd[0], force=True)  # fmt: skip

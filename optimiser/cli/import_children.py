@@ -83,7 +83,8 @@ def children_cmd(
     ] = False,
 ) -> None:
     """Import children from a case-management export: ids pseudonymised, homes geocoded."""
-    from optimiser.dataset.imports.children import import_children, read_key
+    from optimiser.dataset.imports.children import import_children
+    from optimiser.dataset.imports.pseudonyms import read_key
 
     try:
         if key_file is not None and key_file.resolve().is_relative_to(into.resolve()):

@@ -30,16 +30,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
-import hashlib
-import hmac
-import io
 import os
-import re
 import secrets
 import shutil
 import warnings
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,227 +42,27 @@ import pandas as pd
 
 from optimiser._errors import DataValidationError, OptimiserError, OutputError, OutputExistsError
 from optimiser._outputs import output_error, write_csv_output
+from optimiser.dataset.imports.export import (
+    RowLog,
+    age_on,
+    folder_table,
+    norm_label,
+    parse_date,
+    read_export,
+    year_start,
+)
+from optimiser.dataset.imports.homes import home_location, lsoa_table, postcode_index
 from optimiser.dataset.imports.mapping import SEN2_NEED_CODES, ChildrenMapping, load_mapping
+from optimiser.dataset.imports.pseudonyms import MIN_KEY_BYTES, keyed_fraction, pseudonym
 from optimiser.dataset.init.cohort import need_packages_table
-from optimiser.dataset.init.national import national_dir
 from optimiser.dataset.load import load_dataset
-from optimiser.dataset.postcodes import read_postcode_file
+from optimiser.dataset.paths import default_path
 from optimiser.dataset.validate import DataWarning
-from optimiser.geography import normalise_postcode
 from optimiser.problems import Problem, format_problems, raise_problems
 from optimiser.schema.tables import CHILDREN
 
-#: Shortest key accepted [bytes]: HMAC-SHA256 wants a key with at least 128 bits.
-MIN_KEY_BYTES = 16
-#: Hex digits of the HMAC kept in a child id (64 bits: no collision in any LA's caseload).
-ID_HEX = 16
-#: A UK postcode (after normalising): outward code, space, inward code.
-POSTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}$")
-LSOA_RE = re.compile(r"^[EW]01[0-9]{6}$")
 _NO_VALUES = ("", "n", "no", "false", "0")
 _CHILD_COLUMNS = CHILDREN.names
-
-
-# --------------------------------------------------------------------------- keys, ids, ages
-
-
-def read_key(key_file: str | Path | None = None, key_env: str | None = None) -> bytes:
-    """The LA's pseudonymisation key, from a file or an environment variable.
-
-    Parameters
-    ----------
-    key_file : file holding the key (its bytes; a trailing newline is dropped).
-    key_env : name of an environment variable holding the key (UTF-8).
-
-    Raises
-    ------
-    OptimiserError
-        when neither or both are given, the file or variable is missing, or the key is
-        shorter than :data:`MIN_KEY_BYTES` bytes. The key itself is never in a message.
-    """
-    if (key_file is None) == (key_env is None):
-        msg = (
-            "give the pseudonymisation key with exactly one of --key-file FILE or "
-            "--key-env VARIABLE (keep it away from the dataset folder)"
-        )
-        raise OptimiserError(msg)
-    if key_file is not None:
-        try:
-            key = Path(key_file).read_bytes().rstrip(b"\r\n")
-        except OSError as exc:
-            msg = f"cannot read the key file {key_file}: {exc.strerror}; check the path"
-            raise OptimiserError(msg) from None
-        where = f"the key file {key_file}"
-    else:
-        assert key_env is not None
-        value = os.environ.get(key_env)
-        if value is None:
-            msg = f"the environment variable {key_env} is not set; set it to the LA's key"
-            raise OptimiserError(msg)
-        key, where = value.encode("utf-8"), f"the environment variable {key_env}"
-    if len(key) < MIN_KEY_BYTES:
-        msg = (
-            f"{where} holds a key of {len(key)} bytes; a key needs at least {MIN_KEY_BYTES} "
-            '(make one with: python -c "import secrets; print(secrets.token_hex(32))")'
-        )
-        raise OptimiserError(msg)
-    return key
-
-
-def _normalise_id(pupil_id: str) -> str:
-    """A pupil id as hashed: upper case, no spaces (UPNs are 13 characters)."""
-    return "".join(str(pupil_id).split()).upper()
-
-
-def _digest(pupil_id: str, key: bytes) -> str:
-    return hmac.new(key, _normalise_id(pupil_id).encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def pseudonym(pupil_id: str, key: bytes) -> str:
-    """The child id of a pupil id: ``P`` + the first 16 hex digits of HMAC-SHA256(key, id).
-
-    The id is normalised first (upper case, no spaces), so ``a123 4567`` and ``A1234567``
-    are one child.
-    """
-    return "P" + _digest(pupil_id, key)[:ID_HEX]
-
-
-def _draw(pupil_id: str, key: bytes) -> float:
-    """A number in [0, 1) fixed by the key and the pupil id (digits after the id's)."""
-    return int(_digest(pupil_id, key)[ID_HEX : ID_HEX + 13], 16) / 16**13
-
-
-def year_start(as_of: dt.date) -> dt.date:
-    """31 August before the academic year holding ``as_of`` (its ages are ages on this day)."""
-    year = as_of.year if as_of >= dt.date(as_of.year, 9, 1) else as_of.year - 1
-    return dt.date(year, 8, 31)
-
-
-def age_on(born: dt.date, day: dt.date) -> int:
-    """Age in whole years on ``day`` of a child born on ``born``."""
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-_DAY_FIRST = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y")
-
-
-def parse_date(text: str, fmt: str | None = None) -> dt.date | None:
-    """A date from an export cell: ``fmt``, else ISO (an Excel date reads as
-    ``2015-03-31 00:00:00``), else UK day-first; None when it is none of these."""
-    text = str(text).strip()
-    if not text:
-        return None
-    formats = (fmt,) if fmt else ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", *_DAY_FIRST)
-    for f in formats:
-        try:
-            return dt.datetime.strptime(text, f).date()
-        except ValueError:
-            continue
-    return None
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def _norm(text: object) -> str:
-    """A label as matched: lower case, '&' = 'and', punctuation and extra spaces dropped."""
-    return re.sub(r"[^a-z0-9]+", " ", str(text).lower().replace("&", " and ")).strip()
-
-
-def read_export(path: Path, mapping: ChildrenMapping) -> tuple[pd.DataFrame, list[int]]:
-    """The export's cells as text and the spreadsheet row of each data row.
-
-    CSV in UTF-8 (with or without a byte-order mark) or Windows-1252, as case-management
-    systems write it; XLSX from the mapping's ``sheet`` (default: the first). Rows above
-    ``header_row`` are skipped; blank rows are dropped, keeping every other row's number.
-
-    Raises
-    ------
-    DataValidationError
-        when the file cannot be read or lacks a column the mapping names.
-    """
-    name = path.name
-    skip = mapping.header_row - 1
-
-    def fail(found: str, expected: str, fix: str, row: int | None = None) -> None:
-        raise_problems([Problem(name, row, "", found, expected, fix)])
-
-    if not path.is_file():
-        fail("no such file", "the case-management export (CSV or XLSX)", f"check the path {path}")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            frame = pd.read_excel(
-                path,
-                sheet_name=mapping.sheet if mapping.sheet is not None else 0,
-                header=skip,
-                dtype=str,
-                keep_default_na=False,
-            )
-        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
-            sheet = f"sheet {mapping.sheet!r}" if mapping.sheet else "its first sheet"
-            reason = type(exc).__name__ if not isinstance(exc, ValueError) else "unreadable"
-            fail(
-                f"a workbook whose {sheet} cannot be read ({reason})",
-                "an .xlsx workbook",
-                "save it from Excel as .xlsx, and check the mapping's sheet",
-            )
-    elif path.suffix.lower() in (".csv", ".txt"):
-        data = path.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")  # Windows exports
-        try:
-            frame = pd.read_csv(
-                io.StringIO(text),
-                dtype=str,
-                keep_default_na=False,
-                skiprows=skip,
-                skip_blank_lines=False,
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError):
-            fail(
-                "malformed CSV (rows with more cells than the header, or no header)",
-                f"comma-separated rows under a header in row {mapping.header_row}",
-                "export it again as CSV, and check header_row in the mapping",
-            )
-    else:
-        fail(
-            f"a {path.suffix or 'suffixless'} file",
-            "a .csv or .xlsx export",
-            "export the caseload report as CSV or Excel (.xlsx)",
-        )
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.fillna("").astype(str)
-    missing = [c for c in mapping.used_columns() if c not in frame.columns]
-    if missing:
-        raise_problems(
-            [
-                Problem(
-                    name,
-                    mapping.header_row,
-                    col,
-                    "no such column in the header row",
-                    "the column the mapping names",
-                    "correct the mapping's column name (headers must match exactly) or header_row",
-                )
-                for col in missing
-            ]
-        )
-    rows = [mapping.header_row + 1 + i for i in range(len(frame))]
-    blank = frame.apply(lambda c: c.str.strip() == "").all(axis=1).to_numpy(bool)
-    return frame[~blank].reset_index(drop=True), [
-        r for r, b in zip(rows, blank, strict=True) if not b
-    ]
-
-
-@functools.cache
-def lsoa_table() -> pd.DataFrame:
-    """England's LSOA 2021 centroids: lsoa21_code → easting, northing [m], ward24_code."""
-    frame = pd.read_csv(national_dir() / "lsoas.csv.gz", dtype=str, keep_default_na=False)
-    frame = frame[["lsoa21_code", "ward24_code", "easting", "northing"]].copy()
-    frame[["easting", "northing"]] = frame[["easting", "northing"]].astype(float)
-    return frame.set_index("lsoa21_code")
 
 
 # --------------------------------------------------------------------------- settings
@@ -284,24 +78,24 @@ class _Settings:
 
     @classmethod
     def read(cls, folder: Path, aliases: dict[str, str]) -> _Settings:
-        s = pd.read_csv(folder / "settings.csv", dtype=str, keep_default_na=False)
+        s = folder_table(folder, "settings.csv", ("setting_id", "name"))
         by_key: dict[str, list[str]] = {}
         for sid, urn, name in zip(s["setting_id"], s.get("urn", ""), s["name"], strict=True):
-            keys = {"id:" + sid.strip().upper(), "name:" + _norm(name)}
+            keys = {"id:" + sid.strip().upper(), "name:" + norm_label(name)}
             if str(urn).strip():
                 keys.add("urn:" + str(urn).strip().removesuffix(".0"))
             for k in keys:
                 by_key.setdefault(k, []).append(sid.strip())
         offers: frozenset[tuple[str, str]] = frozenset()
         if (folder / "places.csv").exists():
-            p = pd.read_csv(folder / "places.csv", dtype=str, keep_default_na=False)
+            p = folder_table(folder, "places.csv", ("setting_id", "package_id"))
             offers = frozenset(
                 zip(p["setting_id"].str.strip(), p["package_id"].str.strip(), strict=True)
             )
         return cls(
             {k: tuple(dict.fromkeys(v)) for k, v in by_key.items()},
             offers,
-            {_norm(k): str(v) for k, v in aliases.items()},
+            {norm_label(k): str(v) for k, v in aliases.items()},
         )
 
     def match(self, value: str, package_id: str) -> tuple[str | None, int]:
@@ -310,9 +104,9 @@ class _Settings:
         Several matches (a URN shared by a school and its base) are narrowed to those
         offering the child's package; still several, or none: no setting_id.
         """
-        text = self.aliases.get(_norm(value), value).strip()
+        text = self.aliases.get(norm_label(value), value).strip()
         digits = text.removesuffix(".0")
-        for key in ("urn:" + digits, "id:" + text.upper(), "name:" + _norm(text)):
+        for key in ("urn:" + digits, "id:" + text.upper(), "name:" + norm_label(text)):
             hits = self.by_key.get(key)
             if hits:
                 break
@@ -393,15 +187,29 @@ class ChildrenImport:
 
 def _need_packages(folder: Path, packages: set[str]) -> dict[str, list[tuple[str, float]]]:
     """need → [(package_id, share)] from the folder's need_packages.csv, else init's."""
-    path = folder / "need_packages.csv"
-    table = (
-        pd.read_csv(path, dtype={"need": str, "package_id": str}, keep_default_na=False)
-        if path.exists()
-        else need_packages_table()
-    )
+    if (folder / "need_packages.csv").exists():
+        table = folder_table(folder, "need_packages.csv", ("need", "package_id", "share"))
+    else:
+        table = need_packages_table()
+    shares = pd.to_numeric(table["share"], errors="coerce").to_numpy(float)
+    bad = [i + 2 for i, v in enumerate(shares) if not (np.isfinite(v) and v >= 0)]
+    if bad:
+        raise_problems(
+            [
+                Problem(
+                    "need_packages.csv",
+                    r,
+                    "share",
+                    "a share that is not a number >= 0",
+                    "the share of the need's children in this package (0-1)",
+                    "correct the share",
+                )
+                for r in bad
+            ]
+        )
     out: dict[str, list[tuple[str, float]]] = {}
-    for need, pkg, share in zip(table["need"], table["package_id"], table["share"], strict=True):
-        if str(pkg).strip() in packages and float(share) > 0:
+    for need, pkg, share in zip(table["need"], table["package_id"], shares, strict=True):
+        if str(pkg).strip() in packages and share > 0:
             out.setdefault(str(need).strip().lower(), []).append((str(pkg).strip(), float(share)))
     return {k: sorted(v) for k, v in out.items()}
 
@@ -414,22 +222,6 @@ def _pick(shares: list[tuple[str, float]], u: float) -> str:
         if u < edge:
             return pkg
     return shares[-1][0]
-
-
-class _Rows:
-    """Problems of one export, by row (at most one 'left out' per row)."""
-
-    def __init__(self, file: str, need_col: str) -> None:
-        self.file = file
-        self.need_col = need_col
-        self.left_out: list[Problem] = []
-        self.warnings: list[Problem] = []
-
-    def leave_out(self, row: int, column: str, found: str, expected: str, fix: str) -> None:
-        self.left_out.append(Problem(self.file, row, column, found, expected, fix))
-
-    def warn(self, row: int, column: str, found: str, expected: str, fix: str) -> None:
-        self.warnings.append(Problem(self.file, row, column, found, expected, fix, "warning"))
 
 
 def build_children(
@@ -462,16 +254,16 @@ def build_children(
     census = year_start(as_of or dt.date.today())
     frame, rows = read_export(export, mapping)
     cols = mapping.columns
-    log = _Rows(export.name, cols.primary_need or "")
+    log = RowLog(export.name, cols.primary_need or "")
     counts: dict[str, int] = {}
-    packages = set(pd.read_csv(folder / "packages.csv", dtype=str)["package_id"].str.strip())
+    packages = set(folder_table(folder, "packages.csv", ("package_id",))["package_id"])
     by_upper = {p.upper(): p for p in packages}
     need_pk = _need_packages(folder, packages) if cols.primary_need else {}
-    need_of = {_norm(k): v for k, v in mapping.need_values.items()}
-    package_of = {_norm(k): v for k, v in mapping.package_values.items()}
+    need_of = {norm_label(k): v for k, v in mapping.need_values.items()}
+    package_of = {norm_label(k): v for k, v in mapping.package_values.items()}
     settings = _Settings.read(folder, mapping.setting_values)
     yes = {v.strip().lower() for v in mapping.yes_values}
-    lookup = _postcode_index(postcodes, folder) if cols.postcode else None
+    lookup = postcode_index(postcodes, folder) if cols.postcode else None
     if cols.postcode and lookup is None and cols.lsoa is None:
         raise_problems(
             [
@@ -489,8 +281,8 @@ def build_children(
     lsoas = lsoa_table()
     keep = np.ones(len(frame), bool)
     for col, values in mapping.only_rows.items():
-        wanted = {_norm(v) for v in values}
-        keep &= frame[col].map(_norm).isin(wanted).to_numpy(bool)
+        wanted = {norm_label(v) for v in values}
+        keep &= frame[col].map(norm_label).isin(wanted).to_numpy(bool)
     skipped = int((~keep).sum())
     seen: dict[str, int] = {}
     records = []
@@ -518,12 +310,21 @@ def build_children(
             continue
         need, need_ok = _need(cell, cols.primary_need, need_of)
         package_id = _package(
-            cell, row, cols.package, need, need_ok, package_of, by_upper, need_pk, log, count,
-            _draw(raw_id, key),
-        )  # fmt: skip
+            cell,
+            row,
+            cols.package,
+            need,
+            need_ok,
+            package_of,
+            by_upper,
+            need_pk,
+            log,
+            count,
+            keyed_fraction(raw_id, key),
+        )
         if package_id is None:
             continue
-        home = _home(cell, row, cols.postcode, cols.lsoa, lookup, lsoas, log, count)
+        home = home_location(cell, row, cols.postcode, cols.lsoa, lookup, lsoas, log, count)
         if home is None:
             continue
         seen[child_id] = row
@@ -531,8 +332,13 @@ def build_children(
         if cols.current_setting and str(cell[cols.current_setting]).strip():
             sid, n = settings.match(str(cell[cols.current_setting]), package_id)
             if sid is None:
-                log.warn(row, cols.current_setting, _unmatched(n), "a setting in settings.csv",
-                         _SETTING_FIX + "; the child is treated as still to place")  # fmt: skip
+                log.warn(
+                    row,
+                    cols.current_setting,
+                    _unmatched(n),
+                    "a setting in settings.csv",
+                    _SETTING_FIX + "; the child is treated as still to place",
+                )
             else:
                 current = sid
                 count("continuing")
@@ -541,9 +347,13 @@ def build_children(
             for token in (t for t in str(cell[col]).split(";") if t.strip()):
                 sid, n = settings.match(token, package_id)
                 if sid is None:
-                    log.warn(row, col, "a preference " + _unmatched(n)[2:],
-                             "a setting in settings.csv",
-                             _SETTING_FIX + "; the preference is left out")  # fmt: skip
+                    log.warn(
+                        row,
+                        col,
+                        "a preference " + _unmatched(n)[2:],
+                        "a setting in settings.csv",
+                        _SETTING_FIX + "; the preference is left out",
+                    )
                 elif sid not in prefs:
                     prefs.append(sid)
         if prefs:
@@ -599,7 +409,7 @@ def _age(
     age_col: str | None,
     fmt: str | None,
     census: dt.date,
-    log: _Rows,
+    log: RowLog,
 ) -> int | None:
     if dob_col is not None:
         text = str(cell[dob_col]).strip()
@@ -618,8 +428,13 @@ def _age(
         assert age_col is not None
         text = str(cell[age_col]).strip().removesuffix(".0")
         if not text.isdigit():
-            log.leave_out(row, age_col, "a blank age" if not text else "an age that is not a "
-                          "whole number", "the age in whole years", "fill in the age")  # fmt: skip
+            log.leave_out(
+                row,
+                age_col,
+                "a blank age" if not text else "an age that is not a whole number",
+                "the age in whole years",
+                "fill in the age",
+            )
             return None
         age, col = int(text), age_col
     lo, hi = CHILDREN.column("age").min, CHILDREN.column("age").max
@@ -642,7 +457,7 @@ def _need(cell: pd.Series, col: str | None, need_of: dict[str, str]) -> tuple[st
     label = str(cell[col]).strip()
     if not label:
         return "unknown", True
-    code = need_of.get(_norm(label), label.upper().replace(" ", ""))
+    code = need_of.get(norm_label(label), label.upper().replace(" ", ""))
     if code in SEN2_NEED_CODES:
         return SEN2_NEED_CODES[code], True
     return "", False
@@ -657,17 +472,21 @@ def _package(
     package_of: dict[str, str],
     by_upper: dict[str, str],
     need_pk: dict[str, list[tuple[str, float]]],
-    log: _Rows,
+    log: RowLog,
     count: Callable[[str], None],
     u: float,
 ) -> str | None:
     label = str(cell[col]).strip() if col else ""
     if label:
-        pkg = by_upper.get(package_of.get(_norm(label), label).strip().upper())
+        pkg = by_upper.get(package_of.get(norm_label(label), label).strip().upper())
         if pkg is None:
-            log.leave_out(row, str(col), "a package not in packages.csv",
-                          "a package_id (SPP1…) or a label in the mapping's package_values",
-                          "add the label to package_values in the mapping")  # fmt: skip
+            log.leave_out(
+                row,
+                str(col),
+                "a package not in packages.csv",
+                "a package_id (SPP1…) or a label in the mapping's package_values",
+                "add the label to package_values in the mapping",
+            )
             return None
         count("package_from_export")
         if not need_ok:
@@ -677,8 +496,13 @@ def _package(
         _need_warning(row, log, left_out=True)
         return None
     if need == "":
-        log.leave_out(row, str(col), "a blank package", "the child's package (SPP1…)",
-                      "fill it in, or map a primary_need column")  # fmt: skip
+        log.leave_out(
+            row,
+            str(col),
+            "a blank package",
+            "the child's package (SPP1…)",
+            "fill it in, or map a primary_need column",
+        )
         return None
     shares = need_pk.get(need)
     if not shares:
@@ -694,7 +518,7 @@ def _package(
     return _pick(shares, u)
 
 
-def _need_warning(row: int, log: _Rows, *, left_out: bool = False) -> None:
+def _need_warning(row: int, log: RowLog, *, left_out: bool = False) -> None:
     args = (
         "a need label not in the mapping",
         "a SEN2 code (ASD, SLCN, SEMH, MLD, SLD, PMLD, SPLD, HI, VI, MSI, PD, OTH, NSA) or a "
@@ -705,93 +529,20 @@ def _need_warning(row: int, log: _Rows, *, left_out: bool = False) -> None:
     (log.leave_out if left_out else log.warn)(row, col, *args)
 
 
-def _postcode_index(
-    postcodes: str | Path | None, folder: Path
-) -> dict[str, tuple[float, float, str]] | None:
-    path = Path(postcodes) if postcodes is not None else folder / "postcodes.csv"
-    if not path.exists():
-        if postcodes is not None:
-            raise_problems([Problem(path.name, None, "", "no such file", "an ONSPD extract",
-                                    f"check the path {path}")])  # fmt: skip
-        return None
-    table = read_postcode_file(path)
-    return {
-        p: (float(e), float(n), str(ls))
-        for p, e, n, ls in zip(
-            table["postcode"], table["easting"], table["northing"], table["lsoa_code"], strict=True
-        )
-        if np.isfinite(e) and np.isfinite(n)
-    }
-
-
-def _home(
-    cell: pd.Series,
-    row: int,
-    pc_col: str | None,
-    lsoa_col: str | None,
-    lookup: dict[str, tuple[float, float, str]] | None,
-    lsoas: pd.DataFrame,
-    log: _Rows,
-    count: Callable[[str], None],
-) -> dict[str, object] | None:
-    """easting, northing, lsoa_code, ward_code of the home; None (and a problem) if none."""
-    lsoa = str(cell[lsoa_col]).strip().upper() if lsoa_col else ""
-    if lsoa and lsoa not in lsoas.index:
-        lsoa_bad = True
-    else:
-        lsoa_bad = False
-    pc_problem: tuple[str, str] | None = None
-    if pc_col and lookup is not None:
-        text = str(cell[pc_col]).strip()
-        code = normalise_postcode(text) if text else ""
-        hit = lookup.get(code) if code else None
-        if hit is not None:
-            e, n, from_lookup = hit
-            home_lsoa = (
-                from_lookup if from_lookup in lsoas.index else (lsoa if not lsoa_bad else "")
-            )
-            count("home_postcode")
-            return _place(e, n, home_lsoa, lsoas)
-        if text:
-            pc_problem = (
-                ("a postcode not in the lookup", "check it or give the LSOA")
-                if POSTCODE_RE.match(code)
-                else ("text that is not a postcode", "correct it or give the LSOA")
-            )
-    if lsoa and not lsoa_bad:
-        if pc_problem is not None:
-            log.warn(row, str(pc_col), pc_problem[0], "a postcode in the lookup",
-                     "check it; the home is placed at its LSOA's centroid meanwhile")  # fmt: skip
-        count("home_lsoa_centroid")
-        centroid = lsoas.loc[lsoa, ["easting", "northing"]].to_numpy(float)
-        return _place(float(centroid[0]), float(centroid[1]), lsoa, lsoas)
-    if pc_problem is not None:
-        log.leave_out(row, str(pc_col), pc_problem[0], "a postcode in the lookup",
-                      pc_problem[1])  # fmt: skip
-    elif lsoa_bad:
-        log.leave_out(row, str(lsoa_col), "an LSOA code not in the LSOA 2021 list",
-                      "a GSS LSOA 2021 code (E01…)", "correct the LSOA code")  # fmt: skip
-    else:
-        col = pc_col if pc_col else str(lsoa_col)
-        log.leave_out(row, col, "no home location (blank)", "a home postcode or LSOA",
-                      "fill in the postcode (or the LSOA)")  # fmt: skip
-    return None
-
-
-def _place(e: float, n: float, lsoa: str, lsoas: pd.DataFrame) -> dict[str, object]:
-    ward = str(lsoas.at[lsoa, "ward24_code"]) if lsoa in lsoas.index else ""
-    return {"easting": round(e, 1), "northing": round(n, 1), "lsoa_code": lsoa, "ward_code": ward}
-
-
-def _flag(cell: pd.Series, row: int, col: str | None, yes: set[str], log: _Rows) -> bool:
+def _flag(cell: pd.Series, row: int, col: str | None, yes: set[str], log: RowLog) -> bool:
     if col is None:
         return False
     value = str(cell[col]).strip().lower()
     if value in yes:
         return True
     if value not in _NO_VALUES:
-        log.warn(row, col, "a value that is neither yes nor no", f"one of {sorted(yes)} or blank",
-                 "correct it, or list it in yes_values in the mapping; read as no")  # fmt: skip
+        log.warn(
+            row,
+            col,
+            "a value that is neither yes nor no",
+            f"one of {sorted(yes)} or blank",
+            "correct it, or list it in yes_values in the mapping; read as no",
+        )
     return False
 
 
@@ -913,6 +664,12 @@ def import_children(
             f"`optimiser init --la CODE --out {folder}` first"
         )
         raise OptimiserError(msg)
+    if folder.resolve() == default_path().resolve():
+        msg = (
+            f"{folder} is the embedded Trafford data, which is never changed; copy it, or "
+            "make a folder with `optimiser init --la CODE --out DIR`, and import into that"
+        )
+        raise OptimiserError(msg)
     if target.exists() and not force:
         msg = (
             f"{target} already exists; add --force to replace it (the old file is kept as "
@@ -951,12 +708,19 @@ def import_children(
     backup = None
     try:
         staged = stage / "children.csv"
-        if target.exists():
+        if force and target.exists():
             backup = _backup_path(target)
-            os.link(target, backup)  # exclusive: never over another file
+            try:
+                os.link(target, backup)  # exclusive: never over another file
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links on this file system
+                shutil.copy2(target, backup)
             os.replace(staged, target)
         else:
-            os.link(staged, target)  # exclusive: fails if another run wrote it meanwhile
+            write_csv_output(_csv_frame(result.children), target)  # atomic, never over a file
+    except OptimiserError:
+        raise
     except OSError as exc:
         raise output_error(target, exc) from exc
     finally:

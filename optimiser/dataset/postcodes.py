@@ -10,13 +10,14 @@ A lookup file is either the simple layout (``postcode`` with ``easting``/``north
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from optimiser.dataset.paths import data_dir
-from optimiser.geography import bng_from_lonlat, normalise_postcode
+from optimiser.geography import bng_from_lonlat
 from optimiser.problems import Problem, raise_problems
 
 #: Lookup field → the headers that hold it (ONSPD's own first, then the simple layout's),
@@ -43,12 +44,26 @@ def _find_columns(header: list[str]) -> dict[str, str]:
     return found
 
 
-def read_postcode_file(path: str | Path) -> pd.DataFrame:
+def normalise_postcodes(codes: pd.Series) -> pd.Series:
+    """:func:`optimiser.geography.normalise_postcode` of each cell, vectorised."""
+    compact = codes.astype(str).str.replace(r"\s+", "", regex=True).str.upper()
+    spaced = compact.str[:-3] + " " + compact.str[-3:]
+    return spaced.where(compact.str.len() > 3, compact)
+
+
+#: Rows of a postcode file read at a time (the full ONSPD has about 2.7 million).
+CHUNK_ROWS = 250_000
+
+
+def read_postcode_file(path: str | Path, keep: Collection[str] | None = None) -> pd.DataFrame:
     """A postcode lookup in ONSPD's own layout or the simple one.
 
     Parameters
     ----------
     path : CSV file (an ONSPD extract as downloaded, or ``postcode,easting,northing``).
+    keep : normalised postcodes to keep (default: all). The file is read
+        :data:`CHUNK_ROWS` rows at a time and only these rows are kept, so the whole UK
+        ONSPD can be given for a few thousand homes.
 
     Returns
     -------
@@ -83,13 +98,21 @@ def read_postcode_file(path: str | Path) -> pd.DataFrame:
                 )
             ]
         )
-    frame = pd.read_csv(
+    wanted = None if keep is None else pd.Index(list(keep))
+    parts = []
+    with pd.read_csv(
         path,
         usecols=list(cols.values()),
         dtype=str,
         keep_default_na=False,
         encoding="utf-8-sig",
-    ).rename(columns={v: k for k, v in cols.items()})
+        chunksize=CHUNK_ROWS,
+    ) as reader:
+        for chunk in reader:
+            chunk = chunk.rename(columns={v: k for k, v in cols.items()})
+            chunk["postcode"] = normalise_postcodes(chunk["postcode"])
+            parts.append(chunk if wanted is None else chunk[chunk["postcode"].isin(wanted)])
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(cols))
     easting = pd.to_numeric(frame["easting"], errors="coerce") if has_en else None
     northing = pd.to_numeric(frame["northing"], errors="coerce") if has_en else None
     if has_ll:
@@ -107,10 +130,12 @@ def read_postcode_file(path: str | Path) -> pd.DataFrame:
     assert easting is not None and northing is not None
     return pd.DataFrame(
         {
-            "postcode": frame["postcode"].map(normalise_postcode),
+            "postcode": frame["postcode"].to_numpy(str),
             "easting": easting.to_numpy(float),
             "northing": northing.to_numpy(float),
-            "lsoa_code": frame["lsoa_code"].str.strip() if "lsoa_code" in frame else "",
+            "lsoa_code": frame["lsoa_code"].str.strip().to_numpy(str)
+            if "lsoa_code" in frame
+            else "",
         }
     )
 

@@ -263,7 +263,7 @@ def build_children(
     package_of = {norm_label(k): v for k, v in mapping.package_values.items()}
     settings = _Settings.read(folder, mapping.setting_values)
     yes = {v.strip().lower() for v in mapping.yes_values}
-    lookup = postcode_index(postcodes, folder) if cols.postcode else None
+    lookup = postcode_index(postcodes, folder, frame[cols.postcode]) if cols.postcode else None
     if cols.postcode and lookup is None and cols.lsoa is None:
         raise_problems(
             [
@@ -508,7 +508,7 @@ def _package(
     if not shares:
         log.leave_out(
             row,
-            "",
+            log.need_col,
             "a primary need with no package in need_packages.csv",
             "a need_packages.csv row for each need",
             "add rows to need_packages.csv in the dataset folder (need, package_id, share)",

@@ -18,7 +18,7 @@ import pandas as pd
 
 from optimiser.dataset.imports.export import RowLog
 from optimiser.dataset.init.national import national_dir
-from optimiser.dataset.postcodes import read_postcode_file
+from optimiser.dataset.postcodes import normalise_postcodes, read_postcode_file
 from optimiser.geography import normalise_postcode
 from optimiser.problems import Problem, raise_problems
 
@@ -36,8 +36,14 @@ def lsoa_table() -> pd.DataFrame:
 
 
 def postcode_index(
-    postcodes: str | Path | None, folder: Path
+    postcodes: str | Path | None, folder: Path, homes: pd.Series
 ) -> dict[str, tuple[float, float, str]] | None:
+    """Normalised postcode → (easting, northing [m], LSOA 2021 code) of the export's homes.
+
+    ``postcodes``: the ONSPD extract given (an error if it is missing), else the folder's
+    postcodes.csv, else None (no lookup). Only the postcodes in ``homes`` (the export's
+    column, as typed) are kept, and only those with a grid reference.
+    """
     path = Path(postcodes) if postcodes is not None else folder / "postcodes.csv"
     if not path.exists():
         if postcodes is not None:
@@ -54,7 +60,7 @@ def postcode_index(
                 ]
             )
         return None
-    table = read_postcode_file(path)
+    table = read_postcode_file(path, keep=set(normalise_postcodes(homes)))
     return {
         p: (float(e), float(n), str(ls))
         for p, e, n, ls in zip(

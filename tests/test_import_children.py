@@ -372,6 +372,19 @@ def test_capita_cli_writes_a_folder_that_validates_and_allocates(
     assert not [p for p in into.iterdir() if p.name.startswith(".")]  # no staging left
     ds = optimiser.load_dataset(into)  # validates
     assert len(ds.children) == 24
+    # the notices no longer say the children are synthetic; nothing else in them changed
+    assert "synthetic" not in ds.data_notice.lower() and "LA's own records" in ds.data_notice
+    assert "synthetic" not in ds.attribution.lower()
+    assert ds.attribution.startswith("Contains public sector information")
+    old_policy = (default_path() / "policy.yaml").read_text(encoding="utf-8").splitlines()
+    new_policy = (into / "policy.yaml").read_text(encoding="utf-8").splitlines()
+    assert [x for x in new_policy if not x.startswith("data_notice:")] == [
+        x for x in old_policy[:5] + old_policy[8:]
+    ]
+    assert ds.policy.model_dump(
+        exclude={"data_notice"}
+    ) == optimiser.load_default().policy.model_dump(exclude={"data_notice"})
+    assert "policy.yaml and attribution.txt: the notice" in out.output
     res = optimiser.allocate(ds)
     assert len(res.placements) + len(res.unplaced) == 24
     assert optimiser.check_allocation(ds, res) == []
@@ -561,6 +574,12 @@ def test_imports_are_deterministic_and_the_embedded_data_is_never_written(
                         postcodes=onspd[0], as_of=AS_OF, force=True)  # fmt: skip
         outs.append((into / "children.csv").read_bytes())
     assert outs[0] == outs[1]
+    # the validator's warnings on children.csv rows come back as the export's rows
+    res = import_children(capita[0], MAPPINGS / "capita_one.yaml", tmp_path / "a", key=KEY,
+                          postcodes=onspd[0], as_of=AS_OF, force=True)  # fmt: skip
+    rows = [p for p in res.validation if "(children.csv row" in p.column]
+    assert rows and all(p.file == "capita_caseload.csv" and p.row in res.source_rows for p in rows)
+    assert all(p.column.startswith("current_setting_id") for p in rows)  # HI child at Egerton
     with pytest.raises(OptimiserError, match="embedded Trafford data"):
         import_children(capita[0], MAPPINGS / "capita_one.yaml", default_path(), key=KEY,
                         postcodes=onspd[0], force=True)  # fmt: skip

@@ -107,6 +107,12 @@ def children_cmd(
     except (OptimiserError, OSError) as exc:
         fail(exc)
     console.print(result.summary(), markup=False)
+    if result.notices:
+        console.print(
+            f"{' and '.join(result.notices)}: the notice that the children are synthetic now "
+            "says they are the LA's own records",
+            markup=False,
+        )
     backup = f"; the old file is kept as {result.backup.name}" if result.backup else ""
     console.print(
         f"wrote {result.path} ({len(result.children)} children){backup}. "

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
+import re
 import secrets
 import shutil
 import warnings
@@ -41,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser._errors import DataValidationError, OptimiserError, OutputError, OutputExistsError
-from optimiser._outputs import output_error, write_csv_output
+from optimiser._outputs import output_error, write_csv_output, write_text_output
 from optimiser.dataset.imports.export import (
     RowLog,
     age_on,
@@ -57,7 +59,7 @@ from optimiser.dataset.imports.pseudonyms import MIN_KEY_BYTES, keyed_fraction, 
 from optimiser.dataset.init.cohort import need_packages_table
 from optimiser.dataset.load import load_dataset
 from optimiser.dataset.paths import default_path
-from optimiser.dataset.validate import DataWarning
+from optimiser.dataset.validate import DataWarning, collect_problems
 from optimiser.problems import Problem, format_problems, raise_problems
 from optimiser.schema.tables import CHILDREN
 
@@ -138,6 +140,10 @@ class ChildrenImport:
         ``package_from_need``, ``package_from_export``, ``continuing``.
     census_date : the 31 August the ages are taken at.
     source_rows : the export row of each child of ``children``, in its order.
+    validation : the warnings ``optimiser validate`` gives the folder with the new
+        children.csv (its rows told as the export's; set once written).
+    notices : the folder's files whose "synthetic children" notice was replaced
+        (:func:`mark_real_children`).
     path, backup : children.csv written and the copy of the file it replaced (None when
         not written / nothing was replaced).
     """
@@ -150,6 +156,8 @@ class ChildrenImport:
     counts: dict[str, int]
     census_date: dt.date
     source_rows: tuple[int, ...] = ()
+    validation: list[Problem] = dataclasses.field(default_factory=list)
+    notices: tuple[str, ...] = ()
     path: Path | None = None
     backup: Path | None = None
 
@@ -179,6 +187,9 @@ class ChildrenImport:
                     "problem(s) in the input data", "row(s) left out"
                 )
             )
+        if self.validation:
+            lines.append(f"{len(self.validation)} warning(s) from optimiser validate:")
+            lines += [f"  - {p}" for p in self.validation]
         return "\n".join(lines)
 
 
@@ -585,10 +596,15 @@ def _csv_frame(children: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _validate_staged(result: ChildrenImport, folder: Path, export: str) -> Path:
-    """A staging folder in ``folder``: its files linked in, the new children.csv written;
-    loaded and validated as ``optimiser validate`` would. Its errors are raised with each
-    children.csv row turned back into the export's row."""
+def _validate_staged(
+    result: ChildrenImport, folder: Path, export: str
+) -> tuple[Path, list[Problem]]:
+    """A staging folder in ``folder`` (its files linked in, the new children.csv written),
+    loaded and validated as ``optimiser validate`` would, and the validator's warnings.
+
+    Errors are raised, and warnings returned, with each children.csv row turned into the
+    export's row (:func:`_to_export_row`).
+    """
     stage = folder / f".children-import-{os.getpid()}-{secrets.token_hex(4)}"
     stage.mkdir()
     try:
@@ -602,21 +618,102 @@ def _validate_staged(result: ChildrenImport, folder: Path, export: str) -> Path:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataWarning)
-                load_dataset(stage)
+                ds = load_dataset(stage)
         except DataValidationError as exc:
             problems = [_to_export_row(p, result.source_rows, export) for p in exc.problems]
             raise_problems(problems or [Problem(folder.name, None, "", str(exc), "", "")])
+        soft = [
+            _to_export_row(p, result.source_rows, export)
+            for p in collect_problems(ds)
+            if p.severity == "warning"
+        ]
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    return stage
+    return stage, soft
 
 
 def _to_export_row(p: Problem, rows: tuple[int, ...], export: str) -> Problem:
+    """A validator's problem on a children.csv row, told as the export's row.
+
+    What it found is not repeated (it may quote the child's setting or package): the row,
+    column, what was expected and the fix say where to look.
+    """
     if p.file != "children.csv" or p.row is None or not 2 <= p.row < len(rows) + 2:
         return p
-    found = f"{p.found} (children.csv row {p.row})"
-    return dataclasses.replace(p, file=export, row=rows[p.row - 2], found=found)
+    column = f"{p.column} (children.csv row {p.row})"
+    found = "a value optimiser validate flags" if p.severity == "warning" else "a bad value"
+    return dataclasses.replace(p, file=export, row=rows[p.row - 2], column=column, found=found)
+
+
+def real_children_notice(census: dt.date) -> str:
+    """The data notice of a folder whose children come from the LA's own records."""
+    return (
+        "The children are the LA's own records (a case-management export imported by "
+        f"optimiser import children, pupil ids pseudonymised; ages at {census:%d %B %Y})."
+    )
+
+
+def _replace_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        write_text_output(tmp, text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def mark_real_children(folder: Path, census: dt.date) -> list[str]:
+    """Take the "synthetic children" notices out of a folder whose children are now real.
+
+    ``optimiser init`` (and the embedded data) say in policy.yaml's ``data_notice`` and in
+    attribution.txt that the children are synthetic; every output repeats it. The notice
+    and the attribution's sentence about synthetic children are replaced by
+    :func:`real_children_notice`; nothing else in either file changes.
+
+    Returns
+    -------
+    The files changed, by name.
+    """
+    changed = []
+    notice = real_children_notice(census)
+    policy = folder / "policy.yaml"
+    if policy.is_file():
+        lines = policy.read_text(encoding="utf-8").splitlines()
+        out: list[str] = []
+        block: list[str] = []
+        for line in lines:
+            if block and line.startswith("  "):
+                block.append(line)
+                continue
+            if block:
+                out += _notice_block(block, notice)
+                block = []
+            if line.startswith("data_notice:"):
+                block = [line]
+            else:
+                out.append(line)
+        if block:
+            out += _notice_block(block, notice)
+        if out != lines:
+            _replace_text(policy, "\n".join(out) + "\n")
+            changed.append(policy.name)
+    attribution = folder / "attribution.txt"
+    if attribution.is_file():
+        text = attribution.read_text(encoding="utf-8")
+        sentences = re.split(r"(?<=\.)\s+", text.strip())
+        kept = [x for x in sentences if not ("synthetic" in x.lower() and "children" in x.lower())]
+        if len(kept) < len(sentences):
+            _replace_text(attribution, " ".join([*kept, notice]) + "\n")
+            changed.append(attribution.name)
+    return changed
+
+
+def _notice_block(block: list[str], notice: str) -> list[str]:
+    """The data_notice lines, replaced by ``notice`` when they say the children are synthetic."""
+    if "synthetic" not in " ".join(block).lower():
+        return block
+    return [f"data_notice: {json.dumps(notice, ensure_ascii=False)}"]
 
 
 def import_children(
@@ -704,7 +801,7 @@ def import_children(
                 ),
             ]
         )
-    stage = _validate_staged(result, folder, export.name)
+    stage, checked = _validate_staged(result, folder, export.name)
     backup = None
     try:
         staged = stage / "children.csv"
@@ -725,4 +822,7 @@ def import_children(
         raise output_error(target, exc) from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    return dataclasses.replace(result, path=target, backup=backup)
+    notes = mark_real_children(folder, result.census_date)
+    return dataclasses.replace(
+        result, path=target, backup=backup, validation=checked, notices=tuple(notes)
+    )

@@ -21,7 +21,12 @@ from typer.testing import CliRunner
 import optimiser
 from optimiser._errors import DataValidationError, OptimiserError, OutputExistsError
 from optimiser.cli.app import app
-from optimiser.dataset.imports.children import build_children, import_children
+from optimiser.dataset.imports.children import (
+    build_children,
+    import_children,
+    mark_real_children,
+    real_children_notice,
+)
 from optimiser.dataset.imports.export import age_on, year_start
 from optimiser.dataset.imports.homes import lsoa_table
 from optimiser.dataset.imports.mapping import load_mapping
@@ -583,3 +588,32 @@ def test_imports_are_deterministic_and_the_embedded_data_is_never_written(
     with pytest.raises(OptimiserError, match="embedded Trafford data"):
         import_children(capita[0], MAPPINGS / "capita_one.yaml", default_path(), key=KEY,
                         postcodes=onspd[0], force=True)  # fmt: skip
+
+
+def test_init_notices_are_replaced_and_nothing_else(tmp_path) -> None:
+    """optimiser init writes the notice on one line; the rest of both files is kept."""
+    policy = (
+        "# Policy for Rutland (857) by `optimiser init`, Trafford's defaults.\n"
+        "area_name: Rutland\n"
+        'data_notice: "Synthetic data: the children in this dataset are made up by optimiser '
+        "init (a seeded cohort sized to Rutland's SEN2 return), not real pupils; settings, "
+        'places and wards are public data."\n'
+        'la_code: "857"\n'
+        "max_travel_min:\n  primary: 45\n  secondary: 75\n"
+    )
+    (tmp_path / "policy.yaml").write_text(policy, encoding="utf-8")
+    (tmp_path / "attribution.txt").write_text(
+        "Contains OS data © Crown copyright [2021-2025]. Children in this dataset are "
+        "synthetic (optimiser init).\n",
+        encoding="utf-8",
+    )
+    census = dt.date(2025, 8, 31)
+    assert mark_real_children(tmp_path, census) == ["policy.yaml", "attribution.txt"]
+    lines = (tmp_path / "policy.yaml").read_text(encoding="utf-8").splitlines()
+    assert lines[2].startswith("data_notice:") and "synthetic" not in lines[2].lower()
+    assert lines[:2] + lines[3:] == [x for x in policy.splitlines() if "data_notice" not in x]
+    text = (tmp_path / "attribution.txt").read_text(encoding="utf-8")
+    assert (
+        text == f"Contains OS data © Crown copyright [2021-2025]. {real_children_notice(census)}\n"
+    )
+    assert mark_real_children(tmp_path, census) == []  # the second time: nothing to change

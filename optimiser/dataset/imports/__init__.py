@@ -3,3 +3,21 @@
 Each importer reads a file in the layout its source publishes and updates a dataset folder,
 reporting every row it could not use as a problem (file, row, column, fix).
 """
+
+from optimiser.dataset.imports.children import ChildrenImport as ChildrenImport
+from optimiser.dataset.imports.children import build_children as build_children
+from optimiser.dataset.imports.children import import_children as import_children
+from optimiser.dataset.imports.mapping import ChildrenMapping as ChildrenMapping
+from optimiser.dataset.imports.mapping import load_mapping as load_mapping
+from optimiser.dataset.imports.pseudonyms import pseudonym as pseudonym
+from optimiser.dataset.imports.pseudonyms import read_key as read_key
+
+__all__ = [
+    "ChildrenImport",
+    "ChildrenMapping",
+    "build_children",
+    "import_children",
+    "load_mapping",
+    "pseudonym",
+    "read_key",
+]

@@ -43,7 +43,7 @@ def read_key(key_file: str | Path | None = None, key_env: str | None = None) -> 
         raise OptimiserError(msg)
     if key_file is not None:
         try:
-            key = Path(key_file).read_bytes().rstrip(b"\r\n")
+            key = Path(key_file).expanduser().read_bytes().rstrip(b"\r\n")
         except OSError as exc:
             msg = f"cannot read the key file {key_file}: {exc.strerror}; check the path"
             raise OptimiserError(msg) from None

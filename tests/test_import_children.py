@@ -299,6 +299,20 @@ def test_onspd_layout_is_read(onspd) -> None:
     row = table[table["postcode"] == next(iter(onspd[1]))].iloc[0]
     assert row["lsoa_code"] == onspd[1][row["postcode"]]
     assert np.isnan(table.loc[table["postcode"] == "M33 9ZZ", "easting"]).all()  # osgrdind 9
+    kept = read_postcode_file(onspd[0], keep={"M33 9ZZ", next(iter(onspd[1]))})
+    assert len(kept) == 2
+
+
+def test_postcode_files_with_bom_lat_long_or_ragged_rows(tmp_path) -> None:
+    bom = tmp_path / "lookup.csv"
+    bom.write_bytes(b"\xef\xbb\xbfPostcode,LAT,LONG\r\nm33 7xb,53.42,-2.32\r\n")
+    table = read_postcode_file(bom)
+    assert table["postcode"].tolist() == ["M33 7XB"]
+    assert 378_000 < table.at[0, "easting"] < 379_500  # lon/lat → British National Grid
+    ragged = tmp_path / "ONSPD.csv"
+    ragged.write_text("pcds,oseast1m,osnrth1m\nM33 7XB,1,2\nM33 7XC,1\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"ONSPD\.csv: found malformed CSV"):
+        read_postcode_file(ragged)
 
 
 def test_example_mappings_load() -> None:

@@ -137,7 +137,21 @@ def read_postcode_file(path: str | Path, keep: Collection[str] | None = None) ->
         when the file has no postcode column or no coordinates (file, row 1, the fix).
     """
     path = Path(path)
-    header = list(pd.read_csv(path, nrows=0, dtype=str, encoding="utf-8-sig").columns)
+    try:
+        header = list(pd.read_csv(path, nrows=0, dtype=str, encoding="utf-8-sig").columns)
+    except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError):
+        raise_problems(
+            [
+                Problem(
+                    path.name,
+                    1,
+                    "",
+                    "no readable header row (an empty file, or not UTF-8 text)",
+                    "an ONSPD extract as CSV",
+                    "download the ONSPD extract again as CSV",
+                )
+            ]
+        )
     cols = _find_columns([str(h) for h in header])
     has_en = {"easting", "northing"} <= set(cols)
     has_ll = {"lon", "lat"} <= set(cols)

@@ -320,6 +320,7 @@ def test_example_mappings_load() -> None:
     assert names == [
         "capita_one.yaml",
         "liquid_logic.yaml",
+        "mosaic.yaml",
         "sen2_person_level.yaml",
         "synergy.yaml",
     ]
@@ -631,3 +632,30 @@ def test_init_notices_are_replaced_and_nothing_else(tmp_path) -> None:
         text == f"Contains OS data © Crown copyright [2021-2025]. {real_children_notice(census)}\n"
     )
     assert mark_real_children(tmp_path, census) == []  # the second time: nothing to change
+
+
+def test_mosaic_xlsx_names_and_labels(folder, onspd, tmp_path) -> None:
+    """Setting names (any case, '&' for 'and') and Mosaic-style need labels."""
+    codes = _postcodes(30)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Report"
+    ws.append(["UPN", "Date Of Birth", "Primary SEN Type", "Current Provision Name",
+               "Address Postcode", "Preference 1 Name", "Preference 2 Name",
+               "Preference 3 Name", "Wheelchair User", "Single Occupancy Transport"])  # fmt: skip
+    ws.append([_upn(500), _born(7, 0), "Profound and Multiple Learning Difficulty (PMLD)",
+               "DELAMERE SCHOOL", codes[0], "", "", "", "Yes", "No"])  # fmt: skip
+    ws.append([_upn(501), _born(13, 1), "Social Emotional and Mental Health (SEMH)",
+               "", codes[1], "egerton high school", "Manor Academy, Sale", "Sale Manor",
+               "", "Y"])  # fmt: skip
+    export = tmp_path / "mosaic.xlsx"
+    wb.save(export)
+    res = build_children(export, load_mapping(MAPPINGS / "mosaic.yaml"), folder, key=KEY,
+                         postcodes=onspd[0], as_of=AS_OF)  # fmt: skip
+    kids = res.children.set_index("child_id")
+    k0, k1 = pseudonym(_upn(500), KEY), pseudonym(_upn(501), KEY)
+    assert kids.at[k0, "current_setting_id"] == "S007" and kids.at[k0, "package_id"] == "SPP1"
+    assert bool(kids.at[k0, "wheelchair"]) and kids.at[k0, "age"] == 7
+    assert kids.at[k1, "preferences"] == "S008;S013" and bool(kids.at[k1, "solo_transport"])
+    # "Sale Manor" is no settings.csv name (punctuation aside): a warning naming row and column
+    assert [(p.row, p.column) for p in res.warnings] == [(3, "Preference 3 Name")]

@@ -1,7 +1,8 @@
 """``optimiser import ...``: the LA's own files into a dataset folder, one command per source.
 
-Each command is one function here, registered on :data:`import_app` (``optimiser import
-gias``, ``optimiser import ons``); the library code is in :mod:`optimiser.dataset.imports`.
+Each command is one function, registered on :data:`import_app` (``optimiser import
+gias``, ``optimiser import ons`` here; ``optimiser import children`` in
+:mod:`optimiser.cli.import_children`); the library code is in :mod:`optimiser.dataset.imports`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import typer
 
 from optimiser._errors import OptimiserError
 from optimiser.cli.common import console, err_console, fail, frame_table
+from optimiser.cli.import_children import children_cmd
 from optimiser.dataset.imports.gias_update import import_gias
 from optimiser.dataset.imports.ons import import_ons
 from optimiser.problems import Problem
@@ -20,7 +22,8 @@ from optimiser.problems import Problem
 import_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Bring the LA's own files (GIAS download, ONS files, …) into a dataset folder.",
+    help="Bring the LA's own files (GIAS download, ONS files, a caseload export) into a "
+    "dataset folder.",
 )
 
 IntoOpt = Annotated[
@@ -130,3 +133,4 @@ def ons_cmd(
 
 import_app.command("gias")(gias_cmd)
 import_app.command("ons")(ons_cmd)
+import_app.command("children")(children_cmd)

@@ -21,6 +21,7 @@ from optimiser.cli.explain import audit_cmd, explain_cmd
 from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
 from optimiser.cli.publishing import calibrate_cmd, map_cmd, pack_cmd, report_cmd
+from optimiser.cli.roads import roads_cmd
 
 app = typer.Typer(
     add_completion=False,
@@ -42,6 +43,7 @@ app.command("transport")(transport_cmd)
 app.command("site")(site_cmd)
 app.command("init")(init_cmd)
 app.command("calibrate")(calibrate_cmd)
+app.command("roads")(roads_cmd)
 
 
 def main() -> None:

@@ -3,3 +3,7 @@
 Each importer reads a file in the layout its source publishes and updates a dataset folder,
 reporting every row it could not use as a problem (file, row, column, fix).
 """
+
+from optimiser.dataset.imports.roads import import_roads as import_roads
+
+__all__ = ["import_roads"]

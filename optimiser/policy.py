@@ -252,12 +252,12 @@ class RoadsPolicy(_Frozen):
         ),
     )
     margin_km: float = Field(
-        5.0,
+        10.0,
         ge=0,
         le=100,
         description=(
-            "Roads kept around the box of the dataset's settings and children [km], so "
-            "routes may leave the LA and come back"
+            "Roads kept around the box of the dataset's children, in-area settings and "
+            "candidates [km]: routes may leave the LA, and settings near it are on the roads"
         ),
     )
 

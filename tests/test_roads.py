@@ -27,9 +27,11 @@ import optimiser
 from optimiser._errors import DataValidationError, OutputExistsError
 from optimiser.cli.app import app
 from optimiser.dataset.imports.roads import (
+    dataset_box,
     import_roads,
     read_road_links,
     road_graph,
+    settings_outside,
     simplify_chains,
 )
 from optimiser.dataset.paths import default_path
@@ -304,9 +306,18 @@ def test_open_roads_into_trafford_allocates_and_caches(imported, trafford, monke
     folder, _ = trafford
     built = imported[2]
     assert built.path == imported[0] / "roads.graphml" and built.path.exists()
+    assert built.box == dataset_box(optimiser.load_dataset(imported[0]), 10.0)
     assert built.component_share == 1.0 and built.merged_nodes == 4  # a grid: its 4 corners
     assert set(built.km_by_class) >= {"Motorway", "A Road", "B Road", "Unclassified"}
     ds = optimiser.load_dataset(folder)
+    box = built.box  # the default margin, 10 km; out-of-area settings do not widen it
+    kids, sett = ds.children, ds.settings
+    assert box[0] <= kids["easting"].min() - 10_000 and box[2] >= kids["easting"].max() + 10_000
+    near = sett[sett["in_area"].astype(bool)]
+    assert box[1] <= near["northing"].min() - 10_000 and box[3] >= near["northing"].max() + 10_000
+    far = ~sett["in_area"].astype(bool)
+    assert sett.loc[far, "easting"].min() < box[0] and built.outside == settings_outside(ds, box)
+    assert 0 < built.outside <= far.sum()
     assert ds.roads is not None and nx.is_strongly_connected(ds.roads)
     assert ds.roads.nodes["osgb40000000001001"]["x"] == 371000.0  # its start point
     a_road = next(d for _, _, d in ds.roads.edges(data=True) if d["road_class"] == "A Road")

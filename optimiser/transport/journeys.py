@@ -200,12 +200,12 @@ def _read_cache(path: Path, key: str, n: int) -> tuple[np.ndarray, np.ndarray] |
             if str(data["key"]) != key:
                 return None
             km, mins = np.asarray(data["km"], float), np.asarray(data["min"], float)
-    except (OSError, ValueError, KeyError, EOFError):
-        return None
-    except Exception:  # a damaged zip raises zipfile.BadZipFile and others: rebuild
+    except Exception:  # absent, truncated, not a zip (BadZipFile), no such array: rebuild
         return None
     if km.shape != (n,) or mins.shape != (n,):
         return None
+    if np.isnan(km).any() or np.isnan(mins).any() or (km < 0).any() or (mins < 0).any():
+        return None  # no journey is NaN or negative: a damaged file
     try:
         os.utime(path)  # most recently used: kept when the folder is pruned
     except OSError:

@@ -29,6 +29,7 @@ from optimiser.cli.app import app
 from optimiser.dataset.imports.roads import (
     dataset_box,
     import_roads,
+    largest_strong_component,
     read_road_links,
     road_graph,
     settings_outside,
@@ -185,6 +186,30 @@ def test_osm_motorway_is_one_way_and_fast():
     speeds = {d["road_class"]: d["speed_kph"] for _, _, d in g.edges(data=True)}
     assert speeds["motorway"] == pytest.approx(100 / 1.3)
     assert speeds["residential"] == pytest.approx(30 / 1.3)
+
+
+def test_strong_component_and_chain_merging_by_hand():
+    def edge(length, minutes, cls="residential"):
+        return {"length": length, "minutes": minutes, "road_class": cls}
+
+    g = nx.DiGraph()
+    g.add_nodes_from("abcvw")
+    # a ⇄ v ⇄ b two-way (v only joins two roads); b → w → a one way; c → a only (no way back)
+    g.add_edge("a", "v", **edge(100.0, 1.0))
+    g.add_edge("v", "a", **edge(100.0, 1.0))
+    g.add_edge("v", "b", **edge(300.0, 2.0, "primary"))
+    g.add_edge("b", "v", **edge(300.0, 2.0, "primary"))
+    g.add_edge("b", "w", **edge(50.0, 0.5))
+    g.add_edge("w", "a", **edge(50.0, 0.5))
+    g.add_edge("c", "a", **edge(10.0, 0.1))
+    strong = largest_strong_component(g)
+    assert sorted(strong.nodes) == ["a", "b", "v", "w"]  # c cannot be reached: dropped
+    small = simplify_chains(strong)
+    assert sorted(small.nodes) == ["a", "b"]
+    # a → b: via v, 400 m in 3 min (the class of its longer part); b → a: via w, 100 m in
+    # 1 min, beats via v (3 min), so only the faster is kept
+    assert small.edges["a", "b"] == edge(400.0, 3.0, "primary")
+    assert small.edges["b", "a"] == edge(100.0, 1.0)
 
 
 # --------------------------------------------------------------------------- errors

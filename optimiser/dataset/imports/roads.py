@@ -236,13 +236,9 @@ def largest_strong_component(graph: nx.DiGraph) -> nx.DiGraph:
     """The largest strongly connected component (ties: the one holding the least node id)."""
     if graph.number_of_nodes() == 0:
         return graph
-    best = max(nx.strongly_connected_components(graph), key=lambda c: (len(c), _neg(min(c))))
+    best = min(nx.strongly_connected_components(graph), key=lambda c: (-len(c), min(c)))
     order = [n for n in graph.nodes if n in best]
     return nx.DiGraph(graph.subgraph(order))
-
-
-def _neg(name: str) -> tuple[int, ...]:
-    return tuple(-ord(ch) for ch in name)
 
 
 def simplify_chains(graph: nx.DiGraph) -> nx.DiGraph:

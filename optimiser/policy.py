@@ -187,6 +187,108 @@ class TransportPolicy(_Frozen):
         return merged
 
 
+#: Speed on each road class when the roads are not congested [km/h], for ``optimiser roads``:
+#: OpenStreetMap ``highway`` values and OS Open Roads ``road_classification`` values.
+#: Assumptions (typical free-flow speeds of a car or minibus on English roads, below the
+#: speed limits: 70 mph motorway, 60 mph single carriageway, 30 mph built-up); calibrate them
+#: against the LA's own journey logs (docs/imports_roads.md).
+ROAD_SPEEDS_KMH: dict[str, float] = {
+    # OpenStreetMap highway=*
+    "motorway": 100.0,
+    "motorway_link": 60.0,
+    "trunk": 80.0,
+    "trunk_link": 50.0,
+    "primary": 55.0,
+    "primary_link": 40.0,
+    "secondary": 50.0,
+    "secondary_link": 40.0,
+    "tertiary": 45.0,
+    "tertiary_link": 35.0,
+    "unclassified": 40.0,
+    "residential": 30.0,
+    "living_street": 15.0,
+    "service": 15.0,
+    "road": 30.0,
+    # OS Open Roads road_classification
+    "Motorway": 100.0,
+    "A Road": 55.0,
+    "B Road": 45.0,
+    "Classified Unnumbered": 40.0,
+    "Unclassified": 35.0,
+    "Not Classified": 25.0,
+    "Unknown": 25.0,
+}
+
+
+class RoadsPolicy(_Frozen):
+    """How ``optimiser roads`` turns a road network into journey times.
+
+    Minutes on an edge = length ÷ speed of its class × ``peak_factor``; the graph
+    stores the peak speed (class speed ÷ peak factor) as ``speed_kph``, so rerun
+    ``optimiser roads`` after changing these.
+    """
+
+    speeds_kmh: dict[str, float] = Field(
+        default_factory=lambda: dict(ROAD_SPEEDS_KMH),
+        description=(
+            "Uncongested speed by road class [km/h]: OpenStreetMap highway values and OS Open "
+            "Roads road_classification values (assumptions, docs/imports_roads.md); a class "
+            "given here replaces its default, the others keep theirs"
+        ),
+    )
+    other_kmh: float = Field(
+        25.0,
+        gt=0,
+        le=130,
+        description="Uncongested speed of a road class speeds_kmh does not list [km/h]",
+    )
+    peak_factor: float = Field(
+        1.3,
+        ge=1.0,
+        le=5.0,
+        description=(
+            "School-run journey time ÷ uncongested journey time (assumption: morning peak; "
+            "docs/imports_roads.md)"
+        ),
+    )
+    margin_km: float = Field(
+        10.0,
+        ge=0,
+        le=100,
+        description=(
+            "Roads kept around the box of the dataset's children, in-area settings and "
+            "candidates [km]: routes may leave the LA, and settings near it are on the roads"
+        ),
+    )
+
+    @field_validator("speeds_kmh", mode="before")
+    @classmethod
+    def _keep_unset_speeds(cls, value: object) -> object:
+        """A class given replaces its default; the classes left out keep theirs."""
+        if value is None:
+            return dict(ROAD_SPEEDS_KMH)
+        if isinstance(value, dict):
+            return {**ROAD_SPEEDS_KMH, **value}
+        return value
+
+    @field_validator("speeds_kmh", mode="after")
+    @classmethod
+    def _speeds_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, kmh in value.items():
+            if not 0 < kmh <= 130:
+                msg = f"speeds_kmh.{name} must be above 0 and at most 130 [km/h], found {kmh!r}"
+                raise ValueError(msg)
+        return value
+
+    def speed_kmh(self, road_class: str) -> float:
+        """Uncongested speed [km/h] of ``road_class`` (``other_kmh`` when not listed)."""
+        return float(self.speeds_kmh.get(road_class, self.other_kmh))
+
+    def peak_speed_kmh(self, road_class: str) -> float:
+        """School-run speed [km/h] of ``road_class``: its speed ÷ ``peak_factor``."""
+        return self.speed_kmh(road_class) / self.peak_factor
+
+
 #: The host rules of :class:`HostExclusions`: what each keeps out, for the docs and notes.
 HOST_RULES: dict[str, str] = {
     "selective": "admissions_policy Selective (a grammar school)",
@@ -254,6 +356,13 @@ class Policy(_Frozen):
         le=130,
         description=(
             "Average door-to-door speed of SEND transport [km/h] (assumption, metropolitan area)"
+        ),
+    )
+    roads: RoadsPolicy = Field(
+        RoadsPolicy(),
+        description=(
+            "Road journey times for `optimiser roads`: speeds_kmh by road class [km/h], "
+            "other_kmh, peak_factor, margin_km (docs/imports_roads.md)"
         ),
     )
     school_days_per_year: int = Field(190, gt=0, le=366, description="School days a year")
@@ -555,6 +664,7 @@ __all__ = [
     "DataValidationError",
     "HostExclusions",
     "Policy",
+    "RoadsPolicy",
     "load_policy",
     "policy_from_mapping",
     "save_policy",

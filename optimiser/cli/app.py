@@ -8,7 +8,8 @@ transport), :mod:`optimiser.cli.planning` (compare, horizon, site),
 :mod:`optimiser.cli.publishing` (report, map, pack, calibrate),
 :mod:`optimiser.cli.init` (init), :mod:`optimiser.cli.explain` (explain, audit),
 :mod:`optimiser.cli.imports` (the ``import`` group: gias, ons, children),
-:mod:`optimiser.cli.template` (template) and :mod:`optimiser.cli.webapp` (app);
+:mod:`optimiser.cli.template` (template), :mod:`optimiser.cli.roads` (roads) and
+:mod:`optimiser.cli.webapp` (app);
 what they share is in :mod:`optimiser.cli.common`.
 This module builds the app, in the order help lists the commands, and is the
 ``optimiser`` script's entry point.
@@ -24,6 +25,7 @@ from optimiser.cli.imports import import_app
 from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
 from optimiser.cli.publishing import calibrate_cmd, map_cmd, pack_cmd, report_cmd
+from optimiser.cli.roads import roads_cmd
 from optimiser.cli.template import template_cmd
 from optimiser.cli.webapp import app_cmd
 
@@ -49,6 +51,7 @@ app.command("init")(init_cmd)
 app.command("calibrate")(calibrate_cmd)
 app.add_typer(import_app, name="import")
 app.command("template")(template_cmd)
+app.command("roads")(roads_cmd)
 app.command("app")(app_cmd)
 
 

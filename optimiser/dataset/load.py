@@ -313,4 +313,5 @@ def _load_roads(folder: Path, problems: list[Problem]):
         data["length"] = float(data["length"])
         if "speed_kph" in data:
             data["speed_kph"] = float(data["speed_kph"])
+    graph.graph["cache_dir"] = str(folder / ".cache")  # journey times (transport.journeys)
     return graph

@@ -4,9 +4,9 @@ Default model: straight-line distance in British National Grid metres × the
 policy's detour factor = road distance [km]; journey time [min] = road distance
 ÷ average speed. When a road graph is supplied (networkx, nodes with ``x``/``y``
 in EPSG:27700 metres, edges with ``length`` [m] and optionally ``speed_kph``),
-road distances and times come from shortest paths instead (Dijkstra from each
-setting, cut off at the longest journey cap), plus the straight-line access legs
-from each point to its nearest graph node.
+road distances and times come from the fastest paths instead (home to setting,
+Dijkstra in :mod:`optimiser.transport.journeys`, cached per dataset), plus the
+straight-line access legs from each point to its nearest graph node.
 
 Candidate pairs are pruned with a KD-tree: only settings within the straight-line
 radius that the longest journey cap allows are paired with a child.
@@ -14,13 +14,12 @@ radius that the longest journey cap allows are paired with a child.
 
 from __future__ import annotations
 
-import itertools
-
 import networkx as nx
 import numpy as np
 from scipy.spatial import cKDTree
 
 from optimiser.policy import JOURNEY_CAP_TOL_MIN, Policy
+from optimiser.transport.journeys import graph_km_and_min
 
 KM_PER_MILE = 1.609344
 
@@ -67,43 +66,7 @@ def road_km_and_min(
     if graph is None:
         km = straight_km(home_xy, setting_xy) * policy.detour_factor
         return km, km / policy.speed_kmh * 60.0
-    return _graph_km_and_min(home_xy, setting_xy, graph=graph, policy=policy)
-
-
-def _graph_km_and_min(
-    home_xy: np.ndarray, setting_xy: np.ndarray, *, graph: nx.Graph, policy: Policy
-) -> tuple[np.ndarray, np.ndarray]:
-    nodes = list(graph.nodes)
-    node_xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in nodes], float)
-    tree = cKDTree(node_xy)
-    d_home, i_home = tree.query(np.asarray(home_xy, float))
-    d_set, i_set = tree.query(np.asarray(setting_xy, float))
-    speed_m_per_min = policy.speed_kmh * 1000.0 / 60.0
-
-    def minutes(u: object, v: object, data: dict) -> float:
-        kph = float(data.get("speed_kph", policy.speed_kmh))
-        return float(data["length"]) / (kph * 1000.0 / 60.0)
-
-    km = np.full(len(home_xy), np.inf)
-    mins = np.full(len(home_xy), np.inf)
-    for target in np.unique(i_set):
-        times, paths = nx.single_source_dijkstra(graph, nodes[target], weight=minutes)
-        rows = np.flatnonzero(i_set == target)
-        for r in rows:
-            v = nodes[i_home[r]]
-            if v in times:
-                length_m = sum(_edge_length(graph, a, b) for a, b in itertools.pairwise(paths[v]))
-                access_m = d_home[r] + d_set[r]
-                km[r] = (length_m + access_m) / 1000.0
-                mins[r] = times[v] + access_m / speed_m_per_min
-    return km, mins
-
-
-def _edge_length(graph: nx.Graph, a: object, b: object) -> float:
-    data = graph.get_edge_data(a, b)
-    if graph.is_multigraph():
-        return min(float(d["length"]) for d in data.values())
-    return float(data["length"])
+    return graph_km_and_min(home_xy, setting_xy, graph=graph, policy=policy)
 
 
 def max_straight_km(

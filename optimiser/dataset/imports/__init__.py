@@ -18,6 +18,7 @@ from optimiser.dataset.imports.ons import import_ons as import_ons
 from optimiser.dataset.imports.ons import read_ons as read_ons
 from optimiser.dataset.imports.pseudonyms import pseudonym as pseudonym
 from optimiser.dataset.imports.pseudonyms import read_key as read_key
+from optimiser.dataset.imports.roads import import_roads as import_roads
 
 __all__ = [
     "ChildrenImport",
@@ -28,6 +29,7 @@ __all__ = [
     "import_children",
     "import_gias",
     "import_ons",
+    "import_roads",
     "load_mapping",
     "load_provision_mapping",
     "pseudonym",

@@ -126,29 +126,71 @@ def phase_places(
         [np.maximum(np.minimum(hi, b) - np.maximum(lo, a) + 1, 0) for a, b in bounds]
     )
     overlap = np.nan_to_num(overlap)
-    placed = (
-        placements.groupby(["setting_id", "package_id", "phase"]).size()
-        if placements is not None and len(placements)
-        else pd.Series(dtype=float)
+    placed = _placed_by_row(settings, rows, packages, ok, placements)
+    n_whole = np.floor(n_places + 1e-9).astype(np.int64)
+    c_sum = placed.sum(axis=1)
+    has_share = overlap.sum(axis=1) > 0
+    over = _largest_remainder_rows(n_whole, placed.astype(float))
+    spare = placed + _largest_remainder_rows(
+        n_whole - c_sum, np.where(has_share[:, None], overlap, placed)
+    )
+    split = np.where(
+        (c_sum > n_whole)[:, None],
+        over,
+        np.where((has_share | (c_sum > 0))[:, None], spare, 0),  # no phase overlaps 4-19: none
     )
     out = np.zeros((len(packages), len(PHASES)))
-    for r, (sid, pkg, n, share) in enumerate(
-        zip(
-            rows["setting_id"].to_numpy()[ok],
-            rows["package_id"].to_numpy()[ok],
-            np.floor(n_places + 1e-9).astype(np.int64),
-            overlap,
-            strict=True,
-        )
-    ):
-        c = np.array([placed.get((sid, pkg, ph), 0) for ph in PHASES], np.int64)
-        if c.sum() > n:
-            split = _largest_remainder(int(n), c.astype(float))
-        elif share.sum() > 0 or c.sum() > 0:
-            split = c + _largest_remainder(int(n - c.sum()), share if share.sum() > 0 else c)
-        else:
-            split = np.zeros(len(PHASES), np.int64)  # no phase overlaps ages 4-19: none
-        out[k[ok][r]] += split
+    np.add.at(out, k[ok], split)
+    return out
+
+
+def _placed_by_row(
+    settings: pd.DataFrame,
+    rows: pd.DataFrame,
+    packages: pd.Index,
+    ok: np.ndarray,
+    placements: pd.DataFrame | None,
+) -> np.ndarray:
+    """Children placed per kept places row (``rows[ok]``) × phase (0 without placements)."""
+    placed = np.zeros((int(ok.sum()), len(PHASES)), np.int64)
+    if placements is None or not len(placements):
+        return placed
+    setting_index = pd.Index(settings["setting_id"])
+    row_of = np.full((len(settings), len(packages)), -1, np.int64)
+    row_of[
+        setting_index.get_indexer(rows["setting_id"])[ok],
+        packages.get_indexer(pd.Index(rows["package_id"]))[ok],
+    ] = np.arange(len(placed))
+    si = setting_index.get_indexer(placements["setting_id"])
+    k = packages.get_indexer(pd.Index(placements["package_id"]))
+    ph = pd.Index(PHASES).get_indexer(pd.Index(placements["phase"]))
+    hit = (si >= 0) & (k >= 0) & (ph >= 0)
+    r = np.full(len(si), -1, np.int64)
+    r[hit] = row_of[si[hit], k[hit]]
+    hit &= r >= 0
+    np.add.at(placed, (r[hit], ph[hit]), 1)
+    return placed
+
+
+def _largest_remainder_rows(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """:func:`_largest_remainder` of each row: ``total[r]`` split by ``weights[r]``."""
+    total = np.asarray(total, np.int64)
+    w = np.asarray(weights, float)
+    out = np.zeros(w.shape, np.int64)
+    w_sum = w.sum(axis=1)
+    live = total > 0
+    even = live & (w_sum > 0)
+    out[live & ~even, 0] = total[live & ~even]
+    if even.any():
+        t, we = total[even], w[even]
+        quota = t[:, None] * we / w_sum[even][:, None]
+        part = np.floor(quota + 1e-9)
+        left = t - part.sum(axis=1).astype(np.int64)
+        idx = np.broadcast_to(np.arange(w.shape[1]), we.shape)
+        order = np.lexsort((idx, -(quota - part)), axis=1)
+        extra = np.zeros(we.shape, np.int64)
+        np.put_along_axis(extra, order, idx < left[:, None], axis=1)
+        out[even] = part.astype(np.int64) + extra
     return out
 
 

@@ -16,7 +16,6 @@ fails a result whose ``warnings`` leave one out.
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -38,15 +37,20 @@ def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
     out: list[str] = []
     placed, unplaced = res.placements, res.unplaced
     ids = np.r_[placed["child_id"].to_numpy(object), unplaced["child_id"].to_numpy(object)]
-    everyone = pd.Index(ds.children["child_id"])
+    everyone = ds.derived("check.everyone", lambda: pd.Index(ds.children["child_id"]))
     pos = everyone.get_indexer(ids) if everyone.is_unique else np.full(len(ids), -1)
-    once = len(ids) == len(everyone) and (pos >= 0).all() and len(np.unique(pos)) == len(pos)
+    once = (
+        len(ids) == len(everyone)
+        and bool((pos >= 0).all())
+        and np.bincount(pos, minlength=1).max(initial=0) <= 1
+    )
     if not once:
         out.append(
             f"placed + unplaced ({len(ids)} rows) do not cover the "
             f"{len(ds.children)} children exactly once"
         )
-    rows = _joined(ds, placed)
+    # ids unique: the placements' rows among the children are the first len(placed) found
+    rows = _joined(ds, placed, pos[: len(placed)] if everyone.is_unique else None)
     out += _check_rules(ds, rows)
     out += _check_capacity(ds, rows)
     out += _check_costs(ds, rows, res)
@@ -79,26 +83,45 @@ def allocation_warnings(ds: Dataset, res: AllocationResult) -> list[str]:
     return _continuing_over_places(ds, _joined(ds, res.placements))
 
 
+def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row, rows) of each group of equal ``codes`` (codes ≥ 0), in code order."""
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0]) if len(codes) else order
+    return order[starts], np.diff(np.r_[starts, len(codes)])
+
+
 def _continuing_over_places(ds: Dataset, rows: _Rows) -> list[str]:
+    """Warnings for continuing children kept beyond places, by setting × package and setting.
+
+    Groups are by value, as ``groupby`` has them (a missing id is in no group), sorted
+    by setting id (then package id); every row of a group has the same places.
+    """
     kept = rows["kept"]
     sid = rows["setting_id"][kept].astype(object)
     pkg = rows["child_package"][kept].astype(object)
     n_places = np.nan_to_num(_float(rows["n_places"])[kept])
     total = _float(rows["total_places"])[kept]
-    known = ~(pd.isna(sid) | pd.isna(pkg))  # as groupby: a missing key is in no group
+    s_code, _ = pd.factorize(sid)
+    p_code, _ = pd.factorize(pkg)
     out = []
-    # every row of a setting × package has the same places (of a setting, total places);
-    # reversed, so the first row of a group wins
-    pairs = list(zip(sid[known], pkg[known], strict=True))
-    places_of = dict(zip(pairs[::-1], n_places[known][::-1], strict=True))
-    has_sid = ~pd.isna(sid)
-    total_of = dict(zip(sid[has_sid][::-1], total[has_sid][::-1], strict=True))
-    for (s, p), n in sorted(Counter(pairs).items()):
-        if n > places_of[s, p]:
-            out.append(over_places_warning(f"{s} × {p}", n, float(places_of[s, p])))
-    for s, n in sorted(Counter(sid[has_sid]).items()):
-        if not np.isnan(total_of[s]) and n > float(total_of[s]):
-            out.append(over_places_warning(str(s), n, float(total_of[s]), "total places"))
+    pair = np.where(
+        (s_code >= 0) & (p_code >= 0), s_code * (p_code.max(initial=0) + 1) + p_code, -1
+    )
+    first, n = _groups(pair[pair >= 0])
+    first = np.flatnonzero(pair >= 0)[first]
+    over = n > n_places[first]
+    for i, m in sorted(
+        zip(first[over].tolist(), n[over].tolist(), strict=True),
+        key=lambda t: (sid[t[0]], pkg[t[0]]),
+    ):
+        out.append(over_places_warning(f"{sid[i]} × {pkg[i]}", m, float(n_places[i])))
+    first, n = _groups(s_code[s_code >= 0])
+    first = np.flatnonzero(s_code >= 0)[first]
+    over = ~np.isnan(total[first]) & (n > total[first])
+    for i, m in sorted(
+        zip(first[over].tolist(), n[over].tolist(), strict=True), key=lambda t: sid[t[0]]
+    ):
+        out.append(over_places_warning(str(sid[i]), m, float(total[i]), "total places"))
     cap = ds.policy.inmss_max_places
     n_inmss = int(_isin(rows["stype"][kept], _INMSS).sum())
     if cap is not None and n_inmss > cap:
@@ -203,10 +226,14 @@ def _raw(ds: Dataset) -> dict:
     }
 
 
-def _joined(ds: Dataset, placed: pd.DataFrame) -> _Rows:
-    """The placements with their child's, setting's and places row's raw fields."""
+def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> _Rows:
+    """The placements with their child's, setting's and places row's raw fields.
+
+    ``ci``: each placement's row in ``ds.children`` when the caller has looked them up
+    (child ids unique), else looked up here.
+    """
     raw = ds.derived("check.raw", lambda: _raw(ds))
-    ci = raw["child_index"].get_indexer(placed["child_id"])
+    ci = raw["child_index"].get_indexer(placed["child_id"]) if ci is None else ci
     si = raw["setting_index"].get_indexer(placed["setting_id"])
     cols = {name: placed[name].to_numpy() for name in _PLACED_FIELDS}
     cols |= {name: _take(values, ci) for name, values in raw["child"].items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -110,24 +112,9 @@ def phase_places(
     Without ``placements`` (publish mode: public information only) every c_ph is 0, so
     the split is by age overlap alone.
     """
-    pol = ds.policy.phase_age
-    bounds = [(4, pol.secondary_from - 1), (pol.secondary_from, pol.post16_from - 1)]
-    bounds.append((pol.post16_from, 19))
-    settings = ds.settings.drop_duplicates("setting_id")
-    rows = ds.places.drop_duplicates(["setting_id", "package_id"])
-    si = pd.Index(settings["setting_id"]).get_indexer(rows["setting_id"])
-    k = packages.get_indexer(pd.Index(rows["package_id"]))
-    ok = (si >= 0) & (k >= 0)
-    ok[ok] = ~settings["closed"].to_numpy(bool)[si[ok]]
-    lo = settings["age_min"].to_numpy(float, na_value=np.nan)[si[ok]]
-    hi = settings["age_max"].to_numpy(float, na_value=np.nan)[si[ok]]
-    n_places = np.nan_to_num(rows["places"].to_numpy(float, na_value=np.nan)[ok])
-    overlap = np.column_stack(
-        [np.maximum(np.minimum(hi, b) - np.maximum(lo, a) + 1, 0) for a, b in bounds]
-    )
-    overlap = np.nan_to_num(overlap)
-    placed = _placed_by_row(settings, rows, packages, ok, placements)
-    n_whole = np.floor(n_places + 1e-9).astype(np.int64)
+    rows = ds.derived(f"kpis.phase_rows {tuple(packages)!r}", lambda: _phase_rows(ds, packages))
+    placed = _placed_by_row(rows, packages, placements)
+    n_whole, overlap = rows["n_whole"], rows["overlap"]
     c_sum = placed.sum(axis=1)
     has_share = overlap.sum(axis=1) > 0
     over = _largest_remainder_rows(n_whole, placed.astype(float))
@@ -140,33 +127,56 @@ def phase_places(
         np.where((has_share | (c_sum > 0))[:, None], spare, 0),  # no phase overlaps 4-19: none
     )
     out = np.zeros((len(packages), len(PHASES)))
-    np.add.at(out, k[ok], split)
+    np.add.at(out, rows["package"], split)
     return out
 
 
-def _placed_by_row(
-    settings: pd.DataFrame,
-    rows: pd.DataFrame,
-    packages: pd.Index,
-    ok: np.ndarray,
-    placements: pd.DataFrame | None,
-) -> np.ndarray:
-    """Children placed per kept places row (``rows[ok]``) × phase (0 without placements)."""
-    placed = np.zeros((int(ok.sum()), len(PHASES)), np.int64)
+def _phase_rows(ds: Dataset, packages: pd.Index) -> dict[str, Any]:
+    """The open places rows of :func:`phase_places` (one per setting × package listed).
+
+    package: each row's position in ``packages``; n_whole: its whole places; overlap:
+    its ages' overlap with each phase [years]; row_of: (setting, package) → row (−1 when
+    none); setting_index: the settings' ids. From the dataset alone: built once per
+    Dataset and ``packages``.
+    """
+    pol = ds.policy.phase_age
+    bounds = [(4, pol.secondary_from - 1), (pol.secondary_from, pol.post16_from - 1)]
+    bounds.append((pol.post16_from, 19))
+    settings = ds.settings.drop_duplicates("setting_id")
+    rows = ds.places.drop_duplicates(["setting_id", "package_id"])
+    setting_index = pd.Index(settings["setting_id"])
+    si = setting_index.get_indexer(rows["setting_id"])
+    k = packages.get_indexer(pd.Index(rows["package_id"]))
+    ok = (si >= 0) & (k >= 0)
+    ok[ok] = ~settings["closed"].to_numpy(bool)[si[ok]]
+    lo = settings["age_min"].to_numpy(float, na_value=np.nan)[si[ok]]
+    hi = settings["age_max"].to_numpy(float, na_value=np.nan)[si[ok]]
+    n_places = np.nan_to_num(rows["places"].to_numpy(float, na_value=np.nan)[ok])
+    overlap = np.column_stack(
+        [np.maximum(np.minimum(hi, b) - np.maximum(lo, a) + 1, 0) for a, b in bounds]
+    )
+    row_of = np.full((len(settings), len(packages)), -1, np.int64)
+    row_of[si[ok], k[ok]] = np.arange(int(ok.sum()))
+    return {
+        "package": k[ok],
+        "n_whole": np.floor(n_places + 1e-9).astype(np.int64),
+        "overlap": np.nan_to_num(overlap),
+        "row_of": row_of,
+        "setting_index": setting_index,
+    }
+
+
+def _placed_by_row(rows: dict, packages: pd.Index, placements: pd.DataFrame | None) -> np.ndarray:
+    """Children placed per open places row (:func:`_phase_rows`) × phase (0 without placements)."""
+    placed = np.zeros((len(rows["n_whole"]), len(PHASES)), np.int64)
     if placements is None or not len(placements):
         return placed
-    setting_index = pd.Index(settings["setting_id"])
-    row_of = np.full((len(settings), len(packages)), -1, np.int64)
-    row_of[
-        setting_index.get_indexer(rows["setting_id"])[ok],
-        packages.get_indexer(pd.Index(rows["package_id"]))[ok],
-    ] = np.arange(len(placed))
-    si = setting_index.get_indexer(placements["setting_id"])
+    si = rows["setting_index"].get_indexer(placements["setting_id"])
     k = packages.get_indexer(pd.Index(placements["package_id"]))
     ph = pd.Index(PHASES).get_indexer(pd.Index(placements["phase"]))
     hit = (si >= 0) & (k >= 0) & (ph >= 0)
     r = np.full(len(si), -1, np.int64)
-    r[hit] = row_of[si[hit], k[hit]]
+    r[hit] = rows["row_of"][si[hit], k[hit]]
     hit &= r >= 0
     np.add.at(placed, (r[hit], ph[hit]), 1)
     return placed

@@ -79,13 +79,17 @@ def child_frame(ds: Dataset) -> pd.DataFrame:
     closed = ds.settings.loc[ds.settings["closed"], "setting_id"]
     current = kids["current_setting_id"].astype(str)
     fixed = (pol.continuity == "keep") & (current != "") & ~current.isin(closed)
-    out["phase"] = pol.phases_of_ages(out["age"])
-    out["cap_min"] = pol.travel_caps_min(out["age"])
+    age = out["age"].to_numpy()
+    # phase and current stay Python objects (not pandas text): the model reads them as
+    # arrays, and a text column costs a conversion each way
+    out["phase"] = pd.Series(pol.phases_of_ages(age), index=out.index, dtype=object)
+    out["cap_min"] = pol.travel_caps_min(age)
     out["fixed"] = fixed.to_numpy()
-    out["current"] = current.to_numpy()
+    out["current"] = pd.Series(current.to_numpy(object), index=out.index, dtype=object)
     out["prefers_mainstream"] = kids["prefers_mainstream"].to_numpy()
-    out["prefs"] = kids["preferences"].to_numpy()
-    out["n_prefs"] = np.fromiter(map(len, out["prefs"]), np.int64, len(out))
+    prefs = kids["preferences"].to_numpy()
+    out["prefs"] = prefs
+    out["n_prefs"] = np.fromiter(map(len, prefs), np.int64, len(out))
     return out
 
 

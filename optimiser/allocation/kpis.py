@@ -95,7 +95,11 @@ def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
 
 
 def phase_places(
-    ds: Dataset, packages: pd.Index, placements: pd.DataFrame | None = None
+    ds: Dataset,
+    packages: pd.Index,
+    placements: pd.DataFrame | None = None,
+    *,
+    codes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Whole places per package × phase (rows: ``packages``; columns: PHASES).
 
@@ -110,10 +114,11 @@ def phase_places(
     When continuing placements keep Σ c_ph > N (the allocation warns), the N places are
     split over the phases by largest remainder on c_ph. Either way Σ_ph = N exactly.
     Without ``placements`` (publish mode: public information only) every c_ph is 0, so
-    the split is by age overlap alone.
+    the split is by age overlap alone. ``codes``: each placement's position in
+    ``packages`` and in PHASES when the caller has them (else looked up).
     """
     rows = ds.derived(f"kpis.phase_rows {tuple(packages)!r}", lambda: _phase_rows(ds, packages))
-    placed = _placed_by_row(rows, packages, placements)
+    placed = _placed_by_row(rows, packages, placements, codes)
     n_whole, overlap = rows["n_whole"], rows["overlap"]
     c_sum = placed.sum(axis=1)
     has_share = overlap.sum(axis=1) > 0
@@ -166,14 +171,22 @@ def _phase_rows(ds: Dataset, packages: pd.Index) -> dict[str, Any]:
     }
 
 
-def _placed_by_row(rows: dict, packages: pd.Index, placements: pd.DataFrame | None) -> np.ndarray:
+def _placed_by_row(
+    rows: dict,
+    packages: pd.Index,
+    placements: pd.DataFrame | None,
+    codes: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Children placed per open places row (:func:`_phase_rows`) × phase (0 without placements)."""
     placed = np.zeros((len(rows["n_whole"]), len(PHASES)), np.int64)
     if placements is None or not len(placements):
         return placed
     si = rows["setting_index"].get_indexer(placements["setting_id"])
-    k = packages.get_indexer(pd.Index(placements["package_id"]))
-    ph = pd.Index(PHASES).get_indexer(pd.Index(placements["phase"]))
+    if codes is None:
+        k = packages.get_indexer(pd.Index(placements["package_id"]))
+        ph = pd.Index(PHASES).get_indexer(pd.Index(placements["phase"]))
+    else:
+        k, ph = codes
     hit = (si >= 0) & (k >= 0) & (ph >= 0)
     r = np.full(len(si), -1, np.int64)
     r[hit] = rows["row_of"][si[hit], k[hit]]
@@ -241,7 +254,9 @@ def sufficiency_table(
             "package_id": np.repeat(packages.to_numpy(), len(PHASES)),
             "phase": np.tile(np.array(PHASES, object), len(packages)),
             "demand": count(np.arange(len(kids))),
-            "places": phase_places(ds, packages, placements).ravel().astype(np.int64),
+            "places": phase_places(ds, packages, placements, codes=(k[placed_c], phase[placed_c]))
+            .ravel()
+            .astype(np.int64),
             "placed": count(placed_c),
             "placed_inmss": count(placed_c[inmss]),
             "unplaced": count(np.flatnonzero(~placed)),

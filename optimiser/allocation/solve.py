@@ -115,11 +115,13 @@ def allocate(
     flow = solve_min_cost_flow(
         net.tail, net.head, net.capacity, net.cost, net.supply, max_flow=True
     ).flow
+    used = flow[: net.n_choice] > 0
+    del net, flow  # the network's arrays (4 M arcs nationally) are not needed again
     timings["solve"] = time.perf_counter() - t
     fixed = arcs["fixed"].to_numpy(bool)
     free = np.flatnonzero(~fixed)
     # arcs are sorted by (child, setting), so position order is that order too
-    chosen = arcs.iloc[np.sort(np.r_[np.flatnonzero(fixed), free[flow[: net.n_choice] > 0]])]
+    chosen = arcs.iloc[np.sort(np.r_[np.flatnonzero(fixed), free[used]])]
     placements = _placements(chosen, kids, ds)
     placed_c = chosen["c"].to_numpy()
     unplaced = unplaced_reasons(ds, kids, arcs, placed_c)

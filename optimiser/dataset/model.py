@@ -97,6 +97,13 @@ class Dataset:
         """
         return self.policy.data_notice or ""
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the fields only: derived tables are rebuilt where they are needed."""
+        return {k: v for k, v in self.__dict__.items() if k != "_derived"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)  # frozen: not through __setattr__
+
     def replace(self, **changes: Any) -> Dataset:
         """A copy with some fields replaced (the original is untouched)."""
         return dataclasses.replace(self, **changes)

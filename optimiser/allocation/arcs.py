@@ -271,7 +271,8 @@ def _add_costs(
             "preference_rank": rank,
             "preference_penalty_gbp": pref_pen,
             "mainstream": np.isin(settings["setting_type"].to_numpy(), MAINSTREAM_TYPES)[s],
-        }
+        },
+        copy=False,  # the arrays are this function's own: no second, stacked copy of 4 M rows
     )
     base = arcs["place_cost_gbp"] + arcs["transport_cost_gbp"] + arcs["preference_penalty_gbp"]
     arcs["duty_term_gbp"] = duty_terms(arcs, base, kids, pol.mainstream_duty_gbp)

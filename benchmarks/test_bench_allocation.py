@@ -3,13 +3,19 @@
 Run with ``pytest -m slow benchmarks/test_bench_allocation.py``. They solve the
 la instance once with ``optimiser.allocate`` and check it against an
 independent LP (HiGHS) and against the greedy baseline of
-``bench_allocation.py``; and they hold ``allocate`` to the issue's speed target at
-the 20k size (within 3× of the raw OR-Tools flow on the same arcs, as a CPU-time
-ratio measured in the same process).
+``bench_allocation.py``; and they hold ``allocate`` to issue 18's speed targets:
+within 3× of the raw OR-Tools flow on the same arcs at the la and 20k sizes (a
+CPU-time ratio measured in the same process, each allocate on a fresh
+``ds.replace()`` so no derived table is reused), and the national instance
+(250,000 children, 4 M arcs) under 15 s and 1.5 GB peak RSS in its own process.
+The national check takes minutes.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -94,16 +100,68 @@ def test_national_builder_small_validates():
 
 
 def test_20k_allocate_within_target_of_raw_flow():
-    """The issue's speed target, as a ratio measured in one process (best of 5 CPU times)."""
-    ds, _, _ = bench.build_dataset("20k")
-    optimiser.allocate(ds)  # warm imports and caches
+    """The speed target at 20k, as a ratio measured in one process (best of 5 CPU times)."""
+    ratio = _cold_ratio("20k")
+    assert ratio <= bench.TARGET_RATIO_20K, f"allocate is {ratio:.1f}× the raw flow at 20k"
+
+
+def _cold_ratio(size: str) -> float:
+    """Best-of-5 CPU time of allocate (fresh dataset each run) over that of the raw flow."""
+    ds, _, _ = bench.build_dataset(size)
+    optimiser.allocate(ds.replace())  # warm imports
     kids, arcs = bench.network_inputs(ds)
     net = build_flow_network(ds, arcs, kids)
     alloc, raw = [], []
     for _ in range(5):
+        fresh = ds.replace()  # no table derived by an earlier run
         c = time.process_time()
-        optimiser.allocate(ds)
+        optimiser.allocate(fresh)
         alloc.append(time.process_time() - c)
         raw.append(bench.raw_flow(net)[3])
-    ratio = min(alloc) / min(raw)
-    assert ratio <= bench.TARGET_RATIO_20K, f"allocate is {ratio:.1f}× the raw flow at 20k"
+    return min(alloc) / min(raw)
+
+
+def test_la_allocate_within_target_of_raw_flow():
+    """Issue 18: LA-size allocate (checker included) ≤ 3× the bare min-cost flow."""
+    ratio = _cold_ratio("la")
+    assert ratio <= bench.TARGET_RATIO_LA, f"allocate is {ratio:.1f}× the raw flow at la size"
+
+
+_NATIONAL = """
+import json, os, resource, sys, time
+sys.path.insert(0, {here!r})
+import bench_allocation as bench
+import optimiser
+ds, _, _ = bench.build_dataset("national")
+t, c = time.perf_counter(), time.process_time()
+res = optimiser.allocate(ds)
+wall, cpu = time.perf_counter() - t, time.process_time() - c
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("RESULT " + json.dumps(dict(wall=wall, cpu=cpu, rss_mb=rss, load=os.getloadavg()[0],
+                                  arcs=len(res.options))))
+"""
+
+
+def test_national_under_15_s_and_1_5_gb():
+    """Issue 18: national allocate < 15 s and peak RSS (data build included) < 1.5 GB.
+
+    Time is held as CPU seconds: allocate is single-threaded, so on a quiet machine its
+    wall time is its CPU time, and on a shared one (2 cores, many users) CPU time is what
+    contention disturbs least; the wall time is in the failure message.
+    """
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent))
+    proc = subprocess.run(
+        [sys.executable, "-c", _NATIONAL.format(here=str(HERE))],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=HERE.parent,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines()[::-1] if ln.startswith("RESULT "))
+    r = json.loads(line.removeprefix("RESULT "))
+    seen = f"wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s, load {r['load']:.1f}"
+    assert r["arcs"] > 3_500_000  # the national size: about 4 M arcs
+    assert r["cpu"] < bench.TARGET_NATIONAL_S, seen
+    assert r["rss_mb"] / 1024 < bench.TARGET_NATIONAL_GB, f"peak RSS {r['rss_mb']:,.0f} MB"

@@ -973,3 +973,26 @@ def test_choice_arcs_and_supply_families(tiny_flat, monkeypatch):
     res = optimiser.allocate(tiny_flat)
     assert res.placements["continuing"].all()  # only C4, who keeps its place, is placed
     assert len(res.unplaced) == 5
+
+
+def test_derived_tables_are_per_dataset_and_change_no_result(default_ds):
+    """Tables a Dataset keeps (Dataset.derived) are built once, never outlive their data
+    (replace and pickling start afresh), and a warm dataset allocates exactly as a cold one."""
+    import pickle
+
+    ds = default_ds.replace()
+    calls = []
+    assert ds.derived("probe", lambda: calls.append(1) or len(calls)) == 1
+    assert ds.derived("probe", lambda: calls.append(1) or len(calls)) == 1
+    assert "_derived" not in ds.replace().__dict__
+    assert "_derived" not in pickle.loads(pickle.dumps(ds)).__dict__
+    cold = optimiser.allocate(ds.replace())
+    warm_ds = ds.replace()
+    optimiser.allocate(warm_ds)
+    warm = optimiser.allocate(warm_ds)
+    for name in ("placements", "unplaced", "sufficiency", "options", "unplaced_rates"):
+        pd.testing.assert_frame_equal(getattr(cold, name), getattr(warm, name), check_exact=True)
+    assert (cold.objective, cold.kpis, cold.warnings) == (warm.objective, warm.kpis, warm.warnings)
+    # a changed dataset is a new Dataset: its tables are its own
+    shut = optimiser.allocate(warm_ds.replace(places=warm_ds.places.iloc[::2]))
+    assert optimiser.check_allocation(warm_ds.replace(places=warm_ds.places.iloc[::2]), shut) == []

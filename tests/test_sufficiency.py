@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import optimiser
-from optimiser.allocation.kpis import _largest_remainder, phase_places
+from optimiser.allocation.kpis import _largest_remainder, _largest_remainder_rows, phase_places
 from optimiser.scenarios.scenario import scenario_from_mapping
 
 
@@ -97,3 +97,25 @@ def test_largest_remainder_is_whole_exact_and_within_one_of_the_quota(total, wei
     if w.sum() > 0:
         quota = total * w / w.sum()
         assert (np.abs(out - quota) < 1).all()
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(-3, 60),
+            st.lists(
+                st.one_of(st.integers(0, 12), st.floats(0, 12, allow_nan=False)),
+                min_size=3,
+                max_size=3,
+            ),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_largest_remainder_rows_is_the_rule_row_by_row(rows):
+    """The vectorised split (phase_places, all rows at once) is _largest_remainder's, exactly."""
+    totals = np.array([t for t, _ in rows], np.int64)
+    weights = np.array([w for _, w in rows], float)
+    want = np.array([_largest_remainder(int(t), w) for t, w in zip(totals, weights, strict=True)])
+    assert np.array_equal(_largest_remainder_rows(totals, weights), want)

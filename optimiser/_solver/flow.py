@@ -39,7 +39,7 @@ def _as_int64(name: str, values: object) -> np.ndarray:
         msg = f"{name} must be 1-D; found shape {arr.shape}. Pass one value per arc/node."
         raise DataValidationError(msg)
     if arr.dtype.kind in "iu" or arr.size == 0:
-        return arr.astype(np.int64)
+        return arr.astype(np.int64, copy=False)  # int64 already: no copy (OR-Tools copies)
     if arr.dtype.kind == "b" or arr.dtype.kind == "f":
         finite = np.isfinite(arr)
         if finite.all() and np.array_equal(arr, np.round(arr)):

@@ -79,13 +79,17 @@ def child_frame(ds: Dataset) -> pd.DataFrame:
     closed = ds.settings.loc[ds.settings["closed"], "setting_id"]
     current = kids["current_setting_id"].astype(str)
     fixed = (pol.continuity == "keep") & (current != "") & ~current.isin(closed)
-    out["phase"] = pol.phases_of_ages(out["age"])
-    out["cap_min"] = pol.travel_caps_min(out["age"])
+    age = out["age"].to_numpy()
+    # phase and current stay Python objects (not pandas text): the model reads them as
+    # arrays, and a text column costs a conversion each way
+    out["phase"] = pd.Series(pol.phases_of_ages(age), index=out.index, dtype=object)
+    out["cap_min"] = pol.travel_caps_min(age)
     out["fixed"] = fixed.to_numpy()
-    out["current"] = current.to_numpy()
+    out["current"] = pd.Series(current.to_numpy(object), index=out.index, dtype=object)
     out["prefers_mainstream"] = kids["prefers_mainstream"].to_numpy()
-    out["prefs"] = kids["preferences"].to_numpy()
-    out["n_prefs"] = np.fromiter(map(len, out["prefs"]), np.int64, len(out))
+    prefs = kids["preferences"].to_numpy()
+    out["prefs"] = prefs
+    out["n_prefs"] = np.fromiter(map(len, prefs), np.int64, len(out))
     return out
 
 
@@ -161,12 +165,9 @@ def _candidate_pairs(
 
     c = np.concatenate([near_c, ranked_c, cont_c]).astype(np.int64)
     s = np.concatenate([near_s, ranked_s, cont_s]).astype(np.int64)
-    key = c * n_s + s
-    order = np.argsort(key, kind="stable")
-    first = np.ones(len(order), bool)
-    first[1:] = key[order][1:] != key[order][:-1]
-    order = order[first]
-    c, s, key = c[order], s[order], key[order]
+    key = np.sort(c * n_s + s)
+    key = key[np.r_[True, key[1:] != key[:-1]]]  # a pair found twice once (same c and s)
+    c, s = key // n_s, key % n_s
     rank = np.full(len(c), np.nan)
     r_key = ranked_c * n_s + ranked_s
     r_first = np.unique(r_key, return_index=True)[1]  # a setting ranked twice: its first rank
@@ -260,22 +261,43 @@ def _add_costs(
             "s": s,
             "p": a["p"],
             "fixed": a["fixed"],
-            "child_id": kids["child_id"].to_numpy()[c],
-            "package_id": kids["package_id"].to_numpy()[c],
-            "setting_id": settings["setting_id"].to_numpy()[s],
+            "child_id": _take_text(kids["child_id"], c),
+            "package_id": _take_text(kids["package_id"], c),
+            "setting_id": _take_text(settings["setting_id"], s),
             "distance_km": a["distance_km"],
             "travel_min": a["travel_min"],
             "place_cost_gbp": a["annual_cost_gbp"],
             "transport_cost_gbp": np.round(transport, 2),
             "preference_rank": rank,
             "preference_penalty_gbp": pref_pen,
-            "mainstream": np.isin(settings["setting_type"].to_numpy()[s], MAINSTREAM_TYPES),
-        }
+            "mainstream": np.isin(settings["setting_type"].to_numpy(), MAINSTREAM_TYPES)[s],
+        },
+        copy=False,  # the arrays are this function's own: no second, stacked copy of 4 M rows
     )
     base = arcs["place_cost_gbp"] + arcs["transport_cost_gbp"] + arcs["preference_penalty_gbp"]
     arcs["duty_term_gbp"] = duty_terms(arcs, base, kids, pol.mainstream_duty_gbp)
     arcs["arc_cost"] = np.rint(base + arcs["duty_term_gbp"]).astype(np.int64)
     return arcs
+
+
+#: The column type pandas gives text (an object array of str becomes this).
+_TEXT = pd.Series(np.array(["x"], dtype=object)).dtype
+
+
+def _take_text(values: pd.Series, pos: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """``values.to_numpy()[pos]`` as the column pandas would make of it, built fast.
+
+    A long object array of ids becomes pandas' text column one Python string at a
+    time; taking from the short text column of ``values`` gives the same column (same
+    values, same dtype) without that.
+    """
+    if len(pos) and values.dtype == _TEXT and not values.hasnans:
+        return values.array.take(pos)
+    raw = values.to_numpy()
+    if raw.dtype != object or not len(pos) or pd.isna(raw).any():
+        return raw[pos]
+    short = pd.Series(raw).array  # the dtype pandas infers for these values
+    return short.take(pos) if short.dtype == _TEXT else raw[pos]
 
 
 def honour_terms(

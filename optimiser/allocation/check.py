@@ -37,15 +37,20 @@ def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
     out: list[str] = []
     placed, unplaced = res.placements, res.unplaced
     ids = np.r_[placed["child_id"].to_numpy(object), unplaced["child_id"].to_numpy(object)]
-    everyone = pd.Index(ds.children["child_id"])
+    everyone = ds.derived("check.everyone", lambda: pd.Index(ds.children["child_id"]))
     pos = everyone.get_indexer(ids) if everyone.is_unique else np.full(len(ids), -1)
-    once = len(ids) == len(everyone) and (pos >= 0).all() and len(np.unique(pos)) == len(pos)
+    once = (
+        len(ids) == len(everyone)
+        and bool((pos >= 0).all())
+        and np.bincount(pos, minlength=1).max(initial=0) <= 1
+    )
     if not once:
         out.append(
             f"placed + unplaced ({len(ids)} rows) do not cover the "
             f"{len(ds.children)} children exactly once"
         )
-    rows = _joined(ds, placed)
+    # ids unique: the placements' rows among the children are the first len(placed) found
+    rows = _joined(ds, placed, pos[: len(placed)] if everyone.is_unique else None)
     out += _check_rules(ds, rows)
     out += _check_capacity(ds, rows)
     out += _check_costs(ds, rows, res)
@@ -78,20 +83,47 @@ def allocation_warnings(ds: Dataset, res: AllocationResult) -> list[str]:
     return _continuing_over_places(ds, _joined(ds, res.placements))
 
 
-def _continuing_over_places(ds: Dataset, rows: pd.DataFrame) -> list[str]:
-    kept = rows[rows["kept"].to_numpy(bool)]
+def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row, rows) of each group of equal ``codes`` (codes ≥ 0), in code order."""
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0]) if len(codes) else order
+    return order[starts], np.diff(np.r_[starts, len(codes)])
+
+
+def _continuing_over_places(ds: Dataset, rows: _Rows) -> list[str]:
+    """Warnings for continuing children kept beyond places, by setting × package and setting.
+
+    Groups are by value, as ``groupby`` has them (a missing id is in no group), sorted
+    by setting id (then package id); every row of a group has the same places.
+    """
+    kept = rows["kept"]
+    sid = rows["setting_id"][kept].astype(object)
+    pkg = rows["child_package"][kept].astype(object)
+    n_places = np.nan_to_num(_float(rows["n_places"])[kept])
+    total = _float(rows["total_places"])[kept]
+    s_code, _ = pd.factorize(sid)
+    p_code, _ = pd.factorize(pkg)
     out = []
-    pairs = kept.groupby(["setting_id", "child_package"], sort=True)
-    for (sid, pkg), group in pairs:
-        n, places = len(group), float(np.nan_to_num(group["n_places"].iloc[0]))
-        if n > places:
-            out.append(over_places_warning(f"{sid} × {pkg}", n, places))
-    for sid, group in kept.groupby("setting_id", sort=True):
-        n, total = len(group), group["total_places"].iloc[0]
-        if pd.notna(total) and n > float(total):
-            out.append(over_places_warning(str(sid), n, float(total), "total places"))
+    pair = np.where(
+        (s_code >= 0) & (p_code >= 0), s_code * (p_code.max(initial=0) + 1) + p_code, -1
+    )
+    first, n = _groups(pair[pair >= 0])
+    first = np.flatnonzero(pair >= 0)[first]
+    over = n > n_places[first]
+    for i, m in sorted(
+        zip(first[over].tolist(), n[over].tolist(), strict=True),
+        key=lambda t: (sid[t[0]], pkg[t[0]]),
+    ):
+        out.append(over_places_warning(f"{sid[i]} × {pkg[i]}", m, float(n_places[i])))
+    first, n = _groups(s_code[s_code >= 0])
+    first = np.flatnonzero(s_code >= 0)[first]
+    over = ~np.isnan(total[first]) & (n > total[first])
+    for i, m in sorted(
+        zip(first[over].tolist(), n[over].tolist(), strict=True), key=lambda t: sid[t[0]]
+    ):
+        out.append(over_places_warning(str(sid[i]), m, float(total[i]), "total places"))
     cap = ds.policy.inmss_max_places
-    n_inmss = int(kept["stype"].isin(_INMSS).sum())
+    n_inmss = int(_isin(rows["stype"][kept], _INMSS).sum())
     if cap is not None and n_inmss > cap:
         out.append(over_places_warning("INMSS", n_inmss, float(cap), "places under the INMSS cap"))
     return out
@@ -121,44 +153,106 @@ _SETTING_FIELDS = {
 }
 
 
-def _take(values: pd.Series, pos: np.ndarray) -> np.ndarray:
+#: The placements' own columns the checks read.
+_PLACED_FIELDS = (
+    "child_id",
+    "setting_id",
+    "place_cost_gbp",
+    "transport_cost_gbp",
+    "distance_km",
+    "travel_min",
+    "arc_cost",
+)
+
+#: The placements joined with their raw fields: one array per name, one entry per placement.
+_Rows = dict[str, np.ndarray]
+
+
+def _take(values: pd.Series | np.ndarray, pos: np.ndarray) -> np.ndarray:
     """values[pos] by position; NaN/None where pos is −1 (not found)."""
+    values = values.to_numpy() if isinstance(values, pd.Series) else values
     if len(pos) and pos.min() >= 0:
-        return values.to_numpy()[pos]
-    return cast(np.ndarray, pd.api.extensions.take(values.to_numpy(), pos, allow_fill=True))
+        return values[pos]
+    return cast(np.ndarray, pd.api.extensions.take(values, pos, allow_fill=True))
 
 
-def _joined(ds: Dataset, placed: pd.DataFrame) -> pd.DataFrame:
-    """The placements with their child's, setting's and places row's raw fields."""
+def _float(values: np.ndarray) -> np.ndarray:
+    """``values`` as float64 (NaN for a missing value), as pandas' ``astype(float)``."""
+    if values.dtype.kind in "biuf":
+        return values.astype(float, copy=False)
+    return pd.Series(values, dtype=object).astype(float).to_numpy()
+
+
+def _flag(values: np.ndarray) -> np.ndarray:
+    """``values`` as bool, a missing value False (pandas' ``fillna(False)``)."""
+    if values.dtype == bool:
+        return values
+    out = values.astype(object, copy=True)
+    out[pd.isna(out)] = False
+    return out.astype(bool)
+
+
+def _isin(values: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Whether each value is one of ``names`` (a missing value is not)."""
+    return pd.Series(values, dtype=object).isin(list(names)).to_numpy()
+
+
+def _raw(ds: Dataset) -> dict:
+    """The dataset's raw fields the checks read, looked up by child id and setting id.
+
+    Built once per Dataset (:meth:`~optimiser.dataset.model.Dataset.derived`), from the
+    dataset's own tables only (never from the model's arrays).
+    """
     kids = ds.children.drop_duplicates("child_id")
     settings = ds.settings.drop_duplicates("setting_id")
     places = ds.places.drop_duplicates(["setting_id", "package_id"])
     setting_index = pd.Index(settings["setting_id"])
-    ci = pd.Index(kids["child_id"]).get_indexer(placed["child_id"])
-    si = setting_index.get_indexer(placed["setting_id"])
-    cols = {name: placed[name].to_numpy() for name in placed.columns}
-    cols |= {name: _take(kids[col], ci) for name, col in _CHILD_FIELDS.items() if col in kids}
-    cols |= {name: _take(settings[col], si) for name, col in _SETTING_FIELDS.items()}
-    # the places row of (setting, the child's package), through a setting × package table
+    # the places row of (setting, package), through a setting × package table
     packages = pd.Index(pd.unique(places["package_id"]))
     table = np.full((len(settings) + 1, len(packages) + 1), -1, np.int64)
     ps = setting_index.get_indexer(places["setting_id"])
     ok = np.flatnonzero(ps >= 0)
     table[ps[ok], packages.get_indexer(pd.Index(places["package_id"]))[ok]] = ok
+    return {
+        "child_index": pd.Index(kids["child_id"]),
+        "setting_index": setting_index,
+        "child": {name: kids[col].to_numpy() for name, col in _CHILD_FIELDS.items() if col in kids},
+        "setting": {name: settings[col].to_numpy() for name, col in _SETTING_FIELDS.items()},
+        "packages": packages,
+        "table": table,
+        "fee": places["annual_cost_gbp"].astype(float).to_numpy(),
+        "n_places": places["places"].astype(float).to_numpy(),
+        "closed": settings["closed"].to_numpy(bool),
+    }
+
+
+def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> _Rows:
+    """The placements with their child's, setting's and places row's raw fields.
+
+    ``ci``: each placement's row in ``ds.children`` when the caller has looked them up
+    (child ids unique), else looked up here.
+    """
+    raw = ds.derived("check.raw", lambda: _raw(ds))
+    ci = raw["child_index"].get_indexer(placed["child_id"]) if ci is None else ci
+    si = raw["setting_index"].get_indexer(placed["setting_id"])
+    cols = {name: placed[name].to_numpy() for name in _PLACED_FIELDS}
+    cols |= {name: _take(values, ci) for name, values in raw["child"].items()}
+    cols |= {name: _take(values, si) for name, values in raw["setting"].items()}
     cols["s_pos"] = si
-    cols["k_pos"] = packages.get_indexer(pd.Index(cols["child_package"]))
-    pi = table[si, cols["k_pos"]]
-    cols["fee"] = _take(places["annual_cost_gbp"].astype(float), pi)
-    cols["n_places"] = _take(places["places"].astype(float), pi)
+    cols["k_pos"] = raw["packages"].get_indexer(pd.Index(cols["child_package"]))
+    pi = raw["table"][si, cols["k_pos"]]
+    cols["fee"] = _take(raw["fee"], pi)
+    cols["n_places"] = _take(raw["n_places"], pi)
     prefs = [p if isinstance(p, (list, tuple)) else () for p in cols["preferences"]]
     cols["n_prefs"] = np.fromiter(map(len, prefs), np.int64, len(prefs))
     cols["pref_pos"] = _preference_position(cols["setting_id"], prefs, cols["n_prefs"])
-    current = pd.Series(cols["current_setting_id"]).fillna("").to_numpy(object)
-    at = setting_index.get_indexer(current)
+    current = cols["current_setting_id"].astype(object, copy=True)
+    current[pd.isna(current)] = ""
+    at = raw["setting_index"].get_indexer(current)
     closed = np.zeros(len(current), bool)
-    closed[at >= 0] = settings["closed"].to_numpy(bool)[at[at >= 0]]
-    cols["kept"] = (ds.policy.continuity == "keep") & (current != "") & ~closed
-    return pd.DataFrame(cols)
+    closed[at >= 0] = raw["closed"][at[at >= 0]]
+    cols["kept"] = np.asarray((ds.policy.continuity == "keep") & (current != "") & ~closed, bool)
+    return cols
 
 
 def _preference_position(setting: np.ndarray, prefs: list, lengths: np.ndarray) -> np.ndarray:
@@ -173,7 +267,7 @@ def _preference_position(setting: np.ndarray, prefs: list, lengths: np.ndarray) 
     return pos
 
 
-def _phase_cap(ds: Dataset, age: pd.Series) -> np.ndarray:
+def _phase_cap(ds: Dataset, age: np.ndarray) -> np.ndarray:
     pa, caps = ds.policy.phase_age, ds.policy.max_travel_min
     return np.where(
         age >= pa.post16_from,
@@ -182,36 +276,36 @@ def _phase_cap(ds: Dataset, age: pd.Series) -> np.ndarray:
     )
 
 
-def _say(rows: pd.DataFrame, bad: np.ndarray, text: str) -> list[str]:
-    return [f"{cid}: {text}" for cid in rows.loc[np.asarray(bad, bool), "child_id"].head(20)]
+def _say(rows: _Rows, bad: np.ndarray, text: str) -> list[str]:
+    return [f"{cid}: {text}" for cid in rows["child_id"][np.asarray(bad, bool)][:20]]
 
 
-def _check_rules(ds: Dataset, rows: pd.DataFrame) -> list[str]:
-    kept = rows["kept"].to_numpy(bool)
+def _check_rules(ds: Dataset, rows: _Rows) -> list[str]:
+    kept = rows["kept"]
     out = _say(
         rows,
-        kept & (rows["setting_id"] != rows["current_setting_id"]).to_numpy(),
+        kept & (rows["setting_id"] != rows["current_setting_id"]),
         "continuing placement moved",
     )
     new = ~kept
     out += _say(
         rows,
-        new & (rows["fee"].isna() | rows["closed"].astype(bool)).to_numpy(),
+        new & (pd.isna(rows["fee"]) | rows["closed"].astype(bool)),
         "setting does not deliver the child's package or is closed",
     )
-    age = rows["age"].astype(float)
+    age = _float(rows["age"])
     out += _say(
         rows,
-        new & ~((rows["age_min"] <= age) & (age <= rows["age_max"])).to_numpy(),
+        new & ~((_float(rows["age_min"]) <= age) & (age <= _float(rows["age_max"]))),
         "age outside the setting's range",
     )
-    dx = rows["cx"].astype(float) - rows["sx"].astype(float)
-    dy = rows["cy"].astype(float) - rows["sy"].astype(float)
-    km = cast(pd.Series, np.hypot(dx, dy) / 1000 * ds.policy.detour_factor)  # ufunc of Series
-    minutes = (km / ds.policy.speed_kmh * 60).to_numpy()
+    dx = _float(rows["cx"]) - _float(rows["sx"])
+    dy = _float(rows["cy"]) - _float(rows["sy"])
+    km = np.hypot(dx, dy) / 1000 * ds.policy.detour_factor
+    minutes = km / ds.policy.speed_kmh * 60
     if ds.roads is not None:
         minutes = _road_minutes(ds, rows)
-    ranked = rows["pref_pos"].to_numpy() >= 0
+    ranked = rows["pref_pos"] >= 0
     out += _say(
         rows,
         new & over_journey_cap(minutes, _phase_cap(ds, age)) & ~ranked,
@@ -220,18 +314,18 @@ def _check_rules(ds: Dataset, rows: pd.DataFrame) -> list[str]:
     if ds.roads is None:
         out += _say(
             rows,
-            np.abs(minutes - rows["travel_min"].to_numpy()) > 1e-6,
+            np.abs(minutes - _float(rows["travel_min"])) > 1e-6,
             "travel_min differs from the straight-line × detour recomputation",
         )
         out += _say(
             rows,
-            np.abs(km.to_numpy() - rows["distance_km"].to_numpy()) > 1e-6,
+            np.abs(km - _float(rows["distance_km"])) > 1e-6,
             "distance_km differs from the recomputation",
         )
     return out
 
 
-def _road_minutes(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
+def _road_minutes(ds: Dataset, rows: _Rows) -> np.ndarray:
     """Journey times [min] on the road graph, recomputed pair by pair with networkx."""
     import networkx as nx
 
@@ -249,7 +343,8 @@ def _road_minutes(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
         return data["length"] / (float(data.get("speed_kph", speed)) * 1000 / 60)
 
     out = []
-    for cx, cy, sx, sy in rows[["cx", "cy", "sx", "sy"]].itertuples(index=False):
+    points = (_float(rows[name]).tolist() for name in ("cx", "cy", "sx", "sy"))
+    for cx, cy, sx, sy in zip(*points, strict=True):
         (a, da), (b, db) = nearest(cx, cy), nearest(sx, sy)
         try:
             path_min = nx.shortest_path_length(graph, a, b, weight=edge_min)
@@ -260,28 +355,29 @@ def _road_minutes(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
 
 
 def _overfull(
-    rows: pd.DataFrame, codes: np.ndarray, limit: np.ndarray
+    kept_rows: np.ndarray, codes: np.ndarray, limit: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(first row, used, limit) of each group of ``codes`` holding more than its limit.
 
-    The limit is never below the continuing children kept there; a NaN limit
-    (unknown) flags nothing.
+    The limit is never below the continuing children kept there (``kept_rows``); a NaN
+    limit (unknown) flags nothing.
     """
     _, first, inv = np.unique(codes, return_index=True, return_inverse=True)
     used = np.bincount(inv)
-    kept = np.bincount(inv, weights=rows["kept"].to_numpy(bool))
+    kept = np.bincount(inv, weights=kept_rows)
     lim = np.maximum(limit[first], kept)
     bad = np.flatnonzero(used > lim)
     return first[bad], used[bad], lim[bad]
 
 
-def _check_capacity(ds: Dataset, rows: pd.DataFrame) -> list[str]:
-    s_pos, k_pos = rows["s_pos"].to_numpy() + 1, rows["k_pos"].to_numpy() + 1
-    sid, pkg = rows["setting_id"].to_numpy(), rows["child_package"].to_numpy()
+def _check_capacity(ds: Dataset, rows: _Rows) -> list[str]:
+    s_pos, k_pos = rows["s_pos"] + 1, rows["k_pos"] + 1
+    sid, pkg = rows["setting_id"], rows["child_package"]
+    kept = rows["kept"]
     pairs = _overfull(
-        rows, s_pos * (k_pos.max(initial=0) + 1) + k_pos, np.nan_to_num(rows["n_places"])
+        kept, s_pos * (k_pos.max(initial=0) + 1) + k_pos, np.nan_to_num(_float(rows["n_places"]))
     )
-    settings = _overfull(rows, s_pos, rows["total_places"].to_numpy(float, na_value=np.nan))
+    settings = _overfull(kept, s_pos, _float(rows["total_places"]))
     out = [
         f"{s} × {p}: {u} placed in {lim:.0f} places"
         for s, p, u, lim in sorted(zip(sid[pairs[0]], pkg[pairs[0]], *pairs[1:], strict=True))
@@ -291,49 +387,50 @@ def _check_capacity(ds: Dataset, rows: pd.DataFrame) -> list[str]:
         for s, u, lim in sorted(zip(sid[settings[0]], *settings[1:], strict=True))
     ]
     cap = ds.policy.inmss_max_places
-    inmss = rows["stype"].isin(_INMSS)
-    if cap is not None and inmss.sum() > max(cap, int((inmss & rows["kept"]).sum())):
+    inmss = _isin(rows["stype"], _INMSS)
+    if cap is not None and inmss.sum() > max(cap, int((inmss & kept).sum())):
         out.append(f"INMSS: {int(inmss.sum())} placed over the cap of {cap}")
     return out
 
 
-def _check_costs(ds: Dataset, rows: pd.DataFrame, res) -> list[str]:
+def _check_costs(ds: Dataset, rows: _Rows, res) -> list[str]:
     pol = ds.policy
     transport = _transport_gbp(ds, rows)
     out = _say(
         rows,
-        np.abs(transport - rows["transport_cost_gbp"].to_numpy()) > 0.01,
+        np.abs(transport - _float(rows["transport_cost_gbp"])) > 0.01,
         "transport cost differs from the recomputation",
     )
-    new = ~rows["kept"].to_numpy(bool)
+    new = ~rows["kept"]
+    place = _float(rows["place_cost_gbp"])
     out += _say(
         rows,
-        new & (cast(pd.Series, np.abs(rows["fee"] - rows["place_cost_gbp"])) > 0.005).to_numpy(),
+        new & (np.abs(_float(rows["fee"]) - place) > 0.005),
         "place cost differs from places.csv / the costing framework",
     )
     pens = np.array(list(pol.preference_penalty_gbp) or [0.0])
-    pos = rows["pref_pos"].to_numpy()
-    ranked_any = rows["n_prefs"].to_numpy() > 0
+    pos = rows["pref_pos"]
+    ranked_any = rows["n_prefs"] > 0
     pen = np.where(
         pos >= 0,
         pens[np.minimum(np.maximum(pos, 0), len(pens) - 1)],
         np.where(ranked_any, pol.unranked_penalty_gbp, 0.0),
     )
     if pol.honour_preference_below_gbp:
-        pen = _honoured_weights(pos, rows["n_prefs"].to_numpy(), pol)
+        pen = _honoured_weights(pos, rows["n_prefs"], pol)
     pen = np.where(new, pen, 0.0)
-    extra = rows["arc_cost"] - (rows["place_cost_gbp"] + rows["transport_cost_gbp"] + pen)
-    wants = rows["prefers_mainstream"].fillna(False).to_numpy(bool)
-    duty = wants & rows["stype"].isin(_MAINSTREAM).to_numpy() & new
-    ok = (extra.abs() <= 0.5) | (duty & ((extra + res.duty_weight_gbp).abs() <= 0.5))
-    out += _say(rows, ~ok.to_numpy(), "arc_cost differs from place + transport + preference terms")
+    arc_cost = rows["arc_cost"]
+    extra = arc_cost - (place + _float(rows["transport_cost_gbp"]) + pen)
+    wants = _flag(rows["prefers_mainstream"])
+    duty = wants & _isin(rows["stype"], _MAINSTREAM) & new
+    ok = (np.abs(extra) <= 0.5) | (duty & (np.abs(extra + res.duty_weight_gbp) <= 0.5))
+    out += _say(rows, ~ok, "arc_cost differs from place + transport + preference terms")
     penalty = res.unplaced_penalty_gbp
     if len(res.unplaced) and (
-        penalty < pol.unplaced_penalty_gbp
-        or penalty <= (rows["arc_cost"].max() if len(rows) else 0)
+        penalty < pol.unplaced_penalty_gbp or penalty <= (arc_cost.max() if len(arc_cost) else 0)
     ):
         out.append(f"unplaced penalty {penalty:.0f} below the policy's or a placement's cost")
-    total = rows["arc_cost"].sum() + len(res.unplaced) * penalty
+    total = arc_cost.sum() + len(res.unplaced) * penalty
     if abs(total - res.objective) > 0.5:
         out.append(f"objective {res.objective:.0f} ≠ recomputed {total:.0f}")
     return out
@@ -358,7 +455,7 @@ def _honoured_weights(pos: np.ndarray, n_prefs: np.ndarray, pol) -> np.ndarray:
     return out
 
 
-def _transport_gbp(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
+def _transport_gbp(ds: Dataset, rows: _Rows) -> np.ndarray:
     """Each placement's transport cost [GBP/yr], recomputed from the policy text.
 
     Eligible when the child cannot walk (own flag, or package listed; no list =
@@ -369,21 +466,23 @@ def _transport_gbp(ds: Dataset, rows: pd.DataFrame) -> np.ndarray:
     """
     pol = ds.policy
     tp = pol.transport
-    n = len(rows)
+    n = len(rows["child_id"])
 
     def column(name: str, blank: str | float) -> np.ndarray:
-        if name not in rows.columns:
+        if name not in rows:
             return np.full(n, blank, dtype=object)
-        return rows[name].fillna(blank).to_numpy(object)
+        values = rows[name].astype(object, copy=True)
+        values[pd.isna(values)] = blank
+        return values
 
-    miles = rows["distance_km"].to_numpy(float) / _MILE_KM
+    miles = _float(rows["distance_km"]) / _MILE_KM
     age = column("age", 0).astype(float)
     listed = tp.cannot_walk_packages
     lame = column("cannot_walk", False).astype(bool)
     if listed is None:
         lame[:] = True
     else:
-        lame |= rows["child_package"].isin(list(listed)).to_numpy()
+        lame |= _isin(rows["child_package"], list(listed))
     walk = pol.walking_distance_miles
     limit = np.where(age < 8, walk.under_8, walk.from_8)
     home = ~lame & (miles <= limit + 1e-9)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -93,7 +95,11 @@ def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
 
 
 def phase_places(
-    ds: Dataset, packages: pd.Index, placements: pd.DataFrame | None = None
+    ds: Dataset,
+    packages: pd.Index,
+    placements: pd.DataFrame | None = None,
+    *,
+    codes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Whole places per package × phase (rows: ``packages``; columns: PHASES).
 
@@ -108,14 +114,43 @@ def phase_places(
     When continuing placements keep Σ c_ph > N (the allocation warns), the N places are
     split over the phases by largest remainder on c_ph. Either way Σ_ph = N exactly.
     Without ``placements`` (publish mode: public information only) every c_ph is 0, so
-    the split is by age overlap alone.
+    the split is by age overlap alone. ``codes``: each placement's position in
+    ``packages`` and in PHASES when the caller has them (else looked up).
+    """
+    rows = ds.derived(f"kpis.phase_rows {tuple(packages)!r}", lambda: _phase_rows(ds, packages))
+    placed = _placed_by_row(rows, packages, placements, codes)
+    n_whole, overlap = rows["n_whole"], rows["overlap"]
+    c_sum = placed.sum(axis=1)
+    has_share = overlap.sum(axis=1) > 0
+    over = _largest_remainder_rows(n_whole, placed.astype(float))
+    spare = placed + _largest_remainder_rows(
+        n_whole - c_sum, np.where(has_share[:, None], overlap, placed)
+    )
+    split = np.where(
+        (c_sum > n_whole)[:, None],
+        over,
+        np.where((has_share | (c_sum > 0))[:, None], spare, 0),  # no phase overlaps 4-19: none
+    )
+    out = np.zeros((len(packages), len(PHASES)))
+    np.add.at(out, rows["package"], split)
+    return out
+
+
+def _phase_rows(ds: Dataset, packages: pd.Index) -> dict[str, Any]:
+    """The open places rows of :func:`phase_places` (one per setting × package listed).
+
+    package: each row's position in ``packages``; n_whole: its whole places; overlap:
+    its ages' overlap with each phase [years]; row_of: (setting, package) → row (−1 when
+    none); setting_index: the settings' ids. From the dataset alone: built once per
+    Dataset and ``packages``.
     """
     pol = ds.policy.phase_age
     bounds = [(4, pol.secondary_from - 1), (pol.secondary_from, pol.post16_from - 1)]
     bounds.append((pol.post16_from, 19))
     settings = ds.settings.drop_duplicates("setting_id")
     rows = ds.places.drop_duplicates(["setting_id", "package_id"])
-    si = pd.Index(settings["setting_id"]).get_indexer(rows["setting_id"])
+    setting_index = pd.Index(settings["setting_id"])
+    si = setting_index.get_indexer(rows["setting_id"])
     k = packages.get_indexer(pd.Index(rows["package_id"]))
     ok = (si >= 0) & (k >= 0)
     ok[ok] = ~settings["closed"].to_numpy(bool)[si[ok]]
@@ -125,30 +160,60 @@ def phase_places(
     overlap = np.column_stack(
         [np.maximum(np.minimum(hi, b) - np.maximum(lo, a) + 1, 0) for a, b in bounds]
     )
-    overlap = np.nan_to_num(overlap)
-    placed = (
-        placements.groupby(["setting_id", "package_id", "phase"]).size()
-        if placements is not None and len(placements)
-        else pd.Series(dtype=float)
-    )
-    out = np.zeros((len(packages), len(PHASES)))
-    for r, (sid, pkg, n, share) in enumerate(
-        zip(
-            rows["setting_id"].to_numpy()[ok],
-            rows["package_id"].to_numpy()[ok],
-            np.floor(n_places + 1e-9).astype(np.int64),
-            overlap,
-            strict=True,
-        )
-    ):
-        c = np.array([placed.get((sid, pkg, ph), 0) for ph in PHASES], np.int64)
-        if c.sum() > n:
-            split = _largest_remainder(int(n), c.astype(float))
-        elif share.sum() > 0 or c.sum() > 0:
-            split = c + _largest_remainder(int(n - c.sum()), share if share.sum() > 0 else c)
-        else:
-            split = np.zeros(len(PHASES), np.int64)  # no phase overlaps ages 4-19: none
-        out[k[ok][r]] += split
+    row_of = np.full((len(settings), len(packages)), -1, np.int64)
+    row_of[si[ok], k[ok]] = np.arange(int(ok.sum()))
+    return {
+        "package": k[ok],
+        "n_whole": np.floor(n_places + 1e-9).astype(np.int64),
+        "overlap": np.nan_to_num(overlap),
+        "row_of": row_of,
+        "setting_index": setting_index,
+    }
+
+
+def _placed_by_row(
+    rows: dict,
+    packages: pd.Index,
+    placements: pd.DataFrame | None,
+    codes: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Children placed per open places row (:func:`_phase_rows`) × phase (0 without placements)."""
+    placed = np.zeros((len(rows["n_whole"]), len(PHASES)), np.int64)
+    if placements is None or not len(placements):
+        return placed
+    si = rows["setting_index"].get_indexer(placements["setting_id"])
+    if codes is None:
+        k = packages.get_indexer(pd.Index(placements["package_id"]))
+        ph = pd.Index(PHASES).get_indexer(pd.Index(placements["phase"]))
+    else:
+        k, ph = codes
+    hit = (si >= 0) & (k >= 0) & (ph >= 0)
+    r = np.full(len(si), -1, np.int64)
+    r[hit] = rows["row_of"][si[hit], k[hit]]
+    hit &= r >= 0
+    np.add.at(placed, (r[hit], ph[hit]), 1)
+    return placed
+
+
+def _largest_remainder_rows(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """:func:`_largest_remainder` of each row: ``total[r]`` split by ``weights[r]``."""
+    total = np.asarray(total, np.int64)
+    w = np.asarray(weights, float)
+    out = np.zeros(w.shape, np.int64)
+    w_sum = w.sum(axis=1)
+    live = total > 0
+    even = live & (w_sum > 0)
+    out[live & ~even, 0] = total[live & ~even]
+    if even.any():
+        t, we = total[even], w[even]
+        quota = t[:, None] * we / w_sum[even][:, None]
+        part = np.floor(quota + 1e-9)
+        left = t - part.sum(axis=1).astype(np.int64)
+        idx = np.broadcast_to(np.arange(w.shape[1]), we.shape)
+        order = np.lexsort((idx, -(quota - part)), axis=1)
+        extra = np.zeros(we.shape, np.int64)
+        np.put_along_axis(extra, order, idx < left[:, None], axis=1)
+        out[even] = part.astype(np.int64) + extra
     return out
 
 
@@ -189,7 +254,9 @@ def sufficiency_table(
             "package_id": np.repeat(packages.to_numpy(), len(PHASES)),
             "phase": np.tile(np.array(PHASES, object), len(packages)),
             "demand": count(np.arange(len(kids))),
-            "places": phase_places(ds, packages, placements).ravel().astype(np.int64),
+            "places": phase_places(ds, packages, placements, codes=(k[placed_c], phase[placed_c]))
+            .ravel()
+            .astype(np.int64),
             "placed": count(placed_c),
             "placed_inmss": count(placed_c[inmss]),
             "unplaced": count(np.flatnonzero(~placed)),

@@ -117,7 +117,12 @@ class _Arcs:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         tail, head, capacity, cost = (np.concatenate(col) for col in zip(*self.parts, strict=True))
-        return tail.astype(np.int64), head.astype(np.int64), capacity.astype(np.int64), cost
+        return (
+            tail.astype(np.int64, copy=False),
+            head.astype(np.int64, copy=False),
+            capacity.astype(np.int64, copy=False),
+            cost,
+        )
 
 
 def _number_nodes(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> _Nodes:

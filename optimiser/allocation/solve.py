@@ -7,7 +7,6 @@ The formulation is in :mod:`optimiser.allocation.network`; the result is re-chec
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -116,18 +115,18 @@ def allocate(
     flow = solve_min_cost_flow(
         net.tail, net.head, net.capacity, net.cost, net.supply, max_flow=True
     ).flow
+    used = flow[: net.n_choice] > 0
+    del net, flow  # the network's arrays (4 M arcs nationally) are not needed again
     timings["solve"] = time.perf_counter() - t
     fixed = arcs["fixed"].to_numpy(bool)
     free = np.flatnonzero(~fixed)
     # arcs are sorted by (child, setting), so position order is that order too
-    chosen = arcs.iloc[np.sort(np.r_[np.flatnonzero(fixed), free[flow[: net.n_choice] > 0]])]
+    chosen = arcs.iloc[np.sort(np.r_[np.flatnonzero(fixed), free[used]])]
     placements = _placements(chosen, kids, ds)
     placed_c = chosen["c"].to_numpy()
     unplaced = unplaced_reasons(ds, kids, arcs, placed_c)
     rates = unplaced_rates(ds, placements)
-    phase = unplaced["child_id"].map(
-        kids.drop_duplicates("child_id").set_index("child_id")["phase"]
-    )
+    phase = pd.Series(_first_phase(kids)[_unplaced_positions(len(kids), placed_c)], dtype=object)
     unplaced["unplaced_cost_gbp"] = unplaced_child_costs(rates, unplaced["package_id"], phase)
     penalty = max(
         ds.policy.unplaced_penalty_gbp, float(arcs["arc_cost"].max()) + 1.0 if len(arcs) else 0.0
@@ -157,32 +156,62 @@ def allocate(
     return res
 
 
+def _unplaced_positions(n_kids: int, placed_c: np.ndarray) -> np.ndarray:
+    """Positions in ``kids`` of the children not placed, in order (as unplaced_reasons)."""
+    placed = np.zeros(n_kids, bool)
+    placed[placed_c] = True
+    return np.flatnonzero(~placed)
+
+
+def _first_phase(kids: pd.DataFrame) -> np.ndarray:
+    """Each child's phase as its child_id's first row has it (a repeated id: the first)."""
+    code = pd.factorize(kids["child_id"])[0]
+    first = np.zeros(code.max(initial=-1) + 1, np.int64)
+    first[code[::-1]] = np.arange(len(code))[::-1]
+    return kids["phase"].to_numpy(object)[first[code]]
+
+
+def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first position, size) of each group of equal ``codes``, in code order."""
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0]) if len(codes) else order
+    return order[starts], np.diff(np.r_[starts, len(codes)])
+
+
 def _continuing_over_places(
     ds: Dataset, chosen: pd.DataFrame, kids: pd.DataFrame
 ) -> tuple[str, ...]:
-    """Warnings for continuing children kept beyond places (model side; the checker recomputes)."""
-    kept = chosen[chosen["fixed"].to_numpy(bool)]
-    sid = kept["setting_id"].to_numpy(object)
-    pkg = kids["package_id"].to_numpy(object)[kept["c"].to_numpy()]
-    places = ds.places.drop_duplicates(["setting_id", "package_id"])
-    offered = dict(
-        zip(
-            zip(places["setting_id"], places["package_id"], strict=True),
-            places["places"].astype(float).fillna(0.0),
-            strict=True,
-        )
+    """Warnings for continuing children kept beyond places (model side; the checker recomputes).
+
+    By setting × the child's package (the places of the arcs' places row, none: 0), then
+    by setting (its total places), each sorted by id; then the INMSS cap.
+    """
+    kept = chosen["fixed"].to_numpy(bool)
+    s = chosen["s"].to_numpy()[kept]  # setting rows (ids unique, or there are no arcs)
+    p = chosen["p"].to_numpy()[kept]
+    pkg = kids["package_id"].to_numpy(object)[chosen["c"].to_numpy()[kept]]
+    k = pd.factorize(pkg)[0]
+    sid = ds.settings["setting_id"].to_numpy(object)
+    offered = ds.places["places"].astype(float).fillna(0.0).to_numpy()
+    first, n = _groups(s * (k.max(initial=0) + 2) + (k + 1))
+    places = np.where(p[first] >= 0, offered[np.maximum(p[first], 0)], 0.0)
+    over = n > places
+    flagged = sorted(
+        (sid[s[i]], pkg[i], int(m), float(u))
+        for i, m, u in zip(first[over], n[over], places[over], strict=True)
     )
-    out = []
-    for (s, p), n in sorted(Counter(zip(sid, pkg, strict=True)).items()):
-        if n > offered.get((s, p), 0.0):
-            out.append(over_places_warning(f"{s} × {p}", n, offered.get((s, p), 0.0)))
-    total = ds.settings.drop_duplicates("setting_id").set_index("setting_id")["total_places"]
-    for s, n in sorted(Counter(sid).items()):
-        cap = total.get(s)
-        if pd.notna(cap) and n > float(cap):
-            out.append(over_places_warning(str(s), int(n), float(cap), "total places"))
+    out = [over_places_warning(f"{a} × {b}", m, u) for a, b, m, u in flagged]
+    total = ds.settings["total_places"].astype(float).to_numpy()
+    first, n = _groups(s)
+    cap = total[s[first]]
+    over = ~np.isnan(cap) & (n > cap)
+    for a, m, u in sorted(
+        (sid[s[i]], int(m), float(u))
+        for i, m, u in zip(first[over], n[over], cap[over], strict=True)
+    ):
+        out.append(over_places_warning(str(a), m, u, "total places"))
     inmss_cap = ds.policy.inmss_max_places
-    n_inmss = int(pd.Series(sid).map(ds.setting_types).isin(INMSS_TYPES).sum())
+    n_inmss = int(ds.settings["setting_type"].isin(INMSS_TYPES).to_numpy()[s].sum())
     if inmss_cap is not None and n_inmss > inmss_cap:
         out.append(
             over_places_warning("INMSS", n_inmss, float(inmss_cap), "places under the INMSS cap")
@@ -191,9 +220,10 @@ def _continuing_over_places(
 
 
 def _placements(chosen: pd.DataFrame, kids: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
-    types = ds.setting_types
     out = chosen[[*PLACEMENT_COLUMNS, "arc_cost"]].copy()
-    out["setting_type"] = out["setting_id"].map(types)
+    # arcs' s is the setting's row (setting ids are unique, or there are no arcs)
+    stype = ds.settings["setting_type"].to_numpy(object)[chosen["s"].to_numpy()]
+    out["setting_type"] = stype
     out["phase"] = kids["phase"].to_numpy()[chosen["c"].to_numpy()]
     out["continuing"] = kids["fixed"].to_numpy()[chosen["c"].to_numpy()]
     return out.reset_index(drop=True)

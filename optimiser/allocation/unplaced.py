@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
@@ -27,22 +25,11 @@ def unplaced_reasons(
     miss = np.flatnonzero(~placed)
     if len(miss) == 0:
         return pd.DataFrame(columns=["child_id", "package_id", "reason"])
-    offers = ds.places.merge(ds.settings[~ds.settings["closed"]], on="setting_id")
-    by_pkg = {
-        pkg: (
-            rows["age_min"].to_numpy(float),
-            rows["age_max"].to_numpy(float),
-            rows[["easting", "northing"]].to_numpy(float),
-        )
-        for pkg, rows in offers.groupby("package_id")
-    }
+    by_pkg = ds.derived("unplaced_offers", lambda: _offers_by_package(ds))
     none = (np.zeros(0), np.zeros(0), np.zeros((0, 2)))
     package = kids["package_id"].to_numpy()[miss]
     age = kids["age"].to_numpy()[miss]
-    groups = cast(  # keyed by (package_id, age): the stubs say only Hashable
-        "dict[tuple[str, float], np.ndarray]",
-        pd.DataFrame({"p": package, "a": age}).groupby(["p", "a"]).indices,
-    )
+    groups = _groups(package, age)
     n_offer = np.zeros(len(miss), np.int64)
     for (pkg, a), idx in groups.items():
         lo, hi, _ = by_pkg.get(pkg, none)
@@ -84,6 +71,35 @@ def unplaced_reasons(
             "reason": reasons,
         }
     )
+
+
+def _offers_by_package(ds: Dataset) -> dict[object, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per package: age_min, age_max [years] and points [m] of the open settings offering it."""
+    offers = ds.places.merge(ds.settings[~ds.settings["closed"]], on="setting_id")
+    return {
+        pkg: (
+            rows["age_min"].to_numpy(float),
+            rows["age_max"].to_numpy(float),
+            rows[["easting", "northing"]].to_numpy(float),
+        )
+        for pkg, rows in offers.groupby("package_id")
+    }
+
+
+def _groups(package: np.ndarray, age: np.ndarray) -> dict[tuple[object, object], np.ndarray]:
+    """Positions of each (package, age), ascending (as ``groupby(...).indices``; NaN: none)."""
+    code, names = pd.factorize(pd.Series(package, dtype=object))
+    ages = pd.Series(age)
+    a_code, a_names = pd.factorize(ages)
+    keep = np.flatnonzero((code >= 0) & (a_code >= 0))
+    order = keep[np.lexsort((a_code[keep], code[keep]))]
+    key = code[order] * (len(a_names) + 1) + a_code[order]
+    cut = np.flatnonzero(np.diff(key)) + 1
+    return {
+        (names[code[g[0]]], a_names[a_code[g[0]]]): np.sort(g)
+        for g in np.split(order, cut)
+        if len(g)
+    }
 
 
 def _nearest_minutes(xy: np.ndarray, sxy: np.ndarray, ds: Dataset) -> np.ndarray:

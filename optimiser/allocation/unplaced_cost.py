@@ -100,28 +100,49 @@ def _policy_rate(ds: Dataset, package: str, phase: str) -> float | None:
     return None if rate is None else float(rate)
 
 
+def _place_rates(ds: Dataset) -> list[tuple[str, str, float | None, float]]:
+    """(package, phase, policy rate or None, derived place fee [GBP/yr]) per package × phase.
+
+    The place fee depends on the dataset alone, so it is worked out once per Dataset
+    (:meth:`~optimiser.dataset.model.Dataset.derived`); NaN where the policy gives the rate.
+    """
+    fees = _inmss_fees(ds)
+    pkg = fees["package_id"].to_numpy(object)
+    lo_age, hi_age = (fees[c].to_numpy(float, na_value=np.nan) for c in ("age_min", "age_max"))
+    fee = fees["fee"].to_numpy(float)
+    bounds = _phase_bounds(ds)
+    out: list[tuple[str, str, float | None, float]] = []
+    for package in ds.packages["package_id"].astype(str):
+        mine = pkg == package
+        for phase in PHASE_NAMES:
+            given = _policy_rate(ds, package, phase)
+            if given is not None:
+                out.append((package, phase, given, np.nan))
+                continue
+            lo, hi = bounds[phase]
+            meets = mine & (lo_age <= hi) & (hi_age >= lo)
+            pool = fee[meets] if meets.any() else fee[mine]
+            # the sum over the count, as pandas' mean takes it (same bits)
+            place = float(pool.sum() / len(pool)) if len(pool) else _fallback_fee(ds, package)
+            out.append((package, phase, None, place))
+    return out
+
+
 def unplaced_rates(ds: Dataset, placements: pd.DataFrame) -> pd.DataFrame:
     """The rate of an unplaced child by package × phase (see the module docstring).
 
     Columns: package_id, phase, place_gbp and transport_gbp (the derived parts, NaN where
     the policy gives the rate), unplaced_cost_gbp [GBP/yr], source ("policy" or "derived").
     """
-    fees = _inmss_fees(ds)
     transport = _transport(placements)
-    bounds = _phase_bounds(ds)
-    rows = []
-    for package in ds.packages["package_id"].astype(str):
-        mine = fees[fees["package_id"] == package]
-        for phase in PHASE_NAMES:
-            given = _policy_rate(ds, package, phase)
-            if given is not None:
-                rows.append((package, phase, np.nan, np.nan, given, "policy"))
-                continue
-            lo, hi = bounds[phase]
-            meets = (mine["age_min"].astype(float) <= hi) & (mine["age_max"].astype(float) >= lo)
-            pool = mine.loc[meets, "fee"] if meets.any() else mine["fee"]
-            place = float(pool.mean()) if len(pool) else _fallback_fee(ds, package)
-            rows.append((package, phase, place, transport, place + transport, "derived"))
+    rows = [
+        (package, phase, np.nan, np.nan, given, "policy")
+        if given is not None
+        else (package, phase, place, transport, place + transport, "derived")
+        for package, phase, given, place in ds.derived(
+            "unplaced_place_rates", lambda: _place_rates(ds)
+        )
+    ]
     return pd.DataFrame(rows, columns=RATE_COLUMNS)
 
 

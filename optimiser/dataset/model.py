@@ -7,8 +7,9 @@ national costing framework.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -18,6 +19,8 @@ from optimiser.policy import Policy
 
 if TYPE_CHECKING:  # geopandas loads only when a dataset has wards
     import geopandas as gpd
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,25 @@ class Dataset:
 
     @property
     def setting_types(self) -> pd.Series:
-        """setting_type by setting_id (the first row of a duplicated id)."""
-        return self.settings.drop_duplicates("setting_id").set_index("setting_id")["setting_type"]
+        """setting_type by setting_id (the first row of a duplicated id); built once."""
+        return self.derived(
+            "setting_types",
+            lambda: self.settings.drop_duplicates("setting_id").set_index("setting_id")[
+                "setting_type"
+            ],
+        )
+
+    def derived(self, key: str, build: Callable[[], _T]) -> _T:
+        """A table derived from this dataset's fields alone, built on first use and kept.
+
+        The Dataset is frozen and :meth:`replace` makes a new one (with an empty store),
+        so a derived table never outlives the data it came from; treat what it returns
+        as read-only. ``key`` names the table (one name per kind of table).
+        """
+        store = self.__dict__.setdefault("_derived", {})  # frozen: not through __setattr__
+        if key not in store:
+            store[key] = build()
+        return store[key]
 
     @property
     def credit(self) -> str:
@@ -76,6 +96,13 @@ class Dataset:
         For the embedded and ``optimiser init`` data: that the children are synthetic.
         """
         return self.policy.data_notice or ""
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the fields only: derived tables are rebuilt where they are needed."""
+        return {k: v for k, v in self.__dict__.items() if k != "_derived"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)  # frozen: not through __setattr__
 
     def replace(self, **changes: Any) -> Dataset:
         """A copy with some fields replaced (the original is untouched)."""

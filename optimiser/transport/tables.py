@@ -8,8 +8,16 @@ import numpy as np
 import pandas as pd
 
 from optimiser.dataset.model import Dataset
+from optimiser.policy import over_journey_cap
 from optimiser.schema.tables import INMSS_TYPES
-from optimiser.transport.rules import placement_transport
+from optimiser.transport.rules import (
+    MODES,
+    assess_codes,
+    child_needs,
+    is_eligible,
+    mode_codes,
+    placement_transport,
+)
 
 if TYPE_CHECKING:  # allocation sits above transport: a reference for the types only
     from optimiser.allocation.solve import AllocationResult
@@ -31,19 +39,63 @@ def transport_kpis(
     transported_children; transport_cost_per_transported_child_gbp [GBP/yr];
     travelling_alone_share (solo taxis among the transported);
     personal_budget_children; transported_over_journey_cap. ``child_pos`` and
-    ``needs``: as in :func:`placement_transport`.
+    ``needs``: as in :func:`placement_transport`, whose view these figures sum
+    (worked out here on the arrays alone, without building that view).
     """
-    view = placement_transport(ds, placements, child_pos=child_pos, needs=needs)
-    moved = view[view["eligible"]]
+    needs = child_needs(ds) if needs is None else needs
+    if child_pos is None:
+        child_pos = pd.Index(needs["child_id"]).get_indexer(placements["child_id"].astype(str))
+    child_pos = np.asarray(child_pos)
+    if (child_pos < 0).any():  # a child not in the dataset: the view's blank needs
+        view = placement_transport(ds, placements, child_pos=child_pos, needs=needs)
+        moved = view[view["eligible"]]
+        cost = moved["transport_cost_gbp"].to_numpy(float)
+        alone = moved["alone"].to_numpy(bool)
+        budget = (moved["mode"] == "personal_budget").to_numpy(bool)
+        over = moved["over_cap"].to_numpy(bool)
+    else:
+        code, eligible, over_all = _codes(ds, placements, needs, child_pos)
+        cost = placements["transport_cost_gbp"].to_numpy(float)[eligible]
+        alone = code[eligible] == MODES.index("solo_taxi")
+        budget = code[eligible] == MODES.index("personal_budget")
+        over = over_all[eligible]
+    n = len(cost)
     return {
-        "transported_children": float(len(moved)),
+        "transported_children": float(n),
+        # pandas' sum: a missing cost counts 0
         "transport_cost_per_transported_child_gbp": _share(
-            moved["transport_cost_gbp"].sum(), len(moved)
+            np.where(np.isnan(cost), 0.0, cost).sum(), n
         ),
-        "travelling_alone_share": _share(moved["alone"].sum(), len(moved)),
-        "personal_budget_children": float((moved["mode"] == "personal_budget").sum()),
-        "transported_over_journey_cap": float(moved["over_cap"].sum()),
+        "travelling_alone_share": _share(alone.sum(), n),
+        "personal_budget_children": float(budget.sum()),
+        "transported_over_journey_cap": float(over.sum()),
     }
+
+
+def _codes(
+    ds: Dataset, placements: pd.DataFrame, needs: pd.DataFrame, child_pos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mode code, eligible, over the journey cap) of each placement, as :func:`assess` has them."""
+    km = placements["distance_km"].to_numpy(float)
+    age = needs["age"].to_numpy()[child_pos]
+    eligible = is_eligible(
+        km,
+        age=age,
+        cannot_walk=needs["cannot_walk"].to_numpy()[child_pos].astype(bool),
+        policy=ds.policy,
+    )
+    code, _ = assess_codes(
+        km,
+        solo=needs["solo"].to_numpy()[child_pos].astype(bool),
+        eligible=eligible,
+        wheelchair=needs["wheelchair"].to_numpy()[child_pos].astype(bool),
+        agreed=mode_codes(needs["travel_mode"].to_numpy()[child_pos]),
+        policy=ds.policy,
+    )
+    over = over_journey_cap(
+        placements["travel_min"].to_numpy(float), ds.policy.travel_caps_min(age)
+    )
+    return code, np.asarray(eligible, bool), over
 
 
 _BREAKDOWNS = {

@@ -180,7 +180,7 @@ def instances(draw) -> list[dict]:
 @settings(
     max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
-@given(instances(), st.sampled_from(["ortools", "nearest_neighbour"]))
+@given(instances(), st.sampled_from(["pyvrp", "ortools", "nearest_neighbour"]))
 def test_no_plan_costs_more_than_solo_taxis(children, method):
     ds, placed = make_case(children, schools={"S": (E0, N0), "T": (E0 + 3000, N0 - 2000)})
     plan = estimate_routes(ds, placed, time_limit_s=0.5, method=method)

@@ -10,6 +10,8 @@ types never leak into the rest of the package.
   model builder) or CP-SAT (pure-integer models with integer constraint data).
 - :func:`solve_vrp`: capacitated open vehicle routing with a heterogeneous fleet
   (OR-Tools routing; greedy descent, or guided local search to a time limit).
+- :func:`solve_vrp_pyvrp` (``pyvrp_engine``): the same routing model on the same arrays,
+  solved by PyVRP (seeded iterated local search, stopped by an iteration cap).
 
 Determinism: HiGHS's branch and bound is serial and runs with
 ``random_seed=0``; SCIP runs single-threaded with its seed shift fixed at 0;
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 from optimiser._solver.flow import MinCostFlowSolution, solve_min_cost_flow
 from optimiser._solver.mip import MipModel, MipSolution, cp_sat_accepts, solve_mip
+from optimiser._solver.pyvrp_engine import solve_vrp_pyvrp
 from optimiser._solver.status import ENGINES, FEASIBLE, INFEASIBLE, OPTIMAL, UNKNOWN
 from optimiser._solver.vrp import VrpSolution, solve_vrp
 
@@ -46,4 +49,5 @@ __all__ = [
     "solve_min_cost_flow",
     "solve_mip",
     "solve_vrp",
+    "solve_vrp_pyvrp",
 ]

@@ -96,11 +96,13 @@ def _vrp_arrays(
     return t, cost, fixed, count, dem, cap, bound
 
 
-def _open(matrix: np.ndarray) -> list[list[int]]:
-    """Append the zero-cost end node: routes are open (they finish at the last customer)."""
+def _open(matrix: np.ndarray, open_routes: bool = True) -> list[list[int]]:
+    """Append the end node: zero-cost for open routes, else a copy of the depot (closed)."""
     m = matrix.shape[0]
     out = np.zeros((m + 1, m + 1), dtype=np.int64)
     out[:m, :m] = matrix
+    if not open_routes:
+        out[:m, m] = matrix[:, 0]
     return out.tolist()
 
 
@@ -119,6 +121,7 @@ def solve_vrp(
     guided: bool = False,
     first_solution: str = "savings",
     solution_limit: int | None = None,
+    open_routes: bool = True,
 ) -> VrpSolution:
     """Capacitated open vehicle routing from one depot, heterogeneous fleet (OR-Tools routing).
 
@@ -149,6 +152,9 @@ def solve_vrp(
         it stops is reproducible. None: no cap.
     first_solution : construction heuristic, "savings" (Clarke-Wright) or
         "parallel_cheapest_insertion".
+    open_routes : True: routes end at their last customer (a zero-cost end node);
+        False: they return to the depot (the classical CVRP; arc costs and times of the
+        return leg count).
 
     Returns
     -------
@@ -182,13 +188,14 @@ def solve_vrp(
     manager = pywrapcp.RoutingIndexManager(m + 1, n_veh, [0] * n_veh, [m] * n_veh)
     routing = pywrapcp.RoutingModel(manager)
     for k in range(cost.shape[0]):
-        evaluator = routing.RegisterTransitMatrix(_open(cost[k]))
+        evaluator = routing.RegisterTransitMatrix(_open(cost[k], open_routes))
         for veh in np.flatnonzero(vtype == k):
             routing.SetArcCostEvaluatorOfVehicle(evaluator, int(veh))
             routing.SetFixedCostOfVehicle(int(fixed[k]), int(veh))
     horizon = int(max(bound.max(), 0) + t.max() + serve.max() + 1)
     timed = t + serve[:, None]
-    routing.AddDimension(routing.RegisterTransitMatrix(_open(timed)), 0, horizon, True, "time")
+    timing = routing.RegisterTransitMatrix(_open(timed, open_routes))
+    routing.AddDimension(timing, 0, horizon, True, "time")
     clock = routing.GetDimensionOrDie("time")
     for i in range(1, m):
         clock.CumulVar(manager.NodeToIndex(i)).SetMax(int(bound[i]))

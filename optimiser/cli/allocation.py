@@ -189,9 +189,17 @@ def transport_cmd(
     routes: Annotated[
         bool,
         typer.Option(
-            "--routes/--no-routes", help="Estimate shared vehicle routes (OR-Tools routing)."
+            "--routes/--no-routes", help="Estimate shared vehicle routes (PyVRP or OR-Tools)."
         ),
     ] = True,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="Route engine: pyvrp (default: OR-Tools' greedy plan improved by PyVRP), "
+            "ortools (OR-Tools greedy descent) or nearest_neighbour (a baseline).",
+        ),
+    ] = "pyvrp",
     time_limit: Annotated[
         float,
         typer.Option(
@@ -210,9 +218,12 @@ def transport_cmd(
 ) -> None:
     """Transport after allocation: costs by mode, setting type, area, package, ward, setting."""
     from optimiser.reports.labels import format_kpis
-    from optimiser.transport.routes.estimate import estimate_routes
+    from optimiser.transport.routes.estimate import METHODS, estimate_routes
     from optimiser.transport.tables import transport_tables
 
+    if method not in METHODS:
+        msg = f"choose one of {', '.join(METHODS)}; found {method!r}."
+        raise typer.BadParameter(msg, param_hint="--method")
     refuse_existing_or_exit(out)
     ds = load_or_exit(path)
     res = allocate_or_exit(ds)
@@ -245,7 +256,7 @@ def transport_cmd(
     if not routes:
         return
     with console.status("Estimating shared routes…"):
-        plan = estimate_routes(ds, res, time_limit_s=time_limit)
+        plan = estimate_routes(ds, res, time_limit_s=time_limit, method=method)
     m = plan.summary
     console.print(
         f"Shared-route estimate: {m['routes']:,.0f} routes ({m['minibus']:,.0f} minibus, "

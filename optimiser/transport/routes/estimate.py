@@ -3,8 +3,9 @@
 A report on a finished allocation, not part of the allocation model (docs/transport.md
 explains the split). For each setting, the children whose mode is a shared one
 (:mod:`optimiser.transport.rules`: minibus or shared taxi) are grouped into vehicle
-routes by a capacitated vehicle routing model, solved with OR-Tools routing
-(:func:`optimiser._solver.solve_vrp`):
+routes by a capacitated vehicle routing model, solved with PyVRP's iterated local
+search (:func:`optimiser._solver.pyvrp_engine.solve_vrp_pyvrp`, the default) or
+OR-Tools routing (:func:`optimiser._solver.solve_vrp`), on the same arrays:
 
 Sets: the setting's shared-mode children I; vehicle types K (minibus, shared taxi;
 rates, seats and wheelchair spaces from policy ``transport``), each with |I|-bounded
@@ -24,10 +25,21 @@ plan never costs more than the solo-taxi baseline. Children travelling alone
 (``solo_taxi``) have a route of their own; personal travel budgets are costed
 at their mileage and not routed. Costs are per vehicle-day × school days.
 
-OR-Tools' local search does not prove optimality: each setting's status is
-"optimal" only when trivially so (one child), else "feasible" (a local optimum)
-or "time limit"; a simple lower bound (each child's share of the cheapest
+Both engines keep every constraint exactly (PyVRP's time windows are the ride-time
+caps, its two load dimensions the seats and wheelchair spaces, its vehicle types'
+fixed and per-arc costs the rates; PyVRP's plan is re-checked on the arrays before
+use, and :func:`~optimiser.transport.routes.costing.cost_route` recomputes every
+route's vehicle, cost and ride times from the instance). Neither proves optimality:
+each setting's status is "optimal" only when trivially so (one child), else
+"feasible" or "time limit"; a simple lower bound (each child's share of the cheapest
 vehicle, or their solo taxi) gives the gap that remains.
+
+Engines, measured in one run (benchmarks/results/routes.md): the default (OR-Tools'
+greedy plan improved by PyVRP) cost less than OR-Tools' greedy descent, than its guided
+local search at 10 s and than PyVRP on its own at 10 s, on the default data and on the
+5k area; on CVRPLIB set X PyVRP came far closer to best-known than OR-Tools' guided
+local search. PyVRP's search stops after a fixed number of seeded iterations per
+setting, so plans repeat byte for byte.
 """
 
 from __future__ import annotations
@@ -41,7 +53,11 @@ from optimiser.dataset.model import Dataset
 from optimiser.transport.routes.costing import add_unrouted_rows, plan_rows
 from optimiser.transport.routes.instance import VEHICLES, build_routing_instance, lower_bound_gbp
 from optimiser.transport.routes.plan import RoutePlan, assemble_plan
-from optimiser.transport.routes.search import nearest_neighbour_routes, solve_routes
+from optimiser.transport.routes.search import (
+    nearest_neighbour_routes,
+    solve_routes,
+    solve_routes_pyvrp,
+)
 from optimiser.transport.rules import mode_cost_gbp, placement_transport
 
 if TYPE_CHECKING:  # allocation sits above transport: a reference for the types only
@@ -51,11 +67,17 @@ if TYPE_CHECKING:  # allocation sits above transport: a reference for the types 
 
 __all__ = ["METHODS", "VEHICLES", "RoutePlan", "estimate_routes"]
 
-METHODS = ("ortools", "nearest_neighbour")
+METHODS = ("pyvrp", "ortools", "nearest_neighbour")
 
 
 #: Least safety cap [s] on one setting's greedy descent (its work cap binds long before).
 GREEDY_SAFETY_S = 5.0
+#: Least safety cap [s] on each of one setting's two searches with "pyvrp" (greedy
+#: descent, then PyVRP): its iteration cap binds long before on a machine not overloaded.
+PYVRP_SAFETY_S = 30.0
+#: PyVRP's work cap on one setting: iterations of its iterated local search per routed
+#: child, plus a floor, at most a ceiling (benchmarks/results/routes.md for the choice).
+PYVRP_ITERATIONS_PER_CHILD, PYVRP_MIN_ITERATIONS, PYVRP_MAX_ITERATIONS = 5, 100, 1_000
 
 
 def estimate_routes(
@@ -63,8 +85,10 @@ def estimate_routes(
     placements: AllocationResult | pd.DataFrame,
     *,
     time_limit_s: float = 10.0,
-    method: str = "ortools",
+    method: str = "pyvrp",
     guided: bool = False,
+    seed: int = 0,
+    warm_start: bool = True,
 ) -> RoutePlan:
     """Estimate shared vehicle routes, setting by setting (see the module docstring).
 
@@ -72,17 +96,26 @@ def estimate_routes(
     ----------
     ds : the dataset the allocation was made on.
     placements : an AllocationResult or its placements DataFrame.
-    time_limit_s : total time budget [s] (model building counts). Greedy descent (the
-        default) stops at each setting's local optimum or after a fixed number of improving
-        moves, so the plan is the same on every run; the budget left is only a safety cap
-        on each setting's search (at least GREEDY_SAFETY_S, so the budget can be overrun
-        on a heavily loaded machine rather than give a different plan), and a setting it
-        stops is marked "time limit" (such a plan may differ between runs). Guided search
-        gives each setting the budget left in proportion to its share of the children left
-        (at least 0.02 s).
-    method : "ortools" (the routing model) or "nearest_neighbour" (a baseline heuristic).
-    guided : use guided local search up to each setting's time limit (better plans,
-        not reproducible across runs or machines) instead of greedy descent.
+    time_limit_s : total time budget [s] (model building counts). By default each
+        setting's search stops by itself: PyVRP after a fixed number of iterations
+        (PYVRP_ITERATIONS_PER_CHILD per child, between PYVRP_MIN_ITERATIONS and
+        PYVRP_MAX_ITERATIONS), OR-Tools' greedy descent at its local optimum or after a
+        fixed number of improving moves, so the plan is the same on every run; the
+        budget left is only a safety cap on each setting's search (at least
+        PYVRP_SAFETY_S for "pyvrp", GREEDY_SAFETY_S for "ortools", so the budget can be
+        overrun on a heavily loaded machine rather than give a different plan), and a
+        setting it stops is marked "time limit" (such a plan may differ between runs).
+        With ``guided`` each setting instead searches for the budget left in proportion
+        to its share of the children left (at least 0.02 s).
+    method : "pyvrp" (the routing model solved by PyVRP), "ortools" (the same model
+        solved by OR-Tools routing) or "nearest_neighbour" (a baseline heuristic).
+    guided : search to each setting's time limit (PyVRP with no iteration cap; OR-Tools
+        with guided local search instead of greedy descent): better plans, not
+        reproducible across runs or machines.
+    seed : PyVRP's random seed (ignored by the other methods).
+    warm_start : "pyvrp" only: start each setting's search from OR-Tools' greedy descent
+        plan (the default: never costlier than "ortools"); False runs PyVRP on its own
+        (the peer figure of the benchmarks).
 
     Returns
     -------
@@ -116,14 +149,26 @@ def estimate_routes(
     for sid, kids in moved[pooled].groupby("setting_id", sort=True):
         t0 = time.perf_counter()
         site = build_routing_instance(pol, ds.roads, school.loc[sid].to_numpy(), kids)
-        if method == "ortools":
+        if method in ("pyvrp", "ortools"):
             spare = time_limit_s - (t0 - start)
             # guided search runs to its limit: the budget left, shared by the children left;
-            # greedy descent stops by itself (a work cap), the budget left is only a safety cap
-            # (never below GREEDY_SAFETY_S, so a loaded machine does not cut a search short
-            # and make the plan differ between runs: the work cap is what bounds it)
-            share = spare * len(kids) / left if guided else max(spare / 2, GREEDY_SAFETY_S)
-            routes, state = solve_routes(site, pol, max(0.02, share), guided)
+            # otherwise the search stops by itself (a work cap), the budget left is only a
+            # safety cap (never below its floor, so a loaded machine does not cut a
+            # search short and make the plan differ between runs: the work cap bounds it)
+            floor = GREEDY_SAFETY_S if method == "ortools" else PYVRP_SAFETY_S
+            share = spare * len(kids) / left if guided else max(spare / 2, floor)
+            share = max(0.02, share)
+            if method == "ortools":
+                routes, state = solve_routes(site, pol, share, guided)
+            else:
+                routes, state = solve_routes_pyvrp(
+                    site,
+                    pol,
+                    iterations=None if guided else pyvrp_iterations(len(kids)),
+                    time_limit_s=share,
+                    seed=seed,
+                    warm_start=warm_start,
+                )
             left -= len(kids)
         else:
             routes, state = nearest_neighbour_routes(site, pol), "heuristic"
@@ -133,3 +178,13 @@ def estimate_routes(
         status[str(sid)] = (state, time.perf_counter() - t0, lower_bound_gbp(site, pol))
     route_rows, rider_rows = add_unrouted_rows(moved, route_rows, rider_rows)
     return assemble_plan(moved, route_rows, rider_rows, status, method, start)
+
+
+def pyvrp_iterations(n_children: int) -> int:
+    """PyVRP's iteration cap for a setting with ``n_children`` routed children."""
+    return int(
+        min(
+            PYVRP_MAX_ITERATIONS,
+            max(PYVRP_MIN_ITERATIONS, PYVRP_ITERATIONS_PER_CHILD * n_children),
+        )
+    )

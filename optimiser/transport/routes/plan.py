@@ -30,7 +30,7 @@ class RoutePlan:
     summary : headline figures (see :func:`optimiser.transport.routes.estimate_routes`).
     status : "optimal" when every setting's plan is proven optimal, else "not proven".
     not_proven : setting ids whose plans are not proven optimal.
-    method : "ortools" or "nearest_neighbour".
+    method : "pyvrp", "ortools" or "nearest_neighbour".
     """
 
     routes: pd.DataFrame

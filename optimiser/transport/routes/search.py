@@ -1,18 +1,21 @@
-"""Routes for one setting's children: OR-Tools routing, or a nearest-neighbour baseline.
+"""Routes for one setting's children: PyVRP or OR-Tools routing, or a nearest-neighbour baseline.
 
-Both return routes as lists of instance nodes (:mod:`optimiser.transport.routes.instance`) in
-drop order; a child on no route travels by solo taxi. The OR-Tools model (the
-formulation is in :mod:`optimiser.transport.routes`) is solved by
-:func:`optimiser._solver.solve_vrp` in integer pence and seconds.
+All return routes as lists of instance nodes (:mod:`optimiser.transport.routes.instance`) in
+drop order; a child on no route travels by solo taxi. The routing model (the
+formulation is in :mod:`optimiser.transport.routes.estimate`) is built once in integer pence
+and seconds (:func:`routing_arrays`) and solved by :func:`optimiser._solver.solve_vrp`
+(OR-Tools routing) or :func:`optimiser._solver.pyvrp_engine.solve_vrp_pyvrp` (PyVRP).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
-from optimiser._solver.vrp import solve_vrp
+from optimiser._solver.pyvrp_engine import solve_vrp_pyvrp
+from optimiser._solver.vrp import VrpSolution, solve_vrp
 from optimiser.policy import Policy
 from optimiser.transport.routes.instance import VEHICLES, RoutingInstance, vehicle_capacity
 from optimiser.transport.travel import KM_PER_MILE
@@ -25,15 +28,11 @@ _PENCE = 100.0
 SOLUTIONS_PER_CHILD, MIN_SOLUTIONS = 20, 200
 
 
-def solve_routes(
-    site: RoutingInstance, policy: Policy, time_limit_s: float, guided: bool
-) -> tuple[list[list[int]], str]:
-    """Routes (lists of nodes in drop order) by OR-Tools, and the status.
+def routing_arrays(site: RoutingInstance, policy: Policy) -> dict[str, object]:
+    """The solver-core arrays of a site (both engines): pence, seconds, (seat, wheelchair).
 
-    Greedy descent (``guided`` False) stops at its local optimum or at a fixed number of
-    solutions, so the routes repeat byte for byte; ``time_limit_s`` is only a safety cap
-    on each of the two constructions' searches (status "time limit" when it binds: such a
-    plan may differ between runs). Guided local search runs to the time limit.
+    Travel times are rounded up and limits down, so a plan either engine accepts keeps
+    every ride-time cap; vehicle counts are generous upper bounds (never binding).
     """
     t = policy.transport
     m = len(site.km)
@@ -51,24 +50,46 @@ def solve_routes(
     ]
     demand = np.c_[~site.wheel, site.wheel].astype(np.int64)
     demand[0] = 0
-    # Times rounded up and limits down, so a plan the solver accepts keeps every cap.
     travel = np.ceil(site.minutes * 60 - 1e-9).astype(np.int64)
     latest = np.maximum(np.floor(site.limit_min * 60 + 1e-9).astype(np.int64), travel[0])
     service = np.r_[0, np.full(n, math.ceil(t.stop_min * 60 - 1e-9))]
     penalty = np.rint(_PENCE * site.solo_gbp / policy.school_days_per_year)
+    return dict(
+        travel_s=travel,
+        arc_cost=cost,
+        fixed_cost=fixed,
+        n_vehicles=count,
+        demand=demand,
+        capacity=cap,
+        max_arrival_s=latest,
+        service_s=service,
+        drop_penalty=penalty,
+    )
+
+
+def solve_routes(
+    site: RoutingInstance, policy: Policy, time_limit_s: float, guided: bool
+) -> tuple[list[list[int]], str]:
+    """Routes (lists of nodes in drop order) by OR-Tools, and the status.
+
+    Greedy descent (``guided`` False) stops at its local optimum or at a fixed number of
+    solutions, so the routes repeat byte for byte; ``time_limit_s`` is only a safety cap
+    on each of the two constructions' searches (status "time limit" when it binds: such a
+    plan may differ between runs). Guided local search runs to the time limit.
+    """
+    n = len(site.km) - 1
+    return _routes_of(_best_greedy(routing_arrays(site, policy), n, time_limit_s, guided), n)
+
+
+def _best_greedy(
+    arrays: dict[str, object], n: int, time_limit_s: float, guided: bool = False
+) -> VrpSolution:
+    """The cheaper of OR-Tools' two constructions, each improved by its local search."""
     # Two constructions: savings favours big vehicles, insertion small ones; keep the cheaper.
-    sol = min(
+    return min(
         (
             solve_vrp(
-                travel,
-                cost,
-                fixed_cost=fixed,
-                n_vehicles=count,
-                demand=demand,
-                capacity=cap,
-                max_arrival_s=latest,
-                service_s=service,
-                drop_penalty=penalty,
+                **arrays,  # type: ignore[arg-type]
                 time_limit_s=time_limit_s / 2 if guided else time_limit_s,
                 guided=guided,
                 first_solution=first,
@@ -78,6 +99,46 @@ def solve_routes(
         ),
         key=lambda sol: (sol.status == "unknown", sol.objective),
     )
+
+
+def solve_routes_pyvrp(
+    site: RoutingInstance,
+    policy: Policy,
+    *,
+    iterations: int | None,
+    time_limit_s: float,
+    seed: int = 0,
+    warm_start: bool = True,
+) -> tuple[list[list[int]], str]:
+    """Routes (lists of nodes in drop order) by PyVRP, and the status.
+
+    The same model and arrays as :func:`solve_routes` (:func:`routing_arrays`), solved by
+    :func:`optimiser._solver.pyvrp_engine.solve_vrp_pyvrp`: ``iterations`` of its
+    iterated local search with ``seed``, so the same plan on every run and machine
+    (None: search to ``time_limit_s``). With ``warm_start`` the search starts from
+    OR-Tools' greedy descent plan (:func:`solve_routes`; PyVRP on its own is weak at
+    choosing the fleet mix from its own start, benchmarks/results/routes.md), so the plan
+    never costs more than OR-Tools'. ``time_limit_s`` caps each of the searches (the
+    greedy descent's and PyVRP's; status "time limit" when it stops one first: such a
+    plan may differ between runs).
+    """
+    n = len(site.km) - 1
+    arrays = routing_arrays(site, policy)
+    initial = _best_greedy(arrays, n, time_limit_s) if warm_start else None
+    sol = solve_vrp_pyvrp(
+        **arrays,  # type: ignore[arg-type]
+        max_iterations=iterations,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        initial=initial,
+    )
+    if initial is not None and initial.hit_time_limit:
+        sol = replace(sol, hit_time_limit=True)
+    return _routes_of(sol, n)
+
+
+def _routes_of(sol: VrpSolution, n: int) -> tuple[list[list[int]], str]:
+    """Routes (nodes in drop order, by vehicle number) and the status of a solution."""
     routes = []
     for v in np.unique(sol.vehicle[sol.vehicle >= 0]):
         nodes = np.flatnonzero(sol.vehicle == v)

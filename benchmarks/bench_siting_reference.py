@@ -305,6 +305,7 @@ def _counted(run: Run, limit: float) -> float:
 def summarise(runs: list[Run], limit: float) -> list[dict]:
     """Per family and solver: instances, proven, total and geometric-mean times."""
     out = []
+    runs = [r for r in runs if not _refused(r)]
     for fam in dict.fromkeys(r.family for r in runs):
         for solver in SOLVERS:
             rs = [r for r in runs if r.family == fam and r.solver == solver]
@@ -325,9 +326,16 @@ def summarise(runs: list[Run], limit: float) -> list[dict]:
     return out
 
 
+def _refused(r: Run) -> bool:
+    """The engine does not take this model (CP-SAT on a fractional budget row)."""
+    return r.status == "error: DataValidationError"
+
+
 def _cell(r: Run | None) -> str:
     if r is None:
         return "—"
+    if _refused(r):
+        return "n/a"
     if r.proven:
         return f"{r.seconds:.2f} ✔"
     return f"{r.seconds:.2f} ✘ {r.status} {r.objective:.7g} / {r.bound:.7g}"
@@ -395,10 +403,68 @@ def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def _from_log(path: Path) -> tuple[list[Run], dict, float]:
+    """The runs printed by a run that was stopped before its report (bounds unknown: NaN).
+
+    The log's first line must be ``# <command>`` and its second ``# load <1 5 15 min>``
+    (written by whoever started it); the load at the end is the one when it was read.
+    """
+    lines = path.read_text().splitlines()
+    command, load = lines[0].removeprefix("# "), lines[1].removeprefix("# load ")
+    limit = (
+        float(command.split("--time-limit-s")[1].split()[0])
+        if "--time-limit-s" in command
+        else 60.0
+    )
+    optima: dict[tuple[str, str], float | None] = {}
+    runs = []
+    for line in lines[2:]:
+        tok = line.split()
+        if len(tok) < 7 or tok[0] not in FAMILIES or not tok[3].endswith("s"):
+            continue
+        family, name, solver, seconds = tok[0], tok[1], tok[2], float(tok[3][:-1])
+        rest = tok[4:]
+        if rest[0] == "error:":
+            status, rest = f"error: {rest[1]}", rest[2:]
+        else:
+            status, rest = ("optimal" if rest[0] == "proven" else rest[0]), rest[1:]
+        if family not in {f for f, _ in optima}:
+            optima.update({(family, c.name): c.optimum for c in cases(family)})
+        objective = float(rest[0])
+        bound = objective if status == "optimal" else math.nan
+        runs.append(
+            Run(
+                family,
+                name,
+                solver,
+                seconds,
+                objective,
+                bound,
+                status,
+                status == "optimal",
+                rest[1],
+                optima.get((family, name)),
+            )
+        )
+    shard = {
+        "command": command + " (stopped at the deadline; runs read from its log)",
+        "machine": f"{os.cpu_count()} CPUs, {platform.machine()}",
+        "start": load,
+        "end": _load(),
+    }
+    return runs, shard, limit
+
+
 def merge(parts: list[Path], out: Path) -> None:
     """Combine the JSON files of several runs (e.g. families run in parallel) into one report."""
     runs, shards, limits = [], [], set()
     for part in parts:
+        if part.suffix == ".log":
+            got, shard, limit = _from_log(part)
+            runs += got
+            shards.append(shard)
+            limits.add(limit)
+            continue
         data = json.loads(part.read_text())
         runs += [Run(**r) for r in data["runs"]]
         shards += data["shards"]
@@ -419,7 +485,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default="", help="comma-separated instance names")
     parser.add_argument("--time-limit-s", type=float, default=60.0)
     parser.add_argument("--out", type=Path, default=RESULTS / "siting.md")
-    parser.add_argument("--merge", type=Path, nargs="+", help="JSON files of runs to combine")
+    parser.add_argument(
+        "--merge", type=Path, nargs="+", help="JSON files (or logs) of runs to combine"
+    )
     parser.add_argument("--all-capacities", action="store_true", help="capa/b/c: all 12")
     args = parser.parse_args(argv)
     if args.merge:

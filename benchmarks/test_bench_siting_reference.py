@@ -16,9 +16,16 @@ printed table (``-s``) gives each time and the load average.
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
-from bench_siting_reference import Run, cases, run_one
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from bench_siting_reference import Run, cases, run_one  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -99,10 +99,14 @@ def test_every_engine_proves_holmberg_p4(engine: str | None) -> None:
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(published_optimum("sscflp", "p4"), rel=1e-9)
     assert sol.engine in {"highspy", "cp_sat"}
+    if engine is None:
+        assert sol.engine == "cp_sat"  # the default for whole-number single sourcing
 
 
-def test_default_single_source_is_the_reproducible_portfolio() -> None:
-    a, b = (solve_facility_location(*DATA, single_source=True) for _ in range(2))
+def test_portfolio_is_reproducible() -> None:
+    a, b = (
+        solve_facility_location(*DATA, single_source=True, engine="portfolio") for _ in range(2)
+    )
     np.testing.assert_array_equal(a.assignment, b.assignment)
     assert (a.objective, a.engine) == (b.objective, b.engine)
 
@@ -119,7 +123,7 @@ def test_portfolio_skips_the_first_cp_sat_run_on_big_models(
         return real(model, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(cflp_solve, "solve_mip", spy)
-    sol = solve_facility_location(*DATA, single_source=True)
+    sol = solve_facility_location(*DATA, single_source=True, engine="portfolio")
     assert sol.status == "optimal" and calls == []  # straight to the two processes
 
 

@@ -41,16 +41,17 @@ Solvers (chosen per instance by :func:`choose_engine`, measured in
 benchmarks/bench_siting_reference.py, results in benchmarks/results/siting.md): split
 demand is a MIP with continuous x and goes to HiGHS (the build in OR-Tools, through
 MathOpt). Single sourcing with whole-number demands and capacities (and budget-row
-coefficients) goes to a *portfolio* of CP-SAT and the highspy build of HiGHS: neither is
-faster on all of them (CP-SAT on most Holmberg and the small p-median instances, HiGHS on
-the harder capacitated p-medians), so CP-SAT (one worker, linearization level 2) first runs
-alone up to 1 unit of its deterministic time (small models only), then the two run in two
-processes, CP-SAT up to 10 units: CP-SAT's answer is taken if it proved within its cap,
-else HiGHS's (:func:`optimiser._solver.race_mip`). The answer chosen never depends on
-timing, so the result is as reproducible as a single engine's. Anything else goes to HiGHS.
-Every run is deterministic unless the time limit is hit. ``engine="race"`` takes whichever
-of the two proves first: faster still when both cores are free, but which of several
-optimal plans is returned then depends on timing.
+coefficients) goes to CP-SAT with one worker (linearization level 2), which over the 71
+Holmberg and 20 capacitated p-median instances proved the most of the engines tried, in the
+least time; otherwise HiGHS. Each run is deterministic unless the time limit is hit.
+
+Two multi-process options use both engines (:func:`optimiser._solver.race_mip`):
+``engine="portfolio"`` runs CP-SAT (first alone up to 1 unit of its deterministic time on
+small models, then up to 10 beside the highspy build of HiGHS in two processes) and takes
+CP-SAT's answer if it proved within its cap, else HiGHS's, so the answer never depends on
+timing; ``engine="race"`` takes whichever proves first, so which of several optimal plans
+is returned depends on timing. Neither beat CP-SAT alone over a family on the shared
+2-core machine (benchmarks/results/siting.md): the second process slowed the first.
 
 The returned objective is recomputed in numpy from ``open`` and ``assignment``
 and the solution is re-checked by :func:`check_facility_location` before it is
@@ -295,9 +296,9 @@ def choose_engine(
     Returns
     -------
     str
-        ``"highs"`` or ``"portfolio"``.
+        ``"highs"`` or ``"cp_sat"``.
     """
     del budget, k, groups, fixed_cost  # accepted so that the model options can be passed whole
     if not single_source:
         return "highs"
-    return "portfolio" if cp_sat_accepts(model) else "highs"
+    return "cp_sat" if cp_sat_accepts(model) else "highs"

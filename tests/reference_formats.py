@@ -109,7 +109,10 @@ def read_holmberg(path: Path | str) -> FacilityInstance:
     FacilityInstance
     """
     path = Path(path)
-    tok = _tokens(path)
+    # The instance ends at the first NUL: the files are NUL-padded, and p47 has 17 stray
+    # tokens after its padding (the tokens before it match OR-Datasets' formatted p47).
+    raw = path.read_bytes()
+    tok = raw[: raw.index(b"\x00")].decode("ascii").split() if b"\x00" in raw else _tokens(path)
     m, n = int(tok[0]), int(tok[1])
     values = np.array([float(t) for t in tok[2:]])
     expected = 2 * m + n + m * n
@@ -160,3 +163,56 @@ def published_optimum(family: str, instance: str, *, parameter: str = "") -> flo
             return float(row["optimum"])
     msg = f"no optimum for family={family!r} instance={instance!r} parameter={parameter!r}"
     raise KeyError(msg)
+
+
+@dataclass(frozen=True)
+class PMedianInstance:
+    """A capacitated p-median instance as facility-location arrays (every point a site).
+
+    Attributes
+    ----------
+    name : str
+        Instance name, e.g. ``"pmedcap01"``.
+    facility : FacilityInstance
+        Zero fixed costs, capacity Q at every point, the points' demands, and
+        ``assign_cost[i, j]`` = floor(Euclidean distance from point i to point j).
+    p : int
+        Number of medians to open.
+    optimum : float
+        The optimum stated in the file (its second token).
+    """
+
+    name: str
+    facility: FacilityInstance
+    p: int
+    optimum: float
+
+
+def read_pmedcap(path: Path | str) -> PMedianInstance:
+    """Read an Osman-Christofides capacitated p-median file (pmedcap01 .. pmedcap20).
+
+    Token order: ``problem_no optimum``, ``n p Q``, then n lines ``id x y demand``.
+    Distances are Euclidean, truncated to integers (floor), which reproduces the
+    published optima; the objective is the unweighted sum of distances.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The instance file.
+
+    Returns
+    -------
+    PMedianInstance
+    """
+    path = Path(path)
+    tok = _tokens(path)
+    optimum = float(tok[1])
+    n, p, q = int(tok[2]), int(tok[3]), float(tok[4])
+    if len(tok) != 5 + 4 * n:
+        msg = f"{path.name}: expected {4 * n} numbers after 'n p Q', found {len(tok) - 5}."
+        raise ValueError(msg)
+    rows = np.array([float(t) for t in tok[5:]]).reshape(n, 4)
+    xy, demand = rows[:, 1:3], rows[:, 3]
+    dist = np.floor(np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=-1)))
+    facility = FacilityInstance(path.stem, np.zeros(n), np.full(n, q), demand, dist)
+    return PMedianInstance(path.stem, facility, p, optimum)

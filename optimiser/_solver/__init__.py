@@ -6,8 +6,9 @@ types never leak into the rest of the package.
 - :func:`solve_min_cost_flow`: network flow with ``SimpleMinCostFlow`` (exact,
   integer data).
 - :func:`solve_mip`: a mixed-integer linear program given as sparse arrays
-  (:class:`MipModel`), solved with HiGHS (through MathOpt), SCIP (through the
-  model builder) or CP-SAT (pure-integer models with integer constraint data).
+  (:class:`MipModel`), solved with HiGHS (the build in OR-Tools through MathOpt, or
+  the highspy build), SCIP (through the model builder) or CP-SAT (pure-integer models
+  with integer constraint data); :func:`race_mip` races engines in processes.
 - :func:`solve_vrp`: capacitated open vehicle routing with a heterogeneous fleet
   (OR-Tools routing; greedy descent, or guided local search to a time limit).
 - :func:`solve_vrp_pyvrp` (``pyvrp_engine``): the same routing model on the same arrays,
@@ -32,6 +33,7 @@ from __future__ import annotations
 from optimiser._solver.flow import MinCostFlowSolution, solve_min_cost_flow
 from optimiser._solver.mip import MipModel, MipSolution, cp_sat_accepts, solve_mip
 from optimiser._solver.pyvrp_engine import solve_vrp_pyvrp
+from optimiser._solver.race import race_mip
 from optimiser._solver.status import ENGINES, FEASIBLE, INFEASIBLE, OPTIMAL, UNKNOWN
 from optimiser._solver.vrp import VrpSolution, solve_vrp
 
@@ -46,6 +48,7 @@ __all__ = [
     "MipSolution",
     "VrpSolution",
     "cp_sat_accepts",
+    "race_mip",
     "solve_min_cost_flow",
     "solve_mip",
     "solve_vrp",

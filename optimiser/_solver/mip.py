@@ -1,4 +1,4 @@
-"""Mixed-integer programs as sparse arrays, solved with HiGHS (MathOpt), SCIP or CP-SAT."""
+"""Mixed-integer programs as sparse arrays, solved with HiGHS (two builds), SCIP or CP-SAT."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import math
 import time
 from dataclasses import dataclass
 
+import highspy
+import highspy._core
 import numpy as np
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder
-from ortools.math_opt import model_pb2
+from ortools.math_opt import model_pb2, result_pb2, solution_pb2
+from ortools.math_opt.core.python import solver as mathopt_core
 from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
 
@@ -104,7 +107,13 @@ class MipSolution:
 
 
 def solve_mip(
-    model: MipModel, *, engine: str = "highs", time_limit_s: float = 60.0, num_workers: int = 1
+    model: MipModel,
+    *,
+    engine: str = "highs",
+    time_limit_s: float = 60.0,
+    num_workers: int = 1,
+    hint: np.ndarray | None = None,
+    work_limit: float | None = None,
 ) -> MipSolution:
     """Minimise a :class:`MipModel` deterministically.
 
@@ -113,7 +122,10 @@ def solve_mip(
     model : MipModel
         The program to solve.
     engine : {"highs", "scip", "cp_sat"}, default "highs"
-        ``"highs"``: HiGHS through MathOpt, any MIP (relative gap 1e-9).
+        ``"highs"``: the HiGHS built into OR-Tools, through MathOpt, any MIP (relative
+        gap 1e-9). ``"highspy"``: the HiGHS of the highspy package (a newer release,
+        one thread), any MIP; the two releases search differently (see
+        :mod:`optimiser.siting.cflp.solve` for where each is faster).
         ``"scip"``: SCIP through OR-Tools' model builder, any MIP.
         ``"cp_sat"``: CP-SAT; every variable must be integer and every
         constraint coefficient integral (the objective may be fractional).
@@ -122,6 +134,15 @@ def solve_mip(
     num_workers : int, default 1
         CP-SAT search workers; above 1, ``interleave_search`` keeps the run
         deterministic. Ignored by HiGHS and SCIP (serial search).
+    hint : numpy.ndarray, optional
+        A feasible (or nearly feasible) point, shape (n_vars,), given to HiGHS as its
+        first incumbent (``"highspy"``) and to CP-SAT as a solution hint; ignored by
+        MathOpt's HiGHS and SCIP.
+    work_limit : float, optional
+        CP-SAT only: a cap on its deterministic time (its own measure of work, about
+        a second each on an idle core), so that a run stopped by it ends the same way
+        on any machine. Ignored by the other engines. It only
+        speeds the search: the answer is optimal either way.
 
     Returns
     -------
@@ -140,11 +161,18 @@ def solve_mip(
     if not (time_limit_s > 0 and math.isfinite(time_limit_s)):
         msg = f"time_limit_s must be a positive finite number of seconds; found {time_limit_s}."
         raise DataValidationError(msg)
+    if hint is not None and np.shape(hint) != model.objective.shape:
+        msg = (
+            f"hint has shape {np.shape(hint)}; expected {model.objective.shape}, one per variable."
+        )
+        raise DataValidationError(msg)
     if engine == "highs":
-        return _solve_highs(model, time_limit_s)
+        return _solve_highs(model, time_limit_s, hint)
+    if engine == "highspy":
+        return _solve_highspy(model, time_limit_s, hint)
     if engine == "scip":
         return _solve_scip(model, time_limit_s)
-    return _solve_cp_sat(model, time_limit_s, num_workers)
+    return _solve_cp_sat(model, time_limit_s, num_workers, hint, work_limit)
 
 
 def _to_mathopt_proto(model: MipModel) -> model_pb2.ModelProto:
@@ -179,9 +207,35 @@ _MATHOPT_STATUS = {
 }
 
 
-def _solve_highs(model: MipModel, time_limit_s: float) -> MipSolution:
+def _solve_highs_proto(
+    proto: model_pb2.ModelProto, params: mathopt.SolveParameters
+) -> result_pb2.SolveResultProto:
+    """MathOpt's solve on the proto itself: no Python model is built or parsed back."""
+    return mathopt_core.solve(
+        proto,
+        mathopt.SolverType.HIGHS.value,
+        mathopt.StreamableSolverInitArguments().to_proto(),
+        params.to_proto(),
+        mathopt.ModelSolveParameters().to_proto(),
+        None,
+        mathopt.CallbackRegistration().to_proto(),
+        None,
+        None,
+    )
+
+
+_TERMINATION = {
+    result_pb2.TERMINATION_REASON_OPTIMAL: "OPTIMAL",
+    result_pb2.TERMINATION_REASON_FEASIBLE: "FEASIBLE",
+    result_pb2.TERMINATION_REASON_INFEASIBLE: "INFEASIBLE",
+    result_pb2.TERMINATION_REASON_NO_SOLUTION_FOUND: "NO_SOLUTION_FOUND",
+    result_pb2.TERMINATION_REASON_INFEASIBLE_OR_UNBOUNDED: "INFEASIBLE_OR_UNBOUNDED",
+}
+
+
+def _solve_highs(model: MipModel, time_limit_s: float, hint: np.ndarray | None) -> MipSolution:
+    del hint  # MathOpt's HiGHS takes no solution hint
     start = time.perf_counter()
-    mo = mathopt.Model.from_model_proto(_to_mathopt_proto(model))
     params = mathopt.SolveParameters(
         time_limit=datetime.timedelta(seconds=time_limit_s),
         random_seed=0,
@@ -189,30 +243,119 @@ def _solve_highs(model: MipModel, time_limit_s: float) -> MipSolution:
         absolute_gap_tolerance=1e-6,
     )
     try:
-        result = mathopt.solve(mo, mathopt.SolverType.HIGHS, params=params)
+        res = _solve_highs_proto(_to_mathopt_proto(model), params)
     except Exception as exc:  # the MathOpt boundary: anything raised here is a solver failure
         msg = f"HiGHS (MathOpt) failed before returning a result: {exc}. Check the model data."
         raise SolverError(msg) from exc
-    reason = result.termination.reason.name
+    reason = _TERMINATION.get(res.termination.reason, str(res.termination.reason))
     status = _MATHOPT_STATUS.get(reason)
     bounded = np.isfinite(model.var_lower).all() and np.isfinite(model.var_upper).all()
     if reason == "INFEASIBLE_OR_UNBOUNDED" and bounded:
         status = INFEASIBLE  # every variable is bounded, so the model cannot be unbounded
     if status is None:
         msg = (
-            f"HiGHS returned termination {reason} ({result.termination.detail}); "
+            f"HiGHS returned termination {reason} ({res.termination.detail}); "
             "check for huge or tiny coefficients and inconsistent bounds."
         )
         raise SolverError(msg)
     values, objective, bound = None, math.nan, -math.inf
-    if status in (OPTIMAL, FEASIBLE) and result.has_primal_feasible_solution():
-        found = result.variable_values()
-        values = np.fromiter((found[v] for v in mo.variables()), float, model.objective.size)
-        objective = float(result.objective_value())
-        bound = min(float(result.termination.objective_bounds.dual_bound), objective)
+    primal = next(
+        (
+            sol.primal_solution
+            for sol in res.solutions
+            if sol.HasField("primal_solution")
+            and sol.primal_solution.feasibility_status == solution_pb2.SOLUTION_STATUS_FEASIBLE
+        ),
+        None,
+    )
+    if status in (OPTIMAL, FEASIBLE) and primal is not None:
+        values = np.zeros(model.objective.size)
+        found = primal.variable_values
+        values[np.asarray(found.ids, dtype=np.int64)] = np.asarray(found.values, float)
+        objective = float(primal.objective_value)
+        bound = min(float(res.termination.objective_bounds.dual_bound), objective)
     elif status in (OPTIMAL, FEASIBLE):
         status = UNKNOWN
     return MipSolution(values, objective, bound, status, time.perf_counter() - start, "highs")
+
+
+_HIGHS_STATUS = {
+    "kOptimal": OPTIMAL,
+    "kInfeasible": INFEASIBLE,
+    "kTimeLimit": FEASIBLE,
+    "kInterrupt": FEASIBLE,
+    "kSolutionLimit": FEASIBLE,
+    "kIterationLimit": FEASIBLE,
+}
+
+
+def _highs_lp(model: MipModel) -> highspy.HighsLp:
+    """The model as a column-wise HighsLp (infinite bounds as HiGHS's infinity)."""
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    csc = sp.csc_matrix(model.matrix, dtype=np.float64)
+    csc.sum_duplicates()
+    lp.num_col_, lp.num_row_ = model.objective.size, csc.shape[0]
+    lp.col_cost_ = np.asarray(model.objective, float)
+    lp.col_lower_ = np.clip(np.asarray(model.var_lower, float), -inf, inf)
+    lp.col_upper_ = np.clip(np.asarray(model.var_upper, float), -inf, inf)
+    lp.row_lower_ = np.clip(np.asarray(model.row_lower, float), -inf, inf)
+    lp.row_upper_ = np.clip(np.asarray(model.row_upper, float), -inf, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[int(b)] for b in np.asarray(model.is_integer, bool)]
+    return lp
+
+
+def _solve_highspy(model: MipModel, time_limit_s: float, hint: np.ndarray | None) -> MipSolution:
+    start = time.perf_counter()
+    # the core class: highspy.Highs prints a banner to stdout when it is built
+    h = highspy._core._Highs()
+    for name, value in (
+        ("output_flag", False),
+        ("time_limit", float(time_limit_s)),
+        ("random_seed", 0),
+        ("threads", 1),
+        ("mip_rel_gap", 1e-9),
+        ("mip_abs_gap", 1e-6),
+    ):
+        h.setOptionValue(name, value)
+    try:
+        h.passModel(_highs_lp(model))
+        if hint is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = np.asarray(hint, float).tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.run()
+    except Exception as exc:  # the highspy boundary: anything raised here is a solver failure
+        msg = f"HiGHS failed before returning a result: {exc}. Check the model data."
+        raise SolverError(msg) from exc
+    raw = h.getModelStatus().name
+    status = _HIGHS_STATUS.get(raw)
+    bounded = np.isfinite(model.var_lower).all() and np.isfinite(model.var_upper).all()
+    if raw == "kUnboundedOrInfeasible" and bounded:
+        status = INFEASIBLE  # every variable is bounded, so the model cannot be unbounded
+    if status is None:
+        msg = (
+            f"HiGHS returned status {h.modelStatusToString(h.getModelStatus())}; "
+            "check for huge or tiny coefficients and inconsistent bounds."
+        )
+        raise SolverError(msg)
+    values, objective, bound = None, math.nan, -math.inf
+    info = h.getInfo()
+    if (
+        status in (OPTIMAL, FEASIBLE) and info.primal_solution_status == 2
+    ):  # kSolutionStatusFeasible
+        values = np.asarray(h.getSolution().col_value, float)
+        objective = float(info.objective_function_value)
+        bound = min(float(info.mip_dual_bound), objective)
+    elif status in (OPTIMAL, FEASIBLE):
+        status = UNKNOWN
+    return MipSolution(values, objective, bound, status, time.perf_counter() - start, "highspy")
 
 
 _MB_STATUS = {
@@ -331,7 +474,13 @@ def _build_cp_sat(model: MipModel) -> tuple[cp_model.CpModel, list[cp_model.IntV
     return cp, variables
 
 
-def _solve_cp_sat(model: MipModel, time_limit_s: float, num_workers: int) -> MipSolution:
+def _solve_cp_sat(
+    model: MipModel,
+    time_limit_s: float,
+    num_workers: int,
+    hint: np.ndarray | None,
+    work_limit: float | None = None,
+) -> MipSolution:
     if not cp_sat_accepts(model):
         msg = (
             "engine='cp_sat' needs integer variables with finite bounds and integral "
@@ -340,6 +489,9 @@ def _solve_cp_sat(model: MipModel, time_limit_s: float, num_workers: int) -> Mip
         raise DataValidationError(msg)
     start = time.perf_counter()
     cp, variables = _build_cp_sat(model)
+    if hint is not None:
+        for var, value in zip(variables, np.round(np.asarray(hint, float)), strict=True):
+            cp.add_hint(var, int(value))
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.num_workers = max(1, int(num_workers))
@@ -347,6 +499,8 @@ def _solve_cp_sat(model: MipModel, time_limit_s: float, num_workers: int) -> Mip
     params.interleave_search = params.num_workers > 1
     params.linearization_level = 2
     params.max_time_in_seconds = float(time_limit_s)
+    if work_limit is not None:
+        params.max_deterministic_time = float(work_limit)
     raw = solver.status_name(solver.solve(cp))
     status = _CP_STATUS.get(raw)
     if status is None:

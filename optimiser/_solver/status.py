@@ -7,7 +7,7 @@ FEASIBLE = "feasible"
 INFEASIBLE = "infeasible"
 UNKNOWN = "unknown"
 
-ENGINES = ("highs", "scip", "cp_sat")
+ENGINES = ("highs", "highspy", "scip", "cp_sat")
 
 # Largest magnitude CP-SAT accepts safely for integer data (its own limit is 2**62,
 # and sums of many terms must not overflow).

@@ -120,11 +120,20 @@ def _add_budget(
 
 
 def _add_open_limit(
-    rows: _RowBuilder, inst: FacilityInstance, col: _Columns, k: int | None
+    rows: _RowBuilder,
+    inst: FacilityInstance,
+    col: _Columns,
+    k: int | None,
+    exact: bool = False,
 ) -> None:
-    """(6) Σ_i y_i ≤ k (one row when ``k`` is given, else none)."""
+    """(6) Σ_i y_i ≤ k (one row when ``k`` is given, else none); = k when ``exact``.
+
+    ``exact`` is valid when opening a facility costs nothing and nothing forbids it (every
+    fixed cost 0, no groups, no shared families, k ≤ m): an optimum with fewer open can
+    open more unused ones at no cost. It is the p-median's cardinality row.
+    """
     if k is not None:
-        first = rows.new_rows(1, -np.inf, float(k))
+        first = rows.new_rows(1, float(k) if exact else -np.inf, float(k))
         rows.add_terms(np.full(col.y.size, first), col.y, np.ones(col.y.size))
 
 
@@ -162,7 +171,14 @@ def build_facility_model(
     _add_linking(rows, inst, col)
     _add_aggregate_capacity(rows, inst, col)
     _add_budget(rows, inst, col, budget)
-    _add_open_limit(rows, inst, col, k)
+    exact = (
+        k is not None
+        and k <= col.y.size
+        and not inst.fixed_cost.any()
+        and not groups
+        and bool((col.size == 1).all())
+    )
+    _add_open_limit(rows, inst, col, k, exact)
     _add_exclusive_groups(rows, inst, col, groups)
     n_vars = col.y.size + col.x.size
     first = col.order[col.start]  # a member of each family, for its costs

@@ -44,7 +44,8 @@ class FacilityLocationSolution:
     solve_time_s : float
         Wall-clock time of the whole call [s].
     engine : str
-        Solver used: ``"highs"`` or ``"cp_sat"``.
+        Solver used: ``"highs"``, ``"highspy"`` or ``"cp_sat"`` (after a race, the
+        winner).
     """
 
     open: np.ndarray

@@ -23,7 +23,9 @@ Constraints:
    integers, it makes the LP relaxation much tighter);
 4. Σ_i u_i y_i >= Σ_j d_j (aggregate capacity cut, valid and tightening);
 5. Σ_i f_i y_i <= budget (only when ``budget`` is given);
-6. Σ_i y_i <= k (only when ``k`` is given);
+6. Σ_i y_i <= k (only when ``k`` is given; = k when every fixed cost is 0 and there
+   are no groups or shared families, the p-median's cardinality row, valid because
+   unused facilities then open at no cost);
 7. Σ_(i∈G) y_i <= 1 for every group G in ``groups`` (mutually exclusive facilities;
    only when ``groups`` is given).
 
@@ -35,11 +37,21 @@ equal ``assign_cost`` rows). Each facility alone is its own family by default,
 which is the model above; shared x make a model with s sizes up to s times
 smaller, and HiGHS proves LA-scale siting 3-7x faster (benchmarks/bench_site.py).
 
-Solvers (chosen by measurement, see benchmarks/bench_siting_core.py): split demand is a MIP
-with continuous x and goes to HiGHS (MathOpt); single sourcing with whole-number
-demands and capacities goes to CP-SAT with one worker (linearization level 2),
-which proves the Holmberg instances 1.3-4x faster than HiGHS; otherwise HiGHS. Both runs are
-deterministic unless the time limit is hit.
+Solvers (chosen per instance by :func:`choose_engine`, measured in
+benchmarks/bench_siting_reference.py, results in benchmarks/results/siting.md): split
+demand is a MIP with continuous x and goes to HiGHS (the build in OR-Tools, through
+MathOpt). Single sourcing with whole-number demands and capacities (and budget-row
+coefficients) goes to CP-SAT with one worker (linearization level 2), which over the 71
+Holmberg and 20 capacitated p-median instances proved the most of the engines tried, in the
+least time; otherwise HiGHS. Each run is deterministic unless the time limit is hit.
+
+Two multi-process options use both engines (:func:`optimiser._solver.race_mip`):
+``engine="portfolio"`` runs CP-SAT (first alone up to 1 unit of its deterministic time on
+small models, then up to 10 beside the highspy build of HiGHS in two processes) and takes
+CP-SAT's answer if it proved within its cap, else HiGHS's, so the answer never depends on
+timing; ``engine="race"`` takes whichever proves first, so which of several optimal plans
+is returned depends on timing. Neither beat CP-SAT alone over a family on the shared
+2-core machine (benchmarks/results/siting.md): the second process slowed the first.
 
 The returned objective is recomputed in numpy from ``open`` and ``assignment``
 and the solution is re-checked by :func:`check_facility_location` before it is
@@ -62,8 +74,9 @@ import numpy as np
 import numpy.typing as npt
 
 from optimiser._errors import DataValidationError, SolverError, SolverTimeoutError
-from optimiser._solver.mip import cp_sat_accepts, solve_mip
-from optimiser._solver.status import INFEASIBLE, OPTIMAL
+from optimiser._solver.mip import MipModel, MipSolution, cp_sat_accepts, solve_mip
+from optimiser._solver.race import race_mip
+from optimiser._solver.status import FEASIBLE, INFEASIBLE, OPTIMAL
 from optimiser.siting.cflp.feasibility import infeasibility_causes, raise_infeasible
 from optimiser.siting.cflp.instance import build_instance, check_options, parse_groups
 from optimiser.siting.cflp.model import assignment_from_values, build_facility_model
@@ -74,7 +87,24 @@ from optimiser.siting.cflp.solution import (
     total_cost,
 )
 
-__all__ = ["FacilityLocationSolution", "check_facility_location", "solve_facility_location"]
+__all__ = [
+    "ENGINES",
+    "FacilityLocationSolution",
+    "check_facility_location",
+    "choose_engine",
+    "solve_facility_location",
+]
+
+#: The engines ``solve_facility_location`` accepts (None: :func:`choose_engine`).
+ENGINES = ("highs", "highspy", "cp_sat", "portfolio", "race")
+Engine = Literal["highs", "highspy", "cp_sat", "portfolio", "race"]
+
+#: CP-SAT's caps in the portfolio, in its deterministic time (about seconds on an idle core):
+#: first alone in this process, then beside highspy in two processes.
+PORTFOLIO_WORK = (1.0, 10.0)
+#: Above this many variables the portfolio skips the first, in-process CP-SAT run (whose
+#: model build alone then costs seconds) and starts both processes at once.
+PORTFOLIO_ALONE_MAX_VARS = 3_000
 
 #: The least time the solver is given when building the model used up the budget [s].
 MIN_SOLVER_S = 0.05
@@ -101,7 +131,7 @@ def solve_facility_location(
     time_limit_s: float = 60.0,
     groups: Iterable[npt.ArrayLike] | None = None,
     families: npt.ArrayLike | None = None,
-    engine: Literal["highs", "cp_sat"] | None = None,
+    engine: Engine | None = None,
 ) -> FacilityLocationSolution:
     """Solve capacitated facility location exactly (see the module docstring).
 
@@ -134,9 +164,10 @@ def solve_facility_location(
         A family id per facility: alternative capacities of one site (e.g. its
         sizes), of which at most one opens, sharing assignment variables; members
         need equal ``assign_cost`` rows. Default: each facility its own family.
-    engine : {"highs", "cp_sat"}, optional
-        Force a solver; default: the choice of the module docstring. CP-SAT
-        needs whole-number demands, capacities and budget-row coefficients.
+    engine : {"highs", "highspy", "cp_sat", "portfolio", "race"}, optional
+        Force a solver; default: :func:`choose_engine` (the choice of the module
+        docstring). CP-SAT, and so the race, needs single sourcing and whole-number
+        demands, capacities and budget-row coefficients.
 
     Returns
     -------
@@ -165,23 +196,24 @@ def solve_facility_location(
     )
     raise_infeasible(infeasibility_causes(inst, **opts), proven_by_solver=False, **opts)
     model = build_facility_model(inst, **opts)
-    if engine not in (None, "highs", "cp_sat") or (
-        engine == "cp_sat" and not (single_source and cp_sat_accepts(model))
+    if engine not in (None, *ENGINES) or (
+        engine in ("cp_sat", "portfolio", "race") and not (single_source and cp_sat_accepts(model))
     ):
         msg = (
-            f"engine must be None, 'highs', or 'cp_sat' (single source with whole-number "
-            f"demands, capacities and fixed costs when budget is set); found {engine!r}."
+            f"engine must be None or one of {ENGINES} (CP-SAT, alone or not, needs single source "
+            f"with whole-number demands, capacities and fixed costs when budget is set); "
+            f"found {engine!r}."
         )
         raise DataValidationError(msg)
-    if engine is None:
-        engine = "cp_sat" if single_source and cp_sat_accepts(model) else "highs"
+    chosen = engine if engine is not None else choose_engine(model, inst.fixed_cost, **opts)
     left = max(float(time_limit_s) - (time.perf_counter() - start), MIN_SOLVER_S)
-    result = solve_mip(model, engine=engine, time_limit_s=left)
+    result = _solve_model(model, chosen, left)
+    used = result.engine
     if result.status == INFEASIBLE:
         raise_infeasible([], proven_by_solver=True, **opts)
     if result.values is None:
         msg = (
-            f"{engine} found no feasible plan within time_limit_s={time_limit_s} "
+            f"{used} found no feasible plan within time_limit_s={time_limit_s} "
             f"(status {result.status}); raise time_limit_s or relax budget/k."
         )
         raise SolverTimeoutError(msg)
@@ -194,7 +226,7 @@ def solve_facility_location(
     for arr in (open_, assignment):
         arr.setflags(write=False)
     solution = FacilityLocationSolution(
-        open_, assignment, objective, bound, gap, status, time.perf_counter() - start, engine
+        open_, assignment, objective, bound, gap, status, time.perf_counter() - start, used
     )
     problems = check_facility_location(
         inst.fixed_cost,
@@ -209,3 +241,64 @@ def solve_facility_location(
         msg = "the facility-location solution failed the independent check: " + "; ".join(problems)
         raise SolverError(msg)
     return solution
+
+
+def _solve_model(model: MipModel, engine: str, time_limit_s: float) -> MipSolution:
+    """Solve with one engine, or with the portfolio or race of CP-SAT and highspy."""
+    if engine == "race":
+        return race_mip(model, engines=("cp_sat", "highspy"), time_limit_s=time_limit_s)
+    if engine != "portfolio":
+        return solve_mip(model, engine=engine, time_limit_s=time_limit_s)
+    start = time.perf_counter()
+    alone, beside = PORTFOLIO_WORK
+    if model.objective.size > PORTFOLIO_ALONE_MAX_VARS:
+        return race_mip(
+            model, engines=("cp_sat", "highspy"), time_limit_s=time_limit_s, work_limit=beside
+        )
+    first = solve_mip(model, engine="cp_sat", time_limit_s=time_limit_s, work_limit=alone)
+    left = time_limit_s - (time.perf_counter() - start)
+    if first.status in (OPTIMAL, INFEASIBLE) or left < MIN_SOLVER_S:
+        return first
+    both = race_mip(
+        model,
+        engines=("cp_sat", "highspy"),
+        time_limit_s=left,
+        hint=first.values,
+        work_limit=beside,
+    )
+    if both.status == OPTIMAL or first.values is None or both.objective <= first.objective:
+        return both
+    return MipSolution(  # only at the time limit: the first incumbent was the better one
+        first.values, first.objective, both.bound, FEASIBLE, time.perf_counter() - start, "cp_sat"
+    )
+
+
+def choose_engine(
+    model: MipModel,
+    fixed_cost: np.ndarray,
+    *,
+    single_source: bool,
+    budget: float | None = None,
+    k: int | None = None,
+    groups: tuple[np.ndarray, ...] | None = None,
+) -> str:
+    """The default engine for an instance (measured, see the module docstring).
+
+    Parameters
+    ----------
+    model : MipModel
+        The facility-location model built for the instance.
+    fixed_cost : numpy.ndarray
+        Fixed cost of each facility.
+    single_source, budget, k, groups
+        The options of :func:`solve_facility_location`.
+
+    Returns
+    -------
+    str
+        ``"highs"`` or ``"cp_sat"``.
+    """
+    del budget, k, groups, fixed_cost  # accepted so that the model options can be passed whole
+    if not single_source:
+        return "highs"
+    return "cp_sat" if cp_sat_accepts(model) else "highs"

@@ -326,32 +326,36 @@ def _check_rules(ds: Dataset, rows: _Rows) -> list[str]:
 
 
 def _road_minutes(ds: Dataset, rows: _Rows) -> np.ndarray:
-    """Journey times [min] on the road graph, recomputed pair by pair with networkx."""
+    """Journey times [min] home → setting on the road graph, recomputed with networkx.
+
+    Independent of the travel model's csgraph route search: one networkx Dijkstra per
+    distinct setting node, on the reversed graph (so each is the time *to* the setting from
+    every node), and each home's nearest node by KD-tree; plus the straight walk to and
+    from the nearest nodes at the policy speed.
+    """
     import networkx as nx
+    from scipy.spatial import cKDTree
 
     graph, speed = cast(nx.Graph, ds.roads), ds.policy.speed_kmh  # caller: roads is not None
     nodes = list(graph.nodes)
-    xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in nodes])
-
-    def nearest(x: float, y: float) -> tuple[object, float]:
-        d = np.hypot(xy[:, 0] - x, xy[:, 1] - y)
-        return nodes[int(d.argmin())], float(d.min())
+    tree = cKDTree(np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in nodes]))
+    homes = np.column_stack([_float(rows["cx"]), _float(rows["cy"])])
+    sites = np.column_stack([_float(rows["sx"]), _float(rows["sy"])])
+    da, ia = tree.query(homes) if len(homes) else (np.zeros(0), np.zeros(0, int))
+    db, ib = tree.query(sites) if len(sites) else (np.zeros(0), np.zeros(0, int))
 
     def edge_min(u: object, v: object, data: dict) -> float:
         if graph.is_multigraph():
             data = min(data.values(), key=lambda d: d["length"])
         return data["length"] / (float(data.get("speed_kph", speed)) * 1000 / 60)
 
-    out = []
-    points = (_float(rows[name]).tolist() for name in ("cx", "cy", "sx", "sy"))
-    for cx, cy, sx, sy in zip(*points, strict=True):
-        (a, da), (b, db) = nearest(cx, cy), nearest(sx, sy)
-        try:
-            path_min = nx.shortest_path_length(graph, a, b, weight=edge_min)
-        except nx.NetworkXNoPath:
-            path_min = np.inf
-        out.append(path_min + (da + db) / (speed * 1000 / 60))
-    return np.asarray(out, float)
+    back = graph.reverse(copy=False) if graph.is_directed() else graph
+    path_min = np.full(len(rows["cx"]), np.inf)
+    for b in np.unique(ib):
+        to_b = nx.single_source_dijkstra_path_length(back, nodes[int(b)], weight=edge_min)
+        at = np.flatnonzero(ib == b)
+        path_min[at] = [to_b.get(nodes[int(a)], np.inf) for a in ia[at]]
+    return path_min + (da + db) / (speed * 1000 / 60)
 
 
 def _overfull(

@@ -276,15 +276,16 @@ def make_export(folder: Path, inputs: Path, la: str, rng: np.random.Generator) -
     for i in range(N_CHILDREN):
         label = labels[int(rng.integers(len(labels)))]
         pkg = NEED_LABELS[label]
-        where = by_pkg.get(pkg, [])
         age = int(rng.integers(5, 16))
+        where = [
+            sid
+            for sid in by_pkg.get(pkg, [])
+            if int(special[sid]["age_min"]) <= age <= int(special[sid]["age_max"])
+        ]
         current, prefs = "", ["", "", ""]
-        if where and rng.random() < 0.45:
-            sid = where[int(rng.integers(len(where)))]
-            rec = special[sid]
-            if int(rec["age_min"]) <= age <= int(rec["age_max"]) and rec["urn"]:
-                current = rec["urn"]
-        if where and rng.random() < 0.3:
+        if where and rng.random() < 0.4:
+            current = special[where[int(rng.integers(len(where)))]]["urn"]
+        elif where and rng.random() < 0.5:  # a child to place: the parents' preferences
             pick = [where[int(k)] for k in rng.permutation(len(where))[:2]]
             names = [special[s]["name"] if j == 0 else special[s]["urn"]
                      for j, s in enumerate(pick)]  # fmt: skip
@@ -304,7 +305,7 @@ def make_export(folder: Path, inputs: Path, la: str, rng: np.random.Generator) -
     bad = {
         7: ("Current Establishment DfE URN", "999999", "a setting not in settings.csv"),
         19: ("Home Postcode", f"{districts[0]} 0ZZ", "a postcode not in the lookup"),
-        33: ("Date of Birth", "", "a date of birth that is not a date"),
+        33: ("Date of Birth", "", "a blank date of birth"),
     }
     for row, (col, value, _) in bad.items():
         rows[row - 2][col] = value

@@ -18,6 +18,7 @@ import typer
 
 from optimiser.cli.allocation import allocate_cmd, demo_cmd, transport_cmd, validate_cmd
 from optimiser.cli.explain import audit_cmd, explain_cmd
+from optimiser.cli.futures import futures_cmd
 from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
 from optimiser.cli.publishing import calibrate_cmd, map_cmd, pack_cmd, report_cmd
@@ -35,6 +36,7 @@ app.command("explain")(explain_cmd)
 app.command("audit")(audit_cmd)
 app.command("compare")(compare_cmd)
 app.command("horizon")(horizon_cmd)
+app.command("futures")(futures_cmd)
 app.command("report")(report_cmd)
 app.command("map")(map_cmd)
 app.command("pack")(pack_cmd)

@@ -95,6 +95,11 @@ class ArcBank:
         places = ds.places.reset_index(drop=True)
         self._n_global = len(setting_ids) + 1
         self._packages = pd.Index(ds.packages["package_id"].astype(str))
+        self._tpl_prefs = np.fromiter(
+            (len(p) > 0 for p in self.templates["preferences"]), np.int64, len(self.templates)
+        )
+        self._keep = ds.policy.continuity == "keep"
+        self._closed = settings["closed"].to_numpy(bool)
         self._tpl_pkg = self._packages.get_indexer(
             pd.Index(self.templates["package_id"].astype(str))
         )
@@ -139,7 +144,16 @@ class ArcBank:
         self._count = np.zeros(0, np.int64)
         self._fixed = np.zeros(0, bool)
         self._phase = np.zeros(0, np.int64)
-        self._arc_parts: list[dict[str, np.ndarray]] = []
+        self._store: dict[str, np.ndarray] = {
+            "setting": np.zeros(0, np.int64),
+            "row": np.zeros(0, np.int64),
+            "place": np.zeros(0),
+            "transport": np.zeros(0),
+            "penalty": np.zeros(0),
+            "duty": np.zeros(0, bool),
+            "inmss": np.zeros(0, bool),
+            "fixed": np.zeros(0, bool),
+        }
         self._arcs: dict[str, np.ndarray] = {}
         self._n_arcs = 0
         #: wall time spent in the flow solver, over every :meth:`solve` [s] (benchmarks)
@@ -156,7 +170,7 @@ class ArcBank:
             msg = f"ages must be 0 to {MAX_AGE - 1} to be banked; found {age.min()}-{age.max()}"
             raise ValueError(msg)
         t = np.asarray(template, np.int64)
-        p = np.asarray(prefs, np.int64)
+        p = np.asarray(prefs, np.int64) & self._tpl_prefs[t]  # no preferences: one key
         return ((t * MAX_AGE + age) * 2 + p) * self._n_global + (np.asarray(current) + 1)
 
     def _decode(self, keys: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -166,6 +180,8 @@ class ArcBank:
 
     def _add(self, keys: np.ndarray) -> None:
         """Build the arcs of new ``keys`` (unique, none banked yet) in one pass."""
+        if not len(keys):
+            return
         t, age, prefs, cur = self._decode(keys)
         kids = self.templates.iloc[t].copy()
         kids["child_id"] = [f"K{i}" for i in range(len(keys))]
@@ -182,7 +198,6 @@ class ArcBank:
         arcs = build_arcs(ds, frame)
         c = arcs["c"].to_numpy()
         count = np.bincount(c, minlength=len(keys))
-        first = self._n_arcs + np.r_[0, np.cumsum(count)[:-1]]
         s = arcs["s"].to_numpy()
         types = self.ds.settings["setting_type"].to_numpy(object)[s]
         fixed = arcs["fixed"].to_numpy(bool)
@@ -199,36 +214,104 @@ class ArcBank:
             "inmss": np.isin(types, INMSS_TYPES),
             "fixed": fixed,
         }
-        self._arc_parts.append(part)
-        self._arcs = {}
-        self._n_arcs += len(c)
         phase = pd.Index(PHASE_CODES).get_indexer(pd.Index(frame["phase"].astype(str)))
-        self._start = np.r_[self._start, first]
-        self._count = np.r_[self._count, count]
-        self._fixed = np.r_[self._fixed, frame["fixed"].to_numpy(bool)]
-        self._phase = np.r_[self._phase, phase]
-        all_keys = np.r_[self._keys[np.argsort(self._rec_of_key)], keys]
+        self._append(keys, part, count, frame["fixed"].to_numpy(bool), phase)
+
+    def _append(
+        self,
+        keys: np.ndarray,
+        part: dict[str, np.ndarray],
+        count: np.ndarray,
+        fixed: np.ndarray,
+        phase: np.ndarray,
+    ) -> None:
+        """Bank ``keys`` whose arcs (``count`` each, in key order) are ``part``."""
+        first = self._n_arcs + np.concatenate([[0], np.cumsum(count)[:-1]])
+        end = self._n_arcs + int(count.sum())
+        for k, v in part.items():  # arrays grown by doubling: appending stays cheap
+            have = self._store[k]
+            if len(have) < end:
+                grown = np.zeros(max(end, 2 * len(have)), have.dtype)
+                grown[: self._n_arcs] = have[: self._n_arcs]
+                self._store[k] = grown
+            self._store[k][self._n_arcs : end] = v
+        self._arcs = {}
+        self._n_arcs = end
+        self._start = np.concatenate([self._start, first])
+        self._count = np.concatenate([self._count, count])
+        self._fixed = np.concatenate([self._fixed, fixed])
+        self._phase = np.concatenate([self._phase, phase])
+        all_keys = np.concatenate([self._keys[np.argsort(self._rec_of_key)], keys])
         order = np.argsort(all_keys, kind="stable")
         self._keys, self._rec_of_key = all_keys[order], order
 
-    def _records(self, keys: np.ndarray) -> np.ndarray:
-        pos = np.searchsorted(self._keys, keys)
-        found = np.zeros(len(keys), bool)
-        if len(self._keys):
-            found = (pos < len(self._keys)) & (
-                self._keys[np.minimum(pos, len(self._keys) - 1)] == keys
+    def _missing(self, keys: np.ndarray) -> np.ndarray:
+        """The keys (unique) not banked yet."""
+        keys = np.unique(keys)
+        if not len(self._keys):
+            return keys
+        pos = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        return keys[self._keys[pos] != keys]
+
+    def prebuild(
+        self, template: np.ndarray, age: np.ndarray, prefs: np.ndarray, current: np.ndarray
+    ) -> None:
+        """Bank these children's keys now, in one pass (a run's keys known ahead)."""
+        self._bank(self._missing(self.encode(template, age, prefs, current)))
+
+    def _bank(self, new: np.ndarray) -> None:
+        """Bank ``new`` keys: continuing ones from the same child's free arcs, the rest built.
+
+        A continuing child's one arc is the arc to their setting of the same child being
+        placed (same template, age and preferences): the same place cost and transport
+        (:func:`~optimiser.allocation.arcs.build_arcs` costs both by child and setting
+        alone), with no preference penalty or duty term. Where that arc does not exist
+        (a setting beyond the journey cap, a setting without the package's places row)
+        the key is built by ``build_arcs`` itself.
+        """
+        if not len(new):
+            return
+        t, age, prefs, cur = self._decode(new)
+        spos = np.where(cur >= 0, self._spos[np.maximum(cur, 0)], -1)
+        derive = (cur >= 0) & self._keep & (spos >= 0)
+        derive[derive] = ~self._closed[spos[derive]]
+        free_keys = self.encode(t[derive], age[derive], prefs[derive], np.full(derive.sum(), -1))
+        self._add(np.unique(np.concatenate([new[~derive], self._missing(free_keys)])))
+        if not derive.any():
+            return
+        rec = self._rec_of_key[np.searchsorted(self._keys, free_keys)]
+        arcs = self._arc_arrays()
+        start, count = self._start[rec], self._count[rec]
+        idx = np.repeat(start - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
+        idx = idx + np.arange(int(count.sum()))
+        owner = np.repeat(np.arange(len(rec)), count)
+        hit = arcs["setting"][idx] == cur[derive][owner]
+        arc_of = np.full(len(rec), -1, np.int64)
+        arc_of[owner[hit]] = idx[hit]
+        ok = arc_of >= 0
+        keys = new[derive]
+        if ok.any():
+            a = arc_of[ok]
+            part = {k: v[a].copy() for k, v in arcs.items()}
+            part["penalty"][:] = 0.0
+            part["duty"][:] = False
+            part["fixed"][:] = True
+            phase = self._phase[rec[ok]]
+            self._append(
+                keys[ok], part, np.ones(int(ok.sum()), np.int64), np.ones(ok.sum(), bool), phase
             )
-        if not found.all():
-            self._add(np.unique(keys[~found]))
-            pos = np.searchsorted(self._keys, keys)
+        if (~ok).any():
+            self._add(keys[~ok])
+
+    def _records(self, keys: np.ndarray) -> np.ndarray:
+        self._bank(self._missing(keys))
+        pos = np.searchsorted(self._keys, keys)
         return self._rec_of_key[pos]
 
     def _arc_arrays(self) -> dict[str, np.ndarray]:
+        """The banked arcs' arrays (views of the first ``_n_arcs`` entries)."""
         if not self._arcs:
-            self._arcs = {
-                k: np.concatenate([p[k] for p in self._arc_parts]) for k in self._arc_parts[0]
-            }
-            self._arc_parts = [self._arcs]
+            self._arcs = {k: v[: self._n_arcs] for k, v in self._store.items()}
         return self._arcs
 
     @property

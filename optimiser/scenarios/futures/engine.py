@@ -86,7 +86,7 @@ def _empty(model: FuturesModel) -> np.ndarray:
 
 
 def _run_dask(model: FuturesModel, n: int, how: str, progress: Progress | None) -> np.ndarray:
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, LocalCluster
 
     cluster = None
     try:
@@ -105,20 +105,42 @@ def _run_dask(model: FuturesModel, n: int, how: str, progress: Progress | None) 
                 msg = f"could not reach the Dask scheduler at {how}: {exc}. Is it running?"
                 raise ConnectionError(msg) from exc
         with client:
-            n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-            shared = client.scatter(model, broadcast=True)
-            cuts = batches(n, n_workers * TASKS_PER_WORKER)
-            tasks = [client.submit(run_batch, shared, a, b, pure=False) for a, b in cuts]
-            results: dict[int, np.ndarray] = {}
-            order = {task.key: a for task, (a, _) in zip(tasks, cuts, strict=True)}
-            for task in as_completed(tasks):
-                part = task.result()
-                results[order[task.key]] = part
-                if progress is not None:
-                    progress(len(part))
-            if not results:
-                return _empty(model)
-            return np.concatenate([results[a] for a, _ in cuts])
+            return run_on_client(model, n, client, progress=progress)
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def run_on_client(
+    model: FuturesModel,
+    n: int,
+    client: object,
+    *,
+    progress: Progress | None = None,
+    start: int = 0,
+) -> np.ndarray:
+    """Futures ``start … start + n − 1`` on a connected ``dask.distributed.Client``.
+
+    The model is scattered to every worker once; the futures go in
+    :data:`TASKS_PER_WORKER` batches per worker; results come back in future order.
+    """
+    from dask.distributed import as_completed
+
+    info = client.scheduler_info()  # type: ignore[attr-defined]
+    n_workers = max(1, len(info.get("workers", {})))
+    shared = client.scatter(model, broadcast=True)  # type: ignore[attr-defined]
+    cuts = [(start + a, start + b) for a, b in batches(n, n_workers * TASKS_PER_WORKER)]
+    tasks = [
+        client.submit(run_batch, shared, a, b, pure=False)  # type: ignore[attr-defined]
+        for a, b in cuts
+    ]
+    first = {task.key: a for task, (a, _) in zip(tasks, cuts, strict=True)}
+    results: dict[int, np.ndarray] = {}
+    for task in as_completed(tasks):
+        part = task.result()
+        results[first[task.key]] = part
+        if progress is not None:
+            progress(len(part))
+    if not results:
+        return _empty(model)
+    return np.concatenate([results[a] for a, _ in cuts])

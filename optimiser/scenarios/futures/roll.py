@@ -46,8 +46,13 @@ CAPACITY_CHANGES = (AddSetting, SetPlaces)
 
 
 def change_key(change: object) -> str:
-    """A capacity change's identity: the same change in two options opens late in both."""
-    return f"{type(change).__name__}:{change.model_dump_json(exclude={'from_year'})}"  # type: ignore[attr-defined]
+    """A change's identity (its from_year aside): the same change in two options is one.
+
+    So a capacity change shared by two options opens late in both, and two options with
+    the same changes in force share an arc bank.
+    """
+    dump = change.model_dump_json(exclude={"from_year"})  # type: ignore[attr-defined]
+    return f"{type(change).__name__}:{dump}"
 
 
 class FuturesModel:
@@ -122,7 +127,7 @@ class FuturesModel:
                 }
             )
         )
-        self._banks: dict[tuple[int, tuple[int, ...]], ArcBank] = {}
+        self._banks: dict[tuple[str, ...], ArcBank] = {}
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -156,18 +161,23 @@ class FuturesModel:
         )
 
     def bank(self, option: int, active: tuple[int, ...]) -> ArcBank:
-        """The bank of the option with the changes ``active`` in force (built once)."""
-        key = (option, active)
+        """The bank of the option with the changes ``active`` in force (built once).
+
+        Banks are shared by identity of the changes in force: the baseline, an option
+        none of whose changes is in force yet, and two options with the same changes in
+        force (one extending the other) use one bank.
+        """
+        changes = (
+            () if option == 0 else tuple(self.scenarios[option - 1].changes[i] for i in active)
+        )
+        key = tuple(change_key(ch) for ch in changes)
         if key not in self._banks:
-            if option == 0 or not active:
-                ds = self.ds
-            else:
+            ds = self.ds
+            if changes:
                 sc = self.scenarios[option - 1]
                 only = Scenario(
                     name=sc.name,
-                    changes=tuple(
-                        sc.changes[i].model_copy(update={"from_year": 0}) for i in active
-                    ),
+                    changes=tuple(ch.model_copy(update={"from_year": 0}) for ch in changes),
                     seed=sc.seed,
                     source=sc.source,
                 )
@@ -217,6 +227,7 @@ def roll_future(model: FuturesModel, index: int) -> np.ndarray:
     """Future ``index`` rolled for every option: array (options, years + 1, packages, MEASURES)."""
     draw = model.draw(index)
     path = _demand_path(model, draw)
+    _prebuild(model, draw, path)
     n_pkg = len(model.packages)
     out = np.zeros((len(model.names), model.years + 1, n_pkg, len(MEASURES)))
     for option in range(len(model.names)):
@@ -241,6 +252,37 @@ def roll_future(model: FuturesModel, index: int) -> np.ndarray:
             setting = sol.setting
             out[option, year] = _by_package(sol, bank.places_by_package(lost), n_pkg)
     return out
+
+
+def _prebuild(model: FuturesModel, draw: FutureDraw, path: list[_Year]) -> None:
+    """Bank every key this future can need that is known ahead, one pass per bank.
+
+    The children of each year, to place (with and without their preferences), and the
+    base year's continuing children at their own settings; keys of children continuing
+    where this future's allocations put them are banked as they arise (from these).
+    """
+    n_base = len(model.base_age)
+    wanted: dict[int, tuple[ArcBank, list[tuple[np.ndarray, ...]]]] = {}
+    original = [np.arange(n_base)]  # positions, in each year's cohort, of base children
+    for step in path:
+        kept = np.flatnonzero(np.isin(step.survivors, original[-1]))
+        original.append(kept)
+    for option in range(len(model.names)):
+        for year in range(model.years + 1):
+            bank = model.bank(option, model.active(option, year, draw.delay))
+            t = np.arange(n_base) if year == 0 else path[year - 1].template
+            age = model.base_age if year == 0 else path[year - 1].age
+            none = np.full(len(t), -1)
+            orig = original[year]
+            cur = model.base_cur[t[orig]]
+            parts = [
+                (t, age, np.ones(len(t), np.int64), none),
+                (t, age, np.zeros(len(t), np.int64), none),
+                (t[orig], age[orig], np.ones(len(orig), np.int64), cur),
+            ]
+            wanted.setdefault(id(bank), (bank, []))[1].extend(parts)
+    for bank, parts in wanted.values():
+        bank.prebuild(*(np.concatenate(col) for col in zip(*parts, strict=True)))
 
 
 def _by_package(sol, places: np.ndarray, n_pkg: int) -> np.ndarray:

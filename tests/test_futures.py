@@ -295,3 +295,31 @@ def test_cli_refuses_to_overwrite(tmp_path):
     result = runner.invoke(app, ["futures", "--futures", "2", "--out", str(out)])
     assert result.exit_code == 1
     assert out.read_text(encoding="utf-8") == "keep me"
+
+
+# ---------------------------------------------------------------- workbook
+
+
+def test_workbook_sheets_and_chart_read_back(serial, tmp_path):
+    import openpyxl
+
+    from optimiser.reports.futures import write_futures
+
+    path = write_futures(serial, tmp_path / "futures.xlsx", title="Trafford futures")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Futures", "Futures bands", "Futures chart"]
+    decisions = book["Futures"]
+    assert decisions["A1"].value == "Trafford futures"
+    header = [c.value for c in decisions[3]]
+    assert header[:2] == ["option", "expected_cost_gbp"]
+    assert decisions["A4"].value == "baseline"
+    expected = float(serial.decisions.loc[0, "expected_cost_gbp"])
+    assert decisions["B4"].value == pytest.approx(expected)
+    bands = book["Futures bands"]
+    assert bands.max_row == len(serial.bands) + 1
+    assert [c.value for c in bands[1]] == list(serial.bands.columns)
+    charts = book["Futures chart"]._charts
+    assert len(charts) == 2  # total cost and unplaced children
+    assert len(charts[0].series) == 3 * 2  # P10, P50, P90 × 2 options
+    with pytest.raises(FileExistsError):
+        write_futures(serial, path)

@@ -23,9 +23,11 @@ from optimiser._errors import DataValidationError
 from optimiser.allocation.reuse import ArcBank
 from optimiser.cli.app import app
 from optimiser.dataset.model import derive_place_costs
+from optimiser.scenarios.changes import AddSetting
 from optimiser.scenarios.futures.engine import batches, resolve_scheduler
 from optimiser.scenarios.futures.sampling import future_rng, sen2_growth
 from optimiser.schema.tables import INMSS_TYPES
+from optimiser.siting.robust import fits, phase, robust_site
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTION = ROOT / "examples" / "autism_base_stretford_high.yaml"
@@ -323,3 +325,49 @@ def test_workbook_sheets_and_chart_read_back(serial, tmp_path):
     assert len(charts[0].series) == 3 * 2  # P10, P50, P90 × 2 options
     with pytest.raises(FileExistsError):
         write_futures(serial, path)
+
+
+# ---------------------------------------------------------------- robust siting
+
+
+def _base(sid: str, capital: float) -> AddSetting:
+    return AddSetting(
+        setting_id=sid,
+        name=sid,
+        setting_type="inclusion_base",
+        easting=378000,
+        northing=392000,
+        age_min=11,
+        age_max=16,
+        places={"SPP3": 8},
+        capital_cost_gbp=capital,
+    )
+
+
+def test_phasing_keeps_each_years_capital_within_budget():
+    a, b, c = _base("A", 300_000), _base("B", 300_000), _base("C", 500_000)
+    plan = phase([a, b, c], lead_years=2, years=5, budget_gbp_per_year=600_000)
+    assert [(x.setting_id, y) for x, y in plan] == [("A", 2), ("B", 2), ("C", 3)]
+    assert fits(plan, lead_years=2, budget_gbp_per_year=600_000)
+    assert not fits([(a, 2), (b, 2), (c, 2)], lead_years=2, budget_gbp_per_year=600_000)
+    assert phase([_base("D", 700_000)], lead_years=1, years=3, budget_gbp_per_year=600_000) == []
+
+
+@pytest.mark.slow  # site() twice, then futures for every trial plan: minutes on 2 cores
+def test_robust_plan_compared_with_single_line_on_held_out_futures(default_ds):
+    r = robust_site(
+        default_ds,
+        budget_gbp_per_year=400_000,
+        years=2,
+        lead_years=1,
+        n_train=4,
+        n_test=4,
+        max_bases=2,
+    )
+    assert list(r.comparison["plan"]) == ["robust", "single-line", "baseline"]
+    assert r.parameters["held_out_seed"] != r.parameters["seed"]
+    for plan in (r.plan, r.single_line):
+        assert (plan["from_year"] >= 1).all() and (plan["from_year"] <= 2).all()
+        spend = plan.groupby("build_year")["capital_cost_gbp"].sum()
+        assert (spend <= 400_000 + 1e-6).all()
+    assert len(r.plan) == len(r.steps)

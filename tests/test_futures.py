@@ -26,6 +26,7 @@ from optimiser.dataset.model import derive_place_costs
 from optimiser.scenarios.changes import AddSetting
 from optimiser.scenarios.futures.engine import batches, resolve_scheduler
 from optimiser.scenarios.futures.sampling import future_rng, sen2_growth
+from optimiser.scenarios.scenario import scenario_from_mapping
 from optimiser.schema.tables import INMSS_TYPES
 from optimiser.siting.robust import fits, phase, robust_site
 
@@ -186,6 +187,11 @@ def test_bad_arguments_are_clear_errors(default_ds):
         resolve_scheduler("my-cluster", 10)
     assert resolve_scheduler(None, 10) == "serial" and resolve_scheduler(None, 500) == "local"
     assert batches(10, 4) == [(0, 3), (3, 6), (6, 9), (9, 10)]
+    grow = scenario_from_mapping(
+        {"name": "More autism", "changes": [{"demand_growth": {"SPP3": 1.1}}]}, source="more.yaml"
+    )
+    with pytest.raises(DataValidationError, match=r"more.yaml, change 1 .*futures sample demand"):
+        optimiser.futures(default_ds, [grow], n=2, scheduler="serial")
 
 
 # ---------------------------------------------------------------- Dask: same tables

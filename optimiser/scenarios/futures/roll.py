@@ -78,9 +78,9 @@ class FuturesModel:
                         [
                             Problem(
                                 sc.source,
-                                i,
-                                "demand_growth",
-                                "demand_growth",
+                                None,
+                                f"change {i} (demand_growth)",
+                                "a demand_growth change",
                                 "settings, places, fees or policy changes",
                                 "futures sample demand themselves (policy futures); "
                                 "remove the demand_growth change from this option",

@@ -107,14 +107,14 @@ def measure(n_many: int, warm: int, same: int) -> dict[str, object]:
         client.gather(warmups)
         out["cluster_warm_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        dask = run_on_client(m, same, client, start=warm)
+        dask = run_on_client(m, same, client, start=warm, shared=shared)
         out["dask_same_s"] = time.perf_counter() - t
         out["identical"] = bool(np.array_equal(dask, serial))
         out["speedup"] = out["serial_same_s"] / out["dask_same_s"]
         out["load_dask"] = load()
         # 3. many futures (numbers after those above: not yet rolled anywhere)
         t = time.perf_counter()
-        run_on_client(m, n_many, client, start=warm + same)
+        run_on_client(m, n_many, client, start=warm + same, shared=shared)
         out["many_s"] = time.perf_counter() - t
         out["many_n"] = n_many
         out["per_1000_s"] = out["many_s"] * 1000 / n_many

@@ -118,17 +118,20 @@ def run_on_client(
     *,
     progress: Progress | None = None,
     start: int = 0,
+    shared: object | None = None,
 ) -> np.ndarray:
     """Futures ``start … start + n − 1`` on a connected ``dask.distributed.Client``.
 
-    The model is scattered to every worker once; the futures go in
+    The model is scattered to every worker once (``shared``: the Dask future of a model
+    already scattered, whose workers' arc banks are then reused); the futures go in
     :data:`TASKS_PER_WORKER` batches per worker; results come back in future order.
     """
     from dask.distributed import as_completed
 
     info = client.scheduler_info()  # type: ignore[attr-defined]
     n_workers = max(1, len(info.get("workers", {})))
-    shared = client.scatter(model, broadcast=True)  # type: ignore[attr-defined]
+    if shared is None:
+        shared = client.scatter(model, broadcast=True)  # type: ignore[attr-defined]
     cuts = [(start + a, start + b) for a, b in batches(n, n_workers * TASKS_PER_WORKER)]
     tasks = [
         client.submit(run_batch, shared, a, b, pure=False)  # type: ignore[attr-defined]

@@ -34,6 +34,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,10 +65,10 @@ def flow_seconds(m) -> float:
     return sum(b.flow_seconds for b in m._banks.values())
 
 
-def measure(n_many: int, warm: int, same: int) -> dict[str, object]:
+def measure(n_many: int, warm: int, same: int) -> dict[str, Any]:
     from dask.distributed import Client, LocalCluster
 
-    out: dict[str, object] = {"load_start": load()}
+    out: dict[str, Any] = {"load_start": load()}
     m = model()
     n_opt = len(m.names)
     ds = m.ds
@@ -125,19 +126,20 @@ def measure(n_many: int, warm: int, same: int) -> dict[str, object]:
     return out
 
 
-def report(r: dict[str, object], argv: list[str]) -> str:
+def report(r: dict[str, Any], argv: list[str]) -> str:
     import dask
     import ortools
 
+    tools = getattr(ortools, "__version__", "?")
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    ratio = r["per_alloc_year_ms"] / r["per_flow_ms"]  # type: ignore[operator]
-    many = int(r["many_n"])  # type: ignore[call-overload]
+    ratio = r["per_alloc_year_ms"] / r["per_flow_ms"]
+    many = int(r["many_n"])
     how = "measured" if many >= 1000 else f"extrapolated ×{1000 / many:.0f} from {many} futures"
     lines = [
         "# Futures benchmark",
         "",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}); "
-        f"Python {platform.python_version()}, OR-Tools {ortools.__version__}, Dask "
+        f"Python {platform.python_version()}, OR-Tools {tools}, Dask "
         f"{dask.__version__}; {when}. Shared machine: 1-minute load average "
         f"{r['load_start']} at the start, {r['load_serial']} after the serial part, "
         f"{r['load_dask']} after the Dask part, {r['load_end']} at the end.",

@@ -19,6 +19,7 @@ or who did it: each future is seeded by its own number
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -38,6 +39,13 @@ Progress = Callable[[int], None]
 def run_batch(model: FuturesModel, start: int, stop: int) -> np.ndarray:
     """Futures ``start … stop − 1`` rolled: (futures, options, years + 1, packages, measures)."""
     return np.stack([roll_future(model, i) for i in range(start, stop)])
+
+
+def timed_batch(model: FuturesModel, start: int, stop: int) -> tuple[np.ndarray, float, float]:
+    """:func:`run_batch` with its wall and CPU time in the process that ran it [s] (benchmarks)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = run_batch(model, start, stop)
+    return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def batches(n: int, n_tasks: int) -> list[tuple[int, int]]:

@@ -44,7 +44,7 @@ def futures_cmd(
     ] = None,
 ) -> None:
     """Sample demand futures; P10/P50/P90 by year, expected cost and regret of each option."""
-    from optimiser.scenarios.futures import futures as run_futures
+    from optimiser.scenarios.futures.api import futures as run_futures
     from optimiser.scenarios.futures.engine import resolve_scheduler
     from optimiser.scenarios.scenario import load_scenario
 

@@ -32,7 +32,7 @@ import pandas as pd
 
 from optimiser.dataset.model import Dataset
 from optimiser.scenarios.changes import AddSetting
-from optimiser.scenarios.futures import futures
+from optimiser.scenarios.futures.api import futures
 from optimiser.scenarios.futures.sampling import growth_prior
 from optimiser.scenarios.scenario import Scenario
 from optimiser.siting.plan import site

@@ -275,14 +275,14 @@ def _prebuild(model: FuturesModel, draw: FutureDraw, path: list[_Year]) -> None:
             none = np.full(len(t), -1)
             orig = original[year]
             cur = model.base_cur[t[orig]]
-            parts = [
+            parts: list[tuple[np.ndarray, ...]] = [
                 (t, age, np.ones(len(t), np.int64), none),
                 (t, age, np.zeros(len(t), np.int64), none),
                 (t[orig], age[orig], np.ones(len(orig), np.int64), cur),
             ]
             wanted.setdefault(id(bank), (bank, []))[1].extend(parts)
-    for bank, parts in wanted.values():
-        bank.prebuild(*(np.concatenate(col) for col in zip(*parts, strict=True)))
+    for bank, todo in wanted.values():
+        bank.prebuild(*(np.concatenate(col) for col in zip(*todo, strict=True)))
 
 
 def _by_package(sol, places: np.ndarray, n_pkg: int) -> np.ndarray:

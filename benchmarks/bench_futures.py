@@ -51,6 +51,7 @@ if str(ROOT) not in sys.path:
 import optimiser  # noqa: E402
 from optimiser.scenarios.futures.api import prepare  # noqa: E402
 from optimiser.scenarios.futures.engine import (  # noqa: E402
+    QUIET_WORKERS,
     batches,
     run_batch,
     timed_batch,
@@ -75,6 +76,7 @@ def flow_seconds(m) -> float:
 
 
 def measure(n_many: int, warm: int, same: int) -> dict[str, Any]:
+    import dask
     from dask.distributed import Client, LocalCluster
 
     out: dict[str, Any] = {"load_start": load()}
@@ -103,9 +105,10 @@ def measure(n_many: int, warm: int, same: int) -> dict[str, Any]:
     out["load_serial"] = load()
     # 2. the same futures on a LocalCluster of 2 processes
     t = time.perf_counter()
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )
+    with dask.config.set(QUIET_WORKERS):  # as optimiser.futures starts its local cluster
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
     client = Client(cluster)
     out["cluster_start_s"] = time.perf_counter() - t
     try:
@@ -122,7 +125,7 @@ def measure(n_many: int, warm: int, same: int) -> dict[str, Any]:
         tasks = [client.submit(timed_batch, shared, a, b, pure=False) for a, b in cuts]
         parts = client.gather(tasks)
         out["dask_same_s"] = time.perf_counter() - t
-        dask = np.concatenate([p[0] for p in parts])
+        on_cluster = np.concatenate([p[0] for p in parts])
         held = client.who_has(tasks)
         who = [next(iter(held[task.key])) for task in tasks]
         per_worker: dict[str, float] = {}
@@ -130,7 +133,7 @@ def measure(n_many: int, warm: int, same: int) -> dict[str, Any]:
             per_worker[w] = per_worker.get(w, 0.0) + p[2]
         out["dask_same_cpu_s"] = sum(p[2] for p in parts)
         out["dask_busiest_cpu_s"] = max(per_worker.values())
-        out["identical"] = bool(np.array_equal(dask, serial))
+        out["identical"] = bool(np.array_equal(on_cluster, serial))
         out["speedup"] = out["serial_same_s"] / out["dask_same_s"]
         out["speedup_cpu"] = out["serial_same_cpu_s"] / out["dask_busiest_cpu_s"]
         out["load_dask"] = load()

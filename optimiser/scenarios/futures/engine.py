@@ -32,6 +32,13 @@ LOCAL_CLUSTER_FROM = 64
 LOCAL_WORKERS = 2
 #: Tasks per worker: enough to balance the load, few enough to keep each bank busy.
 TASKS_PER_WORKER = 4
+#: Dask settings of the local cluster's workers: no statistical profiler and slower
+#: housekeeping ticks, which otherwise take the GIL from the task every few ms.
+QUIET_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+}
 
 Progress = Callable[[int], None]
 
@@ -94,17 +101,19 @@ def _empty(model: FuturesModel) -> np.ndarray:
 
 
 def _run_dask(model: FuturesModel, n: int, how: str, progress: Progress | None) -> np.ndarray:
+    import dask
     from dask.distributed import Client, LocalCluster
 
     cluster = None
     try:
         if how == "local":
-            cluster = LocalCluster(
-                n_workers=LOCAL_WORKERS,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
+            with dask.config.set(QUIET_WORKERS):
+                cluster = LocalCluster(
+                    n_workers=LOCAL_WORKERS,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
             client = Client(cluster)
         else:
             try:

@@ -197,7 +197,6 @@ def test_bad_arguments_are_clear_errors(default_ds):
 # ---------------------------------------------------------------- Dask: same tables
 
 
-@pytest.mark.slow  # two worker processes start and import the package: ~20-60 s on 2 cores
 def test_local_cluster_gives_the_serial_tables(default_ds, option, serial):
     dask = optimiser.futures(default_ds, [option], n=N, seed=SEED, years=YEARS, scheduler="local")
     assert dask.settings["scheduler"] == "local"
@@ -256,7 +255,6 @@ def dask_cluster(request):
     return address
 
 
-@pytest.mark.slow  # a scheduler and a worker process start: ~20-50 s on 2 cores
 def test_cli_runs_on_a_real_scheduler(dask_cluster, serial, tmp_path):
     out = tmp_path / "bands.csv"
     args = ["futures", "--futures", str(N), "--seed", str(SEED), "--years", str(YEARS)]

@@ -35,6 +35,7 @@ from optimiser.policy import Policy, load_policy
 from optimiser.problems import Problem
 from optimiser.reports.calibration import calibration
 from optimiser.scenarios.compare import Comparison, compare, compare_scenarios
+from optimiser.scenarios.futures import FuturesResult, futures
 from optimiser.scenarios.scenario import Scenario, load_scenario
 from optimiser.siting.plan import SitingResult, site
 
@@ -44,6 +45,7 @@ __all__ = [
     "DataValidationError",
     "DataWarning",
     "Dataset",
+    "FuturesResult",
     "InfeasibleError",
     "OptimiserError",
     "Policy",
@@ -58,6 +60,7 @@ __all__ = [
     "compare",
     "compare_scenarios",
     "explain",
+    "futures",
     "init_la",
     "load_dataset",
     "load_default",

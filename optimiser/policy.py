@@ -329,6 +329,67 @@ class HostExclusions(_Frozen):
         return {p for rule in HOST_RULES for p in getattr(self, rule)}
 
 
+class FuturesPolicy(_Frozen):
+    """How ``optimiser futures`` samples demand futures (docs/futures.md).
+
+    Growth is sampled in log terms: a future's cohort growth a year is
+    exp(L + D_p + E_y) − 1, L its level, D_p its package's drift and E_y the year's noise.
+    """
+
+    growth_mean: float | None = Field(
+        None,
+        ge=-0.5,
+        le=1.0,
+        description=(
+            "Centre of the cohort's growth a year, e.g. 0.07 (blank = the LA's SEN2 "
+            "specialist trend, shrunk to the national spread across LAs)"
+        ),
+    )
+    growth_level_sd: float | None = Field(
+        None,
+        ge=0,
+        le=1.0,
+        description="Uncertainty of a future's growth level (log, a year; blank = from SEN2)",
+    )
+    growth_year_sd: float | None = Field(
+        None,
+        ge=0,
+        le=1.0,
+        description="Year-to-year noise in growth (log; blank = the LA's SEN2 year-to-year spread)",
+    )
+    need_mix_drift_sd: float = Field(
+        0.02,
+        ge=0,
+        le=0.5,
+        description="Spread of each package's growth about the cohort's (log, a year; assumption)",
+    )
+    inmss_inflation_mean: float = Field(
+        0.04, ge=-0.2, le=0.5, description="INMSS fee inflation a year (assumption)"
+    )
+    inmss_inflation_sd: float = Field(
+        0.02, ge=0, le=0.5, description="Spread of INMSS fee inflation across futures"
+    )
+    places_lost_probability: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Chance a year that a setting loses part of its places (assumption)",
+    )
+    places_lost_share: float = Field(
+        0.25, ge=0, le=1, description="Share of its places a setting loses when it does"
+    )
+    delay_probability: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Chance that an option's new places (add/set places) open late (assumption)",
+    )
+    delay_max_years: int = Field(
+        2, ge=0, le=10, description="Latest a late opening is [years] (1 to this, uniform)"
+    )
+    leave_age: int = Field(19, ge=4, le=25, description="Children older than this leave [years]")
+
+
 class Policy(_Frozen):
     """The LA's placement policy: journey caps, travel model, rates and objective weights.
 
@@ -469,6 +530,13 @@ class Policy(_Frozen):
         ge=0,
         le=1_000_000,
         description=("Cap on INMSS places used in total (blank = no cap)"),
+    )
+    futures: FuturesPolicy = Field(
+        FuturesPolicy(),
+        description=(
+            "How `optimiser futures` samples demand: growth (blank = from SEN2), need-mix "
+            "drift, INMSS fee inflation, places lost, late openings (docs/futures.md)"
+        ),
     )
     host_exclusions: HostExclusions = Field(
         HostExclusions(),

@@ -4,7 +4,8 @@ User mistakes (bad data, bad paths) print a clear message and exit 1, never a
 traceback. DIR defaults to the embedded Trafford data.
 
 The commands live in :mod:`optimiser.cli.allocation` (validate, demo, allocate,
-transport), :mod:`optimiser.cli.planning` (compare, horizon, site),
+transport), :mod:`optimiser.cli.planning` (compare, horizon, site), :mod:`optimiser.cli.futures`
+(futures),
 :mod:`optimiser.cli.publishing` (report, map, pack, calibrate),
 :mod:`optimiser.cli.init` (init), :mod:`optimiser.cli.explain` (explain, audit),
 :mod:`optimiser.cli.imports` (the ``import`` group: gias, ons, children),
@@ -21,6 +22,7 @@ import typer
 
 from optimiser.cli.allocation import allocate_cmd, demo_cmd, transport_cmd, validate_cmd
 from optimiser.cli.explain import audit_cmd, explain_cmd
+from optimiser.cli.futures import futures_cmd
 from optimiser.cli.imports import import_app
 from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
@@ -42,6 +44,7 @@ app.command("explain")(explain_cmd)
 app.command("audit")(audit_cmd)
 app.command("compare")(compare_cmd)
 app.command("horizon")(horizon_cmd)
+app.command("futures")(futures_cmd)
 app.command("report")(report_cmd)
 app.command("map")(map_cmd)
 app.command("pack")(pack_cmd)

@@ -120,7 +120,7 @@ def roll_forward(
         kids, leavers, transfers = _age_one_year(
             kids, results[year - 1], last_ds, leave_age=leave_age
         )
-        new = _new_children(joiners, max(0, round(before * (1 + growth)) - len(kids)), year, rng)
+        new = _new_children(joiners, new_ehcp_count(before, growth, len(kids)), year, rng)
         kids = pd.concat([kids, new], ignore_index=True)
         year_ds = ds.replace(children=kids)
         year_ds = scenario.apply(year_ds, year=year) if scenario else year_ds
@@ -146,6 +146,30 @@ def roll_forward(
     )
 
 
+def new_ehcp_count(before: int, growth: float, staying: int) -> int:
+    """New EHCPs in a year: ``round(before × (1 + growth)) − staying``, never below 0.
+
+    ``before`` is last year's demand [children], ``staying`` those still here a year on
+    (leavers gone), ``growth`` the year's growth rate (0.05 = 5%).
+    """
+    return max(0, round(before * (1 + growth)) - staying)
+
+
+def draw_joiners(n_pool: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Positions (sorted, with repeats) of ``n`` new EHCPs drawn from a pool of ``n_pool``.
+
+    Draws nothing (and leaves ``rng`` untouched) when ``n`` is 0 or the pool is empty.
+    """
+    if n == 0 or n_pool == 0:
+        return np.zeros(0, np.int64)
+    return np.sort(rng.choice(n_pool, size=n, replace=True))
+
+
+def outgrown_mask(age: np.ndarray, age_max: np.ndarray) -> np.ndarray:
+    """Children older than their setting takes (``age_max`` NaN: no setting, never outgrown)."""
+    return np.asarray(age, float) > np.nan_to_num(np.asarray(age_max, float), nan=99.0)
+
+
 def _age_one_year(
     kids: pd.DataFrame, last: AllocationResult, ds: Dataset, *, leave_age: int
 ) -> tuple[pd.DataFrame, int, int]:
@@ -157,7 +181,7 @@ def _age_one_year(
     kids = kids[~leaving].reset_index(drop=True)
     current = kids["child_id"].map(placed).fillna("")
     hi = current.map(ds.settings.set_index("setting_id")["age_max"]).astype(float)
-    outgrown = (current != "") & (kids["age"].astype(float) > hi.fillna(99))
+    outgrown = (current != "") & outgrown_mask(kids["age"].to_numpy(float), hi.to_numpy())
     kids["current_setting_id"] = current.where(~outgrown, "")
     kids.loc[outgrown, "preferences"] = pd.Series(
         [()] * int(outgrown.sum()), index=kids.index[outgrown], dtype=object
@@ -169,9 +193,9 @@ def _new_children(
     joiners: pd.DataFrame, n: int, year: int, rng: np.random.Generator
 ) -> pd.DataFrame:
     """``n`` new EHCP children drawn from the base year's joiners, with fresh ids."""
-    if n == 0 or joiners.empty:
+    picks = draw_joiners(len(joiners), n, rng)
+    if not len(picks):
         return joiners.iloc[:0]
-    picks = np.sort(rng.choice(len(joiners), size=n, replace=True))
     new = joiners.iloc[picks].copy()
     new["child_id"] = [f"Y{year}-{i:05d}" for i in range(1, n + 1)]
     new["current_setting_id"] = ""

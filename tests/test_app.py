@@ -229,3 +229,20 @@ def test_cli_app_serves_locally_and_refuses_a_bad_folder(tmp_path):
     result = CliRunner().invoke(cli_app, ["app", str(tmp_path / "missing"), "--no-browser"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
+
+
+def test_futures_page_runs_and_publish_mode_rounds(monkeypatch):
+    at = _go(_app(monkeypatch), "Futures")
+    next(n for n in at.number_input if n.label == "Futures").set_value(8)
+    next(n for n in at.number_input if n.label == "Years ahead").set_value(2)
+    next(t for t in at.text_input if t.label == "Run on").set_value("serial")
+    next(b for b in at.button if b.label == "Run the futures").click().run()
+    assert not at.exception, at.exception
+    decisions = at.dataframe[0].value
+    assert "Expected cost [£]" in " ".join(decisions.columns) or len(decisions) == 1
+    bands = at.dataframe[1].value
+    assert len(bands) == 3  # the baseline, years 0-2
+    at.sidebar.toggle(key="publish").set_value(True).run()
+    bands = at.dataframe[1].value
+    values = [v for col in bands.columns[2:] for v in bands[col]]
+    assert all(isinstance(v, str) or float(v) % 100 == 0 for v in values)  # £ to the £100

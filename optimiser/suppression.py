@@ -132,6 +132,10 @@ class _Attack:
         self._h = highspy._core._Highs()
         self._h.setOptionValue("output_flag", False)
         self._h.setOptionValue("presolve", "off")
+        # HiGHS starts one task scheduler per process, sized by the first run's "threads";
+        # a later run asking for another size fails ("Not Set"): every highspy user here
+        # asks for one thread (optimiser/_solver/mip.py too)
+        self._h.setOptionValue("threads", 1)
         n = lo.size
         inf = highspy.kHighsInf
         lp = highspy.HighsLp()

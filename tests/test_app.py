@@ -146,7 +146,10 @@ def test_options_page_builds_a_base_and_compare_shows_its_delta(monkeypatch, ds)
     at.sidebar.toggle(key="publish").set_value(True).run()
     card = _metric(at, "children without a suitable place")
     assert card.value == "c (withheld)"
+    at.radio(key="compare_view").set_value("Who moves").run()
     assert "working mode only" in _texts(at)
+    at.radio(key="compare_view").set_value("Chart").run()
+    assert not at.exception, at.exception
 
 
 def test_a_change_the_data_cannot_take_is_refused_with_the_problem(monkeypatch):

@@ -11,6 +11,7 @@ from optimiser.app import state, ui
 from optimiser.app.page_baseline import MAP_HEIGHT
 from optimiser.reports.labels import kpi_label
 
+VIEWS = ("Every measure", "Chart", "Map", "Who moves", "Why (explain)", "Preferences")
 CHART_KPIS = ("total_cost_gbp", "place_cost_gbp", "transport_cost_gbp", "unplaced_cost_gbp")
 
 
@@ -38,19 +39,21 @@ def render() -> None:
     table = tables.comparison
     assert table is not None  # options were given
     _headline(table, chosen)
-    tabs = st.tabs(["Every measure", "Chart", "Map", "Who moves", "Why (explain)", "Preferences"])
-    with tabs[0]:
+    # one view at a time (not tabs): a map in a hidden tab has no size to fit itself to,
+    # and a view not shown is not computed
+    view = st.radio("View", VIEWS, horizontal=True, key="compare_view")
+    if view == "Every measure":
         st.dataframe(ui.comparison_text(table), hide_index=True, width="stretch")
-    with tabs[1]:
+    elif view == "Chart":
         _chart(table, chosen)
-    with tabs[2]:
+    elif view == "Map":
         st.iframe(state.map_page(path, sig, publish, yamls), height=MAP_HEIGHT)
         st.caption("Each option's change by ward is a layer (top right).")
-    with tabs[3]:
+    elif view == "Who moves":
         _moves(cmp.moves, publish)
-    with tabs[4]:
+    elif view == "Why (explain)":
         _explain(path, sig, chosen, publish)
-    with tabs[5]:
+    else:
         _audit(path, sig, publish)
 
 

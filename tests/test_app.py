@@ -222,6 +222,7 @@ def test_template_zip_has_every_csv_table(monkeypatch):
         names = zf.namelist()
         settings = pd.read_csv(io.BytesIO(zf.read("settings.csv")))
     assert {"settings.csv", "children.csv", "places.csv", "packages.csv"} <= set(names)
+    assert {"dataset.xlsx", "README.md"} <= set(names)
     assert {"setting_id", "easting", "northing"} <= set(settings.columns)
 
 

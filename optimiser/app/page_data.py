@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -12,9 +13,9 @@ import optimiser
 from optimiser._errors import DataValidationError, OptimiserError
 from optimiser.app import state, ui
 from optimiser.dataset.model import Dataset
+from optimiser.dataset.template import write_template
 from optimiser.reports.calibration import calibration_for_workbook
 from optimiser.reports.published import release_for
-from optimiser.schema.tables import TABLES
 
 
 def render() -> None:
@@ -104,19 +105,21 @@ def _calibration(path: str, sig: tuple, ds: Dataset) -> None:
 
 
 def template_zip() -> bytes:
-    """Empty, correctly headed CSVs, one per table of the dataset format, zipped."""
+    """``optimiser template``'s files, zipped: headed CSVs, the commented workbook, README."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for spec in TABLES.values():
-            if spec.file.endswith(".csv"):
-                zf.writestr(spec.file, ",".join(spec.names) + "\n")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf,
+    ):
+        for f in write_template(Path(tmp) / "template"):
+            zf.write(f, f.name)
     return buf.getvalue()
 
 
 def _templates() -> None:
     st.subheader("Templates")
     st.download_button(
-        "Download empty, headed CSV templates (zip)",
+        "Download the templates (zip): headed CSVs and a workbook with every column described",
         data=template_zip(),
         file_name="optimiser-templates.zip",
         mime="application/zip",

@@ -243,10 +243,26 @@ def test_futures_page_runs_and_publish_mode_rounds(monkeypatch):
     next(b for b in at.button if b.label == "Run the futures").click().run()
     assert not at.exception, at.exception
     decisions = at.dataframe[0].value
-    assert "Expected cost [£]" in " ".join(decisions.columns) or len(decisions) == 1
+    assert len(decisions) == 1  # the baseline alone: no option was built
+    assert any("expected" in c.lower() for c in decisions.columns), list(decisions.columns)
     bands = at.dataframe[1].value
     assert len(bands) == 3  # the baseline, years 0-2
     at.sidebar.toggle(key="publish").set_value(True).run()
     bands = at.dataframe[1].value
     values = [v for col in bands.columns[2:] for v in bands[col]]
     assert all(isinstance(v, str) or float(v) % 100 == 0 for v in values)  # £ to the £100
+
+
+def test_names_are_shown_as_typed_never_as_markup(monkeypatch):
+    from optimiser.app.ui import plain
+
+    hostile = "**Bold** [click](javascript:alert(1)) ![x](http://e.invalid/t.png) <b>x</b>"
+    assert all(f"\\{ch}" in plain(hostile) for ch in "*[]()!<>")
+    at = _go(_app(monkeypatch), "Options")
+    at.text_input[0].set_value(hostile)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    heading = next(h.value for h in at.subheader if "changes" in h.value)
+    assert heading.startswith(plain(hostile))
+    picker = (Path(__file__).parents[1] / "optimiser/app/assets/picker.html").read_text()
+    assert "tip.textContent = p.tip" in picker and "bindTooltip(p.tip" not in picker

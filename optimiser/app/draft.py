@@ -174,7 +174,7 @@ def add_base(
         places,
         capital_cost_gbp=capital_cost_gbp,
     )
-    la_code = ds.policy.model_dump().get("la_code")
+    la_code = ds.policy.la_code
     if la_code:
         body["la_code"] = int(la_code)
     if annual_cost_gbp:

@@ -49,7 +49,7 @@ def main() -> None:
             "child-level. Use it before sharing a screen or a file.",
         )
         path, _ = state.current()
-        st.caption(f"Data: {state.source_label(path)}")
+        st.caption(f"Data: {ui.plain(state.source_label(path))}")
         n = len([d for d in state.options().values() if d.changes])
         st.caption(f"Options built: {n}")
     mode = "publish" if state.publish() else "working"

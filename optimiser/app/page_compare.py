@@ -59,7 +59,7 @@ def render() -> None:
 
 def _headline(table: pd.DataFrame, chosen: list[str]) -> None:
     for name in chosen:
-        st.markdown(f"**{name}** against the baseline")
+        st.markdown(f"**{ui.plain(name)}** against the baseline")
         values = dict(zip(table["measure"], table[name], strict=True))
         deltas = dict(zip(table["measure"], table[f"change: {name}"], strict=True))
         ui.kpi_cards(values, deltas, keys=(*ui.HEADLINE, "capital_cost_gbp"))

@@ -14,15 +14,13 @@ from optimiser._errors import DataValidationError, OptimiserError
 from optimiser.app import state, ui
 from optimiser.dataset.model import Dataset
 from optimiser.dataset.template import write_template
-from optimiser.reports.calibration import calibration_for_workbook
-from optimiser.reports.published import release_for
 
 
 def render() -> None:
     """Draw the page."""
     st.header("Data")
     path, sig = state.current()
-    st.write(f"In use: **{state.source_label(path)}**")
+    st.markdown(f"In use: **{ui.plain(state.source_label(path))}**")
     _open_form(path)
     _init_form()
     try:
@@ -35,7 +33,7 @@ def render() -> None:
         return
     _summary(ds)
     _validation(ds)
-    _calibration(path, sig, ds)
+    _calibration(path, sig)
     _templates()
 
 
@@ -49,7 +47,9 @@ def _open_form(path: str) -> None:
         if st.form_submit_button("Open"):
             new = new.strip()
             if new and not Path(new).exists():
-                st.error(f"{new} does not exist; give the folder or workbook's full path.")
+                st.error(
+                    f"{ui.plain(new)} does not exist; give the folder or workbook's full path."
+                )
             else:
                 st.session_state["data_path"] = new
                 st.rerun()
@@ -90,14 +90,10 @@ def _validation(ds: Dataset) -> None:
     st.success("Every file passes validation: no problems found.")
 
 
-def _calibration(path: str, sig: tuple, ds: Dataset) -> None:
+def _calibration(path: str, sig: tuple) -> None:
     st.subheader("The baseline beside the LA's SEN2 return")
-    res = state.allocation(path, sig)
-    try:
-        if state.publish():
-            table = calibration_for_workbook(ds, res, release_for(ds, res))
-        else:
-            table = calibration_for_workbook(ds, res)
+    try:  # the workbook's Calibration sheet (cached, shared with the Baseline page)
+        table = state.tables(path, sig, state.publish()).calibration
     except (OptimiserError, ValueError, KeyError) as exc:
         st.info(f"No calibration for this data: {exc}")
         return

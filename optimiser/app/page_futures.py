@@ -22,7 +22,6 @@ from optimiser._errors import OptimiserError
 from optimiser.app import state, ui
 from optimiser.disclosure import publish_count, round_gbp
 from optimiser.reports.futures import write_futures
-from optimiser.reports.labels import kpi_label
 from optimiser.scenarios.futures.result import FuturesResult
 
 MEASURES = {
@@ -147,7 +146,6 @@ def _bands(res: FuturesResult, publish: bool) -> None:
     if publish:
         shown = published(shown, QUANTILES, pd.Series(measure, index=shown.index))
     ui.table(shown)
-    st.caption(kpi_label(measure) if measure == "total_cost_gbp" else "")
 
 
 def _download(res: FuturesResult, publish: bool) -> None:

@@ -87,7 +87,7 @@ def _choose_option() -> OptionDraft | None:
         if st.form_submit_button("Create") and name.strip():
             name = name.strip()
             if name == "baseline" or name in drafts:
-                st.error(f"{name!r} is taken; give the option a name of its own.")
+                st.error(f"{ui.plain(repr(name))} is taken; give the option a name of its own.")
             else:
                 drafts[name] = OptionDraft(name=name)
                 st.session_state["option"] = name
@@ -265,10 +265,12 @@ def _close_form(ds: Dataset, draft: OptionDraft) -> None:
 
 
 def _change_list(draft: OptionDraft) -> None:
-    st.subheader(f"{draft.name}: {len(draft.changes)} change{'s' * (len(draft.changes) != 1)}")
+    st.subheader(
+        f"{ui.plain(draft.name)}: {len(draft.changes)} change{'s' * (len(draft.changes) != 1)}"
+    )
     for i, sentence in enumerate(draft.summary()):
         c1, c2 = st.columns([10, 1])
-        c1.write(f"{i + 1}. {sentence}")
+        c1.markdown(f"{i + 1}\\. {ui.plain(sentence)}")
         if c2.button("Remove", key=f"rm-{draft.name}-{i}"):
             state.options()[draft.name] = draft.without(i)
             st.rerun()
@@ -300,7 +302,7 @@ def _save(target: Path, text: str) -> None:
     except OSError as exc:
         st.error(f"Could not write {target}: {exc}")
         return
-    st.success(f"Saved {target}")
+    st.success(f"Saved {ui.plain(target)}")
 
 
 def _results(path: str, sig: tuple, draft: OptionDraft) -> None:

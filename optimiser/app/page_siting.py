@@ -55,11 +55,11 @@ def render() -> None:
     if st.button("Send to Compare"):
         drafts = state.options()
         if name in drafts or name == "baseline":
-            st.error(f"{name!r} is taken; give the plan a name of its own.")
+            st.error(f"{ui.plain(repr(name))} is taken; give the plan a name of its own.")
         else:
             drafts[name] = plan_option(plan, name)
             st.session_state["option"] = name
-            st.success(f"{name} is on the Options and Compare pages.")
+            st.success(f"{ui.plain(name)} is on the Options and Compare pages.")
 
 
 def _plan(plan: SitingResult, publish: bool) -> None:
@@ -79,11 +79,10 @@ def _plan(plan: SitingResult, publish: bool) -> None:
 def _curve(path: str, sig: tuple, key: tuple, publish: bool) -> None:
     budget, limit = key
     steps = tuple(float(b) for b in sorted({budget * f for f in (0.25, 0.5, 1.0, 1.5, 2.0)}))
-    if not st.button("Draw the budget curve (one plan per budget)"):
-        if "curve" not in st.session_state:
-            return
-    else:
+    if st.button("Draw the budget curve (one plan per budget)"):
         st.session_state["curve"] = (steps, limit)
+    if "curve" not in st.session_state:
+        return
     curve = state.budget_curve(path, sig, *st.session_state["curve"])
     st.line_chart(curve.set_index("capital_cost_gbp")[["annual_saving_gbp"]])
     cols = ["budget_gbp", "capital_cost_gbp", "sites", "places", "annual_saving_gbp", "status"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -22,6 +23,15 @@ HEADLINE = (
     "mean_travel_min",
 )
 WITHHELD = "c"
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: object) -> str:
+    """``text`` with Markdown's special characters escaped: a school or option name full of
+    ``**``, ``[link](…)``, ``![img](…)`` or ``<tags>`` shows as typed, never as markup."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
 
 
 def banner(publish: bool) -> None:
@@ -103,7 +113,7 @@ def table(frame: pd.DataFrame | None, *, empty: str = "Nothing to show.") -> Non
 
 def problems(items: Sequence[object], *, title: str) -> None:
     """Every problem: file, row, column, what was found and expected, and the fix."""
-    st.error(f"{title}: {len(items)} problem{'s' if len(items) != 1 else ''}")
+    st.error(f"{plain(title)}: {len(items)} problem{'s' if len(items) != 1 else ''}")
     st.dataframe(problem_table(items), hide_index=True, width="stretch")
 
 

@@ -51,8 +51,8 @@ if str(ROOT) not in sys.path:
 import optimiser  # noqa: E402
 from optimiser.scenarios.futures.api import prepare  # noqa: E402
 from optimiser.scenarios.futures.engine import (  # noqa: E402
-    QUIET_WORKERS,
     batches,
+    local_cluster,
     run_batch,
     timed_batch,
 )
@@ -76,8 +76,7 @@ def flow_seconds(m) -> float:
 
 
 def measure(n_many: int, warm: int, same: int) -> dict[str, Any]:
-    import dask
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
     out: dict[str, Any] = {"load_start": load()}
     m = model()
@@ -105,10 +104,7 @@ def measure(n_many: int, warm: int, same: int) -> dict[str, Any]:
     out["load_serial"] = load()
     # 2. the same futures on a LocalCluster of 2 processes
     t = time.perf_counter()
-    with dask.config.set(QUIET_WORKERS):  # as optimiser.futures starts its local cluster
-        cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
+    cluster = local_cluster(2)  # as optimiser.futures starts its local cluster
     client = Client(cluster)
     out["cluster_start_s"] = time.perf_counter() - t
     try:

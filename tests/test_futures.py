@@ -6,6 +6,8 @@ The Dask tests start real worker processes: a LocalCluster (2 processes) and, fo
 
 from __future__ import annotations
 
+import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -24,7 +26,8 @@ from optimiser.allocation.reuse import ArcBank
 from optimiser.cli.app import app
 from optimiser.dataset.model import derive_place_costs
 from optimiser.scenarios.changes import AddSetting
-from optimiser.scenarios.futures.engine import batches, resolve_scheduler
+from optimiser.scenarios.futures import malloc
+from optimiser.scenarios.futures.engine import batches, local_cluster, resolve_scheduler
 from optimiser.scenarios.futures.sampling import future_rng, sen2_growth
 from optimiser.scenarios.scenario import scenario_from_mapping
 from optimiser.schema.tables import INMSS_TYPES
@@ -216,7 +219,7 @@ def dask_cluster(request):
     dask = shutil.which("dask") or str(Path(sys.executable).with_name("dask"))
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [
         subprocess.Popen(
             [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
@@ -268,6 +271,40 @@ def test_cli_runs_on_a_real_scheduler(dask_cluster, serial, tmp_path):
     assert written[keys].astype(str).equals(serial.bands[keys].astype(str))
     for col in ("mean", "p10", "p50", "p90"):  # the CSV rounds money to pence
         assert np.allclose(written[col], serial.bands[col], atol=0.01, rtol=0)
+    from dask.distributed import Client
+
+    with Client(dask_cluster, timeout=10) as client:  # the nanny's trim threshold relaxed
+        env = client.run(os.getenv, "MALLOC_TRIM_THRESHOLD_")
+        relaxed = client.run(malloc.relaxed)
+    assert list(env.values()) == ["65536"] and list(relaxed.values()) == [True]
+
+
+def test_local_cluster_workers_keep_glibcs_own_trim_rule():
+    from dask.distributed import Client
+
+    cluster = local_cluster(1)
+    try:
+        with Client(cluster) as client:
+            seen = client.run(os.getenv, "MALLOC_TRIM_THRESHOLD_")
+    finally:
+        cluster.close()
+    assert list(seen.values()) == [None]
+
+
+def test_small_trim_threshold_relaxed_once_and_only_where_asked(monkeypatch):
+    monkeypatch.setattr(malloc, "_relaxed", False)
+    for asked in (None, "4000000", "not a number"):
+        monkeypatch.setattr(malloc, "_done", False)
+        if asked is None:
+            monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+        else:
+            monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", asked)
+        assert malloc.relax_trim() is False, asked
+    monkeypatch.setattr(malloc, "_done", False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    glibc = platform.libc_ver()[0] == "glibc"
+    assert malloc.relax_trim() is glibc and malloc.relaxed() is glibc
+    assert malloc.relax_trim() is False  # once per process
 
 
 # ---------------------------------------------------------------- CLI errors

@@ -21,9 +21,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from optimiser.scenarios.futures.malloc import relax_trim
 from optimiser.scenarios.futures.roll import MEASURES, FuturesModel, roll_future
 
 #: From this many futures, ``scheduler=None`` starts a local cluster (below: serial).
@@ -33,18 +35,29 @@ LOCAL_WORKERS = 2
 #: Tasks per worker: enough to balance the load, few enough to keep each bank busy.
 TASKS_PER_WORKER = 4
 #: Dask settings of the local cluster's workers: no statistical profiler and slower
-#: housekeeping ticks, which otherwise take the GIL from the task every few ms.
+#: housekeeping ticks, which otherwise take the GIL from the task every few ms; and no
+#: ``MALLOC_TRIM_THRESHOLD_`` from the nanny, which costs each worker about 30% more CPU
+#: (see :mod:`~optimiser.scenarios.futures.malloc`; ``None`` leaves it unset).
 QUIET_WORKERS = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
 }
+
+if TYPE_CHECKING:
+    from dask.distributed import LocalCluster
 
 Progress = Callable[[int], None]
 
 
 def run_batch(model: FuturesModel, start: int, stop: int) -> np.ndarray:
-    """Futures ``start … stop − 1`` rolled: (futures, options, years + 1, packages, measures)."""
+    """Futures ``start … stop − 1`` rolled: (futures, options, years + 1, packages, measures).
+
+    On a worker another scheduler's nanny started, a small malloc trim threshold is
+    relaxed first (:func:`~optimiser.scenarios.futures.malloc.relax_trim`).
+    """
+    relax_trim()
     return np.stack([roll_future(model, i) for i in range(start, stop)])
 
 
@@ -100,20 +113,24 @@ def _empty(model: FuturesModel) -> np.ndarray:
     return np.zeros((0, len(model.names), model.years + 1, len(model.packages), len(MEASURES)))
 
 
-def _run_dask(model: FuturesModel, n: int, how: str, progress: Progress | None) -> np.ndarray:
+def local_cluster(n_workers: int = LOCAL_WORKERS) -> LocalCluster:
+    """A local Dask cluster of ``n_workers`` processes × 1 thread, with :data:`QUIET_WORKERS`."""
     import dask
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import LocalCluster
+
+    with dask.config.set(QUIET_WORKERS):
+        return LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+
+
+def _run_dask(model: FuturesModel, n: int, how: str, progress: Progress | None) -> np.ndarray:
+    from dask.distributed import Client
 
     cluster = None
     try:
         if how == "local":
-            with dask.config.set(QUIET_WORKERS):
-                cluster = LocalCluster(
-                    n_workers=LOCAL_WORKERS,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                )
+            cluster = local_cluster()
             client = Client(cluster)
         else:
             try:

@@ -412,3 +412,38 @@ def test_robust_plan_compared_with_single_line_on_held_out_futures(default_ds):
         spend = plan.groupby("build_year")["capital_cost_gbp"].sum()
         assert (spend <= 400_000 + 1e-6).all()
     assert len(r.plan) == len(r.steps)
+
+
+# ---------------------------------------------------------------- optimiser robust-site
+
+
+def test_robust_site_cli_prints_both_plans_and_writes_a_loadable_plan(tmp_path):
+    out = tmp_path / "robust.yaml"
+    args = ["robust-site", "--budget-per-year", "400000", "--years", "2", "--lead-years", "1"]
+    args += ["--train", "2", "--test", "2", "--max-bases", "1", "--scheduler", "serial"]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for text in ("Robust plan", "Single-line plan", "held-out futures", "P(beats single"):
+        assert text in result.output
+    sc = optimiser.load_scenario(out)
+    assert sc.name == "robust" and len(sc.changes) == 1
+    assert all(isinstance(c, AddSetting) and 1 <= c.from_year <= 2 for c in sc.changes)
+    assert "robust siting" in sc.description
+    again = runner.invoke(app, [*args, "--out", str(out)])  # never overwritten
+    assert again.exit_code == 1 and "exists" in again.output
+    assert optimiser.load_scenario(out) == sc
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--criterion", "cheapest"], "'expected' or 'regret'"),
+        (["--years", "2", "--lead-years", "3"], "never open"),
+        (["--scheduler", "nowhere"], "tcp://"),
+        (["--out", "plan.txt"], ".yaml"),
+    ],
+)
+def test_robust_site_cli_errors_are_clear(args, says):
+    result = runner.invoke(app, ["robust-site", *args])
+    assert result.exit_code == 1
+    assert says in result.output and "Traceback" not in result.output

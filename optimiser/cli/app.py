@@ -5,7 +5,7 @@ traceback. DIR defaults to the embedded Trafford data.
 
 The commands live in :mod:`optimiser.cli.allocation` (validate, demo, allocate,
 transport), :mod:`optimiser.cli.planning` (compare, horizon, site), :mod:`optimiser.cli.futures`
-(futures),
+(futures), :mod:`optimiser.cli.robust_site` (robust-site),
 :mod:`optimiser.cli.publishing` (report, map, pack, calibrate),
 :mod:`optimiser.cli.init` (init), :mod:`optimiser.cli.explain` (explain, audit),
 :mod:`optimiser.cli.imports` (the ``import`` group: gias, ons, children),
@@ -28,6 +28,7 @@ from optimiser.cli.init import init_cmd
 from optimiser.cli.planning import compare_cmd, horizon_cmd, site_cmd
 from optimiser.cli.publishing import calibrate_cmd, map_cmd, pack_cmd, report_cmd
 from optimiser.cli.roads import roads_cmd
+from optimiser.cli.robust_site import robust_site_cmd
 from optimiser.cli.template import template_cmd
 from optimiser.cli.webapp import app_cmd
 
@@ -50,6 +51,7 @@ app.command("map")(map_cmd)
 app.command("pack")(pack_cmd)
 app.command("transport")(transport_cmd)
 app.command("site")(site_cmd)
+app.command("robust-site")(robust_site_cmd)
 app.command("init")(init_cmd)
 app.command("calibrate")(calibrate_cmd)
 app.add_typer(import_app, name="import")

@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from optimiser._outputs import check_outputs, write_text_output
 from optimiser.dataset.model import Dataset, derive_place_costs
 from optimiser.problems import Problem, load_yaml, raise_problems
 from optimiser.scenarios.apply import apply_change
@@ -85,6 +86,25 @@ class Scenario:
             if year is None or (change.from_year == year if once else change.from_year <= year):
                 ds = apply_change(ds, change, seed=_seed(self.seed, i))
         return ds.replace(places=derive_place_costs(ds), name=f"{ds.name} + {self.name}")
+
+    def mapping(self) -> dict:
+        """The scenario as the YAML mapping :func:`load_scenario` reads (changes in order)."""
+        out: dict = {"name": self.name}
+        if self.description:
+            out["description"] = self.description
+        if self.seed:
+            out["seed"] = self.seed
+        out["changes"] = [
+            {c.kind: c.model_dump(mode="json", exclude_defaults=True)} for c in self.changes
+        ]
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`mapping` as YAML at ``path`` (never over an existing file)."""
+        path = Path(path)
+        check_outputs(path)
+        text = yaml.safe_dump(self.mapping(), sort_keys=False, allow_unicode=True)
+        return write_text_output(path, text)
 
     @property
     def capital_cost_gbp(self) -> float:

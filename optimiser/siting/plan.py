@@ -59,10 +59,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from optimiser._errors import DataValidationError, SolverError, SolverTimeoutError
-from optimiser._outputs import check_outputs, write_text_output
 from optimiser._solver.status import OPTIMAL
 from optimiser.allocation.solve import AllocationResult
 from optimiser.dataset.model import Dataset
@@ -168,21 +166,11 @@ class SitingResult:
 
     def save_scenario(self, path: str | Path, *, name: str | None = None) -> Path:
         """Write :meth:`to_scenario` as YAML (for :func:`optimiser.load_scenario`); no overwrite."""
-        path = Path(path)
-        check_outputs(path)
-        sc = self.to_scenario(name)
-        data = {
-            "name": sc.name,
-            "description": (
-                f"optimiser site: capital £{self.capital_cost_gbp:,.0f} "
-                f"of £{self.budget_gbp:,.0f}; "
-                f"confirmed saving £{self.annual_saving_gbp:,.0f}/yr; status {self.status}"
-            ),
-            "changes": [
-                {c.kind: c.model_dump(mode="json", exclude_defaults=True)} for c in sc.changes
-            ],
-        }
-        return write_text_output(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        description = (
+            f"optimiser site: capital £{self.capital_cost_gbp:,.0f} of £{self.budget_gbp:,.0f}; "
+            f"confirmed saving £{self.annual_saving_gbp:,.0f}/yr; status {self.status}"
+        )
+        return replace(self.to_scenario(name), description=description).save(path)
 
     def budget_curve(self, budgets: list[float]) -> pd.DataFrame:
         """:func:`optimiser.siting.plan.budget_curve` on this plan's dataset and parameters."""

@@ -25,7 +25,10 @@ did not shortlist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,6 +36,7 @@ import pandas as pd
 from optimiser.dataset.model import Dataset
 from optimiser.scenarios.changes import AddSetting
 from optimiser.scenarios.futures.api import futures
+from optimiser.scenarios.futures.engine import local_cluster
 from optimiser.scenarios.futures.sampling import growth_prior
 from optimiser.scenarios.scenario import Scenario
 from optimiser.siting.plan import site
@@ -56,6 +60,8 @@ class RobustSiting:
         probability of beating the single-line plan, expected unplaced child-years.
     steps : the greedy search: per step, the base and year added and the criterion.
     parameters : the run's settings.
+    scenarios : the robust and the single-line plan as scenarios (``add_setting`` changes
+        with their ``from_year``), by plan name, for ``compare``, ``futures`` and the maps.
     """
 
     plan: pd.DataFrame
@@ -63,6 +69,20 @@ class RobustSiting:
     comparison: pd.DataFrame
     steps: pd.DataFrame
     parameters: dict
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+
+    def save_scenario(self, path: str | Path, *, which: str = "robust") -> Path:
+        """Write plan ``which`` ("robust" or "single-line") as scenario YAML; no overwrite."""
+        if which not in self.scenarios:
+            msg = f"which must be one of {sorted(self.scenarios)}; found {which!r}"
+            raise ValueError(msg)
+        p = self.parameters
+        description = (
+            f"optimiser robust siting ({which} plan): £{p['budget_gbp_per_year']:,.0f} a year "
+            f"of capital, {p['lead_years']}-year build, chosen on {p['n_train']} futures "
+            f"(seed {p['seed']}) by {p['criterion']} cost over years 0-{p['years']}"
+        )
+        return replace(self.scenarios[which], description=description).save(path)
 
 
 def _plan_bases(ds: Dataset, budget_gbp: float, horizon: int, growth: float) -> list[AddSetting]:
@@ -152,7 +172,8 @@ def robust_site(
     years : horizon [years]; lead_years : build time of a base [years] (opens ≥ this).
     n_train, n_test : training and held-out futures; seed : the training seed.
     criterion : ``"expected"`` (expected cost) or ``"regret"`` (expected regret).
-    scheduler : passed to :func:`optimiser.futures` (same answers whichever).
+    scheduler : passed to :func:`optimiser.futures` (same answers whichever); ``"local"``
+        starts one local Dask cluster for the whole search (not one per step).
     max_bases : most bases in the plan.
     """
     if criterion not in ("expected", "regret"):
@@ -171,6 +192,54 @@ def robust_site(
         if b.setting_id not in {s.setting_id for s in single_bases}
     ]
     shortlist = [*single_bases, *extra][: 2 * max_bases]
+    with _scheduler(scheduler) as how:
+        return _search(
+            ds,
+            shortlist,
+            single_bases,
+            how,
+            criterion=criterion,
+            max_bases=max_bases,
+            budget_gbp_per_year=budget_gbp_per_year,
+            years=years,
+            lead_years=lead_years,
+            n_train=n_train,
+            n_test=n_test,
+            seed=seed,
+            growth=growth,
+        )
+
+
+@contextmanager
+def _scheduler(scheduler: str | None) -> Iterator[str | None]:
+    """The scheduler each ``futures`` call gets: one local cluster for all of them."""
+    if scheduler != "local":
+        yield scheduler
+        return
+    cluster = local_cluster()
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+def _search(
+    ds: Dataset,
+    shortlist: list[AddSetting],
+    single_bases: list[AddSetting],
+    scheduler: str | None,
+    *,
+    criterion: str,
+    max_bases: int,
+    budget_gbp_per_year: float,
+    years: int,
+    lead_years: int,
+    n_train: int,
+    n_test: int,
+    seed: int,
+    growth: float,
+) -> RobustSiting:
+    """The greedy search over ``shortlist`` and the held-out comparison."""
     score = "expected_cost_gbp" if criterion == "expected" else "expected_regret_gbp"
     plan: list[tuple[AddSetting, int]] = []
     steps = []
@@ -214,9 +283,13 @@ def robust_site(
         years=years,
         budget_gbp_per_year=budget_gbp_per_year,
     )
+    scenarios = {
+        "robust": _scenario("robust", plan),
+        "single-line": _scenario("single-line", single),
+    }
     held = futures(
         ds,
-        [_scenario("robust", plan), _scenario("single-line", single)],
+        list(scenarios.values()),
         n=n_test,
         seed=seed + HELD_OUT_OFFSET,
         years=years,
@@ -251,4 +324,5 @@ def robust_site(
             "shortlist": [b.setting_id for b in shortlist],
             "final_criterion_gbp": current,
         },
+        scenarios=scenarios,
     )

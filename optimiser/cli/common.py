@@ -7,6 +7,7 @@ message and exit 1, never a traceback. DIR defaults to the embedded Trafford dat
 from __future__ import annotations
 
 import io
+import logging
 import os
 import warnings
 from collections.abc import Callable, Collection
@@ -60,6 +61,16 @@ DirArg = Annotated[
         show_default=False,
     ),
 ]
+
+
+def quiet_dask_logs() -> None:
+    """Only Dask's errors on the console: not its warnings about slow worker shutdowns.
+
+    A local cluster's nanny warns "Worker process still alive after 4.0 seconds, killing"
+    when a busy machine is slow to end a worker after the run's results are in; a planner
+    has nothing to act on. Errors still show.
+    """
+    logging.getLogger("distributed").setLevel(logging.ERROR)
 
 
 def load_or_exit(path: Path | None) -> Dataset:

@@ -15,6 +15,7 @@ from optimiser.cli.common import (
     console,
     fail,
     load_or_exit,
+    quiet_dask_logs,
     refuse_existing_or_exit,
     write_csv,
 )
@@ -56,6 +57,7 @@ def futures_cmd(
         fail(ValueError(f"--scheduler: {exc}"))
     refuse_existing_or_exit(out)
     ds = load_or_exit(path)
+    quiet_dask_logs()
     try:
         options = [load_scenario(f) for f in scenario or []]
         with Progress(

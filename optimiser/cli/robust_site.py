@@ -14,6 +14,7 @@ from optimiser.cli.common import (
     fail,
     frame_table,
     load_or_exit,
+    quiet_dask_logs,
     refuse_existing_or_exit,
 )
 
@@ -46,8 +47,8 @@ def robust_site_cmd(
     scheduler: Annotated[
         str,
         typer.Option(
-            help="'serial', 'local' (one local Dask cluster for the whole search) or a Dask "
-            "scheduler address (tcp://host:port)."
+            help="'serial', 'local' (2 worker processes for each step of the search) or a "
+            "Dask scheduler address (tcp://host:port)."
         ),
     ] = "local",
 ) -> None:
@@ -71,6 +72,7 @@ def robust_site_cmd(
         fail(ValueError(f"--out {out}: give a .yaml file"))
     refuse_existing_or_exit(out)
     ds = load_or_exit(path)
+    quiet_dask_logs()
     try:
         with console.status(
             f"Siting against {train} futures, then comparing on {test} held-out futures…"

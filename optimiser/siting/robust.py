@@ -25,8 +25,6 @@ did not shortlist.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -36,7 +34,6 @@ import pandas as pd
 from optimiser.dataset.model import Dataset
 from optimiser.scenarios.changes import AddSetting
 from optimiser.scenarios.futures.api import futures
-from optimiser.scenarios.futures.engine import local_cluster
 from optimiser.scenarios.futures.sampling import growth_prior
 from optimiser.scenarios.scenario import Scenario
 from optimiser.siting.plan import site
@@ -172,8 +169,10 @@ def robust_site(
     years : horizon [years]; lead_years : build time of a base [years] (opens ≥ this).
     n_train, n_test : training and held-out futures; seed : the training seed.
     criterion : ``"expected"`` (expected cost) or ``"regret"`` (expected regret).
-    scheduler : passed to :func:`optimiser.futures` (same answers whichever); ``"local"``
-        starts one local Dask cluster for the whole search (not one per step).
+    scheduler : passed to each :func:`optimiser.futures` call (same answers whichever);
+        ``"local"`` starts a local cluster per call, after that call's preparation: one
+        cluster kept for the whole search had its in-process scheduler starved by the
+        preparation between calls (a worker lost its heartbeat connection).
     max_bases : most bases in the plan.
     """
     if criterion not in ("expected", "regret"):
@@ -192,35 +191,21 @@ def robust_site(
         if b.setting_id not in {s.setting_id for s in single_bases}
     ]
     shortlist = [*single_bases, *extra][: 2 * max_bases]
-    with _scheduler(scheduler) as how:
-        return _search(
-            ds,
-            shortlist,
-            single_bases,
-            how,
-            criterion=criterion,
-            max_bases=max_bases,
-            budget_gbp_per_year=budget_gbp_per_year,
-            years=years,
-            lead_years=lead_years,
-            n_train=n_train,
-            n_test=n_test,
-            seed=seed,
-            growth=growth,
-        )
-
-
-@contextmanager
-def _scheduler(scheduler: str | None) -> Iterator[str | None]:
-    """The scheduler each ``futures`` call gets: one local cluster for all of them."""
-    if scheduler != "local":
-        yield scheduler
-        return
-    cluster = local_cluster()
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
+    return _search(
+        ds,
+        shortlist,
+        single_bases,
+        scheduler,
+        criterion=criterion,
+        max_bases=max_bases,
+        budget_gbp_per_year=budget_gbp_per_year,
+        years=years,
+        lead_years=lead_years,
+        n_train=n_train,
+        n_test=n_test,
+        seed=seed,
+        growth=growth,
+    )
 
 
 def _search(

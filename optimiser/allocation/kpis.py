@@ -238,7 +238,8 @@ def sufficiency_table(
     """
     packages = pd.Index(ds.packages["package_id"])
     k = packages.get_indexer(pd.Index(kids["package_id"]))
-    phase = pd.Index(PHASES).get_indexer(pd.Index(kids["phase"]))
+    # an object Index: inferring text would convert every child's phase to it first
+    phase = pd.Index(PHASES).get_indexer(pd.Index(kids["phase"].to_numpy(object), dtype=object))
     cell = np.where((k >= 0) & (phase >= 0), k * len(PHASES) + phase, -1)
     size = len(packages) * len(PHASES)
 

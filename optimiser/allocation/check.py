@@ -197,15 +197,22 @@ def _isin(values: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray:
     return pd.Series(values, dtype=object).isin(list(names)).to_numpy()
 
 
+def _first_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``frame.drop_duplicates(keys)``, without copying a frame whose keys are unique."""
+    if len(keys) == 1 and frame[keys[0]].is_unique:
+        return frame
+    return frame.drop_duplicates(keys)
+
+
 def _raw(ds: Dataset) -> dict:
     """The dataset's raw fields the checks read, looked up by child id and setting id.
 
     Built once per Dataset (:meth:`~optimiser.dataset.model.Dataset.derived`), from the
     dataset's own tables only (never from the model's arrays).
     """
-    kids = ds.children.drop_duplicates("child_id")
-    settings = ds.settings.drop_duplicates("setting_id")
-    places = ds.places.drop_duplicates(["setting_id", "package_id"])
+    kids = _first_rows(ds.children, ["child_id"])
+    settings = _first_rows(ds.settings, ["setting_id"])
+    places = _first_rows(ds.places, ["setting_id", "package_id"])
     setting_index = pd.Index(settings["setting_id"])
     # the places row of (setting, package), through a setting × package table
     packages = pd.Index(pd.unique(places["package_id"]))

@@ -136,7 +136,9 @@ def _ranked_pairs(
     counts = kids["n_prefs"].to_numpy()[free_pos]
     prefs = kids["prefs"].to_numpy()
     c = np.repeat(free_pos, counts)
-    s = setting_index.get_indexer(list(itertools.chain.from_iterable(prefs[free_pos])))  # type: ignore[arg-type]  # stubs: Index only; pandas takes a list
+    ranked = np.empty(int(counts.sum()), object)  # an object Index: no text conversion
+    ranked[:] = list(itertools.chain.from_iterable(prefs[free_pos]))
+    s = setting_index.get_indexer(pd.Index(ranked, dtype=object))
     rank = (np.arange(len(c)) - np.repeat(np.cumsum(counts) - counts, counts) + 1).astype(float)
     known = s >= 0
     return c[known], s[known], rank[known]

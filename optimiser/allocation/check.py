@@ -246,7 +246,8 @@ def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> 
     cols |= {name: _take(values, ci) for name, values in raw["child"].items()}
     cols |= {name: _take(values, si) for name, values in raw["setting"].items()}
     cols["s_pos"] = si
-    cols["k_pos"] = raw["packages"].get_indexer(pd.Index(cols["child_package"]))
+    # an object Index: inferring text would convert every placement's package first
+    cols["k_pos"] = raw["packages"].get_indexer(pd.Index(cols["child_package"], dtype=object))
     pi = raw["table"][si, cols["k_pos"]]
     cols["fee"] = _take(raw["fee"], pi)
     cols["n_places"] = _take(raw["n_places"], pi)

@@ -248,8 +248,9 @@ def solve_max_flow_min_cost_bonus(
     The costs ``unit_cost`` carry a bonus −W (``bonus``) on the arcs ``bonus_arcs``.
     Cost scaling needs about log(n · max|cost|) phases, so a huge W (the allocation's
     mainstream duty, ~8e9 nationally) makes the solve slower than the same network with
-    a moderate bonus W' (``moderate_bonus``): nationally 25 s against 11 s. This function solves
-    with W' first and proves the answer optimal for W, or solves again with W.
+    a moderate bonus W' (``moderate_bonus``): on the national network 25 s against 11 s
+    at load ~1. This function solves with W' first and proves the answer optimal for W,
+    or solves again with W.
 
     Hypothesis (the caller's to guarantee): (H) the network is acyclic, every path from a
     supply node to a demand node crosses at most one arc of ``bonus_arcs`` ∪
@@ -284,8 +285,9 @@ def solve_max_flow_min_cost_bonus(
     first sends some children who could have a mainstream place elsewhere), so there the
     certificate fails and this costs a W' solve more than a direct solve; ``allocate``
     therefore solves directly. The exact D* (max flow with cost −1 on the bonus arcs)
-    would be a sharp certificate, but it took 15.9 s CPU nationally, more than the W'
-    solve it would save (see ``benchmarks/results/allocation.md``).
+    would be a sharp certificate, but it costs about as much as the W' solve (nationally
+    13.4 s CPU, W' 11.9 s, full W 26.2 s, one process: ``benchmarks/duty_weight_flows.py``;
+    figures in ``benchmarks/results/allocation.md``), so W' + D* saves next to nothing.
 
     Parameters
     ----------

@@ -263,6 +263,7 @@ def sufficiency_table(
             "unplaced": count(np.flatnonzero(~placed)),
         }
     )
-    table["shortfall"] = (table["demand"] - table["places"]).clip(lower=0)
-    table["spare_places"] = (table["places"] - table["placed"]).clip(lower=0)
+    demand, places, placed_n = (table[c].to_numpy() for c in ("demand", "places", "placed"))
+    table["shortfall"] = np.maximum(demand - places, 0)  # on arrays: a Series clip is ~0.5 ms
+    table["spare_places"] = np.maximum(places - placed_n, 0)
     return table

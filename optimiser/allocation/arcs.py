@@ -93,6 +93,11 @@ def child_frame(ds: Dataset) -> pd.DataFrame:
     return out
 
 
+def points(frame: pd.DataFrame, x: str, y: str) -> np.ndarray:
+    """``frame[[x, y]].to_numpy(float)`` [m], without selecting a two-column frame first."""
+    return np.column_stack([frame[x].to_numpy(float), frame[y].to_numpy(float)])
+
+
 def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Index) -> np.ndarray:
     """Table (setting position, package position) → places row; −1 where there is none.
 
@@ -117,7 +122,7 @@ def _near_pairs(
     """
     is_free = ~kids["fixed"].to_numpy(bool)
     radius = max_straight_km(kids["cap_min"].to_numpy(), policy=ds.policy, graph=ds.roads)
-    xy, sxy = kids[["x", "y"]].to_numpy(float), settings[["easting", "northing"]].to_numpy(float)
+    xy, sxy = points(kids, "x", "y"), points(settings, "easting", "northing")
     near_c, near_s = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for k in range(table.shape[1] - 1):
         offer = np.flatnonzero(table[:, k] >= 0)
@@ -212,8 +217,8 @@ def _apply_eligibility(
     )
     open_ = ~settings["closed"].to_numpy(bool)[s]
     km, mins = road_km_and_min(
-        kids[["x", "y"]].to_numpy(float)[c],
-        settings[["easting", "northing"]].to_numpy(float)[s],
+        points(kids, "x", "y")[c],
+        points(settings, "easting", "northing")[s],
         policy=ds.policy,
         graph=ds.roads,
     )

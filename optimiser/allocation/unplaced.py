@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from optimiser.allocation.arcs import points
 from optimiser.dataset.model import Dataset
 from optimiser.transport.travel import road_km_and_min
 
@@ -42,7 +43,7 @@ def unplaced_reasons(
     n_places = np.bincount(c[mine], weights=seats, minlength=len(kids))[miss]
     # nearest journey, only for those with offers but none within the cap
     nearest = np.full(len(miss), np.inf)
-    xy = kids[["x", "y"]].to_numpy(float)[miss]
+    xy = points(kids, "x", "y")[miss]
     for (pkg, a), idx in groups.items():
         idx = idx[(n_offer[idx] > 0) & (n_elig[idx] == 0)]
         if len(idx):
@@ -88,7 +89,7 @@ def _offers_by_package(ds: Dataset) -> dict[object, tuple[np.ndarray, np.ndarray
     r = row[keep]
     lo = ds.settings["age_min"].to_numpy(float, na_value=np.nan)[r]
     hi = ds.settings["age_max"].to_numpy(float, na_value=np.nan)[r]
-    xy = ds.settings[["easting", "northing"]].to_numpy(float)[r]
+    xy = points(ds.settings, "easting", "northing")[r]
     order = np.argsort(code, kind="stable")
     cut = np.flatnonzero(np.diff(code[order])) + 1
     out = {}

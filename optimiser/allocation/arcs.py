@@ -93,6 +93,11 @@ def child_frame(ds: Dataset) -> pd.DataFrame:
     return out
 
 
+def points(frame: pd.DataFrame, x: str, y: str) -> np.ndarray:
+    """``frame[[x, y]].to_numpy(float)`` [m], without selecting a two-column frame first."""
+    return np.column_stack([frame[x].to_numpy(float), frame[y].to_numpy(float)])
+
+
 def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Index) -> np.ndarray:
     """Table (setting position, package position) → places row; −1 where there is none.
 
@@ -117,7 +122,7 @@ def _near_pairs(
     """
     is_free = ~kids["fixed"].to_numpy(bool)
     radius = max_straight_km(kids["cap_min"].to_numpy(), policy=ds.policy, graph=ds.roads)
-    xy, sxy = kids[["x", "y"]].to_numpy(float), settings[["easting", "northing"]].to_numpy(float)
+    xy, sxy = points(kids, "x", "y"), points(settings, "easting", "northing")
     near_c, near_s = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for k in range(table.shape[1] - 1):
         offer = np.flatnonzero(table[:, k] >= 0)
@@ -136,7 +141,9 @@ def _ranked_pairs(
     counts = kids["n_prefs"].to_numpy()[free_pos]
     prefs = kids["prefs"].to_numpy()
     c = np.repeat(free_pos, counts)
-    s = setting_index.get_indexer(list(itertools.chain.from_iterable(prefs[free_pos])))  # type: ignore[arg-type]  # stubs: Index only; pandas takes a list
+    ranked = np.empty(int(counts.sum()), object)  # an object Index: no text conversion
+    ranked[:] = list(itertools.chain.from_iterable(prefs[free_pos]))
+    s = setting_index.get_indexer(pd.Index(ranked, dtype=object))
     rank = (np.arange(len(c)) - np.repeat(np.cumsum(counts) - counts, counts) + 1).astype(float)
     known = s >= 0
     return c[known], s[known], rank[known]
@@ -210,8 +217,8 @@ def _apply_eligibility(
     )
     open_ = ~settings["closed"].to_numpy(bool)[s]
     km, mins = road_km_and_min(
-        kids[["x", "y"]].to_numpy(float)[c],
-        settings[["easting", "northing"]].to_numpy(float)[s],
+        points(kids, "x", "y")[c],
+        points(settings, "easting", "northing")[s],
         policy=ds.policy,
         graph=ds.roads,
     )

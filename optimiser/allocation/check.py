@@ -197,15 +197,26 @@ def _isin(values: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray:
     return pd.Series(values, dtype=object).isin(list(names)).to_numpy()
 
 
+def _first_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``frame.drop_duplicates(keys)``, without copying a frame whose keys are unique."""
+    code = np.zeros(len(frame), np.int64)
+    for key in keys:  # one integer per distinct key tuple (NaN is a value, as for duplicated)
+        k, names = pd.factorize(frame[key], use_na_sentinel=False)
+        code = code * (len(names) + 1) + k
+    if len(np.unique(code)) == len(code):
+        return frame
+    return frame.drop_duplicates(keys)
+
+
 def _raw(ds: Dataset) -> dict:
     """The dataset's raw fields the checks read, looked up by child id and setting id.
 
     Built once per Dataset (:meth:`~optimiser.dataset.model.Dataset.derived`), from the
     dataset's own tables only (never from the model's arrays).
     """
-    kids = ds.children.drop_duplicates("child_id")
-    settings = ds.settings.drop_duplicates("setting_id")
-    places = ds.places.drop_duplicates(["setting_id", "package_id"])
+    kids = _first_rows(ds.children, ["child_id"])
+    settings = _first_rows(ds.settings, ["setting_id"])
+    places = _first_rows(ds.places, ["setting_id", "package_id"])
     setting_index = pd.Index(settings["setting_id"])
     # the places row of (setting, package), through a setting × package table
     packages = pd.Index(pd.unique(places["package_id"]))
@@ -239,7 +250,8 @@ def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> 
     cols |= {name: _take(values, ci) for name, values in raw["child"].items()}
     cols |= {name: _take(values, si) for name, values in raw["setting"].items()}
     cols["s_pos"] = si
-    cols["k_pos"] = raw["packages"].get_indexer(pd.Index(cols["child_package"]))
+    # an object Index: inferring text would convert every placement's package first
+    cols["k_pos"] = raw["packages"].get_indexer(pd.Index(cols["child_package"], dtype=object))
     pi = raw["table"][si, cols["k_pos"]]
     cols["fee"] = _take(raw["fee"], pi)
     cols["n_places"] = _take(raw["n_places"], pi)

@@ -238,7 +238,8 @@ def sufficiency_table(
     """
     packages = pd.Index(ds.packages["package_id"])
     k = packages.get_indexer(pd.Index(kids["package_id"]))
-    phase = pd.Index(PHASES).get_indexer(pd.Index(kids["phase"]))
+    # an object Index: inferring text would convert every child's phase to it first
+    phase = pd.Index(PHASES).get_indexer(pd.Index(kids["phase"].to_numpy(object), dtype=object))
     cell = np.where((k >= 0) & (phase >= 0), k * len(PHASES) + phase, -1)
     size = len(packages) * len(PHASES)
 
@@ -262,6 +263,7 @@ def sufficiency_table(
             "unplaced": count(np.flatnonzero(~placed)),
         }
     )
-    table["shortfall"] = (table["demand"] - table["places"]).clip(lower=0)
-    table["spare_places"] = (table["places"] - table["placed"]).clip(lower=0)
+    demand, places, placed_n = (table[c].to_numpy() for c in ("demand", "places", "placed"))
+    table["shortfall"] = np.maximum(demand - places, 0)  # on arrays: a Series clip is ~0.5 ms
+    table["spare_places"] = np.maximum(places - placed_n, 0)
     return table

@@ -60,22 +60,51 @@ def residual_capacities(ds: Dataset, kids: pd.DataFrame) -> tuple[pd.Series, pd.
     """Places left for children to place, per (setting, package), per setting and INMSS cap.
 
     Continuing children keep their places first; what is left (never below 0)
-    is open to the children being placed.
+    is open to the children being placed. The places are indexed by (setting_id,
+    package_id) as ``ds.places`` rows, the totals by setting_id as ``ds.settings`` rows
+    (NaN where the table has none).
     """
-    fixed = kids[kids["fixed"]]
-    per_sp = (
-        fixed.groupby(["current", "package_id"]).size().rename_axis(["setting_id", "package_id"])
+    places, total, cap = residual_arrays(ds, kids)
+    index = pd.MultiIndex.from_arrays(
+        [ds.places["setting_id"], ds.places["package_id"]], names=["setting_id", "package_id"]
     )
-    places = ds.places.set_index(["setting_id", "package_id"])["places"].astype(float)
-    places = (places - per_sp.reindex(places.index, fill_value=0)).clip(lower=0)
-    total = ds.settings.set_index("setting_id")["total_places"].astype(float)
-    total = (total - fixed.groupby("current").size().reindex(total.index, fill_value=0)).clip(
-        lower=0
+    return (
+        pd.Series(places, index=index, name="places"),
+        pd.Series(total, index=pd.Index(ds.settings["setting_id"]), name="total_places"),
+        cap,
     )
+
+
+def residual_arrays(ds: Dataset, kids: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """:func:`residual_capacities` as arrays: by ``ds.places`` row, by ``ds.settings`` row.
+
+    A continuing child takes a place from every places row of its current setting and
+    its package (a duplicated row: from each) and from every settings row of its
+    setting's id; float, NaN where the table has none.
+    """
+    fixed = kids["fixed"].to_numpy(bool)
+    cur = kids["current"].to_numpy(object)[fixed]
+    pkg = kids["package_id"].to_numpy(object)[fixed]
+    p_sid = ds.places["setting_id"].to_numpy(object)
+    p_pid = ds.places["package_id"].to_numpy(object)
+    s_code, _ = pd.factorize(np.r_[p_sid, cur])
+    k_code, k_names = pd.factorize(np.r_[p_pid, pkg])
+    n_p = len(p_sid)
+    key = s_code.astype(np.int64) * (len(k_names) + 1) + k_code
+    ok = (s_code[n_p:] >= 0) & (k_code[n_p:] >= 0)  # NaN ids match no row (as groupby drops them)
+    taken = np.bincount(key[n_p:][ok], minlength=int(key.max(initial=-1)) + 1)
+    places = ds.places["places"].to_numpy(float, na_value=np.nan)
+    places = np.maximum(places - np.where(key[:n_p] >= 0, taken[np.maximum(key[:n_p], 0)], 0), 0)
+    sid = ds.settings["setting_id"].to_numpy(object)
+    code, _ = pd.factorize(np.r_[sid, cur])
+    n_s = len(sid)
+    held = np.bincount(code[n_s:][code[n_s:] >= 0], minlength=int(code.max(initial=-1)) + 1)
+    total = ds.settings["total_places"].to_numpy(float, na_value=np.nan)
+    total = np.maximum(total - np.where(code[:n_s] >= 0, held[np.maximum(code[:n_s], 0)], 0), 0)
     cap = ds.policy.inmss_max_places
     if cap is not None:
-        inmss = set(ds.settings.loc[ds.settings["setting_type"].isin(INMSS_TYPES), "setting_id"])
-        cap = max(cap - int(fixed["current"].isin(inmss).sum()), 0)
+        inmss = set(sid[ds.settings["setting_type"].isin(INMSS_TYPES).to_numpy()].tolist())
+        cap = max(cap - sum(c in inmss for c in cur.tolist()), 0)
     return places, total, cap
 
 
@@ -152,18 +181,18 @@ def _add_choice_arcs(net: _Arcs, nodes: _Nodes, arcs: pd.DataFrame) -> int:
     return len(row)
 
 
-def _add_package_capacity(net: _Arcs, nodes: _Nodes, ds: Dataset, places: pd.Series) -> None:
+def _add_package_capacity(net: _Arcs, nodes: _Nodes, ds: Dataset, places: np.ndarray) -> None:
     """(2) Σ_i x_iq ≤ u_q for every pair q = (s, p): places for package p at s left free."""
     setting_of_pair = ds.places["setting_id"].to_numpy()[nodes.pairs]
     net.add(
         nodes.q0 + np.arange(len(nodes.pairs)),
         nodes.s0 + np.searchsorted(nodes.settings, setting_of_pair),
-        np.nan_to_num(places.to_numpy()[nodes.pairs]),
+        np.nan_to_num(places[nodes.pairs]),
     )
 
 
 def _add_setting_capacity(
-    net: _Arcs, nodes: _Nodes, ds: Dataset, total: pd.Series, cap: int | None
+    net: _Arcs, nodes: _Nodes, ds: Dataset, total: np.ndarray, cap: int | None
 ) -> None:
     """(3) Σ_(q∈s) Σ_i x_iq ≤ U_s for every setting s (to G for INMSS when capped, else sink)."""
     inmss = ds.setting_types.reindex(nodes.settings).isin(INMSS_TYPES).to_numpy()
@@ -171,8 +200,14 @@ def _add_setting_capacity(
     net.add(
         nodes.s0 + np.arange(len(nodes.settings)),
         np.where(to_group, nodes.group, nodes.sink),
-        total.reindex(nodes.settings).fillna(0).to_numpy(),
+        _setting_totals(ds, total, nodes.settings),
     )
+
+
+def _setting_totals(ds: Dataset, total: np.ndarray, settings: np.ndarray) -> np.ndarray:
+    """The places left at each of ``settings`` (ids; their settings row), 0 where NaN or none."""
+    row = pd.Index(ds.settings["setting_id"].to_numpy(object)).get_indexer(settings)
+    return np.nan_to_num(np.where(row >= 0, total[np.maximum(row, 0)], 0.0))
 
 
 def _add_inmss_group(net: _Arcs, nodes: _Nodes, cap: int | None) -> None:
@@ -199,7 +234,7 @@ def build_flow_network(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> F
     the INMSS group (always present; capacity 0 and unused when uncapped).
     """
     nodes = _number_nodes(ds, arcs, kids)
-    places, total, cap = residual_capacities(ds, kids)
+    places, total, cap = residual_arrays(ds, kids)
     net = _Arcs()
     n_choice = _add_choice_arcs(net, nodes, arcs)
     _add_package_capacity(net, nodes, ds, places)

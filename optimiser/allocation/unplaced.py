@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from optimiser.allocation.arcs import points
 from optimiser.dataset.model import Dataset
 from optimiser.transport.travel import road_km_and_min
 
@@ -42,7 +43,7 @@ def unplaced_reasons(
     n_places = np.bincount(c[mine], weights=seats, minlength=len(kids))[miss]
     # nearest journey, only for those with offers but none within the cap
     nearest = np.full(len(miss), np.inf)
-    xy = kids[["x", "y"]].to_numpy(float)[miss]
+    xy = points(kids, "x", "y")[miss]
     for (pkg, a), idx in groups.items():
         idx = idx[(n_offer[idx] > 0) & (n_elig[idx] == 0)]
         if len(idx):
@@ -74,7 +75,33 @@ def unplaced_reasons(
 
 
 def _offers_by_package(ds: Dataset) -> dict[object, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per package: age_min, age_max [years] and points [m] of the open settings offering it."""
+    """Per package: age_min, age_max [years] and points [m] of the open settings offering it.
+
+    Rows in ``ds.places`` order (as their merge with the open settings, grouped by package).
+    """
+    sid = ds.settings["setting_id"]
+    if not sid.is_unique:  # a merge repeats a places row per settings row: keep its rules
+        return _offers_by_package_merged(ds)
+    row = pd.Index(sid.to_numpy(object)).get_indexer(ds.places["setting_id"].to_numpy(object))
+    open_ = ~ds.settings["closed"].to_numpy(bool)
+    keep = np.flatnonzero((row >= 0) & open_[np.maximum(row, 0)])
+    code, names = pd.factorize(ds.places["package_id"].to_numpy(object)[keep], sort=True)
+    r = row[keep]
+    lo = ds.settings["age_min"].to_numpy(float, na_value=np.nan)[r]
+    hi = ds.settings["age_max"].to_numpy(float, na_value=np.nan)[r]
+    xy = points(ds.settings, "easting", "northing")[r]
+    order = np.argsort(code, kind="stable")
+    cut = np.flatnonzero(np.diff(code[order])) + 1
+    out = {}
+    for g in np.split(order, cut):
+        if len(g) and code[g[0]] >= 0:
+            out[names[code[g[0]]]] = (lo[g], hi[g], xy[g])
+    return out
+
+
+def _offers_by_package_merged(
+    ds: Dataset,
+) -> dict[object, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     offers = ds.places.merge(ds.settings[~ds.settings["closed"]], on="setting_id")
     return {
         pkg: (

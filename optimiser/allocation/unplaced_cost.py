@@ -50,19 +50,29 @@ def _phase_bounds(ds: Dataset) -> dict[str, tuple[int, int]]:
     }
 
 
-def _inmss_fees(ds: Dataset) -> pd.DataFrame:
-    """INMSS setting × package rows: package_id, age_min, age_max, fee [GBP/yr].
+def _inmss_fees(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """INMSS setting × package rows: package_id, age_min, age_max [years], fee [GBP/yr].
 
-    Closed settings count too: the LA no longer using a school does not change what
-    a place in the market costs (and a closure must not lower the rate it is judged by).
+    The first settings row of an id and the first places row of a (setting, package)
+    count, in places order; rows without a fee are left out. Closed settings count too:
+    the LA no longer using a school does not change what a place in the market costs
+    (and a closure must not lower the rate it is judged by).
     """
-    settings = ds.settings.drop_duplicates("setting_id")
-    inmss = settings[settings["setting_type"].isin(INMSS_TYPES)]
-    rows = ds.places.drop_duplicates(["setting_id", "package_id"]).merge(
-        inmss[["setting_id", "age_min", "age_max"]], on="setting_id"
-    )
-    rows = rows.assign(fee=pd.to_numeric(rows["annual_cost_gbp"], errors="coerce"))
-    return rows[rows["fee"].notna()][["package_id", "age_min", "age_max", "fee"]]
+    settings, places = ds.settings, ds.places
+    sid = settings["setting_id"].to_numpy(object)
+    if not pd.Index(sid).is_unique:  # the first row of each id, as drop_duplicates keeps it
+        keep_s = ~pd.Series(sid).duplicated().to_numpy()
+        sid, settings = sid[keep_s], settings[keep_s]
+    inmss = settings["setting_type"].isin(INMSS_TYPES).to_numpy()
+    p_sid = places["setting_id"].to_numpy(object)
+    p_pid = places["package_id"].to_numpy(object)
+    dup = pd.DataFrame({"s": p_sid, "p": p_pid}).duplicated().to_numpy()
+    row = pd.Index(sid).get_indexer(p_sid)
+    fee = pd.to_numeric(places["annual_cost_gbp"], errors="coerce").to_numpy(float)
+    ok = ~dup & (row >= 0) & inmss[np.maximum(row, 0)] & ~np.isnan(fee)
+    r = row[ok]
+    age = (settings[c].to_numpy(float, na_value=np.nan)[r] for c in ("age_min", "age_max"))
+    return (p_pid[ok], *age, fee[ok])
 
 
 def _fallback_fee(ds: Dataset, package: str) -> float:
@@ -106,10 +116,7 @@ def _place_rates(ds: Dataset) -> list[tuple[str, str, float | None, float]]:
     The place fee depends on the dataset alone, so it is worked out once per Dataset
     (:meth:`~optimiser.dataset.model.Dataset.derived`); NaN where the policy gives the rate.
     """
-    fees = _inmss_fees(ds)
-    pkg = fees["package_id"].to_numpy(object)
-    lo_age, hi_age = (fees[c].to_numpy(float, na_value=np.nan) for c in ("age_min", "age_max"))
-    fee = fees["fee"].to_numpy(float)
+    pkg, lo_age, hi_age, fee = _inmss_fees(ds)
     bounds = _phase_bounds(ds)
     out: list[tuple[str, str, float | None, float]] = []
     for package in ds.packages["package_id"].astype(str):
@@ -148,9 +155,16 @@ def unplaced_rates(ds: Dataset, placements: pd.DataFrame) -> pd.DataFrame:
 
 def unplaced_child_costs(rates: pd.DataFrame, packages: pd.Series, phases: pd.Series) -> np.ndarray:
     """Each unplaced child's cost [GBP/yr] from the rates (0 for an unknown package)."""
-    lookup = rates.set_index(["package_id", "phase"])["unplaced_cost_gbp"]
-    keys = pd.MultiIndex.from_arrays([packages.astype(str), phases.astype(str)])
-    return np.nan_to_num(lookup.reindex(keys).to_numpy(float))
+    rate = rates["unplaced_cost_gbp"].to_numpy(float)
+    lookup: dict[tuple[str, str], float] = {}
+    for key, value in zip(
+        zip(rates["package_id"].astype(str), rates["phase"].astype(str), strict=True),
+        rate,
+        strict=True,
+    ):
+        lookup.setdefault(key, value)  # a repeated key: its first rate
+    keys = zip(packages.astype(str).tolist(), phases.astype(str).tolist(), strict=True)
+    return np.nan_to_num(np.array([lookup.get(k, np.nan) for k in keys], float))
 
 
 def unplaced_cost_note(unplaced: pd.DataFrame, rates: pd.DataFrame) -> str:

@@ -26,8 +26,8 @@ from optimiser.allocation.reuse import ArcBank
 from optimiser.cli.app import app
 from optimiser.dataset.model import derive_place_costs
 from optimiser.scenarios.changes import AddSetting
-from optimiser.scenarios.futures import malloc
-from optimiser.scenarios.futures.engine import batches, local_cluster, resolve_scheduler
+from optimiser.scenarios.futures import engine, malloc
+from optimiser.scenarios.futures.engine import batches, resolve_scheduler
 from optimiser.scenarios.futures.sampling import future_rng, sen2_growth
 from optimiser.scenarios.scenario import scenario_from_mapping
 from optimiser.schema.tables import INMSS_TYPES
@@ -200,9 +200,18 @@ def test_bad_arguments_are_clear_errors(default_ds):
 # ---------------------------------------------------------------- Dask: same tables
 
 
-def test_local_cluster_gives_the_serial_tables(default_ds, option, serial):
+def test_local_cluster_gives_the_serial_tables(default_ds, option, serial, monkeypatch):
+    seen: dict = {}  # the workers' environment, read on the cluster the run starts
+    real = engine.run_on_client
+
+    def spy(model, n, client, **kw):
+        seen.update(client.run(os.getenv, "MALLOC_TRIM_THRESHOLD_"))
+        return real(model, n, client, **kw)
+
+    monkeypatch.setattr(engine, "run_on_client", spy)
     dask = optimiser.futures(default_ds, [option], n=N, seed=SEED, years=YEARS, scheduler="local")
     assert dask.settings["scheduler"] == "local"
+    assert len(seen) == 2 and set(seen.values()) == {None}  # glibc keeps its own trim rule
     for name in ("bands", "decisions", "beats", "per_future", "draws"):
         pd.testing.assert_frame_equal(getattr(dask, name), getattr(serial, name))
 
@@ -277,18 +286,6 @@ def test_cli_runs_on_a_real_scheduler(dask_cluster, serial, tmp_path):
         env = client.run(os.getenv, "MALLOC_TRIM_THRESHOLD_")
         relaxed = client.run(malloc.relaxed)
     assert list(env.values()) == ["65536"] and list(relaxed.values()) == [True]
-
-
-def test_local_cluster_workers_keep_glibcs_own_trim_rule():
-    from dask.distributed import Client
-
-    cluster = local_cluster(1)
-    try:
-        with Client(cluster) as client:
-            seen = client.run(os.getenv, "MALLOC_TRIM_THRESHOLD_")
-    finally:
-        cluster.close()
-    assert list(seen.values()) == [None]
 
 
 def test_small_trim_threshold_relaxed_once_and_only_where_asked(monkeypatch):

@@ -83,7 +83,9 @@ ROUNDING = 1e-6
 #: (the MIP engines' own tolerance).
 GAP = 1e-9
 #: Subgradient steps without a better bound before the step size halves.
-STALL = 30
+STALL = 20
+#: The subgradient's target: the incumbent, or the bound raised by this share if lower.
+TARGET_GAP = 0.01
 #: The heuristic runs on a new relaxed y at a new best bound, else every this many steps.
 HEURISTIC_EVERY = 5
 
@@ -557,7 +559,7 @@ def lagrangian_fixing(
     k: int | None,
     exact_k: bool,
     time_limit_s: float,
-    max_iterations: int = 600,
+    max_iterations: int = 300,
 ) -> LagrangianResult:
     """Lagrangian bound, heuristic incumbent and reduced-cost fixing (module docstring).
 
@@ -573,7 +575,7 @@ def lagrangian_fixing(
         The cardinality row is an equality (see the model's row 6).
     time_limit_s : float
         Wall-clock cap of the step [s] (the subgradient stops at it; the fixing runs once).
-    max_iterations : int, default 600
+    max_iterations : int, default 300
         Cap on subgradient iterations.
 
     Returns
@@ -609,7 +611,7 @@ def lagrangian_fixing(
         if lval > best_l:
             best_l, best_lam = lval, cand.copy()
     lam = best_lam.copy()
-    mu, stall, it = 2.0, 0, 0
+    mu, stall, it = 1.0, 0, 0
     while it < max_iterations and time.perf_counter() - start < time_limit_s:
         it += 1
         lval, v, y, chosen = evaluate(lam)
@@ -631,7 +633,7 @@ def lagrangian_fixing(
         norm = float(g @ g)
         if norm == 0:
             break  # the relaxed solution is feasible: it is optimal for L and for the model
-        target = ub if math.isfinite(ub) else best_l + abs(best_l) * 0.05 + 1.0
+        target = min(ub, best_l + TARGET_GAP * max(abs(best_l), 1.0))
         lam = lam + mu * (target - lval) / norm * g
     bounds: tuple[np.ndarray | None, ...] = (None, None, None)
     size = m * n * (u.max(initial=0.0) + 1) * 2

@@ -117,7 +117,7 @@ Engine = Literal["highs", "highspy", "cp_sat", "portfolio", "race", "lagrangian"
 LAGRANGIAN_SHARE = 0.25
 #: Share of the time the heuristic MIP on the nearest pairs may use, and its pairs per customer.
 POLISH_SHARE = 0.1
-POLISH_PAIRS = 4
+POLISH_PAIRS = 8
 
 #: CP-SAT's caps in the portfolio, in its deterministic time (about seconds on an idle core):
 #: first alone in this process, then beside highspy in two processes.

@@ -131,7 +131,7 @@ def test_fixing_keeps_an_optimum_against_brute_force(seed: int) -> None:
 
 def test_random_small_instances_match_the_unfixed_mip() -> None:
     """Hundreds of random instances: the same optimum as the MIP without the Lagrangian."""
-    for seed in range(120):
+    for seed in range(100):
         fixed = seed % 2 == 0
         k = None if fixed else 3
         args = _instance(1_000 + seed, 6, 14, fixed)
@@ -160,7 +160,7 @@ def test_default_engine_is_lagrangian_where_it_applies() -> None:
 
 
 def test_reference_instances_prove_their_published_optima() -> None:
-    pm = read_pmedcap(REFERENCE / "cpmp_osman_christofides" / "pmedcap01.txt")
+    pm = read_pmedcap(REFERENCE / "cpmp_osman_christofides" / "pmedcap02.txt")
     inst = pm.facility
     sol = solve_facility_location(
         inst.fixed_cost,
@@ -173,6 +173,7 @@ def test_reference_instances_prove_their_published_optima() -> None:
     )
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(pm.optimum)
+    assert sol.engine == "lagrangian"  # the bound met the incumbent: no MIP ran
     folder = REFERENCE / "sscflp_holmberg"
     optima = [float(v) for v in (folder / "os.txt").read_text().split()]
     for k in (1, 2):
@@ -185,7 +186,7 @@ def test_reference_instances_prove_their_published_optima() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["pmedcap02", "pmedcap04", "pmedcap11"])
+@pytest.mark.parametrize("name", ["pmedcap01", "pmedcap05", "pmedcap11"])
 def test_harder_pmedcap_instances_prove(name: str) -> None:
     pm = read_pmedcap(REFERENCE / "cpmp_osman_christofides" / f"{name}.txt")
     inst = pm.facility

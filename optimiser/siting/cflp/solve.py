@@ -37,13 +37,22 @@ equal ``assign_cost`` rows). Each facility alone is its own family by default,
 which is the model above; shared x make a model with s sizes up to s times
 smaller, and HiGHS proves LA-scale siting 3-7x faster (benchmarks/bench_site.py).
 
-Solvers (chosen per instance by :func:`choose_engine`, measured in
-benchmarks/bench_siting_reference.py, results in benchmarks/results/siting.md): split
-demand is a MIP with continuous x and goes to HiGHS (the build in OR-Tools, through
-MathOpt). Single sourcing with whole-number demands and capacities (and budget-row
-coefficients) goes to CP-SAT with one worker (linearization level 2), which over the 71
-Holmberg and 20 capacitated p-median instances proved the most of the engines tried, in the
-least time; otherwise HiGHS. Each run is deterministic unless the time limit is hit.
+Solvers (chosen per instance by :func:`choose_engine` and :func:`solve_facility_location`,
+measured in benchmarks/bench_siting_reference.py, results in benchmarks/results/siting.md):
+split demand is a MIP with continuous x and goes to HiGHS (the build in OR-Tools, through
+MathOpt). Single sourcing with whole-number demands and capacities, no budget, no groups and
+no shared families (the capacitated p-median, the Holmberg single-source CFLP) goes to
+``engine="lagrangian"`` (:mod:`optimiser.siting.cflp.lagrangian`): a Lagrangian bound over
+the assignment rows with an exact knapsack per facility, a heuristic incumbent (repair and
+local search, then a short MIP on the 8 pairs of smallest forced bound per customer),
+reduced-cost fixing that is provably safe against the incumbent, and the reduced model with
+one Lagrangian knapsack cut per facility, to highspy for the p-median (cardinality row an
+equality) and to CP-SAT otherwise, with the incumbent as a hint; when the bound meets the
+incumbent no MIP runs. Other whole-number single sourcing (budget, groups, families) goes to
+CP-SAT with one worker (linearization level 2); otherwise HiGHS. Each run is deterministic
+unless the time limit is hit (the Lagrangian step has an iteration cap and a time cap of
+``LAGRANGIAN_SHARE`` of the time, the heuristic MIP a cap ``POLISH_WORK`` on CP-SAT's
+deterministic time and a time cap of ``POLISH_SHARE``).
 
 Two multi-process options use both engines (:func:`optimiser._solver.race_mip`):
 ``engine="portfolio"`` runs CP-SAT (first alone up to 1 unit of its deterministic time on
@@ -118,6 +127,9 @@ LAGRANGIAN_SHARE = 0.25
 #: Share of the time the heuristic MIP on the nearest pairs may use, and its pairs per customer.
 POLISH_SHARE = 0.1
 POLISH_PAIRS = 8
+#: CP-SAT's cap on the heuristic MIP in its deterministic time (so that it ends the same way
+#: on any machine unless ``POLISH_SHARE`` of the wall time runs out first).
+POLISH_WORK = 5.0
 
 #: CP-SAT's caps in the portfolio, in its deterministic time (about seconds on an idle core):
 #: first alone in this process, then beside highspy in two processes.
@@ -184,10 +196,12 @@ def solve_facility_location(
         A family id per facility: alternative capacities of one site (e.g. its
         sizes), of which at most one opens, sharing assignment variables; members
         need equal ``assign_cost`` rows. Default: each facility its own family.
-    engine : {"highs", "highspy", "cp_sat", "portfolio", "race"}, optional
+    engine : {"highs", "highspy", "cp_sat", "portfolio", "race", "lagrangian"}, optional
         Force a solver; default: :func:`choose_engine` (the choice of the module
-        docstring). CP-SAT, and so the race, needs single sourcing and whole-number
-        demands, capacities and budget-row coefficients.
+        docstring), with ``"lagrangian"`` in place of ``"cp_sat"`` where it applies.
+        CP-SAT, and so the race, needs single sourcing and whole-number demands,
+        capacities and budget-row coefficients; ``"lagrangian"`` single sourcing with
+        whole-number demands and capacities and no budget, groups or shared families.
 
     Returns
     -------
@@ -325,6 +339,7 @@ def _solve_lagrangian(
             engine=mip_engine,
             time_limit_s=POLISH_SHARE * time_limit_s,
             hint=hint_of(inst, lag.assign, narrow, k, exact_k),
+            work_limit=POLISH_WORK,
         )
         if res.values is not None and res.objective < best_cost - 1e-9:
             best, best_cost = res.values, float(res.objective)

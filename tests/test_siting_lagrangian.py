@@ -148,6 +148,16 @@ def test_random_small_instances_match_the_unfixed_mip() -> None:
         assert got.engine.startswith("lagrangian")
 
 
+@pytest.mark.parametrize("k", [4, 5])
+def test_cardinality_at_or_above_the_facility_count(k: int) -> None:
+    """k = m with no fixed cost is an equality row (all open); k > m cannot bind."""
+    args = _instance(11, 4, 6, False)
+    opt = _brute(args, None)
+    sol = solve_facility_location(**args, single_source=True, k=k, engine="lagrangian")
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(opt)
+
+
 def test_default_engine_is_lagrangian_where_it_applies() -> None:
     args = _instance(7, 4, 8, True)
     assert solve_facility_location(**args, single_source=True).engine.startswith("lagrangian")

@@ -312,9 +312,9 @@ def _solve_lagrangian(
     """
     start = time.perf_counter()
     m = inst.fixed_cost.size
-    if k is not None and k >= m:
+    exact_k = k is not None and k <= m and not inst.fixed_cost.any()  # as the model's row 6
+    if k is not None and k >= m and not exact_k:
         k = None  # the cardinality row cannot bind
-    exact_k = k is not None and not inst.fixed_cost.any()
     lag = lagrangian_fixing(
         inst, model, k=k, exact_k=exact_k, time_limit_s=LAGRANGIAN_SHARE * time_limit_s
     )

@@ -27,8 +27,9 @@ knapsack DP over the capacity still needed after every facility with v_i < 0 ope
 computed L(λ) is a true lower bound up to float rounding (the fixing rule keeps a margin).
 The multipliers start from the duals of the assignment rows of the LP relaxation (any λ gives
 a valid bound, so the sign convention is checked by taking the better of ±dual) and are
-improved by subgradient steps t = μ (UB − L) / ||g||², g_j = 1 − Σ_i y_i x_ij, halving μ after
-a run of steps without improvement: deterministic, with an iteration cap and a time cap.
+improved by subgradient steps t = μ (T − L) / ||g||², g_j = 1 − Σ_i y_i x_ij, with the target
+T = min(UB, best bound + 1%) and μ halved after ``STALL`` steps without a better bound:
+deterministic, with an iteration cap (300) and a time cap (the caller's share of the limit).
 
 Heuristic (upper bound): the facilities the relaxed y opens, each customer kept at the
 cheapest open facility whose knapsack took it, the rest placed by regret (largest difference

@@ -70,7 +70,7 @@ def test_single_source_hand_solved() -> None:
     assert sol.status == "optimal"
     assert sol.objective == 94
     np.testing.assert_array_equal(sol.assignment, [[1, 0], [0, 1]])
-    assert sol.engine == "cp_sat"
+    assert sol.engine.startswith("lagrangian")
 
 
 def test_single_source_fractional_demand_uses_highs() -> None:
@@ -414,7 +414,7 @@ def test_cp_sat_single_source_matches_brute_force(inst: dict) -> None:
     event("infeasible" if sol is None else f"engine {sol.engine}")
     assert (sol is None) == (not np.isfinite(expected))
     if sol is not None:
-        assert sol.engine == "cp_sat"
+        assert sol.engine == "cp_sat" or sol.engine.startswith("lagrangian")
         assert sol.status == "optimal"
         assert sol.objective == expected
         _valid(data, sol, **opts)

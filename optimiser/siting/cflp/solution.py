@@ -45,7 +45,8 @@ class FacilityLocationSolution:
         Wall-clock time of the whole call [s].
     engine : str
         Solver used: ``"highs"``, ``"highspy"`` or ``"cp_sat"`` (after a race, the
-        winner).
+        winner); ``"lagrangian"`` when the Lagrangian bound proved the incumbent, else
+        ``"lagrangian+"`` and the engine of the reduced model.
     """
 
     open: np.ndarray

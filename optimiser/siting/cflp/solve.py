@@ -37,13 +37,22 @@ equal ``assign_cost`` rows). Each facility alone is its own family by default,
 which is the model above; shared x make a model with s sizes up to s times
 smaller, and HiGHS proves LA-scale siting 3-7x faster (benchmarks/bench_site.py).
 
-Solvers (chosen per instance by :func:`choose_engine`, measured in
-benchmarks/bench_siting_reference.py, results in benchmarks/results/siting.md): split
-demand is a MIP with continuous x and goes to HiGHS (the build in OR-Tools, through
-MathOpt). Single sourcing with whole-number demands and capacities (and budget-row
-coefficients) goes to CP-SAT with one worker (linearization level 2), which over the 71
-Holmberg and 20 capacitated p-median instances proved the most of the engines tried, in the
-least time; otherwise HiGHS. Each run is deterministic unless the time limit is hit.
+Solvers (chosen per instance by :func:`choose_engine` and :func:`solve_facility_location`,
+measured in benchmarks/bench_siting_reference.py, results in benchmarks/results/siting.md):
+split demand is a MIP with continuous x and goes to HiGHS (the build in OR-Tools, through
+MathOpt). Single sourcing with whole-number demands and capacities, no budget, no groups and
+no shared families (the capacitated p-median, the Holmberg single-source CFLP) goes to
+``engine="lagrangian"`` (:mod:`optimiser.siting.cflp.lagrangian`): a Lagrangian bound over
+the assignment rows with an exact knapsack per facility, a heuristic incumbent (repair and
+local search, then a short MIP on the 8 pairs of smallest forced bound per customer),
+reduced-cost fixing that is provably safe against the incumbent, and the reduced model with
+one Lagrangian knapsack cut per facility, to highspy for the p-median (cardinality row an
+equality) and to CP-SAT otherwise, with the incumbent as a hint; when the bound meets the
+incumbent no MIP runs. Other whole-number single sourcing (budget, groups, families) goes to
+CP-SAT with one worker (linearization level 2); otherwise HiGHS. Each run is deterministic
+unless the time limit is hit (the Lagrangian step has an iteration cap and a time cap of
+``LAGRANGIAN_SHARE`` of the time, the heuristic MIP a cap ``POLISH_WORK`` on CP-SAT's
+deterministic time and a time cap of ``POLISH_SHARE``).
 
 Two multi-process options use both engines (:func:`optimiser._solver.race_mip`):
 ``engine="portfolio"`` runs CP-SAT (first alone up to 1 unit of its deterministic time on
@@ -66,6 +75,7 @@ and its independent check); this module solves.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from typing import Literal, TypedDict
@@ -78,7 +88,20 @@ from optimiser._solver.mip import MipModel, MipSolution, cp_sat_accepts, solve_m
 from optimiser._solver.race import race_mip
 from optimiser._solver.status import FEASIBLE, INFEASIBLE, OPTIMAL
 from optimiser.siting.cflp.feasibility import infeasibility_causes, raise_infeasible
-from optimiser.siting.cflp.instance import build_instance, check_options, parse_groups
+from optimiser.siting.cflp.instance import (
+    FacilityInstance,
+    build_instance,
+    check_options,
+    parse_groups,
+)
+from optimiser.siting.cflp.lagrangian import (
+    add_lagrangian_cuts,
+    hint_of,
+    lagrangian_accepts,
+    lagrangian_fixing,
+    restrict_model,
+    values_of,
+)
 from optimiser.siting.cflp.model import assignment_from_values, build_facility_model
 from optimiser.siting.cflp.solution import (
     FacilityLocationSolution,
@@ -96,8 +119,17 @@ __all__ = [
 ]
 
 #: The engines ``solve_facility_location`` accepts (None: :func:`choose_engine`).
-ENGINES = ("highs", "highspy", "cp_sat", "portfolio", "race")
-Engine = Literal["highs", "highspy", "cp_sat", "portfolio", "race"]
+ENGINES = ("highs", "highspy", "cp_sat", "portfolio", "race", "lagrangian")
+Engine = Literal["highs", "highspy", "cp_sat", "portfolio", "race", "lagrangian"]
+
+#: Share of the time left that the Lagrangian step (LP start, subgradient) may use.
+LAGRANGIAN_SHARE = 0.25
+#: Share of the time the heuristic MIP on the nearest pairs may use, and its pairs per customer.
+POLISH_SHARE = 0.1
+POLISH_PAIRS = 8
+#: CP-SAT's cap on the heuristic MIP in its deterministic time (so that it ends the same way
+#: on any machine unless ``POLISH_SHARE`` of the wall time runs out first).
+POLISH_WORK = 5.0
 
 #: CP-SAT's caps in the portfolio, in its deterministic time (about seconds on an idle core):
 #: first alone in this process, then beside highspy in two processes.
@@ -164,10 +196,12 @@ def solve_facility_location(
         A family id per facility: alternative capacities of one site (e.g. its
         sizes), of which at most one opens, sharing assignment variables; members
         need equal ``assign_cost`` rows. Default: each facility its own family.
-    engine : {"highs", "highspy", "cp_sat", "portfolio", "race"}, optional
+    engine : {"highs", "highspy", "cp_sat", "portfolio", "race", "lagrangian"}, optional
         Force a solver; default: :func:`choose_engine` (the choice of the module
-        docstring). CP-SAT, and so the race, needs single sourcing and whole-number
-        demands, capacities and budget-row coefficients.
+        docstring), with ``"lagrangian"`` in place of ``"cp_sat"`` where it applies.
+        CP-SAT, and so the race, needs single sourcing and whole-number demands,
+        capacities and budget-row coefficients; ``"lagrangian"`` single sourcing with
+        whole-number demands and capacities and no budget, groups or shared families.
 
     Returns
     -------
@@ -196,18 +230,29 @@ def solve_facility_location(
     )
     raise_infeasible(infeasibility_causes(inst, **opts), proven_by_solver=False, **opts)
     model = build_facility_model(inst, **opts)
-    if engine not in (None, *ENGINES) or (
-        engine in ("cp_sat", "portfolio", "race") and not (single_source and cp_sat_accepts(model))
+    if (
+        engine not in (None, *ENGINES)
+        or (
+            engine in ("cp_sat", "portfolio", "race")
+            and not (single_source and cp_sat_accepts(model))
+        )
+        or (engine == "lagrangian" and not lagrangian_accepts(inst, **_shape(opts)))
     ):
         msg = (
             f"engine must be None or one of {ENGINES} (CP-SAT, alone or not, needs single source "
-            f"with whole-number demands, capacities and fixed costs when budget is set); "
-            f"found {engine!r}."
+            f"with whole-number demands, capacities and fixed costs when budget is set; "
+            f"'lagrangian' needs single source with whole-number demands and capacities and "
+            f"no budget, groups or shared families); found {engine!r}."
         )
         raise DataValidationError(msg)
     chosen = engine if engine is not None else choose_engine(model, inst.fixed_cost, **opts)
+    if engine is None and chosen == "cp_sat" and lagrangian_accepts(inst, **_shape(opts)):
+        chosen = "lagrangian"
     left = max(float(time_limit_s) - (time.perf_counter() - start), MIN_SOLVER_S)
-    result = _solve_model(model, chosen, left)
+    if chosen == "lagrangian":
+        result = _solve_lagrangian(model, inst, opts["k"], left)
+    else:
+        result = _solve_model(model, chosen, left)
     used = result.engine
     if result.status == INFEASIBLE:
         raise_infeasible([], proven_by_solver=True, **opts)
@@ -241,6 +286,97 @@ def solve_facility_location(
         msg = "the facility-location solution failed the independent check: " + "; ".join(problems)
         raise SolverError(msg)
     return solution
+
+
+def _shape(opts: _Options) -> dict:
+    """The options :func:`lagrangian_accepts` reads."""
+    return {
+        "single_source": opts["single_source"],
+        "budget": opts["budget"],
+        "groups": opts["groups"],
+    }
+
+
+def _solve_lagrangian(
+    model: MipModel, inst: FacilityInstance, k: int | None, time_limit_s: float
+) -> MipSolution:
+    """Lagrangian bound, incumbent and fixing, then the reduced MIP (lagrangian module).
+
+    Three steps after the bound: (a) a heuristic MIP on the pairs of smallest forced bound
+    (``POLISH_PAIRS`` per customer, a restriction, so any plan it finds is feasible) for a
+    better incumbent, within ``POLISH_SHARE`` of the time; (b) the safe fixing against the
+    best incumbent; (c) the reduced model to CP-SAT (HiGHS when CP-SAT cannot take it) with
+    the incumbent as a hint. Exactness: every solution the fixing removed costs at least the
+    incumbent's cost, so the better of the reduced model's proven optimum and the incumbent
+    is optimal for the full model, and max(L, min(reduced bound, incumbent)) bounds it.
+    """
+    start = time.perf_counter()
+    m = inst.fixed_cost.size
+    exact_k = k is not None and k <= m and not inst.fixed_cost.any()  # as the model's row 6
+    if k is not None and k >= m and not exact_k:
+        k = None  # the cardinality row cannot bind
+    lag = lagrangian_fixing(
+        inst, model, k=k, exact_k=exact_k, time_limit_s=LAGRANGIAN_SHARE * time_limit_s
+    )
+    lag_bound = math.ceil(lag.bound - 1e-6) if lag.whole and math.isfinite(lag.bound) else lag.bound
+    best, best_cost = None, math.inf
+    if lag.assign is not None:
+        open_ = np.zeros(m, bool)
+        open_[lag.assign] = True
+        best, best_cost = values_of(inst, lag.assign, open_), lag.cost
+    if lag.closed and best is not None:
+        return MipSolution(best, best_cost, best_cost, OPTIMAL, _since(start), "lagrangian")
+    mip_engine = "cp_sat" if cp_sat_accepts(model) else "highspy"
+    if lag.pair_bound is not None and lag.assign is not None:
+        keep, open_fixed, shut = lag.fixing(best_cost, m)
+        assert keep is not None
+        rank = np.argsort(np.argsort(lag.pair_bound, axis=0, kind="stable"), axis=0)
+        near = keep & (rank < POLISH_PAIRS)
+        near[lag.assign, np.arange(inst.demand.size)] = True
+        narrow = restrict_model(model, inst, near, open_fixed, shut, exact_k)
+        res = solve_mip(
+            narrow,
+            engine=mip_engine,
+            time_limit_s=POLISH_SHARE * time_limit_s,
+            hint=hint_of(inst, lag.assign, narrow, k, exact_k),
+            work_limit=POLISH_WORK,
+        )
+        if res.values is not None and res.objective < best_cost - 1e-9:
+            best, best_cost = res.values, float(res.objective)
+    keep, open_fixed, shut = lag.fixing(best_cost, m) if best is not None else (None, *_no(m))
+    reduced = restrict_model(model, inst, keep, open_fixed, shut, exact_k)
+    # p-median: highspy with the cuts at λ itself; otherwise CP-SAT with λ rounded (measured)
+    final_engine = "highspy" if exact_k or mip_engine == "highspy" else "cp_sat"
+    reduced = add_lagrangian_cuts(reduced, inst, lag.multipliers, final_engine == "cp_sat")
+    if final_engine == "cp_sat" and not cp_sat_accepts(reduced):
+        final_engine = "highspy"
+    if best is not None and lag.bound >= best_cost - lag.tolerance(best_cost):
+        return MipSolution(best, best_cost, best_cost, OPTIMAL, _since(start), "lagrangian")
+    hint = None
+    if best is not None:
+        assign = assignment_from_values(inst, best, True).argmax(axis=0)
+        hint = hint_of(inst, assign, reduced, k, exact_k)
+    left = max(time_limit_s - _since(start), MIN_SOLVER_S)
+    res = solve_mip(reduced, engine=final_engine, time_limit_s=left, hint=hint)
+    used = f"lagrangian+{res.engine}"
+    if best is None:
+        bound = max(lag_bound, res.bound) if res.status != INFEASIBLE else res.bound
+        return MipSolution(res.values, res.objective, bound, res.status, _since(start), used)
+    reduced_bound = math.inf if res.status == INFEASIBLE else res.bound
+    bound = max(lag_bound, min(reduced_bound, best_cost))
+    status = OPTIMAL if res.status in (OPTIMAL, INFEASIBLE) else FEASIBLE
+    if res.values is not None and res.objective < best_cost:
+        best, best_cost = res.values, float(res.objective)
+    return MipSolution(best, best_cost, min(bound, best_cost), status, _since(start), used)
+
+
+def _no(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """No facility fixed open, none closed."""
+    return np.zeros(m, bool), np.zeros(m, bool)
+
+
+def _since(start: float) -> float:
+    return time.perf_counter() - start
 
 
 def _solve_model(model: MipModel, engine: str, time_limit_s: float) -> MipSolution:

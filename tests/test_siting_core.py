@@ -70,7 +70,7 @@ def test_single_source_hand_solved() -> None:
     assert sol.status == "optimal"
     assert sol.objective == 94
     np.testing.assert_array_equal(sol.assignment, [[1, 0], [0, 1]])
-    assert sol.engine.startswith("lagrangian")
+    assert sol.engine == "cp_sat"  # the default's short CP-SAT try proves a small model
 
 
 def test_single_source_fractional_demand_uses_highs() -> None:

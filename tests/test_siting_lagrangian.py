@@ -19,6 +19,7 @@ from optimiser._errors import DataValidationError, InfeasibleError
 from optimiser._solver.mip import solve_mip
 from optimiser.siting import solve_facility_location
 from optimiser.siting.cflp import lagrangian as lg
+from optimiser.siting.cflp import solve as solve_module
 from optimiser.siting.cflp.instance import build_instance
 from optimiser.siting.cflp.model import build_facility_model
 
@@ -158,9 +159,13 @@ def test_cardinality_at_or_above_the_facility_count(k: int) -> None:
     assert sol.objective == pytest.approx(opt)
 
 
-def test_default_engine_is_lagrangian_where_it_applies() -> None:
+def test_default_engine_is_lagrangian_where_it_applies(monkeypatch: pytest.MonkeyPatch) -> None:
     args = _instance(7, 4, 8, True)
+    # a small model: CP-SAT's short first try proves it (no Lagrangian overhead)
+    assert solve_facility_location(**args, single_source=True).engine == "cp_sat"
+    monkeypatch.setattr(solve_module, "PORTFOLIO_ALONE_MAX_VARS", 0)  # as a big model
     assert solve_facility_location(**args, single_source=True).engine.startswith("lagrangian")
+    monkeypatch.undo()
     budget = solve_facility_location(**args, single_source=True, budget=1e6)
     assert not budget.engine.startswith("lagrangian")  # a budget row: the MIP engine alone
     with pytest.raises(DataValidationError, match="lagrangian"):
@@ -180,6 +185,7 @@ def test_reference_instances_prove_their_published_optima() -> None:
         single_source=True,
         k=pm.p,
         time_limit_s=60,
+        engine="lagrangian",
     )
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(pm.optimum)

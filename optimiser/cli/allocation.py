@@ -205,7 +205,7 @@ def transport_cmd(
         typer.Option(
             "--time-limit",
             min=0.1,
-            help="Safety cap on the route estimate [s]; the search stops by itself, so "
+            help="Safety cap on the route estimate, in seconds; the search stops by itself, so "
             "runs repeat exactly unless a setting is marked 'time limit'.",
         ),
     ] = 10.0,

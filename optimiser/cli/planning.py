@@ -206,7 +206,7 @@ def site_cmd(
         typer.Option(
             "--time-limit",
             min=0.1,
-            help="Wall-clock budget of the whole run [s]: instance, solve and confirmation "
+            help="Wall-clock budget of the whole run, in seconds: instance, solve and confirmation "
             "(the confirming re-allocation always runs; per-base marginal savings stop "
             "when the budget is spent, with a note).",
         ),

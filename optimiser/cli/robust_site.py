@@ -25,9 +25,12 @@ def robust_site_cmd(
         float,
         typer.Option(help="Capital that may start building each year [GBP].", min=0),
     ] = 400_000.0,
-    years: Annotated[int, typer.Option(help="Horizon [years].", min=1, max=30)] = 5,
+    years: Annotated[int, typer.Option(help="Horizon, in years.", min=1, max=30)] = 5,
     lead_years: Annotated[
-        int, typer.Option(help="Build time of a base [years]: it opens this long after.", min=0)
+        int,
+        typer.Option(
+            help="Build time of a base, in years: it opens this long after building starts.", min=0
+        ),
     ] = 2,
     train: Annotated[
         int, typer.Option(help="Futures the plan is chosen on (sample average).", min=1)

@@ -187,3 +187,24 @@ def test_map_and_pack_write_default_files_and_never_overwrite(tiny_path, tmp_pat
     result = invoke("pack", str(tiny_path))
     assert result.exit_code == 0, result.output
     assert {p.name for p in (tmp_path / "members-pack").iterdir()} == {"map.html", "summary.html"}
+
+
+def test_no_help_text_holds_what_rich_would_take_for_markup():
+    """'[s]' or '[years]' in a help text is a Rich tag to Typer's help: it vanishes."""
+    import re
+
+    import click
+    import typer
+
+    tag = re.compile(r"\[[a-z#/@][^\]]*\]")
+
+    def walk(cmd: click.Command, name: str):
+        yield name, cmd.help or ""
+        for p in cmd.params:
+            yield f"{name} {p.name}", getattr(p, "help", None) or ""
+        if isinstance(cmd, click.Group):
+            for sub_name, sub in cmd.commands.items():
+                yield from walk(sub, f"{name} {sub_name}")
+
+    found = [(n, h) for n, h in walk(typer.main.get_command(app), "optimiser") if tag.search(h)]
+    assert found == []

@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import io
 import json
 import os
 import re
@@ -49,51 +48,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from optimiser.dataset.imports.homes import lsoa_table
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from import_files import GIAS_HEADER, open_roads_gpkg, write_gias  # noqa: E402
+
 MAPPING = ROOT / "examples" / "import_mappings" / "capita_one.yaml"
 AS_OF = "2026-01-15"  # academic year 2025/26: ages on 31 August 2025
 GIAS_FILE = "edubasealldata20250524.csv"
 
-#: GIAS's header row of edubasealldata*.csv, as downloaded (2023-2025 layout).
-GIAS_HEADER = (
-    "URN,LA (code),LA (name),EstablishmentNumber,EstablishmentName,TypeOfEstablishment (code),"
-    "TypeOfEstablishment (name),EstablishmentTypeGroup (code),EstablishmentTypeGroup (name),"
-    "EstablishmentStatus (code),EstablishmentStatus (name),ReasonEstablishmentOpened (code),"
-    "ReasonEstablishmentOpened (name),OpenDate,ReasonEstablishmentClosed (code),"
-    "ReasonEstablishmentClosed (name),CloseDate,PhaseOfEducation (code),PhaseOfEducation (name),"
-    "StatutoryLowAge,StatutoryHighAge,Boarders (code),Boarders (name),NurseryProvision (name),"
-    "OfficialSixthForm (code),OfficialSixthForm (name),Gender (code),Gender (name),"
-    "ReligiousCharacter (code),ReligiousCharacter (name),ReligiousEthos (name),Diocese (code),"
-    "Diocese (name),AdmissionsPolicy (code),AdmissionsPolicy (name),SchoolCapacity,"
-    "SpecialClasses (code),SpecialClasses (name),CensusDate,NumberOfPupils,NumberOfBoys,"
-    "NumberOfGirls,PercentageFSM,TrustSchoolFlag (code),TrustSchoolFlag (name),Trusts (code),"
-    "Trusts (name),SchoolSponsorFlag (name),SchoolSponsors (name),FederationFlag (name),"
-    "Federations (code),Federations (name),UKPRN,FEHEIdentifier,FurtherEducationType (name),"
-    "OfstedLastInsp,OfstedSpecialMeasures (code),OfstedSpecialMeasures (name),LastChangedDate,"
-    "Street,Locality,Address3,Town,County (name),Postcode,SchoolWebsite,TelephoneNum,"
-    "HeadTitle (name),HeadFirstName,HeadLastName,HeadPreferredJobTitle,"
-    "BSOInspectorateName (name),InspectorateReport,DateOfLastInspectionVisit,"
-    "NextInspectionVisit,TeenMoth (name),TeenMothPlaces,CCF (name),SENPRU (name),EBD (name),"
-    "PlacesPRU,FTProv (name),EdByOther (name),Section41Approved (name),"
-    + ",".join(f"SEN{i} (name)" for i in range(1, 14))
-    + ",TypeOfResourcedProvision (name),ResourcedProvisionOnRoll,ResourcedProvisionCapacity,"
-    "SenUnitOnRoll,SenUnitCapacity,GOR (code),GOR (name),DistrictAdministrative (code),"
-    "DistrictAdministrative (name),AdministrativeWard (code),AdministrativeWard (name),"
-    "ParliamentaryConstituency (code),ParliamentaryConstituency (name),UrbanRural (code),"
-    "UrbanRural (name),GSSLACode (name),Easting,Northing,MSOA (name),LSOA (name),"
-    "InspectorateName (name),SENStat,SENNoStat,BoardingEstablishment (name),PropsName,"
-    "PreviousLA (code),PreviousLA (name),PreviousEstablishmentNumber,OfstedRating (name),"
-    "RSCRegion (name),Country (name),UPRN,SiteName,QABName (code),QABName (name),"
-    "EstablishmentAccredited (code),EstablishmentAccredited (name),QABReport,CHNumber,"
-    "MSOA (code),LSOA (code),FSM"
-).split(",")
 
 #: GIAS's SEN provision type names, by the package whose places a setting holds.
 SEN_BY_PACKAGE = {
@@ -135,16 +102,6 @@ N_CHILDREN = 60
 
 
 # --------------------------------------------------------------------------- inputs
-
-
-def write_gias(path: Path, rows: list[dict[str, str]]) -> Path:
-    """Write ``rows`` under GIAS's header as GIAS does: Windows-1252, CRLF line ends."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=GIAS_HEADER, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_bytes(buf.getvalue().encode("cp1252"))
-    return path
 
 
 def read_table(path: Path) -> list[dict[str, str]]:
@@ -321,41 +278,6 @@ def make_export(folder: Path, inputs: Path, la: str, rng: np.random.Generator) -
     return Export(path, onspd, secrets, {r: w for r, (_, _, w) in bad.items()})
 
 
-def open_roads_gpkg(path: Path, box: tuple[float, float, float, float], step: float = 1000.0):
-    """A grid of road links in OS Open Roads' layout over ``box`` [EPSG:27700 m].
-
-    Every fifth row is an A road, every fourth column a B road, the rest minor roads; every
-    third link has a kink 150 m off the straight line.
-    """
-    xs = np.arange(box[0], box[2] + 1, step)
-    ys = np.arange(box[1], box[3] + 1, step)
-    minor = ["Unclassified", "Not Classified", "Classified Unnumbered", "Unknown"]
-    rows = []
-    for i in range(len(xs)):
-        for j in range(len(ys)):
-            for di, dj in ((1, 0), (0, 1)):
-                if i + di >= len(xs) or j + dj >= len(ys):
-                    continue
-                a, b = (xs[i], ys[j]), (xs[i + di], ys[j + dj])
-                if dj == 0:
-                    cls = "A Road" if j % 5 == 0 else minor[i % 4]
-                else:
-                    cls = "B Road" if i % 4 == 0 else minor[j % 4]
-                pts = [a, b]
-                if (i + j) % 3 == 0:
-                    pts = [a, ((a[0] + b[0]) / 2 + 150 * dj, (a[1] + b[1]) / 2 + 150 * di), b]
-                line = shapely.LineString(pts)
-                rows.append({
-                    "id": f"L{i:03d}-{j:03d}-{di}", "fictitious": False,
-                    "road_classification": cls, "road_function": "Local Road",
-                    "form_of_way": "Single Carriageway", "length": round(line.length),
-                    "length_uom": "m", "start_node": f"osgb4000000{i:03d}{j:03d}",
-                    "end_node": f"osgb4000000{i + di:03d}{j + dj:03d}", "geometry": line,
-                })  # fmt: skip
-    gpd.GeoDataFrame(rows, crs="EPSG:27700").to_file(path, layer="road_link", driver="GPKG")
-    return path
-
-
 def road_box(folder: Path, margin_m: float = 15_000.0) -> tuple[float, float, float, float]:
     """The box of the folder's in-area settings and candidates, grown and snapped to 5 km."""
     s = pd.read_csv(folder / "settings.csv", dtype=str, keep_default_na=False)
@@ -477,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     fixed_rows[bad_row - 2].update({"Easting": at["easting"], "Northing": at["northing"]})
     fixed = write_gias(inputs / GIAS_FILE.replace(".csv", "_fixed.csv"), fixed_rows)
     export = make_export(folder, inputs, a.la, rng)
-    gpkg = open_roads_gpkg(inputs / "oproad_gb.gpkg", road_box(folder))
+    gpkg = open_roads_gpkg(inputs / "oproad_gb.gpkg", road_box(folder), kink_m=150.0)
     build_s = time.perf_counter() - build
     print(f"inputs written in {build_s:.1f} s", flush=True)
 

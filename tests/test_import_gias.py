@@ -7,13 +7,12 @@ run the CLI on a copy of that folder.
 
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from import_files import GIAS_HEADER, write_gias
 from typer.testing import CliRunner
 
 import optimiser
@@ -24,39 +23,6 @@ from optimiser.dataset.imports.gias_update import import_gias
 
 LA = "857"  # Rutland: the smallest LA init builds (35 settings, 15 candidates, a few s)
 
-#: GIAS's header row of edubasealldata*.csv, as downloaded (2023-2025 layout).
-GIAS_HEADER = (
-    "URN,LA (code),LA (name),EstablishmentNumber,EstablishmentName,TypeOfEstablishment (code),"
-    "TypeOfEstablishment (name),EstablishmentTypeGroup (code),EstablishmentTypeGroup (name),"
-    "EstablishmentStatus (code),EstablishmentStatus (name),ReasonEstablishmentOpened (code),"
-    "ReasonEstablishmentOpened (name),OpenDate,ReasonEstablishmentClosed (code),"
-    "ReasonEstablishmentClosed (name),CloseDate,PhaseOfEducation (code),PhaseOfEducation (name),"
-    "StatutoryLowAge,StatutoryHighAge,Boarders (code),Boarders (name),NurseryProvision (name),"
-    "OfficialSixthForm (code),OfficialSixthForm (name),Gender (code),Gender (name),"
-    "ReligiousCharacter (code),ReligiousCharacter (name),ReligiousEthos (name),Diocese (code),"
-    "Diocese (name),AdmissionsPolicy (code),AdmissionsPolicy (name),SchoolCapacity,"
-    "SpecialClasses (code),SpecialClasses (name),CensusDate,NumberOfPupils,NumberOfBoys,"
-    "NumberOfGirls,PercentageFSM,TrustSchoolFlag (code),TrustSchoolFlag (name),Trusts (code),"
-    "Trusts (name),SchoolSponsorFlag (name),SchoolSponsors (name),FederationFlag (name),"
-    "Federations (code),Federations (name),UKPRN,FEHEIdentifier,FurtherEducationType (name),"
-    "OfstedLastInsp,OfstedSpecialMeasures (code),OfstedSpecialMeasures (name),LastChangedDate,"
-    "Street,Locality,Address3,Town,County (name),Postcode,SchoolWebsite,TelephoneNum,"
-    "HeadTitle (name),HeadFirstName,HeadLastName,HeadPreferredJobTitle,"
-    "BSOInspectorateName (name),InspectorateReport,DateOfLastInspectionVisit,"
-    "NextInspectionVisit,TeenMoth (name),TeenMothPlaces,CCF (name),SENPRU (name),EBD (name),"
-    "PlacesPRU,FTProv (name),EdByOther (name),Section41Approved (name),"
-    + ",".join(f"SEN{i} (name)" for i in range(1, 14))
-    + ",TypeOfResourcedProvision (name),ResourcedProvisionOnRoll,ResourcedProvisionCapacity,"
-    "SenUnitOnRoll,SenUnitCapacity,GOR (code),GOR (name),DistrictAdministrative (code),"
-    "DistrictAdministrative (name),AdministrativeWard (code),AdministrativeWard (name),"
-    "ParliamentaryConstituency (code),ParliamentaryConstituency (name),UrbanRural (code),"
-    "UrbanRural (name),GSSLACode (name),Easting,Northing,MSOA (name),LSOA (name),"
-    "InspectorateName (name),SENStat,SENNoStat,BoardingEstablishment (name),PropsName,"
-    "PreviousLA (code),PreviousLA (name),PreviousEstablishmentNumber,OfstedRating (name),"
-    "RSCRegion (name),Country (name),UPRN,SiteName,QABName (code),QABName (name),"
-    "EstablishmentAccredited (code),EstablishmentAccredited (name),QABReport,CHNumber,"
-    "MSOA (code),LSOA (code),FSM"
-).split(",")
 
 ASD = "ASD - Autistic Spectrum Disorder"
 SLCN = "SLCN - Speech, language and Communication"
@@ -75,16 +41,6 @@ def gias_row(urn: int, name: str, **cells: object) -> dict[str, str]:
     })  # fmt: skip
     row.update({k: str(v) for k, v in cells.items()})
     return row
-
-
-def write_gias(path: Path, rows: list[dict[str, str]], *, encoding: str = "cp1252") -> Path:
-    """Write ``rows`` under GIAS's header as GIAS does: Windows-1252, CRLF, all quoted? no."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=GIAS_HEADER, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_bytes(buf.getvalue().encode(encoding))
-    return path
 
 
 def good_rows() -> list[dict[str, str]]:

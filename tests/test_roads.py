@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -20,6 +19,7 @@ import pyrosm
 import pytest
 import shapely
 import yaml
+from import_files import open_roads_gpkg
 from pyproj import Geod
 from typer.testing import CliRunner
 
@@ -244,7 +244,9 @@ def test_geopackage_without_road_link_layer(tmp_path):
 
 
 def test_geopackage_without_a_column(tmp_path):
-    path = _open_roads_gpkg(tmp_path / "oproad.gpkg", (380000, 390000, 382000, 392000))
+    path = open_roads_gpkg(
+        tmp_path / "oproad.gpkg", (380000, 390000, 382000, 392000), motorway_row=6
+    )
     frame = gpd.read_file(path, layer="road_link").drop(columns="end_node")
     path.unlink()
     frame.to_file(path, layer="road_link")
@@ -262,50 +264,6 @@ def test_not_a_geopackage(tmp_path):
 # ------------------------------------------------------------- OS Open Roads on Trafford
 
 
-def _open_roads_gpkg(path: Path, box: tuple[float, float, float, float], step: float = 1000.0):
-    """A grid of road links in OS Open Roads' layout over ``box`` [EPSG:27700 m].
-
-    Every fifth row is an A road, every fourth column a B road, row 6 a motorway, the rest
-    minor roads; every third link has a kink 100 m off the straight line.
-    """
-    xs = np.arange(box[0], box[2] + 1, step)
-    ys = np.arange(box[1], box[3] + 1, step)
-    name = {(i, j): f"osgb40000000{i:03d}{j:03d}" for i in range(len(xs)) for j in range(len(ys))}
-    minor = ["Unclassified", "Not Classified", "Classified Unnumbered", "Unknown"]
-    rows = []
-    for i in range(len(xs)):
-        for j in range(len(ys)):
-            for di, dj in ((1, 0), (0, 1)):
-                if i + di >= len(xs) or j + dj >= len(ys):
-                    continue
-                a, b = (xs[i], ys[j]), (xs[i + di], ys[j + dj])
-                if dj == 0:
-                    cls = "Motorway" if j == 6 else "A Road" if j % 5 == 0 else minor[i % 4]
-                else:
-                    cls = "B Road" if i % 4 == 0 else minor[j % 4]
-                pts = [a, b]
-                if (i + j) % 3 == 0:
-                    mid = ((a[0] + b[0]) / 2 + 100 * dj, (a[1] + b[1]) / 2 + 100 * di)
-                    pts = [a, mid, b]
-                line = shapely.LineString(pts)
-                rows.append(
-                    {
-                        "id": f"L{i}-{j}-{di}",
-                        "fictitious": False,
-                        "road_classification": cls,
-                        "road_function": "Local Road",
-                        "form_of_way": "Single Carriageway",
-                        "length": round(line.length),
-                        "length_uom": "m",
-                        "start_node": name[i, j],
-                        "end_node": name[i + di, j + dj],
-                        "geometry": line,
-                    }
-                )
-    gpd.GeoDataFrame(rows, crs="EPSG:27700").to_file(path, layer="road_link", driver="GPKG")
-    return path
-
-
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
     """Trafford (an eighth of its children, for fast checks) with OS Open Roads imported."""
@@ -314,7 +272,9 @@ def imported(tmp_path_factory):
     shutil.copytree(default_path(), folder)
     children = pd.read_csv(folder / "children.csv", dtype=str, keep_default_na=False)
     children.iloc[::8].to_csv(folder / "children.csv", index=False)
-    gpkg = _open_roads_gpkg(root / "oproad_gb.gpkg", (370000, 384000, 384000, 398000))
+    gpkg = open_roads_gpkg(
+        root / "oproad_gb.gpkg", (370000, 384000, 384000, 398000), motorway_row=6
+    )
     built = import_roads(gpkg, folder)
     return folder, gpkg, built
 

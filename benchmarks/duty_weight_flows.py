@@ -7,7 +7,7 @@ Usage (from the repository root)::
 SIZE is a ``bench_allocation.py`` size (default, la, 20k, national). On the network exactly
 as ``allocate`` builds it, prints: W, W' (twice the largest other-terms cost of a choice
 arc, + 1), U (the max flow without the non-duty choice arcs: the cheap certificate of
-:func:`optimiser._solver.flow.solve_max_flow_min_cost_bonus`), then the CPU and wall
+:func:`duty_weight.solve_max_flow_min_cost_bonus`), then the CPU and wall
 seconds, duties honoured, children placed and full-W cost of: the max flow at least cost
 with cost −1 on the duty arcs (its duties are D*, the exact certificate), the W' solve and
 (``--full``) the full-W solve.
@@ -28,8 +28,9 @@ for p in (HERE.parent, HERE):
         sys.path.insert(0, str(p))
 
 import bench_allocation as bench  # noqa: E402
+from duty_weight import max_flow_value  # noqa: E402
 
-from optimiser._solver.flow import max_flow_value, solve_min_cost_flow  # noqa: E402
+from optimiser._solver.flow import solve_min_cost_flow  # noqa: E402
 from optimiser.allocation.arcs import build_arcs, child_frame  # noqa: E402
 from optimiser.allocation.network import build_flow_network  # noqa: E402
 

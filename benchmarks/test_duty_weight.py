@@ -1,26 +1,31 @@
 """The moderate-bonus solve is exact: same optimum as the full mainstream-duty weight.
 
-:func:`optimiser._solver.flow.solve_max_flow_min_cost_bonus` solves with a moderate bonus W'
-and proves the answer optimal for the full W, or falls back to W. Checked here against
-the direct full-W solve (:func:`solve_min_cost_flow`) on random allocation-shaped networks
-(with W' too small on purpose, so the fallback runs), on the default data and on a synth
-area through :func:`optimiser.allocate`.
+:func:`duty_weight.solve_max_flow_min_cost_bonus` (benchmarks/duty_weight.py) solves with
+a moderate bonus W' and proves the answer optimal for the full W, or falls back to W.
+Checked here against the direct full-W solve (:func:`solve_min_cost_flow`) on random
+allocation-shaped networks (with W' too small on purpose, so the fallback runs), on the
+default data and on a synth area through :func:`optimiser.allocate`.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-import optimiser
-from optimiser._solver.flow import (
-    max_flow_value,
-    solve_max_flow_min_cost_bonus,
-    solve_min_cost_flow,
-)
-from optimiser.allocation.arcs import build_arcs, child_frame
-from optimiser.allocation.network import build_flow_network
-from optimiser.synth import synth_area
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from duty_weight import max_flow_value, solve_max_flow_min_cost_bonus  # noqa: E402
+
+import optimiser  # noqa: E402
+from optimiser._solver.flow import solve_min_cost_flow  # noqa: E402
+from optimiser.allocation.arcs import build_arcs, child_frame  # noqa: E402
+from optimiser.allocation.network import build_flow_network  # noqa: E402
+from optimiser.synth import synth_area  # noqa: E402
 
 
 def _random_network(rng: np.random.Generator) -> dict:

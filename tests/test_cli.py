@@ -207,3 +207,20 @@ def test_no_help_text_holds_what_rich_would_take_for_markup():
     texts = list(walk(typer.main.get_command(app), "optimiser"))
     assert len(texts) > 100  # every command and option was read
     assert [(n, h) for n, h in texts if tag.search(h)] == []
+
+
+def test_table_cells_and_titles_are_text_never_markup():
+    import io
+
+    import pandas as pd
+    from rich.console import Console
+
+    from optimiser.cli.common import frame_table
+
+    name = "[bold]Evil[/bold] [link=http://e.invalid]x[/link] Oops[/b]"
+    frame = pd.DataFrame({"name": [name], "v": [1.0]})
+    table = frame_table(f"Area {name}", frame, ["name", "v"], heading=str, cell=lambda c, v: str(v))
+    out = Console(file=io.StringIO(), width=200, highlight=False)
+    out.print(table)  # a stray closing tag as markup would raise MarkupError
+    text = out.file.getvalue()
+    assert text.count(name) == 2  # the title and the cell, as typed

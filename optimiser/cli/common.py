@@ -17,6 +17,7 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console, ConsoleDimensions, Group, RenderableType
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from optimiser._errors import OptimiserError
 from optimiser._outputs import check_outputs, write_csv_output
@@ -170,24 +171,29 @@ def frame_table(
     the terminal drops its outer edge and cell padding; still too wide, its figures
     are split over several tables, each repeating the ``left`` columns (or the
     first). ``total``: a last row below a line (one cell per column).
+
+    Title, headings and cells are plain text, never Rich markup: a school or area named
+    ``[bold]…`` or ``…[/b]`` shows as typed (and cannot break the table).
     """
     cells = {c: [cell(c, v) for v in frame[c]] for c in cols}
 
     def build(name: str, shown: list[str], *, compact: bool) -> RichTable:
-        table = RichTable(title=name)
+        table = RichTable(title=Text(name))
         if compact:
             table.show_edge, table.padding = False, (0, 0)
         for col in shown:
             if col in left:
-                table.add_column(heading(col), justify="left", overflow="fold")
+                table.add_column(Text(heading(col)), justify="left", overflow="fold")
             else:
                 width = max(map(len, cells[col]), default=1)
-                table.add_column(heading(col), justify="right", overflow="fold", min_width=width)
+                table.add_column(
+                    Text(heading(col)), justify="right", overflow="fold", min_width=width
+                )
         for r in range(len(frame)):
-            table.add_row(*[cells[c][r] for c in shown])
+            table.add_row(*[Text(cells[c][r]) for c in shown])
         if total is not None:
             table.add_section()
-            table.add_row(*[v for c, v in zip(cols, total, strict=True) if c in shown])
+            table.add_row(*[Text(v) for c, v in zip(cols, total, strict=True) if c in shown])
         return table
 
     def fits(table: RichTable, shown: list[str]) -> bool:

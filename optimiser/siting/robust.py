@@ -191,40 +191,6 @@ def robust_site(
         if b.setting_id not in {s.setting_id for s in single_bases}
     ]
     shortlist = [*single_bases, *extra][: 2 * max_bases]
-    return _search(
-        ds,
-        shortlist,
-        single_bases,
-        scheduler,
-        criterion=criterion,
-        max_bases=max_bases,
-        budget_gbp_per_year=budget_gbp_per_year,
-        years=years,
-        lead_years=lead_years,
-        n_train=n_train,
-        n_test=n_test,
-        seed=seed,
-        growth=growth,
-    )
-
-
-def _search(
-    ds: Dataset,
-    shortlist: list[AddSetting],
-    single_bases: list[AddSetting],
-    scheduler: str | None,
-    *,
-    criterion: str,
-    max_bases: int,
-    budget_gbp_per_year: float,
-    years: int,
-    lead_years: int,
-    n_train: int,
-    n_test: int,
-    seed: int,
-    growth: float,
-) -> RobustSiting:
-    """The greedy search over ``shortlist`` and the held-out comparison."""
     score = "expected_cost_gbp" if criterion == "expected" else "expected_regret_gbp"
     plan: list[tuple[AddSetting, int]] = []
     steps = []

@@ -47,6 +47,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from optimiser.dataset.ids import as_text, object_index, positions
 from optimiser.dataset.model import Dataset
 from optimiser.policy import over_journey_cap
 from optimiser.schema.tables import MAINSTREAM_TYPES
@@ -76,8 +77,8 @@ def child_frame(ds: Dataset) -> pd.DataFrame:
     pol = ds.policy
     kids = ds.children.reset_index(drop=True)
     out = child_needs(ds)
-    closed = ds.settings.loc[ds.settings["closed"], "setting_id"]
-    current = kids["current_setting_id"].astype(str)
+    closed = ds.settings.loc[ds.settings["closed"], "setting_id"].to_numpy(object)
+    current = pd.Series(as_text(kids["current_setting_id"]), dtype=object)
     fixed = (pol.continuity == "keep") & (current != "") & ~current.isin(closed)
     age = out["age"].to_numpy()
     # phase and current stay Python objects (not pandas text): the model reads them as
@@ -105,8 +106,8 @@ def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Index)
     a package no setting lists.
     """
     table = np.full((len(settings), len(package) + 1), -1, np.int64)
-    s = pd.Index(settings["setting_id"]).get_indexer(places["setting_id"])
-    k = package.get_indexer(pd.Index(places["package_id"]))
+    s = positions(settings["setting_id"], places["setting_id"])
+    k = positions(package, places["package_id"])
     ok = np.flatnonzero((s >= 0) & (k >= 0))[::-1]  # reversed: the first row of a duplicate wins
     table[s[ok], k[ok]] = ok
     return table
@@ -143,7 +144,7 @@ def _ranked_pairs(
     c = np.repeat(free_pos, counts)
     ranked = np.empty(int(counts.sum()), object)  # an object Index: no text conversion
     ranked[:] = list(itertools.chain.from_iterable(prefs[free_pos]))
-    s = setting_index.get_indexer(pd.Index(ranked, dtype=object))
+    s = positions(setting_index, ranked)
     rank = (np.arange(len(c)) - np.repeat(np.cumsum(counts) - counts, counts) + 1).astype(float)
     known = s >= 0
     return c[known], s[known], rank[known]
@@ -160,14 +161,14 @@ def _candidate_pairs(
     found twice is kept once.
     """
     n_s = len(settings)
-    setting_index = pd.Index(settings["setting_id"])
-    package = pd.Index(pd.unique(places["package_id"]))
+    setting_index = object_index(settings["setting_id"])
+    package = object_index(pd.unique(places["package_id"]))
     table = _place_rows(settings, places, package)
-    kid_k = package.get_indexer(pd.Index(kids["package_id"]))  # −1 → the "no package" column
+    kid_k = positions(package, kids["package_id"])  # −1 → the "no package" column
     near_c, near_s = _near_pairs(kids, settings, table, kid_k, ds)
     ranked_c, ranked_s, ranked_rank = _ranked_pairs(kids, setting_index)
     fixed_pos = np.flatnonzero(kids["fixed"].to_numpy(bool))
-    cont_s = setting_index.get_indexer(kids["current"].to_numpy()[fixed_pos])
+    cont_s = positions(setting_index, kids["current"].to_numpy()[fixed_pos])
     cont_c, cont_s = fixed_pos[cont_s >= 0], cont_s[cont_s >= 0]
 
     c = np.concatenate([near_c, ranked_c, cont_c]).astype(np.int64)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
+from optimiser.dataset.ids import object_index, positions
 from optimiser.dataset.model import Dataset
 from optimiser.policy import over_journey_cap
 
@@ -37,8 +38,8 @@ def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
     out: list[str] = []
     placed, unplaced = res.placements, res.unplaced
     ids = np.r_[placed["child_id"].to_numpy(object), unplaced["child_id"].to_numpy(object)]
-    everyone = ds.derived("check.everyone", lambda: pd.Index(ds.children["child_id"]))
-    pos = everyone.get_indexer(ids) if everyone.is_unique else np.full(len(ids), -1)
+    everyone = ds.derived("check.everyone", lambda: object_index(ds.children["child_id"]))
+    pos = positions(everyone, ids) if everyone.is_unique else np.full(len(ids), -1)
     once = (
         len(ids) == len(everyone)
         and bool((pos >= 0).all())
@@ -199,6 +200,9 @@ def _isin(values: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray:
 
 def _first_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``frame.drop_duplicates(keys)``, without copying a frame whose keys are unique."""
+    if len(keys) == 1:  # one key: its object index knows (NaN equals NaN, as for duplicated)
+        unique = object_index(frame[keys[0]]).is_unique
+        return frame if unique else frame.drop_duplicates(keys)
     code = np.zeros(len(frame), np.int64)
     for key in keys:  # one integer per distinct key tuple (NaN is a value, as for duplicated)
         k, names = pd.factorize(frame[key], use_na_sentinel=False)
@@ -217,15 +221,15 @@ def _raw(ds: Dataset) -> dict:
     kids = _first_rows(ds.children, ["child_id"])
     settings = _first_rows(ds.settings, ["setting_id"])
     places = _first_rows(ds.places, ["setting_id", "package_id"])
-    setting_index = pd.Index(settings["setting_id"])
+    setting_index = object_index(settings["setting_id"])
     # the places row of (setting, package), through a setting × package table
-    packages = pd.Index(pd.unique(places["package_id"]))
+    packages = object_index(pd.unique(places["package_id"]))
     table = np.full((len(settings) + 1, len(packages) + 1), -1, np.int64)
-    ps = setting_index.get_indexer(places["setting_id"])
+    ps = positions(setting_index, places["setting_id"])
     ok = np.flatnonzero(ps >= 0)
-    table[ps[ok], packages.get_indexer(pd.Index(places["package_id"]))[ok]] = ok
+    table[ps[ok], positions(packages, places["package_id"])[ok]] = ok
     return {
-        "child_index": pd.Index(kids["child_id"]),
+        "child_index": object_index(kids["child_id"]),
         "setting_index": setting_index,
         "child": {name: kids[col].to_numpy() for name, col in _CHILD_FIELDS.items() if col in kids},
         "setting": {name: settings[col].to_numpy() for name, col in _SETTING_FIELDS.items()},
@@ -244,14 +248,13 @@ def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> 
     (child ids unique), else looked up here.
     """
     raw = ds.derived("check.raw", lambda: _raw(ds))
-    ci = raw["child_index"].get_indexer(placed["child_id"]) if ci is None else ci
-    si = raw["setting_index"].get_indexer(placed["setting_id"])
+    ci = positions(raw["child_index"], placed["child_id"]) if ci is None else ci
+    si = positions(raw["setting_index"], placed["setting_id"])
     cols = {name: placed[name].to_numpy() for name in _PLACED_FIELDS}
     cols |= {name: _take(values, ci) for name, values in raw["child"].items()}
     cols |= {name: _take(values, si) for name, values in raw["setting"].items()}
     cols["s_pos"] = si
-    # an object Index: inferring text would convert every placement's package first
-    cols["k_pos"] = raw["packages"].get_indexer(pd.Index(cols["child_package"], dtype=object))
+    cols["k_pos"] = positions(raw["packages"], cols["child_package"])
     pi = raw["table"][si, cols["k_pos"]]
     cols["fee"] = _take(raw["fee"], pi)
     cols["n_places"] = _take(raw["n_places"], pi)
@@ -260,7 +263,7 @@ def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> 
     cols["pref_pos"] = _preference_position(cols["setting_id"], prefs, cols["n_prefs"])
     current = cols["current_setting_id"].astype(object, copy=True)
     current[pd.isna(current)] = ""
-    at = raw["setting_index"].get_indexer(current)
+    at = positions(raw["setting_index"], current)
     closed = np.zeros(len(current), bool)
     closed[at >= 0] = raw["closed"][at[at >= 0]]
     cols["kept"] = np.asarray((ds.policy.continuity == "keep") & (current != "") & ~closed, bool)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimiser.dataset.ids import object_index, positions
 from optimiser.dataset.model import Dataset
 from optimiser.policy import over_journey_cap
 from optimiser.schema.tables import INMSS_TYPES, MAINSTREAM_TYPES
@@ -149,9 +150,9 @@ def _phase_rows(ds: Dataset, packages: pd.Index) -> dict[str, Any]:
     bounds.append((pol.post16_from, 19))
     settings = ds.settings.drop_duplicates("setting_id")
     rows = ds.places.drop_duplicates(["setting_id", "package_id"])
-    setting_index = pd.Index(settings["setting_id"])
-    si = setting_index.get_indexer(rows["setting_id"])
-    k = packages.get_indexer(pd.Index(rows["package_id"]))
+    setting_index = object_index(settings["setting_id"])
+    si = positions(setting_index, rows["setting_id"])
+    k = positions(packages, rows["package_id"])
     ok = (si >= 0) & (k >= 0)
     ok[ok] = ~settings["closed"].to_numpy(bool)[si[ok]]
     lo = settings["age_min"].to_numpy(float, na_value=np.nan)[si[ok]]
@@ -181,10 +182,10 @@ def _placed_by_row(
     placed = np.zeros((len(rows["n_whole"]), len(PHASES)), np.int64)
     if placements is None or not len(placements):
         return placed
-    si = rows["setting_index"].get_indexer(placements["setting_id"])
+    si = positions(rows["setting_index"], placements["setting_id"])
     if codes is None:
-        k = packages.get_indexer(pd.Index(placements["package_id"]))
-        ph = pd.Index(PHASES).get_indexer(pd.Index(placements["phase"]))
+        k = positions(packages, placements["package_id"])
+        ph = positions(PHASES, placements["phase"])
     else:
         k, ph = codes
     hit = (si >= 0) & (k >= 0) & (ph >= 0)
@@ -236,10 +237,9 @@ def sufficiency_table(
     setting's ages or total places, the INMSS cap).
     ``placed_c`` is each placement's child position in ``kids``.
     """
-    packages = pd.Index(ds.packages["package_id"])
-    k = packages.get_indexer(pd.Index(kids["package_id"]))
-    # an object Index: inferring text would convert every child's phase to it first
-    phase = pd.Index(PHASES).get_indexer(pd.Index(kids["phase"].to_numpy(object), dtype=object))
+    packages = object_index(ds.packages["package_id"])
+    k = positions(packages, kids["package_id"])
+    phase = positions(PHASES, kids["phase"])
     cell = np.where((k >= 0) & (phase >= 0), k * len(PHASES) + phase, -1)
     size = len(packages) * len(PHASES)
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from optimiser.dataset.ids import positions
 from optimiser.dataset.model import Dataset
 from optimiser.schema.tables import INMSS_TYPES
 
@@ -195,7 +196,9 @@ def _add_setting_capacity(
     net: _Arcs, nodes: _Nodes, ds: Dataset, total: np.ndarray, cap: int | None
 ) -> None:
     """(3) Σ_(q∈s) Σ_i x_iq ≤ U_s for every setting s (to G for INMSS when capped, else sink)."""
-    inmss = ds.setting_types.reindex(nodes.settings).isin(INMSS_TYPES).to_numpy()
+    types = ds.setting_types  # by setting id, the first row of a duplicated id
+    row = positions(types.index, nodes.settings)
+    inmss = (row >= 0) & np.isin(types.to_numpy(object), INMSS_TYPES)[np.maximum(row, 0)]
     to_group = inmss if cap is not None else np.zeros(len(nodes.settings), bool)
     net.add(
         nodes.s0 + np.arange(len(nodes.settings)),
@@ -206,7 +209,7 @@ def _add_setting_capacity(
 
 def _setting_totals(ds: Dataset, total: np.ndarray, settings: np.ndarray) -> np.ndarray:
     """The places left at each of ``settings`` (ids; their settings row), 0 where NaN or none."""
-    row = pd.Index(ds.settings["setting_id"].to_numpy(object)).get_indexer(settings)
+    row = positions(ds.settings["setting_id"], settings)
     return np.nan_to_num(np.where(row >= 0, total[np.maximum(row, 0)], 0.0))
 
 

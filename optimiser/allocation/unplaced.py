@@ -7,6 +7,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from optimiser.allocation.arcs import points
+from optimiser.dataset.ids import positions
 from optimiser.dataset.model import Dataset
 from optimiser.transport.travel import road_km_and_min
 
@@ -82,7 +83,7 @@ def _offers_by_package(ds: Dataset) -> dict[object, tuple[np.ndarray, np.ndarray
     sid = ds.settings["setting_id"]
     if not sid.is_unique:  # a merge repeats a places row per settings row: keep its rules
         return _offers_by_package_merged(ds)
-    row = pd.Index(sid.to_numpy(object)).get_indexer(ds.places["setting_id"].to_numpy(object))
+    row = positions(sid, ds.places["setting_id"])
     open_ = ~ds.settings["closed"].to_numpy(bool)
     keep = np.flatnonzero((row >= 0) & open_[np.maximum(row, 0)])
     code, names = pd.factorize(ds.places["package_id"].to_numpy(object)[keep], sort=True)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimiser.dataset.ids import positions
 from optimiser.dataset.model import Dataset
 from optimiser.policy import PHASE_NAMES
 from optimiser.schema.tables import INMSS_TYPES
@@ -67,7 +68,7 @@ def _inmss_fees(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     p_sid = places["setting_id"].to_numpy(object)
     p_pid = places["package_id"].to_numpy(object)
     dup = pd.DataFrame({"s": p_sid, "p": p_pid}).duplicated().to_numpy()
-    row = pd.Index(sid).get_indexer(p_sid)
+    row = positions(sid, p_sid)
     fee = pd.to_numeric(places["annual_cost_gbp"], errors="coerce").to_numpy(float)
     ok = ~dup & (row >= 0) & inmss[np.maximum(row, 0)] & ~np.isnan(fee)
     r = row[ok]

@@ -1,0 +1,67 @@
+"""Ids and text as Python objects: pandas' text lookups and conversions, without their cost.
+
+pandas 3 stores text as its own string type. ``pd.Index(text).get_indexer(values)``
+therefore converts ``values`` (a NumPy object array of ids, the form the model works in)
+to that type first, one Python string at a time, and looks up through it: about three
+times the time of the same lookup between two object indexes (7,000 ids among 9,000:
+11 ms against 3.5 ms on this project's machines). :func:`positions` does the lookup on
+object indexes and returns the same positions. :func:`as_text` is ``Series.astype(str)``
+as an object array, without building the string column when the values are text already.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["as_text", "object_index", "positions"]
+
+
+def object_index(values: Any) -> pd.Index:
+    """``values`` (a Series, Index, array or list) as an Index of Python objects.
+
+    Missing text becomes NaN, which an object index matches to NaN (as a text index
+    matches its missing values).
+    """
+    if isinstance(values, pd.Index) and values.dtype == object:
+        return values
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.to_numpy(object)
+    return pd.Index(np.asarray(values, dtype=object), dtype=object)
+
+
+def positions(keys: Any, values: Any) -> np.ndarray:
+    """Position of each of ``values`` among ``keys`` (unique), −1 where absent.
+
+    The result of ``pd.Index(keys).get_indexer(values)``, as int64.
+
+    Parameters
+    ----------
+    keys : Series, Index, array or list
+        The ids looked up in; unique (pandas raises ``InvalidIndexError`` otherwise,
+        as ``get_indexer`` does).
+    values : Series, Index, array or list
+        The ids to find.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, one per value.
+    """
+    index = keys if isinstance(keys, pd.Index) and keys.dtype == object else object_index(keys)
+    return index.get_indexer(object_index(values)).astype(np.int64, copy=False)
+
+
+def as_text(values: pd.Series) -> np.ndarray:
+    """``values.astype(str).to_numpy(object)``: every value as text, missing kept missing.
+
+    When every value is text already (the usual case) the values are returned as they
+    are, without the string column ``astype`` would build (1.7 ms for 7,000 ids). The
+    result may share memory with ``values``: do not write to it.
+    """
+    raw = values.to_numpy(object)
+    if pd.api.types.infer_dtype(raw, skipna=False) in ("string", "empty"):
+        return raw
+    return values.astype(str).to_numpy(object)

@@ -1,0 +1,64 @@
+"""optimiser.dataset.ids: the object-array lookups give pandas' own answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimiser.dataset.ids import as_text, object_index, positions
+
+KEYS = [
+    pd.Series(["S1", "S2", "S3", "S4"], dtype="str"),
+    pd.Series(["S1", "S2", "S3", "S4"], dtype=object),
+    pd.Series(["S1", None, "S3", "S4"], dtype="str"),  # a missing id among the keys
+    pd.Index(["S1", "S2", "S3", "S4"]),
+    np.array(["S1", "S2", "S3", "S4"], dtype=object),
+    pd.Series([10, 20, 30]),
+]
+VALUES = [
+    np.array(["S4", "S1", "x", "S2", "S4"], dtype=object),
+    pd.Series(["S3", np.nan, "", "S1"], dtype=object),
+    pd.Series(["S3", None, "S9"], dtype="str"),
+    ["S2", "S2"],
+    np.array([], dtype=object),
+    np.array([30, 11, 10]),
+]
+
+
+@pytest.mark.parametrize("keys", KEYS, ids=range(len(KEYS)))
+@pytest.mark.parametrize("values", VALUES, ids=range(len(VALUES)))
+def test_positions_are_pandas_get_indexer(keys, values) -> None:
+    expected = pd.Index(keys).get_indexer(values)
+    got = positions(keys, values)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_positions_refuse_duplicate_keys_as_pandas_does() -> None:
+    with pytest.raises(pd.errors.InvalidIndexError):
+        positions(["a", "a", "b"], ["a"])
+
+
+def test_object_index_keeps_python_objects() -> None:
+    index = object_index(pd.Series(["a", "b"], dtype="str"))
+    assert index.dtype == object
+    assert object_index(index) is index
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["a", np.nan, "", 3, None], dtype=object),
+        pd.Series(["a", "b"], dtype=object),
+        pd.Series(["a", np.nan], dtype="str"),
+        pd.Series([], dtype=object),
+        pd.Series([1.5, np.nan]),
+        pd.Series([True, False]),
+    ],
+    ids=["mixed", "text", "str-dtype", "empty", "float", "bool"],
+)
+def test_as_text_is_astype_str(values: pd.Series) -> None:
+    got, expected = as_text(values), values.astype(str).to_numpy(object)
+    assert got.dtype == object
+    pd.testing.assert_series_equal(pd.Series(got, dtype=object), pd.Series(expected, dtype=object))

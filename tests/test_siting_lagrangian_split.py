@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -141,6 +142,20 @@ def test_random_instances_match_the_unfixed_mip(
     """60 seeds each: the default search, and a short one (weak bounds, deep trees)."""
     monkeypatch.setattr(ls, "ROOT_STEPS", steps[0])
     monkeypatch.setattr(ls, "NODE_STEPS", steps[1])
+    seen = {"branched": 0, "fixed": 0}
+    branch, fix = ls._branch, ls._fix
+
+    def counted_branch(node: object, rel: object) -> object:
+        seen["branched"] += 1
+        return branch(node, rel)  # type: ignore[arg-type]
+
+    def counted_fix(search: object, node: object, lam: object, rel: object) -> object:
+        out = fix(search, node, lam, rel)  # type: ignore[arg-type]
+        seen["fixed"] += out is None or out[0].free().sum() < node.free().sum()  # type: ignore[attr-defined]
+        return out
+
+    monkeypatch.setattr(ls, "_branch", counted_branch)
+    monkeypatch.setattr(ls, "_fix", counted_fix)
     for seed in range(60):
         rng = np.random.default_rng(seed)
         args = _instance(seed, int(rng.integers(5, 9)), int(rng.integers(8, 16)))
@@ -151,6 +166,17 @@ def test_random_instances_match_the_unfixed_mip(
         assert _same(res.objective, best), (seed, res.objective, best)
         assert res.bound <= best + 1e-6
         assert res.objective - res.bound <= 2e-9 * abs(res.objective) + 1e-6
+    assert seen["branched"] >= 20 and seen["fixed"] >= 60  # the search and the fixing did work
+
+
+def test_same_input_same_plan() -> None:
+    args = _instance(11, 8, 14)
+    inst, model = _built(args)
+    first = ls.solve_split(model, inst, 30.0)
+    second = ls.solve_split(model, inst, 30.0)
+    assert first.values is not None and second.values is not None
+    assert np.array_equal(first.values, second.values)
+    assert first.objective == second.objective
 
 
 def test_an_unsafe_tolerance_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,7 +221,7 @@ def test_solve_facility_location_routes_large_split_instances(
 def test_split_accepts_only_what_it_solves_exactly() -> None:
     args = _instance(3, 5, 8)
     inst, _ = _built(args)
-    plain = {"single_source": False, "budget": None, "k": None, "groups": None}
+    plain: dict[str, Any] = {"single_source": False, "budget": None, "k": None, "groups": None}
     assert ls.split_accepts(inst, **plain)
     assert not ls.split_accepts(inst, **{**plain, "single_source": True})
     assert not ls.split_accepts(inst, **{**plain, "budget": 100.0})

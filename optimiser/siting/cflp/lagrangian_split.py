@@ -57,6 +57,9 @@ bound reported is max(UB − τ, the root's L); when it stops at its time limit,
 by the root's fixing goes to HiGHS with the time left (exact as well: every plan the fixing
 excludes costs at least the least forced bound used, itself at least UB − τ), and the bound is
 max(root L, min(reduced bound, that least forced bound)).
+
+The run is deterministic (fixed step rules, stable sorts, HiGHS with seed 0 and one thread)
+unless its time limit is hit.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import pytest
 from reference_formats import read_orlib_cap
 from scipy.optimize import linprog
 
-from optimiser._solver.mip import solve_mip
+from optimiser._solver.mip import MipSolution, solve_mip
 from optimiser._solver.status import OPTIMAL
 from optimiser.siting import solve_facility_location
 from optimiser.siting.cflp import lagrangian_split as ls
@@ -202,6 +202,25 @@ def test_the_reduced_mip_takes_over_at_the_time_limit(monkeypatch: pytest.Monkey
         assert res.engine == "lagrangian+highs"
         assert res.status == OPTIMAL
         assert _same(res.objective, _mip_optimum(model)), seed
+
+
+def test_bound_stays_valid_when_the_reduced_mip_proves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Search and reduced MIP both out of time: the bound must still be below the optimum."""
+    monkeypatch.setattr(ls, "SEARCH_SHARE", 0.0)
+    timed_out = MipSolution(None, math.nan, -math.inf, "unknown", 0.0, "highs")
+    for seed in range(15):
+        args = _instance(300 + seed, 7, 12)
+        inst, model = _built(args)
+        best = _mip_optimum(model)
+        monkeypatch.setattr(ls, "solve_mip", lambda *a, **k: timed_out)
+        res = ls.solve_split(model, inst, 30.0)
+        monkeypatch.undo()
+        monkeypatch.setattr(ls, "SEARCH_SHARE", 0.0)
+        assert res.bound <= best + 1e-6, seed
+        assert res.values is not None and res.objective >= best - 1e-6
+        assert res.status == OPTIMAL or res.status == "feasible"
 
 
 def test_solve_facility_location_routes_large_split_instances(

@@ -74,7 +74,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from optimiser._solver.mip import MipModel, MipSolution, solve_mip
-from optimiser._solver.status import FEASIBLE, OPTIMAL
+from optimiser._solver.status import FEASIBLE, INFEASIBLE, OPTIMAL
 from optimiser.siting.cflp.instance import FacilityInstance
 from optimiser.siting.cflp.lagrangian import (
     HEURISTIC_EVERY,
@@ -547,7 +547,9 @@ def solve_split(model: MipModel, inst: FacilityInstance, time_limit_s: float) ->
     left = max(time_limit_s - _since(start), 0.05)
     res = solve_mip(reduced, engine="highs", time_limit_s=left)
     floor = min(out.root_floor, search.ub - search.tol())
-    bound = max(out.root_bound, min(res.bound if res.values is not None else floor, floor))
+    # the reduced model's own bound (-inf when it proved nothing; inf when it has no plan)
+    reduced_bound = math.inf if res.status == INFEASIBLE else res.bound
+    bound = max(out.root_bound, min(reduced_bound, floor))
     if res.values is not None and (search.best is None or res.objective < search.ub):
         return MipSolution(
             res.values,
@@ -559,7 +561,7 @@ def solve_split(model: MipModel, inst: FacilityInstance, time_limit_s: float) ->
         )
     if search.best is None:
         return MipSolution(None, math.nan, bound, res.status, _since(start), "lagrangian+highs")
-    status = OPTIMAL if res.status in (OPTIMAL, "infeasible") else FEASIBLE
+    status = OPTIMAL if res.status in (OPTIMAL, INFEASIBLE) else FEASIBLE
     values = _values(inst, *search.best)
     return MipSolution(
         values, search.ub, min(bound, search.ub), status, _since(start), "lagrangian+highs"

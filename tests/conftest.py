@@ -11,6 +11,8 @@ set_cell : ``set_cell(folder, file, row, column, value)``; ``row`` is the spread
 edit_csv : ``edit_csv(folder, file, fn)``; ``fn`` takes and returns the table as text.
 default_ds : the embedded Trafford Dataset (``optimiser.load_default()``); skipped only while
     ``data/trafford/settings.csv`` does not exist yet.
+default_routes : ``(allocation, route plan)`` of the default data as ``optimiser transport``
+    makes them (PyVRP, 10 s safety cap), computed once per session. Read only.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pandas as pd
 import pytest
 
 import optimiser
+from optimiser.transport.routes.estimate import RoutePlan, estimate_routes
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny"
@@ -97,3 +100,16 @@ def default_ds() -> optimiser.Dataset:
     if not TRAFFORD_SETTINGS.exists():
         pytest.skip("embedded Trafford data not generated yet (data/trafford/settings.csv)")
     return optimiser.load_default()
+
+
+@pytest.fixture(scope="session")
+def default_routes(
+    default_ds: optimiser.Dataset,
+) -> tuple[optimiser.AllocationResult, RoutePlan]:
+    """The default allocation and its shared-route estimate (the CLI's defaults), run once.
+
+    The route search takes seconds; the tests that only read the plan share this one run
+    (test_routes, and test_run_fixes compares a CLI run against it byte for byte).
+    """
+    res = optimiser.allocate(default_ds)
+    return res, estimate_routes(default_ds, res, time_limit_s=10)

@@ -132,11 +132,8 @@ def default_routes(
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for every browser test (launching one takes seconds).
-
-    Tests get their own page or context from it and close it, so no page state is shared.
-    """
+def _chromium():
+    """One headless Chromium for the session (launching one takes seconds); see ``browser``."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
     exe = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
     if exe is None:
@@ -145,3 +142,12 @@ def browser():
         b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
+
+
+@pytest.fixture
+def browser(_chromium):
+    """The session's Chromium; every context (and page) a test opens is closed after it,
+    passed or failed, so no page, cookie or open connection outlives its test."""
+    yield _chromium
+    for context in list(_chromium.contexts):
+        context.close()

@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM, CHROMIUM_ARGS
+from helpers import CHROMIUM
 
 import optimiser
 from optimiser.reports.labels import format_value
@@ -70,15 +70,6 @@ def server():
     yield url
     os.killpg(proc.pid, 15)
     proc.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def test_planner_flow_offline(server, browser, tmp_path):

@@ -94,6 +94,24 @@ def test_tiny_loads_with_expected_counts_and_name(tiny):
     assert "6 children" in repr(tiny)
 
 
+def test_tiny_fixture_is_what_the_loader_gives_and_its_own_copy(tiny, tiny_path, request):
+    # conftest hands each test a deep copy of one session load (not a load of its own):
+    # the copy must equal a fresh load in every field, frame dtypes and attrs included,
+    # and share no frame with the session's load, so an edit in one test cannot leak.
+    fresh = load_dataset(tiny_path)
+    session = request.getfixturevalue("_tiny_loaded")
+    for field in dataclasses.fields(Dataset):
+        got, want = getattr(tiny, field.name), getattr(fresh, field.name)
+        if isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, want, obj=field.name)
+            assert got.attrs == want.attrs, field.name
+            assert got is not getattr(session, field.name), field.name
+        else:
+            assert got == want, field.name
+    tiny.children.loc[0, "age"] = 99
+    assert session.children.loc[0, "age"] == fresh.children.loc[0, "age"]
+
+
 @pytest.mark.parametrize(
     ("frame", "column"),
     [

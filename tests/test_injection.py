@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from helpers import CHROMIUM, CHROMIUM_ARGS, FakeSiting
+from helpers import CHROMIUM, FakeSiting
 from typer.testing import CliRunner
 
 import optimiser
@@ -126,16 +126,6 @@ needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists() and shutil.which("chromium") is None,
     reason="headless Chromium (/usr/bin/chromium) not installed",
 )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-    exe = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ id, postcode or coordinates in any message.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -297,11 +298,19 @@ def test_one_bad_child_lon_lat_is_that_row_only_and_not_shown(default_copy, edit
 # --- 6. XLSX: formulas with no saved value, merged cells --------------------------------
 
 
+@pytest.fixture(scope="module")
+def _saved_book(default_ds, tmp_path_factory) -> Path:
+    """The default dataset saved as one workbook, once per module (never edited)."""
+    folder = tmp_path_factory.mktemp("book")
+    return optimiser.save_dataset(default_ds, folder / "plan.xlsx")
+
+
 @pytest.fixture
-def default_book(default_ds, tmp_path) -> Path:
-    """The default dataset saved as one workbook (in its own folder)."""
-    (tmp_path / "book").mkdir()
-    return optimiser.save_dataset(default_ds, tmp_path / "book" / "plan.xlsx")
+def default_book(_saved_book, tmp_path) -> Path:
+    """The default dataset saved as one workbook (in its own folder): a copy of the
+    module's save, the same files byte for byte, for the test to edit."""
+    shutil.copytree(_saved_book.parent, tmp_path / "book")
+    return tmp_path / "book" / _saved_book.name
 
 
 def _header(ws) -> dict[str, int]:

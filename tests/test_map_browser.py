@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM, CHROMIUM_ARGS
+from helpers import CHROMIUM
 
 import optimiser
 from optimiser.maps.build import map_allocation
@@ -26,15 +26,6 @@ pytestmark = [
     ),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

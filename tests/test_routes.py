@@ -200,9 +200,8 @@ def test_no_plan_costs_more_than_solo_taxis(children, method):
 # ------------------------------------------------------------------------------ default data
 
 
-def test_default_data_in_seconds(default_ds):
-    res = optimiser.allocate(default_ds)
-    plan = estimate_routes(default_ds, res, time_limit_s=10)
+def test_default_data_in_seconds(default_routes):
+    res, plan = default_routes  # estimate_routes(default_ds, allocate(default_ds), 10 s)
     s = plan.summary
     assert s["time_s"] < 30
     assert s["transported_children"] == res.kpis["transported_children"]

@@ -204,11 +204,19 @@ def _knapsacks(
             t = np.broadcast_to((p > 0)[:, None], dp.shape)
             dp = dp + np.maximum(p, 0.0)[:, None]
         else:
-            cand = dp[:, : big + 1 - w] + p[:, None]
-            better = cand > dp[:, w:]
-            t = np.zeros(dp.shape, bool)
-            t[:, w:] = better
-            dp[:, w:] = np.where(better, cand, dp[:, w:])
+            # only the facilities where j is worth taking can change (p <= 0 never beats
+            # leaving j out), so the DP steps on those rows alone: the same values, and far
+            # fewer than m rows once the multipliers are near the costs
+            rows = np.flatnonzero(p > 0)
+            sub = dp[rows]
+            cand = sub[:, : big + 1 - w] + p[rows, None]
+            better = cand > sub[:, w:]
+            sub[:, w:] = np.where(better, cand, sub[:, w:])
+            dp[rows] = sub
+            t = None
+            if want_take:
+                t = np.zeros(dp.shape, bool)
+                t[rows, w:] = better
         takes.append(t if want_take else None)
     rows = np.arange(m)
     c = cap.astype(np.int64)

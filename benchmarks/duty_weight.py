@@ -21,6 +21,9 @@ from ortools.graph.python import max_flow as ortools_max_flow
 from optimiser._errors import DataValidationError, SolverError
 from optimiser._solver.flow import _as_int64, _check_flow_inputs, solve_min_cost_flow
 from optimiser._solver.status import OPTIMAL
+from optimiser.allocation.arcs import build_arcs, child_frame
+from optimiser.allocation.network import FlowNetwork, build_flow_network
+from optimiser.dataset.model import Dataset
 
 # ------------------------------------------------------- max flow with a dominating bonus
 
@@ -213,3 +216,19 @@ def _bonus_solution(
         bound=bound,
         bonuses_tried=tuple(tried),
     )
+
+
+def duty_network(ds: Dataset) -> tuple[FlowNetwork, np.ndarray, np.ndarray, int]:
+    """The allocation network of ``ds`` as ``allocate`` builds it, with its duty arcs.
+
+    Returns the network, the duty arcs (choice arcs with a mainstream-duty term), their
+    rivals (the other choice arcs) as masks over all arcs, and W (0 when no arc has a duty).
+    """
+    kids = child_frame(ds)
+    arcs = build_arcs(ds, kids)
+    net = build_flow_network(ds, arcs, kids)
+    term = arcs["duty_term_gbp"].to_numpy(float)[~arcs["fixed"].to_numpy(bool)]
+    n = len(net.tail)
+    duty, rival = np.zeros(n, bool), np.zeros(n, bool)
+    duty[: net.n_choice], rival[: net.n_choice] = term < 0, term >= 0
+    return net, duty, rival, round(float(-term.min())) if duty.any() else 0

@@ -28,24 +28,16 @@ for p in (HERE.parent, HERE):
         sys.path.insert(0, str(p))
 
 import bench_allocation as bench  # noqa: E402
-from duty_weight import max_flow_value  # noqa: E402
+from duty_weight import duty_network, max_flow_value  # noqa: E402
 
 from optimiser._solver.flow import solve_min_cost_flow  # noqa: E402
-from optimiser.allocation.arcs import build_arcs, child_frame  # noqa: E402
-from optimiser.allocation.network import build_flow_network  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
     size = argv[0]
     ds, _, _ = bench.build_dataset(size)
-    kids = child_frame(ds)
-    arcs = build_arcs(ds, kids)
-    net = build_flow_network(ds, arcs, kids)
-    term = arcs["duty_term_gbp"].to_numpy(float)[~arcs["fixed"].to_numpy(bool)]
+    net, duty, rival, weight = duty_network(ds)
     n = len(net.tail)
-    duty, rival = np.zeros(n, bool), np.zeros(n, bool)
-    duty[: net.n_choice], rival[: net.n_choice] = term < 0, term >= 0
-    weight = round(float(-term.min())) if duty.any() else 0
     other = net.cost[: net.n_choice] + np.where(duty[: net.n_choice], weight, 0)
     moderate = int(2 * np.abs(other).max(initial=0) + 1)
     print(

@@ -19,12 +19,14 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from duty_weight import max_flow_value, solve_max_flow_min_cost_bonus  # noqa: E402
+from duty_weight import (  # noqa: E402
+    duty_network,
+    max_flow_value,
+    solve_max_flow_min_cost_bonus,
+)
 
 import optimiser  # noqa: E402
 from optimiser._solver.flow import solve_min_cost_flow  # noqa: E402
-from optimiser.allocation.arcs import build_arcs, child_frame  # noqa: E402
-from optimiser.allocation.network import build_flow_network  # noqa: E402
 from optimiser.synth import synth_area  # noqa: E402
 
 
@@ -153,18 +155,6 @@ def test_max_flow_value_counts_supplies_and_capacities():
     assert max_flow_value(tail, head, np.array([1, 1, 5]), np.array([1, 0, 0, -2])) == 1
 
 
-def _duty_network(ds: optimiser.Dataset):
-    """The allocation network of ``ds`` with its duty arcs, their rivals and W."""
-    kids = child_frame(ds)
-    arcs = build_arcs(ds, kids)
-    net = build_flow_network(ds, arcs, kids)
-    term = arcs["duty_term_gbp"].to_numpy(float)[~arcs["fixed"].to_numpy(bool)]
-    n = len(net.tail)
-    duty, rival = np.zeros(n, bool), np.zeros(n, bool)
-    duty[: net.n_choice], rival[: net.n_choice] = term < 0, term >= 0
-    return net, duty, rival, round(float(-term.min()))
-
-
 @pytest.mark.parametrize("area", ["default", "synth"])
 def test_allocation_networks_solved_exactly_with_a_moderate_bonus(area, tmp_path):
     """The allocation's own networks: same optimum as the direct full-W solve, for W' as
@@ -176,7 +166,7 @@ def test_allocation_networks_solved_exactly_with_a_moderate_bonus(area, tmp_path
         for name, frame in synth_area(n_children=3_000, n_settings=150, seed=1).items():
             frame.to_csv(tmp_path / f"{name}.csv", index=False, lineterminator="\n")
         ds = optimiser.load_dataset(tmp_path)
-    net, duty, rival, weight = _duty_network(ds)
+    net, duty, rival, weight = duty_network(ds)
     assert duty.any() and weight > 10**6  # the duty bonus is the huge one
     other = net.cost + np.where(duty, weight, 0)
     case = dict(

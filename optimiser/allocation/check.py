@@ -200,9 +200,6 @@ def _isin(values: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray:
 
 def _first_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``frame.drop_duplicates(keys)``, without copying a frame whose keys are unique."""
-    if len(keys) == 1:  # one key: its object index knows (NaN equals NaN, as for duplicated)
-        unique = object_index(frame[keys[0]]).is_unique
-        return frame if unique else frame.drop_duplicates(keys)
     code = np.zeros(len(frame), np.int64)
     for key in keys:  # one integer per distinct key tuple (NaN is a value, as for duplicated)
         k, names = pd.factorize(frame[key], use_na_sentinel=False)

@@ -50,8 +50,7 @@ def positions(keys: Any, values: Any) -> np.ndarray:
     numpy.ndarray
         int64, one per value.
     """
-    index = keys if isinstance(keys, pd.Index) and keys.dtype == object else object_index(keys)
-    return index.get_indexer(object_index(values)).astype(np.int64, copy=False)
+    return object_index(keys).get_indexer(object_index(values)).astype(np.int64, copy=False)
 
 
 def as_text(values: pd.Series) -> np.ndarray:

@@ -165,11 +165,17 @@ def test_default_engine_is_lagrangian_where_it_applies(monkeypatch: pytest.Monke
     assert solve_facility_location(**args, single_source=True).engine == "cp_sat"
     monkeypatch.setattr(solve_module, "PORTFOLIO_ALONE_MAX_VARS", 0)  # as a big model
     assert solve_facility_location(**args, single_source=True).engine.startswith("lagrangian")
-    monkeypatch.undo()
+    monkeypatch.setattr(solve_module, "BUDGET_MIN_PAIRS", 0)  # as an LA-scale instance
     budget = solve_facility_location(**args, single_source=True, budget=1e6)
-    assert not budget.engine.startswith("lagrangian")  # a budget row: the MIP engine alone
+    assert budget.engine.startswith("lagrangian")  # the budget's own branch and bound
+    monkeypatch.undo()
+    small = solve_facility_location(**args, single_source=True, budget=1e6)
+    assert small.engine == "cp_sat"  # a small model: CP-SAT's first try proves it
+    forced = solve_facility_location(**args, single_source=True, budget=1e6, engine="lagrangian")
+    assert forced.engine.startswith("lagrangian")
+    assert forced.objective == pytest.approx(small.objective, rel=1e-9)
     with pytest.raises(DataValidationError, match="lagrangian"):
-        solve_facility_location(**args, single_source=True, budget=1e6, engine="lagrangian")
+        solve_facility_location(**args, single_source=True, budget=1e6, k=4, engine="lagrangian")
     with pytest.raises(DataValidationError, match="lagrangian"):
         solve_facility_location(**args, engine="lagrangian")  # split demand
 

@@ -139,9 +139,10 @@ def solve_mip(
         first incumbent (``"highspy"``) and to CP-SAT as a solution hint; ignored by
         MathOpt's HiGHS and SCIP.
     work_limit : float, optional
-        CP-SAT only: a cap on its deterministic time (its own measure of work, about
-        a second each on an idle core), so that a run stopped by it ends the same way
-        on any machine. Ignored by the other engines. It only
+        A cap on work that does not depend on the machine, so that a run stopped by it
+        ends the same way on any machine: for CP-SAT its deterministic time (its own
+        measure of work, about a second each on an idle core); for ``"highspy"`` the
+        branch-and-bound nodes (``mip_max_nodes``). Ignored by the other engines. It only
         speeds the search: the answer is optimal either way.
 
     Returns
@@ -169,7 +170,7 @@ def solve_mip(
     if engine == "highs":
         return _solve_highs(model, time_limit_s, hint)
     if engine == "highspy":
-        return _solve_highspy(model, time_limit_s, hint)
+        return _solve_highspy(model, time_limit_s, hint, work_limit)
     if engine == "scip":
         return _solve_scip(model, time_limit_s)
     return _solve_cp_sat(model, time_limit_s, num_workers, hint, work_limit)
@@ -310,10 +311,14 @@ def _highs_lp(model: MipModel) -> highspy.HighsLp:
     return lp
 
 
-def _solve_highspy(model: MipModel, time_limit_s: float, hint: np.ndarray | None) -> MipSolution:
+def _solve_highspy(
+    model: MipModel, time_limit_s: float, hint: np.ndarray | None, max_nodes: float | None = None
+) -> MipSolution:
     start = time.perf_counter()
     # the core class: highspy.Highs prints a banner to stdout when it is built
     h = highspy._core._Highs()
+    if max_nodes is not None:
+        h.setOptionValue("mip_max_nodes", max(int(max_nodes), 1))
     for name, value in (
         ("output_flag", False),
         ("time_limit", float(time_limit_s)),

@@ -233,7 +233,9 @@ def _solve_core(
         groups=prep.groups,
         families=np.append(opts["k"].to_numpy(), -1),
         single_source=True,
-        engine="highs",
+        # the core's choice: LA-scale instances (solve.BUDGET_MIN_PAIRS) go to the budget
+        # branch and bound, whose bound keeps the budget whole; small ones to a MIP engine
+        engine=None,
         time_limit_s=time_limit_s,
     )
 

@@ -60,8 +60,14 @@ local search, then a short MIP on the 8 pairs of smallest forced bound per custo
 reduced-cost fixing that is provably safe against the incumbent, and the reduced model with
 one Lagrangian knapsack cut per facility, to highspy for the p-median (cardinality row an
 equality) and to CP-SAT otherwise, with the incumbent as a hint; when the bound meets the
-incumbent no MIP runs. Other whole-number single sourcing (budget, groups, families) goes to
-CP-SAT with one worker (linearization level 2); otherwise HiGHS. Each run is deterministic
+incumbent no MIP runs. Single sourcing with a budget (and no k), whole-number demands and
+capacities and at least ``BUDGET_MIN_PAIRS`` allowed pairs (LA-scale siting: sites with sizes
+as families, packages sharing a site's places as groups) goes to the budget branch and bound of
+:mod:`optimiser.siting.cflp.lagrangian_budget`, whose Lagrangian bound keeps the budget whole
+(a DP over budget units, one stage per site) where the LP spends it to the last pound: it
+proves LA instances HiGHS's LP bound cannot (la-varied-1: 618 s with HiGHS). Other whole-number
+single sourcing (budget, groups, families) goes to CP-SAT with one worker (linearization
+level 2); otherwise HiGHS. Each run is deterministic
 unless the time limit is hit (the Lagrangian step has an iteration cap and a time cap of
 ``LAGRANGIAN_SHARE`` of the time, the heuristic MIP a cap ``POLISH_WORK`` on CP-SAT's
 deterministic time and a time cap of ``POLISH_SHARE``).
@@ -89,7 +95,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal, TypedDict
 
 import numpy as np
@@ -114,6 +120,7 @@ from optimiser.siting.cflp.lagrangian import (
     restrict_model,
     values_of,
 )
+from optimiser.siting.cflp.lagrangian_budget import budget_data, solve_budget
 from optimiser.siting.cflp.lagrangian_split import solve_split, split_accepts
 from optimiser.siting.cflp.model import assignment_from_values, build_facility_model
 from optimiser.siting.cflp.solution import (
@@ -152,12 +159,17 @@ PORTFOLIO_WORK = (1.0, 10.0)
 PORTFOLIO_ALONE_MAX_VARS = 3_000
 
 #: CP-SAT's cap, in its deterministic time, on the default's first try of a small model
-#: before the Lagrangian path (:func:`_quick_then_lagrangian`).
+#: before the Lagrangian paths (:func:`_quick_then`).
 QUICK_WORK = 1.0
 
 #: Split demand goes to the Lagrangian branch and bound (lagrangian_split) from this many
 #: allowed pairs (capa/b/c have 100,000; cap41-134 at most 2,500, where HiGHS is quicker).
 SPLIT_MIN_PAIRS = 20_000
+
+#: Single sourcing with a budget goes to the budget branch and bound (lagrangian_budget) from
+#: this many allowed (family, customer) pairs (LA-scale instances have about 4,500; the
+#: Trafford default 57 options, where HiGHS proves in 0.02-0.04 s and the search takes 0.15-0.3 s).
+BUDGET_MIN_PAIRS = 2_000
 
 #: The least time the solver is given when building the model used up the budget [s].
 MIN_SOLVER_S = 0.05
@@ -257,21 +269,37 @@ def solve_facility_location(
             engine in ("cp_sat", "portfolio", "race")
             and not (single_source and cp_sat_accepts(model))
         )
-        or (engine == "lagrangian" and not lagrangian_accepts(inst, **_shape(opts)))
+        or (
+            engine == "lagrangian"
+            and not lagrangian_accepts(inst, **_shape(opts))
+            and budget_data(inst, **opts) is None
+        )
     ):
         msg = (
             f"engine must be None or one of {ENGINES} (CP-SAT, alone or not, needs single source "
             f"with whole-number demands, capacities and fixed costs when budget is set; "
-            f"'lagrangian' needs single source with whole-number demands and capacities and "
-            f"no budget, groups or shared families); found {engine!r}."
+            f"'lagrangian' needs single source with whole-number demands and capacities, and "
+            f"either no budget, groups or shared families, or a budget and no k); "
+            f"found {engine!r}."
         )
         raise DataValidationError(msg)
     chosen = engine if engine is not None else choose_engine(model, inst.fixed_cost, **opts)
     if engine is None and chosen == "cp_sat" and lagrangian_accepts(inst, **_shape(opts)):
         chosen = "lagrangian"
     left = max(float(time_limit_s) - (time.perf_counter() - start), MIN_SOLVER_S)
-    if chosen == "lagrangian":
-        result = _quick_then_lagrangian(model, inst, opts["k"], left, quick=engine is None)
+    big = engine is None and inst.pair_i.size >= BUDGET_MIN_PAIRS
+    bdata = budget_data(inst, **opts) if big or engine == "lagrangian" else None
+    if bdata is not None:
+        result = _quick_then(
+            model, left, lambda t: solve_budget(model, inst, bdata, t), quick=engine is None
+        )
+    elif chosen == "lagrangian":
+        result = _quick_then(
+            model,
+            left,
+            lambda t: _solve_lagrangian(model, inst, opts["k"], t),
+            quick=engine is None,
+        )
     elif engine is None and inst.pair_i.size >= SPLIT_MIN_PAIRS and split_accepts(inst, **opts):
         result = solve_split(model, inst, left)
     else:
@@ -320,23 +348,27 @@ def _shape(opts: _Options) -> dict:
     }
 
 
-def _quick_then_lagrangian(
-    model: MipModel, inst: FacilityInstance, k: int | None, time_limit_s: float, *, quick: bool
+def _quick_then(
+    model: MipModel,
+    time_limit_s: float,
+    then: Callable[[float], MipSolution],
+    *,
+    quick: bool,
 ) -> MipSolution:
-    """The default's Lagrangian path: small models first get a short CP-SAT run.
+    """The default's Lagrangian paths: small models first get a short CP-SAT run.
 
     On small easy instances (Holmberg p1-p17, p45) CP-SAT alone proves in 0.05-0.4 s where
     the Lagrangian step costs 0.5-1.4 s of its own (benchmarks/results/siting.md); so a
     model of at most ``PORTFOLIO_ALONE_MAX_VARS`` variables gets CP-SAT for
-    ``QUICK_WORK`` of its deterministic time first, and its answer when proven.
+    ``QUICK_WORK`` of its deterministic time first, and its answer when proven; otherwise
+    ``then`` with the time left.
     """
     start = time.perf_counter()
     if quick and model.objective.size <= PORTFOLIO_ALONE_MAX_VARS and cp_sat_accepts(model):
         first = solve_mip(model, engine="cp_sat", time_limit_s=time_limit_s, work_limit=QUICK_WORK)
         if first.status in (OPTIMAL, INFEASIBLE):
             return first
-    left = max(time_limit_s - _since(start), MIN_SOLVER_S)
-    return _solve_lagrangian(model, inst, k, left)
+    return then(max(time_limit_s - _since(start), MIN_SOLVER_S))
 
 
 def _solve_lagrangian(
@@ -381,7 +413,7 @@ def _solve_lagrangian(
             engine=mip_engine,
             time_limit_s=POLISH_SHARE * time_limit_s,
             hint=hint_of(inst, lag.assign, narrow, k, exact_k),
-            work_limit=POLISH_WORK,
+            work_limit=POLISH_WORK if mip_engine == "cp_sat" else None,  # CP-SAT work
         )
         if res.values is not None and res.objective < best_cost - 1e-9:
             best, best_cost = res.values, float(res.objective)

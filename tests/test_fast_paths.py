@@ -77,3 +77,32 @@ def test_slot_filter_is_the_full_scan() -> None:
                 got = sl.eligible(package, age, mainstream_only=only)
                 np.testing.assert_array_equal(got, np.flatnonzero(ok))
                 assert got.dtype == np.flatnonzero(ok).dtype
+
+
+SOURCE = (
+    "import os\r\n"
+    "from optimiser.dataset import (\r\n    load,  # café\r\n    save,\r\n)\r"
+    "x = 1; import optimiser.geography as g\n"
+    "def f():\n    from optimiser.policy import (Policy,\n        policy_from_mapping)\n"
+    "if True:\n\timport é_module\n"
+    "from . import sibling"
+)
+
+
+def test_layering_statement_text_is_ast_get_source_segment() -> None:
+    import ast
+
+    from test_layering import _LINE, PACKAGE_DIR, source_segment
+
+    sources = [SOURCE] + [
+        (PACKAGE_DIR / f).read_text(encoding="utf-8")
+        for f in ("__init__.py", "cli/app.py", "dataset/init/national.py")
+    ]
+    for source in sources:
+        lines = _LINE.findall(source)
+        nodes = [
+            n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import | ast.ImportFrom)
+        ]
+        assert len(nodes) >= 3
+        for node in nodes:
+            assert source_segment(lines, node) == ast.get_source_segment(source, node)

@@ -6,7 +6,11 @@ product must agree with it exactly on the cases named.
 * ``readers.drop_blank_rows``: one ``np.char.strip`` over the cells instead of a pandas
   ``.str.strip`` per column (paid by every dataset load).
 * ``synth.cohort``: per-package slot rows and one weight vector per age for homes with
-  no anchor; the draws (and so the cohort) are the same, byte for byte.
+  no anchor; the draws (and so the cohort) are the same, byte for byte (test_synth's
+  rebuild of the embedded data checks the whole cohort).
+* ``test_layering.source_segment``: each file split once, not once per import.
+
+(``national._numeric``'s check is in test_init.py, beside the SEN2 tests.)
 """
 
 from __future__ import annotations

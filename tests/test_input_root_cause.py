@@ -299,15 +299,21 @@ def test_one_bad_child_lon_lat_is_that_row_only_and_not_shown(default_copy, edit
 
 
 @pytest.fixture(scope="module")
-def _saved_book(default_ds, tmp_path_factory) -> Path:
-    """The default dataset saved as one workbook, once per module (never edited)."""
+def _saved_book(tiny_path, tmp_path_factory) -> Path:
+    """The tiny dataset saved as one workbook, once per module (never edited).
+
+    Tiny, not the default data: each check below is about one cell, one merged range or
+    the rows after the last (formula, merge and blank-row handling is per cell and per
+    sheet, the same at 6 rows as at 2,000), and openpyxl reading and writing the default
+    data's 2,000-row sheets cost ~4 s a test.
+    """
     folder = tmp_path_factory.mktemp("book")
-    return optimiser.save_dataset(default_ds, folder / "plan.xlsx")
+    return optimiser.save_dataset(optimiser.load_dataset(tiny_path), folder / "plan.xlsx")
 
 
 @pytest.fixture
 def default_book(_saved_book, tmp_path) -> Path:
-    """The default dataset saved as one workbook (in its own folder): a copy of the
+    """The tiny dataset saved as one workbook (in its own folder): a copy of the
     module's save, the same files byte for byte, for the test to edit."""
     shutil.copytree(_saved_book.parent, tmp_path / "book")
     return tmp_path / "book" / _saved_book.name
@@ -380,7 +386,7 @@ def test_merged_cells_are_one_problem_naming_the_range(default_book):
     assert "unmerge the cells" in msg
 
 
-def test_trailing_blank_rows_of_a_sheet_are_ignored(default_book, default_ds):
+def test_trailing_blank_rows_of_a_sheet_are_ignored(default_book, tiny):
     import openpyxl
 
     wb = openpyxl.load_workbook(default_book)
@@ -390,7 +396,7 @@ def test_trailing_blank_rows_of_a_sheet_are_ignored(default_book, default_ds):
         ws.cell(row=r, column=1, value=" ")
     wb.save(default_book)
     ds = optimiser.load_dataset(default_book)
-    assert len(ds.children) == len(default_ds.children)
+    assert len(ds.children) == len(tiny.children)
 
 
 # --- found by scripts/hostile_tally.py: tracebacks and silent answers it measured ----------

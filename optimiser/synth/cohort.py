@@ -133,8 +133,10 @@ def _assign_continuing(
     need = pd.Series(packages).value_counts()
     scarcity = (supply.reindex(need.index).fillna(0) / need).to_dict()
     order = sorted(range(len(packages)), key=lambda i: scarcity[cast(str, packages[i])])
+    rows = {p: np.flatnonzero(pkg_col == p) for p in dict.fromkeys(packages.tolist())}
     for i in order:
-        idx = np.flatnonzero((pkg_col == packages[i]) & (free > 0))
+        idx = rows[packages[i]]
+        idx = idx[free[idx] > 0]  # the package's slots with a place free, in slot order
         if idx.size == 0:
             continue
         k = _pick_type_then_slot(idx, stype, free, quota, rng)
@@ -214,12 +216,20 @@ def _draw_homes(
     """
     col = {a: j for j, a in enumerate(lsoas["ages"])}
     rows = np.empty(len(ages), dtype=int)
+    by_age: dict[int, np.ndarray] = {}  # p of a child with no anchor: the same for one age
     for i, age in enumerate(ages):
-        w = lsoas["pop"][:, col[min(int(age), max(col))]].copy()
-        if not np.isnan(anchors[i, 0]):
+        j = col[min(int(age), max(col))]
+        if np.isnan(anchors[i, 0]):
+            if j not in by_age:
+                w = lsoas["pop"][:, j].copy()
+                by_age[j] = w / w.sum()
+            p = by_age[j]
+        else:
+            w = lsoas["pop"][:, j].copy()
             d_km = np.hypot(lsoas["e"] - anchors[i, 0], lsoas["n"] - anchors[i, 1]) / 1000
             w *= np.exp(-d_km / scale_km)
-        k = rng.choice(len(w), p=w / w.sum())
+            p = w / w.sum()
+        k = rng.choice(len(p), p=p)
         rows[i] = rng.choice(lsoas["postcode_rows"][k])
     pcs = lsoas["postcodes"].iloc[rows]
     return pcs[["easting", "northing", "lsoa_code", "ward_code"]].reset_index(drop=True)
@@ -236,13 +246,20 @@ class _Slots:
         self.setting_id = slots["setting_id"].to_numpy()
         self.e = slots["easting"].to_numpy(dtype=float)
         self.n = slots["northing"].to_numpy(dtype=float)
+        # each package's slot rows, ascending: a child's filter scans its package only
+        self._rows = {
+            p: np.flatnonzero(self.package_id == p) for p in dict.fromkeys(self.package_id)
+        }
 
     def eligible(self, package_id: str, age: int, *, mainstream_only: bool) -> np.ndarray:
         """Row indices of slots that deliver ``package_id`` at ``age`` (in slot order)."""
-        ok = (self.package_id == package_id) & (self.age_min <= age) & (self.age_max >= age)
+        rows = self._rows.get(package_id)
+        if rows is None:
+            return np.flatnonzero(np.zeros(len(self.package_id), dtype=bool))
+        ok = (self.age_min[rows] <= age) & (self.age_max[rows] >= age)
         if mainstream_only:
-            ok &= self.mainstream
-        return np.flatnonzero(ok)
+            ok &= self.mainstream[rows]
+        return rows[ok]
 
 
 def _mainstream_flags(
@@ -384,12 +401,9 @@ def synth_children(
         weights=to_place_age_weights or TO_PLACE_AGE_WEIGHTS,
         factors=TO_PLACE_AGE_FACTORS if age_factors is None else age_factors,
     )
+    slot_min, slot_max = slots["age_min"].tolist(), slots["age_max"].tolist()
     for i in np.flatnonzero(cont):
-        age_min, age_max = (
-            cast(int, slots.at[k[i], "age_min"]),
-            cast(int, slots.at[k[i], "age_max"]),
-        )
-        ages[i] = _age_in_setting(age_min, age_max, rng)
+        ages[i] = _age_in_setting(slot_min[k[i]], slot_max[k[i]], rng)
     anchors = np.full((n_children, 2), np.nan)
     anchors[cont] = slots.loc[k[cont], ["easting", "northing"]].to_numpy(dtype=float)
     kids = _draw_homes(ages, anchors, lsoas, scale_km=home_scale_km, rng=rng)

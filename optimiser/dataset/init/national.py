@@ -30,6 +30,7 @@ from optimiser.schema.tables import PRIMARY_NEEDS
 
 #: SEN2's markers for a suppressed or not-applicable cell: read as missing, never as zero.
 SUPPRESSED = ("x", "c", "z", "u", "low", ":")
+_MISSING = np.array([*SUPPRESSED, ""], dtype=object)
 
 #: Specialist placement groups → the SEN2 placement columns summed into each.
 PLACEMENT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -167,9 +168,18 @@ def resolve_la(code_or_name: str | LocalAuthority) -> LocalAuthority:
 
 
 def _numeric(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    """Columns as floats; SEN2's suppression markers (and blanks) become NaN."""
-    out = df[cols].replace({m: np.nan for m in (*SUPPRESSED, "")})
-    return out.apply(pd.to_numeric, errors="raise").astype(float)
+    """Columns as floats; SEN2's suppression markers (and blanks) become NaN.
+
+    The markers are masked on the cells as one object array (one ``isin``, one
+    ``to_numeric``), not with ``DataFrame.replace`` and a ``to_numeric`` per column, which
+    cost ~30 ms a call on pandas 3 text; the frame is the same (test_init.py checks it on
+    every row of the shipped tables).
+    """
+    cells = df[cols].to_numpy(dtype=object)
+    cells[np.isin(cells, _MISSING)] = np.nan
+    flat = pd.to_numeric(pd.Series(cells.ravel(), dtype=object), errors="raise")
+    values = flat.to_numpy(dtype=float).reshape(cells.shape)
+    return pd.DataFrame(values, index=df.index, columns=cols)
 
 
 def sen2_years() -> list[int]:
@@ -196,16 +206,14 @@ def sen2_placements(la: str | LocalAuthority) -> pd.DataFrame:
     num = _numeric(raw, [*cols, "ehcplans"])
     num.index = raw.time_period.astype(int).to_numpy()
     num.index.name = "time_period"
-    out = pd.DataFrame(
-        {g: num[list(cs)].sum(axis=1, min_count=len(cs)) for g, cs in PLACEMENT_GROUPS.items()}
-    )
-    out["specialist"] = out[list(PLACEMENT_GROUPS)].sum(axis=1, min_count=len(PLACEMENT_GROUPS))
+    # sums on plain arrays: NaN when any term is (pandas' min_count = all terms)
+    groups = {g: num[list(cs)].to_numpy().sum(axis=1) for g, cs in PLACEMENT_GROUPS.items()}
+    out = pd.DataFrame(groups, index=num.index)
+    out["specialist"] = out[list(PLACEMENT_GROUPS)].to_numpy().sum(axis=1)
     out["ehcplans"] = num["ehcplans"]
+    missing = np.isnan(num[cols].to_numpy())
     out.attrs["suppressed"] = [
-        (int(t), c)
-        for t, row in zip(num.index.tolist(), num.to_dict("records"), strict=True)
-        for c in cols
-        if pd.isna(row[c])
+        (t, cols[j]) for i, t in enumerate(num.index.tolist()) for j in np.flatnonzero(missing[i])
     ]
     out.attrs["la_code"] = la.code
     return out
@@ -223,33 +231,41 @@ def sen2_needs_by_group(la: str | LocalAuthority) -> pd.DataFrame:
     raw = raw[raw.old_la_code == la.code].set_index("breakdown")
     num = _numeric(raw, ["ehc_plans", *[n if n != "unknown" else "need_unknown" for n in NEEDS]])
     num.columns = ["ehc_plans", *NEEDS]
-    all_row = num.loc["All EHC plans", list(NEEDS)].to_numpy(dtype=float)
+    # the rows as plain arrays (SEN2 has one row per LA and breakdown): pandas .loc per
+    # row and group cost most of an every-LA loop
+    by_row = dict(zip(num.index, num[list(NEEDS)].to_numpy(dtype=float), strict=True))
+    all_row = by_row["All EHC plans"]
     shares = all_row / np.nansum(all_row)
-    out = pd.DataFrame(0.0, index=list(NEED_PLACEMENT_ROWS), columns=list(NEEDS))
+    sums = {group: np.zeros(len(NEEDS)) for group in NEED_PLACEMENT_ROWS}
     fallback: list[str] = []
     plans = num["ehc_plans"].to_dict()
     for group, rows in NEED_PLACEMENT_ROWS.items():
         for row in rows:
-            if row not in num.index:
+            if row not in by_row:
                 continue
-            counts = num.loc[row, list(NEEDS)].to_numpy(dtype=float)
+            counts = by_row[row]
             if np.isnan(counts).any():
                 fallback.append(row)
                 counts = shares * float(plans[row])
-            out.loc[group] = out.loc[group].to_numpy() + counts
+            sums[group] = sums[group] + counts
     # A group whose need rows hold under half its SEN2 children (rows missing or
     # suppressed away, e.g. North East Lincolnshire 2025: 20 of 589) takes the LA's
     # All-EHC-plans shares x its latest known SEN2 count instead.
     last = sen2_placements(la)[list(PLACEMENT_GROUPS)].ffill().iloc[-1].fillna(0.0)
     known = {str(k): float(v) for k, v in last.items()}
     for group in NEED_PLACEMENT_ROWS:
-        have, want = float(out.loc[group].to_numpy(float).sum()), known.get(group, 0.0)
+        have, want = float(sums[group].sum()), known.get(group, 0.0)
         if have < 0.5 * want:
-            out.loc[group] = shares * want
+            sums[group] = shares * want
             fallback.append(
                 f"{group}: SEN2 need rows hold {have:.0f} of its {want:.0f} children, so "
                 "All EHC plans shares x SEN2 placements"
             )
+    out = pd.DataFrame(
+        np.vstack([sums[g] for g in NEED_PLACEMENT_ROWS]),
+        index=list(NEED_PLACEMENT_ROWS),
+        columns=list(NEEDS),
+    )
     out.attrs = {
         "time_period": int(raw.time_period.iloc[0]),
         "fallback": fallback,

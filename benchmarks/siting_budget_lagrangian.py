@@ -32,7 +32,8 @@ Measured (2 December 2026, load 3-4, seed 1, ``python benchmarks/siting_budget_l
 
 So the fixing alone does not pay: the reduced model's LP bound is still 13.13m, and HiGHS
 branches on that. A branch and bound on this bound (the DP takes forced choices directly)
-is the route; it is not built.
+is the route: it is built as ``optimiser/siting/cflp/lagrangian_budget.py`` (the core's
+default for LA-scale siting), which keeps this script as the first measurement.
 
 Usage::
 

@@ -26,6 +26,7 @@ from optimiser._errors import InfeasibleError
 from optimiser._solver.mip import solve_mip
 from optimiser._solver.status import OPTIMAL
 from optimiser.siting import solve_facility_location
+from optimiser.siting.cflp import budget_bound as bb
 from optimiser.siting.cflp import lagrangian_budget as lb
 from optimiser.siting.cflp.instance import build_instance, parse_groups
 from optimiser.siting.cflp.lagrangian import _knapsacks
@@ -93,7 +94,7 @@ def _prepared(args: dict) -> tuple:
     groups = parse_groups(args["groups"], inst.fixed_cost.size)
     opts = {"single_source": True, "budget": args["budget"], "k": None, "groups": groups}
     model = build_facility_model(inst, **opts)
-    data = lb.budget_data(inst, **opts)
+    data = bb.budget_data(inst, **opts)
     assert data is not None
     return inst, model, data
 
@@ -114,7 +115,7 @@ def _solve(args: dict, **kw: object):
 def test_budget_units_exact_common_step() -> None:
     annuity = 16.48
     fixed = np.array([8, 12, 16, 20, 0]) * 23000.0 / annuity
-    w, units, exact = lb.budget_units(fixed, 3_000_000 / annuity + 1e-6)
+    w, units, exact = bb.budget_units(fixed, 3_000_000 / annuity + 1e-6)
     assert exact
     assert w.tolist() == [2, 3, 4, 5, 0]  # the common step is £92,000 / annuity
     assert units == 32  # ⌊3,000,000 / 92,000⌋
@@ -126,8 +127,8 @@ def test_budget_units_keep_every_plan_within_budget(seed: int) -> None:
     rng = np.random.default_rng(seed)
     fixed = rng.uniform(1e3, 5e5, 9) if seed % 2 else rng.integers(1, 40, 9) * 1234.5
     budget = float(rng.uniform(0.2, 0.7) * fixed.sum())
-    w, units, exact = lb.budget_units(fixed, budget)
-    assert units <= lb.MAX_UNITS
+    w, units, exact = bb.budget_units(fixed, budget)
+    assert units <= bb.MAX_UNITS
     if seed % 2:
         assert not exact  # arbitrary floats: no common step within MAX_UNITS
     for mask in itertools.product((False, True), repeat=9):
@@ -144,7 +145,7 @@ def test_batched_knapsacks_match_the_per_customer_dp(seed: int) -> None:
         lam = rng.uniform(0, 1.5, data.d.size) * np.nanmax(
             np.where(np.isfinite(data.c), data.c, np.nan), axis=0
         )
-        value, take = lb._knapsack_values(data, lam)
+        value, take = bb.knapsack_values(data, lam)
         profit = lam[None, :] - data.c
         expected, _ = _knapsacks(profit, data.d, data.u.astype(np.int64), False)
         np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-6)
@@ -159,15 +160,15 @@ def test_forced_bounds_equal_the_bound_with_the_option_forced(seed: int) -> None
     m = data.f.size
     rng = np.random.default_rng(seed)
     lam = rng.uniform(2e4, 9e4, data.d.size)
-    node = lb._Node(np.zeros(m, bool), np.zeros(m, bool))
-    rel = node.bound(data, lam, *lb._knapsack_values(data, lam))
-    if_open, if_closed = lb._forced(data, lam, rel)
-    value, take = lb._knapsack_values(data, lam)
+    node = bb.Node(np.zeros(m, bool), np.zeros(m, bool))
+    rel = node.bound(data, lam, *bb.knapsack_values(data, lam))
+    if_open, if_closed = bb.forced_bounds(data, lam, rel)
+    value, take = bb.knapsack_values(data, lam)
     for i in range(m):
         one = np.zeros(m, bool)
         one[i] = True
-        opened = lb._Node(one, np.zeros(m, bool)).bound(data, lam, value, take).bound
-        closed = lb._Node(np.zeros(m, bool), one).bound(data, lam, value, take).bound
+        opened = bb.Node(one, np.zeros(m, bool)).bound(data, lam, value, take).bound
+        closed = bb.Node(np.zeros(m, bool), one).bound(data, lam, value, take).bound
         assert if_open[i] == pytest.approx(opened, rel=1e-12) or if_open[i] == opened
         assert if_closed[i] == pytest.approx(closed, rel=1e-12) or if_closed[i] == closed
     assert rel.bound == pytest.approx(min(if_open.min(), if_closed.min()), rel=1e-12)
@@ -180,22 +181,22 @@ def test_forced_bounds_below_the_root(seed: int) -> None:
     m = data.f.size
     rng = np.random.default_rng(seed)
     lam = rng.uniform(2e4, 9e4, data.d.size)
-    value, take = lb._knapsack_values(data, lam)
+    value, take = bb.knapsack_values(data, lam)
     for _ in range(50):  # a random fixing that leaves a plan
         fixed = rng.random(m) < 0.5
         opened = fixed & (rng.random(m) < 0.15)
-        node = lb._Node(opened, fixed & ~opened)
+        node = bb.Node(opened, fixed & ~opened)
         rel = node.bound(data, lam, value, take)
         if math.isfinite(rel.bound) and opened.any() and rel.active.size:
             break
     else:
         pytest.fail("no random fixing left a plan")
-    if_open, if_closed = lb._forced(data, lam, rel)
+    if_open, if_closed = bb.forced_bounds(data, lam, rel)
     for i in np.flatnonzero(node.free()):
         with_open, with_closed = node.opened.copy(), node.closed.copy()
         with_open[i], with_closed[i] = True, True
-        a = lb._Node(with_open, node.closed).bound(data, lam, value, take).bound
-        b = lb._Node(node.opened, with_closed).bound(data, lam, value, take).bound
+        a = bb.Node(with_open, node.closed).bound(data, lam, value, take).bound
+        b = bb.Node(node.opened, with_closed).bound(data, lam, value, take).bound
         assert if_open[i] == pytest.approx(a, rel=1e-12) or if_open[i] == a
         assert if_closed[i] == pytest.approx(b, rel=1e-12) or if_closed[i] == b
 
@@ -234,10 +235,10 @@ def test_lagrangian_bound_is_below_the_optimum_and_the_search_finds_it(seed: int
     _, _, data = _prepared(args)
     rng = np.random.default_rng(seed)
     m = data.f.size
-    root = lb._Node(np.zeros(m, bool), np.zeros(m, bool))
+    root = bb.Node(np.zeros(m, bool), np.zeros(m, bool))
     for _ in range(20):
         lam = rng.uniform(0, 2e5, data.d.size)
-        assert root.bound(data, lam, *lb._knapsack_values(data, lam)).bound <= opt + 1e-6
+        assert root.bound(data, lam, *bb.knapsack_values(data, lam)).bound <= opt + 1e-6
     sol = _solve(args)
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(opt, rel=1e-9)
@@ -312,22 +313,22 @@ def test_accepts_and_declines() -> None:
     inst, _, _ = _prepared(args)
     groups = parse_groups(args["groups"], inst.fixed_cost.size)
     base = {"single_source": True, "budget": args["budget"], "k": None, "groups": groups}
-    assert lb.budget_data(inst, **base) is not None
-    assert lb.budget_data(inst, **{**base, "budget": None}) is None
-    assert lb.budget_data(inst, **{**base, "k": 3}) is None
-    assert lb.budget_data(inst, **{**base, "single_source": False}) is None
+    assert bb.budget_data(inst, **base) is not None
+    assert bb.budget_data(inst, **{**base, "budget": None}) is None
+    assert bb.budget_data(inst, **{**base, "k": 3}) is None
+    assert bb.budget_data(inst, **{**base, "single_source": False}) is None
     # a component with too many allowed subsets: one big site of 12 independent options
     m = 13
     wide = build_instance(
         np.ones(m), np.full(m, 2.0), np.ones(3), np.ones((m, 3)), True, np.arange(m)
     )
-    many = lb.MAX_SUBSETS
+    many = bb.MAX_SUBSETS
     try:
-        lb.MAX_SUBSETS = 100
+        bb.MAX_SUBSETS = 100
         rows = parse_groups([[i, (i + 1) % 12] for i in range(12)], m)
-        assert lb.budget_data(wide, **{**base, "groups": rows}) is None
+        assert bb.budget_data(wide, **{**base, "groups": rows}) is None
     finally:
-        lb.MAX_SUBSETS = many
+        bb.MAX_SUBSETS = many
 
 
 def test_budget_too_small_for_any_plan_is_infeasible() -> None:

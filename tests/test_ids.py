@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimiser.dataset.ids import as_text, object_index, positions
+from optimiser.dataset.ids import as_text, first_rows, object_index, positions
 
 KEYS = [
     pd.Series(["S1", "S2", "S3", "S4"], dtype="str"),
@@ -62,3 +62,25 @@ def test_as_text_is_astype_str(values: pd.Series) -> None:
     got, expected = as_text(values), values.astype(str).to_numpy(object)
     assert got.dtype == object
     pd.testing.assert_series_equal(pd.Series(got, dtype=object), pd.Series(expected, dtype=object))
+
+
+@pytest.mark.parametrize(
+    ("rows", "keys"),
+    [
+        ({"s": ["S1", "S2", "S3"], "p": ["a", "a", "b"]}, ["s"]),
+        ({"s": ["S1", "S2", "S1"], "p": ["a", "a", "b"]}, ["s"]),
+        ({"s": ["S1", "S2", "S1"], "p": ["a", "a", "b"]}, ["s", "p"]),
+        ({"s": ["S1", "S2", "S1"], "p": ["a", "a", "a"]}, ["s", "p"]),
+        ({"s": ["S1", None, None], "p": ["a", "a", "b"]}, ["s"]),
+        ({"s": ["S1", np.nan, "S2"], "p": [None, None, "b"]}, ["s", "p"]),
+        ({"s": ["S1", np.nan, np.nan], "p": [None, None, "b"]}, ["s", "p"]),
+        ({"s": [], "p": []}, ["s", "p"]),
+    ],
+    ids=range(8),
+)
+def test_first_rows_are_drop_duplicates(rows, keys) -> None:
+    frame = pd.DataFrame(rows, dtype=object)
+    got = first_rows(frame, keys)
+    pd.testing.assert_frame_equal(got, frame.drop_duplicates(keys))
+    if not frame.duplicated(keys).any():
+        assert got is frame  # no copy when the keys are unique

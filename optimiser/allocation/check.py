@@ -38,7 +38,7 @@ def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
     out: list[str] = []
     placed, unplaced = res.placements, res.unplaced
     ids = np.r_[placed["child_id"].to_numpy(object), unplaced["child_id"].to_numpy(object)]
-    everyone = ds.derived("check.everyone", lambda: object_index(ds.children["child_id"]))
+    everyone = _everyone(ds)
     pos = positions(everyone, ids) if everyone.is_unique else np.full(len(ids), -1)
     once = (
         len(ids) == len(everyone)
@@ -51,7 +51,9 @@ def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
             f"{len(ds.children)} children exactly once"
         )
     # ids unique: the placements' rows among the children are the first len(placed) found
-    rows = _joined(ds, placed, pos[: len(placed)] if everyone.is_unique else None)
+    rows = _joined(
+        ds, placed, pos[: len(placed)] if everyone.is_unique else None, ids[: len(placed)]
+    )
     out += _check_rules(ds, rows)
     out += _check_capacity(ds, rows)
     out += _check_costs(ds, rows, res)
@@ -124,7 +126,7 @@ def _continuing_over_places(ds: Dataset, rows: _Rows) -> list[str]:
     ):
         out.append(over_places_warning(str(sid[i]), m, float(total[i]), "total places"))
     cap = ds.policy.inmss_max_places
-    n_inmss = int(_isin(rows["stype"][kept], _INMSS).sum())
+    n_inmss = int(rows["inmss"][kept].sum())
     if cap is not None and n_inmss > cap:
         out.append(over_places_warning("INMSS", n_inmss, float(cap), "places under the INMSS cap"))
     return out
@@ -198,8 +200,22 @@ def _isin(values: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray:
     return pd.Series(values, dtype=object).isin(list(names)).to_numpy()
 
 
-def _first_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``frame.drop_duplicates(keys)``, without copying a frame whose keys are unique."""
+def _everyone(ds: Dataset) -> pd.Index:
+    """Every child id of ``ds.children`` (in row order) as an object Index, built once."""
+    return ds.derived("check.everyone", lambda: object_index(ds.children["child_id"]))
+
+
+def _first_rows(
+    frame: pd.DataFrame, keys: list[str], index: pd.Index | None = None
+) -> pd.DataFrame:
+    """``frame.drop_duplicates(keys)``, without copying a frame whose keys are unique.
+
+    ``index``: ``object_index(frame[keys[0]])`` when the caller has it (one key only);
+    its hash table answers whether the key is unique.
+    """
+    if len(keys) == 1:  # NaN is a value, as for duplicated: two NaN ids are not unique
+        unique = (object_index(frame[keys[0]]) if index is None else index).is_unique
+        return frame if unique else frame.drop_duplicates(keys)
     code = np.zeros(len(frame), np.int64)
     for key in keys:  # one integer per distinct key tuple (NaN is a value, as for duplicated)
         k, names = pd.factorize(frame[key], use_na_sentinel=False)
@@ -215,7 +231,8 @@ def _raw(ds: Dataset) -> dict:
     Built once per Dataset (:meth:`~optimiser.dataset.model.Dataset.derived`), from the
     dataset's own tables only (never from the model's arrays).
     """
-    kids = _first_rows(ds.children, ["child_id"])
+    everyone = _everyone(ds)
+    kids = _first_rows(ds.children, ["child_id"], everyone)
     settings = _first_rows(ds.settings, ["setting_id"])
     places = _first_rows(ds.places, ["setting_id", "package_id"])
     setting_index = object_index(settings["setting_id"])
@@ -226,7 +243,7 @@ def _raw(ds: Dataset) -> dict:
     ok = np.flatnonzero(ps >= 0)
     table[ps[ok], positions(packages, places["package_id"])[ok]] = ok
     return {
-        "child_index": object_index(kids["child_id"]),
+        "child_index": everyone if kids is ds.children else object_index(kids["child_id"]),
         "setting_index": setting_index,
         "child": {name: kids[col].to_numpy() for name, col in _CHILD_FIELDS.items() if col in kids},
         "setting": {name: settings[col].to_numpy() for name, col in _SETTING_FIELDS.items()},
@@ -238,16 +255,23 @@ def _raw(ds: Dataset) -> dict:
     }
 
 
-def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> _Rows:
+def _joined(
+    ds: Dataset,
+    placed: pd.DataFrame,
+    ci: np.ndarray | None = None,
+    child_ids: np.ndarray | None = None,
+) -> _Rows:
     """The placements with their child's, setting's and places row's raw fields.
 
     ``ci``: each placement's row in ``ds.children`` when the caller has looked them up
-    (child ids unique), else looked up here.
+    (child ids unique), else looked up here; ``child_ids``: the placements' child ids
+    as an object array when the caller has them.
     """
     raw = ds.derived("check.raw", lambda: _raw(ds))
-    ci = positions(raw["child_index"], placed["child_id"]) if ci is None else ci
-    si = positions(raw["setting_index"], placed["setting_id"])
-    cols = {name: placed[name].to_numpy() for name in _PLACED_FIELDS}
+    cols = {name: placed[name].to_numpy() for name in _PLACED_FIELDS if name != "child_id"}
+    cols["child_id"] = placed["child_id"].to_numpy(object) if child_ids is None else child_ids
+    ci = positions(raw["child_index"], cols["child_id"]) if ci is None else ci
+    si = positions(raw["setting_index"], cols["setting_id"])
     cols |= {name: _take(values, ci) for name, values in raw["child"].items()}
     cols |= {name: _take(values, si) for name, values in raw["setting"].items()}
     cols["s_pos"] = si
@@ -264,6 +288,7 @@ def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> 
     closed = np.zeros(len(current), bool)
     closed[at >= 0] = raw["closed"][at[at >= 0]]
     cols["kept"] = np.asarray((ds.policy.continuity == "keep") & (current != "") & ~closed, bool)
+    cols["inmss"] = _isin(cols["stype"], _INMSS)
     return cols
 
 
@@ -403,7 +428,7 @@ def _check_capacity(ds: Dataset, rows: _Rows) -> list[str]:
         for s, u, lim in sorted(zip(sid[settings[0]], *settings[1:], strict=True))
     ]
     cap = ds.policy.inmss_max_places
-    inmss = _isin(rows["stype"], _INMSS)
+    inmss = rows["inmss"]
     if cap is not None and inmss.sum() > max(cap, int((inmss & kept).sum())):
         out.append(f"INMSS: {int(inmss.sum())} placed over the cap of {cap}")
     return out
@@ -487,6 +512,8 @@ def _transport_gbp(ds: Dataset, rows: _Rows) -> np.ndarray:
     def column(name: str, blank: str | float) -> np.ndarray:
         if name not in rows:
             return np.full(n, blank, dtype=object)
+        if rows[name].dtype.kind in "biu":  # nothing missing: as the object path gives it
+            return rows[name]
         values = rows[name].astype(object, copy=True)
         values[pd.isna(values)] = blank
         return values

@@ -7,6 +7,8 @@ times the time of the same lookup between two object indexes (7,000 ids among 9,
 11 ms against 3.5 ms on this project's machines). :func:`positions` does the lookup on
 object indexes and returns the same positions. :func:`as_text` is ``Series.astype(str)``
 as an object array, without building the string column when the values are text already.
+:func:`first_rows` is ``drop_duplicates`` without its copy when the keys are unique (the
+usual case: a dataset's ids are checked unique on load).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_text", "object_index", "positions"]
+__all__ = ["as_text", "first_rows", "object_index", "positions"]
 
 
 def object_index(values: Any) -> pd.Index:
@@ -64,3 +66,34 @@ def as_text(values: pd.Series) -> np.ndarray:
     if pd.api.types.infer_dtype(raw, skipna=False) in ("string", "empty"):
         return raw
     return values.astype(str).to_numpy(object)
+
+
+def first_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``frame.drop_duplicates(keys)``: ``frame`` itself when its keys are unique already.
+
+    The uniqueness test hashes the keys once (0.03 ms for 300 setting ids, against
+    0.24 ms for ``drop_duplicates("setting_id")``, which copies the frame). NaN is a
+    value, as for ``drop_duplicates``: two rows with a missing key are duplicates.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table, e.g. ``ds.settings``.
+    keys : list of str
+        The key columns, e.g. ``["setting_id"]`` or ``["setting_id", "package_id"]``.
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` (the same object) when no key repeats, else the first row of each key.
+        Treat it as read-only.
+    """
+    if len(keys) == 1:
+        unique = object_index(frame[keys[0]]).is_unique
+    else:
+        code = np.zeros(len(frame), np.int64)
+        for key in keys:  # one integer per distinct key tuple
+            k, names = pd.factorize(frame[key].to_numpy(object), use_na_sentinel=False)
+            code = code * (len(names) + 1) + k
+        unique = len(np.unique(code)) == len(code)
+    return frame if unique else frame.drop_duplicates(keys)

@@ -15,6 +15,10 @@ KEYS = [
     pd.Index(["S1", "S2", "S3", "S4"]),
     np.array(["S1", "S2", "S3", "S4"], dtype=object),
     pd.Series([10, 20, 30]),
+    np.array(["S1", np.nan, "S3"], dtype=object),  # a missing id among object keys
+    np.array([b"S1", b"S3"], dtype=object),  # bytes are not text: "S1" is not among them
+    pd.Index(["S3", "S1"], dtype="str"),
+    np.array(["S1", "S3", 3], dtype=object),  # mixed keys
 ]
 VALUES = [
     np.array(["S4", "S1", "x", "S2", "S4"], dtype=object),
@@ -23,6 +27,9 @@ VALUES = [
     ["S2", "S2"],
     np.array([], dtype=object),
     np.array([30, 11, 10]),
+    pd.Series(["S1", "S3", "S1", None, "S2"], dtype="str"),
+    pd.Index(["S3", "zz"], dtype="str"),
+    pd.Series([], dtype="str"),
 ]
 
 
@@ -35,9 +42,12 @@ def test_positions_are_pandas_get_indexer(keys, values) -> None:
     np.testing.assert_array_equal(got, expected)
 
 
-def test_positions_refuse_duplicate_keys_as_pandas_does() -> None:
+@pytest.mark.parametrize(
+    "values", [["a"], pd.Series(["a"], dtype="str")], ids=["objects", "arrow-text"]
+)
+def test_positions_refuse_duplicate_keys_as_pandas_does(values) -> None:
     with pytest.raises(pd.errors.InvalidIndexError):
-        positions(["a", "a", "b"], ["a"])
+        positions(["a", "a", "b"], values)
 
 
 def test_object_index_keeps_python_objects() -> None:

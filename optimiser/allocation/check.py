@@ -37,23 +37,26 @@ def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
     """Violations of the rules above in ``res`` (an AllocationResult); empty when valid."""
     out: list[str] = []
     placed, unplaced = res.placements, res.unplaced
-    ids = np.r_[placed["child_id"].to_numpy(object), unplaced["child_id"].to_numpy(object)]
+    n_ids = len(placed) + len(unplaced)
     everyone = _everyone(ds)
-    pos = positions(everyone, ids) if everyone.is_unique else np.full(len(ids), -1)
+    # each frame's own ids (pandas text is looked up in Arrow, not as Python strings)
+    pos = (
+        np.r_[positions(everyone, placed["child_id"]), positions(everyone, unplaced["child_id"])]
+        if everyone.is_unique
+        else np.full(n_ids, -1)
+    ).astype(np.int64)
     once = (
-        len(ids) == len(everyone)
+        n_ids == len(everyone)
         and bool((pos >= 0).all())
         and np.bincount(pos, minlength=1).max(initial=0) <= 1
     )
     if not once:
         out.append(
-            f"placed + unplaced ({len(ids)} rows) do not cover the "
+            f"placed + unplaced ({n_ids} rows) do not cover the "
             f"{len(ds.children)} children exactly once"
         )
     # ids unique: the placements' rows among the children are the first len(placed) found
-    rows = _joined(
-        ds, placed, pos[: len(placed)] if everyone.is_unique else None, ids[: len(placed)]
-    )
+    rows = _joined(ds, placed, pos[: len(placed)] if everyone.is_unique else None)
     out += _check_rules(ds, rows)
     out += _check_capacity(ds, rows)
     out += _check_costs(ds, rows, res)
@@ -255,23 +258,16 @@ def _raw(ds: Dataset) -> dict:
     }
 
 
-def _joined(
-    ds: Dataset,
-    placed: pd.DataFrame,
-    ci: np.ndarray | None = None,
-    child_ids: np.ndarray | None = None,
-) -> _Rows:
+def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> _Rows:
     """The placements with their child's, setting's and places row's raw fields.
 
     ``ci``: each placement's row in ``ds.children`` when the caller has looked them up
-    (child ids unique), else looked up here; ``child_ids``: the placements' child ids
-    as an object array when the caller has them.
+    (child ids unique), else looked up here.
     """
     raw = ds.derived("check.raw", lambda: _raw(ds))
-    cols = {name: placed[name].to_numpy() for name in _PLACED_FIELDS if name != "child_id"}
-    cols["child_id"] = placed["child_id"].to_numpy(object) if child_ids is None else child_ids
-    ci = positions(raw["child_index"], cols["child_id"]) if ci is None else ci
-    si = positions(raw["setting_index"], cols["setting_id"])
+    ci = positions(raw["child_index"], placed["child_id"]) if ci is None else ci
+    si = positions(raw["setting_index"], placed["setting_id"])
+    cols = {name: placed[name].to_numpy() for name in _PLACED_FIELDS}
     cols |= {name: _take(values, ci) for name, values in raw["child"].items()}
     cols |= {name: _take(values, si) for name, values in raw["setting"].items()}
     cols["s_pos"] = si

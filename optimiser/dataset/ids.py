@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["as_text", "first_rows", "object_index", "positions"]
 
@@ -52,7 +54,39 @@ def positions(keys: Any, values: Any) -> np.ndarray:
     numpy.ndarray
         int64, one per value.
     """
+    found = _text_positions(keys, values)
+    if found is not None:
+        return found
     return object_index(keys).get_indexer(object_index(values)).astype(np.int64, copy=False)
+
+
+def _arrow_text(values: Any) -> pa.Array | None:
+    """``values``' own Arrow array when they are pandas text stored in Arrow, else None."""
+    arr = values.array if isinstance(values, (pd.Series, pd.Index)) else values
+    return pa.array(arr) if isinstance(arr, pd.arrays.ArrowStringArray) else None
+
+
+def _text_positions(keys: Any, values: Any) -> np.ndarray | None:
+    """:func:`positions` of pandas text values by an Arrow lookup; None when it does not apply.
+
+    Text values (a column of the results) held in Arrow would otherwise be converted to
+    Python strings, one at a time, and hashed (6,675 setting ids among 300: 1.5 ms against
+    0.2 ms). Applies when the keys are text too (missing allowed: missing matches missing,
+    as in ``get_indexer``) and unique; anything else takes the pandas path.
+    """
+    found = _arrow_text(values)
+    if found is None:
+        return None
+    ref = _arrow_text(keys)
+    if ref is None:
+        raw = object_index(keys).to_numpy()
+        if pd.api.types.infer_dtype(raw, skipna=True) not in ("string", "empty"):
+            return None
+        ref = pa.array(raw, type=found.type, from_pandas=True)
+    if pc.count_distinct(ref, mode="all").as_py() != len(ref):
+        return None  # duplicate keys: pandas raises, as get_indexer does
+    at = pc.index_in(found, value_set=ref.cast(found.type))
+    return np.asarray(pc.fill_null(at, -1)).astype(np.int64)
 
 
 def as_text(values: pd.Series) -> np.ndarray:

@@ -123,25 +123,71 @@ def _place_rows(settings: pd.DataFrame, places: pd.DataFrame, package: pd.Index)
     return table
 
 
+#: Largest child × setting block whose distances :func:`_near_pairs` works out directly,
+#: rather than through a KD-tree pass [pairs]: 16 MB of float64 at this size.
+DIRECT_PAIRS = 2_000_000
+
+
 def _near_pairs(
     kids: pd.DataFrame, settings: pd.DataFrame, table: np.ndarray, kid_k: np.ndarray, ds: Dataset
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(child, setting) positions: settings offering the free child's package within reach.
+    """(child, setting) positions: open settings offering the free child's package, at an
+    age they take, within reach.
 
-    One KD-tree pass per package, at the straight-line radius the child's
-    journey cap allows.
+    Per package, the straight line [m] against the radius the child's journey cap
+    allows: directly (:func:`_within_direct`: the ``np.hypot`` test that
+    :func:`~optimiser.transport.travel.pairs_within` settles its borderline pairs with,
+    so the same pairs) when the block has at most ``DIRECT_PAIRS`` pairs, else by its
+    KD-tree pass. Age and closure would drop the
+    other pairs of a free child from the arcs anyway (:func:`_apply_eligibility`).
     """
     is_free = ~kids["fixed"].to_numpy(bool)
     radius = max_straight_km(kids["cap_min"].to_numpy(), policy=ds.policy, graph=ds.roads)
     xy, sxy = points(kids, "x", "y"), points(settings, "easting", "northing")
+    age = kids["age"].to_numpy()
+    lo, hi = settings["age_min"].to_numpy(float), settings["age_max"].to_numpy(float)
+    open_ = ~settings["closed"].to_numpy(bool)
     near_c, near_s = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for k in range(table.shape[1] - 1):
-        offer = np.flatnonzero(table[:, k] >= 0)
+        offer = np.flatnonzero((table[:, k] >= 0) & open_)
         who = np.flatnonzero(is_free & (kid_k == k))
-        c, j = pairs_within(xy[who], sxy[offer], radius[who], sort=False)
+        if len(who) * len(offer) <= DIRECT_PAIRS:
+            a = age[who][:, None]
+            fits = (lo[offer] <= a) & (a <= hi[offer])
+            c, j = _within_direct(xy[who], sxy[offer], radius[who] * 1000.0, fits)
+        else:
+            c, j = pairs_within(xy[who], sxy[offer], radius[who], sort=False)
+            a = age[who][c]
+            fits = (lo[offer][j] <= a) & (a <= hi[offer][j])
+            c, j = c[fits], j[fits]
         near_c.append(who[c])
         near_s.append(offer[j])
     return np.concatenate(near_c), np.concatenate(near_s)
+
+
+def _within_direct(
+    home: np.ndarray, site: np.ndarray, radius_m: np.ndarray, among: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(home, site) positions of the pairs ``among`` (a home × site mask) with
+    ``np.hypot(dx, dy) <= radius_m`` [m] of the home, in row order.
+
+    The squared distance decides every pair it leaves in no doubt (its rounding is
+    ~1e-15 relative, the margin 1e-9); ``np.hypot`` itself the few within the margin,
+    so the answer is the hypot test's for every pair (hypot is ~20 times the cost).
+    """
+    dx = home[:, :1] - site[:, 0]
+    dy = home[:, 1:] - site[:, 1]
+    d2 = dx * dx + dy * dy
+    r = np.where(radius_m >= 0, radius_m, np.nan)[:, None]  # hypot <= r < 0: never
+    r2 = r * r
+    inside = d2 <= r2 * (1 - 1e-9)
+    doubt = among & ~inside & ~(d2 > r2 * (1 + 1e-9))
+    hit = among & inside
+    if doubt.any():
+        i, k = np.nonzero(doubt)
+        hit[i, k] = np.hypot(dx[i, k], dy[i, k]) <= r[i, 0]
+    c, j = np.nonzero(hit)
+    return c, j
 
 
 def _ranked_pairs(
@@ -227,6 +273,10 @@ def _apply_eligibility(
         age <= settings["age_max"].to_numpy(float)[s]
     )
     open_ = ~settings["closed"].to_numpy(bool)[s]
+    costed = ~np.isnan(a["annual_cost_gbp"])
+    # journeys only for the pairs the rules above leave (a journey is one pair's alone)
+    pre = np.flatnonzero(costed & (a["fixed"] | (fits & open_)))
+    c, s = c[pre], s[pre]
     km, mins = road_km_and_min(
         points(kids, "x", "y")[c],
         points(settings, "easting", "northing")[s],
@@ -234,11 +284,10 @@ def _apply_eligibility(
         graph=ds.roads,
     )
     within = ~over_journey_cap(mins, kids["cap_min"].to_numpy()[c])
-    ranked = ~np.isnan(a["rank"])
+    ranked = ~np.isnan(a["rank"][pre])
     reachable = np.isfinite(mins) & np.isfinite(km)
-    costed = ~np.isnan(a["annual_cost_gbp"])
-    keep = costed & (a["fixed"] | (fits & open_ & reachable & (within | ranked)))
-    out = {name: values[keep] for name, values in a.items()}
+    keep = a["fixed"][pre] | (reachable & (within | ranked))
+    out = {name: values[pre[keep]] for name, values in a.items()}
     out["distance_km"], out["travel_min"] = km[keep], mins[keep]
     return out
 
@@ -292,7 +341,7 @@ def _add_costs(
             "p": a["p"],
             "fixed": a["fixed"],
             "child_id": _take_text(kids["child_id"], c),
-            "package_id": _take_text(kids["package_id"], c),
+            "package_id": _take_text(kids["package_id"], c, few=True),
             "setting_id": _take_text(settings["setting_id"], s),
             "distance_km": a["distance_km"],
             "travel_min": a["travel_min"],
@@ -312,20 +361,31 @@ def _add_costs(
 _TEXT = pd.Series(np.array(["x"], dtype=object)).dtype
 
 
-def _take_text(values: pd.Series, pos: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+def _take_text(
+    values: pd.Series, pos: np.ndarray, *, few: bool = False
+) -> pd.api.extensions.ExtensionArray | np.ndarray:
     """``values.to_numpy()[pos]`` as the column pandas would make of it, built fast.
 
     A long object array of ids becomes pandas' text column one Python string at a
     time; taking from the short text column of ``values`` gives the same column (same
-    values, same dtype) without that.
+    values, same dtype) without that. ``few``: the values repeat (package ids), so only
+    the distinct ones are converted (the same set of values, so the same dtype).
     """
     if len(pos) and values.dtype == _TEXT and not values.hasnans:
         return values.array.take(pos)
     raw = values.to_numpy()
-    if raw.dtype != object or not len(pos) or pd.isna(raw).any():
+    if raw.dtype != object or not len(pos):
         return raw[pos]
+    if few:
+        code, names = pd.factorize(raw)  # a missing value: code −1
+        short = pd.Series(names).array
+        if (code < 0).any() or short.dtype != _TEXT or short.isna().any():
+            return raw[pos]
+        return short.take(code[pos])
     short = pd.Series(raw).array  # the dtype pandas infers for these values
-    return short.take(pos) if short.dtype == _TEXT else raw[pos]
+    if short.dtype != _TEXT or short.isna().any():  # a missing value: pandas decides
+        return raw[pos]
+    return short.take(pos)
 
 
 def honour_terms(

@@ -241,8 +241,9 @@ def _placements(
     c = arcs["c"].to_numpy()[pick]
     out = {name: _take_column(arcs[name], pick) for name in [*PLACEMENT_COLUMNS, "arc_cost"]}
     # arcs' s is the setting's row (setting ids are unique, or there are no arcs)
-    out["setting_type"] = _take_text(ds.settings["setting_type"], arcs["s"].to_numpy()[pick])
-    out["phase"] = kids["phase"].to_numpy()[c]
+    stype = ds.settings["setting_type"]
+    out["setting_type"] = _take_text(stype, arcs["s"].to_numpy()[pick], few=True)
+    out["phase"] = _take_text(kids["phase"], c, few=True)
     out["continuing"] = kids["fixed"].to_numpy()[c]
     return pd.DataFrame(out)
 

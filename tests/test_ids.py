@@ -42,8 +42,19 @@ def test_positions_are_pandas_get_indexer(keys, values) -> None:
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("keys", KEYS, ids=range(len(KEYS)))
+@pytest.mark.parametrize("values", VALUES, ids=range(len(VALUES)))
+def test_positions_of_many_values_are_pandas_get_indexer(keys, values) -> None:
+    # many values per key: pandas text values take the Arrow lookup
+    many = pd.concat([pd.Series(values, dtype=getattr(values, "dtype", None))] * 12)
+    expected = pd.Index(keys).get_indexer(many)
+    got = positions(keys, many)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize(
-    "values", [["a"], pd.Series(["a"], dtype="str")], ids=["objects", "arrow-text"]
+    "values", [["a"], pd.Series(["a"] * 20, dtype="str")], ids=["objects", "arrow-text"]
 )
 def test_positions_refuse_duplicate_keys_as_pandas_does(values) -> None:
     with pytest.raises(pd.errors.InvalidIndexError):

@@ -71,11 +71,13 @@ def _text_positions(keys: Any, values: Any) -> np.ndarray | None:
 
     Text values (a column of the results) held in Arrow would otherwise be converted to
     Python strings, one at a time, and hashed (6,675 setting ids among 300: 1.5 ms against
-    0.2 ms). Applies when the keys are text too (missing allowed: missing matches missing,
-    as in ``get_indexer``) and unique; anything else takes the pandas path.
+    0.25 ms). Applies when the keys are text too (missing allowed: missing matches missing,
+    as in ``get_indexer``), unique, and at most a quarter as many as the values: Arrow
+    hashes the keys twice a call (a uniqueness count, the lookup), where an Index keeps
+    its hash table (6,675 child ids among 7,000: 1.2 ms by pandas, 1.6 ms by Arrow).
     """
     found = _arrow_text(values)
-    if found is None:
+    if found is None or 4 * len(keys) > len(found):
         return None
     ref = _arrow_text(keys)
     if ref is None:

@@ -275,7 +275,7 @@ def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> 
     pi = raw["table"][si, cols["k_pos"]]
     cols["fee"] = _take(raw["fee"], pi)
     cols["n_places"] = _take(raw["n_places"], pi)
-    prefs = [p if isinstance(p, (list, tuple)) else () for p in cols["preferences"]]
+    prefs = _rankings(cols["preferences"])
     cols["n_prefs"] = np.fromiter(map(len, prefs), np.int64, len(prefs))
     cols["pref_pos"] = _preference_position(cols["setting_id"], prefs, cols["n_prefs"])
     current = cols["current_setting_id"].astype(object, copy=True)
@@ -288,7 +288,16 @@ def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> 
     return cols
 
 
-def _preference_position(setting: np.ndarray, prefs: list, lengths: np.ndarray) -> np.ndarray:
+def _rankings(values: np.ndarray) -> list | np.ndarray:
+    """Each child's ranked settings: its list or tuple, anything else none (``()``)."""
+    if set(map(type, values)) <= {list, tuple}:  # the usual case: no value to replace
+        return values
+    return [p if isinstance(p, (list, tuple)) else () for p in values]
+
+
+def _preference_position(
+    setting: np.ndarray, prefs: list | np.ndarray, lengths: np.ndarray
+) -> np.ndarray:
     """0-based position of each placement's setting in the child's ranked list; −1 if absent."""
     flat = np.empty(int(lengths.sum()), object)
     flat[:] = list(itertools.chain.from_iterable(prefs))

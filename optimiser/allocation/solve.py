@@ -203,7 +203,7 @@ def _continuing_over_places(
     pkg = kids["package_id"].to_numpy(object)[arcs["c"].to_numpy()[kept]]
     k = pd.factorize(pkg)[0]
     sid = ds.settings["setting_id"].to_numpy(object)
-    offered = ds.places["places"].astype(float).fillna(0.0).to_numpy()
+    offered = ds.places["places"].to_numpy(float, na_value=0.0)
     first, n = _groups(s * (k.max(initial=0) + 2) + (k + 1))
     places = np.where(p[first] >= 0, offered[np.maximum(p[first], 0)], 0.0)
     over = n > places
@@ -212,7 +212,7 @@ def _continuing_over_places(
         for i, m, u in zip(first[over], n[over], places[over], strict=True)
     )
     out = [over_places_warning(f"{a} × {b}", m, u) for a, b, m, u in flagged]
-    total = ds.settings["total_places"].astype(float).to_numpy()
+    total = ds.settings["total_places"].to_numpy(float, na_value=np.nan)
     first, n = _groups(s)
     cap = total[s[first]]
     over = ~np.isnan(cap) & (n > cap)

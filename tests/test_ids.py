@@ -19,6 +19,8 @@ KEYS = [
     np.array([b"S1", b"S3"], dtype=object),  # bytes are not text: "S1" is not among them
     pd.Index(["S3", "S1"], dtype="str"),
     np.array(["S1", "S3", 3], dtype=object),  # mixed keys
+    np.array([True, "S1"], dtype=object),  # True == 1 == 1.0, as in a dict
+    np.array([1.0, 2], dtype=object),
 ]
 VALUES = [
     np.array(["S4", "S1", "x", "S2", "S4"], dtype=object),
@@ -30,6 +32,7 @@ VALUES = [
     pd.Series(["S1", "S3", "S1", None, "S2"], dtype="str"),
     pd.Index(["S3", "zz"], dtype="str"),
     pd.Series([], dtype="str"),
+    np.array(["S1", None, np.nan, pd.NA, 3, True, 1, 1.0, "S3", 2.0], dtype=object),
 ]
 
 

@@ -92,3 +92,14 @@ def test_first_phase_takes_a_repeated_id_from_its_first_row() -> None:
     assert list(_first_phase(kids)) == ["primary", "secondary", "primary", "post16"]
     unique = kids.assign(child_id=["C1", "C2", "C4", "C3"])
     assert list(_first_phase(unique)) == list(unique["phase"])
+
+
+def test_no_candidate_pair_at_all_leaves_every_child_unplaced() -> None:
+    # the age filter in the near pairs can leave no pair: arcs empty, not an IndexError
+    ds = optimiser.load_default()
+    pol = ds.policy.model_copy(update={"continuity": "free"})
+    kids = ds.children.assign(preferences=[()] * len(ds.children))
+    ds = ds.replace(settings=ds.settings.assign(age_min=90, age_max=99), children=kids, policy=pol)
+    assert len(build_arcs(ds)) == 0
+    res = optimiser.allocate(ds)
+    assert len(res.placements) == 0 and len(res.unplaced) == len(ds.children)

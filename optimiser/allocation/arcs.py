@@ -230,7 +230,8 @@ def _candidate_pairs(
     c = np.concatenate([near_c, ranked_c, cont_c]).astype(np.int64)
     s = np.concatenate([near_s, ranked_s, cont_s]).astype(np.int64)
     key = np.sort(c * n_s + s)
-    key = key[np.r_[True, key[1:] != key[:-1]]]  # a pair found twice once (same c and s)
+    if len(key):  # a pair found twice once (same c and s)
+        key = key[np.r_[True, key[1:] != key[:-1]]]
     c, s = key // n_s, key % n_s
     rank = np.full(len(c), np.nan)
     r_key = ranked_c * n_s + ranked_s

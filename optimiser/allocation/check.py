@@ -37,17 +37,22 @@ def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
     """Violations of the rules above in ``res`` (an AllocationResult); empty when valid."""
     out: list[str] = []
     placed, unplaced = res.placements, res.unplaced
-    ids = np.r_[placed["child_id"].to_numpy(object), unplaced["child_id"].to_numpy(object)]
-    everyone = ds.derived("check.everyone", lambda: object_index(ds.children["child_id"]))
-    pos = positions(everyone, ids) if everyone.is_unique else np.full(len(ids), -1)
+    n_ids = len(placed) + len(unplaced)
+    everyone = _everyone(ds)
+    # each frame's own ids (pandas text is looked up in Arrow, not as Python strings)
+    pos = (
+        np.r_[positions(everyone, placed["child_id"]), positions(everyone, unplaced["child_id"])]
+        if everyone.is_unique
+        else np.full(n_ids, -1)
+    ).astype(np.int64)
     once = (
-        len(ids) == len(everyone)
+        n_ids == len(everyone)
         and bool((pos >= 0).all())
         and np.bincount(pos, minlength=1).max(initial=0) <= 1
     )
     if not once:
         out.append(
-            f"placed + unplaced ({len(ids)} rows) do not cover the "
+            f"placed + unplaced ({n_ids} rows) do not cover the "
             f"{len(ds.children)} children exactly once"
         )
     # ids unique: the placements' rows among the children are the first len(placed) found
@@ -124,7 +129,7 @@ def _continuing_over_places(ds: Dataset, rows: _Rows) -> list[str]:
     ):
         out.append(over_places_warning(str(sid[i]), m, float(total[i]), "total places"))
     cap = ds.policy.inmss_max_places
-    n_inmss = int(_isin(rows["stype"][kept], _INMSS).sum())
+    n_inmss = int(rows["inmss"][kept].sum())
     if cap is not None and n_inmss > cap:
         out.append(over_places_warning("INMSS", n_inmss, float(cap), "places under the INMSS cap"))
     return out
@@ -198,8 +203,22 @@ def _isin(values: np.ndarray, names: tuple[str, ...] | list[str]) -> np.ndarray:
     return pd.Series(values, dtype=object).isin(list(names)).to_numpy()
 
 
-def _first_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``frame.drop_duplicates(keys)``, without copying a frame whose keys are unique."""
+def _everyone(ds: Dataset) -> pd.Index:
+    """Every child id of ``ds.children`` (in row order) as an object Index, built once."""
+    return ds.derived("check.everyone", lambda: object_index(ds.children["child_id"]))
+
+
+def _first_rows(
+    frame: pd.DataFrame, keys: list[str], index: pd.Index | None = None
+) -> pd.DataFrame:
+    """``frame.drop_duplicates(keys)``, without copying a frame whose keys are unique.
+
+    ``index``: ``object_index(frame[keys[0]])`` when the caller has it (one key only);
+    its hash table answers whether the key is unique.
+    """
+    if len(keys) == 1:  # NaN is a value, as for duplicated: two NaN ids are not unique
+        unique = (object_index(frame[keys[0]]) if index is None else index).is_unique
+        return frame if unique else frame.drop_duplicates(keys)
     code = np.zeros(len(frame), np.int64)
     for key in keys:  # one integer per distinct key tuple (NaN is a value, as for duplicated)
         k, names = pd.factorize(frame[key], use_na_sentinel=False)
@@ -215,7 +234,8 @@ def _raw(ds: Dataset) -> dict:
     Built once per Dataset (:meth:`~optimiser.dataset.model.Dataset.derived`), from the
     dataset's own tables only (never from the model's arrays).
     """
-    kids = _first_rows(ds.children, ["child_id"])
+    everyone = _everyone(ds)
+    kids = _first_rows(ds.children, ["child_id"], everyone)
     settings = _first_rows(ds.settings, ["setting_id"])
     places = _first_rows(ds.places, ["setting_id", "package_id"])
     setting_index = object_index(settings["setting_id"])
@@ -226,7 +246,7 @@ def _raw(ds: Dataset) -> dict:
     ok = np.flatnonzero(ps >= 0)
     table[ps[ok], positions(packages, places["package_id"])[ok]] = ok
     return {
-        "child_index": object_index(kids["child_id"]),
+        "child_index": everyone if kids is ds.children else object_index(kids["child_id"]),
         "setting_index": setting_index,
         "child": {name: kids[col].to_numpy() for name, col in _CHILD_FIELDS.items() if col in kids},
         "setting": {name: settings[col].to_numpy() for name, col in _SETTING_FIELDS.items()},
@@ -255,7 +275,7 @@ def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> 
     pi = raw["table"][si, cols["k_pos"]]
     cols["fee"] = _take(raw["fee"], pi)
     cols["n_places"] = _take(raw["n_places"], pi)
-    prefs = [p if isinstance(p, (list, tuple)) else () for p in cols["preferences"]]
+    prefs = _rankings(cols["preferences"])
     cols["n_prefs"] = np.fromiter(map(len, prefs), np.int64, len(prefs))
     cols["pref_pos"] = _preference_position(cols["setting_id"], prefs, cols["n_prefs"])
     current = cols["current_setting_id"].astype(object, copy=True)
@@ -264,10 +284,20 @@ def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> 
     closed = np.zeros(len(current), bool)
     closed[at >= 0] = raw["closed"][at[at >= 0]]
     cols["kept"] = np.asarray((ds.policy.continuity == "keep") & (current != "") & ~closed, bool)
+    cols["inmss"] = _isin(cols["stype"], _INMSS)
     return cols
 
 
-def _preference_position(setting: np.ndarray, prefs: list, lengths: np.ndarray) -> np.ndarray:
+def _rankings(values: np.ndarray) -> list | np.ndarray:
+    """Each child's ranked settings: its list or tuple, anything else none (``()``)."""
+    if set(map(type, values)) <= {list, tuple}:  # the usual case: no value to replace
+        return values
+    return [p if isinstance(p, (list, tuple)) else () for p in values]
+
+
+def _preference_position(
+    setting: np.ndarray, prefs: list | np.ndarray, lengths: np.ndarray
+) -> np.ndarray:
     """0-based position of each placement's setting in the child's ranked list; −1 if absent."""
     flat = np.empty(int(lengths.sum()), object)
     flat[:] = list(itertools.chain.from_iterable(prefs))
@@ -403,7 +433,7 @@ def _check_capacity(ds: Dataset, rows: _Rows) -> list[str]:
         for s, u, lim in sorted(zip(sid[settings[0]], *settings[1:], strict=True))
     ]
     cap = ds.policy.inmss_max_places
-    inmss = _isin(rows["stype"], _INMSS)
+    inmss = rows["inmss"]
     if cap is not None and inmss.sum() > max(cap, int((inmss & kept).sum())):
         out.append(f"INMSS: {int(inmss.sum())} placed over the cap of {cap}")
     return out
@@ -487,6 +517,8 @@ def _transport_gbp(ds: Dataset, rows: _Rows) -> np.ndarray:
     def column(name: str, blank: str | float) -> np.ndarray:
         if name not in rows:
             return np.full(n, blank, dtype=object)
+        if rows[name].dtype.kind in "biu":  # nothing missing: as the object path gives it
+            return rows[name]
         values = rows[name].astype(object, copy=True)
         values[pd.isna(values)] = blank
         return values

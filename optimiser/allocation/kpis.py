@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimiser.dataset.ids import object_index, positions
+from optimiser.dataset.ids import first_rows, object_index, positions
 from optimiser.dataset.model import Dataset
 from optimiser.policy import over_journey_cap
 from optimiser.schema.tables import INMSS_TYPES, MAINSTREAM_TYPES
@@ -148,8 +148,8 @@ def _phase_rows(ds: Dataset, packages: pd.Index) -> dict[str, Any]:
     pol = ds.policy.phase_age
     bounds = [(4, pol.secondary_from - 1), (pol.secondary_from, pol.post16_from - 1)]
     bounds.append((pol.post16_from, 19))
-    settings = ds.settings.drop_duplicates("setting_id")
-    rows = ds.places.drop_duplicates(["setting_id", "package_id"])
+    settings = first_rows(ds.settings, ["setting_id"])
+    rows = first_rows(ds.places, ["setting_id", "package_id"])
     setting_index = object_index(settings["setting_id"])
     si = positions(setting_index, rows["setting_id"])
     k = positions(packages, rows["package_id"])
@@ -250,20 +250,23 @@ def sufficiency_table(
     placed = np.zeros(len(kids), bool)
     placed[placed_c] = True
     inmss = placements["setting_type"].isin(INMSS_TYPES).to_numpy()
-    table = pd.DataFrame(
+    demand = count(np.arange(len(kids)))
+    places = (
+        phase_places(ds, packages, placements, codes=(k[placed_c], phase[placed_c]))
+        .ravel()
+        .astype(np.int64)
+    )
+    placed_n = count(placed_c)
+    return pd.DataFrame(
         {
             "package_id": np.repeat(packages.to_numpy(), len(PHASES)),
             "phase": np.tile(np.array(PHASES, object), len(packages)),
-            "demand": count(np.arange(len(kids))),
-            "places": phase_places(ds, packages, placements, codes=(k[placed_c], phase[placed_c]))
-            .ravel()
-            .astype(np.int64),
-            "placed": count(placed_c),
+            "demand": demand,
+            "places": places,
+            "placed": placed_n,
             "placed_inmss": count(placed_c[inmss]),
             "unplaced": count(np.flatnonzero(~placed)),
+            "shortfall": np.maximum(demand - places, 0),  # on arrays: a Series clip is ~0.5 ms
+            "spare_places": np.maximum(places - placed_n, 0),
         }
     )
-    demand, places, placed_n = (table[c].to_numpy() for c in ("demand", "places", "placed"))
-    table["shortfall"] = np.maximum(demand - places, 0)  # on arrays: a Series clip is ~0.5 ms
-    table["spare_places"] = np.maximum(places - placed_n, 0)
-    return table

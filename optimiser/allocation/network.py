@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimiser.dataset.ids import positions
+from optimiser.dataset.ids import first_rows, positions
 from optimiser.dataset.model import Dataset
 from optimiser.schema.tables import INMSS_TYPES
 
@@ -159,7 +159,10 @@ def _number_nodes(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> _Nodes
     """Children in ``kids`` order; the pairs the arcs use by setting id then package id."""
     row = arcs["p"].to_numpy()[~arcs["fixed"].to_numpy(bool)]
     places = ds.places.reset_index(drop=True)
-    used = np.unique(row)
+    if len(row) and row.min() >= 0:  # places rows: np.unique's answer by counting, no sort
+        used = np.flatnonzero(np.bincount(row, minlength=len(places)))
+    else:
+        used = np.unique(row)
     sid = places["setting_id"].to_numpy()[used]
     pid = places["package_id"].to_numpy()[used]
     sets = np.sort(pd.unique(sid))
@@ -196,9 +199,10 @@ def _add_setting_capacity(
     net: _Arcs, nodes: _Nodes, ds: Dataset, total: np.ndarray, cap: int | None
 ) -> None:
     """(3) Σ_(q∈s) Σ_i x_iq ≤ U_s for every setting s (to G for INMSS when capped, else sink)."""
-    types = ds.setting_types  # by setting id, the first row of a duplicated id
-    row = positions(types.index, nodes.settings)
-    inmss = (row >= 0) & np.isin(types.to_numpy(object), INMSS_TYPES)[np.maximum(row, 0)]
+    first = first_rows(ds.settings, ["setting_id"])  # a duplicated id: its first row
+    row = positions(first["setting_id"], nodes.settings)
+    types = first["setting_type"].to_numpy(object)
+    inmss = (row >= 0) & np.isin(types, INMSS_TYPES)[np.maximum(row, 0)]
     to_group = inmss if cap is not None else np.zeros(len(nodes.settings), bool)
     net.add(
         nodes.s0 + np.arange(len(nodes.settings)),

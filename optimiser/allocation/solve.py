@@ -15,12 +15,19 @@ import pandas as pd
 
 from optimiser._errors import SolverError
 from optimiser._solver.flow import solve_min_cost_flow
-from optimiser.allocation.arcs import ARC_COLUMNS, build_arcs, child_frame, options_frame
+from optimiser.allocation.arcs import (
+    ARC_COLUMNS,
+    _take_text,
+    build_arcs,
+    child_frame,
+    options_frame,
+)
 from optimiser.allocation.check import check_allocation, over_places_warning
 from optimiser.allocation.kpis import allocation_kpis, sufficiency_table
 from optimiser.allocation.network import build_flow_network
 from optimiser.allocation.unplaced import unplaced_reasons
 from optimiser.allocation.unplaced_cost import RATE_COLUMNS, unplaced_child_costs, unplaced_rates
+from optimiser.dataset.ids import object_index
 from optimiser.dataset.model import Dataset
 from optimiser.schema.tables import INMSS_TYPES
 
@@ -121,9 +128,9 @@ def allocate(
     fixed = arcs["fixed"].to_numpy(bool)
     free = np.flatnonzero(~fixed)
     # arcs are sorted by (child, setting), so position order is that order too
-    chosen = arcs.iloc[np.sort(np.r_[np.flatnonzero(fixed), free[used]])]
-    placements = _placements(chosen, kids, ds)
-    placed_c = chosen["c"].to_numpy()
+    pick = np.sort(np.r_[np.flatnonzero(fixed), free[used]])
+    placements = _placements(arcs, pick, kids, ds)
+    placed_c = arcs["c"].to_numpy()[pick]
     unplaced = unplaced_reasons(ds, kids, arcs, placed_c)
     rates = unplaced_rates(ds, placements)
     phase = pd.Series(_first_phase(kids)[_unplaced_positions(len(kids), placed_c)], dtype=object)
@@ -143,7 +150,7 @@ def allocate(
         duty_weight_gbp=weight,
         unplaced_penalty_gbp=penalty,
         timings_s=timings,
-        warnings=_continuing_over_places(ds, chosen, kids),
+        warnings=_continuing_over_places(ds, arcs, pick, kids),
         unplaced_rates=rates,
     )
     if check:
@@ -165,10 +172,13 @@ def _unplaced_positions(n_kids: int, placed_c: np.ndarray) -> np.ndarray:
 
 def _first_phase(kids: pd.DataFrame) -> np.ndarray:
     """Each child's phase as its child_id's first row has it (a repeated id: the first)."""
+    phase = kids["phase"].to_numpy(object)
+    if object_index(kids["child_id"]).is_unique and not kids["child_id"].hasnans:
+        return phase  # every child its own first row (factorize: one code per row)
     code = pd.factorize(kids["child_id"])[0]
     first = np.zeros(code.max(initial=-1) + 1, np.int64)
     first[code[::-1]] = np.arange(len(code))[::-1]
-    return kids["phase"].to_numpy(object)[first[code]]
+    return phase[first[code]]
 
 
 def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -179,20 +189,21 @@ def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _continuing_over_places(
-    ds: Dataset, chosen: pd.DataFrame, kids: pd.DataFrame
+    ds: Dataset, arcs: pd.DataFrame, pick: np.ndarray, kids: pd.DataFrame
 ) -> tuple[str, ...]:
     """Warnings for continuing children kept beyond places (model side; the checker recomputes).
 
-    By setting × the child's package (the places of the arcs' places row, none: 0), then
-    by setting (its total places), each sorted by id; then the INMSS cap.
+    ``pick``: the chosen arcs' positions in ``arcs``. By setting × the child's package
+    (the places of the arcs' places row, none: 0), then by setting (its total places),
+    each sorted by id; then the INMSS cap.
     """
-    kept = chosen["fixed"].to_numpy(bool)
-    s = chosen["s"].to_numpy()[kept]  # setting rows (ids unique, or there are no arcs)
-    p = chosen["p"].to_numpy()[kept]
-    pkg = kids["package_id"].to_numpy(object)[chosen["c"].to_numpy()[kept]]
+    kept = pick[arcs["fixed"].to_numpy(bool)[pick]]
+    s = arcs["s"].to_numpy()[kept]  # setting rows (ids unique, or there are no arcs)
+    p = arcs["p"].to_numpy()[kept]
+    pkg = kids["package_id"].to_numpy(object)[arcs["c"].to_numpy()[kept]]
     k = pd.factorize(pkg)[0]
     sid = ds.settings["setting_id"].to_numpy(object)
-    offered = ds.places["places"].astype(float).fillna(0.0).to_numpy()
+    offered = ds.places["places"].to_numpy(float, na_value=0.0)
     first, n = _groups(s * (k.max(initial=0) + 2) + (k + 1))
     places = np.where(p[first] >= 0, offered[np.maximum(p[first], 0)], 0.0)
     over = n > places
@@ -201,7 +212,7 @@ def _continuing_over_places(
         for i, m, u in zip(first[over], n[over], places[over], strict=True)
     )
     out = [over_places_warning(f"{a} × {b}", m, u) for a, b, m, u in flagged]
-    total = ds.settings["total_places"].astype(float).to_numpy()
+    total = ds.settings["total_places"].to_numpy(float, na_value=np.nan)
     first, n = _groups(s)
     cap = total[s[first]]
     over = ~np.isnan(cap) & (n > cap)
@@ -219,11 +230,28 @@ def _continuing_over_places(
     return tuple(out)
 
 
-def _placements(chosen: pd.DataFrame, kids: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
-    out = chosen[[*PLACEMENT_COLUMNS, "arc_cost"]].copy()
+def _placements(
+    arcs: pd.DataFrame, pick: np.ndarray, kids: pd.DataFrame, ds: Dataset
+) -> pd.DataFrame:
+    """The chosen arcs (positions ``pick``) as placements, column by column.
+
+    Each column is taken straight from the arcs' own (a text column stays pandas text),
+    not through ``arcs.iloc`` and a copy of the whole selection.
+    """
+    c = arcs["c"].to_numpy()[pick]
+    out = {name: _take_column(arcs[name], pick) for name in [*PLACEMENT_COLUMNS, "arc_cost"]}
     # arcs' s is the setting's row (setting ids are unique, or there are no arcs)
-    stype = ds.settings["setting_type"].to_numpy(object)[chosen["s"].to_numpy()]
-    out["setting_type"] = stype
-    out["phase"] = kids["phase"].to_numpy()[chosen["c"].to_numpy()]
-    out["continuing"] = kids["fixed"].to_numpy()[chosen["c"].to_numpy()]
-    return out.reset_index(drop=True)
+    stype = ds.settings["setting_type"]
+    out["setting_type"] = _take_text(stype, arcs["s"].to_numpy()[pick], few=True)
+    out["phase"] = _take_text(kids["phase"], c, few=True)
+    out["continuing"] = kids["fixed"].to_numpy()[c]
+    return pd.DataFrame(out)
+
+
+def _take_column(
+    values: pd.Series, pos: np.ndarray
+) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """``values.iloc[pos]``'s values: the same dtype (pandas text stays text)."""
+    if isinstance(values.dtype, np.dtype):
+        return values.to_numpy()[pos]
+    return values.array.take(pos)

@@ -50,18 +50,21 @@ def unplaced_reasons(
         if len(idx):
             lo, hi, sxy = by_pkg[pkg]
             nearest[idx] = _nearest_minutes(xy[idx], sxy[(lo <= a) & (a <= hi)], ds)
-    caps = kids["cap_min"].to_numpy()[miss]
+    # Python numbers (the same text as NumPy's scalars give, without a scalar per access)
+    caps = kids["cap_min"].to_numpy()[miss].tolist()
+    n_offer_, n_elig_, n_places_ = n_offer.tolist(), n_elig.tolist(), n_places.tolist()
+    nearest_ = nearest.tolist()
     reasons = []
     for i, (pkg, a) in enumerate(zip(package.tolist(), age.tolist(), strict=True)):
-        if n_offer[i] == 0:
+        if n_offer_[i] == 0:
             reasons.append(f"no setting delivers package {pkg} for age {a}")
-        elif n_elig[i] == 0:
+        elif n_elig_[i] == 0:
             reasons.append(
                 f"no eligible setting within the {caps[i]:.0f}-minute journey cap "
-                f"(nearest of {n_offer[i]} settings delivering {pkg}: {nearest[i]:.0f} min)"
+                f"(nearest of {n_offer_[i]} settings delivering {pkg}: {nearest_[i]:.0f} min)"
             )
         else:
-            n, seats = int(n_elig[i]), float(n_places[i])
+            n, seats = int(n_elig_[i]), float(n_places_[i])
             reasons.append(
                 f"eligible settings full ({n} eligible setting{'s' if n != 1 else ''} "
                 f"with {int(seats) if seats.is_integer() else seats} {pkg} places, all taken)"
@@ -116,9 +119,10 @@ def _offers_by_package_merged(
 
 def _groups(package: np.ndarray, age: np.ndarray) -> dict[tuple[object, object], np.ndarray]:
     """Positions of each (package, age), ascending (as ``groupby(...).indices``; NaN: none)."""
-    code, names = pd.factorize(pd.Series(package, dtype=object))
-    ages = pd.Series(age)
-    a_code, a_names = pd.factorize(ages)
+    # arrays, not Series: the distinct values come back as an array (a Series' come back
+    # as an Index, pandas text for ids, whose items cost ~10 µs each)
+    code, names = pd.factorize(np.asarray(package, dtype=object))
+    a_code, a_names = pd.factorize(np.asarray(age))
     keep = np.flatnonzero((code >= 0) & (a_code >= 0))
     order = keep[np.lexsort((a_code[keep], code[keep]))]
     key = code[order] * (len(a_names) + 1) + a_code[order]

@@ -67,13 +67,25 @@ def _inmss_fees(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     inmss = settings["setting_type"].isin(INMSS_TYPES).to_numpy()
     p_sid = places["setting_id"].to_numpy(object)
     p_pid = places["package_id"].to_numpy(object)
-    dup = pd.DataFrame({"s": p_sid, "p": p_pid}).duplicated().to_numpy()
+    dup = _repeated(p_sid, p_pid)
     row = positions(sid, p_sid)
     fee = pd.to_numeric(places["annual_cost_gbp"], errors="coerce").to_numpy(float)
     ok = ~dup & (row >= 0) & inmss[np.maximum(row, 0)] & ~np.isnan(fee)
     r = row[ok]
     age = (settings[c].to_numpy(float, na_value=np.nan)[r] for c in ("age_min", "age_max"))
     return (p_pid[ok], *age, fee[ok])
+
+
+def _repeated(*keys: np.ndarray) -> np.ndarray:
+    """``DataFrame(keys).duplicated()``: whether each row's key tuple came earlier (NaN a value)."""
+    n = len(keys[0])
+    code = np.zeros(n, np.int64)
+    for key in keys:
+        k, names = pd.factorize(key, use_na_sentinel=False)
+        code = code * (len(names) + 1) + k
+    first = np.zeros(n, bool)
+    first[np.unique(code, return_index=True)[1]] = True  # each tuple's first row
+    return ~first
 
 
 def _fallback_fee(ds: Dataset, package: str) -> float:
@@ -93,11 +105,21 @@ def _fallback_fee(ds: Dataset, package: str) -> float:
 
 def _transport(placements: pd.DataFrame) -> float:
     """Mean transport of the INMSS placements, else of all placements, else 0 [GBP/yr]."""
-    inm = placements["setting_type"].isin(INMSS_TYPES)
-    for rows in (placements.loc[inm, "transport_cost_gbp"], placements["transport_cost_gbp"]):
+    inm = placements["setting_type"].isin(INMSS_TYPES).to_numpy(bool)
+    gbp = placements["transport_cost_gbp"].to_numpy(float)
+    for rows in (gbp[inm], gbp):
         if len(rows):
-            return float(rows.astype(float).mean())
+            return _mean(rows)
     return 0.0
+
+
+def _mean(values: np.ndarray) -> float:
+    """``Series.mean()`` of floats: the sum of the non-NaN values over their count (same bits)."""
+    missing = np.isnan(values)
+    n = int((~missing).sum())
+    if missing.any():  # pandas fills a copy, and sums the values as they are otherwise
+        values = np.where(missing, 0.0, values)
+    return float(values.sum() / float(n)) if n else float("nan")
 
 
 def _policy_rate(ds: Dataset, package: str, phase: str) -> float | None:

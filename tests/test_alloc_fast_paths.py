@@ -1,0 +1,105 @@
+"""The allocation's fast paths give the answers of the plainer code they stand in for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import optimiser
+from optimiser.allocation import arcs as arcs_mod
+from optimiser.allocation.arcs import _take_text, _within_direct, build_arcs, child_frame
+from optimiser.allocation.solve import _first_phase
+from optimiser.allocation.unplaced_cost import _mean, _repeated
+
+
+def test_direct_pairs_are_the_hypot_test_at_the_border() -> None:
+    rng = np.random.default_rng(7)
+    home = rng.uniform(0, 20_000, (60, 2))
+    site = rng.uniform(0, 20_000, (40, 2))
+    radius = rng.uniform(0, 9_000, 60)
+    radius[:3] = [-1.0, np.nan, np.inf]  # no pair, no pair, every pair
+    # pairs within a few ulps of the radius, either side: the squared test cannot tell
+    for i, k in zip(range(3, 40), rng.integers(0, 40, 37), strict=True):
+        r = np.hypot(*(home[i] - site[k]))
+        radius[i] = np.nextafter(r, np.inf if i % 2 else -np.inf)
+    among = rng.random((60, 40)) < 0.9
+    c, j = _within_direct(home, site, radius, among)
+    expected = among & (
+        np.hypot(home[:, :1] - site[:, 0], home[:, 1:] - site[:, 1]) <= radius[:, None]
+    )
+    got = np.zeros_like(expected)
+    got[c, j] = True
+    np.testing.assert_array_equal(got, expected)
+    assert expected[3:40].sum() > 0 and not expected[:2].any() and expected[2].sum() > 0
+
+
+@pytest.mark.parametrize("direct", [0, 10**9], ids=["kd-tree", "direct"])
+def test_near_pairs_both_ways_give_the_same_arcs(direct, monkeypatch) -> None:
+    ds = optimiser.load_default()
+    kids = child_frame(ds)
+    expected = build_arcs(ds, kids)
+    monkeypatch.setattr(arcs_mod, "DIRECT_PAIRS", direct)
+    pd.testing.assert_frame_equal(build_arcs(ds, kids), expected, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["SPP1", "SPP2", "SPP1", "SPP3"],
+        ["SPP1", np.nan, "SPP1"],
+        ["SPP1", None, "SPP2"],
+        ["SPP1", 3, "SPP1"],
+        [np.nan, np.nan],
+    ],
+    ids=["text", "nan", "none", "mixed", "all-missing"],
+)
+@pytest.mark.parametrize("few", [False, True])
+def test_take_text_is_the_column_pandas_makes(values, few) -> None:
+    series = pd.Series(values, dtype=object)
+    pos = np.array([1, 0, 0, len(values) - 1])
+    got = pd.Series(_take_text(series, pos, few=few))
+    expected = pd.Series(series.to_numpy()[pos])
+    assert got.dtype == expected.dtype
+    pd.testing.assert_series_equal(got, expected, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [np.array([1.5, 2.25, 1e6 / 3]), np.array([np.nan, 2.0, 7.0]), np.array([np.nan, np.nan])],
+    ids=["plain", "nan", "all-nan"],
+)
+def test_mean_is_pandas_mean(values) -> None:
+    got, expected = _mean(values), pd.Series(values).mean()
+    assert got == expected or (np.isnan(got) and np.isnan(expected))
+
+
+def test_repeated_is_frame_duplicated() -> None:
+    s = np.array(["S1", "S1", "S2", np.nan, np.nan, "S1"], dtype=object)
+    p = np.array(["a", "a", "a", "b", "b", None], dtype=object)
+    expected = pd.DataFrame({"s": s, "p": p}).duplicated().to_numpy()
+    np.testing.assert_array_equal(_repeated(s, p), expected)
+    assert expected.sum() == 2
+
+
+def test_first_phase_takes_a_repeated_id_from_its_first_row() -> None:
+    kids = pd.DataFrame(
+        {
+            "child_id": pd.Series(["C1", "C2", "C1", "C3"], dtype=object),
+            "phase": pd.Series(["primary", "secondary", "post16", "post16"], dtype=object),
+        }
+    )
+    assert list(_first_phase(kids)) == ["primary", "secondary", "primary", "post16"]
+    unique = kids.assign(child_id=["C1", "C2", "C4", "C3"])
+    assert list(_first_phase(unique)) == list(unique["phase"])
+
+
+def test_no_candidate_pair_at_all_leaves_every_child_unplaced() -> None:
+    # the age filter in the near pairs can leave no pair: arcs empty, not an IndexError
+    ds = optimiser.load_default()
+    pol = ds.policy.model_copy(update={"continuity": "free"})
+    kids = ds.children.assign(preferences=[()] * len(ds.children))
+    ds = ds.replace(settings=ds.settings.assign(age_min=90, age_max=99), children=kids, policy=pol)
+    assert len(build_arcs(ds)) == 0
+    res = optimiser.allocate(ds)
+    assert len(res.placements) == 0 and len(res.unplaced) == len(ds.children)

@@ -102,7 +102,7 @@ RESTRICTED_S = 2.0
 RESTRICTED_EVERY = 10
 #: HiGHS on the model with the root's fixing, for a better incumbent: its node cap, and its
 #: share of the time.
-POLISH_NODES = 200
+POLISH_NODES = 60
 POLISH_SHARE = 0.2
 #: Share of the time the branch and bound may use before the reduced MIP takes over.
 SEARCH_SHARE = 0.8

@@ -99,11 +99,13 @@ SUBTREE_FREE = 0
 #: Time cap of one restricted MIP run as a heuristic [s] (the options of a relaxed y).
 RESTRICTED_S = 2.0
 #: Below the root, the restricted MIP runs on the relaxed y of every this many nodes.
-RESTRICTED_EVERY = 10
+RESTRICTED_EVERY = 25
 #: HiGHS on the model with the root's fixing, for a better incumbent: its node cap, and its
 #: share of the time.
 POLISH_NODES = 60
 POLISH_SHARE = 0.2
+#: ... run only when the root's bound is further than this below the incumbent (relative).
+POLISH_GAP = 1e-3
 #: Share of the time the branch and bound may use before the reduced MIP takes over.
 SEARCH_SHARE = 0.8
 
@@ -271,7 +273,8 @@ def _search(search: _Search, lam: np.ndarray) -> _Outcome:
             settled = _settle(search, node, lam, rel)
             if node is root and settled:
                 root = settled[0][1]  # the fixing at the root, for the fallback
-                if search.polish(root, search.polish_s):
+                gap = (search.ub - rel.bound) / max(abs(search.ub), 1.0)
+                if gap > POLISH_GAP and search.polish(root, search.polish_s):
                     return _Outcome(True, search.ub - search.tol(), root)
             for bound, child in settled[1:]:
                 heapq.heappush(heap, (bound, next(count), child, lam, NODE_STEPS))

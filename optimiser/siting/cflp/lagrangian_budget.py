@@ -28,10 +28,14 @@ L(λ) is a lower bound on the optimum (the penalty term is zero on every plan, a
 else is relaxed), and it is exact in y, which the LP is not.
 
 Search: subgradient steps t = μ (UB − L) / ||g||², g_j = 1 − Σ_i y_i x_ij, from the better of
-the LP's assignment duals ±λ and the cheapest cost per customer; a heuristic at each new
-best bound (the relaxed y's options, each customer at the cheapest open option whose
-knapsack took it, the rest by regret, then shift and swap moves; options left unused
-close). Then a best-first branch and bound over the options: a node fixes some options
+the LP's assignment duals ±λ and the cheapest cost per customer; at the root a repair
+heuristic at new best bounds (the relaxed y's options, each customer at the cheapest open
+option whose knapsack took it, the rest by regret, then shift and swap moves; options left
+unused close), and the MIP restricted to the relaxed y's options (HiGHS, at most
+``RESTRICTED_S``; again every ``RESTRICTED_EVERY`` nodes). When the root's bound is still more
+than ``POLISH_GAP`` below the incumbent, HiGHS on the model with the root's fixing, capped at
+``POLISH_NODES`` of its nodes, polishes the incumbent (and settles the search if it proves
+that model). Then a best-first branch and bound over the options: a node fixes some options
 open and some closed; its bound is L with the DP restricted to the subsets that agree,
 after ``NODE_STEPS`` steps warm-started from its parent's λ. With prefix and suffix DP
 tables the bound with option i forced open, and forced closed, is exact for every free i

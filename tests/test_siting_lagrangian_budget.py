@@ -154,24 +154,30 @@ def test_batched_knapsacks_match_the_per_customer_dp(seed: int) -> None:
         assert not (take & ~np.isfinite(data.c)).any()
 
 
+def _check_forced(data: bb.BudgetData, lam: np.ndarray, node: bb.Node) -> bb.Relaxed:
+    """Each free option's forced bounds against the node's bound recomputed with it forced."""
+    value, take = bb.knapsack_values(data, lam)
+    rel = node.bound(data, lam, value, take)
+    if_open, if_closed = bb.forced_bounds(data, lam, rel)
+    for i in np.flatnonzero(node.free()):
+        with_open, with_closed = node.opened.copy(), node.closed.copy()
+        with_open[i], with_closed[i] = True, True
+        a = bb.Node(with_open, node.closed).bound(data, lam, value, take).bound
+        b = bb.Node(node.opened, with_closed).bound(data, lam, value, take).bound
+        assert if_open[i] == pytest.approx(a, rel=1e-12) or if_open[i] == a
+        assert if_closed[i] == pytest.approx(b, rel=1e-12) or if_closed[i] == b
+    free = node.free()
+    best = min(if_open[free].min(), if_closed[free].min())
+    assert rel.bound == pytest.approx(best, rel=1e-12)
+    return rel
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_forced_bounds_equal_the_bound_with_the_option_forced(seed: int) -> None:
     _, _, data = _prepared(_instance(seed, sites=4, n=10))
     m = data.f.size
-    rng = np.random.default_rng(seed)
-    lam = rng.uniform(2e4, 9e4, data.d.size)
-    node = bb.Node(np.zeros(m, bool), np.zeros(m, bool))
-    rel = node.bound(data, lam, *bb.knapsack_values(data, lam))
-    if_open, if_closed = bb.forced_bounds(data, lam, rel)
-    value, take = bb.knapsack_values(data, lam)
-    for i in range(m):
-        one = np.zeros(m, bool)
-        one[i] = True
-        opened = bb.Node(one, np.zeros(m, bool)).bound(data, lam, value, take).bound
-        closed = bb.Node(np.zeros(m, bool), one).bound(data, lam, value, take).bound
-        assert if_open[i] == pytest.approx(opened, rel=1e-12) or if_open[i] == opened
-        assert if_closed[i] == pytest.approx(closed, rel=1e-12) or if_closed[i] == closed
-    assert rel.bound == pytest.approx(min(if_open.min(), if_closed.min()), rel=1e-12)
+    lam = np.random.default_rng(seed).uniform(2e4, 9e4, data.d.size)
+    _check_forced(data, lam, bb.Node(np.zeros(m, bool), np.zeros(m, bool)))
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -191,14 +197,7 @@ def test_forced_bounds_below_the_root(seed: int) -> None:
             break
     else:
         pytest.fail("no random fixing left a plan")
-    if_open, if_closed = bb.forced_bounds(data, lam, rel)
-    for i in np.flatnonzero(node.free()):
-        with_open, with_closed = node.opened.copy(), node.closed.copy()
-        with_open[i], with_closed[i] = True, True
-        a = bb.Node(with_open, node.closed).bound(data, lam, value, take).bound
-        b = bb.Node(node.opened, with_closed).bound(data, lam, value, take).bound
-        assert if_open[i] == pytest.approx(a, rel=1e-12) or if_open[i] == a
-        assert if_closed[i] == pytest.approx(b, rel=1e-12) or if_closed[i] == b
+    _check_forced(data, lam, node)
 
 
 def _brute(args: dict) -> float:
@@ -308,7 +307,7 @@ def test_cut_short_the_answer_stays_feasible_with_a_valid_bound(
             assert res.objective == pytest.approx(opt, rel=1e-9)
 
 
-def test_accepts_and_declines() -> None:
+def test_accepts_and_declines(monkeypatch: pytest.MonkeyPatch) -> None:
     args = _instance(3)
     inst, _, _ = _prepared(args)
     groups = parse_groups(args["groups"], inst.fixed_cost.size)
@@ -322,13 +321,9 @@ def test_accepts_and_declines() -> None:
     wide = build_instance(
         np.ones(m), np.full(m, 2.0), np.ones(3), np.ones((m, 3)), True, np.arange(m)
     )
-    many = bb.MAX_SUBSETS
-    try:
-        bb.MAX_SUBSETS = 100
-        rows = parse_groups([[i, (i + 1) % 12] for i in range(12)], m)
-        assert bb.budget_data(wide, **{**base, "groups": rows}) is None
-    finally:
-        bb.MAX_SUBSETS = many
+    monkeypatch.setattr(bb, "MAX_SUBSETS", 100)
+    rows = parse_groups([[i, (i + 1) % 12] for i in range(12)], m)
+    assert bb.budget_data(wide, **{**base, "groups": rows}) is None
 
 
 def test_budget_too_small_for_any_plan_is_infeasible() -> None:

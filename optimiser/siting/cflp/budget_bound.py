@@ -311,7 +311,7 @@ def _item_knapsacks(
     and the tables of "taken at b" give the optimum at every capacity b.
     """
     flat, ok = src
-    r, width = profit.shape
+    width = profit.shape[1]
     dp = np.zeros(ok.shape[1:])
     keep = np.zeros(ok.shape, bool)
     for t in range(width):
@@ -325,7 +325,6 @@ def _item_knapsacks(
         hit = keep[t, row, c]
         chosen[:, t] = hit
         c = c - hit * weight[row, t]
-    del r
     return value, chosen
 
 
@@ -342,16 +341,15 @@ def _item_sources(weight: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.n
     return flat, src >= 0
 
 
-def _candidates(data: BudgetData, k: int, table: np.ndarray, val: np.ndarray) -> np.ndarray:
-    """(D, B + 1): ``table`` then component ``k``'s best subset of each distinct weight W_d."""
+def _step(data: BudgetData, k: int, table: np.ndarray, val: np.ndarray) -> np.ndarray:
+    """One min-plus step of the DP: ``table`` then component ``k``'s allowed subsets.
+
+    Per distinct subset weight W_d only its best subset counts; entry b takes
+    ``table[b − W_d]`` plus that subset's value, least over d.
+    """
     sh = data.shifts[k]
     best = np.minimum.reduceat(val[data.bounds[k] : data.bounds[k + 1]], sh.starts)
-    return table.take(sh.take) + (best[:, None] + sh.over)
-
-
-def _step(data: BudgetData, k: int, table: np.ndarray, val: np.ndarray) -> np.ndarray:
-    """One min-plus step of the DP: ``table`` then component ``k``'s allowed subsets."""
-    return _candidates(data, k, table, val).min(axis=0)
+    return (table.take(sh.take) + (best[:, None] + sh.over)).min(axis=0)
 
 
 def _dp(

@@ -742,8 +742,8 @@ def add_lagrangian_cuts(
 
 
 def values_of(inst: FacilityInstance, assign: np.ndarray, open_: np.ndarray) -> np.ndarray:
-    """The model's variable values (y, then x over the allowed pairs) of a plan."""
-    x = (assign[inst.pair_j] == inst.pair_i).astype(float)
+    """The model's variable values (y, then x over the allowed (family, customer) pairs)."""
+    x = (inst.family[assign][inst.pair_j] == inst.pair_i).astype(float)
     return np.concatenate([open_.astype(float), x])
 
 

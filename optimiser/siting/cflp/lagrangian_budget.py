@@ -83,6 +83,7 @@ from optimiser.siting.cflp.lagrangian import (
     _lp_duals,
     _place,
     restrict_model,
+    values_of,
 )
 from optimiser.siting.cflp.lagrangian_split import GAP, ROUNDING
 from optimiser.siting.cflp.model import assignment_from_values
@@ -98,8 +99,6 @@ STALL = 10
 #: every ``HEURISTIC_EVERY``-th step.
 HEURISTIC_FIRST = 10
 HEURISTIC_EVERY = 10
-#: A node with at most this many free options goes to HiGHS whole (0: only leaves).
-SUBTREE_FREE = 0
 #: Time cap of one restricted MIP run as a heuristic [s] (the options of a relaxed y).
 RESTRICTED_S = 2.0
 #: Below the root, the restricted MIP runs on the relaxed y of every this many nodes.
@@ -147,6 +146,12 @@ class _Search:
         if cost < self.ub:
             self.ub, self.best = cost, (used, assign.copy())
 
+    def adopt(self, res: MipSolution) -> None:
+        """Offer a MIP answer's plan (its open options and each customer's option)."""
+        if res.values is not None:
+            assign = assignment_from_values(self.inst, res.values, True).argmax(axis=0)
+            self.offer(res.values[: self.data.f.size] > 0.5, assign)
+
     def heuristic(self, y: np.ndarray, take: np.ndarray) -> None:
         """A plan on the options of ``y`` (module docstring), once per y."""
         key = y.tobytes()
@@ -171,14 +176,12 @@ class _Search:
         incumbent is optimal for the node.
         """
         reduced = restrict_model(self.model, self.inst, None, node.opened, node.closed, False)
-        hint = _values(self.inst, *self.best) if self.best is not None else None
+        hint = values_of(self.inst, self.best[1], self.best[0]) if self.best is not None else None
         left = max(min(self.deadline - time.perf_counter(), time_limit_s), 0.05)
         res = solve_mip(
             reduced, engine="highspy", time_limit_s=left, hint=hint, work_limit=POLISH_NODES
         )
-        if res.values is not None:
-            assign = assignment_from_values(self.inst, res.values, True).argmax(axis=0)
-            self.offer(res.values[: self.data.f.size] > 0.5, assign)
+        self.adopt(res)
         return res.status in (OPTIMAL, INFEASIBLE)
 
     def restricted(self, allowed: np.ndarray) -> None:
@@ -190,22 +193,17 @@ class _Search:
         allowed = allowed | self.data.loose
         reduced = restrict_model(self.model, self.inst, None, np.zeros(m, bool), ~allowed, False)
         left = max(self.deadline - time.perf_counter(), 0.05)
-        res = solve_mip(reduced, engine="highspy", time_limit_s=min(left, RESTRICTED_S))
-        if res.values is not None:
-            assign = assignment_from_values(self.inst, res.values, True).argmax(axis=0)
-            self.offer(allowed, assign)
+        self.adopt(solve_mip(reduced, engine="highspy", time_limit_s=min(left, RESTRICTED_S)))
 
-    def subtree(self, node: Node) -> None:
-        """The node's optimum exactly: the model with its fixings, to HiGHS.
+    def leaf(self, node: Node) -> None:
+        """A node with every option fixed, exactly: its assignment (a MIP) to HiGHS.
 
         Raises TimeoutError when HiGHS does not settle it before the deadline.
         """
         reduced = restrict_model(self.model, self.inst, None, node.opened, node.closed, False)
         left = max(self.deadline - time.perf_counter(), 0.05)
         res = solve_mip(reduced, engine="highspy", time_limit_s=left)
-        if res.values is not None:
-            assign = assignment_from_values(self.inst, res.values, True).argmax(axis=0)
-            self.offer(res.values[: self.data.f.size] > 0.5, assign)
+        self.adopt(res)
         if res.status not in (OPTIMAL, INFEASIBLE):
             raise TimeoutError  # the node is not settled: the search cannot complete
 
@@ -299,8 +297,8 @@ def _settle(search: _Search, node: Node, lam: np.ndarray, rel: Relaxed) -> list[
         if not math.isfinite(rel.bound) or search.cut(rel.bound, rel.scale):
             return []
         free = node.free()
-        if free.sum() <= SUBTREE_FREE:
-            search.subtree(node)
+        if not free.any():
+            search.leaf(node)
             return []
         if_open, if_closed = forced_bounds(data, lam, rel)
         margin = ROUNDING * rel.scale
@@ -370,12 +368,12 @@ def solve_budget(
     if out.complete:
         if search.best is None:
             return MipSolution(None, math.nan, math.inf, INFEASIBLE, _since(start), "lagrangian")
-        values = _values(inst, *search.best)
+        values = values_of(inst, search.best[1], search.best[0])
         # every cost is >= 0, so 0 bounds every plan too
         bound = min(search.ub, max(out.bound, search.ub - search.tol(), 0.0))
         return MipSolution(values, search.ub, bound, OPTIMAL, _since(start), "lagrangian")
     reduced = restrict_model(model, inst, None, out.root.opened, out.root.closed, False)
-    hint = _values(inst, *search.best) if search.best is not None else None
+    hint = values_of(inst, search.best[1], search.best[0]) if search.best is not None else None
     left = max(time_limit_s - _since(start), 0.05)
     res = solve_mip(reduced, engine="highspy", time_limit_s=left, hint=hint)
     reduced_bound = math.inf if res.status == INFEASIBLE else res.bound
@@ -393,16 +391,10 @@ def solve_budget(
         )
     if search.best is None:
         return MipSolution(None, math.nan, bound, res.status, _since(start), "lagrangian+highs")
-    values = _values(inst, *search.best)
+    values = values_of(inst, search.best[1], search.best[0])
     return MipSolution(
         values, search.ub, min(bound, search.ub), status, _since(start), "lagrangian+highs"
     )
-
-
-def _values(inst: FacilityInstance, open_: np.ndarray, assign: np.ndarray) -> np.ndarray:
-    """The model's variable values (y, then x over the allowed family pairs) of a plan."""
-    x = (inst.family[assign][inst.pair_j] == inst.pair_i).astype(float)
-    return np.concatenate([open_.astype(float), x])
 
 
 def _since(start: float) -> float:

@@ -263,6 +263,8 @@ def solve_facility_location(
     )
     raise_infeasible(infeasibility_causes(inst, **opts), proven_by_solver=False, **opts)
     model = build_facility_model(inst, **opts)
+    big = engine is None and inst.pair_i.size >= BUDGET_MIN_PAIRS
+    bdata = budget_data(inst, **opts) if big or engine == "lagrangian" else None
     if (
         engine not in (None, *ENGINES)
         or (
@@ -272,7 +274,7 @@ def solve_facility_location(
         or (
             engine == "lagrangian"
             and not lagrangian_accepts(inst, **_shape(opts))
-            and budget_data(inst, **opts) is None
+            and bdata is None
         )
     ):
         msg = (
@@ -287,8 +289,6 @@ def solve_facility_location(
     if engine is None and chosen == "cp_sat" and lagrangian_accepts(inst, **_shape(opts)):
         chosen = "lagrangian"
     left = max(float(time_limit_s) - (time.perf_counter() - start), MIN_SOLVER_S)
-    big = engine is None and inst.pair_i.size >= BUDGET_MIN_PAIRS
-    bdata = budget_data(inst, **opts) if big or engine == "lagrangian" else None
     if bdata is not None:
         result = _quick_then(
             model, left, lambda t: solve_budget(model, inst, bdata, t), quick=engine is None

@@ -23,7 +23,9 @@ import pandas as pd
 from optimiser.geography import bng_from_lonlat
 
 __all__ = [
+    "ONSPD_COLUMNS",
     "ONSPD_POSTCODE",
+    "find_columns",
     "lsoa_columns",
     "onspd_columns",
     "postcode_table",
@@ -31,8 +33,36 @@ __all__ = [
     "ward_columns",
 ]
 
-#: ONSPD's postcode columns, preferred first (pcds is "M1 1AE"; the others are padded).
-ONSPD_POSTCODE = ("pcds", "pcd", "pcd7", "pcd8")
+#: ONSPD's headers of each field, preferred first, matched ignoring case (``pcds`` is
+#: "M1 1AE"; the other postcode columns are padded). :mod:`optimiser.dataset.postcodes`
+#: reads the same headers.
+ONSPD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "postcode": ("pcds", "pcd", "pcd2", "pcd7", "pcd8"),
+    "easting": ("oseast1m", "east1m"),
+    "northing": ("osnrth1m", "north1m", "nrth1m"),
+    "lat": ("lat",),
+    "lon": ("long", "lon"),
+    "lsoa21": ("lsoa21", "lsoa21cd"),
+    "lsoa11": ("lsoa11", "lsoa11cd"),
+    "ward": ("osward",),
+    "lad": ("oslaua",),
+    "county": ("oscty",),
+}
+ONSPD_POSTCODE = ONSPD_COLUMNS["postcode"]
+
+
+def find_columns(columns: Iterable[str], table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Field -> the column holding it: the first of ``table[field]`` in ``columns``.
+
+    Headers match ignoring case and surrounding spaces; fields without a column are left out.
+    """
+    lower = {str(c).strip().lower(): str(c) for c in columns}
+    out: dict[str, str] = {}
+    for field, names in table.items():
+        hit = next((lower[name] for name in names if name in lower), None)
+        if hit is not None:
+            out[field] = hit
+    return out
 
 
 def vintage_columns(columns: Iterable[str], prefix: str) -> tuple[str, str | None] | None:
@@ -60,27 +90,13 @@ def lsoa_columns(columns: Iterable[str]) -> tuple[str, str | None] | None:
 
 
 def onspd_columns(columns: Iterable[str]) -> dict[str, str]:
-    """Field -> column of an ONSPD file: postcode, easting, northing, lat, lon, lsoa, ward, lad,
-    county (the fields the file has; {} when it has no ONSPD postcode column)."""
-    by_key = {str(c).lower(): str(c) for c in columns}
-    out: dict[str, str] = {}
-    for name in ONSPD_POSTCODE:
-        if name in by_key:
-            out["postcode"] = by_key[name]
-            break
-    if not out:
-        return {}
-    wanted = {
-        "easting": ("oseast1m",), "northing": ("osnrth1m",), "lat": ("lat",),
-        "lon": ("long", "lon"), "lsoa": ("lsoa21", "lsoa21cd", "lsoa11", "lsoa11cd"),
-        "ward": ("osward",), "lad": ("oslaua",), "county": ("oscty",),
-    }  # fmt: skip
-    for field, names in wanted.items():
-        for name in names:
-            if name in by_key:
-                out[field] = by_key[name]
-                break
-    return out
+    """Field -> column of an ONSPD file: postcode, easting, northing, lat, lon, lsoa (2021,
+    else 2011), ward, lad, county (the fields the file has; {} when it has no ONSPD postcode
+    column)."""
+    lsoa = ONSPD_COLUMNS["lsoa21"] + ONSPD_COLUMNS["lsoa11"]
+    table = {k: v for k, v in ONSPD_COLUMNS.items() if not k.startswith("lsoa")}
+    out = find_columns(columns, {**table, "lsoa": lsoa})
+    return out if "postcode" in out else {}
 
 
 def _numbers(series: pd.Series) -> pd.Series:

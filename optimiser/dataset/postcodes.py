@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from optimiser.dataset.ons import ONSPD_COLUMNS, find_columns
 from optimiser.dataset.paths import data_dir
 from optimiser.geography import bng_from_lonlat
 from optimiser.problems import Problem, raise_problems
@@ -26,25 +27,18 @@ from optimiser.problems import Problem, raise_problems
 #: Lookup field → the headers that hold it (ONSPD's own first, then the simple layout's),
 #: matched ignoring case. The first header present wins.
 POSTCODE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "postcode": ("pcds", "pcd", "pcd2", "pcd7", "pcd8", "postcode"),
-    "easting": ("oseast1m", "east1m", "easting"),
-    "northing": ("osnrth1m", "north1m", "nrth1m", "northing"),
-    "lsoa_code": ("lsoa21", "lsoa21cd", "lsoa_code"),
-    "lon": ("long", "lon"),
-    "lat": ("lat",),
+    "postcode": (*ONSPD_COLUMNS["postcode"], "postcode"),
+    "easting": (*ONSPD_COLUMNS["easting"], "easting"),
+    "northing": (*ONSPD_COLUMNS["northing"], "northing"),
+    "lsoa_code": (*ONSPD_COLUMNS["lsoa21"], "lsoa_code"),
+    "lon": ONSPD_COLUMNS["lon"],
+    "lat": ONSPD_COLUMNS["lat"],
 }
 
 
 def _find_columns(header: list[str]) -> dict[str, str]:
     """Lookup field → the file's header holding it (fields the file lacks are left out)."""
-    lower = {h.strip().lower(): h for h in header}
-    found = {}
-    for field, names in POSTCODE_COLUMNS.items():
-        for name in names:
-            if name in lower:
-                found[field] = lower[name]
-                break
-    return found
+    return find_columns(header, POSTCODE_COLUMNS)
 
 
 def normalise_postcodes(codes: pd.Series) -> pd.Series:

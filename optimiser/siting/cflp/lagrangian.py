@@ -67,9 +67,12 @@ __all__ = [
     "LagrangianResult",
     "add_lagrangian_cuts",
     "hint_of",
+    "improve_assignment",
     "lagrangian_accepts",
     "lagrangian_fixing",
     "lagrangian_value",
+    "lp_duals",
+    "place_customers",
     "restrict_model",
     "values_of",
 ]
@@ -367,7 +370,7 @@ def _forced_values(v: np.ndarray, rows: _Rows) -> tuple[np.ndarray, np.ndarray]:
 # ------------------------------------------------------------------ heuristic
 
 
-def _place(
+def place_customers(
     cost: np.ndarray, demand: np.ndarray, cap: np.ndarray, open_: np.ndarray, start: np.ndarray
 ) -> np.ndarray | None:
     """A single-source assignment to the open facilities, or None.
@@ -397,7 +400,7 @@ def _place(
     return assign
 
 
-def _improve(
+def improve_assignment(
     cost: np.ndarray, demand: np.ndarray, cap: np.ndarray, open_: np.ndarray, assign: np.ndarray
 ) -> np.ndarray:
     """Shift and swap moves while they lower the assignment cost (first improvement)."""
@@ -456,16 +459,16 @@ def _heuristic(
         took = chosen & open_[:, None]
         masked = np.where(took, cost, np.inf)
         start = np.where(took.any(axis=0), np.argmin(masked, axis=0), -1)
-        assign = _place(cost, d, u, open_, start)
+        assign = place_customers(cost, d, u, open_, start)
         if assign is None:
-            assign = _place(cost, d, u, open_, np.full(n, -1))
+            assign = place_customers(cost, d, u, open_, np.full(n, -1))
         if assign is not None:
             break
         shut = np.flatnonzero(~open_)
         if shut.size == 0 or (k is not None and open_.sum() >= k):
             return None
         open_[shut[np.argmin(v[shut])]] = True
-    assign = _improve(cost, d, u, open_, assign)
+    assign = improve_assignment(cost, d, u, open_, assign)
     used = np.zeros(open_.size, bool)
     used[assign] = True
     if exact:
@@ -477,7 +480,7 @@ def _heuristic(
 # --------------------------------------------------------------------- LP start
 
 
-def _lp_duals(model: MipModel, n: int, time_limit_s: float) -> np.ndarray | None:
+def lp_duals(model: MipModel, n: int, time_limit_s: float) -> np.ndarray | None:
     """Duals of the assignment rows (the first n) in the LP relaxation, or None."""
     inf = highspy.kHighsInf
     h = highspy._core._Highs()
@@ -609,7 +612,7 @@ def lagrangian_fixing(
     lam = np.min(cost, axis=0)
     lam = np.where(np.isfinite(lam), lam, 0.0)
     candidates = [lam]
-    duals = _lp_duals(model, n, 0.3 * time_limit_s)
+    duals = lp_duals(model, n, 0.3 * time_limit_s)
     if duals is not None:
         candidates += [duals, -duals]
     best_l, best_lam = -math.inf, lam

@@ -79,9 +79,9 @@ from optimiser.siting.cflp.budget_bound import (
 )
 from optimiser.siting.cflp.instance import FacilityInstance
 from optimiser.siting.cflp.lagrangian import (
-    _improve,
-    _lp_duals,
-    _place,
+    improve_assignment,
+    lp_duals,
+    place_customers,
     restrict_model,
     values_of,
 )
@@ -162,11 +162,11 @@ class _Search:
         y = y | data.loose
         took = take & y[:, None]
         start = np.where(took.any(axis=0), np.argmin(np.where(took, data.c, np.inf), axis=0), -1)
-        assign = _place(data.c, data.d, data.u, y, start)
+        assign = place_customers(data.c, data.d, data.u, y, start)
         if assign is None:
-            assign = _place(data.c, data.d, data.u, y, np.full(n, -1))
+            assign = place_customers(data.c, data.d, data.u, y, np.full(n, -1))
         if assign is not None:
-            self.offer(y, _improve(data.c, data.d, data.u, y, assign))
+            self.offer(y, improve_assignment(data.c, data.d, data.u, y, assign))
 
     def polish(self, node: Node, time_limit_s: float) -> bool:
         """HiGHS on the model with the node's fixings, briefly, for a better incumbent.
@@ -328,7 +328,7 @@ def _start(search: _Search, n: int, time_limit_s: float) -> np.ndarray:
     root = Node(np.zeros(data.f.size, bool), np.zeros(data.f.size, bool))
     cheapest = np.min(data.c, axis=0)
     candidates = [np.where(np.isfinite(cheapest), cheapest, 0.0)]
-    duals = _lp_duals(search.model, n, time_limit_s)
+    duals = lp_duals(search.model, n, time_limit_s)
     if duals is not None:
         candidates += [duals, -duals]
     values = [root.bound(data, lam, *knapsack_values(data, lam)).bound for lam in candidates]

@@ -23,6 +23,7 @@ from optimiser._solver.status import OPTIMAL
 from optimiser.siting import solve_facility_location
 from optimiser.siting.cflp import lagrangian_split as ls
 from optimiser.siting.cflp import solve as solve_module
+from optimiser.siting.cflp import split_bound as sb
 from optimiser.siting.cflp.instance import build_instance
 from optimiser.siting.cflp.model import build_facility_model
 
@@ -97,7 +98,7 @@ def test_continuous_knapsacks_are_exact() -> None:
         profit[rng.random((m, n)) < 0.15] = -np.inf
         weight = rng.integers(0, 6, n).astype(float)
         cap = rng.integers(0, 15, m).astype(float)
-        value, take = ls.continuous_knapsacks(profit, weight, cap)
+        value, take = sb.continuous_knapsacks(profit, weight, cap)
         for i in range(m):
             ok = np.isfinite(profit[i])
             res = linprog(
@@ -120,7 +121,7 @@ def test_bound_is_below_the_optimum_for_any_multipliers() -> None:
         best = _mip_optimum(model)
         for _ in range(5):
             lam = rng.uniform(-50, 300, 9)
-            assert ls.split_bound(inst, lam) <= best + 1e-7
+            assert sb.split_bound(inst, lam) <= best + 1e-7
 
 
 def test_brute_force_agrees_on_tiny_instances(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -241,13 +242,13 @@ def test_split_accepts_only_what_it_solves_exactly() -> None:
     args = _instance(3, 5, 8)
     inst, _ = _built(args)
     plain: dict[str, Any] = {"single_source": False, "budget": None, "k": None, "groups": None}
-    assert ls.split_accepts(inst, **plain)
-    assert not ls.split_accepts(inst, **{**plain, "single_source": True})
-    assert not ls.split_accepts(inst, **{**plain, "budget": 100.0})
-    assert not ls.split_accepts(inst, **{**plain, "k": 2})
-    assert not ls.split_accepts(inst, **{**plain, "groups": (np.array([0, 1]),)})
+    assert sb.split_accepts(inst, **plain)
+    assert not sb.split_accepts(inst, **{**plain, "single_source": True})
+    assert not sb.split_accepts(inst, **{**plain, "budget": 100.0})
+    assert not sb.split_accepts(inst, **{**plain, "k": 2})
+    assert not sb.split_accepts(inst, **{**plain, "groups": (np.array([0, 1]),)})
     frac = _built({**args, "capacity": args["capacity"] + 0.5})[0]
-    assert not ls.split_accepts(frac, **plain)
+    assert not sb.split_accepts(frac, **plain)
 
 
 @pytest.mark.slow

@@ -85,8 +85,8 @@ from optimiser.siting.cflp.lagrangian import (
     restrict_model,
     values_of,
 )
-from optimiser.siting.cflp.lagrangian_split import GAP, ROUNDING
 from optimiser.siting.cflp.model import assignment_from_values
+from optimiser.siting.cflp.split_bound import GAP, ROUNDING
 
 __all__ = ["BudgetData", "budget_data", "budget_units", "solve_budget"]
 

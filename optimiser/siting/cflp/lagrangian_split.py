@@ -27,7 +27,7 @@ x_ij) is zero, so the Lagrangian objective equals the true cost; the inner minim
 a superset of the feasible set (rows 1 dropped, nothing else relaxed), so L(λ) ≤ the optimum.
 With facilities fixed open (set O) or closed (set C) the same argument bounds every plan that
 opens all of O and none of C: the covering knapsack then runs over the free facilities with
-the capacity of O already counted (``_Node.bound``).
+the capacity of O already counted (``SplitNode.bound``).
 
 The search (``solve_split``): subgradient steps t = μ (UB − L) / ||g||², g_j = 1 − Σ_i y_i x_ij,
 from λ_j = the second-cheapest c_ij (μ halves after ``STALL`` steps without a better bound);
@@ -68,30 +68,24 @@ import math
 import time
 from dataclasses import dataclass
 
-import highspy
-import highspy._core
 import numpy as np
 import scipy.sparse as sp
 
 from optimiser._solver.mip import MipModel, MipSolution, solve_mip
 from optimiser._solver.status import FEASIBLE, INFEASIBLE, OPTIMAL
 from optimiser.siting.cflp.instance import FacilityInstance
-from optimiser.siting.cflp.lagrangian import (
-    HEURISTIC_EVERY,
-    _cover,
-    _forced_values,
-    _Rows,
-    restrict_model,
+from optimiser.siting.cflp.lagrangian import HEURISTIC_EVERY, restrict_model
+from optimiser.siting.cflp.split_bound import (
+    GAP,
+    ROUNDING,
+    SplitData,
+    SplitNode,
+    SplitRelaxed,
+    transportation_lp,
 )
 
-__all__ = ["continuous_knapsacks", "solve_split", "split_accepts", "split_bound"]
+__all__ = ["solve_split"]
 
-#: Relative gap within which a bound meets the incumbent (the MIP engines' own tolerance).
-GAP = 1e-9
-#: Share of the scale S = Σ|λ| + Σ|v| subtracted from every bound against float rounding.
-ROUNDING = 1e-11
-#: Largest covering-knapsack DP (capacity units after dividing by the gcd) accepted.
-MAX_COVER = 200_000
 #: Subgradient steps at the root, and at every other node (warm-started).
 ROOT_STEPS = 400
 NODE_STEPS = 30
@@ -108,176 +102,10 @@ STALL = 20
 SEARCH_SHARE = 0.8
 
 
-def split_accepts(
-    inst: FacilityInstance,
-    *,
-    single_source: bool,
-    budget: float | None,
-    k: int | None,
-    groups: tuple[np.ndarray, ...] | None,
-) -> bool:
-    """True when :func:`solve_split` handles the instance exactly.
-
-    It needs split demand, whole-number capacities with a covering DP of at most
-    ``MAX_COVER`` entries after dividing by their gcd, every family a single facility,
-    and no budget, k or groups row (those would couple the facilities' subproblems).
-    """
-    m = inst.fixed_cost.size
-    u = inst.capacity
-    if single_source or budget is not None or k is not None or groups:
-        return False
-    if not np.array_equal(inst.family, np.arange(m)) or inst.pair_i.size == 0:
-        return False
-    if not np.array_equal(u, np.round(u)) or u.max(initial=0.0) > 2**53:
-        return False
-    g = _gcd(u)
-    return g > 0 and math.ceil(float(inst.demand.sum()) / g) <= MAX_COVER
-
-
-def _gcd(u: np.ndarray) -> int:
-    """Greatest common divisor of the positive whole capacities (0 when none is positive)."""
-    pos = u[u > 0].astype(np.int64)
-    return int(np.gcd.reduce(pos)) if pos.size else 0
-
-
-def continuous_knapsacks(
-    profit: np.ndarray, weight: np.ndarray, cap: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact continuous knapsack of every facility at once.
-
-    Parameters
-    ----------
-    profit : numpy.ndarray
-        Shape (m, n): profit of taking all of item j in knapsack i (-inf: forbidden)
-        [cost units].
-    weight : numpy.ndarray
-        Shape (n,): weight of each item (>= 0) [demand units].
-    cap : numpy.ndarray
-        Shape (m,): capacity of each knapsack (>= 0) [demand units].
-
-    Returns
-    -------
-    value : numpy.ndarray
-        Shape (m,): max Σ_j profit_ij x_j s.t. Σ_j weight_j x_j ≤ cap_i, 0 ≤ x ≤ 1.
-    take : numpy.ndarray
-        Shape (m, n): the fractions x attaining it (items of positive profit by decreasing
-        profit per unit weight, the last in part; weightless items of positive profit whole).
-    """
-    m = profit.shape[0]
-    pi, pj = np.nonzero(profit > 0)  # only items of positive profit are ever taken
-    p, w = profit[pi, pj], weight[pj]
-    with np.errstate(divide="ignore"):
-        ratio = np.where(w > 0, p / np.where(w > 0, w, 1.0), np.inf)
-    order = np.lexsort((-ratio, pi))  # by knapsack, then decreasing profit per unit weight
-    pi, pj, p, w = pi[order], pj[order], p[order], w[order]
-    run = np.cumsum(w)
-    first = np.searchsorted(pi, np.arange(m))  # where each knapsack's items start
-    offset = np.r_[0.0, run][first]  # weight of the knapsacks before
-    before = run - w - offset[pi]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        part = np.clip((cap[pi] - before) / w, 0.0, 1.0)
-    frac = np.where(w > 0, part, 1.0)
-    take = np.zeros(profit.shape)
-    take[pi, pj] = frac
-    value = np.bincount(pi, weights=p * frac, minlength=m)
-    return value, take
-
-
-@dataclass(frozen=True)
-class _Data:
-    """The instance as the search uses it: costs with inf on forbidden pairs, scaled capacities."""
-
-    f: np.ndarray
-    u: np.ndarray
-    d: np.ndarray
-    c: np.ndarray
-    units: np.ndarray  # capacities divided by their gcd
-    need: int  # ⌈D / gcd⌉
-
-    @classmethod
-    def of(cls, inst: FacilityInstance) -> _Data:
-        allowed = np.zeros(inst.assign_cost.shape, bool)
-        allowed[inst.pair_i, inst.pair_j] = True
-        g = max(_gcd(inst.capacity), 1)
-        need = math.ceil(float(inst.demand.sum()) / g - 1e-12)
-        c = np.where(allowed, inst.assign_cost, np.inf)
-        return cls(inst.fixed_cost, inst.capacity, inst.demand, c, inst.capacity // g, need)
-
-
-@dataclass
-class _Relaxed:
-    """L_(O,C)(λ) at one λ: the bound, the reduced values v, the relaxed y and x."""
-
-    bound: float
-    scale: float
-    v: np.ndarray
-    y: np.ndarray
-    x: np.ndarray
-
-
-@dataclass(frozen=True)
-class _Node:
-    """Facilities fixed open and fixed closed."""
-
-    opened: np.ndarray
-    closed: np.ndarray
-
-    def free(self) -> np.ndarray:
-        return ~(self.opened | self.closed)
-
-    def bound(self, data: _Data, lam: np.ndarray) -> _Relaxed:
-        """L_(O,C)(λ) of the module docstring, and the relaxed solution attaining it."""
-        m, n = data.c.shape
-        v = np.full(m, np.inf)
-        x = np.zeros((m, n))
-        live = ~self.closed
-        value, take = continuous_knapsacks(lam[None, :] - data.c[live], data.d, data.u[live])
-        v[live] = data.f[live] - value
-        x[live] = take
-        free = self.free()
-        rest = data.need - int(data.units[self.opened].sum())
-        inner, cover = _cover(v[free], data.units[free], rest, want=True)
-        y = self.opened.copy()
-        if cover is not None:
-            y[np.flatnonzero(free)[cover]] = True
-        total = float(lam.sum()) + float(v[self.opened].sum()) + inner
-        scale = float(np.abs(lam).sum() + np.abs(v[live]).sum())
-        return _Relaxed(total, scale, v, y, x)
-
-    def forced(self, data: _Data, lam: np.ndarray, rel: _Relaxed) -> tuple[np.ndarray, np.ndarray]:
-        """(bound with free i forced open, with free i forced closed), shape (free count,)."""
-        free = self.free()
-        rest = data.need - int(data.units[self.opened].sum())
-        rows = _Rows(None, False, data.units[free], rest)
-        others, closed = _forced_values(rel.v[free], rows)
-        base = float(lam.sum()) + float(rel.v[self.opened].sum())
-        return base + rel.v[free] + others, base + closed
-
-
-def split_bound(inst: FacilityInstance, multipliers: np.ndarray) -> float:
-    """L(λ) of the module docstring: a lower bound on the split-demand optimum for any λ.
-
-    Parameters
-    ----------
-    inst : FacilityInstance
-        A split-demand instance accepted by :func:`split_accepts`.
-    multipliers : numpy.ndarray
-        λ, one per customer, shape (n,) (any real values) [cost units].
-
-    Returns
-    -------
-    float
-        The bound (inf when the capacity cannot cover the demand).
-    """
-    m = inst.fixed_cost.size
-    node = _Node(np.zeros(m, bool), np.zeros(m, bool))
-    return node.bound(_Data.of(inst), np.asarray(multipliers, float)).bound
-
-
 class _Search:
     """The incumbent, the transportation LPs already solved, and the clock."""
 
-    def __init__(self, data: _Data, deadline: float) -> None:
+    def __init__(self, data: SplitData, deadline: float) -> None:
         self.data = data
         self.deadline = deadline
         self.ub = math.inf
@@ -333,54 +161,18 @@ class _Search:
         return cost
 
 
-def transportation_lp(
-    cost: np.ndarray, matrix: sp.csc_matrix, n: int, capacity: np.ndarray, time_limit_s: float
-) -> np.ndarray | None:
-    """The transportation LP: min cost @ x, x in [0, 1] [cost units].
-
-    The first n rows of ``matrix`` @ x equal 1 (every customer served), the others are at
-    most ``capacity`` [demand units]. Solved by HiGHS (highspy, one thread, seed 0) as an
-    LP; None unless proven optimal.
-    """
-    inf = highspy.kHighsInf
-    h = highspy._core._Highs()  # the core class: highspy.Highs prints a banner when built
-    for name, value in (
-        ("output_flag", False),
-        ("time_limit", float(time_limit_s)),
-        ("random_seed", 0),
-        ("threads", 1),
-    ):
-        h.setOptionValue(name, value)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = cost.size, matrix.shape[0]
-    lp.col_cost_ = np.asarray(cost, float)
-    lp.col_lower_ = np.zeros(cost.size)
-    lp.col_upper_ = np.ones(cost.size)
-    lp.row_lower_ = np.r_[np.ones(n), np.full(capacity.size, -inf)]
-    lp.row_upper_ = np.r_[np.ones(n), np.asarray(capacity, float)]
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-    lp.a_matrix_.value_ = matrix.data.astype(float)
-    h.passModel(lp)
-    h.run()
-    if h.getModelStatus().name != "kOptimal":
-        return None
-    return np.asarray(h.getSolution().col_value, float)
-
-
 # ------------------------------------------------------------------ the search
 
 
 def _ascend(
-    search: _Search, node: _Node, lam: np.ndarray, steps: int, mu: float, *, every: bool
-) -> tuple[_Relaxed, np.ndarray]:
+    search: _Search, node: SplitNode, lam: np.ndarray, steps: int, mu: float, *, every: bool
+) -> tuple[SplitRelaxed, np.ndarray]:
     """Subgradient steps on L_(O,C) from ``lam``: the best relaxed solution and its λ.
 
     The transportation-LP heuristic runs on the relaxed y at every new best bound.
     """
     data = search.data
-    best: _Relaxed | None = None
+    best: SplitRelaxed | None = None
     best_lam, stall = lam, 0
     for step in range(steps):
         rel = node.bound(data, lam)
@@ -424,8 +216,8 @@ def _close_moves(search: _Search) -> None:
 
 
 def _fix(
-    search: _Search, node: _Node, lam: np.ndarray, rel: _Relaxed
-) -> tuple[_Node, float] | None:
+    search: _Search, node: SplitNode, lam: np.ndarray, rel: SplitRelaxed
+) -> tuple[SplitNode, float] | None:
     """The node with every free facility the forced bounds decide fixed (None: node cut).
 
     Returns the node and the least forced bound used (inf when none), less its margin.
@@ -444,10 +236,10 @@ def _fix(
     new_open, new_closed = node.opened.copy(), node.closed.copy()
     new_open[free[opened]] = True
     new_closed[free[shut]] = True
-    return _Node(new_open, new_closed), floor
+    return SplitNode(new_open, new_closed), floor
 
 
-def _branch(node: _Node, rel: _Relaxed) -> list[_Node]:
+def _branch(node: SplitNode, rel: SplitRelaxed) -> list[SplitNode]:
     """The two children, the one to explore first last (a stack)."""
     free = node.free()
     on = free & rel.y
@@ -460,7 +252,7 @@ def _branch(node: _Node, rel: _Relaxed) -> list[_Node]:
     with_open, with_closed = node.opened.copy(), node.closed.copy()
     with_open[i] = True
     with_closed[i] = True
-    a, b = _Node(with_open, node.closed), _Node(node.opened, with_closed)
+    a, b = SplitNode(with_open, node.closed), SplitNode(node.opened, with_closed)
     return [b, a] if first_open else [a, b]
 
 
@@ -470,14 +262,14 @@ class _Outcome:
 
     complete: bool
     root_bound: float
-    root: _Node
+    root: SplitNode
     root_floor: float
 
 
 def _search(search: _Search, lam: np.ndarray) -> _Outcome:
     """Depth-first branch and bound over the facilities (module docstring)."""
     m = search.data.f.size
-    root = _Node(np.zeros(m, bool), np.zeros(m, bool))
+    root = SplitNode(np.zeros(m, bool), np.zeros(m, bool))
     rel, lam = _ascend(search, root, lam, ROOT_STEPS, 1.0, every=True)
     root_bound = rel.bound - ROUNDING * rel.scale
     _close_moves(search)
@@ -485,7 +277,7 @@ def _search(search: _Search, lam: np.ndarray) -> _Outcome:
     if fixed is None or search.cut(rel.bound, rel.scale):
         return _Outcome(True, root_bound, root, math.inf)
     root, root_floor = fixed
-    stack: list[tuple[_Node, np.ndarray]] = [(root, lam)]
+    stack: list[tuple[SplitNode, np.ndarray]] = [(root, lam)]
     while stack:
         if time.perf_counter() > search.deadline:
             return _Outcome(False, root_bound, root, root_floor)
@@ -533,7 +325,7 @@ def solve_split(model: MipModel, inst: FacilityInstance, time_limit_s: float) ->
         when the reduced MIP ran.
     """
     start = time.perf_counter()
-    data = _Data.of(inst)
+    data = SplitData.of(inst)
     search = _Search(data, start + SEARCH_SHARE * time_limit_s)
     ranked = np.sort(data.c, axis=0)
     lam = ranked[min(1, ranked.shape[0] - 1)]

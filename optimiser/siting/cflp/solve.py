@@ -121,7 +121,7 @@ from optimiser.siting.cflp.lagrangian import (
     values_of,
 )
 from optimiser.siting.cflp.lagrangian_budget import budget_data, solve_budget
-from optimiser.siting.cflp.lagrangian_split import solve_split, split_accepts
+from optimiser.siting.cflp.lagrangian_split import solve_split
 from optimiser.siting.cflp.model import assignment_from_values, build_facility_model
 from optimiser.siting.cflp.solution import (
     FacilityLocationSolution,
@@ -129,6 +129,7 @@ from optimiser.siting.cflp.solution import (
     relative_gap,
     total_cost,
 )
+from optimiser.siting.cflp.split_bound import split_accepts
 
 __all__ = [
     "ENGINES",

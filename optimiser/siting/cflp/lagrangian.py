@@ -65,7 +65,10 @@ from optimiser.siting.cflp.instance import FacilityInstance
 
 __all__ = [
     "LagrangianResult",
+    "YRows",
     "add_lagrangian_cuts",
+    "cover_knapsack",
+    "forced_values",
     "hint_of",
     "improve_assignment",
     "lagrangian_accepts",
@@ -286,7 +289,7 @@ def _forced_knapsacks(profit: np.ndarray, weight: np.ndarray, cap: np.ndarray) -
 
 
 @dataclass(frozen=True)
-class _Rows:
+class YRows:
     """The rows on y alone kept in the inner problem."""
 
     k: int | None
@@ -295,7 +298,9 @@ class _Rows:
     total_demand: int
 
 
-def _cover(v: np.ndarray, u: np.ndarray, need: int, want: bool) -> tuple[float, np.ndarray | None]:
+def cover_knapsack(
+    v: np.ndarray, u: np.ndarray, need: int, want: bool
+) -> tuple[float, np.ndarray | None]:
     """min Σ v_i y_i s.t. Σ u_i y_i ≥ need (y binary), exactly; (value, y or None)."""
     y = v < 0
     base = float(v[y].sum())
@@ -325,7 +330,7 @@ def _cover(v: np.ndarray, u: np.ndarray, need: int, want: bool) -> tuple[float, 
     return base + float(g[rest]), (y if want else None)
 
 
-def _choose(v: np.ndarray, rows: _Rows) -> tuple[float, np.ndarray]:
+def _choose(v: np.ndarray, rows: YRows) -> tuple[float, np.ndarray]:
     """The inner minimum over y, and a y attaining it."""
     if rows.k is not None:
         y = np.zeros(v.size, bool)
@@ -334,13 +339,13 @@ def _choose(v: np.ndarray, rows: _Rows) -> tuple[float, np.ndarray]:
             order = order[v[order] < 0]
         y[order] = True
         return float(v[y].sum()), y
-    value, cover = _cover(v, rows.capacity, rows.total_demand, want=True)
+    value, cover = cover_knapsack(v, rows.capacity, rows.total_demand, want=True)
     if cover is None:  # total capacity below demand: excluded before solving
         return math.inf, np.ones(v.size, bool)
     return value, cover
 
 
-def _forced_values(v: np.ndarray, rows: _Rows) -> tuple[np.ndarray, np.ndarray]:
+def forced_values(v: np.ndarray, rows: YRows) -> tuple[np.ndarray, np.ndarray]:
     """(min over y with y_i = 1) − v_i, and min over y with y_i = 0, for every i."""
     m = v.size
     if rows.k is not None:
@@ -360,10 +365,10 @@ def _forced_values(v: np.ndarray, rows: _Rows) -> tuple[np.ndarray, np.ndarray]:
     others, closed = np.empty(m), np.empty(m)
     for i in range(m):
         mask = np.arange(m) != i
-        others[i] = _cover(
+        others[i] = cover_knapsack(
             v[mask], rows.capacity[mask], rows.total_demand - int(rows.capacity[i]), False
         )[0]
-        closed[i] = _cover(v[mask], rows.capacity[mask], rows.total_demand, False)[0]
+        closed[i] = cover_knapsack(v[mask], rows.capacity[mask], rows.total_demand, False)[0]
     return others, closed
 
 
@@ -514,12 +519,12 @@ def lp_duals(model: MipModel, n: int, time_limit_s: float) -> np.ndarray | None:
 # ------------------------------------------------------------------- the step
 
 
-def _setup(inst: FacilityInstance, k: int | None, exact_k: bool) -> tuple[np.ndarray, _Rows]:
+def _setup(inst: FacilityInstance, k: int | None, exact_k: bool) -> tuple[np.ndarray, YRows]:
     """Costs with forbidden pairs at inf, and the rows on y kept in the inner problem."""
     allowed = np.zeros(inst.assign_cost.shape, bool)
     allowed[inst.pair_i, inst.pair_j] = True
     cost = np.where(allowed, inst.assign_cost, np.inf)
-    return cost, _Rows(k, exact_k, inst.capacity, int(inst.demand.sum()))
+    return cost, YRows(k, exact_k, inst.capacity, int(inst.demand.sum()))
 
 
 def _evaluate(
@@ -528,7 +533,7 @@ def _evaluate(
     f: np.ndarray,
     u: np.ndarray,
     d: np.ndarray,
-    rows: _Rows,
+    rows: YRows,
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """L(λ), the facilities' reduced values v, the inner y, and every knapsack's items."""
     value, chosen = _knapsacks(lam[None, :] - cost, d, u, True)
@@ -660,13 +665,13 @@ def _restricted_bounds(
     f: np.ndarray,
     u: np.ndarray,
     d: np.ndarray,
-    rows: _Rows,
+    rows: YRows,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """L(λ) with pair (i, j) forced, with facility i forced open, and forced closed."""
     profit = lam[None, :] - cost
     value, _ = _knapsacks(profit, d, u, want_take=False)
     v = f - value
-    others, closed = _forced_values(v, rows)
+    others, closed = forced_values(v, rows)
     base = float(lam.sum())
     forced = _forced_knapsacks(profit, d, u)
     pair_bound = np.where(np.isfinite(cost), base + others[:, None] + f[:, None] - forced, np.inf)

@@ -15,7 +15,7 @@ D = Σ_j d_j. Capacity (2) and the linking rows (3) stay in each facility's subp
 exactly by taking the items of positive profit in decreasing profit per unit of demand until
 the capacity is full (the last one in part), for every facility at once in numpy. The y
 problem is the aggregate capacity cut (4) as a covering knapsack on y, solved exactly by
-:func:`optimiser.siting.cflp.lagrangian._cover` (a DP over capacity) after dividing every
+:func:`optimiser.siting.cflp.lagrangian.cover_knapsack` (a DP over capacity) after dividing every
 capacity, and the demand, by the capacities' greatest common divisor g (Σ u_i y_i ≥ D holds
 exactly when Σ (u_i/g) y_i ≥ ⌈D/g⌉: capa/b/c have g = 8000 and 5000, so the DP has a few
 entries). The cover's integrality is what makes the bound strong: on capa@8000 the LP

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from optimiser.siting.cflp.instance import FacilityInstance
-from optimiser.siting.cflp.lagrangian import _cover, _forced_values, _Rows
+from optimiser.siting.cflp.lagrangian import YRows, cover_knapsack, forced_values
 
 __all__ = [
     "GAP",
@@ -171,7 +171,7 @@ class SplitNode:
         x[live] = take
         free = self.free()
         rest = data.need - int(data.units[self.opened].sum())
-        inner, cover = _cover(v[free], data.units[free], rest, want=True)
+        inner, cover = cover_knapsack(v[free], data.units[free], rest, want=True)
         y = self.opened.copy()
         if cover is not None:
             y[np.flatnonzero(free)[cover]] = True
@@ -185,8 +185,8 @@ class SplitNode:
         """(bound with free i forced open, with free i forced closed), shape (free count,)."""
         free = self.free()
         rest = data.need - int(data.units[self.opened].sum())
-        rows = _Rows(None, False, data.units[free], rest)
-        others, closed = _forced_values(rel.v[free], rows)
+        rows = YRows(None, False, data.units[free], rest)
+        others, closed = forced_values(rel.v[free], rows)
         base = float(lam.sum()) + float(rel.v[self.opened].sum())
         return base + rel.v[free] + others, base + closed
 

@@ -304,7 +304,7 @@ def _add_costs(
         cannot_walk=kids["cannot_walk"].to_numpy()[c],
         policy=pol,
     )
-    _, transport = assess_codes(
+    mode, transport = assess_codes(
         a["distance_km"],
         solo=kids["solo"].to_numpy()[c],
         eligible=eligible,
@@ -353,6 +353,7 @@ def _add_costs(
             "mainstream": mainstream,
             "duty_term_gbp": duty,
             "arc_cost": np.rint(base + duty).astype(np.int64),
+            "mode_code": mode,  # the transport mode (assess_codes; −1 not transported)
         },
         copy=False,  # the arrays are this function's own: no second, stacked copy of 4 M rows
     )

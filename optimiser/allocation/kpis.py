@@ -26,6 +26,10 @@ def allocation_kpis(
     unplaced: pd.DataFrame,
     kids: pd.DataFrame,
     placed_c: np.ndarray,
+    *,
+    inmss: np.ndarray | None = None,
+    mainstream: np.ndarray | None = None,
+    mode_code: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Headline figures (DESIGN §4 names first); costs [GBP/yr], times [min].
 
@@ -33,16 +37,19 @@ def allocation_kpis(
     the sum of ``unplaced["unplaced_cost_gbp"]`` (each unplaced child at its rate).
 
     ``placed_c`` is each placement's child position in ``kids`` (row order of
-    ``placements``).
+    ``placements``). ``inmss`` and ``mainstream``: whether each placement's
+    ``setting_type`` is INMSS / mainstream, and ``mode_code`` its transport mode code
+    (:func:`optimiser.transport.tables.transport_kpis`), when the caller has them.
     """
-    inmss = placements["setting_type"].isin(INMSS_TYPES).to_numpy()
+    inmss = _type_is(placements, INMSS_TYPES) if inmss is None else inmss
+    mainstream = _type_is(placements, MAINSTREAM_TYPES) if mainstream is None else mainstream
     free = ~kids["fixed"].to_numpy(bool)
     ranked = free & (kids["n_prefs"].to_numpy() > 0)
     first = ranked[placed_c] & (placements["preference_rank"].to_numpy() == 1)
     travel = placements["travel_min"].to_numpy(float)
     over = over_journey_cap(travel, kids["cap_min"].to_numpy()[placed_c])
     wants = free & kids["prefers_mainstream"].to_numpy(bool)
-    met = wants[placed_c] & placements["setting_type"].isin(MAINSTREAM_TYPES).to_numpy()
+    met = wants[placed_c] & mainstream
     place = placements["place_cost_gbp"].to_numpy(float)
     transport = placements["transport_cost_gbp"].to_numpy(float)
     continuing = placements["continuing"].to_numpy(bool)
@@ -69,8 +76,13 @@ def allocation_kpis(
         "new_placements": float((~continuing).sum()),
         "children_over_journey_cap": float(over.sum()),
         "mainstream_preference_met_share": _share(met.sum(), wants.sum()),
-        **transport_kpis(ds, placements, child_pos=placed_c, needs=kids),
+        **transport_kpis(ds, placements, child_pos=placed_c, needs=kids, mode_code=mode_code),
     }
+
+
+def _type_is(placements: pd.DataFrame, types: tuple[str, ...]) -> np.ndarray:
+    """Whether each placement's ``setting_type`` is one of ``types``."""
+    return placements["setting_type"].isin(types).to_numpy(bool)
 
 
 def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
@@ -224,6 +236,8 @@ def sufficiency_table(
     unplaced: pd.DataFrame,
     kids: pd.DataFrame,
     placed_c: np.ndarray,
+    *,
+    inmss: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Demand, places, placed (in INMSS), unplaced and shortfall by package × phase.
 
@@ -235,7 +249,8 @@ def sufficiency_table(
     shortfall = max(unplaced − spare_places, 0) ≤ unplaced: the unplaced beyond the
     shortfall are children who cannot use the row's spare places (journey cap, the
     setting's ages or total places, the INMSS cap).
-    ``placed_c`` is each placement's child position in ``kids``.
+    ``placed_c`` is each placement's child position in ``kids``; ``inmss`` whether
+    each placement's setting is INMSS, when the caller has it.
     """
     packages = object_index(ds.packages["package_id"])
     k = positions(packages, kids["package_id"])
@@ -249,7 +264,7 @@ def sufficiency_table(
 
     placed = np.zeros(len(kids), bool)
     placed[placed_c] = True
-    inmss = placements["setting_type"].isin(INMSS_TYPES).to_numpy()
+    inmss = _type_is(placements, INMSS_TYPES) if inmss is None else inmss
     demand = count(np.arange(len(kids)))
     places = (
         phase_places(ds, packages, placements, codes=(k[placed_c], phase[placed_c]))

@@ -103,9 +103,9 @@ def _fallback_fee(ds: Dataset, package: str) -> float:
     return float(own.max()) if len(own) else 0.0
 
 
-def _transport(placements: pd.DataFrame) -> float:
+def _transport(placements: pd.DataFrame, inmss: np.ndarray | None = None) -> float:
     """Mean transport of the INMSS placements, else of all placements, else 0 [GBP/yr]."""
-    inm = placements["setting_type"].isin(INMSS_TYPES).to_numpy(bool)
+    inm = placements["setting_type"].isin(INMSS_TYPES).to_numpy(bool) if inmss is None else inmss
     gbp = placements["transport_cost_gbp"].to_numpy(float)
     for rows in (gbp[inm], gbp):
         if len(rows):
@@ -158,13 +158,16 @@ def _place_rates(ds: Dataset) -> list[tuple[str, str, float | None, float]]:
     return out
 
 
-def unplaced_rates(ds: Dataset, placements: pd.DataFrame) -> pd.DataFrame:
+def unplaced_rates(
+    ds: Dataset, placements: pd.DataFrame, *, inmss: np.ndarray | None = None
+) -> pd.DataFrame:
     """The rate of an unplaced child by package × phase (see the module docstring).
 
     Columns: package_id, phase, place_gbp and transport_gbp (the derived parts, NaN where
     the policy gives the rate), unplaced_cost_gbp [GBP/yr], source ("policy" or "derived").
+    ``inmss``: whether each placement's ``setting_type`` is INMSS, when the caller has it.
     """
-    transport = _transport(placements)
+    transport = _transport(placements, inmss)
     rows = [
         (package, phase, np.nan, np.nan, given, "policy")
         if given is not None

@@ -11,6 +11,7 @@ from optimiser.allocation import arcs as arcs_mod
 from optimiser.allocation.arcs import _take_text, _within_direct, build_arcs, child_frame
 from optimiser.allocation.solve import _first_phase
 from optimiser.allocation.unplaced_cost import _mean, _repeated
+from optimiser.transport.rules import child_needs
 
 
 def test_direct_pairs_are_the_hypot_test_at_the_border() -> None:
@@ -103,3 +104,67 @@ def test_no_candidate_pair_at_all_leaves_every_child_unplaced() -> None:
     assert len(build_arcs(ds)) == 0
     res = optimiser.allocate(ds)
     assert len(res.placements) == 0 and len(res.unplaced) == len(ds.children)
+
+
+def _needs_the_plain_way(ds: optimiser.Dataset) -> pd.DataFrame:
+    """child_needs as it was written before its fast paths (fillna on every column)."""
+    kids = ds.children.reset_index(drop=True)
+    by_package = (
+        np.ones(len(kids), bool)
+        if ds.policy.transport.cannot_walk_packages is None
+        else kids["package_id"].isin(ds.policy.transport.cannot_walk_packages).to_numpy()
+    )
+    return pd.DataFrame(
+        {
+            "child_id": pd.Series(kids["child_id"].astype(str).to_numpy(object), dtype=object),
+            "package_id": pd.Series(kids["package_id"].to_numpy(object), dtype=object),
+            "age": kids["age"].fillna(0).astype(int).to_numpy(),
+            "solo": kids["solo_transport"].fillna(False).to_numpy().astype(bool),
+            "cannot_walk": kids["cannot_walk"].fillna(False).to_numpy().astype(bool) | by_package,
+            "wheelchair": kids["wheelchair"].fillna(False).to_numpy().astype(bool),
+            "travel_mode": pd.Series(
+                kids["travel_mode"].fillna("").astype(str).to_numpy(object), dtype=object
+            ),
+            "ward_code": pd.Series(
+                kids["ward_code"].fillna("").astype(str).to_numpy(object), dtype=object
+            ),
+            "x": kids["easting"].astype(float).to_numpy(),
+            "y": kids["northing"].astype(float).to_numpy(),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["as-is", "missing-text", "int-ward", "float-age", "missing-age", "object-flags"],
+)
+def test_child_needs_are_the_plain_columns(change) -> None:
+    ds = optimiser.load_default()
+    kids = ds.children.copy()
+    n = len(kids)
+    if change == "missing-text":  # None and NaN among text: filled with ""
+        kids["travel_mode"] = pd.Series([None, np.nan, *kids["travel_mode"][2:]], dtype=object)
+        kids["ward_code"] = pd.Series([np.nan, *kids["ward_code"][1:]], dtype=object)
+    elif change == "int-ward":  # not text: made text
+        kids["ward_code"] = pd.Series(range(n), dtype=object)
+    elif change == "float-age":
+        kids["age"] = kids["age"].astype(float) + 0.5
+    elif change == "missing-age":
+        kids["age"] = pd.array([None, *kids["age"][1:]], dtype="Int64")
+    elif change == "object-flags":  # flags as objects with a gap
+        kids["solo_transport"] = pd.Series([None, *kids["solo_transport"][1:]], dtype=object)
+    ds = ds.replace(children=kids)
+    got = child_needs(ds)
+    expected = _needs_the_plain_way(ds)
+    assert got.columns.dtype == expected.columns.dtype
+    assert list(got.dtypes) == list(expected.dtypes)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_phases_by_age_table_are_the_policy_phases() -> None:
+    pol = optimiser.Policy()
+    for age in (np.array([4, 19, 11, 16, 0, 25, 11]), np.array([3, 5000]), np.zeros(0, int)):
+        got = arcs_mod._phases(pol, age)
+        expected = pol.phases_of_ages(age)
+        assert got.dtype == expected.dtype == object
+        assert list(got) == list(expected)

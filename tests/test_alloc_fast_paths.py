@@ -11,6 +11,7 @@ from optimiser.allocation import arcs as arcs_mod
 from optimiser.allocation.arcs import _take_text, _within_direct, build_arcs, child_frame
 from optimiser.allocation.solve import _first_phase
 from optimiser.allocation.unplaced_cost import _mean, _repeated
+from optimiser.transport import rules
 from optimiser.transport.rules import child_needs
 
 
@@ -168,3 +169,57 @@ def test_phases_by_age_table_are_the_policy_phases() -> None:
         expected = pol.phases_of_ages(age)
         assert got.dtype == expected.dtype == object
         assert list(got) == list(expected)
+
+
+def _assess_codes_by_table(road_km, *, solo, eligible, wheelchair, agreed, policy):
+    """assess_codes as first written: the journeys × modes table of _daily_gbp, argmin."""
+    day = rules._daily_gbp(road_km, policy)
+    t = policy.transport
+    no_chair = np.array([getattr(t, rules.MODES[m]).wheelchair_spaces == 0 for m in rules._SHARED])
+    shared = np.where(
+        np.asarray(wheelchair, bool)[:, None] & no_chair, np.inf, day[:, rules._SHARED]
+    )
+    best = np.where(
+        np.isfinite(shared).any(axis=1), rules._SHARED[np.argmin(shared, axis=1)], rules._SOLO
+    )
+    code = np.where(np.asarray(solo, bool), rules._SOLO, best)
+    code = np.where(agreed >= 0, agreed, code)
+    code = np.where(np.asarray(eligible, bool), code, -1)
+    return code, rules._by_code(day, code, policy)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # 0 £/mile × inf miles
+@pytest.mark.parametrize("seed", range(12))
+def test_assess_codes_are_the_table_argmin(seed) -> None:
+    rng = np.random.default_rng(seed)
+    n = 3000
+    km = rng.uniform(0, 60, n)
+    km[rng.random(n) < 0.05] = np.nan
+    km[rng.random(n) < 0.05] = np.inf
+    km[rng.random(n) < 0.05] = 0.0
+    km[:200] = km[200:400]  # exact ties between modes are likelier on equal distances
+    base = optimiser.Policy().transport
+    rates = {
+        m: getattr(base, m).model_copy(
+            update={
+                "fixed_gbp_per_day": float(rng.choice([0.0, 10.0, 25.5])),
+                "gbp_per_mile": float(rng.choice([0.0, 1.2, 2.5])),
+                "wheelchair_spaces": int(rng.choice([0, 1])),
+            }
+        )
+        for m in rules.MODES
+    }
+    pol = optimiser.Policy().model_copy(update={"transport": base.model_copy(update=rates)})
+    agreed = np.where(rng.random(n) < 0.2, rng.integers(0, len(rules.MODES), n), -1)
+    kw = {
+        "solo": rng.random(n) < 0.2,
+        "eligible": rng.random(n) < 0.8,
+        "wheelchair": rng.random(n) < 0.3,
+        "agreed": agreed,
+        "policy": pol,
+    }
+    code, cost = rules.assess_codes(km, **kw)
+    want_code, want_cost = _assess_codes_by_table(km, **kw)
+    assert code.dtype == want_code.dtype and cost.dtype == want_cost.dtype
+    np.testing.assert_array_equal(code, want_code)
+    np.testing.assert_array_equal(cost, want_cost)  # NaN where NaN, bit for bit elsewhere

@@ -115,16 +115,47 @@ def assess_codes(
 
     ``agreed`` holds :func:`mode_codes`; the returned code is −1 when not
     eligible (not transported, cost 0).
+
+    Mode by mode on one-dimensional arrays: each mode's cost is the one column of
+    :func:`_daily_gbp` it would be (the same operations, so the same bits), and the
+    cheapest shared mode is ``argmin``'s choice (the first lowest; the first NaN, should
+    a cost be NaN), without the journeys × modes table (3.3 ms against ~0.6 ms for
+    37,000 journeys).
     """
-    day = _daily_gbp(road_km, policy)
+    km = np.asarray(road_km, float)
+    miles = km / KM_PER_MILE
     t = policy.transport
-    no_chair = np.array([getattr(t, MODES[m]).wheelchair_spaces == 0 for m in _SHARED])
-    shared = np.where(np.asarray(wheelchair, bool)[:, None] & no_chair, np.inf, day[:, _SHARED])
-    best = np.where(np.isfinite(shared).any(axis=1), _SHARED[np.argmin(shared, axis=1)], _SOLO)
+    rates = [getattr(t, m) for m in MODES]
+    fixed = np.array([r.fixed_gbp_per_day for r in rates])
+    per_mile = np.array([r.gbp_per_mile for r in rates]) * 2.0
+
+    def day(m: int) -> np.ndarray:
+        return fixed[m] + per_mile[m] * miles  # column m of _daily_gbp [GBP/day]
+
+    chair = np.asarray(wheelchair, bool)
+    best = np.full(km.shape, _SOLO, np.int64)
+    low = np.full(km.shape, np.nan)  # the lowest shared cost so far
+    first_nan = np.zeros(km.shape, bool)
+    finite = np.zeros(km.shape, bool)
+    for j, m in enumerate(_SHARED.tolist()):
+        cost = day(m)
+        if getattr(t, MODES[m]).wheelchair_spaces == 0:
+            cost = np.where(chair, np.inf, cost)
+        finite |= np.isfinite(cost)
+        is_nan = np.isnan(cost)
+        take = np.ones(km.shape, bool) if j == 0 else ~first_nan & (is_nan | (cost < low))
+        best = np.where(take, m, best)
+        low = np.where(take, cost, low)
+        first_nan |= is_nan
+    best = np.where(finite, best, _SOLO)
     code = np.where(np.asarray(solo, bool), _SOLO, best)
     code = np.where(agreed >= 0, agreed, code)
     code = np.where(np.asarray(eligible, bool), code, -1)
-    return code, _by_code(day, code, policy)
+    daily = np.zeros(km.shape)
+    used = np.bincount(code + 1, minlength=len(MODES) + 1)[1:]  # journeys by mode
+    for m in np.flatnonzero(used).tolist():
+        daily = np.where(code == m, day(m), daily)
+    return code, np.where(code >= 0, daily, 0.0) * policy.school_days_per_year
 
 
 def assess(

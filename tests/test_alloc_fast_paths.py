@@ -8,6 +8,7 @@ import pytest
 
 import optimiser
 from optimiser.allocation import arcs as arcs_mod
+from optimiser.allocation import unplaced as unplaced_mod
 from optimiser.allocation.arcs import _take_text, _within_direct, build_arcs, child_frame
 from optimiser.allocation.solve import _first_phase
 from optimiser.allocation.unplaced_cost import _mean, _repeated
@@ -223,3 +224,19 @@ def test_assess_codes_are_the_table_argmin(seed) -> None:
     assert code.dtype == want_code.dtype and cost.dtype == want_cost.dtype
     np.testing.assert_array_equal(code, want_code)
     np.testing.assert_array_equal(cost, want_cost)  # NaN where NaN, bit for bit elsewhere
+
+
+@pytest.mark.parametrize("block", [unplaced_mod.NEAREST_BLOCK, 7], ids=["one-block", "blocks"])
+def test_nearest_straight_is_the_kd_tree_nearest(block, monkeypatch) -> None:
+    ds = optimiser.load_default()
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(380_000, 400_000, (50, 2))
+    sxy = rng.uniform(380_000, 400_000, (30, 2))
+    among = rng.random((50, 30)) < 0.3
+    among[np.arange(50), rng.integers(0, 30, 50)] = True  # each home has a setting
+    monkeypatch.setattr(unplaced_mod, "NEAREST_BLOCK", block)
+    got = unplaced_mod._nearest_straight(xy, sxy, among, ds)
+    expected = [
+        unplaced_mod._nearest_minutes(xy[i : i + 1], sxy[among[i]], ds)[0] for i in range(50)
+    ]
+    np.testing.assert_array_equal(got, expected)

@@ -8,6 +8,8 @@ import pytest
 
 import optimiser
 from optimiser.allocation import arcs as arcs_mod
+from optimiser.allocation import check as check_mod
+from optimiser.allocation import solve as solve_mod
 from optimiser.allocation import unplaced as unplaced_mod
 from optimiser.allocation.arcs import _take_text, _within_direct, build_arcs, child_frame
 from optimiser.allocation.solve import _first_phase
@@ -240,3 +242,14 @@ def test_nearest_straight_is_the_kd_tree_nearest(block, monkeypatch) -> None:
         unplaced_mod._nearest_minutes(xy[i : i + 1], sxy[among[i]], ds)[0] for i in range(50)
     ]
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("groups", [solve_mod._groups, check_mod._groups], ids=["solve", "check"])
+def test_groups_by_count_are_the_sorted_groups(groups) -> None:
+    rng = np.random.default_rng(5)
+    for codes in (rng.integers(0, 40, 500), np.array([3, 3, 0, 9, 0]), np.zeros(0, np.int64)):
+        order = np.argsort(codes, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0]) if len(codes) else order
+        first, size = groups(codes)
+        np.testing.assert_array_equal(first, order[starts])
+        np.testing.assert_array_equal(size, np.diff(np.r_[starts, len(codes)]))

@@ -93,9 +93,13 @@ def allocation_warnings(ds: Dataset, res: AllocationResult) -> list[str]:
 
 def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(first row, rows) of each group of equal ``codes`` (codes ≥ 0), in code order."""
-    order = np.argsort(codes, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0]) if len(codes) else order
-    return order[starts], np.diff(np.r_[starts, len(codes)])
+    if not len(codes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rows = np.bincount(codes)
+    first = np.zeros(len(rows), np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first row wins
+    group = np.flatnonzero(rows)
+    return first[group], rows[group]
 
 
 def _continuing_over_places(ds: Dataset, rows: _Rows) -> list[str]:

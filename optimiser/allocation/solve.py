@@ -197,10 +197,17 @@ def _first_phase(kids: pd.DataFrame) -> np.ndarray:
 
 
 def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first position, size) of each group of equal ``codes``, in code order."""
-    order = np.argsort(codes, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0]) if len(codes) else order
-    return order[starts], np.diff(np.r_[starts, len(codes)])
+    """(first position, size) of each group of equal ``codes`` (≥ 0), in code order.
+
+    Counted by ``bincount`` (the codes are small: setting row × package), not sorted.
+    """
+    if not len(codes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    size = np.bincount(codes)
+    first = np.zeros(len(size), np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first row wins
+    group = np.flatnonzero(size)
+    return first[group], size[group]
 
 
 def _continuing_over_places(

@@ -11,6 +11,7 @@ from optimiser.allocation import arcs as arcs_mod
 from optimiser.allocation import check as check_mod
 from optimiser.allocation import solve as solve_mod
 from optimiser.allocation import unplaced as unplaced_mod
+from optimiser.allocation import unplaced_cost as unplaced_cost_mod
 from optimiser.allocation.arcs import _take_text, _within_direct, build_arcs, child_frame
 from optimiser.allocation.solve import _first_phase
 from optimiser.allocation.unplaced_cost import _mean, _repeated
@@ -253,3 +254,13 @@ def test_groups_by_count_are_the_sorted_groups(groups) -> None:
         first, size = groups(codes)
         np.testing.assert_array_equal(first, order[starts])
         np.testing.assert_array_equal(size, np.diff(np.r_[starts, len(codes)]))
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [["S1", "S2"], ["S1", "S1"], ["S1", None, np.nan], ["S1", None, None], [1, "1"], []],
+    ids=["unique", "repeated", "two-missing-kinds", "two-none", "mixed", "empty"],
+)
+def test_unique_is_pandas_index_is_unique(ids) -> None:
+    values = np.array(ids, dtype=object)
+    assert unplaced_cost_mod._unique(values) == pd.Index(values).is_unique

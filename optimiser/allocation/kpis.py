@@ -113,6 +113,7 @@ def phase_places(
     placements: pd.DataFrame | None = None,
     *,
     codes: tuple[np.ndarray, np.ndarray] | None = None,
+    setting_rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Whole places per package × phase (rows: ``packages``; columns: PHASES).
 
@@ -128,10 +129,12 @@ def phase_places(
     split over the phases by largest remainder on c_ph. Either way Σ_ph = N exactly.
     Without ``placements`` (publish mode: public information only) every c_ph is 0, so
     the split is by age overlap alone. ``codes``: each placement's position in
-    ``packages`` and in PHASES when the caller has them (else looked up).
+    ``packages`` and in PHASES when the caller has them (else looked up);
+    ``setting_rows``: each placement's row in ``ds.settings``, when the caller has it
+    (used when setting ids are unique: the rows are then what the lookup would find).
     """
     rows = ds.derived(f"kpis.phase_rows {tuple(packages)!r}", lambda: _phase_rows(ds, packages))
-    placed = _placed_by_row(rows, packages, placements, codes)
+    placed = _placed_by_row(rows, packages, placements, codes, setting_rows)
     n_whole, overlap = rows["n_whole"], rows["overlap"]
     c_sum = placed.sum(axis=1)
     has_share = overlap.sum(axis=1) > 0
@@ -176,6 +179,7 @@ def _phase_rows(ds: Dataset, packages: pd.Index) -> dict[str, Any]:
     row_of = np.full((len(settings), len(packages)), -1, np.int64)
     row_of[si[ok], k[ok]] = np.arange(int(ok.sum()))
     return {
+        "settings_unique": settings is ds.settings,  # setting_index positions = rows
         "package": k[ok],
         "n_whole": np.floor(n_places + 1e-9).astype(np.int64),
         "overlap": np.nan_to_num(overlap),
@@ -189,12 +193,16 @@ def _placed_by_row(
     packages: pd.Index,
     placements: pd.DataFrame | None,
     codes: tuple[np.ndarray, np.ndarray] | None = None,
+    setting_rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Children placed per open places row (:func:`_phase_rows`) × phase (0 without placements)."""
     placed = np.zeros((len(rows["n_whole"]), len(PHASES)), np.int64)
     if placements is None or not len(placements):
         return placed
-    si = positions(rows["setting_index"], placements["setting_id"])
+    if setting_rows is not None and rows["settings_unique"]:
+        si = np.asarray(setting_rows, np.int64)
+    else:
+        si = positions(rows["setting_index"], placements["setting_id"])
     if codes is None:
         k = positions(packages, placements["package_id"])
         ph = positions(PHASES, placements["phase"])
@@ -238,6 +246,7 @@ def sufficiency_table(
     placed_c: np.ndarray,
     *,
     inmss: np.ndarray | None = None,
+    setting_rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Demand, places, placed (in INMSS), unplaced and shortfall by package × phase.
 
@@ -250,7 +259,8 @@ def sufficiency_table(
     shortfall are children who cannot use the row's spare places (journey cap, the
     setting's ages or total places, the INMSS cap).
     ``placed_c`` is each placement's child position in ``kids``; ``inmss`` whether
-    each placement's setting is INMSS, when the caller has it.
+    each placement's setting is INMSS and ``setting_rows`` its row in ``ds.settings``,
+    when the caller has them.
     """
     packages = object_index(ds.packages["package_id"])
     k = positions(packages, kids["package_id"])
@@ -267,7 +277,13 @@ def sufficiency_table(
     inmss = _type_is(placements, INMSS_TYPES) if inmss is None else inmss
     demand = count(np.arange(len(kids)))
     places = (
-        phase_places(ds, packages, placements, codes=(k[placed_c], phase[placed_c]))
+        phase_places(
+            ds,
+            packages,
+            placements,
+            codes=(k[placed_c], phase[placed_c]),
+            setting_rows=setting_rows,
+        )
         .ravel()
         .astype(np.int64)
     )

@@ -160,7 +160,9 @@ def allocate(
             mainstream=stype.isin(MAINSTREAM_TYPES).to_numpy(bool)[placed_s],
             mode_code=arcs["mode_code"].to_numpy()[pick],
         ),
-        sufficiency=sufficiency_table(ds, placements, unplaced, kids, placed_c, inmss=inmss),
+        sufficiency=sufficiency_table(
+            ds, placements, unplaced, kids, placed_c, inmss=inmss, setting_rows=placed_s
+        ),
         options=options_frame(arcs),
         duty_weight_gbp=weight,
         unplaced_penalty_gbp=penalty,

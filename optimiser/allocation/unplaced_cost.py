@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimiser.dataset.ids import positions
+from optimiser.dataset.ids import object_index, positions
 from optimiser.dataset.model import Dataset
 from optimiser.policy import PHASE_NAMES
 from optimiser.schema.tables import INMSS_TYPES
@@ -61,7 +61,7 @@ def _inmss_fees(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     """
     settings, places = ds.settings, ds.places
     sid = settings["setting_id"].to_numpy(object)
-    if not pd.Index(sid).is_unique:  # the first row of each id, as drop_duplicates keeps it
+    if not _unique(sid):  # the first row of each id, as drop_duplicates keeps it
         keep_s = ~pd.Series(sid).duplicated().to_numpy()
         sid, settings = sid[keep_s], settings[keep_s]
     inmss = settings["setting_type"].isin(INMSS_TYPES).to_numpy()
@@ -74,6 +74,18 @@ def _inmss_fees(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     r = row[ok]
     age = (settings[c].to_numpy(float, na_value=np.nan)[r] for c in ("age_min", "age_max"))
     return (p_pid[ok], *age, fee[ok])
+
+
+def _unique(ids: np.ndarray) -> bool:
+    """``pd.Index(ids).is_unique``, by an object index when no id is missing.
+
+    ``pd.Index`` makes text ids pandas text first (a copy, one string at a time); the
+    object index of the same ids answers alike unless missing values of two kinds
+    (None, NaN) are among them, which pandas text counts as one.
+    """
+    if pd.isna(ids).any():
+        return bool(pd.Index(ids).is_unique)
+    return bool(object_index(ids).is_unique)
 
 
 def _repeated(*keys: np.ndarray) -> np.ndarray:

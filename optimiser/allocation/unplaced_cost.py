@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimiser.dataset.ids import object_index, positions
+from optimiser.dataset.ids import as_text, object_index, positions
 from optimiser.dataset.model import Dataset
 from optimiser.policy import PHASE_NAMES
 from optimiser.schema.tables import INMSS_TYPES
@@ -196,12 +196,13 @@ def unplaced_child_costs(rates: pd.DataFrame, packages: pd.Series, phases: pd.Se
     rate = rates["unplaced_cost_gbp"].to_numpy(float)
     lookup: dict[tuple[str, str], float] = {}
     for key, value in zip(
-        zip(rates["package_id"].astype(str), rates["phase"].astype(str), strict=True),
+        zip(as_text(rates["package_id"]), as_text(rates["phase"]), strict=True),
         rate,
         strict=True,
     ):
         lookup.setdefault(key, value)  # a repeated key: its first rate
-    keys = zip(packages.astype(str).tolist(), phases.astype(str).tolist(), strict=True)
+    # as_text is astype(str) without building a text column when the values are text
+    keys = zip(as_text(packages).tolist(), as_text(phases).tolist(), strict=True)
     return np.nan_to_num(np.array([lookup.get(k, np.nan) for k in keys], float))
 
 

@@ -8,9 +8,15 @@ import pytest
 
 import optimiser
 from optimiser.allocation import arcs as arcs_mod
+from optimiser.allocation import check as check_mod
+from optimiser.allocation import solve as solve_mod
+from optimiser.allocation import unplaced as unplaced_mod
+from optimiser.allocation import unplaced_cost as unplaced_cost_mod
 from optimiser.allocation.arcs import _take_text, _within_direct, build_arcs, child_frame
 from optimiser.allocation.solve import _first_phase
 from optimiser.allocation.unplaced_cost import _mean, _repeated
+from optimiser.transport import rules
+from optimiser.transport.rules import child_needs
 
 
 def test_direct_pairs_are_the_hypot_test_at_the_border() -> None:
@@ -103,3 +109,158 @@ def test_no_candidate_pair_at_all_leaves_every_child_unplaced() -> None:
     assert len(build_arcs(ds)) == 0
     res = optimiser.allocate(ds)
     assert len(res.placements) == 0 and len(res.unplaced) == len(ds.children)
+
+
+def _needs_the_plain_way(ds: optimiser.Dataset) -> pd.DataFrame:
+    """child_needs as it was written before its fast paths (fillna on every column)."""
+    kids = ds.children.reset_index(drop=True)
+    by_package = (
+        np.ones(len(kids), bool)
+        if ds.policy.transport.cannot_walk_packages is None
+        else kids["package_id"].isin(ds.policy.transport.cannot_walk_packages).to_numpy()
+    )
+    return pd.DataFrame(
+        {
+            "child_id": pd.Series(kids["child_id"].astype(str).to_numpy(object), dtype=object),
+            "package_id": pd.Series(kids["package_id"].to_numpy(object), dtype=object),
+            "age": kids["age"].fillna(0).astype(int).to_numpy(),
+            "solo": kids["solo_transport"].fillna(False).to_numpy().astype(bool),
+            "cannot_walk": kids["cannot_walk"].fillna(False).to_numpy().astype(bool) | by_package,
+            "wheelchair": kids["wheelchair"].fillna(False).to_numpy().astype(bool),
+            "travel_mode": pd.Series(
+                kids["travel_mode"].fillna("").astype(str).to_numpy(object), dtype=object
+            ),
+            "ward_code": pd.Series(
+                kids["ward_code"].fillna("").astype(str).to_numpy(object), dtype=object
+            ),
+            "x": kids["easting"].astype(float).to_numpy(),
+            "y": kids["northing"].astype(float).to_numpy(),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["as-is", "missing-text", "int-ward", "float-age", "missing-age", "object-flags"],
+)
+def test_child_needs_are_the_plain_columns(change) -> None:
+    ds = optimiser.load_default()
+    kids = ds.children.copy()
+    n = len(kids)
+    if change == "missing-text":  # None and NaN among text: filled with ""
+        kids["travel_mode"] = pd.Series([None, np.nan, *kids["travel_mode"][2:]], dtype=object)
+        kids["ward_code"] = pd.Series([np.nan, *kids["ward_code"][1:]], dtype=object)
+    elif change == "int-ward":  # not text: made text
+        kids["ward_code"] = pd.Series(range(n), dtype=object)
+    elif change == "float-age":
+        kids["age"] = kids["age"].astype(float) + 0.5
+    elif change == "missing-age":
+        kids["age"] = pd.array([None, *kids["age"][1:]], dtype="Int64")
+    elif change == "object-flags":  # flags as objects with a gap
+        kids["solo_transport"] = pd.Series([None, *kids["solo_transport"][1:]], dtype=object)
+    ds = ds.replace(children=kids)
+    got = child_needs(ds)
+    expected = _needs_the_plain_way(ds)
+    assert got.columns.dtype == expected.columns.dtype
+    assert list(got.dtypes) == list(expected.dtypes)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_phases_by_age_table_are_the_policy_phases() -> None:
+    pol = optimiser.Policy()
+    for age in (np.array([4, 19, 11, 16, 0, 25, 11]), np.array([3, 5000]), np.zeros(0, int)):
+        got = arcs_mod._phases(pol, age)
+        expected = pol.phases_of_ages(age)
+        assert got.dtype == expected.dtype == object
+        assert list(got) == list(expected)
+
+
+def _assess_codes_by_table(road_km, *, solo, eligible, wheelchair, agreed, policy):
+    """assess_codes as first written: the journeys × modes table of _daily_gbp, argmin."""
+    day = rules._daily_gbp(road_km, policy)
+    t = policy.transport
+    no_chair = np.array([getattr(t, rules.MODES[m]).wheelchair_spaces == 0 for m in rules._SHARED])
+    shared = np.where(
+        np.asarray(wheelchair, bool)[:, None] & no_chair, np.inf, day[:, rules._SHARED]
+    )
+    best = np.where(
+        np.isfinite(shared).any(axis=1), rules._SHARED[np.argmin(shared, axis=1)], rules._SOLO
+    )
+    code = np.where(np.asarray(solo, bool), rules._SOLO, best)
+    code = np.where(agreed >= 0, agreed, code)
+    code = np.where(np.asarray(eligible, bool), code, -1)
+    return code, rules._by_code(day, code, policy)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # 0 £/mile × inf miles
+@pytest.mark.parametrize("seed", range(12))
+def test_assess_codes_are_the_table_argmin(seed) -> None:
+    rng = np.random.default_rng(seed)
+    n = 3000
+    km = rng.uniform(0, 60, n)
+    km[rng.random(n) < 0.05] = np.nan
+    km[rng.random(n) < 0.05] = np.inf
+    km[rng.random(n) < 0.05] = 0.0
+    km[:200] = km[200:400]  # exact ties between modes are likelier on equal distances
+    base = optimiser.Policy().transport
+    rates = {
+        m: getattr(base, m).model_copy(
+            update={
+                "fixed_gbp_per_day": float(rng.choice([0.0, 10.0, 25.5])),
+                "gbp_per_mile": float(rng.choice([0.0, 1.2, 2.5])),
+                "wheelchair_spaces": int(rng.choice([0, 1])),
+            }
+        )
+        for m in rules.MODES
+    }
+    pol = optimiser.Policy().model_copy(update={"transport": base.model_copy(update=rates)})
+    agreed = np.where(rng.random(n) < 0.2, rng.integers(0, len(rules.MODES), n), -1)
+    kw = {
+        "solo": rng.random(n) < 0.2,
+        "eligible": rng.random(n) < 0.8,
+        "wheelchair": rng.random(n) < 0.3,
+        "agreed": agreed,
+        "policy": pol,
+    }
+    code, cost = rules.assess_codes(km, **kw)
+    want_code, want_cost = _assess_codes_by_table(km, **kw)
+    assert code.dtype == want_code.dtype and cost.dtype == want_cost.dtype
+    np.testing.assert_array_equal(code, want_code)
+    np.testing.assert_array_equal(cost, want_cost)  # NaN where NaN, bit for bit elsewhere
+
+
+@pytest.mark.parametrize("block", [unplaced_mod.NEAREST_BLOCK, 7], ids=["one-block", "blocks"])
+def test_nearest_straight_is_the_kd_tree_nearest(block, monkeypatch) -> None:
+    ds = optimiser.load_default()
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(380_000, 400_000, (50, 2))
+    sxy = rng.uniform(380_000, 400_000, (30, 2))
+    among = rng.random((50, 30)) < 0.3
+    among[np.arange(50), rng.integers(0, 30, 50)] = True  # each home has a setting
+    monkeypatch.setattr(unplaced_mod, "NEAREST_BLOCK", block)
+    got = unplaced_mod._nearest_straight(xy, sxy, among, ds)
+    expected = [
+        unplaced_mod._nearest_minutes(xy[i : i + 1], sxy[among[i]], ds)[0] for i in range(50)
+    ]
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("groups", [solve_mod._groups, check_mod._groups], ids=["solve", "check"])
+def test_groups_by_count_are_the_sorted_groups(groups) -> None:
+    rng = np.random.default_rng(5)
+    for codes in (rng.integers(0, 40, 500), np.array([3, 3, 0, 9, 0]), np.zeros(0, np.int64)):
+        order = np.argsort(codes, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0]) if len(codes) else order
+        first, size = groups(codes)
+        np.testing.assert_array_equal(first, order[starts])
+        np.testing.assert_array_equal(size, np.diff(np.r_[starts, len(codes)]))
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [["S1", "S2"], ["S1", "S1"], ["S1", None, np.nan], ["S1", None, None], [1, "1"], []],
+    ids=["unique", "repeated", "two-missing-kinds", "two-none", "mixed", "empty"],
+)
+def test_unique_is_pandas_index_is_unique(ids) -> None:
+    values = np.array(ids, dtype=object)
+    assert unplaced_cost_mod._unique(values) == pd.Index(values).is_unique

@@ -39,9 +39,11 @@ def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
     placed, unplaced = res.placements, res.unplaced
     n_ids = len(placed) + len(unplaced)
     everyone = _everyone(ds)
-    # each frame's own ids (pandas text is looked up in Arrow, not as Python strings)
+    # the placements' ids as Python objects once (the lookup converts them, and so would
+    # the join); the unplaced ids as they are (pandas text is looked up in Arrow)
+    placed_ids = placed["child_id"].to_numpy(object)
     pos = (
-        np.r_[positions(everyone, placed["child_id"]), positions(everyone, unplaced["child_id"])]
+        np.r_[positions(everyone, placed_ids), positions(everyone, unplaced["child_id"])]
         if everyone.is_unique
         else np.full(n_ids, -1)
     ).astype(np.int64)
@@ -56,7 +58,7 @@ def check_allocation(ds: Dataset, res: AllocationResult) -> list[str]:
             f"{len(ds.children)} children exactly once"
         )
     # ids unique: the placements' rows among the children are the first len(placed) found
-    rows = _joined(ds, placed, pos[: len(placed)] if everyone.is_unique else None)
+    rows = _joined(ds, placed, pos[: len(placed)] if everyone.is_unique else None, placed_ids)
     out += _check_rules(ds, rows)
     out += _check_capacity(ds, rows)
     out += _check_costs(ds, rows, res)
@@ -91,9 +93,13 @@ def allocation_warnings(ds: Dataset, res: AllocationResult) -> list[str]:
 
 def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(first row, rows) of each group of equal ``codes`` (codes ≥ 0), in code order."""
-    order = np.argsort(codes, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0]) if len(codes) else order
-    return order[starts], np.diff(np.r_[starts, len(codes)])
+    if not len(codes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rows = np.bincount(codes)
+    first = np.zeros(len(rows), np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first row wins
+    group = np.flatnonzero(rows)
+    return first[group], rows[group]
 
 
 def _continuing_over_places(ds: Dataset, rows: _Rows) -> list[str]:
@@ -255,19 +261,31 @@ def _raw(ds: Dataset) -> dict:
         "fee": places["annual_cost_gbp"].astype(float).to_numpy(),
         "n_places": places["places"].astype(float).to_numpy(),
         "closed": settings["closed"].to_numpy(bool),
+        # the setting types' families, by settings row (taken per placement by _joined)
+        "inmss": _isin(settings["setting_type"].to_numpy(), _INMSS),
+        "mainstream": _isin(settings["setting_type"].to_numpy(), _MAINSTREAM),
     }
 
 
-def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> _Rows:
+def _joined(
+    ds: Dataset,
+    placed: pd.DataFrame,
+    ci: np.ndarray | None = None,
+    child_ids: np.ndarray | None = None,
+) -> _Rows:
     """The placements with their child's, setting's and places row's raw fields.
 
     ``ci``: each placement's row in ``ds.children`` when the caller has looked them up
-    (child ids unique), else looked up here.
+    (child ids unique), else looked up here; ``child_ids``: ``placed["child_id"]`` as an
+    object array, when the caller has it. The ranked preferences (``n_prefs``,
+    ``pref_pos``) are worked out for the new placements only: a continuing child kept
+    where they are had no choice (their preference terms are 0), so 0 and −1 for them.
     """
     raw = ds.derived("check.raw", lambda: _raw(ds))
     ci = positions(raw["child_index"], placed["child_id"]) if ci is None else ci
     si = positions(raw["setting_index"], placed["setting_id"])
-    cols = {name: placed[name].to_numpy() for name in _PLACED_FIELDS}
+    cols = {name: placed[name].to_numpy() for name in _PLACED_FIELDS if name != "child_id"}
+    cols["child_id"] = placed["child_id"].to_numpy() if child_ids is None else child_ids
     cols |= {name: _take(values, ci) for name, values in raw["child"].items()}
     cols |= {name: _take(values, si) for name, values in raw["setting"].items()}
     cols["s_pos"] = si
@@ -275,17 +293,30 @@ def _joined(ds: Dataset, placed: pd.DataFrame, ci: np.ndarray | None = None) -> 
     pi = raw["table"][si, cols["k_pos"]]
     cols["fee"] = _take(raw["fee"], pi)
     cols["n_places"] = _take(raw["n_places"], pi)
-    prefs = _rankings(cols["preferences"])
-    cols["n_prefs"] = np.fromiter(map(len, prefs), np.int64, len(prefs))
-    cols["pref_pos"] = _preference_position(cols["setting_id"], prefs, cols["n_prefs"])
     current = cols["current_setting_id"].astype(object, copy=True)
     current[pd.isna(current)] = ""
     at = positions(raw["setting_index"], current)
     closed = np.zeros(len(current), bool)
     closed[at >= 0] = raw["closed"][at[at >= 0]]
     cols["kept"] = np.asarray((ds.policy.continuity == "keep") & (current != "") & ~closed, bool)
-    cols["inmss"] = _isin(cols["stype"], _INMSS)
+    new = np.flatnonzero(~cols["kept"])
+    prefs = _rankings(cols["preferences"][new])
+    cols["n_prefs"] = np.zeros(len(ci), np.int64)
+    cols["n_prefs"][new] = np.fromiter(map(len, prefs), np.int64, len(prefs))
+    cols["pref_pos"] = np.full(len(ci), -1, np.int64)
+    cols["pref_pos"][new] = _preference_position(
+        cols["setting_id"][new], prefs, cols["n_prefs"][new]
+    )
+    cols["inmss"] = _flags_at(raw["inmss"], si)
+    cols["mainstream"] = _flags_at(raw["mainstream"], si)
     return cols
+
+
+def _flags_at(flags: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """``flags[pos]`` (one flag per settings row), False where ``pos`` is −1 (not found)."""
+    if not len(flags):
+        return np.zeros(len(pos), bool)
+    return np.where(pos >= 0, flags[np.maximum(pos, 0)], False)
 
 
 def _rankings(values: np.ndarray) -> list | np.ndarray:
@@ -403,14 +434,19 @@ def _road_minutes(ds: Dataset, rows: _Rows) -> np.ndarray:
 def _overfull(
     kept_rows: np.ndarray, codes: np.ndarray, limit: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(first row, used, limit) of each group of ``codes`` holding more than its limit.
+    """(first row, used, limit) of each group of ``codes`` (≥ 0) holding more than its limit.
 
     The limit is never below the continuing children kept there (``kept_rows``); a NaN
-    limit (unknown) flags nothing.
+    limit (unknown) flags nothing. Groups in code order, counted by ``bincount``.
     """
-    _, first, inv = np.unique(codes, return_index=True, return_inverse=True)
-    used = np.bincount(inv)
-    kept = np.bincount(inv, weights=kept_rows)
+    if not len(codes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    used = np.bincount(codes)
+    kept = np.bincount(codes, weights=kept_rows)
+    first = np.zeros(len(used), np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first row wins
+    group = np.flatnonzero(used)
+    first, used, kept = first[group], used[group], kept[group]
     lim = np.maximum(limit[first], kept)
     bad = np.flatnonzero(used > lim)
     return first[bad], used[bad], lim[bad]
@@ -468,7 +504,7 @@ def _check_costs(ds: Dataset, rows: _Rows, res) -> list[str]:
     arc_cost = rows["arc_cost"]
     extra = arc_cost - (place + _float(rows["transport_cost_gbp"]) + pen)
     wants = _flag(rows["prefers_mainstream"])
-    duty = wants & _isin(rows["stype"], _MAINSTREAM) & new
+    duty = wants & rows["mainstream"] & new
     ok = (np.abs(extra) <= 0.5) | (duty & (np.abs(extra + res.duty_weight_gbp) <= 0.5))
     out += _say(rows, ~ok, "arc_cost differs from place + transport + preference terms")
     penalty = res.unplaced_penalty_gbp

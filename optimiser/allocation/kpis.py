@@ -26,6 +26,10 @@ def allocation_kpis(
     unplaced: pd.DataFrame,
     kids: pd.DataFrame,
     placed_c: np.ndarray,
+    *,
+    inmss: np.ndarray | None = None,
+    mainstream: np.ndarray | None = None,
+    mode_code: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Headline figures (DESIGN §4 names first); costs [GBP/yr], times [min].
 
@@ -33,16 +37,19 @@ def allocation_kpis(
     the sum of ``unplaced["unplaced_cost_gbp"]`` (each unplaced child at its rate).
 
     ``placed_c`` is each placement's child position in ``kids`` (row order of
-    ``placements``).
+    ``placements``). ``inmss`` and ``mainstream``: whether each placement's
+    ``setting_type`` is INMSS / mainstream, and ``mode_code`` its transport mode code
+    (:func:`optimiser.transport.tables.transport_kpis`), when the caller has them.
     """
-    inmss = placements["setting_type"].isin(INMSS_TYPES).to_numpy()
+    inmss = _type_is(placements, INMSS_TYPES) if inmss is None else inmss
+    mainstream = _type_is(placements, MAINSTREAM_TYPES) if mainstream is None else mainstream
     free = ~kids["fixed"].to_numpy(bool)
     ranked = free & (kids["n_prefs"].to_numpy() > 0)
     first = ranked[placed_c] & (placements["preference_rank"].to_numpy() == 1)
     travel = placements["travel_min"].to_numpy(float)
     over = over_journey_cap(travel, kids["cap_min"].to_numpy()[placed_c])
     wants = free & kids["prefers_mainstream"].to_numpy(bool)
-    met = wants[placed_c] & placements["setting_type"].isin(MAINSTREAM_TYPES).to_numpy()
+    met = wants[placed_c] & mainstream
     place = placements["place_cost_gbp"].to_numpy(float)
     transport = placements["transport_cost_gbp"].to_numpy(float)
     continuing = placements["continuing"].to_numpy(bool)
@@ -69,8 +76,13 @@ def allocation_kpis(
         "new_placements": float((~continuing).sum()),
         "children_over_journey_cap": float(over.sum()),
         "mainstream_preference_met_share": _share(met.sum(), wants.sum()),
-        **transport_kpis(ds, placements, child_pos=placed_c, needs=kids),
+        **transport_kpis(ds, placements, child_pos=placed_c, needs=kids, mode_code=mode_code),
     }
+
+
+def _type_is(placements: pd.DataFrame, types: tuple[str, ...]) -> np.ndarray:
+    """Whether each placement's ``setting_type`` is one of ``types``."""
+    return placements["setting_type"].isin(types).to_numpy(bool)
 
 
 def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
@@ -101,6 +113,7 @@ def phase_places(
     placements: pd.DataFrame | None = None,
     *,
     codes: tuple[np.ndarray, np.ndarray] | None = None,
+    setting_rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Whole places per package × phase (rows: ``packages``; columns: PHASES).
 
@@ -116,10 +129,12 @@ def phase_places(
     split over the phases by largest remainder on c_ph. Either way Σ_ph = N exactly.
     Without ``placements`` (publish mode: public information only) every c_ph is 0, so
     the split is by age overlap alone. ``codes``: each placement's position in
-    ``packages`` and in PHASES when the caller has them (else looked up).
+    ``packages`` and in PHASES when the caller has them (else looked up);
+    ``setting_rows``: each placement's row in ``ds.settings``, when the caller has it
+    (used when setting ids are unique: the rows are then what the lookup would find).
     """
     rows = ds.derived(f"kpis.phase_rows {tuple(packages)!r}", lambda: _phase_rows(ds, packages))
-    placed = _placed_by_row(rows, packages, placements, codes)
+    placed = _placed_by_row(rows, packages, placements, codes, setting_rows)
     n_whole, overlap = rows["n_whole"], rows["overlap"]
     c_sum = placed.sum(axis=1)
     has_share = overlap.sum(axis=1) > 0
@@ -164,6 +179,7 @@ def _phase_rows(ds: Dataset, packages: pd.Index) -> dict[str, Any]:
     row_of = np.full((len(settings), len(packages)), -1, np.int64)
     row_of[si[ok], k[ok]] = np.arange(int(ok.sum()))
     return {
+        "settings_unique": settings is ds.settings,  # setting_index positions = rows
         "package": k[ok],
         "n_whole": np.floor(n_places + 1e-9).astype(np.int64),
         "overlap": np.nan_to_num(overlap),
@@ -177,12 +193,16 @@ def _placed_by_row(
     packages: pd.Index,
     placements: pd.DataFrame | None,
     codes: tuple[np.ndarray, np.ndarray] | None = None,
+    setting_rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Children placed per open places row (:func:`_phase_rows`) × phase (0 without placements)."""
     placed = np.zeros((len(rows["n_whole"]), len(PHASES)), np.int64)
     if placements is None or not len(placements):
         return placed
-    si = positions(rows["setting_index"], placements["setting_id"])
+    if setting_rows is not None and rows["settings_unique"]:
+        si = np.asarray(setting_rows, np.int64)
+    else:
+        si = positions(rows["setting_index"], placements["setting_id"])
     if codes is None:
         k = positions(packages, placements["package_id"])
         ph = positions(PHASES, placements["phase"])
@@ -224,6 +244,9 @@ def sufficiency_table(
     unplaced: pd.DataFrame,
     kids: pd.DataFrame,
     placed_c: np.ndarray,
+    *,
+    inmss: np.ndarray | None = None,
+    setting_rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Demand, places, placed (in INMSS), unplaced and shortfall by package × phase.
 
@@ -235,7 +258,9 @@ def sufficiency_table(
     shortfall = max(unplaced − spare_places, 0) ≤ unplaced: the unplaced beyond the
     shortfall are children who cannot use the row's spare places (journey cap, the
     setting's ages or total places, the INMSS cap).
-    ``placed_c`` is each placement's child position in ``kids``.
+    ``placed_c`` is each placement's child position in ``kids``; ``inmss`` whether
+    each placement's setting is INMSS and ``setting_rows`` its row in ``ds.settings``,
+    when the caller has them.
     """
     packages = object_index(ds.packages["package_id"])
     k = positions(packages, kids["package_id"])
@@ -249,10 +274,16 @@ def sufficiency_table(
 
     placed = np.zeros(len(kids), bool)
     placed[placed_c] = True
-    inmss = placements["setting_type"].isin(INMSS_TYPES).to_numpy()
+    inmss = _type_is(placements, INMSS_TYPES) if inmss is None else inmss
     demand = count(np.arange(len(kids)))
     places = (
-        phase_places(ds, packages, placements, codes=(k[placed_c], phase[placed_c]))
+        phase_places(
+            ds,
+            packages,
+            placements,
+            codes=(k[placed_c], phase[placed_c]),
+            setting_rows=setting_rows,
+        )
         .ravel()
         .astype(np.int64)
     )

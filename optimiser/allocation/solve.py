@@ -29,7 +29,7 @@ from optimiser.allocation.unplaced import unplaced_reasons
 from optimiser.allocation.unplaced_cost import RATE_COLUMNS, unplaced_child_costs, unplaced_rates
 from optimiser.dataset.ids import object_index
 from optimiser.dataset.model import Dataset
-from optimiser.schema.tables import INMSS_TYPES
+from optimiser.schema.tables import INMSS_TYPES, MAINSTREAM_TYPES
 
 if TYPE_CHECKING:  # scenarios sit above allocation: a reference for the types only
     from optimiser.scenarios.scenario import Scenario
@@ -131,8 +131,14 @@ def allocate(
     pick = np.sort(np.r_[np.flatnonzero(fixed), free[used]])
     placements = _placements(arcs, pick, kids, ds)
     placed_c = arcs["c"].to_numpy()[pick]
+    # each placement's setting type as an INMSS / mainstream flag, by its settings row
+    # (the placements' setting_type is that row's): once, not per figure
+    stype = ds.settings["setting_type"]
+    inmss_s = stype.isin(INMSS_TYPES).to_numpy(bool)
+    placed_s = arcs["s"].to_numpy()[pick]
+    inmss = inmss_s[placed_s]
     unplaced = unplaced_reasons(ds, kids, arcs, placed_c)
-    rates = unplaced_rates(ds, placements)
+    rates = unplaced_rates(ds, placements, inmss=inmss)
     phase = pd.Series(_first_phase(kids)[_unplaced_positions(len(kids), placed_c)], dtype=object)
     unplaced["unplaced_cost_gbp"] = unplaced_child_costs(rates, unplaced["package_id"], phase)
     penalty = max(
@@ -144,13 +150,24 @@ def allocate(
         placements=placements,
         unplaced=unplaced,
         objective=objective,
-        kpis=allocation_kpis(ds, placements, unplaced, kids, placed_c),
-        sufficiency=sufficiency_table(ds, placements, unplaced, kids, placed_c),
+        kpis=allocation_kpis(
+            ds,
+            placements,
+            unplaced,
+            kids,
+            placed_c,
+            inmss=inmss,
+            mainstream=stype.isin(MAINSTREAM_TYPES).to_numpy(bool)[placed_s],
+            mode_code=arcs["mode_code"].to_numpy()[pick],
+        ),
+        sufficiency=sufficiency_table(
+            ds, placements, unplaced, kids, placed_c, inmss=inmss, setting_rows=placed_s
+        ),
         options=options_frame(arcs),
         duty_weight_gbp=weight,
         unplaced_penalty_gbp=penalty,
         timings_s=timings,
-        warnings=_continuing_over_places(ds, arcs, pick, kids),
+        warnings=_continuing_over_places(ds, arcs, pick, kids, inmss_s),
         unplaced_rates=rates,
     )
     if check:
@@ -182,20 +199,27 @@ def _first_phase(kids: pd.DataFrame) -> np.ndarray:
 
 
 def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first position, size) of each group of equal ``codes``, in code order."""
-    order = np.argsort(codes, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0]) if len(codes) else order
-    return order[starts], np.diff(np.r_[starts, len(codes)])
+    """(first position, size) of each group of equal ``codes`` (≥ 0), in code order.
+
+    Counted by ``bincount`` (the codes are small: setting row × package), not sorted.
+    """
+    if not len(codes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    size = np.bincount(codes)
+    first = np.zeros(len(size), np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first row wins
+    group = np.flatnonzero(size)
+    return first[group], size[group]
 
 
 def _continuing_over_places(
-    ds: Dataset, arcs: pd.DataFrame, pick: np.ndarray, kids: pd.DataFrame
+    ds: Dataset, arcs: pd.DataFrame, pick: np.ndarray, kids: pd.DataFrame, inmss: np.ndarray
 ) -> tuple[str, ...]:
     """Warnings for continuing children kept beyond places (model side; the checker recomputes).
 
-    ``pick``: the chosen arcs' positions in ``arcs``. By setting × the child's package
-    (the places of the arcs' places row, none: 0), then by setting (its total places),
-    each sorted by id; then the INMSS cap.
+    ``pick``: the chosen arcs' positions in ``arcs``; ``inmss``: whether each settings row
+    is INMSS. By setting × the child's package (the places of the arcs' places row, none:
+    0), then by setting (its total places), each sorted by id; then the INMSS cap.
     """
     kept = pick[arcs["fixed"].to_numpy(bool)[pick]]
     s = arcs["s"].to_numpy()[kept]  # setting rows (ids unique, or there are no arcs)
@@ -222,7 +246,7 @@ def _continuing_over_places(
     ):
         out.append(over_places_warning(str(a), m, u, "total places"))
     inmss_cap = ds.policy.inmss_max_places
-    n_inmss = int(ds.settings["setting_type"].isin(INMSS_TYPES).to_numpy()[s].sum())
+    n_inmss = int(inmss[s].sum())
     if inmss_cap is not None and n_inmss > inmss_cap:
         out.append(
             over_places_warning("INMSS", n_inmss, float(inmss_cap), "places under the INMSS cap")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimiser.dataset.ids import positions
+from optimiser.dataset.ids import as_text, object_index, positions
 from optimiser.dataset.model import Dataset
 from optimiser.policy import PHASE_NAMES
 from optimiser.schema.tables import INMSS_TYPES
@@ -61,7 +61,7 @@ def _inmss_fees(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     """
     settings, places = ds.settings, ds.places
     sid = settings["setting_id"].to_numpy(object)
-    if not pd.Index(sid).is_unique:  # the first row of each id, as drop_duplicates keeps it
+    if not _unique(sid):  # the first row of each id, as drop_duplicates keeps it
         keep_s = ~pd.Series(sid).duplicated().to_numpy()
         sid, settings = sid[keep_s], settings[keep_s]
     inmss = settings["setting_type"].isin(INMSS_TYPES).to_numpy()
@@ -74,6 +74,18 @@ def _inmss_fees(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     r = row[ok]
     age = (settings[c].to_numpy(float, na_value=np.nan)[r] for c in ("age_min", "age_max"))
     return (p_pid[ok], *age, fee[ok])
+
+
+def _unique(ids: np.ndarray) -> bool:
+    """``pd.Index(ids).is_unique``, by an object index when no id is missing.
+
+    ``pd.Index`` makes text ids pandas text first (a copy, one string at a time); the
+    object index of the same ids answers alike unless missing values of two kinds
+    (None, NaN) are among them, which pandas text counts as one.
+    """
+    if pd.isna(ids).any():
+        return bool(pd.Index(ids).is_unique)
+    return bool(object_index(ids).is_unique)
 
 
 def _repeated(*keys: np.ndarray) -> np.ndarray:
@@ -103,9 +115,9 @@ def _fallback_fee(ds: Dataset, package: str) -> float:
     return float(own.max()) if len(own) else 0.0
 
 
-def _transport(placements: pd.DataFrame) -> float:
+def _transport(placements: pd.DataFrame, inmss: np.ndarray | None = None) -> float:
     """Mean transport of the INMSS placements, else of all placements, else 0 [GBP/yr]."""
-    inm = placements["setting_type"].isin(INMSS_TYPES).to_numpy(bool)
+    inm = placements["setting_type"].isin(INMSS_TYPES).to_numpy(bool) if inmss is None else inmss
     gbp = placements["transport_cost_gbp"].to_numpy(float)
     for rows in (gbp[inm], gbp):
         if len(rows):
@@ -158,13 +170,16 @@ def _place_rates(ds: Dataset) -> list[tuple[str, str, float | None, float]]:
     return out
 
 
-def unplaced_rates(ds: Dataset, placements: pd.DataFrame) -> pd.DataFrame:
+def unplaced_rates(
+    ds: Dataset, placements: pd.DataFrame, *, inmss: np.ndarray | None = None
+) -> pd.DataFrame:
     """The rate of an unplaced child by package × phase (see the module docstring).
 
     Columns: package_id, phase, place_gbp and transport_gbp (the derived parts, NaN where
     the policy gives the rate), unplaced_cost_gbp [GBP/yr], source ("policy" or "derived").
+    ``inmss``: whether each placement's ``setting_type`` is INMSS, when the caller has it.
     """
-    transport = _transport(placements)
+    transport = _transport(placements, inmss)
     rows = [
         (package, phase, np.nan, np.nan, given, "policy")
         if given is not None
@@ -181,12 +196,13 @@ def unplaced_child_costs(rates: pd.DataFrame, packages: pd.Series, phases: pd.Se
     rate = rates["unplaced_cost_gbp"].to_numpy(float)
     lookup: dict[tuple[str, str], float] = {}
     for key, value in zip(
-        zip(rates["package_id"].astype(str), rates["phase"].astype(str), strict=True),
+        zip(as_text(rates["package_id"]), as_text(rates["phase"]), strict=True),
         rate,
         strict=True,
     ):
         lookup.setdefault(key, value)  # a repeated key: its first rate
-    keys = zip(packages.astype(str).tolist(), phases.astype(str).tolist(), strict=True)
+    # as_text is astype(str) without building a text column when the values are text
+    keys = zip(as_text(packages).tolist(), as_text(phases).tolist(), strict=True)
     return np.nan_to_num(np.array([lookup.get(k, np.nan) for k in keys], float))
 
 

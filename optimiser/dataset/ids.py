@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["as_text", "first_rows", "object_index", "positions"]
+__all__ = ["as_text", "first_rows", "object_frame", "object_index", "positions"]
 
 
 def object_index(values: Any) -> pd.Index:
@@ -133,3 +133,31 @@ def first_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             code = code * (len(names) + 1) + k
         unique = len(np.unique(code)) == len(code)
     return frame if unique else frame.drop_duplicates(keys)
+
+
+def object_frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """A DataFrame of ``columns`` (arrays or Series of one length, a RangeIndex), in order.
+
+    A NumPy object array stays a column of Python objects, as ``pd.Series(values,
+    dtype=object)`` keeps it: pandas 3 would otherwise convert an object array of text to
+    its own string type, one string at a time. Other arrays and Series are taken as
+    pandas takes them. The frame holds its own copy of the values.
+
+    Parameters
+    ----------
+    columns : dict of str to numpy.ndarray or Series
+        The columns, by name.
+
+    Returns
+    -------
+    DataFrame
+        One column per entry, with a RangeIndex.
+    """
+    return pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object, copy=False)
+            if isinstance(values, np.ndarray) and values.dtype == object
+            else values
+            for name, values in columns.items()
+        }
+    )

@@ -33,6 +33,7 @@ def transport_kpis(
     *,
     child_pos: np.ndarray | None = None,
     needs: pd.DataFrame | None = None,
+    mode_code: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Headline transport figures of an allocation (added to ``allocate().kpis``).
 
@@ -41,6 +42,9 @@ def transport_kpis(
     personal_budget_children; transported_over_journey_cap. ``child_pos`` and
     ``needs``: as in :func:`placement_transport`, whose view these figures sum
     (worked out here on the arrays alone, without building that view).
+    ``mode_code``: each placement's mode code as :func:`assess_codes` gave it for the
+    placement's own distance and child (−1 not transported), when the caller has it
+    (``allocate`` has it from the arcs); with ``child_pos``, the rules are not run again.
     """
     needs = child_needs(ds) if needs is None else needs
     if child_pos is None:
@@ -54,7 +58,11 @@ def transport_kpis(
         budget = (moved["mode"] == "personal_budget").to_numpy(bool)
         over = moved["over_cap"].to_numpy(bool)
     else:
-        code, eligible, over_all = _codes(ds, placements, needs, child_pos)
+        if mode_code is None:
+            code, eligible, over_all = _codes(ds, placements, needs, child_pos)
+        else:  # eligible exactly when assess_codes gave a mode
+            code, eligible = np.asarray(mode_code), np.asarray(mode_code) >= 0
+            over_all = _over_cap(ds, placements, needs["age"].to_numpy()[child_pos])
         cost = placements["transport_cost_gbp"].to_numpy(float)[eligible]
         alone = code[eligible] == MODES.index("solo_taxi")
         budget = code[eligible] == MODES.index("personal_budget")
@@ -92,10 +100,14 @@ def _codes(
         agreed=mode_codes(needs["travel_mode"].to_numpy()[child_pos]),
         policy=ds.policy,
     )
-    over = over_journey_cap(
+    return code, np.asarray(eligible, bool), _over_cap(ds, placements, age)
+
+
+def _over_cap(ds: Dataset, placements: pd.DataFrame, age: np.ndarray) -> np.ndarray:
+    """Whether each placement's journey is over the cap of its child's age [years]."""
+    return over_journey_cap(
         placements["travel_min"].to_numpy(float), ds.policy.travel_caps_min(age)
     )
-    return code, np.asarray(eligible, bool), over
 
 
 _BREAKDOWNS = {

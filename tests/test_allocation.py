@@ -34,6 +34,7 @@ from helpers import DESIGN_KPIS, FLAT_TRANSPORT
 
 import optimiser
 from optimiser.allocation import network
+from optimiser.allocation import unplaced as unplaced_module
 from optimiser.allocation.arcs import build_arcs, child_frame
 from optimiser.allocation.network import build_flow_network, residual_capacities
 
@@ -689,7 +690,11 @@ def test_nobody_placeable_is_reported_not_raised(case):
     assert res.objective == 1_000_000.0
 
 
-def test_unplaced_reasons_with_numbers(case):
+@pytest.mark.parametrize("block", [None, 0], ids=["tables", "by-age"])
+def test_unplaced_reasons_with_numbers(case, block, monkeypatch):
+    # block 0: every package's children go by age with a KD-tree (the national path)
+    if block is not None:
+        monkeypatch.setattr(unplaced_module, "NEAREST_BLOCK", block)
     # S (380000) P1 ×1, T (381000) P1 ×2, both ages 4-11, £20000.
     # U1 needs P2 (nobody offers it); U2 is 15 (no P1 setting takes 15);
     # U3 lives 20 km west: S 26 road km = 65 min, T 68.25 min > 45.

@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/duty_weight_flows.py SIZE [--full]
+    python benchmarks/duty_weight_flows.py SIZE [--full] [--floor]
 
 SIZE is a ``bench_allocation.py`` size (default, la, 20k, national). On the network exactly
 as ``allocate`` builds it, prints: W, W' (twice the largest other-terms cost of a choice
@@ -10,7 +10,8 @@ arc, + 1), U (the max flow without the non-duty choice arcs: the cheap certifica
 :func:`duty_weight.solve_max_flow_min_cost_bonus`), then the CPU and wall
 seconds, duties honoured, children placed and full-W cost of: the max flow at least cost
 with cost −1 on the duty arcs (its duties are D*, the exact certificate), the W' solve and
-(``--full``) the full-W solve.
+(``--full``) the full-W solve and (``--floor``) the solve with no duty weight at all (not
+the model: the floor of any duty weight on this network).
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def main(argv: list[str]) -> int:
     run("W'", net.cost + np.where(duty, weight - moderate, 0))
     if "--full" in argv:
         run("full W", net.cost)
+    if "--floor" in argv:  # not the model: what the flow costs with no duty weight at all
+        run("no duty weight (W = 0)", net.cost + np.where(duty, weight, 0))
     print(f"load at the end {os.getloadavg()[0]:.1f}")
     return 0
 

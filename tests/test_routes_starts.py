@@ -2,8 +2,8 @@
 
 A greedy local optimum traps PyVRP's iterated local search (benchmarks/results/routes.md):
 on the 12 spread children below, the search from the greedy plan alone ends 10% dearer
-than the default, which also searches from PyVRP's own start (two seeds) and keeps the
-cheapest plan. Geometry and rates as tests/test_routes.py (``make_case``).
+than the default, which also searches from PyVRP's own start and keeps the cheaper
+plan. Geometry and rates as tests/test_routes.py (``make_case``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def test_cold_starts_escape_the_greedy_plans_trap(monkeypatch):
     new = estimate_routes(ds, placed)
     monkeypatch.setattr(estimate, "PYVRP_COLD_STARTS", 0)  # the greedy start only (the old rule)
     old = estimate_routes(ds, placed)
-    # measured: £142,644 a year from the greedy start alone, £129,781 with the two more starts
+    # measured: £142,644 a year from the greedy start alone, £129,781 with PyVRP's own start too
     assert new.summary["cost_gbp"] < 0.95 * old.summary["cost_gbp"]
     assert new.summary["riders_over_cap_by_sharing"] == 0
     assert sorted(new.riders["child_id"]) == sorted(placed["child_id"])

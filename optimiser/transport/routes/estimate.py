@@ -35,8 +35,8 @@ each setting's status is "optimal" only when trivially so (one child), else
 vehicle, or their solo taxi) gives the gap that remains.
 
 Engines, measured in one run (benchmarks/results/routes.md): the default (OR-Tools'
-greedy plan improved by PyVRP, beside two searches from PyVRP's own start, the cheapest
-plan kept) cost less than OR-Tools' greedy descent, than its guided local search at 10 s
+greedy plan improved by PyVRP, beside a search from PyVRP's own start, the cheaper plan
+kept) cost less than OR-Tools' greedy descent, than its guided local search at 10 s
 and than PyVRP on its own at 10 s, on the default data and on the 5k area, in total and
 setting by setting against the benchmark's PyVRP run; on CVRPLIB set X PyVRP came far
 closer to best-known than OR-Tools' guided local search. Each PyVRP search stops after a
@@ -84,10 +84,12 @@ PYVRP_ITERATIONS_PER_CHILD, PYVRP_MIN_ITERATIONS, PYVRP_MAX_ITERATIONS = 5, 100,
 #: start (seeds ``seed``, ``seed + 1``, ...) of PYVRP_COLD_ITERATIONS iterations each; the
 #: cheapest plan is kept. The greedy plan is a deep local optimum that traps PyVRP's
 #: late-acceptance search (it seldom leaves the greedy fleet mix), while PyVRP's own start
-#: is very seed-dependent, so the starts complement each other. 500 iterations is more
-#: than PyVRP on its own gets per setting in 10 s on the default data (about 10 s ÷ 1,086
-#: children ÷ ~9 µs per iteration and child); benchmarks/results/routes.md for the choice.
-PYVRP_COLD_STARTS, PYVRP_COLD_ITERATIONS = 2, 500
+#: is very seed-dependent, so the starts complement each other. 500 iterations is about
+#: what PyVRP on its own gets per setting in 10 s on the default data (10 s ÷ 1,086
+#: children ÷ ~9 µs per iteration and child at 2 cores shared); a second start of its own
+#: cost as much time again for little gain against PyVRP seeds not among the starts'
+#: (benchmarks/results/routes.md).
+PYVRP_COLD_STARTS, PYVRP_COLD_ITERATIONS = 1, 500
 
 
 def estimate_routes(

@@ -86,9 +86,9 @@ PYVRP_ITERATIONS_PER_CHILD, PYVRP_MIN_ITERATIONS, PYVRP_MAX_ITERATIONS = 5, 100,
 #: late-acceptance search (it seldom leaves the greedy fleet mix), while PyVRP's own start
 #: is very seed-dependent, so the starts complement each other. 500 iterations is about
 #: what PyVRP on its own gets per setting in 10 s on the default data (10 s ÷ 1,086
-#: children ÷ ~9 µs per iteration and child at 2 cores shared); a second start of its own
-#: cost as much time again for little gain against PyVRP seeds not among the starts'
-#: (benchmarks/results/routes.md).
+#: children ÷ ~9 µs per iteration and child at 2 cores shared). A second start of its own
+#: (seed + 1) took the 5k area from 48 s to 71 s and only cut the settings a PyVRP run of
+#: another seed still won there from 7 to 5 of 196 (benchmarks/results/routes.md).
 PYVRP_COLD_STARTS, PYVRP_COLD_ITERATIONS = 1, 500
 
 

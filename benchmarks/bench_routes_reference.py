@@ -3,7 +3,8 @@
 Usage (from the repository root)::
 
     nice -n 10 python benchmarks/bench_routes_reference.py [--time-limit 10]
-        [--instances all] [--sizes default,5k] [--out benchmarks/results/routes.md]
+        [--instances all] [--sizes default,5k] [--peer-seeds 0,1,2]
+        [--out benchmarks/results/routes.md]
 
 In one process:
 
@@ -183,8 +184,13 @@ def plan_checks(plan: optimiser.transport.routes.RoutePlan, policy: optimiser.Po
     return bool(ok)
 
 
-def run_sen(size: str, time_limit_s: float, same_time: bool = False) -> list[dict]:
-    """The route methods on one SEN data set, on the same allocation."""
+def run_sen(
+    size: str, time_limit_s: float, same_time: bool = False, peer_seeds: tuple[int, ...] = (0,)
+) -> list[dict]:
+    """The route methods on one SEN data set, on the same allocation.
+
+    The peer runs with ``peer_seeds[0]``; each further seed adds a peer run of its own.
+    """
     ds = build(size)
     res = optimiser.allocate(ds)
     methods = [
@@ -193,8 +199,20 @@ def run_sen(size: str, time_limit_s: float, same_time: bool = False) -> list[dic
         ("OR-Tools GLS", dict(method="ortools", guided=True, time_limit_s=time_limit_s)),
         (
             "PyVRP (peer)",
-            dict(method="pyvrp", guided=True, warm_start=False, time_limit_s=time_limit_s),
+            dict(
+                method="pyvrp",
+                guided=True,
+                warm_start=False,
+                time_limit_s=time_limit_s,
+                seed=peer_seeds[0],
+            ),
         ),
+    ] + [
+        (
+            f"PyVRP (peer, seed {s})",
+            dict(method="pyvrp", guided=True, warm_start=False, time_limit_s=time_limit_s, seed=s),
+        )
+        for s in peer_seeds[1:]
     ]
     plans = {}
     rows = []
@@ -205,7 +223,13 @@ def run_sen(size: str, time_limit_s: float, same_time: bool = False) -> list[dic
         methods.append(
             (
                 "PyVRP (peer, default's time)",
-                dict(method="pyvrp", guided=True, warm_start=False, time_limit_s=spent),
+                dict(
+                    method="pyvrp",
+                    guided=True,
+                    warm_start=False,
+                    time_limit_s=spent,
+                    seed=peer_seeds[0],
+                ),
             )
         )
     for name, kw in methods:
@@ -232,12 +256,23 @@ def run_sen(size: str, time_limit_s: float, same_time: bool = False) -> list[dic
         )
     peer = plans["PyVRP (peer)"].settings.set_index("setting_id")["cost_gbp"]
     peer_total = rows[3]["cost"]
+    peer_runs = [name for name in plans if name.startswith("PyVRP (peer") and "time" not in name]
     for row in rows:
         mine = plans[row["engine"]].settings.set_index("setting_id")["cost_gbp"]
         row["vs_peer"] = row["cost"] / peer_total
         above = (mine - peer.reindex(mine.index)).clip(lower=0)
         row["settings_above_peer"] = int((above > 0.5).sum())
         row["excess_over_peer_gbp"] = float(above[above > 0.5].sum())
+        # against every peer run (one per seed): settings costlier, their excess, cost ratio
+        row["vs_peer_runs"] = {}
+        for name in peer_runs:
+            other = plans[name].settings.set_index("setting_id")["cost_gbp"]
+            over = (mine - other.reindex(mine.index)).clip(lower=0)
+            row["vs_peer_runs"][name] = [
+                int((over > 0.5).sum()),
+                float(over[over > 0.5].sum()),
+                row["cost"] / plans[name].summary["cost_gbp"],
+            ]
     return rows
 
 
@@ -257,6 +292,7 @@ def markdown(rows: list[dict], args: argparse.Namespace, before: str, after: str
         "nice -n 10 python benchmarks/bench_routes_reference.py "
         f"--time-limit {args.time_limit:g} --instances {args.instances} --sizes {args.sizes}"
         + (" --same-time" if args.same_time else "")
+        + (f" --peer-seeds {args.peer_seeds}" if args.peer_seeds != "0" else "")
     )
     lines = [
         "# Route engines: CVRPLIB set X and the SEN instances",
@@ -325,6 +361,24 @@ def markdown(rows: list[dict], args: argparse.Namespace, before: str, after: str
                 f"| {r['time_s']:.1f} | {r['cpu_s']:.1f} | {r['time_limit_settings']} "
                 f"| {'pass' if r['checks_pass'] else 'FAIL'} |"
             )
+        runs = list(sen[0].get("vs_peer_runs", {}))
+        if len(runs) > 1:
+            lines += [
+                "",
+                "The default against each peer run (settings costlier than that run, their "
+                "excess £, cost ÷ that run's):",
+                "",
+                "| data | " + " | ".join(runs) + " |",
+                "|---|" + "---:|" * len(runs),
+            ]
+            for r in sen:
+                if r["engine"] != "pyvrp (default)":
+                    continue
+                cells = [
+                    f"{a} of {r['settings']:,.0f} ({b:,.0f}) · {c:.4f}"
+                    for a, b, c in (r["vs_peer_runs"][k] for k in runs)
+                ]
+                lines.append(f"| {r['instance']} | " + " | ".join(cells) + " |")
         lines += [
             "",
             "Target: the default's cost ≤ the peer's (÷ PyVRP (peer) ≤ 1). Settings costlier "
@@ -348,6 +402,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also give PyVRP alone as long as the default estimate took on each SEN set",
     )
+    parser.add_argument(
+        "--peer-seeds",
+        default="0",
+        help="comma-separated PyVRP seeds of the SEN peer runs (the first is the reference)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "routes.md")
     args = parser.parse_args(argv)
     bks = best_known()
@@ -359,6 +418,10 @@ def main(argv: list[str] | None = None) -> int:
         else args.instances.split(",")
     )
     sizes = [] if args.sizes == "none" else args.sizes.split(",")
+    try:
+        peer_seeds = tuple(int(x) for x in args.peer_seeds.split(","))
+    except ValueError:
+        parser.error(f"--peer-seeds must be comma-separated integers; found {args.peer_seeds!r}")
     for name in names:
         if name not in bks:
             parser.error(f"unknown instance {name!r}; see {CVRPLIB / 'bks.csv'}")
@@ -371,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += run_x(name, bks[name], args.time_limit)
         print(*(f"{r['engine']} {100 * r['gap']:.2f}%" for r in rows[-3:]), name, flush=True)
     for size in sizes:
-        rows += run_sen(size, args.time_limit, args.same_time)
+        rows += run_sen(size, args.time_limit, args.same_time, peer_seeds)
         print(*(f"{r['engine']} {r['cost']:,.0f}" for r in rows if r["part"] == "SEN"), flush=True)
     text = markdown(rows, args, before, uptime())
     args.out.parent.mkdir(parents=True, exist_ok=True)

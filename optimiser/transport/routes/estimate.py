@@ -35,11 +35,12 @@ each setting's status is "optimal" only when trivially so (one child), else
 vehicle, or their solo taxi) gives the gap that remains.
 
 Engines, measured in one run (benchmarks/results/routes.md): the default (OR-Tools'
-greedy plan improved by PyVRP) cost less than OR-Tools' greedy descent, than its guided
-local search at 10 s and than PyVRP on its own at 10 s, on the default data and on the
-5k area; on CVRPLIB set X PyVRP came far closer to best-known than OR-Tools' guided
-local search. PyVRP's search stops after a fixed number of seeded iterations per
-setting, so plans repeat byte for byte.
+greedy plan improved by PyVRP, beside a search from PyVRP's own start, the cheaper plan
+kept) cost less than OR-Tools' greedy descent, than its guided local search at 10 s
+and than PyVRP on its own at 10 s, on the default data and on the 5k area, in total and
+setting by setting against the benchmark's PyVRP run; on CVRPLIB set X PyVRP came far
+closer to best-known than OR-Tools' guided local search. Each PyVRP search stops after a
+fixed number of seeded iterations, so plans repeat byte for byte.
 """
 
 from __future__ import annotations
@@ -72,12 +73,23 @@ METHODS = ("pyvrp", "ortools", "nearest_neighbour")
 
 #: Least safety cap [s] on one setting's greedy descent (its work cap binds long before).
 GREEDY_SAFETY_S = 5.0
-#: Least safety cap [s] on each of one setting's two searches with "pyvrp" (greedy
-#: descent, then PyVRP): its iteration cap binds long before on a machine not overloaded.
+#: Least safety cap [s] on each of one setting's searches with "pyvrp" (greedy descent,
+#: PyVRP from its plan, PyVRP from its own starts): their work caps bind long before on a
+#: machine not overloaded.
 PYVRP_SAFETY_S = 30.0
 #: PyVRP's work cap on one setting: iterations of its iterated local search per routed
 #: child, plus a floor, at most a ceiling (benchmarks/results/routes.md for the choice).
 PYVRP_ITERATIONS_PER_CHILD, PYVRP_MIN_ITERATIONS, PYVRP_MAX_ITERATIONS = 5, 100, 1_000
+#: Beside the search from the greedy plan, PYVRP_COLD_STARTS searches from PyVRP's own
+#: start (seeds ``seed``, ``seed + 1``, ...) of PYVRP_COLD_ITERATIONS iterations each; the
+#: cheapest plan is kept. The greedy plan is a deep local optimum that traps PyVRP's
+#: late-acceptance search (it seldom leaves the greedy fleet mix), while PyVRP's own start
+#: is very seed-dependent, so the starts complement each other. 500 iterations is about
+#: what PyVRP on its own gets per setting in 10 s on the default data (10 s ÷ 1,086
+#: children ÷ ~9 µs per iteration and child at 2 cores shared). A second start of its own
+#: (seed + 1) took the 5k area from 48 s to 71 s and only cut the settings a PyVRP run of
+#: another seed still won there from 7 to 5 of 196 (benchmarks/results/routes.md).
+PYVRP_COLD_STARTS, PYVRP_COLD_ITERATIONS = 1, 500
 
 
 def estimate_routes(
@@ -98,12 +110,13 @@ def estimate_routes(
     placements : an AllocationResult or its placements DataFrame.
     time_limit_s : total time budget [s] (model building counts). By default each
         setting's search stops by itself: PyVRP after a fixed number of iterations
-        (PYVRP_ITERATIONS_PER_CHILD per child, between PYVRP_MIN_ITERATIONS and
-        PYVRP_MAX_ITERATIONS), OR-Tools' greedy descent at its local optimum or after a
-        fixed number of improving moves, so the plan is the same on every run; the
-        budget left is only a safety cap on each setting's search (at least
-        PYVRP_SAFETY_S for "pyvrp", GREEDY_SAFETY_S for "ortools", so the budget can be
-        overrun on a heavily loaded machine rather than give a different plan), and a
+        (from the greedy plan PYVRP_ITERATIONS_PER_CHILD per child, between
+        PYVRP_MIN_ITERATIONS and PYVRP_MAX_ITERATIONS; from each of PYVRP_COLD_STARTS
+        starts of its own PYVRP_COLD_ITERATIONS), OR-Tools' greedy descent at its local
+        optimum or after a fixed number of improving moves, so the plan is the same on
+        every run; the budget left is only a safety cap on each setting's searches (at
+        least PYVRP_SAFETY_S for "pyvrp", GREEDY_SAFETY_S for "ortools", so the budget can
+        be overrun on a heavily loaded machine rather than give a different plan), and a
         setting it stops is marked "time limit" (such a plan may differ between runs).
         With ``guided`` each setting instead searches for the budget left in proportion
         to its share of the children left (at least 0.02 s).
@@ -112,10 +125,13 @@ def estimate_routes(
     guided : search to each setting's time limit (PyVRP with no iteration cap; OR-Tools
         with guided local search instead of greedy descent): better plans, not
         reproducible across runs or machines.
-    seed : PyVRP's random seed (ignored by the other methods).
-    warm_start : "pyvrp" only: start each setting's search from OR-Tools' greedy descent
-        plan (the default: never costlier than "ortools"); False runs PyVRP on its own
-        (the peer figure of the benchmarks).
+    seed : PyVRP's random seed (ignored by the other methods); the starts of PyVRP's own
+        use ``seed``, ``seed + 1``, ...
+    warm_start : "pyvrp" only: search from OR-Tools' greedy descent plan and from
+        PYVRP_COLD_STARTS starts of PyVRP's own, keeping the cheapest plan (the default:
+        never costlier than "ortools"); False runs PyVRP on its own from one start, with
+        ``seed`` (the peer figure of the benchmarks). ``guided`` searches from the greedy
+        plan only.
 
     Returns
     -------
@@ -168,6 +184,8 @@ def estimate_routes(
                     time_limit_s=share,
                     seed=seed,
                     warm_start=warm_start,
+                    cold_starts=0 if guided or not warm_start else PYVRP_COLD_STARTS,
+                    cold_iterations=PYVRP_COLD_ITERATIONS,
                 )
             left -= len(kids)
         else:

@@ -4,7 +4,8 @@ All return routes as lists of instance nodes (:mod:`optimiser.transport.routes.i
 drop order; a child on no route travels by solo taxi. The routing model (the
 formulation is in :mod:`optimiser.transport.routes.estimate`) is built once in integer pence
 and seconds (:func:`routing_arrays`) and solved by :func:`optimiser._solver.solve_vrp`
-(OR-Tools routing) or :func:`optimiser._solver.pyvrp_engine.solve_vrp_pyvrp` (PyVRP).
+(OR-Tools routing) or :func:`optimiser._solver.pyvrp_engine.solve_vrp_pyvrp` (PyVRP; by
+default from OR-Tools' plan and from starts of its own, the cheapest plan kept).
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def solve_routes_pyvrp(
     time_limit_s: float,
     seed: int = 0,
     warm_start: bool = True,
+    cold_starts: int = 0,
+    cold_iterations: int = 0,
 ) -> tuple[list[list[int]], str]:
     """Routes (lists of nodes in drop order) by PyVRP, and the status.
 
@@ -116,11 +119,14 @@ def solve_routes_pyvrp(
     :func:`optimiser._solver.pyvrp_engine.solve_vrp_pyvrp`: ``iterations`` of its
     iterated local search with ``seed``, so the same plan on every run and machine
     (None: search to ``time_limit_s``). With ``warm_start`` the search starts from
-    OR-Tools' greedy descent plan (:func:`solve_routes`; PyVRP on its own is weak at
-    choosing the fleet mix from its own start, benchmarks/results/routes.md), so the plan
-    never costs more than OR-Tools'. ``time_limit_s`` caps each of the searches (the
-    greedy descent's and PyVRP's; status "time limit" when it stops one first: such a
-    plan may differ between runs).
+    OR-Tools' greedy descent plan (:func:`solve_routes`), so the plan never costs more
+    than OR-Tools'. A greedy local optimum can trap PyVRP's search (it then rarely leaves
+    the greedy plan's fleet mix), so ``cold_starts`` further searches of
+    ``cold_iterations`` each start from PyVRP's own start, with seeds ``seed``,
+    ``seed + 1``, ...; the cheapest plan of all (by the model's objective; the first on a
+    tie) is kept, so the result still never costs more than the greedy start.
+    ``time_limit_s`` caps each of the searches (status "time limit" when it stops one
+    first: such a plan may differ between runs).
     """
     n = len(site.km) - 1
     arrays = routing_arrays(site, policy)
@@ -132,9 +138,19 @@ def solve_routes_pyvrp(
         seed=seed,
         initial=initial,
     )
-    if initial is not None and initial.hit_time_limit:
-        sol = replace(sol, hit_time_limit=True)
-    return _routes_of(sol, n)
+    hit = sol.hit_time_limit or (initial is not None and initial.hit_time_limit)
+    for j in range(cold_starts if n > 1 else 0):
+        other = solve_vrp_pyvrp(
+            **arrays,  # type: ignore[arg-type]
+            max_iterations=cold_iterations,
+            time_limit_s=time_limit_s,
+            seed=seed + j,
+        )
+        hit = hit or other.hit_time_limit
+        cheaper = sol.status == "unknown" or other.objective < sol.objective
+        if other.status != "unknown" and cheaper:
+            sol = other
+    return _routes_of(replace(sol, hit_time_limit=hit), n)
 
 
 def _routes_of(sol: VrpSolution, n: int) -> tuple[list[list[int]], str]:

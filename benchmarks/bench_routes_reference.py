@@ -193,44 +193,24 @@ def run_sen(
     """
     ds = build(size)
     res = optimiser.allocate(ds)
+
+    def peer(seed: int, seconds: float) -> dict:
+        """PyVRP on its own: no greedy start, searching for ``seconds``."""
+        return dict(method="pyvrp", guided=True, warm_start=False, time_limit_s=seconds, seed=seed)
+
     methods = [
         ("pyvrp (default)", dict()),
         ("ortools greedy", dict(method="ortools")),
         ("OR-Tools GLS", dict(method="ortools", guided=True, time_limit_s=time_limit_s)),
-        (
-            "PyVRP (peer)",
-            dict(
-                method="pyvrp",
-                guided=True,
-                warm_start=False,
-                time_limit_s=time_limit_s,
-                seed=peer_seeds[0],
-            ),
-        ),
-    ] + [
-        (
-            f"PyVRP (peer, seed {s})",
-            dict(method="pyvrp", guided=True, warm_start=False, time_limit_s=time_limit_s, seed=s),
-        )
-        for s in peer_seeds[1:]
-    ]
+        ("PyVRP (peer)", peer(peer_seeds[0], time_limit_s)),
+    ] + [(f"PyVRP (peer, seed {s})", peer(s, time_limit_s)) for s in peer_seeds[1:]]
     plans = {}
     rows = []
     if same_time:  # the peer again, given as long as the default took (measured first)
         t = time.perf_counter()
         estimate_routes(ds, res)
-        spent = time.perf_counter() - t
         methods.append(
-            (
-                "PyVRP (peer, default's time)",
-                dict(
-                    method="pyvrp",
-                    guided=True,
-                    warm_start=False,
-                    time_limit_s=spent,
-                    seed=peer_seeds[0],
-                ),
-            )
+            ("PyVRP (peer, default's time)", peer(peer_seeds[0], time.perf_counter() - t))
         )
     for name, kw in methods:
         t, c = time.perf_counter(), time.process_time()

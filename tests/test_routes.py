@@ -204,7 +204,6 @@ def test_default_data_plan_adds_up(default_routes):
     # its time is a benchmark's (benchmarks/bench_routes_reference.py), not a unit test's
     res, plan = default_routes  # estimate_routes(default_ds, allocate(default_ds), 10 s)
     s = plan.summary
-    assert s["time_s"] > 0
     assert s["transported_children"] == res.kpis["transported_children"]
     assert 0.3 <= s["saving_share"] < 1
     assert s["riders_over_cap_by_sharing"] == 0

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
-from optimiser.dataset.ids import object_index, positions
+from optimiser.dataset.ids import code_groups, object_index, positions
 from optimiser.dataset.model import Dataset
 from optimiser.policy import over_journey_cap
 
@@ -91,17 +91,6 @@ def allocation_warnings(ds: Dataset, res: AllocationResult) -> list[str]:
     return _continuing_over_places(ds, _joined(ds, res.placements))
 
 
-def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first row, rows) of each group of equal ``codes`` (codes ≥ 0), in code order."""
-    if not len(codes):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    rows = np.bincount(codes)
-    first = np.zeros(len(rows), np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first row wins
-    group = np.flatnonzero(rows)
-    return first[group], rows[group]
-
-
 def _continuing_over_places(ds: Dataset, rows: _Rows) -> list[str]:
     """Warnings for continuing children kept beyond places, by setting × package and setting.
 
@@ -119,7 +108,7 @@ def _continuing_over_places(ds: Dataset, rows: _Rows) -> list[str]:
     pair = np.where(
         (s_code >= 0) & (p_code >= 0), s_code * (p_code.max(initial=0) + 1) + p_code, -1
     )
-    first, n = _groups(pair[pair >= 0])
+    first, n = code_groups(pair[pair >= 0])
     first = np.flatnonzero(pair >= 0)[first]
     over = n > n_places[first]
     for i, m in sorted(
@@ -127,7 +116,7 @@ def _continuing_over_places(ds: Dataset, rows: _Rows) -> list[str]:
         key=lambda t: (sid[t[0]], pkg[t[0]]),
     ):
         out.append(over_places_warning(f"{sid[i]} × {pkg[i]}", m, float(n_places[i])))
-    first, n = _groups(s_code[s_code >= 0])
+    first, n = code_groups(s_code[s_code >= 0])
     first = np.flatnonzero(s_code >= 0)[first]
     over = ~np.isnan(total[first]) & (n > total[first])
     for i, m in sorted(
@@ -439,14 +428,8 @@ def _overfull(
     The limit is never below the continuing children kept there (``kept_rows``); a NaN
     limit (unknown) flags nothing. Groups in code order, counted by ``bincount``.
     """
-    if not len(codes):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    used = np.bincount(codes)
-    kept = np.bincount(codes, weights=kept_rows)
-    first = np.zeros(len(used), np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first row wins
-    group = np.flatnonzero(used)
-    first, used, kept = first[group], used[group], kept[group]
+    first, used = code_groups(codes)
+    kept = np.bincount(codes, weights=kept_rows)[codes[first]] if len(codes) else np.zeros(0)
     lim = np.maximum(limit[first], kept)
     bad = np.flatnonzero(used > lim)
     return first[bad], used[bad], lim[bad]

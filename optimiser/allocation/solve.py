@@ -27,9 +27,9 @@ from optimiser.allocation.kpis import allocation_kpis, sufficiency_table
 from optimiser.allocation.network import build_flow_network
 from optimiser.allocation.unplaced import unplaced_reasons
 from optimiser.allocation.unplaced_cost import RATE_COLUMNS, unplaced_child_costs, unplaced_rates
-from optimiser.dataset.ids import object_index
+from optimiser.dataset.ids import code_groups, object_index
 from optimiser.dataset.model import Dataset
-from optimiser.schema.tables import INMSS_TYPES, MAINSTREAM_TYPES
+from optimiser.schema.tables import INMSS_TYPES
 
 if TYPE_CHECKING:  # scenarios sit above allocation: a reference for the types only
     from optimiser.scenarios.scenario import Scenario
@@ -157,7 +157,7 @@ def allocate(
             kids,
             placed_c,
             inmss=inmss,
-            mainstream=stype.isin(MAINSTREAM_TYPES).to_numpy(bool)[placed_s],
+            mainstream=arcs["mainstream"].to_numpy(bool)[pick],  # the arcs' own flag
             mode_code=arcs["mode_code"].to_numpy()[pick],
         ),
         sufficiency=sufficiency_table(
@@ -198,20 +198,6 @@ def _first_phase(kids: pd.DataFrame) -> np.ndarray:
     return phase[first[code]]
 
 
-def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first position, size) of each group of equal ``codes`` (≥ 0), in code order.
-
-    Counted by ``bincount`` (the codes are small: setting row × package), not sorted.
-    """
-    if not len(codes):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    size = np.bincount(codes)
-    first = np.zeros(len(size), np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first row wins
-    group = np.flatnonzero(size)
-    return first[group], size[group]
-
-
 def _continuing_over_places(
     ds: Dataset, arcs: pd.DataFrame, pick: np.ndarray, kids: pd.DataFrame, inmss: np.ndarray
 ) -> tuple[str, ...]:
@@ -228,7 +214,7 @@ def _continuing_over_places(
     k = pd.factorize(pkg)[0]
     sid = ds.settings["setting_id"].to_numpy(object)
     offered = ds.places["places"].to_numpy(float, na_value=0.0)
-    first, n = _groups(s * (k.max(initial=0) + 2) + (k + 1))
+    first, n = code_groups(s * (k.max(initial=0) + 2) + (k + 1))
     places = np.where(p[first] >= 0, offered[np.maximum(p[first], 0)], 0.0)
     over = n > places
     flagged = sorted(
@@ -237,7 +223,7 @@ def _continuing_over_places(
     )
     out = [over_places_warning(f"{a} × {b}", m, u) for a, b, m, u in flagged]
     total = ds.settings["total_places"].to_numpy(float, na_value=np.nan)
-    first, n = _groups(s)
+    first, n = code_groups(s)
     cap = total[s[first]]
     over = ~np.isnan(cap) & (n > cap)
     for a, m, u in sorted(

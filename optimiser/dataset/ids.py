@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["as_text", "first_rows", "object_frame", "object_index", "positions"]
+__all__ = ["as_text", "code_groups", "first_rows", "object_frame", "object_index", "positions"]
 
 
 def object_index(values: Any) -> pd.Index:
@@ -161,3 +161,19 @@ def object_frame(columns: dict[str, Any]) -> pd.DataFrame:
             for name, values in columns.items()
         }
     )
+
+
+def code_groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first position, size) of each group of equal ``codes``, in code order.
+
+    ``codes`` are small whole numbers ≥ 0 (e.g. setting row × package): counted by
+    ``bincount`` rather than sorted; the same groups as a stable argsort gives.
+    """
+    codes = np.asarray(codes, np.int64)
+    if not len(codes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    size = np.bincount(codes)
+    first = np.zeros(len(size), np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # reversed: the first row wins
+    group = np.flatnonzero(size)
+    return first[group], size[group]

@@ -209,6 +209,15 @@ def transport_cmd(
             "runs repeat exactly unless a setting is marked 'time limit'.",
         ),
     ] = 10.0,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes searching the settings' routes side by side (default: one per "
+            "core); the plan is the same for any number.",
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -256,7 +265,7 @@ def transport_cmd(
     if not routes:
         return
     with console.status("Estimating shared routes…"):
-        plan = estimate_routes(ds, res, time_limit_s=time_limit, method=method)
+        plan = estimate_routes(ds, res, time_limit_s=time_limit, method=method, workers=workers)
     m = plan.summary
     console.print(
         f"Shared-route estimate: {m['routes']:,.0f} routes ({m['minibus']:,.0f} minibus, "

@@ -45,7 +45,11 @@ fixed number of seeded iterations, so plans repeat byte for byte.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -65,6 +69,7 @@ if TYPE_CHECKING:  # allocation sits above transport: a reference for the types 
     import pandas as pd
 
     from optimiser.allocation.solve import AllocationResult
+    from optimiser.policy import Policy
 
 __all__ = ["METHODS", "VEHICLES", "RoutePlan", "estimate_routes"]
 
@@ -101,6 +106,7 @@ def estimate_routes(
     guided: bool = False,
     seed: int = 0,
     warm_start: bool = True,
+    workers: int | None = None,
 ) -> RoutePlan:
     """Estimate shared vehicle routes, setting by setting (see the module docstring).
 
@@ -132,6 +138,11 @@ def estimate_routes(
         never costlier than "ortools"); False runs PyVRP on its own from one start, with
         ``seed`` (the peer figure of the benchmarks). ``guided`` searches from the greedy
         plan only.
+    workers : processes that search the settings side by side (None: one per core this
+        process may use). The plan is the same for any count: each setting's search is
+        work-capped and seeded. One process (this one) is used for ``guided`` searches,
+        "nearest_neighbour", fewer than PARALLEL_MIN_CHILDREN routed children or where
+        processes cannot be forked (see :func:`_worker_count`).
 
     Returns
     -------
@@ -158,44 +169,140 @@ def estimate_routes(
     )
     school = ds.settings.set_index("setting_id")[["easting", "northing"]].astype(float)
     pooled = moved["mode"].isin(VEHICLES)
+    groups = [(str(sid), kids) for sid, kids in moved[pooled].groupby("setting_id", sort=True)]
+    job = _Job(pol, ds.roads, school, method, guided, seed, warm_start, time_limit_s, start)
+    n_workers = _worker_count(workers, method, guided, groups)
+    if n_workers > 1:
+        done = _route_in_parallel(job, groups, n_workers)
+    else:
+        left = int(pooled.sum())
+        done = []
+        for sid, kids in groups:
+            done.append(job.route(sid, kids, left))
+            left -= len(kids)
     route_rows: list[dict] = []
     rider_rows: list[dict] = []
     status: dict[str, tuple[str, float, float]] = {}
-    left = int(pooled.sum())
-    for sid, kids in moved[pooled].groupby("setting_id", sort=True):
+    for (sid, _), (rows, riders, state) in zip(groups, done, strict=True):
+        route_rows += rows
+        rider_rows += riders
+        status[sid] = state
+    route_rows, rider_rows = add_unrouted_rows(moved, route_rows, rider_rows)
+    return assemble_plan(moved, route_rows, rider_rows, status, method, start)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every setting's search shares: the policy, roads, schools and the options."""
+
+    pol: Policy
+    roads: object
+    school: pd.DataFrame
+    method: str
+    guided: bool
+    seed: int
+    warm_start: bool
+    time_limit_s: float
+    start: float
+
+    def route(self, sid: str, kids: pd.DataFrame, left: int) -> _Done:
+        """One setting's routes as plan rows, rider rows and (status, seconds, bound).
+
+        ``left``: the routed children not yet searched when this one starts (its share of
+        the budget left when ``guided``).
+        """
         t0 = time.perf_counter()
-        site = build_routing_instance(pol, ds.roads, school.loc[sid].to_numpy(), kids)
+        pol, method = self.pol, self.method
+        site = build_routing_instance(pol, self.roads, self.school.loc[sid].to_numpy(), kids)
         if method in ("pyvrp", "ortools"):
-            spare = time_limit_s - (t0 - start)
+            spare = self.time_limit_s - (t0 - self.start)
             # guided search runs to its limit: the budget left, shared by the children left;
             # otherwise the search stops by itself (a work cap), the budget left is only a
             # safety cap (never below its floor, so a loaded machine does not cut a
             # search short and make the plan differ between runs: the work cap bounds it)
             floor = GREEDY_SAFETY_S if method == "ortools" else PYVRP_SAFETY_S
-            share = spare * len(kids) / left if guided else max(spare / 2, floor)
+            share = spare * len(kids) / left if self.guided else max(spare / 2, floor)
             share = max(0.02, share)
             if method == "ortools":
-                routes, state = solve_routes(site, pol, share, guided)
+                routes, state = solve_routes(site, pol, share, self.guided)
             else:
                 routes, state = solve_routes_pyvrp(
                     site,
                     pol,
-                    iterations=None if guided else pyvrp_iterations(len(kids)),
+                    iterations=None if self.guided else pyvrp_iterations(len(kids)),
                     time_limit_s=share,
-                    seed=seed,
-                    warm_start=warm_start,
-                    cold_starts=0 if guided or not warm_start else PYVRP_COLD_STARTS,
+                    seed=self.seed,
+                    warm_start=self.warm_start,
+                    cold_starts=0 if self.guided or not self.warm_start else PYVRP_COLD_STARTS,
                     cold_iterations=PYVRP_COLD_ITERATIONS,
                 )
-            left -= len(kids)
         else:
             routes, state = nearest_neighbour_routes(site, pol), "heuristic"
-        rows, riders = plan_rows(str(sid), kids, site, routes, pol)
-        route_rows += rows
-        rider_rows += riders
-        status[str(sid)] = (state, time.perf_counter() - t0, lower_bound_gbp(site, pol))
-    route_rows, rider_rows = add_unrouted_rows(moved, route_rows, rider_rows)
-    return assemble_plan(moved, route_rows, rider_rows, status, method, start)
+        rows, riders = plan_rows(sid, kids, site, routes, pol)
+        return rows, riders, (state, time.perf_counter() - t0, lower_bound_gbp(site, pol))
+
+
+#: One setting's plan rows, rider rows and (status, seconds, lower bound [GBP/yr]).
+_Done = tuple[list[dict], list[dict], tuple[str, float, float]]
+
+#: Fewest routed children for which the settings are searched in parallel: below it the
+#: worker processes' start-up outweighs the search they share.
+PARALLEL_MIN_CHILDREN = 200
+
+#: The search's inputs, inherited by forked worker processes (not pickled) while a
+#: parallel estimate runs.
+_SHARED: tuple[_Job, list[tuple[str, pd.DataFrame]]] | None = None
+
+
+def _worker_count(
+    workers: int | None, method: str, guided: bool, groups: list[tuple[str, pd.DataFrame]]
+) -> int:
+    """How many processes search the settings: 1 (here) unless the search can use more.
+
+    Parallel only for the work-capped searches (a guided search shares the time budget
+    across the settings in turn), with "fork" processes (none elsewhere, nor inside a
+    daemon process such as a multiprocessing pool's worker), more than one setting and at
+    least PARALLEL_MIN_CHILDREN routed children. Each setting's search is the same
+    wherever it runs, so the plan does not depend on the count.
+    """
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if workers < 1:
+        msg = f"workers must be at least 1; found {workers}"
+        raise ValueError(msg)
+    if (
+        workers == 1
+        or guided
+        or method == "nearest_neighbour"
+        or "fork" not in mp.get_all_start_methods()
+        or mp.current_process().daemon
+        or sum(len(k) for _, k in groups) < PARALLEL_MIN_CHILDREN
+    ):
+        return 1
+    return min(workers, len(groups))
+
+
+def _route_in_parallel(
+    job: _Job, groups: list[tuple[str, pd.DataFrame]], n_workers: int
+) -> list[_Done]:
+    """Every setting's :meth:`_Job.route` on ``n_workers`` forked processes, largest first."""
+    global _SHARED
+    order = sorted(range(len(groups)), key=lambda i: (-len(groups[i][1]), i))
+    _SHARED = (job, groups)
+    try:
+        with ProcessPoolExecutor(n_workers, mp_context=mp.get_context("fork")) as pool:
+            found = dict(zip(order, pool.map(_route_shared, order), strict=True))
+    finally:
+        _SHARED = None
+    return [found[i] for i in range(len(groups))]
+
+
+def _route_shared(i: int) -> _Done:
+    """The ``i``-th setting of the estimate in progress (a worker process's task)."""
+    assert _SHARED is not None, "a worker is forked while an estimate runs"
+    job, groups = _SHARED
+    sid, kids = groups[i]
+    return job.route(sid, kids, len(kids))
 
 
 def pyvrp_iterations(n_children: int) -> int:

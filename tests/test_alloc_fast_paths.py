@@ -263,3 +263,21 @@ def test_groups_by_count_are_the_sorted_groups() -> None:
 def test_unique_is_pandas_index_is_unique(ids) -> None:
     values = np.array(ids, dtype=object)
     assert unplaced_cost_mod._unique(values) == pd.Index(values).is_unique
+
+
+@pytest.mark.parametrize("case", ["text", "objects"])
+def test_ids_put_in_after_the_solve_are_the_arcs_build_arcs_makes(case, default_ds) -> None:
+    """allocate builds the arcs without their text ids and adds them after the solve
+    (nationally 160 MB less at its peak): the frame is then build_arcs' own, column for
+    column, dtype for dtype, also for ids held as Python objects (the other _take_text path)."""
+    from optimiser.allocation.arcs import add_id_columns
+
+    ds = default_ds
+    if case == "objects":
+        ds = ds.replace(children=ds.children.astype({"child_id": object}))
+        assert ds.children["child_id"].dtype == object
+    kids = child_frame(ds)
+    later = build_arcs(ds, kids, ids=False)
+    assert not {"child_id", "package_id", "setting_id"} & set(later.columns)
+    add_id_columns(later, ds, kids)
+    pd.testing.assert_frame_equal(later, build_arcs(ds, kids), check_exact=True)

@@ -262,11 +262,13 @@ def _candidate_pairs(
     return {"c": c[keep], "s": s[keep], "p": p[keep], "rank": rank[keep], "fixed": fixed[keep]}
 
 
-def build_arcs(ds: Dataset, kids: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_arcs(ds: Dataset, kids: pd.DataFrame | None = None, *, ids: bool = True) -> pd.DataFrame:
     """All eligible arcs with cost terms, sorted by child then setting position.
 
     Extra columns are used by the model and the checker. ``kids`` is
-    :func:`child_frame` of ``ds`` when the caller already has it.
+    :func:`child_frame` of ``ds`` when the caller already has it. ``ids=False`` leaves
+    out the three text id columns (child_id, package_id, setting_id: nationally 160 MB),
+    which :func:`add_id_columns` puts in later, where they were.
     """
     kids = child_frame(ds) if kids is None else kids
     settings = ds.settings.reset_index(drop=True)
@@ -281,7 +283,30 @@ def build_arcs(ds: Dataset, kids: pd.DataFrame | None = None) -> pd.DataFrame:
         cost[orphan] = fallback.reindex(sid).fillna(0.0).to_numpy()
     a["annual_cost_gbp"] = cost
     a = _apply_eligibility(a, kids, settings, ds)
-    return _add_costs(a, kids, settings, ds)
+    return _add_costs(a, kids, settings, ds, ids=ids)
+
+
+def _id_columns(
+    c: np.ndarray, s: np.ndarray, kids: pd.DataFrame, settings: pd.DataFrame
+) -> dict[str, pd.api.extensions.ExtensionArray | np.ndarray]:
+    return {
+        "child_id": _take_text(kids["child_id"], c),
+        "package_id": _take_text(kids["package_id"], c, few=True),
+        "setting_id": _take_text(settings["setting_id"], s),
+    }
+
+
+def add_id_columns(arcs: pd.DataFrame, ds: Dataset, kids: pd.DataFrame) -> None:
+    """Put the text id columns of ``build_arcs(..., ids=False)`` into ``arcs``, in place.
+
+    They go where :func:`build_arcs` puts them (after ``fixed``), with the same values and
+    dtypes, so the frame is then the one ``build_arcs(ds, kids)`` returns.
+    """
+    settings = ds.settings.reset_index(drop=True)
+    cols = _id_columns(arcs["c"].to_numpy(), arcs["s"].to_numpy(), kids, settings)
+    at = list(arcs.columns).index("fixed") + 1
+    for k, (name, values) in enumerate(cols.items()):
+        arcs.insert(at + k, name, pd.Series(values, index=arcs.index, copy=False))
 
 
 def _apply_eligibility(
@@ -315,7 +340,12 @@ def _apply_eligibility(
 
 
 def _add_costs(
-    a: dict[str, np.ndarray], kids: pd.DataFrame, settings: pd.DataFrame, ds: Dataset
+    a: dict[str, np.ndarray],
+    kids: pd.DataFrame,
+    settings: pd.DataFrame,
+    ds: Dataset,
+    *,
+    ids: bool = True,
 ) -> pd.DataFrame:
     pol = ds.policy
     c, s = a["c"], a["s"]
@@ -362,9 +392,7 @@ def _add_costs(
             "s": s,
             "p": a["p"],
             "fixed": a["fixed"],
-            "child_id": _take_text(kids["child_id"], c),
-            "package_id": _take_text(kids["package_id"], c, few=True),
-            "setting_id": _take_text(settings["setting_id"], s),
+            **(_id_columns(c, s, kids, settings) if ids else {}),
             "distance_km": a["distance_km"],
             "travel_min": a["travel_min"],
             "place_cost_gbp": a["annual_cost_gbp"],

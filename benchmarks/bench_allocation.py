@@ -74,6 +74,13 @@ TARGET_NATIONAL_S = 15.0
 TARGET_NATIONAL_GB = 1.5
 
 
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and of its ended children (the national flow's counter,
+    forked by ``allocate`` and joined before it returns: its CPU is allocate's too)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def _rss_mb() -> float:
     """Peak resident set size of this process so far [MB] (Linux: ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -323,10 +330,10 @@ def run_size(size: str, *, profile: bool = False, csv_load: bool = True) -> dict
     for _ in range(repeats):
         res = None  # free the previous result before the next run
         fresh = ds.replace()  # same tables, no tables derived by an earlier run: a cold run
-        t, c = time.perf_counter(), time.process_time()
+        t, c = time.perf_counter(), _cpu_with_children()
         res = optimiser.allocate(fresh)
         walls.append(time.perf_counter() - t)
-        cpus.append(time.process_time() - c)
+        cpus.append(_cpu_with_children() - c)
         if walls[-1] == min(walls):
             best = dict(res.timings_s)
     out["rss_after_allocate_mb"] = _rss_mb()
@@ -504,7 +511,8 @@ def markdown(
         "",
         "Times are wall seconds (best of 5 runs for la and 20k, one run for national); "
         "the machine is shared, so the 1-minute load average at the start of each size is "
-        "given, and the ratio is also given in CPU seconds (`time.process_time`, best run), "
+        "given, and the ratio is also given in CPU seconds (best run; allocate's own and, "
+        "nationally, its forked counter's; the raw flow's by `time.process_time`), "
         "which contention disturbs less. Peak RSS is `ru_maxrss` of the size's own "
         "subprocess after `allocate` "
         "(data build included) and at the end (baselines included).",
@@ -628,16 +636,18 @@ def markdown(
         r = by["national"]
         gb = r["rss_after_allocate_mb"] / 1024
         ok_t, ok_m = r["allocate_s"] < TARGET_NATIONAL_S, gb < TARGET_NATIONAL_GB
-        ok_c = r["allocate_cpu_s"] < TARGET_NATIONAL_S
         lines.append(
             f"- national under {TARGET_NATIONAL_S:.0f} s: allocate {r['allocate_s']:.1f} s"
-            f" wall ({'met' if ok_t else '**not met**'}), {r['allocate_cpu_s']:.1f} s CPU "
-            f"({'met' if ok_c else '**not met**'}), load average {r['loadavg_start']:.1f} "
-            f"(+ load {r['load_s']:.1f} s)"
+            f" wall ({'met' if ok_t else '**not met**'}); CPU {r['allocate_cpu_s']:.1f} s, "
+            "allocate's and its forked counter's together (two cores, so not the measure), "
+            f"load average {r['loadavg_start']:.1f} (+ load {r['load_s']:.1f} s)"
         )
         lines.append(
             f"- national under {TARGET_NATIONAL_GB:.1f} GB: peak RSS {gb:.2f} GB — "
-            f"{'met' if ok_m else '**not met**'}"
+            f"{'met' if ok_m else '**not met**'} for the allocating process alone; the "
+            "side-by-side flow's forked counter holds ~0.4 GB of its own beside it, which "
+            "this figure leaves out (both together, by PSS, and `workers=1`: "
+            "`results/allocation_workers.md`)"
         )
     if before:
         lines += _before_after(before, results)

@@ -1,9 +1,12 @@
 """The duty-weight experiment of issue 18: a moderate bonus W', proven exact or refused.
 
-Not used by ``optimiser.allocate`` (measured not to pay: benchmarks/results/allocation.md,
-"allocate overhead and the duty weight"); kept here, with its proof and tests
-(``benchmarks/test_duty_weight.py``), for ``benchmarks/duty_weight_flows.py`` and for the
-next attempt (the W' and D* solves side by side on two cores).
+This variant, with the cheap certificate U, is not used by ``optimiser.allocate`` (measured
+not to pay: benchmarks/results/allocation.md, "allocate overhead and the duty weight");
+kept here, with its proof and tests (``benchmarks/test_duty_weight.py``), for
+``benchmarks/duty_weight_flows.py``. What ``allocate`` does on national-size networks is
+the next attempt this experiment pointed to: the W' solve and the sharp certificate D*
+side by side on two cores (``optimiser/_solver/bonus_flow.py``,
+``benchmarks/allocation_workers.py``).
 
 :func:`solve_max_flow_min_cost_bonus` solves a max-flow-min-cost network whose costs carry
 one large bonus −W on some arcs (the allocation's mainstream duty) exactly, but first with

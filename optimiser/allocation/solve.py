@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser._errors import SolverError
+from optimiser._solver.bonus_flow import solve_max_flow_with_bonus
 from optimiser._solver.flow import solve_min_cost_flow
 from optimiser.allocation.arcs import (
     ARC_COLUMNS,
@@ -25,7 +26,7 @@ from optimiser.allocation.arcs import (
 )
 from optimiser.allocation.check import check_allocation, over_places_warning
 from optimiser.allocation.kpis import allocation_kpis, sufficiency_table
-from optimiser.allocation.network import build_flow_network
+from optimiser.allocation.network import FlowNetwork, build_flow_network
 from optimiser.allocation.unplaced import unplaced_reasons
 from optimiser.allocation.unplaced_cost import RATE_COLUMNS, unplaced_child_costs, unplaced_rates
 from optimiser.dataset.ids import code_groups, object_index
@@ -101,7 +102,11 @@ def options(ds: Dataset, scenario: Scenario | None = None) -> pd.DataFrame:
 
 
 def allocate(
-    ds: Dataset, scenario: Scenario | None = None, *, check: bool = True
+    ds: Dataset,
+    scenario: Scenario | None = None,
+    *,
+    check: bool = True,
+    workers: int | None = None,
 ) -> AllocationResult:
     """Place every child it can at least total cost (see the module docstring).
 
@@ -111,7 +116,14 @@ def allocate(
     scenario : a Scenario to apply to ``ds`` first (``ds`` itself is untouched).
     check : re-check the result with :func:`optimiser.allocation.check.check_allocation`
         and raise :class:`SolverError` on any violation (default True).
+    workers : processes for the flow of a national-size network with mainstream duties
+        (:func:`optimiser._solver.bonus_flow.solve_max_flow_with_bonus`): default, the
+        cores this process may use; 1 solves in one process, with the least memory. An
+        LA's network is always solved in one process.
     """
+    if workers is not None and workers < 1:
+        msg = f"workers must be at least 1; found {workers}."
+        raise ValueError(msg)
     timings: dict[str, float] = {}
     t = time.perf_counter()
     ds = _resolve(ds, scenario)
@@ -121,9 +133,7 @@ def allocate(
     timings["arcs"] = time.perf_counter() - t
     t = time.perf_counter()
     net = build_flow_network(ds, arcs, kids)
-    flow = solve_min_cost_flow(
-        net.tail, net.head, net.capacity, net.cost, net.supply, max_flow=True
-    ).flow
+    flow = _solve_network(net, arcs, workers)
     used = flow[: net.n_choice] > 0
     del net, flow  # the network's arrays (4 M arcs nationally) are not needed again
     timings["solve"] = time.perf_counter() - t
@@ -183,6 +193,43 @@ def allocate(
             msg = "the allocation failed the independent check: " + "; ".join(problems[:10])
             raise SolverError(msg)
     return res
+
+
+def _solve_network(net: FlowNetwork, arcs: pd.DataFrame, workers: int | None) -> np.ndarray:
+    """The network's max flow at least cost (``SolveMaxFlowWithMinCost``), flow per arc.
+
+    With mainstream duties, by :func:`optimiser._solver.bonus_flow.solve_max_flow_with_bonus`:
+    on a large network (nationally) the duty's weight W is solved as a moderate W' (twice
+    the largest other cost of a choice arc, + 1) beside a count that proves it exact, on
+    two cores; otherwise, and on every network below its size, the full costs directly.
+    """
+    term = arcs["duty_term_gbp"].to_numpy(float)[~arcs["fixed"].to_numpy(bool)]
+    if not net.n_choice or not len(term) or term.min() >= 0:
+        return solve_min_cost_flow(
+            net.tail, net.head, net.capacity, net.cost, net.supply, max_flow=True
+        ).flow
+    weight = round(float(-term.min()))
+    duty = np.zeros(len(net.tail), bool)
+    duty[: net.n_choice] = term < 0
+    del term  # nationally 31 MB each: the solve's peak memory is what counts
+    choice, on = net.cost[: net.n_choice], duty[: net.n_choice]
+    largest = max(  # |cost without the duty term| over the choice arcs, with no copies
+        abs(int(np.max(choice, where=~on, initial=0))),
+        abs(int(np.min(choice, where=~on, initial=0))),
+        abs(int(np.max(choice, where=on, initial=-weight)) + weight),
+        abs(int(np.min(choice, where=on, initial=-weight)) + weight),
+    )
+    return solve_max_flow_with_bonus(
+        net.tail,
+        net.head,
+        net.capacity,
+        net.cost,
+        net.supply,
+        bonus_arcs=duty,
+        bonus=weight,
+        moderate_bonus=2 * largest + 1,
+        workers=workers,
+    ).flow
 
 
 def _unplaced_positions(n_kids: int, placed_c: np.ndarray) -> np.ndarray:

@@ -1,0 +1,246 @@
+"""Max flow at least cost with a dominating bonus, as two smaller solves side by side.
+
+The allocation's arc costs carry a bonus −W (the mainstream duty) on some arcs, with W
+above every other cost summed (~7.7e9 nationally), so that among maximum flows the one
+with the most flow on those arcs wins first and the least cost second. OR-Tools' cost
+scaling needs about log(n · max|cost|) refinements, and the huge W makes the national
+solve about 2.4 times slower than the same network with a moderate bonus W'
+(12.4 s against 5.1 s, ``benchmarks/results/allocation.md``).
+
+:func:`solve_max_flow_with_bonus` runs, on two cores at once,
+
+(a) the moderate problem: costs c' = c + (W − W')·d, i.e. the bonus W' instead of W
+    (d = 1 on the bonus arcs, 0 elsewhere), giving a flow f; and
+(b) the bonus count D*: the most bonus flow of any maximum flow, the max flow at least
+    cost with cost −1 on the bonus arcs and 0 elsewhere (a forked process that sends
+    back one number);
+
+and returns f when D_f = D*, where D_f = Σ d·f. Otherwise it solves the full problem
+(costs c) and returns that, so the answer is always an optimum of the full costs.
+
+Proof that f is then optimal for c. Both problems choose among the same set F of
+maximum flows (same capacities); f minimises c' over F. Let g be any flow of F that
+minimises c (what a direct solve returns), δ = W − W' > 0. From c'(f) ≤ c'(g), i.e.
+c(f) + δ·D_f ≤ c(g) + δ·D_g, and c(g) ≤ c(f): δ·D_f ≤ δ·D_g, so D_g ≥ D_f = D* ≥ D_g
+(D* is the most of any flow in F): D_g = D_f, and then c(f) ≤ c(g). So f is an optimum
+for c too, whatever W' was; nothing about the network's shape is assumed. Among tied
+optima f may differ from the flow a direct solve returns; its cost never does.
+
+Below :data:`PARALLEL_MIN_ARCS` arcs, with one core (or ``workers=1``), where processes
+cannot be forked, inside a process that multiprocessing started (a pool's worker, whose
+peers hold the other cores) or with less memory available than the counter needs
+(:data:`HELPER_BYTES_PER_ARC`), it solves the full problem directly: the same call and
+the same flow as :func:`optimiser._solver.flow.solve_min_cost_flow` with ``max_flow=True``.
+
+Memory: the counter is a second OR-Tools network. Nationally (3.85 M arcs) the allocating
+process peaked at 1.36-1.38 GB RSS with the counter beside it, both together 1.77 GB (PSS),
+against 1.33-1.36 GB for the one-process solve; allocate took 9.6-12.1 s against 13.6-16.1 s
+(``benchmarks/results/allocation_workers.md``).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from optimiser._errors import DataValidationError
+from optimiser._solver.flow import _as_int64, solve_min_cost_flow
+from optimiser._solver.memory import available_memory_bytes
+from optimiser._solver.status import OPTIMAL
+
+log = logging.getLogger(__name__)
+
+#: Memory the forked counter needs per arc, with a margin: its OR-Tools max-flow and
+#: min-cost-flow structures measured 106 bytes per arc nationally (407 MB for 3.85 M arcs).
+#: With less memory available than this, the full costs are solved in one process.
+HELPER_BYTES_PER_ARC = 160
+
+#: Networks with fewer arcs are solved directly: the second process and the second solve
+#: only pay on large networks (the national one has 3.9 M arcs; an LA's, tens of thousands).
+PARALLEL_MIN_ARCS = 500_000
+
+
+@dataclass(frozen=True)
+class BonusFlowSolution:
+    """Result of :func:`solve_max_flow_with_bonus`.
+
+    Attributes
+    ----------
+    flow : numpy.ndarray
+        Flow on each arc, int64, in the order the arcs were given: a max flow at least
+        cost with the full costs.
+    objective : int
+        Σ unit_cost · flow with the full costs.
+    status : str
+        Always ``"optimal"`` (every other outcome raises).
+    method : str
+        ``"direct"`` (the full costs solved at once), ``"moderate"`` (the moderate bonus,
+        proven exact by the bonus count) or ``"fallback"`` (the moderate flow was not
+        proven exact, so the full costs were solved after it).
+    bonus_flow : int
+        Flow on the bonus arcs, D_f.
+    bonus_bound : int or None
+        D*, the most bonus flow of any maximum flow, where it was computed.
+    """
+
+    flow: np.ndarray
+    objective: int
+    status: str
+    method: str
+    bonus_flow: int
+    bonus_bound: int | None
+
+
+def solve_max_flow_with_bonus(
+    tail: object,
+    head: object,
+    capacity: object,
+    unit_cost: object,
+    supply: object,
+    *,
+    bonus_arcs: object,
+    bonus: int,
+    moderate_bonus: int,
+    workers: int | None = None,
+) -> BonusFlowSolution:
+    """``solve_min_cost_flow(..., max_flow=True)`` of a network whose costs carry a bonus.
+
+    Parameters
+    ----------
+    tail, head, capacity, unit_cost, supply : array_like of int
+        The network, as for :func:`optimiser._solver.flow.solve_min_cost_flow`;
+        ``unit_cost`` holds the full costs (bonus arcs at their cost − W).
+    bonus_arcs : array_like of bool, one per arc
+        The arcs carrying the bonus.
+    bonus : int
+        W, the bonus inside ``unit_cost`` [cost units].
+    moderate_bonus : int
+        W' > 0, the bonus of the moderate solve; any W' keeps the answer exact (the module
+        docstring), a W' above the other costs makes the bonus count likelier to prove it.
+    workers : int, optional
+        Processes to use: 1 solves the full costs directly; default, the cores this
+        process may run on (two are used at most).
+
+    Returns
+    -------
+    BonusFlowSolution
+
+    Raises
+    ------
+    DataValidationError
+        If the arrays do not fit, ``moderate_bonus`` < 1 or ``workers`` < 1.
+    SolverError, InfeasibleError
+        As :func:`optimiser._solver.flow.solve_min_cost_flow`.
+    """
+    cost = _as_int64("unit_cost", unit_cost)
+    is_bonus = np.asarray(bonus_arcs, bool)
+    if is_bonus.shape != cost.shape:
+        msg = f"bonus_arcs has shape {is_bonus.shape} but there are {cost.size} arcs; one per arc."
+        raise DataValidationError(msg)
+    if moderate_bonus < 1:
+        msg = f"moderate_bonus must be at least 1; found {moderate_bonus}."
+        raise DataValidationError(msg)
+    if workers is not None and workers < 1:
+        msg = f"workers must be at least 1; found {workers}."
+        raise DataValidationError(msg)
+    tail_a, head_a = _as_int64("tail", tail), _as_int64("head", head)
+    cap_a, supply_a = _as_int64("capacity", capacity), _as_int64("supply", supply)
+    delta = int(bonus) - int(moderate_bonus)
+    if delta <= 0 or not is_bonus.any() or not _parallel(cost.size, workers):
+        return _solution(_solve(tail_a, head_a, cap_a, cost, supply_a), cost, is_bonus, "direct")
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=_count_bonus, args=(send, tail_a, head_a, cap_a, supply_a, is_bonus), daemon=True
+    )
+    proc.start()
+    send.close()
+    try:
+        moderate = cost.copy()  # one copy (nationally 31 MB): the peak memory is the solve's
+        moderate[is_bonus] += delta
+        flow = _solve(tail_a, head_a, cap_a, moderate, supply_a)
+        del moderate
+        try:
+            bound = recv.recv()
+        except EOFError:  # the counter died (memory, a signal): no proof, so solve in full
+            bound = None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        recv.close()
+    got = int(flow[is_bonus].sum())
+    if isinstance(bound, int) and got == bound:
+        log.info("moderate bonus %d proven exact by the bonus count %d", moderate_bonus, bound)
+        return _solution(flow, cost, is_bonus, "moderate", bound)
+    log.info("moderate bonus not proven (bonus flow %d, count %s): solving in full", got, bound)
+    full = _solve(tail_a, head_a, cap_a, cost, supply_a)
+    return _solution(full, cost, is_bonus, "fallback", bound if isinstance(bound, int) else None)
+
+
+def _parallel(n_arcs: int, workers: int | None) -> bool:
+    """Whether the two solves run side by side (see the module docstring)."""
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if workers < 2 or n_arcs < PARALLEL_MIN_ARCS:
+        return False
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if multiprocessing.parent_process() is not None:  # a pool's worker: its peers hold the cores
+        return False
+    free = available_memory_bytes()
+    return free is None or free >= HELPER_BYTES_PER_ARC * n_arcs
+
+
+def _solve(
+    tail: np.ndarray, head: np.ndarray, capacity: np.ndarray, cost: np.ndarray, supply: np.ndarray
+) -> np.ndarray:
+    return solve_min_cost_flow(tail, head, capacity, cost, supply, max_flow=True).flow
+
+
+def _count_bonus(
+    send: multiprocessing.connection.Connection,
+    tail: np.ndarray,
+    head: np.ndarray,
+    capacity: np.ndarray,
+    supply: np.ndarray,
+    is_bonus: np.ndarray,
+) -> None:
+    """In the forked process: D*, the most bonus flow of any maximum flow, sent back.
+
+    The max flow at least cost with cost −1 on the bonus arcs costs exactly −D*, so no
+    flows are read back (the process's memory is the OR-Tools network and one cost array).
+    """
+    try:
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        smcf.add_arcs_with_capacity_and_unit_cost(tail, head, capacity, -is_bonus.astype(np.int64))
+        smcf.set_nodes_supplies(np.arange(supply.size, dtype=np.int64), supply)
+        ok = smcf.solve_max_flow_with_min_cost() == smcf.OPTIMAL
+        send.send(-int(smcf.optimal_cost()) if ok else None)
+    except BaseException:  # any failure: the parent solves in full instead
+        send.send(None)
+    finally:
+        send.close()
+
+
+def _solution(
+    flow: np.ndarray,
+    cost: np.ndarray,
+    is_bonus: np.ndarray,
+    method: str,
+    bound: int | None = None,
+) -> BonusFlowSolution:
+    return BonusFlowSolution(
+        flow=flow,
+        objective=int(np.dot(cost, flow)),
+        status=OPTIMAL,
+        method=method,
+        bonus_flow=int(flow[is_bonus].sum()),
+        bonus_bound=bound,
+    )

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -25,6 +27,7 @@ from optimiser._solver.bonus_flow import solve_max_flow_with_bonus
 from optimiser._solver.flow import solve_min_cost_flow
 from optimiser._solver.memory import available_memory_bytes
 
+REAL_OTHER_THREADS = bonus_flow._other_threads
 TWO_CORES = hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2
 
 
@@ -91,6 +94,8 @@ def side_by_side(monkeypatch: pytest.MonkeyPatch) -> None:
     if not TWO_CORES:
         pytest.skip("the side-by-side path needs two cores")
     monkeypatch.setattr(bonus_flow, "PARALLEL_MIN_ARCS", 0)
+    # threads other tests leave behind (an app test's) would keep it in one process
+    monkeypatch.setattr(bonus_flow, "_other_threads", lambda: False)
 
 
 @pytest.mark.usefixtures("side_by_side")
@@ -133,6 +138,33 @@ def test_a_counter_that_dies_means_the_full_solve(monkeypatch: pytest.MonkeyPatc
     got = _bonus(net, 2 * net["other_max"] + 1)
     assert got.method == "fallback" and got.bonus_bound is None
     assert got.objective == _direct(net).objective
+
+
+@pytest.mark.usefixtures("side_by_side")
+def test_a_counter_that_never_answers_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bonus_flow, "_count_bonus", lambda *a: time.sleep(60))
+    monkeypatch.setattr(bonus_flow, "COUNTER_MIN_WAIT_S", 0.5)
+    net = _network(np.random.default_rng(8))
+    start = time.perf_counter()
+    got = _bonus(net, 2 * net["other_max"] + 1)
+    assert time.perf_counter() - start < 20  # not the counter's 60 s
+    assert got.method == "fallback" and got.bonus_bound is None
+    assert got.objective == _direct(net).objective
+
+
+@pytest.mark.usefixtures("side_by_side")
+def test_another_thread_keeps_it_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    net = _network(np.random.default_rng(10))
+    monkeypatch.setattr(bonus_flow, "_other_threads", REAL_OTHER_THREADS)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert REAL_OTHER_THREADS()
+        assert _bonus(net, 2 * net["other_max"] + 1).method == "direct"
+    finally:
+        stop.set()
+        other.join()
 
 
 @pytest.mark.usefixtures("side_by_side")

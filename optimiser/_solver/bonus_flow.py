@@ -15,8 +15,10 @@ solve about 2.4 times slower than the same network with a moderate bonus W'
     cost with cost −1 on the bonus arcs and 0 elsewhere (a forked process that sends
     back one number);
 
-and returns f when D_f = D*, where D_f = Σ d·f. Otherwise it solves the full problem
-(costs c) and returns that, so the answer is always an optimum of the full costs.
+and returns f when D_f = D*, where D_f = Σ d·f. Otherwise (also when the counter dies
+or has not answered within :data:`COUNTER_WAIT_FACTOR` times the moderate solve's time) it
+solves the full problem (costs c) and returns that, so the answer is always an optimum of
+the full costs.
 
 Proof that f is then optimal for c. Both problems choose among the same set F of
 maximum flows (same capacities); f minimises c' over F. Let g be any flow of F that
@@ -28,7 +30,8 @@ optima f may differ from the flow a direct solve returns; its cost never does.
 
 Below :data:`PARALLEL_MIN_ARCS` arcs, with one core (or ``workers=1``), where processes
 cannot be forked, inside a process that multiprocessing started (a pool's worker, whose
-peers hold the other cores) or with less memory available than the counter needs
+peers hold the other cores), beside other threads (a web app's, a threaded scheduler's: a
+fork copies no thread but every lock) or with less memory available than the counter needs
 (:data:`HELPER_BYTES_PER_ARC`), it solves the full problem directly: the same call and
 the same flow as :func:`optimiser._solver.flow.solve_min_cost_flow` with ``max_flow=True``.
 
@@ -44,6 +47,8 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +65,12 @@ log = logging.getLogger(__name__)
 #: min-cost-flow structures measured 106 bytes per arc nationally (407 MB for 3.85 M arcs).
 #: With less memory available than this, the full costs are solved in one process.
 HELPER_BYTES_PER_ARC = 160
+
+#: How long to wait for the count once the moderate solve is done: this many times that
+#: solve's own time, and at least COUNTER_MIN_WAIT_S seconds (it is a solve of the same
+#: size, 5.6 s against 5.1 s nationally); then the counter is stopped and W solved in full.
+COUNTER_WAIT_FACTOR = 4.0
+COUNTER_MIN_WAIT_S = 30.0
 
 #: Networks with fewer arcs are solved directly: the second process and the second solve
 #: only pay on large networks (the national one has 3.9 M arcs; an LA's, tens of thousands).
@@ -162,14 +173,19 @@ def solve_max_flow_with_bonus(
     proc.start()
     send.close()
     try:
+        start = time.perf_counter()
         moderate = cost.copy()  # one copy (nationally 31 MB): the peak memory is the solve's
         moderate[is_bonus] += delta
         flow = _solve(tail_a, head_a, cap_a, moderate, supply_a)
         del moderate
-        try:
-            bound = recv.recv()
-        except EOFError:  # the counter died (memory, a signal): no proof, so solve in full
-            bound = None
+        # the count is a solve of the same size: wait for it, but not for ever
+        patience = max(COUNTER_MIN_WAIT_S, COUNTER_WAIT_FACTOR * (time.perf_counter() - start))
+        bound = None  # no answer (it died, or is still counting): no proof, so solve in full
+        if recv.poll(patience):
+            try:
+                bound = recv.recv()
+            except EOFError:  # the counter died (memory, a signal)
+                bound = None
     finally:
         if proc.is_alive():
             proc.kill()
@@ -194,8 +210,15 @@ def _parallel(n_arcs: int, workers: int | None) -> bool:
         return False
     if multiprocessing.parent_process() is not None:  # a pool's worker: its peers hold the cores
         return False
+    if _other_threads():  # forking beside other threads risks a lock held for ever
+        return False
     free = available_memory_bytes()
     return free is None or free >= HELPER_BYTES_PER_ARC * n_arcs
+
+
+def _other_threads() -> bool:
+    """Whether this process runs threads besides the calling one."""
+    return threading.active_count() > 1
 
 
 def _solve(

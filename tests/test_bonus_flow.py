@@ -22,10 +22,10 @@ import pytest
 
 import optimiser
 from optimiser._errors import DataValidationError
-from optimiser._solver import bonus_flow
+from optimiser._solver import bonus_flow, resources
 from optimiser._solver.bonus_flow import solve_max_flow_with_bonus
 from optimiser._solver.flow import solve_min_cost_flow
-from optimiser._solver.memory import available_memory_bytes
+from optimiser._solver.resources import available_memory_bytes
 
 REAL_OTHER_THREADS = bonus_flow._other_threads
 TWO_CORES = hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2
@@ -231,6 +231,13 @@ def test_allocate_side_by_side_matches_one_process(monkeypatch: pytest.MonkeyPat
         optimiser.allocate(ds, workers=0)
 
 
-def test_available_memory() -> None:
+def test_available_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     free = available_memory_bytes()
-    assert free is None or free > 0
+    if os.path.exists("/proc/meminfo"):  # Linux: read from MemAvailable, in bytes
+        assert isinstance(free, int) and free > 2**20
+
+    def no_proc(*a, **kw):  # type: ignore[no-untyped-def]
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(resources, "open", no_proc, raising=False)
+    assert available_memory_bytes() is None  # unknown: the caller decides

@@ -36,8 +36,8 @@ fork copies no thread but every lock) or with less memory available than the cou
 the same flow as :func:`optimiser._solver.flow.solve_min_cost_flow` with ``max_flow=True``.
 
 Memory: the counter is a second OR-Tools network. Nationally (3.85 M arcs) the allocating
-process peaked at 1.36-1.38 GB RSS with the counter beside it, both together 1.77 GB (PSS),
-against 1.33-1.36 GB for the one-process solve; allocate took 9.6-12.1 s against 13.6-16.1 s
+process peaked at 1.33-1.34 GB RSS with the counter beside it, both together 1.73 GB (PSS),
+against 1.30-1.33 GB for the one-process solve; allocate took 9.6-12.1 s against 13.6-16.1 s
 (``benchmarks/results/allocation_workers.md``).
 """
 
@@ -46,7 +46,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.connection
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -56,7 +55,7 @@ from ortools.graph.python import min_cost_flow
 
 from optimiser._errors import DataValidationError
 from optimiser._solver.flow import _as_int64, solve_min_cost_flow
-from optimiser._solver.memory import available_memory_bytes
+from optimiser._solver.resources import available_cores, available_memory_bytes
 from optimiser._solver.status import OPTIMAL
 
 log = logging.getLogger(__name__)
@@ -203,7 +202,7 @@ def solve_max_flow_with_bonus(
 def _parallel(n_arcs: int, workers: int | None) -> bool:
     """Whether the two solves run side by side (see the module docstring)."""
     if workers is None:
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        workers = available_cores()
     if workers < 2 or n_arcs < PARALLEL_MIN_ARCS:
         return False
     if "fork" not in multiprocessing.get_all_start_methods():

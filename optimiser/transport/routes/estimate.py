@@ -46,7 +46,6 @@ fixed number of seeded iterations, so plans repeat byte for byte.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from optimiser._solver.resources import available_cores
 from optimiser.dataset.model import Dataset
 from optimiser.transport.routes.costing import add_unrouted_rows, plan_rows
 from optimiser.transport.routes.instance import VEHICLES, build_routing_instance, lower_bound_gbp
@@ -266,7 +266,7 @@ def _worker_count(
     wherever it runs, so the plan does not depend on the count.
     """
     if workers is None:
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        workers = available_cores()
     if workers < 1:
         msg = f"workers must be at least 1; found {workers}"
         raise ValueError(msg)

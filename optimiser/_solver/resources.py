@@ -1,6 +1,13 @@
-"""What memory the system has available, for choosing whether to fork a second solver."""
+"""What this process may use: its cores and the system's free memory (for forking solvers)."""
 
 from __future__ import annotations
+
+import os
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), 1 where that is unknown."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def available_memory_bytes() -> int | None:

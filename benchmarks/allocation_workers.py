@@ -46,14 +46,14 @@ def _child(size: str, workers: int | None, out: Path) -> None:
 
     ds, _, _ = bench.build_dataset(size)
     methods: list[str] = []
-    real = bonus_flow.solve_max_flow_with_bonus
+    real = bonus_flow.solve_network_with_bonus
 
     def spy(*a, **kw):  # type: ignore[no-untyped-def]
         sol = real(*a, **kw)
         methods.append(sol.method)
         return sol
 
-    solve.solve_max_flow_with_bonus = spy  # type: ignore[assignment]
+    solve.solve_network_with_bonus = spy  # type: ignore[assignment]
     print("START", flush=True)
     t, c = time.perf_counter(), time.process_time()
     res = optimiser.allocate(ds, workers=workers)

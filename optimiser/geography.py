@@ -9,20 +9,29 @@ coordinates on load (lon/lat by pyproj; postcodes from a lookup table).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from functools import cache
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from pyproj import Transformer
 
 from optimiser.problems import Problem
+
+if TYPE_CHECKING:
+    from pyproj import Transformer
 
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
 
-_TO_BNG = Transformer.from_crs(WGS84, BNG, always_xy=True)
-_TO_WGS84 = Transformer.from_crs(BNG, WGS84, always_xy=True)
+
+@cache
+def _transformer(source: str, target: str) -> Transformer:
+    """pyproj's transformer, made on first use (pyproj: 12 MB a process need not hold)."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(source, target, always_xy=True)
+
 
 PostcodeLookup = Callable[[], pd.DataFrame]
 
@@ -61,12 +70,14 @@ def grid_reference_fault(easting: float, northing: float) -> GridFault | None:
 
 def bng_from_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Easting, northing [m] from lon, lat [degrees, WGS84]."""
-    return _TO_BNG.transform(np.asarray(lon, float), np.asarray(lat, float))
+    return _transformer(WGS84, BNG).transform(np.asarray(lon, float), np.asarray(lat, float))
 
 
 def lonlat_from_bng(easting: np.ndarray, northing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lon, lat [degrees, WGS84] from easting, northing [m]."""
-    return _TO_WGS84.transform(np.asarray(easting, float), np.asarray(northing, float))
+    return _transformer(BNG, WGS84).transform(
+        np.asarray(easting, float), np.asarray(northing, float)
+    )
 
 
 def normalise_postcode(text: str) -> str:

@@ -974,7 +974,7 @@ def test_choice_arcs_and_supply_families(tiny_flat, monkeypatch):
     assert (net.capacity[: net.n_choice] == 1).all()
     assert net.supply[: len(kids)].tolist() == (~kids["fixed"]).astype(int).tolist()
     assert net.supply.sum() == 0
-    monkeypatch.setattr(network, "_add_choice_arcs", lambda *a: 0)
+    monkeypatch.setattr(network, "_choice_capacity", lambda n: np.zeros(n, np.int64))
     res = optimiser.allocate(tiny_flat)
     assert res.placements["continuing"].all()  # only C4, who keeps its place, is placed
     assert len(res.unplaced) == 5

@@ -212,14 +212,14 @@ def test_bad_arguments_are_refused() -> None:
 def test_allocate_side_by_side_matches_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     ds = optimiser.load_dataset("data/trafford")
     seen: list[str] = []
-    real = bonus_flow.solve_max_flow_with_bonus
+    real = bonus_flow.solve_network_with_bonus
 
     def spy(*a, **kw):  # type: ignore[no-untyped-def]
         sol = real(*a, **kw)
         seen.append(sol.method)
         return sol
 
-    monkeypatch.setattr("optimiser.allocation.solve.solve_max_flow_with_bonus", spy)
+    monkeypatch.setattr("optimiser.allocation.solve.solve_network_with_bonus", spy)
     one = optimiser.allocate(ds, workers=1)
     two = optimiser.allocate(ds)  # checked by check_allocation as ever
     assert seen == ["direct", "moderate"]

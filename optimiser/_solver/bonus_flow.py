@@ -35,9 +35,11 @@ fork copies no thread but every lock) or with less memory available than the cou
 (:data:`HELPER_BYTES_PER_ARC`), it solves the full problem directly: the same call and
 the same flow as :func:`optimiser._solver.flow.solve_min_cost_flow` with ``max_flow=True``.
 
-Memory: the counter is a second OR-Tools network. Nationally (3.85 M arcs) the allocating
-process peaked at 1.33-1.34 GB RSS with the counter beside it, both together 1.73 GB (PSS),
-against 1.30-1.33 GB for the one-process solve; allocate took 9.6-12.1 s against 13.6-16.1 s
+Memory: the counter is a second OR-Tools network. The arcs reach both processes chunk
+by chunk (:mod:`optimiser._solver.chunked_flow`), each solve's costs made per chunk, so
+neither holds whole arc or cost arrays beside OR-Tools' copy. Nationally (3.85 M arcs)
+both processes together peaked at 1,528 MB (PSS) against 1,771 MB with whole arrays, and
+the one-process solve at 1,198 MB against 1,323 MB
 (``benchmarks/results/allocation_workers.md``).
 """
 
@@ -51,10 +53,15 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from optimiser._errors import DataValidationError
-from optimiser._solver.flow import _as_int64, solve_min_cost_flow
+from optimiser._solver.chunked_flow import (
+    ArrayNetwork,
+    ChunkedNetwork,
+    max_flow_cost,
+    solve_max_flow,
+)
+from optimiser._solver.flow import _as_int64
 from optimiser._solver.resources import available_cores, available_memory_bytes
 from optimiser._solver.status import OPTIMAL
 
@@ -153,30 +160,50 @@ def solve_max_flow_with_bonus(
     if is_bonus.shape != cost.shape:
         msg = f"bonus_arcs has shape {is_bonus.shape} but there are {cost.size} arcs; one per arc."
         raise DataValidationError(msg)
+    tail_a, head_a = _as_int64("tail", tail), _as_int64("head", head)
+    cap_a, supply_a = _as_int64("capacity", capacity), _as_int64("supply", supply)
+    for name, arr in (("head", head_a), ("capacity", cap_a), ("unit_cost", cost)):
+        if arr.size != tail_a.size:
+            msg = (
+                f"{name} has {arr.size} entries but tail has {tail_a.size}; give one value per arc."
+            )
+            raise DataValidationError(msg)
+    net = ArrayNetwork(tail_a, head_a, cap_a, cost, is_bonus, supply_a)
+    return solve_network_with_bonus(
+        net, bonus=bonus, moderate_bonus=moderate_bonus, workers=workers
+    )
+
+
+def solve_network_with_bonus(
+    net: ChunkedNetwork,
+    *,
+    bonus: int,
+    moderate_bonus: int,
+    workers: int | None = None,
+) -> BonusFlowSolution:
+    """:func:`solve_max_flow_with_bonus` of a network made chunk by chunk.
+
+    ``net`` (:class:`optimiser._solver.chunked_flow.ChunkedNetwork`) gives each chunk's
+    full costs and bonus flags; the moderate and the count's costs are made per chunk, so
+    no whole cost array is copied (:mod:`optimiser._solver.chunked_flow`).
+    """
     if moderate_bonus < 1:
         msg = f"moderate_bonus must be at least 1; found {moderate_bonus}."
         raise DataValidationError(msg)
     if workers is not None and workers < 1:
         msg = f"workers must be at least 1; found {workers}."
         raise DataValidationError(msg)
-    tail_a, head_a = _as_int64("tail", tail), _as_int64("head", head)
-    cap_a, supply_a = _as_int64("capacity", capacity), _as_int64("supply", supply)
     delta = int(bonus) - int(moderate_bonus)
-    if delta <= 0 or not is_bonus.any() or not _parallel(cost.size, workers):
-        return _solution(_solve(tail_a, head_a, cap_a, cost, supply_a), cost, is_bonus, "direct")
+    if delta <= 0 or not net.n_bonus or not _parallel(net.n_arcs, workers):
+        return _solution(net, solve_max_flow(net), "direct")
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(
-        target=_count_bonus, args=(send, tail_a, head_a, cap_a, supply_a, is_bonus), daemon=True
-    )
+    proc = ctx.Process(target=_count_bonus, args=(send, net), daemon=True)
     proc.start()
     send.close()
     try:
         start = time.perf_counter()
-        moderate = cost.copy()  # one copy (nationally 31 MB): the peak memory is the solve's
-        moderate[is_bonus] += delta
-        flow = _solve(tail_a, head_a, cap_a, moderate, supply_a)
-        del moderate
+        flow = solve_max_flow(net, lambda chunk: chunk.cost + delta * chunk.bonus)
         # the count is a solve of the same size: wait for it, but not for ever
         patience = max(COUNTER_MIN_WAIT_S, COUNTER_WAIT_FACTOR * (time.perf_counter() - start))
         bound = None  # no answer (it died, or is still counting): no proof, so solve in full
@@ -190,13 +217,19 @@ def solve_max_flow_with_bonus(
             proc.kill()
         proc.join()
         recv.close()
-    got = int(flow[is_bonus].sum())
-    if isinstance(bound, int) and got == bound:
+    sol = _solution(net, flow, "moderate", bound if isinstance(bound, int) else None)
+    if sol.bonus_bound is not None and sol.bonus_flow == sol.bonus_bound:
         log.info("moderate bonus %d proven exact by the bonus count %d", moderate_bonus, bound)
-        return _solution(flow, cost, is_bonus, "moderate", bound)
-    log.info("moderate bonus not proven (bonus flow %d, count %s): solving in full", got, bound)
-    full = _solve(tail_a, head_a, cap_a, cost, supply_a)
-    return _solution(full, cost, is_bonus, "fallback", bound if isinstance(bound, int) else None)
+        return sol
+    log.info(
+        "moderate bonus not proven (bonus flow %d, count %s): solving in full",
+        sol.bonus_flow,
+        bound,
+    )
+    del flow, sol
+    return _solution(
+        net, solve_max_flow(net), "fallback", bound if isinstance(bound, int) else None
+    )
 
 
 def _parallel(n_arcs: int, workers: int | None) -> bool:
@@ -220,31 +253,15 @@ def _other_threads() -> bool:
     return threading.active_count() > 1
 
 
-def _solve(
-    tail: np.ndarray, head: np.ndarray, capacity: np.ndarray, cost: np.ndarray, supply: np.ndarray
-) -> np.ndarray:
-    return solve_min_cost_flow(tail, head, capacity, cost, supply, max_flow=True).flow
-
-
-def _count_bonus(
-    send: multiprocessing.connection.Connection,
-    tail: np.ndarray,
-    head: np.ndarray,
-    capacity: np.ndarray,
-    supply: np.ndarray,
-    is_bonus: np.ndarray,
-) -> None:
+def _count_bonus(send: multiprocessing.connection.Connection, net: ChunkedNetwork) -> None:
     """In the forked process: D*, the most bonus flow of any maximum flow, sent back.
 
     The max flow at least cost with cost −1 on the bonus arcs costs exactly −D*, so no
-    flows are read back (the process's memory is the OR-Tools network and one cost array).
+    flows are read back (the process's memory is the OR-Tools network alone).
     """
     try:
-        smcf = min_cost_flow.SimpleMinCostFlow()
-        smcf.add_arcs_with_capacity_and_unit_cost(tail, head, capacity, -is_bonus.astype(np.int64))
-        smcf.set_nodes_supplies(np.arange(supply.size, dtype=np.int64), supply)
-        ok = smcf.solve_max_flow_with_min_cost() == smcf.OPTIMAL
-        send.send(-int(smcf.optimal_cost()) if ok else None)
+        cost = max_flow_cost(net, lambda chunk: -chunk.bonus.astype(np.int64))
+        send.send(None if cost is None else -cost)
     except BaseException:  # any failure: the parent solves in full instead
         send.send(None)
     finally:
@@ -252,17 +269,20 @@ def _count_bonus(
 
 
 def _solution(
-    flow: np.ndarray,
-    cost: np.ndarray,
-    is_bonus: np.ndarray,
-    method: str,
-    bound: int | None = None,
+    net: ChunkedNetwork, flow: np.ndarray, method: str, bound: int | None = None
 ) -> BonusFlowSolution:
+    """The solution of ``flow``: its full cost and bonus flow, summed chunk by chunk."""
+    objective = got = a = 0
+    for chunk in net.chunks():
+        part = flow[a : a + chunk.tail.size]
+        objective += int(np.dot(chunk.cost.astype(np.int64, copy=False), part))
+        got += int(part[chunk.bonus].sum())
+        a += chunk.tail.size
     return BonusFlowSolution(
         flow=flow,
-        objective=int(np.dot(cost, flow)),
+        objective=objective,
         status=OPTIMAL,
         method=method,
-        bonus_flow=int(flow[is_bonus].sum()),
+        bonus_flow=got,
         bonus_bound=bound,
     )

@@ -133,21 +133,26 @@ def solve_min_cost_flow(
     if status == smcf.OPTIMAL:
         flow = np.asarray(smcf.flows(arcs), dtype=np.int64) if tail_a.size else tail_a.copy()
         return MinCostFlowSolution(flow=flow, objective=int(smcf.optimal_cost()), status=OPTIMAL)
-    if status == smcf.INFEASIBLE:
+    raise status_error(status)
+
+
+def status_error(status: object) -> Exception:
+    """The error for an OR-Tools min-cost-flow status other than OPTIMAL, with a hint."""
+    name = getattr(status, "name", str(status))
+    if name == "INFEASIBLE":
         msg = (
             "min-cost flow is infeasible: the supplies cannot be routed to the sinks "
             "within the arc capacities. Check capacities on the paths from each source, "
             "or use max_flow=True to route as much as possible."
         )
-        raise InfeasibleError(msg)
+        return InfeasibleError(msg)
     hints = {
         "UNBALANCED": "check that supply sums to zero",
         "BAD_COST_RANGE": "unit costs are too large for exact integer arithmetic; scale them down",
         "BAD_CAPACITY_RANGE": "capacities/supplies are too large; scale them down",
     }
-    name = getattr(status, "name", str(status))
     msg = (
         f"min-cost flow solver returned status {name}: "
         f"{hints.get(name, 'check the network data (arcs, capacities, supplies)')}."
     )
-    raise SolverError(msg)
+    return SolverError(msg)

@@ -35,11 +35,13 @@ result is re-checked by :mod:`optimiser.allocation.check` before it is returned.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from optimiser._solver.chunked_flow import CHUNK_ARCS, ArcChunk
 from optimiser.dataset.ids import first_rows, positions
 from optimiser.dataset.model import Dataset
 from optimiser.schema.tables import INMSS_TYPES
@@ -172,19 +174,6 @@ def _number_nodes(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> _Nodes
     return _Nodes(len(kids), used, sets, q_of_row)
 
 
-def _add_choice_arcs(net: _Arcs, nodes: _Nodes, arcs: pd.DataFrame) -> int:
-    """(1) x_iq ≤ 1 at cost c_iq for every eligible (i, q) ∈ A; returns |A| (the choice arcs)."""
-    free = ~arcs["fixed"].to_numpy(bool)
-    row = arcs["p"].to_numpy()[free]  # the places row of each arc = its (setting, package) pair
-    net.add(
-        arcs["c"].to_numpy()[free],
-        nodes.q0 + nodes.q_of_row[row],
-        np.ones(len(row)),
-        arcs["arc_cost"].to_numpy()[free].astype(np.int64),
-    )
-    return len(row)
-
-
 def _add_package_capacity(net: _Arcs, nodes: _Nodes, ds: Dataset, places: np.ndarray) -> None:
     """(2) Σ_i x_iq ≤ u_q for every pair q = (s, p): places for package p at s left free."""
     setting_of_pair = ds.places["setting_id"].to_numpy()[nodes.pairs]
@@ -230,6 +219,79 @@ def _child_supply(nodes: _Nodes, kids: pd.DataFrame) -> np.ndarray:
     return supply
 
 
+@dataclass(frozen=True)
+class NetworkChunks:
+    """The network of :func:`build_flow_network`, its arcs made chunk by chunk.
+
+    A :class:`optimiser._solver.chunked_flow.ChunkedNetwork`: the choice arcs come from
+    the arcs frame :data:`~optimiser._solver.chunked_flow.CHUNK_ARCS` rows at a time, then
+    the capacity arcs, in :func:`build_flow_network`'s order, so the whole arc arrays
+    (123 MB nationally) never exist. A choice arc's bonus flag is the mainstream duty
+    (``duty_term_gbp`` < 0); the capacity arcs carry none.
+    """
+
+    supply: np.ndarray
+    n_choice: int
+    n_bonus: int
+    rest: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # the capacity arcs, whole
+    _child: np.ndarray  # the arcs frame's columns (views) and its free rows
+    _row: np.ndarray
+    _cost: np.ndarray
+    _duty: np.ndarray
+    _free: np.ndarray
+    _q: np.ndarray  # places row → its pair's node (q0 + offset)
+
+    @property
+    def n_arcs(self) -> int:
+        return self.n_choice + int(self.rest[0].size)
+
+    def chunks(self) -> Iterator[ArcChunk]:
+        for a in range(0, self._free.size, CHUNK_ARCS):
+            free = self._free[a : a + CHUNK_ARCS]
+            row = self._row[a : a + CHUNK_ARCS][free]
+            yield ArcChunk(
+                self._child[a : a + CHUNK_ARCS][free].astype(np.int64, copy=False),
+                self._q[row],
+                _choice_capacity(row.size),
+                self._cost[a : a + CHUNK_ARCS][free].astype(np.int64),
+                self._duty[a : a + CHUNK_ARCS][free],
+            )
+        tail, head, capacity, cost = self.rest
+        yield ArcChunk(tail, head, capacity, cost, np.zeros(tail.size, bool))
+
+
+def _choice_capacity(n: int) -> np.ndarray:
+    """(1) x_iq ≤ 1 for every eligible (i, q) ∈ A: capacity 1 on each of n choice arcs."""
+    return np.ones(n, np.int64)
+
+
+def flow_network_chunks(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> NetworkChunks:
+    """:func:`build_flow_network`'s network as :class:`NetworkChunks` (the same arcs, in order)."""
+    nodes = _number_nodes(ds, arcs, kids)
+    places, total, cap = residual_arrays(ds, kids)
+    free = ~arcs["fixed"].to_numpy(bool)
+    if "duty_term_gbp" in arcs:
+        duty = arcs["duty_term_gbp"].to_numpy(float) < 0
+    else:
+        duty = np.zeros(len(arcs), bool)
+    rest = _Arcs()
+    _add_package_capacity(rest, nodes, ds, places)
+    _add_setting_capacity(rest, nodes, ds, total, cap)
+    _add_inmss_group(rest, nodes, cap)
+    return NetworkChunks(
+        supply=_child_supply(nodes, kids),
+        n_choice=int(np.count_nonzero(free)),
+        n_bonus=int(np.count_nonzero(duty & free)),
+        rest=rest.arrays(),
+        _child=arcs["c"].to_numpy(),
+        _row=arcs["p"].to_numpy(),
+        _cost=arcs["arc_cost"].to_numpy(),
+        _duty=duty,
+        _free=free,
+        _q=nodes.q0 + nodes.q_of_row,
+    )
+
+
 def build_flow_network(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> FlowNetwork:
     """Node and arc arrays of the model above for the children being placed (deterministic order).
 
@@ -240,12 +302,6 @@ def build_flow_network(ds: Dataset, arcs: pd.DataFrame, kids: pd.DataFrame) -> F
     Arcs, family by family: choice arcs, package capacity, setting capacity,
     the INMSS group (always present; capacity 0 and unused when uncapped).
     """
-    nodes = _number_nodes(ds, arcs, kids)
-    places, total, cap = residual_arrays(ds, kids)
-    net = _Arcs()
-    n_choice = _add_choice_arcs(net, nodes, arcs)
-    _add_package_capacity(net, nodes, ds, places)
-    _add_setting_capacity(net, nodes, ds, total, cap)
-    _add_inmss_group(net, nodes, cap)
-    tail, head, capacity, cost = net.arrays()
-    return FlowNetwork(tail, head, capacity, cost, _child_supply(nodes, kids), n_choice)
+    net = flow_network_chunks(ds, arcs, kids)
+    tail, head, capacity, cost, _ = (np.concatenate(col) for col in zip(*net.chunks(), strict=True))
+    return FlowNetwork(tail, head, capacity, cost, net.supply, net.n_choice)

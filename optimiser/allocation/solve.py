@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from optimiser._errors import SolverError
-from optimiser._solver.bonus_flow import solve_max_flow_with_bonus
-from optimiser._solver.flow import solve_min_cost_flow
+from optimiser._solver.bonus_flow import solve_network_with_bonus
+from optimiser._solver.chunked_flow import solve_max_flow
 from optimiser.allocation.arcs import (
     ARC_COLUMNS,
     _take_text,
@@ -26,7 +26,7 @@ from optimiser.allocation.arcs import (
 )
 from optimiser.allocation.check import check_allocation, over_places_warning
 from optimiser.allocation.kpis import allocation_kpis, sufficiency_table
-from optimiser.allocation.network import FlowNetwork, build_flow_network
+from optimiser.allocation.network import NetworkChunks, flow_network_chunks
 from optimiser.allocation.unplaced import unplaced_reasons
 from optimiser.allocation.unplaced_cost import RATE_COLUMNS, unplaced_child_costs, unplaced_rates
 from optimiser.dataset.ids import code_groups, object_index
@@ -132,10 +132,10 @@ def allocate(
     arcs = build_arcs(ds, kids, ids=False)
     timings["arcs"] = time.perf_counter() - t
     t = time.perf_counter()
-    net = build_flow_network(ds, arcs, kids)
+    net = flow_network_chunks(ds, arcs, kids)  # its arcs made chunk by chunk as OR-Tools reads
     flow = _solve_network(net, arcs, workers)
     used = flow[: net.n_choice] > 0
-    del net, flow  # the network's arrays (4 M arcs nationally) are not needed again
+    del net, flow  # the flows (4 M arcs nationally) are not needed again
     timings["solve"] = time.perf_counter() - t
     t = time.perf_counter()
     add_id_columns(arcs, ds, kids)
@@ -195,40 +195,31 @@ def allocate(
     return res
 
 
-def _solve_network(net: FlowNetwork, arcs: pd.DataFrame, workers: int | None) -> np.ndarray:
+def _solve_network(net: NetworkChunks, arcs: pd.DataFrame, workers: int | None) -> np.ndarray:
     """The network's max flow at least cost (``SolveMaxFlowWithMinCost``), flow per arc.
 
-    With mainstream duties, by :func:`optimiser._solver.bonus_flow.solve_max_flow_with_bonus`:
+    With mainstream duties, by :func:`optimiser._solver.bonus_flow.solve_network_with_bonus`:
     on a large network (nationally) the duty's weight W is solved as a moderate W' (twice
     the largest other cost of a choice arc, + 1) beside a count that proves it exact, on
     two cores; otherwise, and on every network below its size, the full costs directly.
+    The arcs reach OR-Tools chunk by chunk (:mod:`optimiser._solver.chunked_flow`).
     """
-    term = arcs["duty_term_gbp"].to_numpy(float)[~arcs["fixed"].to_numpy(bool)]
-    if not net.n_choice or not len(term) or term.min() >= 0:
-        return solve_min_cost_flow(
-            net.tail, net.head, net.capacity, net.cost, net.supply, max_flow=True
-        ).flow
-    weight = round(float(-term.min()))
-    duty = np.zeros(len(net.tail), bool)
-    duty[: net.n_choice] = term < 0
-    del term  # nationally 31 MB each: the solve's peak memory is what counts
-    choice, on = net.cost[: net.n_choice], duty[: net.n_choice]
+    free = ~arcs["fixed"].to_numpy(bool)
+    term = arcs["duty_term_gbp"].to_numpy(float)
+    if not net.n_choice or not net.n_bonus:
+        return solve_max_flow(net)
+    weight = round(float(-np.min(term, where=free, initial=0.0)))
+    cost = arcs["arc_cost"].to_numpy()
+    on, off = free & (term < 0), free & (term >= 0)
     largest = max(  # |cost without the duty term| over the choice arcs, with no copies
-        abs(int(np.max(choice, where=~on, initial=0))),
-        abs(int(np.min(choice, where=~on, initial=0))),
-        abs(int(np.max(choice, where=on, initial=-weight)) + weight),
-        abs(int(np.min(choice, where=on, initial=-weight)) + weight),
+        abs(int(np.max(cost, where=off, initial=0))),
+        abs(int(np.min(cost, where=off, initial=0))),
+        abs(int(np.max(cost, where=on, initial=-weight)) + weight),
+        abs(int(np.min(cost, where=on, initial=-weight)) + weight),
     )
-    return solve_max_flow_with_bonus(
-        net.tail,
-        net.head,
-        net.capacity,
-        net.cost,
-        net.supply,
-        bonus_arcs=duty,
-        bonus=weight,
-        moderate_bonus=2 * largest + 1,
-        workers=workers,
+    del on, off
+    return solve_network_with_bonus(
+        net, bonus=weight, moderate_bonus=2 * largest + 1, workers=workers
     ).flow
 
 

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from optimiser.policy import Policy
 
-if TYPE_CHECKING:  # geopandas loads only when a dataset has wards
+if TYPE_CHECKING:  # geopandas and networkx load only when a dataset has wards or roads
     import geopandas as gpd
+    import networkx as nx
 
 _T = TypeVar("_T")
 

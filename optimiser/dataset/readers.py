@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import yaml
-from openpyxl.utils import get_column_letter
 
 from optimiser._errors import DataValidationError
 from optimiser.problems import Problem, load_yaml
@@ -309,6 +307,9 @@ def _sheet_cell_problems(
     it. Returns the cells reported, as (table file, row, column), so later checks leave
     them to these problems.
     """
+    import openpyxl  # loads only when a workbook is read
+    from openpyxl.utils import get_column_letter
+
     try:
         formulas = openpyxl.load_workbook(path, data_only=False)
         values = openpyxl.load_workbook(path, data_only=True)

@@ -8,13 +8,16 @@ lives.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from optimiser.dataset.model import Dataset
 from optimiser.geography import BNG
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["child_wards"]
 
@@ -56,6 +59,8 @@ def child_wards(ds: Dataset, child_ids: pd.Series | list[str]) -> pd.Series:
 def _ward_by_point(
     wards: gpd.GeoDataFrame, easting: np.ndarray, northing: np.ndarray
 ) -> np.ndarray:
+    import geopandas as gpd  # loads only when wards are joined
+
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(easting, northing), crs=BNG)
     hit = gpd.sjoin(
         points, wards.to_crs(BNG)[["ward_code", "geometry"]], how="left", predicate="intersects"

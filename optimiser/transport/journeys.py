@@ -23,14 +23,17 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from optimiser.policy import Policy
+
+if TYPE_CHECKING:  # a road graph is made by its loader: networkx loads there
+    import networkx as nx
 
 #: Newest cache files kept in a dataset's cache folder (older ones are removed).
 CACHE_FILES = 16

@@ -14,12 +14,16 @@ radius that the longest journey cap allows are paired with a child.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy.spatial import cKDTree
 
 from optimiser.policy import JOURNEY_CAP_TOL_MIN, Policy
 from optimiser.transport.journeys import graph_km_and_min
+
+if TYPE_CHECKING:  # a road graph is made by its loader: networkx loads there
+    import networkx as nx
 
 KM_PER_MILE = 1.609344
 

@@ -18,10 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import shapely
 import yaml
-from pyproj import Transformer
-from shapely.geometry import shape
 
 from optimiser._errors import DataNotFoundError, OptimiserError
 from optimiser.dataset.init import cohort, supply
@@ -94,6 +91,10 @@ def _wards(la: LocalAuthority) -> dict:
 
 def _area_km2(wards: dict) -> float:
     """Area of the wards [km²] in British National Grid."""
+    import shapely  # geometry libraries load only when an LA is initialised
+    from pyproj import Transformer
+    from shapely.geometry import shape
+
     t = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
     def bng(xy: np.ndarray) -> np.ndarray:

@@ -83,7 +83,10 @@ def _child(size: str, workers: int | None, out: Path) -> None:
 
 
 def _pss_tree(pid: int) -> tuple[float, float]:
-    """(PSS of ``pid`` and its children, RSS of ``pid``) in MB; (0, 0) once it is gone."""
+    """(PSS of ``pid`` and its children, RSS of ``pid``) in MiB; (0, 0) once it is gone.
+
+    ``/proc`` counts kB of 1,024 bytes, so kB / 1024 is MiB (2**20 bytes).
+    """
 
     def rollup(p: int) -> dict[str, float]:
         got: dict[str, float] = {}
@@ -163,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'memory' if sampled else 'round ' + str(r + 1)} workers={got['workers']}: "
                 f"allocate {got['wall']:.2f} s wall, {got['cpu']:.2f} s CPU "
                 f"(arcs {t['arcs']:.2f}, solve {t['solve']:.2f}), {got['method']}, "
-                f"maxrss {got['maxrss_mb']:,.0f} MB, "
-                f"peak PSS {got['peak_pss_mb']:,.0f} MB, load {load:.1f}",
+                f"maxrss {got['maxrss_mb']:,.0f} MiB, "
+                f"peak PSS {got['peak_pss_mb']:,.0f} MiB, load {load:.1f}",
                 flush=True,
             )
     one = [g for g in rows if g["workers"] == "1" and not g["sampled"]]
@@ -182,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} cores.",
         "",
         "| round | workers | flow method | allocate wall (s) | CPU (s) | arcs (s) | solve (s) "
-        "| ru_maxrss, run (MB) | load |",
+        "| ru_maxrss, run (MiB) | load |",
         "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for k, g in enumerate(g for g in rows if not g["sampled"]):
@@ -197,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         "the run and its counter together (the physical memory both hold), and the run's "
         "own peak RSS:",
         "",
-        "| workers | flow method | allocate wall (s), sampled | peak PSS, run + counter (MB) "
-        "| peak RSS, run (MB) |",
+        "| workers | flow method | allocate wall (s), sampled | peak PSS, run + counter (MiB) "
+        "| peak RSS, run (MiB) |",
         "|---|---|---:|---:|---:|",
     ]
     for name, g in mem.items():

@@ -82,7 +82,7 @@ def _cpu_with_children() -> float:
 
 
 def _rss_mb() -> float:
-    """Peak resident set size of this process so far [MB] (Linux: ru_maxrss in KiB)."""
+    """Peak resident set size of this process so far [MiB] (Linux: ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -476,7 +476,7 @@ def _before_after(before: list[dict], after: list[dict]) -> list[str]:
         "",
         "| size | allocate before (wall / CPU) | raw flow before (CPU) | ratio before (CPU) | "
         "allocate after (wall / CPU) | raw flow after (CPU) | ratio after (CPU) | "
-        "peak RSS before / after (MB) | load avg before / after |",
+        "peak RSS before / after (MiB) | load avg before / after |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in after:
@@ -521,7 +521,7 @@ def markdown(
         "",
         "| size | children | to place | settings | arcs | gen | load | allocate | arcs | "
         "solve | check | post | raw flow | allocate / raw | allocate / raw, CPU | "
-        "peak RSS after allocate (MB) | peak RSS end (MB) | CSV load_dataset | load avg |",
+        "peak RSS after allocate (MiB) | peak RSS end (MiB) | CSV load_dataset | load avg |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         "---:|---:|",
     ]
@@ -694,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"[{size}] done in {time.perf_counter() - t:.0f} s: allocate {r['allocate_s']:.2f} s"
             f", raw flow {r['raw_flow_s']:.3f} s, ratio {r['ratio_allocate_raw']:.1f}×, "
-            f"peak {r['rss_after_allocate_mb']:,.0f} MB",
+            f"peak {r['rss_after_allocate_mb']:,.0f} MiB",
             flush=True,
         )
     command = "python benchmarks/bench_allocation.py " + " ".join(

@@ -38,8 +38,8 @@ the same flow as :func:`optimiser._solver.flow.solve_min_cost_flow` with ``max_f
 Memory: the counter is a second OR-Tools network. The arcs reach both processes chunk
 by chunk (:mod:`optimiser._solver.chunked_flow`), each solve's costs made per chunk, so
 neither holds whole arc or cost arrays beside OR-Tools' copy. Nationally (3.85 M arcs)
-both processes together peaked at 1,528 MB (PSS) against 1,771 MB with whole arrays, and
-the one-process solve at 1,198 MB against 1,323 MB
+both processes together peaked at 1,528 MiB (PSS) against 1,771 MiB with whole arrays, and
+the one-process solve at 1,198 MiB against 1,323 MiB
 (``benchmarks/results/allocation_workers.md``).
 """
 

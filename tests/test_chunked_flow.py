@@ -50,8 +50,13 @@ def test_chunked_solve_is_the_whole_solve(
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, want.flow)
     assert max_flow_cost(net, chunked_flow.full_cost) == want.objective
-    # the cost of a solve is its own: −1 on the bonus arcs counts the most bonus flow
+    # the cost of a solve is its own: −1 on the bonus arcs counts the most bonus flow,
+    # as the whole-array solve at those costs counts it
     count = -max_flow_cost(net, lambda c: -c.bonus.astype(np.int64))
+    whole = solve_min_cost_flow(
+        net.tail, net.head, net.capacity, -net.bonus.astype(np.int64), net.supply, max_flow=True
+    )
+    assert count == -whole.objective
     assert 0 <= count <= int(net.bonus.sum())
 
 
@@ -83,6 +88,16 @@ def test_flow_network_chunks_make_build_flow_network(
         int(duty.sum()),
     )
     np.testing.assert_array_equal(chunks.supply, whole.supply)
+    # build_flow_network is those chunks joined, so check its choice arcs against the arcs
+    # frame itself: each free row's child, its places row's pair node, capacity 1, arc_cost
+    nodes = network._number_nodes(default_ds, arcs, kids)
+    n = whole.n_choice
+    np.testing.assert_array_equal(whole.tail[:n], arcs["c"].to_numpy()[free])
+    np.testing.assert_array_equal(
+        whole.head[:n], nodes.q0 + nodes.q_of_row[arcs["p"].to_numpy()[free]]
+    )
+    assert (whole.capacity[:n] == 1).all()
+    np.testing.assert_array_equal(whole.cost[:n], arcs["arc_cost"].to_numpy()[free])
     # and the allocation over many chunks is the allocation over one
     monkeypatch.setattr(chunked_flow, "CHUNK_ARCS", 97)
     many = optimiser.allocate(default_ds)

@@ -39,13 +39,37 @@ def test_direct_pairs_are_the_hypot_test_at_the_border() -> None:
     assert expected[3:40].sum() > 0 and not expected[:2].any() and expected[2].sum() > 0
 
 
-@pytest.mark.parametrize("direct", [0, 10**9], ids=["kd-tree", "direct"])
-def test_near_pairs_both_ways_give_the_same_arcs(direct, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("direct", "cores"),
+    [(0, 1), (10**9, 1), (0, 2), (0, 3), (5_000, 2)],
+    ids=["kd-tree", "direct", "kd-tree-2-threads", "kd-tree-3-threads", "mixed-2-threads"],
+)
+def test_near_pairs_every_way_give_the_same_arcs(direct, cores, monkeypatch) -> None:
+    """KD-tree or direct, whole or each package's children split over threads: same arcs."""
     ds = optimiser.load_default()
     kids = child_frame(ds)
-    expected = build_arcs(ds, kids)
+    calls: list[int] = []
+    real = arcs_mod.pairs_within
+    monkeypatch.setattr(
+        arcs_mod, "pairs_within", lambda h, *a, **k: calls.append(len(h)) or real(h, *a, **k)
+    )
     monkeypatch.setattr(arcs_mod, "DIRECT_PAIRS", direct)
+    expected = build_arcs(ds, kids)
+    whole = len(calls)
+    monkeypatch.setattr(arcs_mod, "THREAD_PAIRS", 0 if cores > 1 else 10**18)
+    monkeypatch.setattr(arcs_mod, "available_cores", lambda: cores)
     pd.testing.assert_frame_equal(build_arcs(ds, kids), expected, check_exact=True)
+    pd.testing.assert_frame_equal(expected, _plain_arcs(ds, kids), check_exact=True)
+    if direct == 0 and cores > 1:  # the KD-tree passes went in parts
+        assert len(calls) - whole > whole
+
+
+def _plain_arcs(ds, kids):  # type: ignore[no-untyped-def]
+    """build_arcs with the default switches (direct below DIRECT_PAIRS, one thread)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(arcs_mod, "DIRECT_PAIRS", 2_000_000)
+        mp.setattr(arcs_mod, "THREAD_PAIRS", 10**18)
+        return build_arcs(ds, kids)
 
 
 @pytest.mark.parametrize(

@@ -107,6 +107,31 @@ def test_flow_network_chunks_make_build_flow_network(
     assert many.placements["setting_id"].tolist() == one.placements["setting_id"].tolist()
 
 
+def test_network_reading_narrow_columns_makes_the_same_arcs(
+    default_ds: optimiser.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``reading`` the same values in narrower integers makes the very same chunks."""
+    kids = child_frame(default_ds)
+    arcs = build_arcs(default_ds, kids, ids=False)
+    monkeypatch.setattr(network, "CHUNK_ARCS", 97)
+    net = flow_network_chunks(default_ds, arcs, kids)
+    narrow = {
+        "c": arcs["c"].to_numpy().astype(np.int32),
+        "p": arcs["p"].to_numpy().astype(np.int16),
+        "arc_cost": arcs["arc_cost"].to_numpy().copy(),
+    }
+    other = net.reading(narrow)
+    assert other._child is narrow["c"] and net._child is not narrow["c"]
+    for got, want in zip(other.chunks(), net.chunks(), strict=True):
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)
+    with pytest.raises(ValueError, match="cannot stand for"):
+        net.reading({**narrow, "p": narrow["p"][:-1]})
+    with pytest.raises(ValueError, match="cannot stand for"):
+        net.reading({**narrow, "c": narrow["c"].astype(float)})
+
+
 def test_bad_arrays_get_the_whole_solves_errors() -> None:
     net = _random(np.random.default_rng(0))
     bad_head = ArrayNetwork(net.tail, net.head + 100, net.capacity, net.cost, net.bonus, net.supply)

@@ -36,7 +36,7 @@ result is re-checked by :mod:`optimiser.allocation.check` before it is returned.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -219,6 +219,11 @@ def _child_supply(nodes: _Nodes, kids: pd.DataFrame) -> np.ndarray:
     return supply
 
 
+#: The arcs frame's columns a :class:`NetworkChunks` reads while it is solved (views of
+#: them, or the same values in narrower arrays: :meth:`NetworkChunks.reading`).
+NETWORK_COLUMNS = ("c", "p", "arc_cost")
+
+
 @dataclass(frozen=True)
 class NetworkChunks:
     """The network of :func:`build_flow_network`, its arcs made chunk by chunk.
@@ -244,6 +249,24 @@ class NetworkChunks:
     @property
     def n_arcs(self) -> int:
         return self.n_choice + int(self.rest[0].size)
+
+    def reading(self, columns: dict[str, np.ndarray]) -> NetworkChunks:
+        """This network reading the arcs frame's :data:`NETWORK_COLUMNS` from ``columns``.
+
+        Each array holds the column's very values, one per arcs row, in any integer type
+        (:mod:`optimiser.allocation.compact` gives narrower copies): the arcs made are the
+        same, and the arrays this network read before are no longer held by it.
+        """
+        c, p, cost = (np.asarray(columns[name]) for name in NETWORK_COLUMNS)
+        for name, new, old in (
+            ("c", c, self._child),
+            ("p", p, self._row),
+            ("arc_cost", cost, self._cost),
+        ):
+            if new.shape != old.shape or new.dtype.kind not in "iu":
+                msg = f"{name}: {new.dtype} {new.shape} cannot stand for {old.dtype} {old.shape}."
+                raise ValueError(msg)
+        return replace(self, _child=c, _row=p, _cost=cost)
 
     def chunks(self) -> Iterator[ArcChunk]:
         for a in range(0, self._free.size, CHUNK_ARCS):

@@ -37,10 +37,10 @@ the same flow as :func:`optimiser._solver.flow.solve_min_cost_flow` with ``max_f
 
 Memory: the counter is a second OR-Tools network. The arcs reach both processes chunk
 by chunk (:mod:`optimiser._solver.chunked_flow`), each solve's costs made per chunk, so
-neither holds whole arc or cost arrays beside OR-Tools' copy. Nationally (3.85 M arcs)
-both processes together peaked at 1,528 MiB (PSS) against 1,771 MiB with whole arrays, and
-the one-process solve at 1,198 MiB against 1,323 MiB
-(``benchmarks/results/allocation_workers.md``).
+neither holds whole arc or cost arrays beside OR-Tools' copy; the allocation holds its arcs
+frame compactly before the fork (:mod:`optimiser.allocation.compact`). Nationally (3.85 M
+arcs) both processes together peaked at 1,390 MiB (PSS) against 1,771 MiB with whole arrays
+and a whole frame (``benchmarks/results/allocation_workers.md``).
 """
 
 from __future__ import annotations

@@ -160,3 +160,22 @@ class _Entered:
 
     def __exit__(self, *exc):
         return self.cm.__exit__(*exc)
+
+
+def test_heap_is_given_back_after_packing_and_before_unpacking(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Freed pages go back to the system on entering (before a fork shares them) and on
+    leaving (what the solve freed, before the columns come back); nothing held: no trim."""
+    calls: list[int] = []
+    monkeypatch.setattr(compact, "trim_heap", lambda: calls.append(len(frame.columns)))
+    frame = _frame()
+    with compacted(frame):
+        assert calls == [5]  # after the held columns left the frame
+    assert calls == [5, 5]  # before they came back
+    calls.clear()
+    with compacted(frame, keep=frame.columns):
+        pass
+    assert calls == [9]  # packing found nothing: the one trim on entering, none on leaving
+    monkeypatch.undo()
+    compact.trim_heap()  # the real one runs (glibc) or does nothing: no error either way

@@ -39,7 +39,7 @@ Memory: the counter is a second OR-Tools network. The arcs reach both processes 
 by chunk (:mod:`optimiser._solver.chunked_flow`), each solve's costs made per chunk, so
 neither holds whole arc or cost arrays beside OR-Tools' copy; the allocation holds its arcs
 frame compactly before the fork (:mod:`optimiser.allocation.compact`). Nationally (3.85 M
-arcs) both processes together peaked at 1,390 MiB (PSS) against 1,771 MiB with whole arrays
+arcs) both processes together peaked at 1,390-1,419 MiB (PSS) against 1,771 MiB with whole arrays
 and a whole frame (``benchmarks/results/allocation_workers.md``).
 """
 

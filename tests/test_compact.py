@@ -8,6 +8,9 @@ exactly the result it gives with nothing packed.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -67,19 +70,22 @@ def test_columns_come_back_in_place_with_every_bit() -> None:
 
 def test_held_columns_take_fewer_bytes() -> None:
     frame = _frame()
-    held = compact._hold(frame, set())
+    held = compact._hold(frame)
     want = {"small": np.int8, "mid": np.int16, "few": np.int8, "pence": np.int32}
     assert {h.name: h.data.dtype for h in held} == {k: np.dtype(v) for k, v in want.items()}
     assert sum(h.data.nbytes for h in held) < len(frame) * 8 * 4 / 2
 
 
-def test_keep_leaves_columns_in_place() -> None:
-    frame = _frame()
-    mid = frame["mid"].to_numpy()
-    with compacted(frame, keep=("mid", "pence")) as held:
-        assert "mid" in frame and "pence" in frame
-        assert held.names == ["small", "few"]
-        assert frame["mid"].to_numpy() is mid or np.shares_memory(frame["mid"].to_numpy(), mid)
+def test_columns_no_form_shrinks_stay_in_place() -> None:
+    frame = _frame()[["wide", "flag", "km", "text", "code8"]]
+    km = frame["km"].to_numpy()
+    with compacted(frame) as held:
+        assert held.names == []
+        assert list(frame.columns) == ["wide", "flag", "km", "text", "code8"]
+        assert np.shares_memory(frame["km"].to_numpy(), km)
+        assert held.ints("wide") is frame["wide"].to_numpy() or np.shares_memory(
+            held.ints("wide"), frame["wide"].to_numpy()
+        )
 
 
 def test_columns_come_back_after_an_exception() -> None:
@@ -134,12 +140,12 @@ def test_allocate_packs_the_columns_the_solve_does_not_read(
     seen: list[list[str]] = []
     real = compact.compacted
 
-    def spy(frame, **kw):
-        cm = real(frame, **kw)
-        held = cm.__enter__()
-        seen.append(held.names)
-        assert all(name not in frame for name in held.names)
-        return _Entered(cm, held)
+    @contextlib.contextmanager
+    def spy(frame: pd.DataFrame) -> Iterator[compact.Held]:
+        with real(frame) as held:  # inside the block, as the solve sees the frame
+            seen.append(held.names)
+            assert all(name not in frame for name in held.names)
+            yield held
 
     from optimiser.allocation import solve
 
@@ -147,19 +153,6 @@ def test_allocate_packs_the_columns_the_solve_does_not_read(
     optimiser.allocate(optimiser.load_default())
     # the network reads c, p (and arc_cost, where −W fits int32 as here) narrowed
     assert seen and {"c", "p", "arc_cost", "s", "duty_term_gbp", "preference_rank"} <= set(seen[0])
-
-
-class _Entered:
-    """A context manager already entered (the spy above looks inside the block)."""
-
-    def __init__(self, cm, held) -> None:
-        self.cm, self.held = cm, held
-
-    def __enter__(self):
-        return self.held
-
-    def __exit__(self, *exc):
-        return self.cm.__exit__(*exc)
 
 
 def test_heap_is_given_back_after_packing_and_before_unpacking(
@@ -174,8 +167,9 @@ def test_heap_is_given_back_after_packing_and_before_unpacking(
         assert calls == [5]  # after the held columns left the frame
     assert calls == [5, 5]  # before they came back
     calls.clear()
-    with compacted(frame, keep=frame.columns):
+    frame = frame[["flag", "km"]]
+    with compacted(frame):
         pass
-    assert calls == [9]  # packing found nothing: the one trim on entering, none on leaving
+    assert calls == []  # packing found nothing: nothing freed, no trim
     monkeypatch.undo()
     compact.trim_heap()  # the real one runs (glibc) or does nothing: no error either way

@@ -27,10 +27,10 @@ column is back at its place, with its dtype and its bits.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -93,16 +93,16 @@ class Held:
 
 
 @contextmanager
-def compacted(frame: pd.DataFrame, *, keep: Iterable[str] = ()) -> Iterator[Held]:
+def compacted(frame: pd.DataFrame) -> Iterator[Held]:
     """Within the block, ``frame`` lacks the columns it holds compactly (:class:`Held`).
 
-    ``keep``: columns to leave in place. Code inside the block may read held integer
-    columns' values from :meth:`Held.ints` (the same values, narrower). The columns come
+    Code inside the block may read held integer columns' values from :meth:`Held.ints`
+    (the same values, narrower). The columns come
     back on leaving, even on an exception, in their places, dtypes and bits. Columns are
     packed and unpacked on the process's cores as threads
     (:func:`~optimiser._solver.resources.thread_map`).
     """
-    held = _hold(frame, set(keep)) if len(frame) >= MIN_ROWS else []
+    held = _hold(frame) if len(frame) >= MIN_ROWS else []
     try:
         yield Held(frame, held)
     finally:
@@ -114,17 +114,18 @@ def compacted(frame: pd.DataFrame, *, keep: Iterable[str] = ()) -> Iterator[Held
             frame.insert(h.position, h.name, pd.Series(v, index=frame.index, copy=False))
 
 
-def _hold(frame: pd.DataFrame, keep: set[str]) -> list[_Held]:
+def _hold(frame: pd.DataFrame) -> list[_Held]:
     todo = [
         (str(n), i, frame[n].to_numpy())
         for i, (n, dtype) in enumerate(frame.dtypes.items())
-        if n not in keep and dtype in _NUMERIC  # text, categories, nullable: left as they are
+        if dtype in _NUMERIC  # text, categories, nullable: left as they are
     ]
     held = [h for h in thread_map(lambda t: _compact(*t), todo) if h is not None]
-    del todo
+    del todo  # the last references to the columns but the frame's, which go next
     for h in held:
         del frame[h.name]
-    trim_heap()
+    if held:
+        trim_heap()
     return held
 
 
@@ -148,17 +149,9 @@ def _compact(name: str, position: int, values: np.ndarray) -> _Held | None:
             data = codes.astype(code_type)
             return _Held(name, position, values.dtype, data, "codes", np.asarray(table, np.int64))
         return None
-    if _pence_exact(values[::step]):
-        return _as_pence(name, position, values)
-    return None
-
-
-def _pence_exact(values: np.ndarray) -> bool:
-    """Whether every value is its whole pence ÷ 100, bit for bit (no NaN, no infinity)."""
-    if not np.all(np.isfinite(values)):
-        return False
-    pence = np.rint(values * 100.0)
-    return bool(np.array_equal((pence / 100.0).view(np.int64), values.view(np.int64)))
+    if _as_pence(name, position, values[::step]) is None:  # the sample first: cheap to refuse
+        return None
+    return _as_pence(name, position, values)
 
 
 def _as_pence(name: str, position: int, values: np.ndarray) -> _Held | None:
@@ -182,11 +175,11 @@ def trim_heap() -> None:
         trim(0)
 
 
+@cache
 def _malloc_trim() -> Callable[[int], object] | None:
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
+    """glibc's ``malloc_trim`` among the process's own symbols (no ``find_library``, which
+    runs ``ldconfig`` in a subprocess), looked up once; None without glibc."""
     try:
-        return ctypes.CDLL(name).malloc_trim
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
         return None

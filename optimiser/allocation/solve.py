@@ -208,7 +208,7 @@ def _solve_network(
     The arcs reach OR-Tools chunk by chunk (:mod:`optimiser._solver.chunked_flow`), made
     from the arcs frame's ``c``, ``p`` and ``arc_cost`` in their narrowest integers, while
     the frame's other columns wait in fewer bytes (:mod:`optimiser.allocation.compact`;
-    nationally 347 → ~170 MiB beside the two OR-Tools networks). ``arcs`` has every column
+    nationally 347 → 168 MiB beside the two OR-Tools networks). ``arcs`` has every column
     back, bit for bit, on return.
     """
     net = flow_network_chunks(ds, arcs, kids)  # its arcs made chunk by chunk as OR-Tools reads

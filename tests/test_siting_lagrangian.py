@@ -223,3 +223,36 @@ def test_harder_pmedcap_instances_prove(name: str) -> None:
     )
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(pm.optimum)
+
+
+class _AfterPolish(Exception):
+    """Raised by the spy once the heuristic MIP has run (the rest of the solve is not needed)."""
+
+
+def test_heuristic_mip_ends_on_its_work_cap_not_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan must not depend on the machine's load: the heuristic MIP stops at
+    POLISH_WORK units of CP-SAT's deterministic time (or proves), well inside its wall cap.
+
+    Holmberg p29 at the default 60 s: with the wall cap at 6 s the MIP stopped there after
+    1.1-2.2 units, a different point on every run."""
+    from ortools.sat.python import cp_model
+
+    seen: list[tuple[float, float, str]] = []
+    real = cp_model.CpSolver.solve
+
+    def spy(self: cp_model.CpSolver, model: cp_model.CpModel, *a: object, **kw: object) -> object:
+        got = real(self, model, *a, **kw)
+        cap = self.parameters.max_deterministic_time
+        if cap == solve_module.POLISH_WORK:
+            seen.append((cap, self.response_proto.deterministic_time, self.status_name(got)))
+            raise _AfterPolish
+        return got
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", spy)
+    h = read_holmberg(REFERENCE / "sscflp_holmberg" / "p29.txt")
+    with pytest.raises(_AfterPolish):
+        solve_facility_location(
+            h.fixed_cost, h.capacity, h.demand, h.assign_cost, single_source=True
+        )
+    ((cap, work, status),) = seen
+    assert status == "OPTIMAL" or work >= 0.99 * cap, (work, status)

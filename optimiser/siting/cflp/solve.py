@@ -146,11 +146,14 @@ Engine = Literal["highs", "highspy", "cp_sat", "portfolio", "race", "lagrangian"
 #: Share of the time left that the Lagrangian step (LP start, subgradient) may use.
 LAGRANGIAN_SHARE = 0.25
 #: Share of the time the heuristic MIP on the nearest pairs may use, and its pairs per customer.
-POLISH_SHARE = 0.1
+#: A safety cap: ``POLISH_WORK`` is what should end it (at 0.1, i.e. 6 s of 60, the wall
+#: time ended it on Holmberg p29-p66 at 1.1-2.2 units of work, so the plan depended on the load).
+POLISH_SHARE = 0.3
 POLISH_PAIRS = 8
-#: CP-SAT's cap on the heuristic MIP in its deterministic time (so that it ends the same way
-#: on any machine unless ``POLISH_SHARE`` of the wall time runs out first).
-POLISH_WORK = 5.0
+#: CP-SAT's cap on the heuristic MIP in its deterministic time, so that it ends the same way
+#: on any machine unless ``POLISH_SHARE`` of the wall time runs out first; 2 units took
+#: 4.8-10.1 s on Holmberg p29-p66 on an idle core (benchmarks/results/siting.md).
+POLISH_WORK = 2.0
 
 #: CP-SAT's caps in the portfolio, in its deterministic time (about seconds on an idle core):
 #: first alone in this process, then beside highspy in two processes.

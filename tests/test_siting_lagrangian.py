@@ -233,18 +233,17 @@ def test_heuristic_mip_ends_on_its_work_cap_not_the_clock(monkeypatch: pytest.Mo
     """The plan must not depend on the machine's load: the heuristic MIP stops at
     POLISH_WORK units of CP-SAT's deterministic time (or proves), well inside its wall cap.
 
-    Holmberg p29 at the default 60 s: with the wall cap at 6 s the MIP stopped there after
-    1.1-2.2 units, a different point on every run."""
+    Holmberg p29 at the default 60 s: with the wall cap at 6 s the clock stopped the MIP
+    (at 1.96 units in one run; it proved at 2.67 units in another, less loaded)."""
     from ortools.sat.python import cp_model
 
-    seen: list[tuple[float, float, str]] = []
+    seen: list[tuple[float, str]] = []  # the heuristic MIP's work done and status
     real = cp_model.CpSolver.solve
 
     def spy(self: cp_model.CpSolver, model: cp_model.CpModel, *a: object, **kw: object) -> object:
         got = real(self, model, *a, **kw)
-        cap = self.parameters.max_deterministic_time
-        if cap == solve_module.POLISH_WORK:
-            seen.append((cap, self.response_proto.deterministic_time, self.status_name(got)))
+        if self.parameters.max_deterministic_time == solve_module.POLISH_WORK:
+            seen.append((self.response_proto.deterministic_time, self.status_name(got)))
             raise _AfterPolish
         return got
 
@@ -254,5 +253,5 @@ def test_heuristic_mip_ends_on_its_work_cap_not_the_clock(monkeypatch: pytest.Mo
         solve_facility_location(
             h.fixed_cost, h.capacity, h.demand, h.assign_cost, single_source=True
         )
-    ((cap, work, status),) = seen
-    assert status == "OPTIMAL" or work >= 0.99 * cap, (work, status)
+    ((work, status),) = seen
+    assert status == "OPTIMAL" or work >= 0.99 * solve_module.POLISH_WORK, (work, status)

@@ -35,12 +35,16 @@ fork copies no thread but every lock) or with less memory available than the cou
 (:data:`HELPER_BYTES_PER_ARC`), it solves the full problem directly: the same call and
 the same flow as :func:`optimiser._solver.flow.solve_min_cost_flow` with ``max_flow=True``.
 
-Memory: the counter is a second OR-Tools network. The arcs reach both processes chunk
-by chunk (:mod:`optimiser._solver.chunked_flow`), each solve's costs made per chunk, so
-neither holds whole arc or cost arrays beside OR-Tools' copy; the allocation holds its arcs
-frame compactly before the fork (:mod:`optimiser.allocation.compact`). Nationally (3.85 M
-arcs) both processes together peaked at 1,390-1,419 MiB (PSS) against 1,771 MiB with whole arrays
-and a whole frame (``benchmarks/results/allocation_workers.md``).
+Memory: the counter is a second OR-Tools network, of the children merged where they are
+interchangeable (:mod:`optimiser._solver.merge_sources`: nationally 3.30 M of the 3.85 M
+arcs, 70,904 of the 267,158 nodes; the count 5.7-6.0 → 4.2-4.5 s with the merge's 0.6 s).
+The arcs reach both processes chunk by chunk (:mod:`optimiser._solver.chunked_flow`), each
+solve's costs made per chunk, so the moderate solve holds no whole arc or cost array beside
+OR-Tools' copy (the counter's merge holds its sources' tails, heads and costs, 17 bytes an
+arc, and lets them go before it loads its network); the allocation holds its arcs frame
+compactly before the fork (:mod:`optimiser.allocation.compact`). Nationally both processes
+together peaked at 1,382 MiB (PSS) against 1,482 MiB without the merge, the same day, and
+1,771 MiB with whole arrays and a whole frame (``benchmarks/results/allocation_workers.md``).
 """
 
 from __future__ import annotations
@@ -58,10 +62,12 @@ from optimiser._errors import DataValidationError
 from optimiser._solver.chunked_flow import (
     ArrayNetwork,
     ChunkedNetwork,
+    full_cost,
     max_flow_cost,
     solve_max_flow,
 )
 from optimiser._solver.flow import _as_int64
+from optimiser._solver.merge_sources import merge_identical_sources
 from optimiser._solver.resources import available_cores, available_memory_bytes
 from optimiser._solver.status import OPTIMAL
 
@@ -257,10 +263,14 @@ def _count_bonus(send: multiprocessing.connection.Connection, net: ChunkedNetwor
     """In the forked process: D*, the most bonus flow of any maximum flow, sent back.
 
     The max flow at least cost with cost −1 on the bonus arcs costs exactly −D*, so no
-    flows are read back (the process's memory is the OR-Tools network alone).
+    flows are read back (the process's memory is the OR-Tools network alone), and the
+    children with the same arcs are one node of the network it solves
+    (:mod:`optimiser._solver.merge_sources`: the same least cost, nationally 3.85 M → 3.30
+    M arcs).
     """
     try:
-        cost = max_flow_cost(net, lambda chunk: -chunk.bonus.astype(np.int64))
+        merged = merge_identical_sources(net, lambda chunk: -chunk.bonus.astype(np.int64))
+        cost = max_flow_cost(merged, full_cost)
         send.send(None if cost is None else -cost)
     except BaseException:  # any failure: the parent solves in full instead
         send.send(None)

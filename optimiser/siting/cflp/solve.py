@@ -58,8 +58,8 @@ the Lagrangian step can start): a Lagrangian bound over
 the assignment rows with an exact knapsack per facility, a heuristic incumbent (repair and
 local search, then a short MIP on the 8 pairs of smallest forced bound per customer),
 reduced-cost fixing that is provably safe against the incumbent, and the reduced model with
-one Lagrangian knapsack cut per facility, to highspy for the p-median (cardinality row an
-equality) and to CP-SAT otherwise, with the incumbent as a hint; when the bound meets the
+one Lagrangian knapsack cut per facility, to highspy (the HiGHS of the highspy package, one
+thread) with the incumbent as a hint; when the bound meets the
 incumbent no MIP runs. Single sourcing with a budget (and no k), whole-number demands and
 capacities and at least ``BUDGET_MIN_PAIRS`` allowed pairs (LA-scale siting: sites with sizes
 as families, packages sharing a site's places as groups) goes to the budget branch and bound of
@@ -383,10 +383,10 @@ def _solve_lagrangian(
     Three steps after the bound: (a) a heuristic MIP on the pairs of smallest forced bound
     (``POLISH_PAIRS`` per customer, a restriction, so any plan it finds is feasible) for a
     better incumbent, within ``POLISH_SHARE`` of the time; (b) the safe fixing against the
-    best incumbent; (c) the reduced model to CP-SAT (HiGHS when CP-SAT cannot take it) with
-    the incumbent as a hint. Exactness: every solution the fixing removed costs at least the
-    incumbent's cost, so the better of the reduced model's proven optimum and the incumbent
-    is optimal for the full model, and max(L, min(reduced bound, incumbent)) bounds it.
+    best incumbent; (c) the reduced model to highspy with the incumbent as a hint.
+    Exactness: every solution the fixing removed costs at least the incumbent's cost, so
+    the better of the reduced model's proven optimum and the incumbent is optimal for the
+    full model, and max(L, min(reduced bound, incumbent)) bounds it.
     """
     start = time.perf_counter()
     m = inst.fixed_cost.size
@@ -423,11 +423,12 @@ def _solve_lagrangian(
             best, best_cost = res.values, float(res.objective)
     keep, open_fixed, shut = lag.fixing(best_cost, m) if best is not None else (None, *_no(m))
     reduced = restrict_model(model, inst, keep, open_fixed, shut, exact_k)
-    # p-median: highspy with the cuts at λ itself; otherwise CP-SAT with λ rounded (measured)
-    final_engine = "highspy" if exact_k or mip_engine == "highspy" else "cp_sat"
-    reduced = add_lagrangian_cuts(reduced, inst, lag.multipliers, final_engine == "cp_sat")
-    if final_engine == "cp_sat" and not cp_sat_accepts(reduced):
-        final_engine = "highspy"
+    # highspy, with the cuts at λ itself for the p-median and at λ rounded otherwise (as
+    # measured: CP-SAT left Holmberg p30 unproven at 60 s, highspy proved the hard eight in
+    # 5.8-31.2 s, benchmarks/results/siting.md "The reduced MIP to highspy")
+    rounded = not exact_k and mip_engine == "cp_sat"
+    reduced = add_lagrangian_cuts(reduced, inst, lag.multipliers, rounded)
+    final_engine = "highspy"
     if best is not None and lag.bound >= best_cost - lag.tolerance(best_cost):
         return MipSolution(best, best_cost, best_cost, OPTIMAL, _since(start), "lagrangian")
     hint = None

@@ -124,3 +124,12 @@ def test_a_network_with_no_sources_is_left_as_it_is() -> None:
     assert merged.n_arcs == 2 and merged.node.tolist() == [0, 1, 2]
     assert merged.supply.tolist() == [2, 0, -2]
     assert _max_flow(merged) == _max_flow(net) == (2, 0)
+
+
+def test_a_network_with_no_arcs_merges_nothing() -> None:
+    none = np.empty(0, np.int64)
+    net = ArrayNetwork(none, none, none, none, none.astype(bool), np.array([1, 1, -2]))
+    merged = merge_identical_sources(net, full_cost)
+    assert merged.n_arcs == merged.n_bonus == merged.n_groups == 0
+    assert merged.node.tolist() == [-1, -1, -1] and merged.supply.size == 0
+    assert list(merged.chunks()) == []

@@ -101,7 +101,9 @@ def merge_identical_sources(net: ChunkedNetwork, cost_of: CostOf) -> MergedSourc
         keep = ~not_source[part[0]]
         parts[j] = (part[0][keep], part[1][keep], part[2][keep], part[3][keep])
         del part
-    tail, head, cost, bonus = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    tail, head, cost, bonus = (
+        np.concatenate([p[i] for p in parts]) if parts else np.empty(0, np.int32) for i in range(4)
+    )
     del parts
     size = np.ones(n, np.int64)
     dropped = np.zeros(n, bool)

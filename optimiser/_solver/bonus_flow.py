@@ -37,7 +37,7 @@ the same flow as :func:`optimiser._solver.flow.solve_min_cost_flow` with ``max_f
 
 Memory: the counter is a second OR-Tools network, of the children merged where they are
 interchangeable (:mod:`optimiser._solver.merge_sources`: nationally 3.30 M of the 3.85 M
-arcs, 70,904 of the 267,158 nodes; the count 5.7-6.0 → 4.2-4.5 s with the merge's 0.6 s).
+arcs, 70,904 of the 267,158 nodes; the count 5.65-6.20 → 4.17-4.47 s with the merge's 0.6 s).
 The arcs reach both processes chunk by chunk (:mod:`optimiser._solver.chunked_flow`), each
 solve's costs made per chunk, so the moderate solve holds no whole arc or cost array beside
 OR-Tools' copy (the counter's merge holds its sources' tails, heads and costs, 17 bytes an

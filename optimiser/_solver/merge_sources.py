@@ -100,7 +100,6 @@ def merge_identical_sources(net: ChunkedNetwork, cost_of: CostOf) -> MergedSourc
     for j, part in enumerate(parts):  # the sources' arcs, one chunk at a time (memory)
         keep = ~not_source[part[0]]
         parts[j] = (part[0][keep], part[1][keep], part[2][keep], part[3][keep])
-        del part
     tail, head, cost, bonus = (
         np.concatenate([p[i] for p in parts]) if parts else np.empty(0, np.int32) for i in range(4)
     )
@@ -149,12 +148,8 @@ def _groups(tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> tuple[np.nd
         h1 = np.add.reduceat(_mixed(key, _MIX[0]), start)
         h2 = np.add.reduceat(_mixed(key, _MIX[1]), start)
     order = np.lexsort((node, h2, h1, count))
-    same = np.r_[
-        False,
-        (count[order][1:] == count[order][:-1])
-        & (h1[order][1:] == h1[order][:-1])
-        & (h2[order][1:] == h2[order][:-1]),
-    ]
+    c, a, b = count[order], h1[order], h2[order]
+    same = np.r_[False, (c[1:] == c[:-1]) & (a[1:] == a[:-1]) & (b[1:] == b[:-1])]
     lead = order[np.maximum.accumulate(np.where(same, 0, np.arange(order.size)))]
     rep_of = np.empty(order.size, np.int64)
     rep_of[order] = lead  # each source's candidate group's first source (by position)

@@ -428,7 +428,6 @@ def _solve_lagrangian(
     # 5.8-31.2 s, benchmarks/results/siting.md "The reduced MIP to highspy")
     rounded = not exact_k and mip_engine == "cp_sat"
     reduced = add_lagrangian_cuts(reduced, inst, lag.multipliers, rounded)
-    final_engine = "highspy"
     if best is not None and lag.bound >= best_cost - lag.tolerance(best_cost):
         return MipSolution(best, best_cost, best_cost, OPTIMAL, _since(start), "lagrangian")
     hint = None
@@ -436,7 +435,7 @@ def _solve_lagrangian(
         assign = assignment_from_values(inst, best, True).argmax(axis=0)
         hint = hint_of(inst, assign, reduced, k, exact_k)
     left = max(time_limit_s - _since(start), MIN_SOLVER_S)
-    res = solve_mip(reduced, engine=final_engine, time_limit_s=left, hint=hint)
+    res = solve_mip(reduced, engine="highspy", time_limit_s=left, hint=hint)
     used = f"lagrangian+{res.engine}"
     if best is None:
         bound = max(lag_bound, res.bound) if res.status != INFEASIBLE else res.bound

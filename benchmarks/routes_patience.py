@@ -13,9 +13,15 @@ Variant measured: every capped search runs at least its cap, then stops after
 contains the default's search and its plan never costs more, setting by setting). The
 search is seeded and work-capped, so the plans repeat.
 
+It also prints how many iterations the peer with seed 0 ran on each setting (the default's
+searches contain the peer's only where the peer ran no more than the cold start's cap).
+A second variant (``--patience 0 --cold N``) gives PyVRP's own start N iterations instead
+of ``PYVRP_COLD_ITERATIONS``.
+
 Usage::
 
     python benchmarks/routes_patience.py --size default --patience 0.5 --most 4
+    python benchmarks/routes_patience.py --size 5k --patience 0 --cold 1000
 
 prints the default and the variant beside PyVRP on its own at 10 s with seeds 0, 1, 2:
 the total cost ratio and the settings the peer wins (their excess). Measured figures:
@@ -29,7 +35,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from pyvrp.stop import MaxRuntime, MultipleCriteria, StoppingCriterion
 
@@ -41,6 +49,7 @@ from bench_routes_reference import build  # noqa: E402
 import optimiser  # noqa: E402
 from optimiser._solver import pyvrp_engine  # noqa: E402
 from optimiser.transport.routes import RoutePlan, estimate_routes  # noqa: E402
+from optimiser.transport.routes import estimate as routes_estimate  # noqa: E402
 
 
 class Patience:
@@ -86,29 +95,56 @@ def costs(plan: RoutePlan) -> pd.Series:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--size", default="default", choices=("default", "5k"))
-    parser.add_argument("--patience", type=float, default=0.5)
+    parser.add_argument("--patience", type=float, default=0.5, help="0: no patience rule")
     parser.add_argument("--most", type=float, default=4.0)
+    parser.add_argument(
+        "--cold", type=int, default=None, help="the variant's PYVRP_COLD_ITERATIONS instead"
+    )
     parser.add_argument("--time-limit", type=float, default=10.0, help="the peer's seconds")
     args = parser.parse_args()
     ds = build(args.size)
     res = optimiser.allocate(ds)
     runs: dict[str, pd.Series] = {}
+    iterations: list[int] = []
+    solve = pyvrp_engine.solve
+
+    def counted(*a: Any, **k: Any) -> Any:
+        out = solve(*a, **k)
+        iterations.append(int(out.num_iterations))
+        return out
+
     for seed in (0, 1, 2):
         kw = dict(method="pyvrp", guided=True, warm_start=False, time_limit_s=args.time_limit)
-        runs[f"peer seed {seed}"] = costs(estimate_routes(ds, res, seed=seed, **kw))
+        pyvrp_engine.solve = counted if seed == 0 else solve  # type: ignore[assignment]
+        try:
+            runs[f"peer seed {seed}"] = costs(estimate_routes(ds, res, seed=seed, **kw))
+        finally:
+            pyvrp_engine.solve = solve
+    its = np.array(iterations)
+    print(
+        f"{args.size}: the peer (seed 0) ran {np.median(its):,.0f} iterations per setting "
+        f"(median; 90th percentile {np.percentile(its, 90):,.0f}, most {its.max():,}); over "
+        f"500 on {(its > 500).sum()} and over 1,000 on {(its > 1000).sum()} of {its.size}"
+    )
     t = time.perf_counter()
     runs["default"] = costs(estimate_routes(ds, res))
     wall = {"default": time.perf_counter() - t}
-    plain = pyvrp_engine._stop
-    pyvrp_engine._stop = patient_stop(args.patience, args.most)
+    plain, cold = pyvrp_engine._stop, routes_estimate.PYVRP_COLD_ITERATIONS
+    if args.patience > 0:
+        pyvrp_engine._stop = patient_stop(args.patience, args.most)
+    if args.cold is not None:
+        routes_estimate.PYVRP_COLD_ITERATIONS = args.cold
     try:
         t = time.perf_counter()
-        runs["patient"] = costs(estimate_routes(ds, res))
-        wall["patient"] = time.perf_counter() - t
+        runs["variant"] = costs(estimate_routes(ds, res))
+        wall["variant"] = time.perf_counter() - t
     finally:
-        pyvrp_engine._stop = plain
-    print(f"{args.size}: patience {args.patience:g} × cap, at most {args.most:g} × cap")
-    for name in ("default", "patient"):
+        pyvrp_engine._stop, routes_estimate.PYVRP_COLD_ITERATIONS = plain, cold
+    print(
+        f"{args.size}: variant with patience {args.patience:g} × cap (0: off), at most "
+        f"{args.most:g} × cap; cold-start iterations {args.cold or cold}"
+    )
+    for name in ("default", "variant"):
         mine = runs[name]
         print(f"  {name}: total £{mine.sum():,.0f}, {wall[name]:.1f} s wall")
         for seed in (0, 1, 2):

@@ -89,11 +89,12 @@ PYVRP_ITERATIONS_PER_CHILD, PYVRP_MIN_ITERATIONS, PYVRP_MAX_ITERATIONS = 5, 100,
 #: start (seeds ``seed``, ``seed + 1``, ...) of PYVRP_COLD_ITERATIONS iterations each; the
 #: cheapest plan is kept. The greedy plan is a deep local optimum that traps PyVRP's
 #: late-acceptance search (it seldom leaves the greedy fleet mix), while PyVRP's own start
-#: is very seed-dependent, so the starts complement each other. 500 iterations is about
-#: what PyVRP on its own gets per setting in 10 s on the default data (10 s ÷ 1,086
-#: children ÷ ~9 µs per iteration and child at 2 cores shared). A second start of its own
-#: (seed + 1) took the 5k area from 48 s to 71 s and only cut the settings a PyVRP run of
-#: another seed still won there from 7 to 5 of 196 (benchmarks/results/routes.md).
+#: is very seed-dependent, so the starts complement each other. PyVRP on its own at 10 s
+#: runs a median of 1,412 iterations per setting on the default data and 490 at 5k
+#: (measured 4 December), yet the default's plan costs no more than its seed-0 plan on any
+#: default-data setting and on 195 of 196 at 5k. 1,000 cold iterations won that one setting
+#: for 21-38% more time, a second start of its own (seed + 1) 2 of 196 for 48% more:
+#: neither adopted (benchmarks/results/routes.md, benchmarks/routes_patience.py).
 PYVRP_COLD_STARTS, PYVRP_COLD_ITERATIONS = 1, 500
 
 

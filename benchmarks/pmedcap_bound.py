@@ -25,7 +25,7 @@ pmedcap20 --branch --fix 120``): see benchmarks/results/siting.md "pmedcap20: th
 
 Usage::
 
-    python benchmarks/pmedcap_bound.py pmedcap20 [--branch] [--fix SECONDS]
+    python benchmarks/pmedcap_bound.py pmedcap20 [--branch] [--fix SECONDS [--engine cp_sat]]
 """
 
 from __future__ import annotations
@@ -116,6 +116,12 @@ def main() -> None:
     parser.add_argument("name", help="pmedcap01 .. pmedcap20")
     parser.add_argument("--fix", type=float, default=0.0, help="seconds for the reduced MIP")
     parser.add_argument(
+        "--engine",
+        choices=("highspy", "cp_sat"),
+        default="highspy",
+        help="for --fix: highspy with the core's Lagrangian cuts, or CP-SAT on 2 workers without",
+    )
+    parser.add_argument(
         "--branch", action="store_true", help="the bounds of the two children of y_i branching"
     )
     args = parser.parse_args()
@@ -158,15 +164,17 @@ def main() -> None:
     keep, open_fixed, shut = res.fixing(ub, inst.fixed_cost.size)
     assert keep is not None
     model = build_facility_model(inst, single_source=True, budget=None, k=pm.p)
-    reduced = lag.add_lagrangian_cuts(
-        lag.restrict_model(model, inst, keep, open_fixed, shut, True), inst, pi, False
-    )
+    reduced = lag.restrict_model(model, inst, keep, open_fixed, shut, True)
     t = time.perf_counter()
-    sol = solve_mip(reduced, engine="highspy", time_limit_s=args.fix)
+    if args.engine == "cp_sat":  # the cuts' coefficients are fractional: CP-SAT takes none
+        sol = solve_mip(reduced, engine="cp_sat", time_limit_s=args.fix, num_workers=2)
+    else:
+        reduced = lag.add_lagrangian_cuts(reduced, inst, pi, False)
+        sol = solve_mip(reduced, engine="highspy", time_limit_s=args.fix)
     print(
         f"fixing at those multipliers against {ub:,.0f}: {int(keep.sum()):,} of "
         f"{int(np.isfinite(cost).sum()):,} pairs kept, {int(shut.sum())} facilities shut, "
-        f"{int(open_fixed.sum())} fixed open; highspy on the reduced model: {sol.status}, "
+        f"{int(open_fixed.sum())} fixed open; {args.engine} on the reduced model: {sol.status}, "
         f"plan {sol.objective:,.0f}, bound {sol.bound:,.1f} after {time.perf_counter() - t:.1f} s"
     )
 

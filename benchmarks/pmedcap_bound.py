@@ -14,10 +14,12 @@ columns, at most one column per facility), solved by column generation: HiGHS so
 restricted master, and the pricing is the same exact knapsack per facility the core uses
 (``lagrangian._knapsacks``), with profit π_j − c_ij. When no column has negative reduced
 cost the master's LP value is max_λ L(λ) (up to LP tolerances), and its row duals π are the
-best multipliers. Optionally (``--fix``) the core's safe fixing runs at those π against an
-incumbent of the optimum's cost (the best any heuristic could hand it), and highspy gets
-the reduced model with the core's Lagrangian cuts: what the core's last step would do given
-the tightest multipliers and the best incumbent. ``--branch`` measures what a branch-and-price
+best multipliers. ``--steps 300,1000`` runs the core's own subgradient
+(``lagrangian.lagrangian_fixing``) with those step caps, for its bound beside this one.
+Optionally (``--fix``) the core's safe fixing runs at those π as if it held a plan one above
+the optimum's cost (so the optimum stays in), and highspy gets the reduced model with the
+core's Lagrangian cuts: what the core's last step would do given the tightest multipliers
+and a near-perfect incumbent. ``--branch`` measures what a branch-and-price
 on this master would gain per branch: the bound of both children of the most fractional y_i.
 
 Measured (4 December 2026, AMD EPYC, 2 cores, ``python benchmarks/pmedcap_bound.py
@@ -25,7 +27,8 @@ pmedcap20 --branch --fix 120``): see benchmarks/results/siting.md "pmedcap20: th
 
 Usage::
 
-    python benchmarks/pmedcap_bound.py pmedcap20 [--branch] [--fix SECONDS [--engine cp_sat]]
+    python benchmarks/pmedcap_bound.py pmedcap20 [--steps 300,1000] [--branch]
+        [--fix SECONDS [--engine cp_sat]]
 """
 
 from __future__ import annotations
@@ -76,8 +79,8 @@ class Master:
 
     def solve(
         self, closed: frozenset[int] = frozenset(), opened: frozenset[int] = frozenset()
-    ) -> tuple[float, np.ndarray, int]:
-        """(max L with facilities ``closed`` and ``opened``, y, pricing rounds) by pricing."""
+    ) -> tuple[float, np.ndarray, np.ndarray, int]:
+        """(max L with facilities ``closed`` and ``opened``, its π, y, pricing rounds)."""
         h, (m, n) = self.h, self.cost.shape
         inf = highspy.kHighsInf
         shut = np.isin(self.facility, list(closed))
@@ -102,8 +105,7 @@ class Master:
                 x = np.asarray(h.getSolution().col_value, float)
                 real = self.facility >= 0
                 y = np.bincount(self.facility[real], weights=x[real], minlength=m)
-                self.duals = pi
-                return float(h.getInfo().objective_function_value), y, rounds
+                return float(h.getInfo().objective_function_value), pi, y, rounds
             for i in order:
                 js = np.flatnonzero(chosen[i]).astype(np.int32)
                 rows = np.append(js, [n, n + 1 + i]).astype(np.int32)
@@ -122,6 +124,12 @@ def main() -> None:
         help="for --fix: highspy with the core's Lagrangian cuts, or CP-SAT on 2 workers without",
     )
     parser.add_argument(
+        "--steps",
+        type=lambda text: [int(x) for x in text.split(",")],
+        default=[],
+        help="comma-separated caps: the bound of the core's own subgradient at each",
+    )
+    parser.add_argument(
         "--branch", action="store_true", help="the bounds of the two children of y_i branching"
     )
     args = parser.parse_args()
@@ -131,8 +139,7 @@ def main() -> None:
     cost, rows = lag._setup(inst, pm.p, True)
     t = time.perf_counter()
     master = Master(cost, inst.demand, inst.capacity, pm.p)
-    bound, y, rounds = master.solve()
-    pi = master.duals
+    bound, pi, y, rounds = master.solve()
     cg_s = time.perf_counter() - t
     check, *_ = lag._evaluate(pi, cost, inst.fixed_cost, inst.capacity, inst.demand, rows)
     gap = (pm.optimum - bound) / pm.optimum
@@ -140,6 +147,17 @@ def main() -> None:
         f"{pm.name}: max L = {bound:.2f} (L at the master's duals {check:.2f}; {rounds} rounds, "
         f"{cg_s:.1f} s); optimum {pm.optimum:,.0f}; gap {100 * gap:.2f}%"
     )
+    model = build_facility_model(inst, single_source=True, budget=None, k=pm.p)
+    for steps in args.steps:
+        t = time.perf_counter()
+        sub = lag.lagrangian_fixing(
+            inst, model, k=pm.p, exact_k=True, time_limit_s=3600.0, max_iterations=steps
+        )
+        print(
+            f"  the core's subgradient, at most {steps} steps: L = {sub.bound:.2f} after "
+            f"{sub.iterations} steps, {time.perf_counter() - t:.1f} s "
+            f"(its heuristic: {sub.cost:,.0f})"
+        )
     if args.branch:
         fractional = np.flatnonzero((y > 1e-6) & (y < 1 - 1e-6))
         i = int(fractional[np.argmin(np.abs(y[fractional] - 0.5))])
@@ -149,21 +167,22 @@ def main() -> None:
             ("open", {"opened": frozenset([i])}),
         ):
             t = time.perf_counter()
-            child, _, more = master.solve(**kw)
+            child, _, _, more = master.solve(**kw)
             print(
                 f"  {i} {side}: max L = {child:.2f} (+{child - bound:.2f}; {more} rounds, "
                 f"{time.perf_counter() - t:.2f} s)"
             )
     if args.fix <= 0:
         return
-    ub = pm.optimum + 1  # an incumbent of the optimum's cost: the fixing keeps cost <= optimum
+    # fix as if a plan costing one above the optimum were held: the optimum stays in the
+    # reduced model, which then has to find it and prove it
+    ub = pm.optimum + 1
     pair, opened, closed = lag._restricted_bounds(
         pi, cost, inst.fixed_cost, inst.capacity, inst.demand, rows
     )
     res = lag.LagrangianResult(check, None, ub, pi, 0, True, pair, opened, closed)
     keep, open_fixed, shut = res.fixing(ub, inst.fixed_cost.size)
     assert keep is not None
-    model = build_facility_model(inst, single_source=True, budget=None, k=pm.p)
     reduced = lag.restrict_model(model, inst, keep, open_fixed, shut, True)
     t = time.perf_counter()
     if args.engine == "cp_sat":  # the cuts' coefficients are fractional: CP-SAT takes none

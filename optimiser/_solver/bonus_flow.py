@@ -40,8 +40,9 @@ interchangeable (:mod:`optimiser._solver.merge_sources`: nationally 3.30 M of th
 arcs, 70,904 of the 267,158 nodes; the count 5.65-6.20 → 4.17-4.47 s with the merge's 0.6 s).
 The arcs reach both processes chunk by chunk (:mod:`optimiser._solver.chunked_flow`), each
 solve's costs made per chunk, so the moderate solve holds no whole arc or cost array beside
-OR-Tools' copy (the counter's merge holds its sources' tails, heads and costs, 17 bytes an
-arc, and lets them go before it loads its network); the allocation holds its arcs frame
+OR-Tools' copy (the counter's merge holds every arc's tail, head, cost and bonus flag, 17 bytes
+an arc, while it reads the chunks, then its sources' alone, and lets them go before it
+loads its network); the allocation holds its arcs frame
 compactly before the fork (:mod:`optimiser.allocation.compact`). Nationally both processes
 together peaked at 1,382 MiB (PSS) against 1,482 MiB without the merge, the same day, and
 1,771 MiB with whole arrays and a whole frame (``benchmarks/results/allocation_workers.md``).
